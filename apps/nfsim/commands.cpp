@@ -1,0 +1,181 @@
+#include "apps/nfsim/commands.h"
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/strings.h"
+#include "models/dataset.h"
+#include "models/onnx_io.h"
+#include "models/random_network.h"
+#include "testbench/report/csv_table.h"
+
+namespace po = boost::program_options;
+
+namespace nfsim::app {
+namespace {
+
+// Parses `args` against `options` (+ positionals); prints help and returns false on --help.
+bool parse(const std::string& usage, const std::vector<std::string>& args, po::options_description& options,
+           const po::positional_options_description& positional, po::variables_map& vm) {
+  options.add_options()("help,h", "show this help");
+  po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
+  if (vm.count("help")) {
+    std::cout << usage << "\n\n" << options << "\n";
+    return false;
+  }
+  po::notify(vm);
+  return true;
+}
+
+models::Dataset load_dataset(const po::variables_map& vm, const models::Network& net) {
+  models::InputSpec spec = models::parse_input_spec(vm["inputs"].as<std::string>());
+  if (vm.count("count")) {
+    const long long n = vm["count"].as<long long>();
+    if (n < 1) throw core::InputError("--count " + std::to_string(n) + ": expected an integer >= 1");
+    spec.count = n;
+  }
+  if (vm.count("scale")) spec.scale = vm["scale"].as<double>();
+  if (vm.count("shift")) spec.shift = vm["shift"].as<double>();
+  if (vm.count("labels")) spec.labels_path = vm["labels"].as<std::string>();
+  return models::load_inputs(spec, net.input_size());
+}
+
+}  // namespace
+
+int cmd_info(const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  options.add_options()("model", po::value<std::string>()->required(), "ONNX model file");
+  po::positional_options_description pos;
+  pos.add("model", 1);
+  po::variables_map vm;
+  if (!parse("Usage: nfsim info MODEL\n\nPrints the layers of an ONNX model as nfsim imports them: shapes,\n"
+             "activations (with input scale) and parameter counts.",
+             args, options, pos, vm)) {
+    return 0;
+  }
+  const std::string path = vm["model"].as<std::string>();
+  const models::Network net = models::load_onnx(path);
+  std::printf("model:      %s\n", path.c_str());
+  std::printf("network:    %s\n", net.describe().c_str());
+  std::printf("inputs:     %ld\n", static_cast<long>(net.input_size()));
+  std::printf("outputs:    %ld%s\n", static_cast<long>(net.output_size()),
+              net.softmax_output() ? " (followed by softmax; bounds use the pre-softmax outputs)" : "");
+  std::printf("parameters: %zu\n\n", net.parameter_count());
+  std::printf("%-6s %8s %8s %10s  %s\n", "layer", "inputs", "outputs", "params", "activation");
+  for (int l = 1; l <= net.num_layers(); ++l) {
+    const auto& layer = net.layer(l);
+    std::printf("%-6d %8ld %8ld %10ld  %s\n", l, static_cast<long>(layer.weights.cols()),
+                static_cast<long>(layer.weights.rows()), static_cast<long>(layer.weights.size() + layer.bias.size()),
+                layer.activation.describe().c_str());
+  }
+  return 0;
+}
+
+int cmd_eval(const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  options.add_options()                                                                    //
+      ("model", po::value<std::string>()->required(), "ONNX model file")                  //
+      ("inputs", po::value<std::string>()->required(),
+       "input SPEC: a .npy, .csv or *-idx3-ubyte[.gz] file, or random:COUNT[:SCALE[:SHIFT[:SEED]]]")  //
+      ("labels", po::value<std::string>(), "labels file (*-idx1-ubyte[.gz], .npy or .csv): prints accuracy on stderr")  //
+      ("count", po::value<long long>(), "use at most N inputs from the file")  //
+      ("scale", po::value<double>(), "multiply every file input value by S (e.g. 0.00392156862745098 = 1/255)")  //
+      ("shift", po::value<double>(), "then add this to every file input value")  //
+      ("logits", po::bool_switch(), "print the pre-softmax outputs even if the model ends in a softmax")  //
+      ("precision", po::value<int>()->default_value(9), "significant digits in the CSV")  //
+      ("out", po::value<std::string>(), "write the CSV to this file (atomically) instead of stdout");
+  po::positional_options_description pos;
+  pos.add("model", 1);
+  po::variables_map vm;
+  if (!parse("Usage: nfsim eval MODEL --inputs SPEC [--labels PATH] [--count N] [--scale S]\n\n"
+             "Runs the fault-free network on the inputs and prints its outputs as CSV: a header row\n"
+             "(index,out0,out1,...) then one row per input. With --labels, prints 'accuracy: <fraction>'\n"
+             "(argmax of the outputs against the labels) on stderr.",
+             args, options, pos, vm)) {
+    return 0;
+  }
+  const int precision = vm["precision"].as<int>();
+  if (precision < 1 || precision > 17) {
+    throw core::InputError("--precision " + std::to_string(precision) + ": expected 1..17");
+  }
+  const models::Network net = models::load_onnx(vm["model"].as<std::string>());
+  const models::Dataset data = load_dataset(vm, net);
+  const Eigen::MatrixXd out = vm["logits"].as<bool>() ? net.forward_batch(data.inputs) : net.output_batch(data.inputs);
+  const auto names = tb::numbered_names("out", out.rows());
+  if (vm.count("out")) {
+    core::write_file_atomically(vm["out"].as<std::string>(),
+                                [&](std::ostream& os) { tb::write_columns_csv(os, out, names, precision); });
+  } else {
+    std::ostringstream os;
+    tb::write_columns_csv(os, out, names, precision);
+    std::cout << os.str() << std::flush;
+  }
+  if (!data.labels.empty()) {
+    Eigen::Index correct = 0;
+    for (Eigen::Index c = 0; c < out.cols(); ++c) {
+      Eigen::Index best = 0;
+      out.col(c).maxCoeff(&best);
+      if (best == data.labels[static_cast<std::size_t>(c)]) ++correct;
+    }
+    std::fprintf(stderr, "accuracy: %.6f\n", static_cast<double>(correct) / static_cast<double>(out.cols()));
+  }
+  return 0;
+}
+
+int cmd_gen_network(const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  options.add_options()                                                                            //
+      ("widths", po::value<std::string>()->required(), "layer widths n_0,n_1,...,n_L (n_0 = inputs)")  //
+      ("activation", po::value<std::string>()->default_value("relu"),
+       "hidden-layer activation: identity, relu, leaky_relu, sigmoid, tanh, softplus")  //
+      ("output-activation", po::value<std::string>()->default_value("identity"), "output-layer activation")  //
+      ("activation-scale", po::value<double>()->default_value(1.0),
+       "input scale of the hidden activation: phi(scale * z), e.g. 4 for the paper's sigmoid(4Kz)")  //
+      ("sigma", po::value<double>()->default_value(1.0), "W_l ~ N(mu, (sigma/n_{l-1})^2), b_l ~ N(mu, (sigma/n_l)^2)")  //
+      ("mu", po::value<double>()->default_value(0.0), "mean of weights and biases")  //
+      ("seed", po::value<unsigned long long>()->default_value(1), "random seed")  //
+      ("softmax", po::bool_switch(), "end the model with a softmax")  //
+      ("dtype", po::value<std::string>()->default_value("float64"),
+       "ONNX tensor type: float64 (bit-exact weights) or float32")  //
+      ("out", po::value<std::string>()->required(), "output ONNX file (written atomically)");
+  po::variables_map vm;
+  if (!parse("Usage: nfsim gen-network --widths 20,20,20,1 --activation relu --sigma 3 --mu 0.1 --seed 1 "
+             "--out net.onnx\n\nGenerates a random network as in the paper and writes it as ONNX.",
+             args, options, {}, vm)) {
+    return 0;
+  }
+  models::RandomNetworkSpec spec;
+  for (const auto& w : core::split(vm["widths"].as<std::string>(), ',')) {
+    spec.widths.push_back(static_cast<int>(core::parse_int(w, "--widths entry", 1, 1'000'000)));
+  }
+  spec.activation.kind = models::parse_activation_kind(vm["activation"].as<std::string>());
+  spec.activation.scale = vm["activation-scale"].as<double>();
+  spec.output_activation.kind = models::parse_activation_kind(vm["output-activation"].as<std::string>());
+  spec.sigma = vm["sigma"].as<double>();
+  spec.mu = vm["mu"].as<double>();
+  spec.seed = vm["seed"].as<unsigned long long>();
+  models::OnnxExportOptions export_options;
+  const std::string dtype = vm["dtype"].as<std::string>();
+  if (dtype == "float32") {
+    export_options.dtype = models::OnnxDType::float32;
+  } else if (dtype != "float64") {
+    throw core::InputError("--dtype '" + dtype + "': expected float64 or float32");
+  }
+  models::Network net = models::make_random_network(spec);
+  if (vm["softmax"].as<bool>()) {
+    std::vector<models::DenseLayer> layers;
+    for (int l = 1; l <= net.num_layers(); ++l) layers.push_back(net.layer(l));
+    net = models::Network(std::move(layers), true);
+  }
+  const std::string out = vm["out"].as<std::string>();
+  models::save_onnx(net, out, export_options);
+  std::fprintf(stderr, "wrote %s: %s, %zu parameters\n", out.c_str(), net.describe().c_str(), net.parameter_count());
+  return 0;
+}
+
+}  // namespace nfsim::app

@@ -1,0 +1,14 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace nfsim::app {
+
+// Each command takes its own arguments (without the command name) and returns the exit code.
+// Errors are thrown (core::InputError & co.); main() maps them to exit codes.
+int cmd_info(const std::vector<std::string>& args);
+int cmd_eval(const std::vector<std::string>& args);
+int cmd_gen_network(const std::vector<std::string>& args);
+
+}  // namespace nfsim::app

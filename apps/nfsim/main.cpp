@@ -1,0 +1,90 @@
+// nfsim: the command-line tool. Thin: parses the command, calls the libraries, maps errors to
+// exit codes (0 ok, 2 bad input or usage, 1 internal error).
+#include <boost/program_options/errors.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "apps/nfsim/commands.h"
+#include "core/error.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitInternal = 1;
+constexpr int kExitBadInput = 2;
+
+struct Command {
+  int (*run)(const std::vector<std::string>&);
+  const char* summary;
+};
+
+const std::map<std::string, Command>& commands() {
+  static const std::map<std::string, Command> table{
+      {"info", {nfsim::app::cmd_info, "print a model's layers, shapes, activations and parameter count"}},
+      {"eval", {nfsim::app::cmd_eval, "run the fault-free model on inputs; outputs as CSV on stdout"}},
+      {"gen-network", {nfsim::app::cmd_gen_network, "generate a random network (the paper's recipe) as ONNX"}},
+  };
+  return table;
+}
+
+void print_usage(std::FILE* to) {
+  std::fprintf(to,
+               "nfsim - neuromorphic-hardware fault-injection simulator\n\n"
+               "Usage: nfsim <command> [options]   (nfsim <command> --help for its options)\n\nCommands:\n");
+  for (const auto& [name, cmd] : commands()) std::fprintf(to, "  %-12s %s\n", name.c_str(), cmd.summary);
+  std::fprintf(to, "\nExit codes: 0 ok, 2 bad input or usage, 1 internal error.\n");
+}
+
+int run_nfsim(int argc, char* argv[]) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return kExitBadInput;
+  }
+  const std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    print_usage(stdout);
+    return kExitOk;
+  }
+  if (name == "--version") {
+    std::printf("nfsim 0.1.0\n");
+    return kExitOk;
+  }
+  const auto it = commands().find(name);
+  if (it == commands().end()) {
+    std::string names;
+    for (const auto& [n, c] : commands()) names += (names.empty() ? "" : ", ") + n;
+    std::fprintf(stderr, "nfsim: unknown command '%s'; expected one of %s (see nfsim --help)\n", name.c_str(),
+                 names.c_str());
+    return kExitBadInput;
+  }
+  try {
+    return it->second.run(std::vector<std::string>(argv + 2, argv + argc));
+  } catch (const boost::program_options::error& e) {
+    std::fprintf(stderr, "nfsim %s: %s (see nfsim %s --help)\n", name.c_str(), e.what(), name.c_str());
+    return kExitBadInput;
+  } catch (const nfsim::core::InputError& e) {
+    std::fprintf(stderr, "nfsim %s: error: %s\n", name.c_str(), e.what());
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nfsim %s: internal error: %s\n", name.c_str(), e.what());
+    return kExitInternal;
+  }
+}
+
+}  // namespace
+
+// nfsim has its own main(): libsystemc's main() would print the SystemC banner before sc_main
+// runs. The SystemC kernel initialises itself on first use, so the chip is elaborated and run
+// from the commands directly.
+int main(int argc, char* argv[]) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  return run_nfsim(argc, argv);
+}
+
+// libsystemc.so references sc_main; with our own main() it is only reached if SystemC's main is.
+extern "C" int sc_main(int argc, char* argv[]) { return run_nfsim(argc, argv); }

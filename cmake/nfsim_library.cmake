@@ -1,0 +1,21 @@
+# nfsim_add_library(NAME <short> SOURCES ... HEADERS_DIR <dir> LINK ...)
+# Creates target nfsim_<short> with alias nfsim::<short>, installed and exported as nfsim::<short>.
+# Headers are included as "<folder>/<file>.h" from the source root (installed under include/nfsim).
+function(nfsim_add_library)
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;PUBLIC_LINK;PRIVATE_LINK" ${ARGN})
+  set(target nfsim_${ARG_NAME})
+  add_library(${target} STATIC ${ARG_SOURCES})
+  add_library(nfsim::${ARG_NAME} ALIAS ${target})
+  set_target_properties(${target} PROPERTIES EXPORT_NAME ${ARG_NAME})
+  target_compile_features(${target} PUBLIC cxx_std_17)
+  target_include_directories(${target} PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
+                                              $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/nfsim>)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
+  if(NFSIM_NATIVE)
+    target_compile_options(${target} PUBLIC -march=native)
+  endif()
+  target_link_libraries(${target} PUBLIC ${ARG_PUBLIC_LINK} PRIVATE ${ARG_PRIVATE_LINK})
+  install(TARGETS ${target} EXPORT nfsimTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/nfsim/${ARG_NAME}
+          FILES_MATCHING PATTERN "*.h")
+endfunction()

@@ -1,0 +1,487 @@
+#include "models/dataset.h"
+
+#include <zlib.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/rng.h"
+#include "core/strings.h"
+
+namespace nfsim::models {
+namespace {
+
+// The most values one dataset may hold in memory (2 GiB of doubles). Headers claiming more are
+// refused before anything is allocated.
+constexpr std::int64_t kMaxElements = std::int64_t{1} << 28;
+constexpr std::uint64_t kRandomInputStream = 0x1A7C0001;
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) { throw core::InputError(path + ": " + what); }
+
+void check_readable(const std::string& path) {
+  std::ifstream probe(path, std::ios::binary);
+  if (!probe) fail(path, std::string("cannot open (") + std::strerror(errno) + "); expected a readable file");
+}
+
+std::int64_t take_count(std::int64_t available, std::int64_t max_count) {
+  return max_count < 0 ? available : std::min(available, max_count);
+}
+
+void check_size(const std::string& path, std::int64_t samples, std::int64_t features) {
+  if (features <= 0) fail(path, "samples have " + std::to_string(features) + " features; expected at least 1");
+  if (samples > 0 && features > kMaxElements / samples) {
+    fail(path, "holds " + std::to_string(samples) + " x " + std::to_string(features) +
+                   " values; at most " + std::to_string(kMaxElements) + " are supported (use a smaller count)");
+  }
+}
+
+void check_finite(const std::string& path, const Eigen::MatrixXd& m) {
+  for (Eigen::Index c = 0; c < m.cols(); ++c) {
+    for (Eigen::Index r = 0; r < m.rows(); ++r) {
+      if (!std::isfinite(m(r, c))) {
+        fail(path, "sample " + std::to_string(c) + ", feature " + std::to_string(r) + " is " +
+                       core::format_double(m(r, c)) + "; expected a finite number");
+      }
+    }
+  }
+}
+
+// Reads a gzip-compressed or plain file (zlib reads both) as a byte stream.
+class GzReader {
+ public:
+  explicit GzReader(const std::string& path) : path_(path) {
+    check_readable(path);
+    file_ = gzopen(path.c_str(), "rb");
+    if (!file_) fail(path, "cannot open for reading");
+  }
+  ~GzReader() {
+    if (file_) gzclose(file_);
+  }
+  GzReader(const GzReader&) = delete;
+  GzReader& operator=(const GzReader&) = delete;
+
+  // Reads exactly `n` bytes or throws naming what was being read.
+  void read(void* out, std::size_t n, const std::string& what) {
+    auto* p = static_cast<unsigned char*>(out);
+    while (n > 0) {
+      const unsigned chunk = static_cast<unsigned>(std::min<std::size_t>(n, 1u << 30));
+      const int got = gzread(file_, p, chunk);
+      if (got < 0) {
+        int err = 0;
+        fail(path_, std::string("read error (") + gzerror(file_, &err) + ") while reading " + what);
+      }
+      if (got == 0) fail(path_, "file is truncated while reading " + what);
+      p += got;
+      n -= static_cast<std::size_t>(got);
+    }
+  }
+
+ private:
+  std::string path_;
+  gzFile file_ = nullptr;
+};
+
+struct IdxHeader {
+  int type = 0;
+  std::vector<std::int64_t> dims;
+};
+
+std::size_t idx_element_size(int type) {
+  switch (type) {
+    case 0x08: case 0x09: return 1;
+    case 0x0B: return 2;
+    case 0x0C: case 0x0D: return 4;
+    case 0x0E: return 8;
+    default: return 0;
+  }
+}
+
+IdxHeader read_idx_header(GzReader& in, const std::string& path) {
+  unsigned char magic[4];
+  in.read(magic, 4, "the IDX magic number");
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "0x%02X%02X%02X%02X", magic[0], magic[1], magic[2], magic[3]);
+  if (magic[0] != 0 || magic[1] != 0 || idx_element_size(magic[2]) == 0 || magic[3] == 0) {
+    fail(path, std::string("not an IDX file: magic number ") + hex +
+                   "; expected 0x0000TTNN (type TT in 08, 09, 0B, 0C, 0D, 0E; NN dimensions)");
+  }
+  IdxHeader h;
+  h.type = magic[2];
+  for (int d = 0; d < magic[3]; ++d) {
+    unsigned char b[4];
+    in.read(b, 4, "the IDX dimensions");
+    h.dims.push_back((std::int64_t{b[0]} << 24) | (b[1] << 16) | (b[2] << 8) | b[3]);
+  }
+  return h;
+}
+
+double idx_value(const unsigned char* p, int type) {
+  switch (type) {
+    case 0x08: return p[0];
+    case 0x09: return static_cast<signed char>(p[0]);
+    case 0x0B: return static_cast<std::int16_t>((p[0] << 8) | p[1]);
+    case 0x0C: return static_cast<std::int32_t>((std::uint32_t{p[0]} << 24) | (p[1] << 16) | (p[2] << 8) | p[3]);
+    case 0x0D: {
+      const std::uint32_t u = (std::uint32_t{p[0]} << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
+      float f;
+      std::memcpy(&f, &u, 4);
+      return f;
+    }
+    default: {
+      std::uint64_t u = 0;
+      for (int i = 0; i < 8; ++i) u = (u << 8) | p[i];
+      double d;
+      std::memcpy(&d, &u, 8);
+      return d;
+    }
+  }
+}
+
+// Reads `samples` x `features` big-endian values into columns, in chunks so that a truncated
+// file fails having allocated only what it really held.
+Eigen::MatrixXd read_idx_body(GzReader& in, const IdxHeader& h, std::int64_t samples, std::int64_t features) {
+  const std::size_t elem = idx_element_size(h.type);
+  Eigen::MatrixXd out(features, 0);
+  const std::int64_t chunk_samples = std::max<std::int64_t>(1, (1 << 20) / (features * static_cast<std::int64_t>(elem)));
+  std::vector<unsigned char> buf;
+  for (std::int64_t start = 0; start < samples; start += chunk_samples) {
+    const std::int64_t n = std::min(chunk_samples, samples - start);
+    buf.resize(static_cast<std::size_t>(n * features) * elem);
+    in.read(buf.data(), buf.size(), "samples " + std::to_string(start) + ".." + std::to_string(start + n - 1));
+    out.conservativeResize(features, start + n);
+    for (std::int64_t s = 0; s < n; ++s) {
+      for (std::int64_t f = 0; f < features; ++f) {
+        out(f, start + s) = idx_value(&buf[static_cast<std::size_t>((s * features + f)) * elem], h.type);
+      }
+    }
+  }
+  return out;
+}
+
+std::string read_text_file(const std::string& path) {
+  check_readable(path);
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct NpyArray {
+  std::string descr;
+  std::vector<std::int64_t> shape;
+  std::size_t data_offset = 0;
+};
+
+NpyArray parse_npy_header(const std::string& bytes, const std::string& path) {
+  static const std::string kMagic = "\x93NUMPY";
+  if (bytes.size() < 10 || bytes.compare(0, 6, kMagic) != 0) {
+    fail(path, "not an NPY file (missing the \\x93NUMPY magic); expected a NumPy .npy file");
+  }
+  const int major = static_cast<unsigned char>(bytes[6]);
+  std::size_t header_len = 0, offset = 0;
+  if (major == 1) {
+    header_len = static_cast<unsigned char>(bytes[8]) | (static_cast<unsigned char>(bytes[9]) << 8);
+    offset = 10;
+  } else if (major == 2 || major == 3) {
+    if (bytes.size() < 12) fail(path, "truncated NPY header");
+    for (int i = 0; i < 4; ++i) header_len |= std::size_t{static_cast<unsigned char>(bytes[8 + i])} << (8 * i);
+    offset = 12;
+  } else {
+    fail(path, "NPY format version " + std::to_string(major) + "; expected 1, 2 or 3");
+  }
+  if (bytes.size() < offset + header_len) fail(path, "truncated NPY header");
+  const std::string header = bytes.substr(offset, header_len);
+  NpyArray a;
+  a.data_offset = offset + header_len;
+  auto value_of = [&](const std::string& key) {
+    const auto k = header.find("'" + key + "'");
+    if (k == std::string::npos) fail(path, "NPY header lacks '" + key + "': " + core::trim(header));
+    const auto colon = header.find(':', k);
+    if (colon == std::string::npos) fail(path, "malformed NPY header: " + core::trim(header));
+    return core::trim(header.substr(colon + 1));
+  };
+  const std::string descr = value_of("descr");
+  if (descr.size() < 2 || descr[0] != '\'') fail(path, "malformed NPY descr in header: " + core::trim(header));
+  a.descr = descr.substr(1, descr.find('\'', 1) - 1);
+  const std::string fortran = value_of("fortran_order");
+  if (fortran.rfind("False", 0) != 0) {
+    fail(path, "NPY array is in Fortran order; expected C order (numpy.ascontiguousarray)");
+  }
+  const std::string shape_text = value_of("shape");
+  if (shape_text.empty() || shape_text[0] != '(') fail(path, "malformed NPY shape in header: " + core::trim(header));
+  const std::string inner = shape_text.substr(1, shape_text.find(')') - 1);
+  for (const auto& part : core::split(inner, ',')) {
+    const std::string t = core::trim(part);
+    if (t.empty()) continue;
+    a.shape.push_back(core::parse_int(t, path + ": NPY shape entry", 0, std::int64_t{1} << 40));
+  }
+  return a;
+}
+
+Eigen::MatrixXd npy_to_columns(const std::string& bytes, const NpyArray& a, const std::string& path,
+                               std::int64_t max_count) {
+  std::size_t elem = 0;
+  if (a.descr == "<f8") {
+    elem = 8;
+  } else if (a.descr == "<f4") {
+    elem = 4;
+  } else if (a.descr == "<i8") {
+    elem = 8;
+  } else if (a.descr == "<i4") {
+    elem = 4;
+  } else if (a.descr == "|u1") {
+    elem = 1;
+  } else {
+    fail(path, "NPY dtype '" + a.descr + "'; expected '<f4' or '<f8' (float32/float64, little-endian)");
+  }
+  if (a.shape.empty()) fail(path, "NPY array is a scalar; expected shape (samples, features...)");
+  const std::int64_t available = a.shape[0];
+  std::int64_t features = 1;
+  for (std::size_t d = 1; d < a.shape.size(); ++d) {
+    if (a.shape[d] == 0 || features > kMaxElements / std::max<std::int64_t>(a.shape[d], 1)) {
+      fail(path, "NPY shape entry " + std::to_string(a.shape[d]) + " is out of range");
+    }
+    features *= a.shape[d];
+  }
+  check_size(path, available, features);
+  const std::uint64_t need = static_cast<std::uint64_t>(available) * features * elem;
+  if (bytes.size() - a.data_offset < need) {
+    fail(path, "NPY data is truncated: " + std::to_string(bytes.size() - a.data_offset) + " bytes; expected " +
+                   std::to_string(need) + " for the shape in the header");
+  }
+  const std::int64_t n = take_count(available, max_count);
+  Eigen::MatrixXd out(features, n);
+  const char* base = bytes.data() + a.data_offset;
+  for (std::int64_t s = 0; s < n; ++s) {
+    for (std::int64_t f = 0; f < features; ++f) {
+      const char* p = base + static_cast<std::size_t>(s * features + f) * elem;
+      double v = 0;
+      if (a.descr == "<f8") { double d; std::memcpy(&d, p, 8); v = d; }
+      else if (a.descr == "<f4") { float d; std::memcpy(&d, p, 4); v = d; }
+      else if (a.descr == "<i8") { std::int64_t d; std::memcpy(&d, p, 8); v = static_cast<double>(d); }
+      else if (a.descr == "<i4") { std::int32_t d; std::memcpy(&d, p, 4); v = d; }
+      else { v = static_cast<unsigned char>(*p); }
+      out(f, s) = v;
+    }
+  }
+  return out;
+}
+
+std::vector<int> to_labels(const Eigen::MatrixXd& m, const std::string& path) {
+  if (m.rows() != 1) fail(path, "labels have " + std::to_string(m.rows()) + " columns; expected 1");
+  std::vector<int> labels(static_cast<std::size_t>(m.cols()));
+  for (Eigen::Index i = 0; i < m.cols(); ++i) {
+    const double v = m(0, i);
+    if (v != std::floor(v) || v < 0 || v > 1e9) {
+      fail(path, "label " + std::to_string(i) + " is " + core::format_double(v) + "; expected a non-negative integer");
+    }
+    labels[static_cast<std::size_t>(i)] = static_cast<int>(v);
+  }
+  return labels;
+}
+
+bool is_idx_name(const std::string& p) {
+  return core::ends_with(p, "-ubyte") || core::ends_with(p, "-ubyte.gz") || core::ends_with(p, ".idx") ||
+         core::ends_with(p, ".idx.gz");
+}
+
+}  // namespace
+
+Eigen::MatrixXd read_idx_images(const std::string& path, std::int64_t max_count) {
+  GzReader in(path);
+  const IdxHeader h = read_idx_header(in, path);
+  if (h.dims.size() < 2) {
+    fail(path, "IDX file has " + std::to_string(h.dims.size()) + " dimension(s); expected samples x features "
+               "(2 or more, e.g. an idx3 image file; labels are read with --labels)");
+  }
+  std::int64_t features = 1;
+  for (std::size_t d = 1; d < h.dims.size(); ++d) {
+    if (h.dims[d] == 0 || features > kMaxElements / h.dims[d]) fail(path, "IDX dimension out of range");
+    features *= h.dims[d];
+  }
+  const std::int64_t n = take_count(h.dims[0], max_count);
+  check_size(path, n, features);
+  return read_idx_body(in, h, n, features);
+}
+
+std::vector<int> read_idx_labels(const std::string& path, std::int64_t max_count) {
+  GzReader in(path);
+  const IdxHeader h = read_idx_header(in, path);
+  if (h.dims.size() != 1) {
+    fail(path, "IDX label file has " + std::to_string(h.dims.size()) + " dimensions; expected 1 (an idx1 file)");
+  }
+  const std::int64_t n = take_count(h.dims[0], max_count);
+  check_size(path, n, 1);
+  return to_labels(read_idx_body(in, h, n, 1), path);
+}
+
+Eigen::MatrixXd read_csv_matrix(const std::string& path, std::int64_t max_count) {
+  const std::string text = read_text_file(path);
+  std::vector<std::vector<double>> rows;
+  std::size_t columns = 0;
+  int line_no = 0;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    ++line_no;
+    if (core::trim(line).empty()) continue;
+    if (max_count >= 0 && static_cast<std::int64_t>(rows.size()) >= max_count) break;
+    const auto cells = core::split(line, ',');
+    std::vector<double> row;
+    row.reserve(cells.size());
+    bool header = false;
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      const std::string cell = core::trim(cells[c]);
+      char* end = nullptr;
+      const double v = std::strtod(cell.c_str(), &end);
+      const bool numeric = !cell.empty() && end == cell.c_str() + cell.size();
+      if (!numeric && rows.empty() && columns == 0 && c == 0) {
+        header = true;  // a first line that does not start with a number is a header row
+        break;
+      }
+      if (!numeric || !std::isfinite(v)) {
+        fail(path, "line " + std::to_string(line_no) + ", column " + std::to_string(c + 1) + ": '" + cell +
+                       "' is not a finite number");
+      }
+      row.push_back(v);
+    }
+    if (header) {
+      columns = cells.size();
+      continue;
+    }
+    if (columns == 0) columns = row.size();
+    if (row.size() != columns) {
+      fail(path, "line " + std::to_string(line_no) + " has " + std::to_string(row.size()) + " columns; expected " +
+                     std::to_string(columns) + " like the first line");
+    }
+    check_size(path, static_cast<std::int64_t>(rows.size()) + 1, static_cast<std::int64_t>(columns));
+    rows.push_back(std::move(row));
+  }
+  if (rows.empty()) fail(path, "no data rows; expected one sample per line, comma-separated");
+  Eigen::MatrixXd out(static_cast<Eigen::Index>(columns), static_cast<Eigen::Index>(rows.size()));
+  for (std::size_t s = 0; s < rows.size(); ++s) {
+    for (std::size_t f = 0; f < columns; ++f) out(static_cast<Eigen::Index>(f), static_cast<Eigen::Index>(s)) = rows[s][f];
+  }
+  return out;
+}
+
+Eigen::MatrixXd read_npy_matrix(const std::string& path, std::int64_t max_count) {
+  std::ifstream probe(path, std::ios::binary | std::ios::ate);
+  if (!probe) fail(path, std::string("cannot open (") + std::strerror(errno) + "); expected a readable file");
+  const std::string bytes = read_text_file(path);
+  const NpyArray a = parse_npy_header(bytes, path);
+  return npy_to_columns(bytes, a, path, max_count);
+}
+
+std::vector<int> read_labels(const std::string& path, std::int64_t max_count) {
+  if (is_idx_name(path)) return read_idx_labels(path, max_count);
+  if (core::ends_with(path, ".npy")) return to_labels(read_npy_matrix(path, max_count), path);
+  if (core::ends_with(path, ".csv")) return to_labels(read_csv_matrix(path, max_count), path);
+  fail(path, "cannot tell the label file's format from its name; expected *-idx1-ubyte[.gz], *.npy or *.csv");
+}
+
+Eigen::MatrixXd random_inputs(Eigen::Index features, std::int64_t count, double scale, double shift,
+                              std::uint64_t seed) {
+  if (count < 1) throw core::InputError("random inputs: count " + std::to_string(count) + "; expected >= 1");
+  check_size("random inputs", count, features);
+  core::RandomStream rng(seed, kRandomInputStream);
+  Eigen::MatrixXd out(features, count);
+  for (std::int64_t s = 0; s < count; ++s) {
+    for (Eigen::Index f = 0; f < features; ++f) out(f, s) = scale * rng.normal() + shift;
+  }
+  return out;
+}
+
+InputSpec parse_input_spec(const std::string& text) {
+  InputSpec spec;
+  static const std::string kForms =
+      "a path ending in .npy, .csv, -idx3-ubyte[.gz] or .idx[.gz], or random:COUNT[:SCALE[:SHIFT[:SEED]]]";
+  if (text.rfind("random:", 0) == 0) {
+    const auto parts = core::split(text.substr(7), ':');
+    if (parts.size() > 4) throw core::InputError("input spec '" + text + "': too many fields; expected " + kForms);
+    spec.kind = InputSpec::Kind::random;
+    spec.count = core::parse_int(parts[0], "input spec '" + text + "' COUNT", 1, kMaxElements);
+    if (parts.size() > 1) spec.scale = core::parse_double(parts[1], "input spec '" + text + "' SCALE");
+    if (parts.size() > 2) spec.shift = core::parse_double(parts[2], "input spec '" + text + "' SHIFT");
+    if (parts.size() > 3) {
+      spec.seed = static_cast<std::uint64_t>(core::parse_int(parts[3], "input spec '" + text + "' SEED", 0,
+                                                             std::numeric_limits<long long>::max()));
+    }
+    return spec;
+  }
+  spec.path = text;
+  if (core::ends_with(text, ".npy")) {
+    spec.kind = InputSpec::Kind::npy;
+  } else if (core::ends_with(text, ".csv")) {
+    spec.kind = InputSpec::Kind::csv;
+  } else if (is_idx_name(text)) {
+    spec.kind = InputSpec::Kind::idx;
+  } else {
+    throw core::InputError("input spec '" + text + "': cannot tell the format from the name; expected " + kForms);
+  }
+  return spec;
+}
+
+Dataset load_inputs(const InputSpec& spec, Eigen::Index features) {
+  Dataset d;
+  const std::int64_t max_count = spec.count ? *spec.count : -1;
+  if (spec.count && *spec.count < 1) {
+    throw core::InputError("input count " + std::to_string(*spec.count) + "; expected >= 1");
+  }
+  if (!std::isfinite(spec.scale) || !std::isfinite(spec.shift)) {
+    throw core::InputError("input scale and shift must be finite numbers");
+  }
+  switch (spec.kind) {
+    case InputSpec::Kind::random:
+      if (!spec.count) throw core::InputError("random inputs need a count");
+      d.inputs = random_inputs(features, *spec.count, spec.scale, spec.shift, spec.seed);
+      d.source = "random:" + std::to_string(*spec.count) + ":" + core::format_double(spec.scale) + ":" +
+                 core::format_double(spec.shift) + ":" + std::to_string(spec.seed);
+      break;
+    case InputSpec::Kind::idx: d.inputs = read_idx_images(spec.path, max_count); break;
+    case InputSpec::Kind::csv: d.inputs = read_csv_matrix(spec.path, max_count); break;
+    case InputSpec::Kind::npy: d.inputs = read_npy_matrix(spec.path, max_count); break;
+  }
+  if (spec.kind != InputSpec::Kind::random) {
+    d.source = spec.path;
+    check_finite(spec.path, d.inputs);
+    if (spec.scale != 1.0 || spec.shift != 0.0) d.inputs = (d.inputs.array() * spec.scale + spec.shift).matrix();
+  }
+  if (d.inputs.rows() != features) {
+    fail(d.source, "samples have " + std::to_string(d.inputs.rows()) + " features; the model expects " +
+                       std::to_string(features));
+  }
+  if (!spec.labels_path.empty()) {
+    d.labels = read_labels(spec.labels_path, d.count());
+    if (static_cast<Eigen::Index>(d.labels.size()) != d.count()) {
+      fail(spec.labels_path, "has " + std::to_string(d.labels.size()) + " labels; expected " +
+                                 std::to_string(d.count()) + " (one per input)");
+    }
+  }
+  return d;
+}
+
+void write_npy(const std::string& path, const Eigen::MatrixXd& samples_as_columns) {
+  std::string header = "{'descr': '<f8', 'fortran_order': False, 'shape': (" +
+                       std::to_string(samples_as_columns.cols()) + ", " + std::to_string(samples_as_columns.rows()) +
+                       "), }";
+  const std::size_t total = 10 + header.size() + 1;
+  header += std::string((64 - total % 64) % 64, ' ') + "\n";
+  core::write_file_atomically(path, [&](std::ostream& out) {
+    out.write("\x93NUMPY\x01\x00", 8);
+    const auto len = static_cast<std::uint16_t>(header.size());
+    out.put(static_cast<char>(len & 0xFF));
+    out.put(static_cast<char>(len >> 8));
+    out << header;
+    const Eigen::MatrixXd& m = samples_as_columns;  // column-major: each column (sample) is contiguous
+    out.write(reinterpret_cast<const char*>(m.data()), static_cast<std::streamsize>(m.size() * sizeof(double)));
+  });
+}
+
+}  // namespace nfsim::models

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <systemc>
+
+#include "core/error.h"
+
+namespace nfsim::sim {
+
+// An error reported by the SystemC kernel or a module (SC_REPORT_ERROR / SC_REPORT_FATAL).
+class SimulationError : public core::Error {
+ public:
+  using core::Error::Error;
+};
+
+// Makes SystemC errors and fatals throw instead of printing and aborting, so that they reach
+// nfsim's callers as SimulationError with the report's id, message and source location.
+// Idempotent; call before elaboration.
+void install_systemc_error_bridge();
+
+// sc_start(duration) that turns any sc_report escaping the kernel into SimulationError.
+void run_for(const sc_core::sc_time& duration);
+
+}  // namespace nfsim::sim

@@ -1,0 +1,195 @@
+// End-to-end tests of the nfsim command line: exit codes, messages, outputs.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "core/strings.h"
+#include "models/dataset.h"
+#include "models/onnx_io.h"
+#include "tests/common/onnx_builder.h"
+#include "tests/common/temp_dir.h"
+
+namespace nfsim::test {
+namespace {
+
+struct CliRun {
+  int code = -1;
+  std::string out, err;
+};
+
+// Runs `nfsim ARGS` with stdout and stderr captured to files.
+CliRun nfsim(const std::string& args, const TempDir& dir) {
+  const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
+  const std::string cmd = std::string(NFSIM_EXE) + " " + args + " >" + out + " 2>" + err;
+  const int status = std::system(cmd.c_str());
+  CliRun r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = read_file(out);
+  r.err = read_file(err);
+  return r;
+}
+
+const std::string kFixtures = NFSIM_FIXTURES_DIR;
+const std::string kImages = std::string(NFSIM_FMNIST_DIR) + "/t10k-images-idx3-ubyte.gz";
+const std::string kLabels = std::string(NFSIM_FMNIST_DIR) + "/t10k-labels-idx1-ubyte.gz";
+
+Eigen::MatrixXd parse_csv_outputs(const std::string& csv) {
+  std::istringstream in(csv);
+  std::string line;
+  std::getline(in, line);
+  const auto header = core::split(line, ',');
+  EXPECT_EQ(header.front(), "index");
+  std::vector<std::vector<double>> rows;
+  while (std::getline(in, line)) {
+    auto cells = core::split(line, ',');
+    std::vector<double> row;
+    for (std::size_t c = 1; c < cells.size(); ++c) row.push_back(std::stod(cells[c]));
+    rows.push_back(row);
+  }
+  Eigen::MatrixXd m(static_cast<Eigen::Index>(header.size() - 1), static_cast<Eigen::Index>(rows.size()));
+  for (std::size_t s = 0; s < rows.size(); ++s) {
+    for (std::size_t k = 0; k < rows[s].size(); ++k) m(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(s)) = rows[s][k];
+  }
+  return m;
+}
+
+TEST(Cli, HelpAndUsage) {
+  TempDir dir;
+  CliRun r = nfsim("--help", dir);
+  EXPECT_EQ(r.code, 0);
+  for (const char* cmd : {"info", "eval", "gen-network", "Exit codes"}) EXPECT_NE(r.out.find(cmd), std::string::npos);
+  for (const char* cmd : {"info", "eval", "gen-network"}) {
+    r = nfsim(std::string(cmd) + " --help", dir);
+    EXPECT_EQ(r.code, 0) << cmd;
+    EXPECT_NE(r.out.find("Usage: nfsim " + std::string(cmd)), std::string::npos) << r.out;
+  }
+  EXPECT_EQ(nfsim("", dir).code, 2);
+  r = nfsim("frobnicate", dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown command 'frobnicate'"), std::string::npos);
+  r = nfsim("eval --bogus", dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("bogus"), std::string::npos);
+  r = nfsim("eval " + kFixtures + "/torch_mlp_opset17.onnx", dir);  // --inputs missing
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("inputs"), std::string::npos);
+}
+
+TEST(Cli, InfoDescribesTheModel) {
+  TempDir dir;
+  const CliRun r = nfsim("info " + kFixtures + "/torch_mlp_opset17.onnx", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("784-64(relu)-32(tanh(scale=0.5))-32(leaky_relu(alpha=0.1))-10(identity)+softmax"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("parameters: 53706"), std::string::npos) << r.out;
+}
+
+TEST(Cli, EvalReproducesPyTorchOnFashionMnistWithAccuracy) {
+  TempDir dir;
+  const CliRun r = nfsim("eval " + kFixtures + "/torch_mlp_opset9.onnx --inputs " + kImages + " --labels " + kLabels +
+                          " --count 100 --scale 0.00392156862745098 --precision 17",
+                      dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const Eigen::MatrixXd out = parse_csv_outputs(r.out);
+  const Eigen::MatrixXd expected = models::read_npy_matrix(kFixtures + "/torch_mlp_expected.npy", -1);
+  ASSERT_EQ(out.rows(), 10);
+  ASSERT_EQ(out.cols(), 100);
+  for (Eigen::Index i = 0; i < out.size(); ++i) {
+    EXPECT_NEAR(out.data()[i], expected.data()[i], 1e-5 * std::abs(expected.data()[i]) + 1e-12);
+  }
+  // The label line: argmax of PyTorch's outputs against the labels.
+  const std::vector<int> labels = models::read_labels(kLabels, 100);
+  int correct = 0;
+  for (Eigen::Index c = 0; c < 100; ++c) {
+    Eigen::Index k;
+    expected.col(c).maxCoeff(&k);
+    correct += (k == labels[static_cast<std::size_t>(c)]);
+  }
+  char line[64];
+  std::snprintf(line, sizeof line, "accuracy: %.6f", correct / 100.0);
+  EXPECT_NE(r.err.find(line), std::string::npos) << r.err;
+  EXPECT_GT(correct, 70);  // the fixture model is trained (about 86% on the whole test set)
+}
+
+TEST(Cli, GenNetworkRoundTripsThroughOnnxExactly) {
+  TempDir dir;
+  CliRun r = nfsim("gen-network --widths 20,20,20,1 --activation relu --sigma 3 --mu 0.1 --seed 1 --out " + dir.file("net.onnx"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const models::Network net = models::load_onnx(dir.file("net.onnx"));
+  EXPECT_EQ(net.describe(), "20-20(relu)-20(relu)-1(identity)");
+  r = nfsim("eval " + dir.file("net.onnx") + " --inputs random:5:2:0.1:7 --precision 17", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const Eigen::MatrixXd out = parse_csv_outputs(r.out);
+  const models::Dataset data = models::load_inputs(models::parse_input_spec("random:5:2:0.1:7"), 20);
+  EXPECT_EQ(out, net.forward_batch(data.inputs));  // 17 digits: bit-exact through the CSV
+  // Same seed, same bytes.
+  ASSERT_EQ(nfsim("gen-network --widths 20,20,20,1 --sigma 3 --mu 0.1 --seed 1 --out " + dir.file("net2.onnx"), dir).code, 0);
+  EXPECT_EQ(read_file(dir.file("net.onnx")), read_file(dir.file("net2.onnx")));
+}
+
+// Each bad input: exit code 2, one message naming the problem, no output file left behind.
+TEST(Cli, BadInputsExitWithCode2AndANamedProblem) {
+  TempDir dir;
+  const std::string model = kFixtures + "/torch_mlp_opset17.onnx";
+  const std::string bytes = read_file(model);
+  write_file(dir.file("truncated.onnx"), bytes.substr(0, bytes.size() / 3));
+  OnnxBuilder conv;
+  conv.input("x", {0, 3}).initializer("W", {2, 3}, {1, 2, 3, 4, 5, 6}).node("Conv", {"x", "W"}, {"y"}, {}, "conv0").output("y");
+  write_file(dir.file("conv.onnx"), conv.bytes());
+  OnnxBuilder nan;
+  nan.input("x", {0, 2}).initializer("W", {1, 2}, {1.0, std::nan("")}).node("Gemm", {"x", "W"}, {"y"}, {Attr::Int("transB", 1)}).output("y");
+  write_file(dir.file("nan.onnx"), nan.bytes());
+  OnnxBuilder shapes;
+  shapes.input("x", {0, 3})
+      .initializer("W1", {2, 3}, {1, 2, 3, 4, 5, 6})
+      .initializer("W2", {1, 5}, {1, 1, 1, 1, 1})
+      .node("Gemm", {"x", "W1"}, {"h"}, {Attr::Int("transB", 1)}, "fc1")
+      .node("Gemm", {"h", "W2"}, {"y"}, {Attr::Int("transB", 1)}, "fc2")
+      .output("y");
+  write_file(dir.file("shapes.onnx"), shapes.bytes());
+  write_file(dir.file("bad-idx3-ubyte"), std::string("\x00\x01\x08\x03", 4) + std::string(16, '\0'));
+  write_file(dir.file("x.csv"), "1,2,3\n");
+
+  struct Case {
+    std::string args;
+    std::vector<std::string> fragments;
+  };
+  const std::string out = " --out " + dir.file("out.csv");
+  const std::vector<Case> cases{
+      {"info " + dir.file("truncated.onnx"), {"truncated.onnx", "not a valid ONNX model"}},
+      {"info " + dir.file("conv.onnx"), {"conv.onnx", "node 'conv0' (Conv)", "supported operators"}},
+      {"info " + dir.file("nan.onnx"), {"nan.onnx", "W[0,1]", "finite"}},
+      {"info " + dir.file("shapes.onnx"), {"shapes.onnx", "node 'fc2'", "5 inputs"}},
+      {"info " + dir.file("missing.onnx"), {"missing.onnx", "cannot open"}},
+      {"eval " + model + " --inputs " + dir.file("bad-idx3-ubyte") + out, {"bad-idx3-ubyte", "magic number 0x00010803"}},
+      {"eval " + model + " --inputs " + dir.file("x.csv") + out, {"x.csv", "3 features", "expects 784"}},
+      {"eval " + model + " --inputs random:10 --count 0" + out, {"--count 0"}},
+      {"eval " + model + " --inputs data.bin" + out, {"'data.bin'", "random:COUNT"}},
+      {"eval " + model + " --inputs random:3 --labels " + dir.file("x.csv") + out, {"x.csv", "labels have 3 columns"}},
+      {"eval " + model + " --inputs random:3 --out /nonexistent/dir/out.csv", {"/nonexistent/dir/out.csv", "cannot open"}},
+      {"gen-network --widths 20,0,1 --out " + dir.file("g.onnx"), {"--widths", "'0'"}},
+      {"gen-network --widths 20,1 --activation gelu --out " + dir.file("g.onnx"), {"'gelu'", "softplus"}},
+      {"gen-network --widths 20,1 --sigma abc --out " + dir.file("g.onnx"), {"sigma"}},
+  };
+  for (const Case& c : cases) {
+    const CliRun r = nfsim(c.args, dir);
+    EXPECT_EQ(r.code, 2) << c.args << "\n" << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one message expected: " << r.err;
+    for (const auto& f : c.fragments) EXPECT_NE(r.err.find(f), std::string::npos) << c.args << "\nmissing '" << f << "' in: " << r.err;
+    EXPECT_FALSE(file_exists(dir.file("out.csv"))) << c.args;
+    EXPECT_FALSE(file_exists(dir.file("g.onnx"))) << c.args;
+  }
+}
+
+TEST(Cli, EvalWritesOutFileAtomically) {
+  TempDir dir;
+  const CliRun r = nfsim("eval " + kFixtures + "/torch_mlp_opset17.onnx --inputs random:3:0.5:0.5:1 --out " + dir.file("o.csv"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_EQ(parse_csv_outputs(read_file(dir.file("o.csv"))).cols(), 3);
+}
+
+}  // namespace
+}  // namespace nfsim::test
