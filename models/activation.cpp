@@ -40,6 +40,8 @@ double g_prime(ActivationKind kind, double alpha, double u) {
 
 }  // namespace
 
+double Activation::apply(double z) const { return g(kind, alpha, scale * z); }
+
 Eigen::VectorXd Activation::apply(const Eigen::VectorXd& z) const {
   if (kind == ActivationKind::identity && scale == 1.0) return z;
   Eigen::VectorXd y(z.size());

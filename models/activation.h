@@ -15,6 +15,7 @@ struct Activation {
   double scale = 1.0;
   double alpha = 0.01;
 
+  double apply(double z) const;
   Eigen::VectorXd apply(const Eigen::VectorXd& z) const;
   Eigen::MatrixXd apply(const Eigen::MatrixXd& z) const;
   // d phi / d z, elementwise.

@@ -1,0 +1,175 @@
+#include "faults/fault_plan.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/strings.h"
+
+namespace nfsim::faults {
+
+std::string FixedPointFormat::describe() const {
+  return "Q" + std::to_string(total_bits - frac_bits - 1) + "." + std::to_string(frac_bits) + " (" +
+         std::to_string(total_bits) + " bits)";
+}
+
+double flip_weight_bit(double w, int bit, const FixedPointFormat& f) {
+  const std::int64_t lo = -(std::int64_t{1} << (f.total_bits - 1));
+  const std::int64_t hi = (std::int64_t{1} << (f.total_bits - 1)) - 1;
+  const double scaled = std::nearbyint(std::ldexp(w, f.frac_bits));
+  std::int64_t q = static_cast<std::int64_t>(std::clamp(scaled, static_cast<double>(lo), static_cast<double>(hi)));
+  const std::uint64_t mask = (f.total_bits == 64) ? ~0ull : ((std::uint64_t{1} << f.total_bits) - 1);
+  std::uint64_t u = static_cast<std::uint64_t>(q) & mask;
+  u ^= std::uint64_t{1} << bit;
+  // Sign-extend back from total_bits.
+  if (u & (std::uint64_t{1} << (f.total_bits - 1))) u |= ~mask;
+  q = static_cast<std::int64_t>(u);
+  return std::ldexp(static_cast<double>(q), -f.frac_bits);
+}
+
+bool FaultSpec::acts_on_neurons() const {
+  return kind == FaultKind::neuron_crash || kind == FaultKind::neuron_stuck_at;
+}
+bool FaultSpec::acts_on_synapses() const {
+  return kind == FaultKind::synapse_crash || kind == FaultKind::synapse_stuck_at || kind == FaultKind::weight_bit_flip;
+}
+
+std::string FaultSpec::describe() const {
+  std::string s = to_string(kind);
+  if (kind == FaultKind::group_crash) {
+    s += " groups=" + std::to_string(groups.size());
+  } else {
+    std::vector<std::string> ls;
+    for (int l : layers) ls.push_back(std::to_string(l));
+    s += " layers=[" + core::join(ls, ",") + "]";
+  }
+  s += " p=" + core::format_double(probability) + " " + to_string(persistence);
+  if (kind == FaultKind::neuron_stuck_at || kind == FaultKind::synapse_stuck_at) s += " value=" + core::format_double(value);
+  if (kind == FaultKind::weight_bit_flip) s += " bit=" + std::to_string(bit) + " format=" + format.describe();
+  return s;
+}
+
+FaultSpec parse_fault_spec(const std::string& text) {
+  const auto fields = core::split(text, ':');
+  FaultSpec spec;
+  const std::string where = "fault spec '" + text + "'";
+  spec.kind = parse_fault_kind(core::trim(fields[0]));
+  if (spec.kind == FaultKind::group_crash) {
+    throw core::InputError(where + ": group_crash needs explicit members; expected it in a campaign file's faults: section");
+  }
+  bool has_p = false;
+  for (std::size_t i = 1; i < fields.size(); ++i) {
+    const auto eq = fields[i].find('=');
+    if (eq == std::string::npos) {
+      throw core::InputError(where + ": field '" + fields[i] + "' is not KEY=VALUE; expected layers=, p=, persistence=, value=, bit=, format=");
+    }
+    const std::string key = core::trim(fields[i].substr(0, eq)), val = core::trim(fields[i].substr(eq + 1));
+    if (key == "layers" || key == "layer") {
+      for (const auto& l : core::split(val, ',')) spec.layers.push_back(static_cast<int>(core::parse_int(l, where + " layers", 0, 1000000)));
+    } else if (key == "p" || key == "probability") {
+      spec.probability = checked_probability(core::parse_double(val, where + " p"), where + " p");
+      has_p = true;
+    } else if (key == "persistence") {
+      spec.persistence = parse_persistence(val);
+    } else if (key == "value") {
+      spec.value = core::parse_double(val, where + " value");
+    } else if (key == "bit") {
+      spec.bit = static_cast<int>(core::parse_int(val, where + " bit", 0, 63));
+    } else if (key == "format") {
+      const auto parts = core::split(val, '.');
+      if (parts.size() != 2) throw core::InputError(where + ": format '" + val + "'; expected TOTAL.FRAC bits, e.g. 8.6");
+      spec.format.total_bits = static_cast<int>(core::parse_int(parts[0], where + " format total bits", 2, 32));
+      spec.format.frac_bits = static_cast<int>(core::parse_int(parts[1], where + " format fraction bits", 0, 31));
+    } else {
+      throw core::InputError(where + ": unknown field '" + key + "'; expected layers, p, persistence, value, bit or format");
+    }
+  }
+  if (!has_p) throw core::InputError(where + ": missing p=PROBABILITY");
+  if (spec.layers.empty()) throw core::InputError(where + ": missing layers=L[,L...]");
+  return spec;
+}
+
+FaultPlan::FaultPlan(std::vector<FaultSpec> specs, const models::Network& net) : specs_(std::move(specs)) {
+  const int L = net.num_layers();
+  for (std::size_t s = 0; s < specs_.size(); ++s) {
+    FaultSpec& spec = specs_[s];
+    const std::string where = "faults[" + std::to_string(s) + "] (" + to_string(spec.kind) + ")";
+    checked_probability(spec.probability, where + ".probability");
+    std::vector<std::uint64_t> offsets{0};
+    if (spec.kind == FaultKind::group_crash) {
+      if (spec.groups.empty()) throw core::InputError(where + ": no groups; expected at least one group of members");
+      for (const FaultGroup& g : spec.groups) {
+        if (g.neurons.empty() && g.synapses.empty()) throw core::InputError(where + ": group '" + g.name + "' has no members");
+        for (const NeuronRef& n : g.neurons) {
+          if (n.layer < 0 || n.layer > L || n.index < 0 || n.index >= net.width(n.layer)) {
+            throw core::InputError(where + ": group '" + g.name + "' neuron (" + std::to_string(n.layer) + ", " +
+                                   std::to_string(n.index) + ") does not exist; expected layer 0.." + std::to_string(L) +
+                                   " and an index below that layer's width");
+          }
+        }
+        for (const SynapseRef& w : g.synapses) {
+          if (w.layer < 1 || w.layer > L || w.row < 0 || w.row >= net.width(w.layer) || w.col < 0 ||
+              w.col >= net.width(w.layer - 1)) {
+            throw core::InputError(where + ": group '" + g.name + "' synapse (" + std::to_string(w.layer) + ", " +
+                                   std::to_string(w.row) + ", " + std::to_string(w.col) + ") does not exist");
+          }
+        }
+      }
+      offsets.push_back(spec.groups.size());
+    } else {
+      if (spec.layers.empty()) throw core::InputError(where + ".layers: empty; expected at least one layer");
+      const int min_layer = spec.acts_on_neurons() ? 0 : 1;
+      for (int l : spec.layers) {
+        if (l < min_layer || l > L) {
+          throw core::InputError(where + ".layers: layer " + std::to_string(l) + " out of range; expected " +
+                                 std::to_string(min_layer) + ".." + std::to_string(L) +
+                                 (spec.acts_on_neurons() ? " (0 = input, " : " (weights W_1..W_L; ") +
+                                 std::to_string(L) + " = output)");
+        }
+        if (std::count(spec.layers.begin(), spec.layers.end(), l) > 1) {
+          throw core::InputError(where + ".layers: layer " + std::to_string(l) + " listed twice");
+        }
+        const std::uint64_t units = spec.acts_on_neurons()
+                                        ? static_cast<std::uint64_t>(net.width(l))
+                                        : static_cast<std::uint64_t>(net.width(l)) * static_cast<std::uint64_t>(net.width(l - 1));
+        offsets.push_back(offsets.back() + units);
+      }
+      if (!std::isfinite(spec.value)) throw core::InputError(where + ".value: must be finite");
+      if (spec.kind == FaultKind::weight_bit_flip) {
+        if (spec.format.total_bits < 2 || spec.format.total_bits > 32 || spec.format.frac_bits < 0 ||
+            spec.format.frac_bits >= spec.format.total_bits) {
+          throw core::InputError(where + ".format: " + std::to_string(spec.format.total_bits) + " bits with " +
+                                 std::to_string(spec.format.frac_bits) + " fraction bits; expected 2..32 bits and fewer fraction bits");
+        }
+        if (spec.bit < 0 || spec.bit >= spec.format.total_bits) {
+          throw core::InputError(where + ".bit: " + std::to_string(spec.bit) + "; expected 0.." +
+                                 std::to_string(spec.format.total_bits - 1));
+        }
+      }
+    }
+    if (offsets.back() >= (std::uint64_t{1} << 32)) throw core::InputError(where + ": more than 2^32 units");
+    unit_offsets_.push_back(std::move(offsets));
+  }
+}
+
+void FaultPlan::locate(std::size_t s, std::uint64_t unit, int& layer, std::uint64_t& position) const {
+  const auto& off = unit_offsets_[s];
+  if (specs_[s].kind == FaultKind::group_crash) {
+    layer = -1;
+    position = unit;
+    return;
+  }
+  const auto it = std::upper_bound(off.begin(), off.end(), unit);
+  const std::size_t k = static_cast<std::size_t>(it - off.begin()) - 1;
+  layer = specs_[s].layers[k];
+  position = unit - off[k];
+}
+
+bool FaultPlan::any_permanent() const {
+  return std::any_of(specs_.begin(), specs_.end(), [](const FaultSpec& s) { return s.persistence == Persistence::permanent; });
+}
+bool FaultPlan::any_transient() const {
+  return std::any_of(specs_.begin(), specs_.end(), [](const FaultSpec& s) { return s.persistence == Persistence::transient; });
+}
+
+}  // namespace nfsim::faults

@@ -1,0 +1,121 @@
+#include "faults/fault_sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "core/rng.h"
+
+namespace nfsim::faults {
+
+void FaultInstance::reset(int num_layers) {
+  neurons.resize(static_cast<std::size_t>(num_layers) + 1);
+  weights.resize(static_cast<std::size_t>(num_layers) + 1);
+  for (auto& v : neurons) v.clear();
+  for (auto& v : weights) v.clear();
+  fault_count = 0;
+}
+
+void FaultInstance::resolve_duplicates() {
+  // Stable sort by unit, then keep the last entry of each unit: the latest spec wins.
+  for (auto& list : neurons) {
+    if (list.size() < 2) continue;
+    std::stable_sort(list.begin(), list.end(), [](const NeuronOverride& a, const NeuronOverride& b) { return a.index < b.index; });
+    std::vector<NeuronOverride> kept;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      if (i + 1 < list.size() && list[i + 1].index == list[i].index) continue;
+      kept.push_back(list[i]);
+    }
+    list.swap(kept);
+  }
+  for (auto& list : weights) {
+    if (list.size() < 2) continue;
+    auto key = [](const WeightOverride& o) { return std::make_pair(o.row, o.col); };
+    std::stable_sort(list.begin(), list.end(), [&](const WeightOverride& a, const WeightOverride& b) { return key(a) < key(b); });
+    std::vector<WeightOverride> kept;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      if (i + 1 < list.size() && key(list[i + 1]) == key(list[i])) continue;
+      kept.push_back(list[i]);
+    }
+    list.swap(kept);
+  }
+}
+
+int FaultInstance::first_layer() const {
+  const int L = static_cast<int>(neurons.size()) - 1;
+  for (int l = 0; l <= L; ++l) {
+    if (!neurons[l].empty() || (l >= 1 && !weights[l].empty())) return l;
+  }
+  return L + 1;
+}
+
+FaultSampler::FaultSampler(const FaultPlan& plan, const models::Network& network, std::uint64_t seed)
+    : plan_(plan), net_(network) {
+  for (std::size_t s = 0; s < plan.size(); ++s) {
+    // A per-spec key derived from the campaign seed, so specs draw independently.
+    const auto k = core::philox4x32_10({static_cast<std::uint32_t>(s), 0x5EEDF417u, 0, 0},
+                                       {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)});
+    spec_keys_.push_back((static_cast<std::uint64_t>(k[0]) << 32) | k[1]);
+  }
+}
+
+void FaultSampler::draw_units(std::size_t s, std::uint64_t trial, std::uint32_t slot,
+                              std::vector<std::uint64_t>& units) const {
+  units.clear();
+  const double p = plan_.specs()[s].probability;
+  const std::uint64_t n = plan_.unit_count(s);
+  if (p <= 0.0 || n == 0) return;
+  if (p >= 1.0) {
+    for (std::uint64_t u = 0; u < n; ++u) units.push_back(u);
+    return;
+  }
+  core::RandomStream rng(spec_keys_[s], (trial << 32) | slot);
+  const double log_q = std::log1p(-p);
+  std::uint64_t u = 0;
+  while (true) {
+    const double gap = std::floor(std::log(rng.uniform()) / log_q);
+    if (gap >= static_cast<double>(n - u)) break;
+    u += static_cast<std::uint64_t>(gap);
+    units.push_back(u);
+    ++u;
+    if (u >= n) break;
+  }
+}
+
+void FaultSampler::apply_unit(std::size_t s, std::uint64_t unit, FaultInstance& out) const {
+  const FaultSpec& spec = plan_.specs()[s];
+  ++out.fault_count;
+  auto set_neuron = [&](int layer, int index, double value) { out.neurons[layer].push_back({index, value}); };
+  auto set_weight = [&](int layer, int row, int col, double value) { out.weights[layer].push_back({row, col, value}); };
+  if (spec.kind == FaultKind::group_crash) {
+    const FaultGroup& g = spec.groups[unit];
+    for (const NeuronRef& n : g.neurons) set_neuron(n.layer, n.index, 0.0);
+    for (const SynapseRef& w : g.synapses) set_weight(w.layer, w.row, w.col, 0.0);
+    return;
+  }
+  int layer = 0;
+  std::uint64_t pos = 0;
+  plan_.locate(s, unit, layer, pos);
+  if (spec.acts_on_neurons()) {
+    set_neuron(layer, static_cast<int>(pos), spec.kind == FaultKind::neuron_crash ? 0.0 : spec.value);
+    return;
+  }
+  const auto cols = static_cast<std::uint64_t>(net_.width(layer - 1));
+  const int row = static_cast<int>(pos / cols), col = static_cast<int>(pos % cols);
+  double value = 0.0;
+  if (spec.kind == FaultKind::synapse_stuck_at) value = spec.value;
+  if (spec.kind == FaultKind::weight_bit_flip) value = flip_weight_bit(net_.layer(layer).weights(row, col), spec.bit, spec.format);
+  set_weight(layer, row, col, value);
+}
+
+void FaultSampler::realize(std::uint64_t trial, std::uint32_t input, FaultInstance& out) const {
+  out.reset(net_.num_layers());
+  for (std::size_t s = 0; s < plan_.size(); ++s) {
+    const bool permanent = plan_.specs()[s].persistence == Persistence::permanent;
+    draw_units(s, trial, permanent ? kPermanentSlot : input, scratch_);
+    for (std::uint64_t u : scratch_) apply_unit(s, u, out);
+  }
+  if (plan_.size() > 1) out.resolve_duplicates();
+}
+
+}  // namespace nfsim::faults

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "faults/fault_plan.h"
+#include "models/network.h"
+
+namespace nfsim::faults {
+
+// One changed neuron output or weight, as the faulty chip sees it.
+struct NeuronOverride {
+  int index;
+  double value;
+};
+struct WeightOverride {
+  int row;
+  int col;
+  double value;
+};
+
+// The faults acting on one inference: per layer, the neuron outputs and weights that differ from
+// the fault-free network. Later specs of the plan override earlier ones on the same unit.
+struct FaultInstance {
+  std::vector<std::vector<NeuronOverride>> neurons;  // index 0..L
+  std::vector<std::vector<WeightOverride>> weights;  // index 1..L (0 unused)
+  std::size_t fault_count = 0;                       // units drawn as failed (groups count once)
+
+  void reset(int num_layers);
+  // Keeps one override per unit, the one added last (later specs win).
+  void resolve_duplicates();
+  bool empty() const { return fault_count == 0; }
+  // The lowest layer whose computation differs: a neuron override at layer l or a weight
+  // override at layer l (which first changes z_l). L + 1 when empty.
+  int first_layer() const;
+};
+
+// Draws the faults of (trial, inference). The failed units of a spec are a pure function of
+// (seed, spec index, trial, inference slot): a Philox4x32-10 stream keyed by the seed and spec,
+// with stream id trial * 2^32 + slot, where slot is the input index for transient specs and
+// 2^32 - 1 for permanent ones (one draw per trial, shared by all inputs). Units are visited by
+// geometric skipping: gap = floor(log(u) / log(1 - p)), which visits each unit independently
+// with probability p at a cost proportional to the number of failures, not of units.
+// Identical in both engines, for any batch size, thread count or split of trials.
+class FaultSampler {
+ public:
+  static constexpr std::uint32_t kPermanentSlot = 0xFFFFFFFFu;
+
+  FaultSampler(const FaultPlan& plan, const models::Network& network, std::uint64_t seed);
+
+  // The failed unit indices of spec s, ascending.
+  void draw_units(std::size_t spec, std::uint64_t trial, std::uint32_t slot, std::vector<std::uint64_t>& units) const;
+  // All faults acting on inference `input` of trial `trial`.
+  void realize(std::uint64_t trial, std::uint32_t input, FaultInstance& out) const;
+  // Adds the effect of unit `unit` of spec `spec` to `out` (also used by the exact oracle);
+  // call out.resolve_duplicates() once all units are in when specs may overlap.
+  void apply_unit(std::size_t spec, std::uint64_t unit, FaultInstance& out) const;
+
+  const FaultPlan& plan() const { return plan_; }
+
+ private:
+  const FaultPlan& plan_;
+  const models::Network& net_;
+  std::vector<std::uint64_t> spec_keys_;
+  mutable std::vector<std::uint64_t> scratch_;
+};
+
+}  // namespace nfsim::faults

@@ -1,0 +1,312 @@
+#include "models/bounds/bounds.h"
+
+#include <Eigen/SVD>
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+
+namespace nfsim::models::bounds {
+namespace {
+
+constexpr Eigen::Index kColumnsPerChunk = 2048;  // columns of partial forward passes at once
+
+void accumulate(BoundSet& out, const std::string& name, const Eigen::VectorXd& mean, const Eigen::VectorXd* var) {
+  auto it = out.find(name);
+  if (it == out.end()) {
+    BoundValue v{mean, var ? *var : Eigen::VectorXd()};
+    out.emplace(name, std::move(v));  // std holds the variance until finish()
+    return;
+  }
+  it->second.mean += mean;
+  if (var) it->second.std += *var;
+}
+
+// Turns accumulated variances into standard deviations.
+void finish(BoundSet& out) {
+  for (auto& [name, v] : out) {
+    if (v.std.size() > 0) v.std = v.std.cwiseMax(0.0).cwiseSqrt();
+  }
+}
+
+double vector_norm(const Eigen::VectorXd& v, int ord) {
+  if (ord == 1) return v.lpNorm<1>();
+  if (ord == 2) return v.norm();
+  return v.lpNorm<Eigen::Infinity>();
+}
+
+}  // namespace
+
+bool FaultModel::only_neuron_crashes() const {
+  return synapses.empty() && groups.empty() &&
+         std::all_of(neurons.begin(), neurons.end(), [](const NeuronTerm& t) { return t.crash; });
+}
+
+double induced_norm_1(const Eigen::MatrixXd& w) { return w.cwiseAbs().colwise().sum().maxCoeff(); }
+double induced_norm_inf(const Eigen::MatrixXd& w) { return w.cwiseAbs().rowwise().sum().maxCoeff(); }
+double spectral_norm(const Eigen::MatrixXd& w) {
+  if (std::min(w.rows(), w.cols()) > 64) {
+    Eigen::BDCSVD<Eigen::MatrixXd> svd(w);
+    return svd.singularValues()(0);
+  }
+  Eigen::JacobiSVD<Eigen::MatrixXd> svd(w);
+  return svd.singularValues()(0);
+}
+
+BoundCalculator::BoundCalculator(const Network& network, FaultModel model) : net_(network), model_(std::move(model)) {
+  const int L = net_.num_layers();
+  norms_.resize(static_cast<std::size_t>(L) + 1);
+  for (int l = 1; l <= L; ++l) {
+    const Eigen::MatrixXd& w = net_.layer(l).weights;
+    norms_[l] = {induced_norm_1(w), spectral_norm(w), induced_norm_inf(w), w.norm()};
+  }
+  for (const NeuronTerm& t : model_.neurons) {
+    if (t.layer < 0 || t.layer > L) throw core::InputError("bounds: neuron fault layer " + std::to_string(t.layer) + " out of range");
+  }
+  for (const SynapseTerm& t : model_.synapses) {
+    if (t.layer < 1 || t.layer > L) throw core::InputError("bounds: synapse fault layer " + std::to_string(t.layer) + " out of range");
+  }
+  if (model_.only_neuron_crashes()) {
+    // |W_L| ... |W_{l+1}| and the squared version, built from the output down.
+    abs_products_.resize(static_cast<std::size_t>(L) + 1);
+    square_products_.resize(static_cast<std::size_t>(L) + 1);
+    abs_products_[L] = Eigen::MatrixXd::Identity(net_.output_size(), net_.output_size());
+    square_products_[L] = abs_products_[L];
+    for (int l = L - 1; l >= 0; --l) {
+      const Eigen::MatrixXd& w = net_.layer(l + 1).weights;
+      abs_products_[l] = abs_products_[l + 1] * w.cwiseAbs();
+      square_products_[l] = square_products_[l + 1] * w.cwiseProduct(w);
+    }
+  }
+}
+
+Eigen::MatrixXd BoundCalculator::single_unit_effects(const ForwardTrace& t, int l, const Eigen::VectorXd& dy) const {
+  const int L = net_.num_layers();
+  std::vector<Eigen::Index> units;
+  for (Eigen::Index i = 0; i < dy.size(); ++i) {
+    if (dy[i] != 0.0) units.push_back(i);
+  }
+  Eigen::MatrixXd effects(net_.output_size(), static_cast<Eigen::Index>(units.size()));
+  if (units.empty()) return effects;
+  if (l == L) {
+    for (std::size_t c = 0; c < units.size(); ++c) {
+      effects.col(static_cast<Eigen::Index>(c)).setZero();
+      effects(units[c], static_cast<Eigen::Index>(c)) = dy[units[c]];
+    }
+    return effects;
+  }
+  const DenseLayer& next = net_.layer(l + 1);
+  for (std::size_t begin = 0; begin < units.size(); begin += kColumnsPerChunk) {
+    const std::size_t end = std::min(units.size(), begin + static_cast<std::size_t>(kColumnsPerChunk));
+    const Eigen::Index cols = static_cast<Eigen::Index>(end - begin);
+    // Rank-one update of the next layer's pre-activations, then layers l+1..L only.
+    Eigen::MatrixXd z = t.z[l + 1].replicate(1, cols);
+    for (Eigen::Index c = 0; c < cols; ++c) {
+      const Eigen::Index i = units[begin + static_cast<std::size_t>(c)];
+      z.col(c) += next.weights.col(i) * dy[i];
+    }
+    const Eigen::MatrixXd out = net_.forward_from_batch(l + 1, next.activation.apply(z));
+    effects.middleCols(static_cast<Eigen::Index>(begin), cols) = out.colwise() - t.y[L];
+  }
+  return effects;
+}
+
+void BoundCalculator::add_neuron_terms(const ForwardTrace& t, BoundSet& out) const {
+  for (const NeuronTerm& term : model_.neurons) {
+    if (term.probability <= 0) continue;
+    const Eigen::VectorXd& y = t.y[term.layer];
+    const Eigen::VectorXd dy = term.crash ? Eigen::VectorXd(-y) : Eigen::VectorXd((term.value - y.array()).matrix());
+    const double p = term.probability;
+    // b3: first-order Taylor with G_l = d y_L / d y_l.
+    const Eigen::MatrixXd g = net_.jacobian_wrt_activations(t, term.layer);
+    const Eigen::MatrixXd gdy = g * dy.asDiagonal();
+    Eigen::VectorXd var = p * gdy.cwiseProduct(gdy).rowwise().sum();
+    accumulate(out, "b3", p * gdy.rowwise().sum(), &var);
+    // b4: exact single-fault effects.
+    const Eigen::MatrixXd d = single_unit_effects(t, term.layer, dy);
+    var = p * d.cwiseProduct(d).rowwise().sum();
+    accumulate(out, "b4", p * d.rowwise().sum(), &var);
+  }
+}
+
+void BoundCalculator::add_synapse_terms(const ForwardTrace& t, BoundSet& out) const {
+  const int L = net_.num_layers();
+  for (const SynapseTerm& term : model_.synapses) {
+    if (term.probability <= 0) continue;
+    const int l = term.layer;
+    const double p = term.probability;
+    const Eigen::MatrixXd& w = net_.layer(l).weights;
+    const Eigen::VectorXd& y_prev = t.y[l - 1];
+    // dz(j, i) = (r(w_ji) - w_ji) * y_{l-1, i}: the change of z_l,j when synapse (j, i) fails.
+    Eigen::MatrixXd dz(w.rows(), w.cols());
+    for (Eigen::Index i = 0; i < w.cols(); ++i) {
+      for (Eigen::Index j = 0; j < w.rows(); ++j) dz(j, i) = (term.replace(w(j, i)) - w(j, i)) * y_prev[i];
+    }
+    // b3 with H_l = d y_L / d z_l.
+    const Eigen::MatrixXd h = net_.jacobian_wrt_preactivations(t, l);
+    Eigen::VectorXd var = p * (h.cwiseProduct(h) * dz.cwiseProduct(dz).rowwise().sum());
+    accumulate(out, "b3", p * (h * dz.rowwise().sum()), &var);
+    // b4: exact effect of each single synapse: y_l,j becomes phi(z_j + dz_ji), then layers > l.
+    const models::Activation& act = net_.layer(l).activation;
+    Eigen::VectorXd mean = Eigen::VectorXd::Zero(net_.output_size());
+    var = Eigen::VectorXd::Zero(net_.output_size());
+    std::vector<std::pair<Eigen::Index, double>> changes;  // (row j, new y_l,j)
+    for (Eigen::Index i = 0; i < w.cols(); ++i) {
+      for (Eigen::Index j = 0; j < w.rows(); ++j) {
+        if (dz(j, i) != 0.0) changes.emplace_back(j, act.apply(t.z[l][j] + dz(j, i)));
+      }
+    }
+    for (std::size_t begin = 0; begin < changes.size(); begin += kColumnsPerChunk) {
+      const std::size_t end = std::min(changes.size(), begin + static_cast<std::size_t>(kColumnsPerChunk));
+      const Eigen::Index cols = static_cast<Eigen::Index>(end - begin);
+      Eigen::MatrixXd y = t.y[l].replicate(1, cols);
+      for (Eigen::Index c = 0; c < cols; ++c) y(changes[begin + c].first, c) = changes[begin + c].second;
+      const Eigen::MatrixXd d = net_.forward_from_batch(l, y).colwise() - t.y[L];
+      mean += d.rowwise().sum();
+      var += d.cwiseProduct(d).rowwise().sum();
+    }
+    mean *= p;
+    var *= p;
+    accumulate(out, "b4", mean, &var);
+  }
+}
+
+void BoundCalculator::add_group_terms(const ForwardTrace& t, BoundSet& out) const {
+  const int L = net_.num_layers();
+  for (const GroupTerm& g : model_.groups) {
+    if (g.probability <= 0) continue;
+    const double p = g.probability;
+    // b3: the group's first-order effect, e = sum over members of G dy + H dz.
+    Eigen::VectorXd e = Eigen::VectorXd::Zero(net_.output_size());
+    std::map<int, Eigen::MatrixXd> g_cache, h_cache;
+    int first = L + 1;
+    for (const auto& n : g.neurons) {
+      if (!g_cache.count(n[0])) g_cache[n[0]] = net_.jacobian_wrt_activations(t, n[0]);
+      e -= g_cache[n[0]].col(n[1]) * t.y[n[0]][n[1]];
+      first = std::min(first, n[0]);
+    }
+    for (const auto& s : g.synapses) {
+      if (!h_cache.count(s[0])) h_cache[s[0]] = net_.jacobian_wrt_preactivations(t, s[0]);
+      e -= h_cache[s[0]].col(s[1]) * (net_.layer(s[0]).weights(s[1], s[2]) * t.y[s[0] - 1][s[2]]);
+      first = std::min(first, s[0]);
+    }
+    Eigen::VectorXd var = p * e.cwiseProduct(e);
+    accumulate(out, "b3", p * e, &var);
+    // b4: the exact effect of the whole group, forward from its lowest layer.
+    Eigen::VectorXd y = first == 0 ? t.y[0] : t.y[first - 1];
+    int start = first == 0 ? 0 : first - 1;
+    for (const auto& n : g.neurons) {
+      if (n[0] == start) y[n[1]] = 0.0;
+    }
+    for (int m = start + 1; m <= L; ++m) {
+      DenseLayer layer = net_.layer(m);
+      for (const auto& s : g.synapses) {
+        if (s[0] == m) layer.weights(s[1], s[2]) = 0.0;
+      }
+      y = layer.activation.apply(Eigen::VectorXd(layer.weights * y + layer.bias));
+      for (const auto& n : g.neurons) {
+        if (n[0] == m) y[n[1]] = 0.0;
+      }
+    }
+    const Eigen::VectorXd d = y - t.y[L];
+    var = p * d.cwiseProduct(d);
+    accumulate(out, "b4", p * d, &var);
+  }
+}
+
+void BoundCalculator::add_paper_bounds(const ForwardTrace& t, BoundSet& out) const {
+  const int L = net_.num_layers();
+  static const int kOrds[] = {1, 2, 0};  // 0 = inf
+  static const char* kOrdNames[] = {"1", "2", "inf"};
+  for (const NeuronTerm& term : model_.neurons) {
+    if (term.probability <= 0) continue;
+    const int l = term.layer;
+    const double p = term.probability;
+    for (int o = 0; o < 3; ++o) {
+      const int norm_index = o == 2 ? 2 : o;  // norms_ columns: 0 = 1, 1 = 2, 2 = inf
+      double prod = 1.0, prod_lipschitz = 1.0;
+      for (int m = l + 1; m <= L; ++m) {
+        prod *= norms_[m][norm_index];
+        prod_lipschitz *= net_.layer(m).activation.lipschitz() * norms_[m][norm_index];
+      }
+      const int ord = kOrds[o];
+      const Eigen::VectorXd paper = Eigen::VectorXd::Constant(1, p * prod * vector_norm(t.y[0], ord));
+      const Eigen::VectorXd corrected = Eigen::VectorXd::Constant(1, p * prod_lipschitz * vector_norm(t.y[l], ord));
+      accumulate(out, std::string("b1_paper_") + kOrdNames[o], paper, nullptr);
+      accumulate(out, std::string("b1_") + kOrdNames[o], corrected, nullptr);
+    }
+    // b2: absolute matrices (|y_l| keeps it a magnitude bound for activations with negative
+    // outputs; it equals the paper's y_l for relu and sigmoid).
+    const Eigen::VectorXd y_abs = t.y[l].cwiseAbs();
+    Eigen::VectorXd var = p * (square_products_[l] * t.y[l].cwiseProduct(t.y[l]));
+    accumulate(out, "b2", p * (abs_products_[l] * y_abs), &var);
+    // worst_case (El Mhamdi & Guerraoui 2017) with f_l = p * n_l failures: the bound is linear
+    // in the failure count, so with the expected count it bounds the expected |Delta_k|.
+    const double f = p * static_cast<double>(net_.width(l));
+    const double c = y_abs.size() ? y_abs.maxCoeff() : 0.0;
+    double wc = f * c;
+    if (l < L) {
+      wc *= net_.layer(l + 1).weights.cwiseAbs().maxCoeff();
+      for (int m = l + 2; m <= L; ++m) {
+        wc *= net_.layer(m - 1).activation.lipschitz() * static_cast<double>(net_.width(m - 1)) *
+              net_.layer(m).weights.cwiseAbs().maxCoeff();
+      }
+      wc *= net_.layer(L).activation.lipschitz();
+    }
+    accumulate(out, "worst_case", Eigen::VectorXd::Constant(net_.output_size(), wc), nullptr);
+  }
+  static const char* kSumNames[] = {"sum_norms_1", "sum_norms_2", "sum_norms_inf", "sum_norms_fro"};
+  for (int o = 0; o < 4; ++o) {
+    double sum = 0;
+    for (int m = 1; m <= L; ++m) sum += norms_[m][o];
+    out[kSumNames[o]] = BoundValue{Eigen::VectorXd::Constant(1, sum), Eigen::VectorXd()};
+  }
+}
+
+BoundSet BoundCalculator::compute(const Eigen::VectorXd& input) const {
+  const ForwardTrace t = net_.trace(input);
+  BoundSet out;
+  add_neuron_terms(t, out);
+  add_synapse_terms(t, out);
+  add_group_terms(t, out);
+  if (model_.only_neuron_crashes()) add_paper_bounds(t, out);
+  finish(out);
+  return out;
+}
+
+NetworkProfile network_profile(const Network& net, const Eigen::MatrixXd& inputs) {
+  const int L = net.num_layers();
+  NetworkProfile prof;
+  prof.layers.resize(static_cast<std::size_t>(L) + 1);
+  for (int l = 0; l <= L; ++l) {
+    LayerProfile& lp = prof.layers[l];
+    lp.layer = l;
+    if (l >= 1) {
+      const Eigen::MatrixXd& w = net.layer(l).weights;
+      lp.norm_1 = induced_norm_1(w);
+      lp.norm_2 = spectral_norm(w);
+      lp.norm_inf = induced_norm_inf(w);
+      lp.norm_fro = w.norm();
+      lp.lipschitz = net.layer(l).activation.lipschitz();
+      prof.lipschitz_product *= lp.lipschitz * lp.norm_2;
+    }
+    lp.b3_variance_per_p = Eigen::VectorXd::Zero(net.output_size());
+  }
+  for (Eigen::Index c = 0; c < inputs.cols(); ++c) {
+    const ForwardTrace t = net.trace(inputs.col(c));
+    for (int l = 0; l <= L; ++l) {
+      const Eigen::MatrixXd g = net.jacobian_wrt_activations(t, l);
+      prof.layers[l].mean_jacobian_fro += g.norm();
+      const Eigen::MatrixXd gy = g * t.y[l].asDiagonal();
+      prof.layers[l].b3_variance_per_p += gy.cwiseProduct(gy).rowwise().sum();
+    }
+  }
+  const double n = static_cast<double>(std::max<Eigen::Index>(1, inputs.cols()));
+  for (auto& lp : prof.layers) {
+    lp.mean_jacobian_fro /= n;
+    lp.b3_variance_per_p /= n;
+  }
+  return prof;
+}
+
+}  // namespace nfsim::models::bounds

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <Eigen/Dense>
+#include <cstdint>
+#include <vector>
+
+#include "core/running_stats.h"
+
+namespace nfsim::sim {
+
+// Statistics of the error Delta = f_faulty(x) - f(x) over trials, per input and output: Delta
+// itself and |Delta| (mean, variance, higher moments, max), and per input the 1-, 2- and
+// inf-norms of the Delta vector. Mergeable block by block in a fixed order.
+class ErrorStats {
+ public:
+  enum Norm { norm_1 = 0, norm_2 = 1, norm_inf = 2 };
+
+  ErrorStats() = default;
+  ErrorStats(Eigen::Index inputs, Eigen::Index outputs);
+
+  Eigen::Index inputs() const { return inputs_; }
+  Eigen::Index outputs() const { return outputs_; }
+
+  // One trial's error for `input` (a vector of `outputs` values).
+  void add(Eigen::Index input, const double* delta);
+  // `count` trials with zero error for `input` (cheaper than adding zeros one by one).
+  void add_zeros(Eigen::Index input, std::uint64_t count);
+  // Folds a later block into this one (deterministic for a fixed merge order).
+  void merge(const ErrorStats& later);
+
+  const core::RunningStats& delta(Eigen::Index input, Eigen::Index output) const { return delta_[at(input, output)]; }
+  const core::RunningStats& abs_delta(Eigen::Index input, Eigen::Index output) const { return abs_[at(input, output)]; }
+  const core::RunningStats& norm(Eigen::Index input, Norm which) const { return norms_[input * 3 + which]; }
+  std::uint64_t trials() const { return delta_.empty() ? 0 : delta_[0].count(); }
+
+  // Raw access for serialisation (resume, MPI): per-(input, output) and per-(input, norm) arrays.
+  std::vector<core::RunningStats>& raw_delta() { return delta_; }
+  std::vector<core::RunningStats>& raw_abs() { return abs_; }
+  std::vector<core::RunningStats>& raw_norms() { return norms_; }
+
+ private:
+  std::size_t at(Eigen::Index input, Eigen::Index output) const {
+    return static_cast<std::size_t>(input * outputs_ + output);
+  }
+  Eigen::Index inputs_ = 0, outputs_ = 0;
+  std::vector<core::RunningStats> delta_, abs_, norms_;
+};
+
+}  // namespace nfsim::sim

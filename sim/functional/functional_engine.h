@@ -1,0 +1,66 @@
+#pragma once
+
+#include <Eigen/Dense>
+#include <cstdint>
+#include <vector>
+
+#include "faults/fault_plan.h"
+#include "faults/fault_sampler.h"
+#include "models/network.h"
+#include "sim/functional/error_stats.h"
+
+namespace nfsim::sim {
+
+struct FunctionalOptions {
+  std::uint64_t seed = 1;
+  // Trials per statistics block. Blocks are accumulated separately and merged in block order,
+  // so any split of whole blocks (threads, MPI ranks, resumed runs) gives the same bits.
+  std::uint32_t block_trials = 64;
+  // Trials evaluated together inside a block: changes speed and memory, never the numbers.
+  std::uint32_t batch_trials = 64;
+  // Reuse the fault-free activations below the first faulty layer and update pre-activations
+  // by the sparse difference z' = z + W[:, S] (y'[S] - y[S]). Off: the plain dense path.
+  bool fast_path = true;
+};
+
+// The functional engine: a batched Eigen model of the faulty network, with the fault semantics
+// of DESIGN.md and the draws of FaultSampler, for Monte-Carlo campaigns. A trial is one chip
+// instance evaluated on every input (transient faults are redrawn for each input, permanent ones
+// are shared by the inputs of a trial).
+class FunctionalEngine {
+ public:
+  FunctionalEngine(const models::Network& network, const Eigen::MatrixXd& inputs, const faults::FaultPlan& plan,
+                   const FunctionalOptions& options);
+
+  // Statistics of the trials of block `block`: [block * B, min((block + 1) * B, total_trials)).
+  ErrorStats run_block(std::uint64_t block, std::uint64_t total_trials) const;
+  // Statistics of trials [0, total_trials), blocks merged in order.
+  ErrorStats run(std::uint64_t total_trials) const;
+  // The faulty outputs (n_L x inputs) of one trial, for engine-agreement tests.
+  Eigen::MatrixXd trial_outputs(std::uint64_t trial) const;
+
+  const models::BatchTrace& clean() const { return clean_; }
+  const FunctionalOptions& options() const { return options_; }
+  std::uint64_t block_count(std::uint64_t total_trials) const;
+
+ private:
+  struct Job {
+    Eigen::Index input;
+    faults::FaultInstance faults;
+  };
+  // Faulty output of one job (fast path: sparse updates, one column at a time).
+  void faulty_output_fast(const Job& job, Eigen::VectorXd& out) const;
+  // Faulty outputs of up to kDenseChunk jobs, all layers dense (fixed-width GEMM).
+  void faulty_outputs_dense(const std::vector<Job>& jobs, std::size_t begin, std::size_t end,
+                            Eigen::MatrixXd& out) const;
+  void apply_weight_overrides(int layer, const faults::FaultInstance& f, const double* y_prev, double* z) const;
+
+  const models::Network& net_;
+  const Eigen::MatrixXd& inputs_;
+  const faults::FaultPlan& plan_;
+  FunctionalOptions options_;
+  faults::FaultSampler sampler_;
+  models::BatchTrace clean_;
+};
+
+}  // namespace nfsim::sim
