@@ -22,8 +22,8 @@ configure: deps
 build: configure
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
-# Until the campaign runner exists, `make run` shows the bundled example model and evaluates it
-# fault-free on 1000 Fashion-MNIST test images.
+# `make run` shows the bundled example model, evaluates it fault-free on 1000 Fashion-MNIST test
+# images, then runs a fault-injection campaign on it with the functional engine.
 run: build
 	@mkdir -p $(RUN_DIR)
 	$(NFSIM) info $(EXAMPLE_MODEL)
@@ -31,6 +31,7 @@ run: build
 	  --labels $(FMNIST)/t10k-labels-idx1-ubyte.gz --count 1000 --scale 0.00392156862745098 \
 	  --precision 4 --out $(RUN_DIR)/eval.csv
 	@echo "first rows of $(RUN_DIR)/eval.csv:"; head -4 $(RUN_DIR)/eval.csv
+	$(NFSIM) run examples/campaigns/fmnist_functional.yaml --out $(RUN_DIR)/fmnist_functional
 
 test: build
 	cd $(BUILD_DIR) && ctest --no-tests=error --output-on-failure -j$(JOBS)

@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <fstream>
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 
@@ -12,7 +13,14 @@
 #include "models/dataset.h"
 #include "models/onnx_io.h"
 #include "models/random_network.h"
+#include "core/running_stats.h"
+#include "faults/bound_model.h"
+#include "faults/fault_plan.h"
+#include "models/bounds/bounds.h"
+#include "testbench/campaign/campaign_config.h"
+#include "testbench/campaign/runner.h"
 #include "testbench/report/csv_table.h"
+#include "testbench/scoreboard/scoreboard.h"
 
 namespace po = boost::program_options;
 
@@ -175,6 +183,131 @@ int cmd_gen_network(const std::vector<std::string>& args) {
   const std::string out = vm["out"].as<std::string>();
   models::save_onnx(net, out, export_options);
   std::fprintf(stderr, "wrote %s: %s, %zu parameters\n", out.c_str(), net.describe().c_str(), net.parameter_count());
+  return 0;
+}
+
+int cmd_bounds(const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  options.add_options()                                                   //
+      ("model", po::value<std::string>()->required(), "ONNX model file")  //
+      ("inputs", po::value<std::string>()->required(),
+       "input SPEC: a .npy, .csv or *-idx3-ubyte[.gz] file, or random:COUNT[:SCALE[:SHIFT[:SEED]]]")  //
+      ("count", po::value<long long>(), "use at most N inputs from the file")                          //
+      ("scale", po::value<double>(), "multiply every file input value by S")                            //
+      ("shift", po::value<double>(), "then add this to every file input value")                         //
+      ("fault", po::value<std::vector<std::string>>()->required(),
+       "fault SPEC (repeatable): KIND:layers=L[,L..]:p=P[:persistence=transient|permanent][:value=V]"
+       "[:bit=B][:format=TOTAL.FRAC]; KIND is neuron_crash, synapse_crash, neuron_stuck_at, "
+       "synapse_stuck_at or weight_bit_flip")  //
+      ("bounds", po::value<std::string>()->default_value("b1,b2,b3,b4,worst_case,sum_norms"),
+       "bound families to compute, comma-separated")  //
+      ("out", po::value<std::string>()->default_value("bounds.json"), "JSON output file (written atomically)");
+  po::positional_options_description pos;
+  pos.add("model", 1);
+  po::variables_map vm;
+  if (!parse("Usage: nfsim bounds MODEL --inputs SPEC --fault SPEC [--fault SPEC...] [--out bounds.json]\n\n"
+             "Computes the analytic error bounds of ../shared/BOUNDS.md for each input (summed over the\n"
+             "fault specs and their layers), prints a table and writes them, with the network's\n"
+             "fault-tolerance profile, as JSON. b1, b2 and worst_case exist only for neuron crashes.",
+             args, options, pos, vm)) {
+    return 0;
+  }
+  const models::Network net = models::load_onnx(vm["model"].as<std::string>());
+  const models::Dataset data = load_dataset(vm, net);
+  std::vector<faults::FaultSpec> specs;
+  for (const auto& f : vm["fault"].as<std::vector<std::string>>()) specs.push_back(faults::parse_fault_spec(f));
+  const faults::FaultPlan plan(specs, net);
+  std::vector<std::string> families = core::split(vm["bounds"].as<std::string>(), ',');
+  for (const auto& f : families) {
+    const auto& names = tb::bound_family_names();
+    if (std::find(names.begin(), names.end(), f) == names.end()) {
+      throw core::InputError("--bounds: unknown bound '" + f + "'; expected a comma-separated subset of " + core::join(names, ","));
+    }
+  }
+  const models::bounds::BoundCalculator calc(net, faults::to_bound_model(plan));
+  nlohmann::json inputs = nlohmann::json::array();
+  std::printf("%5s %4s", "input", "out");
+  std::vector<std::string> columns;
+  for (Eigen::Index n = 0; n < data.count(); ++n) {
+    const models::bounds::BoundSet b = tb::select_bounds(calc.compute(data.inputs.col(n)), families);
+    if (n == 0) {
+      for (const auto& [name, v] : b) {
+        if (name.rfind("sum_norms", 0) == 0) continue;
+        columns.push_back(name + " mean");
+        if (v.std.size()) columns.push_back(name + " std");
+      }
+      for (const auto& c : columns) std::printf(" %13s", c.c_str());
+      std::printf("\n");
+    }
+    nlohmann::json bj = nlohmann::json::object();
+    for (Eigen::Index k = 0; k < net.output_size(); ++k) {
+      std::printf("%5ld %4ld", static_cast<long>(n), static_cast<long>(k));
+      for (const auto& [name, v] : b) {
+        if (name.rfind("sum_norms", 0) == 0) continue;
+        std::printf(" %13.5e", v.mean.size() == 1 ? v.mean[0] : v.mean[k]);
+        if (v.std.size()) std::printf(" %13.5e", v.std[k]);
+      }
+      std::printf("\n");
+    }
+    for (const auto& [name, v] : b) {
+      nlohmann::json e{{"mean", tb::to_json(v.mean)}};
+      if (v.std.size()) e["std"] = tb::to_json(v.std);
+      bj[name] = e;
+    }
+    inputs.push_back({{"index", n}, {"bounds", bj}});
+  }
+  const nlohmann::json out{{"model", vm["model"].as<std::string>()},
+                           {"network", net.describe()},
+                           {"inputs", data.source},
+                           {"faults", tb::faults_to_json(plan.specs())},
+                           {"profile", tb::profile_to_json(models::bounds::network_profile(net, data.inputs))},
+                           {"points", nlohmann::json::array({{{"faults", tb::faults_to_json(plan.specs())}, {"inputs", inputs}}})}};
+  const std::string path = vm["out"].as<std::string>();
+  const std::string text = out.dump(1) + "\n";
+  core::write_file_atomically(path, [&](std::ostream& os) { os << text; });
+  std::fprintf(stderr, "wrote %s\n", path.c_str());
+  return 0;
+}
+
+int cmd_run(const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  options.add_options()                                                                       //
+      ("campaign", po::value<std::string>()->required(), "campaign YAML file")               //
+      ("set", po::value<std::vector<std::string>>()->composing(),
+       "override a campaign key before validation, e.g. --set faults[0].probability=0.05 (repeatable)")  //
+      ("engine", po::value<std::string>(), "engine: functional (the SystemC chip engine comes later)")  //
+      ("trials", po::value<unsigned long long>(), "number of trials (overrides the file)")               //
+      ("seed", po::value<unsigned long long>(), "random seed (overrides the file)")                      //
+      ("out", po::value<std::string>(), "output directory (default: results/<campaign name>)");
+  po::positional_options_description pos;
+  pos.add("campaign", 1);
+  po::variables_map vm;
+  if (!parse("Usage: nfsim run CAMPAIGN.yaml [--set key=value]... [--engine functional] [--trials N] [--seed S] [--out DIR]\n\n"
+             "Runs a fault-injection campaign: Monte Carlo of the faulty network on the campaign's inputs,\n"
+             "the analytic bounds, and their verdicts. Writes DIR/report.json (schema: docs/report.md) and\n"
+             "DIR/summary.csv, and prints a summary table. Same seed, same numbers.",
+             args, options, pos, vm)) {
+    return 0;
+  }
+  const std::string file = vm["campaign"].as<std::string>();
+  std::vector<std::string> overrides;
+  if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
+  if (vm.count("engine")) overrides.push_back("engine=" + vm["engine"].as<std::string>());
+  if (vm.count("trials")) overrides.push_back("trials=" + std::to_string(vm["trials"].as<unsigned long long>()));
+  if (vm.count("seed")) overrides.push_back("seed=" + std::to_string(vm["seed"].as<unsigned long long>()));
+  const tb::CampaignConfig config = tb::load_campaign(file, overrides);
+  std::string out_dir;
+  if (vm.count("out")) {
+    out_dir = vm["out"].as<std::string>();
+  } else {
+    std::string stem = file.substr(file.find_last_of('/') + 1);
+    stem = stem.substr(0, stem.find_last_of('.'));
+    out_dir = "results/" + stem;
+  }
+  const tb::CampaignResult result = tb::run_campaign(config);
+  tb::write_campaign_outputs(result, out_dir);
+  tb::print_summary(stdout, result);
+  std::printf("wrote %s/report.json and %s/summary.csv\n", out_dir.c_str(), out_dir.c_str());
   return 0;
 }
 

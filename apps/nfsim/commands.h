@@ -10,5 +10,7 @@ namespace nfsim::app {
 int cmd_info(const std::vector<std::string>& args);
 int cmd_eval(const std::vector<std::string>& args);
 int cmd_gen_network(const std::vector<std::string>& args);
+int cmd_bounds(const std::vector<std::string>& args);
+int cmd_run(const std::vector<std::string>& args);
 
 }  // namespace nfsim::app

@@ -28,6 +28,8 @@ const std::map<std::string, Command>& commands() {
       {"info", {nfsim::app::cmd_info, "print a model's layers, shapes, activations and parameter count"}},
       {"eval", {nfsim::app::cmd_eval, "run the fault-free model on inputs; outputs as CSV on stdout"}},
       {"gen-network", {nfsim::app::cmd_gen_network, "generate a random network (the paper's recipe) as ONNX"}},
+      {"bounds", {nfsim::app::cmd_bounds, "analytic error bounds (b1-b4, worst case) of a model under a fault plan"}},
+      {"run", {nfsim::app::cmd_run, "run a fault-injection campaign (YAML): Monte Carlo, bounds, verdicts, report"}},
   };
   return table;
 }

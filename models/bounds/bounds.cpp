@@ -255,12 +255,6 @@ void BoundCalculator::add_paper_bounds(const ForwardTrace& t, BoundSet& out) con
     }
     accumulate(out, "worst_case", Eigen::VectorXd::Constant(net_.output_size(), wc), nullptr);
   }
-  static const char* kSumNames[] = {"sum_norms_1", "sum_norms_2", "sum_norms_inf", "sum_norms_fro"};
-  for (int o = 0; o < 4; ++o) {
-    double sum = 0;
-    for (int m = 1; m <= L; ++m) sum += norms_[m][o];
-    out[kSumNames[o]] = BoundValue{Eigen::VectorXd::Constant(1, sum), Eigen::VectorXd()};
-  }
 }
 
 BoundSet BoundCalculator::compute(const Eigen::VectorXd& input) const {
@@ -270,6 +264,13 @@ BoundSet BoundCalculator::compute(const Eigen::VectorXd& input) const {
   add_synapse_terms(t, out);
   add_group_terms(t, out);
   if (model_.only_neuron_crashes()) add_paper_bounds(t, out);
+  // sum_norms: the paper's network-level proxy, sum over layers of ||W_l||, whatever the faults.
+  static const char* kSumNames[] = {"sum_norms_1", "sum_norms_2", "sum_norms_inf", "sum_norms_fro"};
+  for (int o = 0; o < 4; ++o) {
+    double sum = 0;
+    for (int m = 1; m <= net_.num_layers(); ++m) sum += norms_[m][o];
+    out[kSumNames[o]] = BoundValue{Eigen::VectorXd::Constant(1, sum), Eigen::VectorXd()};
+  }
   finish(out);
   return out;
 }

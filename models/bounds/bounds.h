@@ -50,8 +50,8 @@ struct BoundValue {
 using BoundSet = std::map<std::string, BoundValue>;
 
 // Computes BOUNDS.md's bounds for one network and fault model, summing over layers and terms:
-// b1_paper_{1,2,inf}, b1_{1,2,inf}, b2, worst_case and sum_norms_{1,2,inf,fro} (neuron crashes
-// only), b3 and b4 (every kind). b4 uses incremental partial forward passes: the crash of unit i
+// b1_paper_{1,2,inf}, b1_{1,2,inf}, b2 and worst_case (neuron crashes only), b3 and b4 (every
+// kind), and sum_norms_{1,2,inf,fro} (the network-level proxy of the paper's code). b4 uses incremental partial forward passes: the crash of unit i
 // of layer l changes z_{l+1} by W_{l+1}[:, i] dy_i and only layers l+1..L are evaluated.
 class BoundCalculator {
  public:

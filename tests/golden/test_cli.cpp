@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -189,6 +191,101 @@ TEST(Cli, EvalWritesOutFileAtomically) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(r.out.empty());
   EXPECT_EQ(parse_csv_outputs(read_file(dir.file("o.csv"))).cols(), 3);
+}
+
+}  // namespace
+}  // namespace nfsim::test
+
+namespace nfsim::test {
+namespace {
+
+const std::string kPaperCampaign = std::string(NFSIM_SOURCE_DIR) + "/examples/campaigns/paper_random.yaml";
+
+nlohmann::json without_timing(const std::string& path) {
+  nlohmann::json j = nlohmann::json::parse(read_file(path));
+  j.erase("timing");
+  return j;
+}
+
+TEST(CliRun, WritesReportAndSummaryDeterministically) {
+  TempDir dir;
+  const std::string args = "run " + kPaperCampaign + " --trials 3000 --set inputs.count=4 --out ";
+  CliRun r = nfsim(args + dir.file("a"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("b4"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("pearson"), std::string::npos) << r.out;
+  const nlohmann::json rep = nlohmann::json::parse(read_file(dir.file("a/report.json")));
+  EXPECT_TRUE(rep["complete"].get<bool>());
+  const auto& point = rep["points"][0];
+  EXPECT_EQ(point["faults"][0]["kind"], "neuron_crash");
+  ASSERT_EQ(point["inputs"].size(), 4u);
+  const auto& in0 = point["inputs"][0];
+  EXPECT_EQ(in0["measured"]["trials"], 3000);
+  for (const char* k : {"mean", "std", "mean_abs", "ci95"}) EXPECT_TRUE(in0["measured"].contains(k)) << k;
+  for (const char* k : {"b1_2", "b1_paper_2", "b2", "b3", "b4", "worst_case"}) EXPECT_TRUE(in0["bounds"].contains(k)) << k;
+  EXPECT_TRUE(in0["verdicts"]["b4"].contains("mean_inside_ci"));
+  EXPECT_TRUE(point["summary"]["b3"]["mean"].contains("pearson"));
+  const std::string csv = read_file(dir.file("a/summary.csv"));
+  EXPECT_EQ(csv.rfind("input,output,trials,mean,std", 0), 0u) << csv.substr(0, 80);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 4);
+  // Same seed: the same report (timings aside); another batch size: the same numbers.
+  ASSERT_EQ(nfsim(args + dir.file("b") + " --set batch_trials=7", dir).code, 0);
+  EXPECT_EQ(without_timing(dir.file("a/report.json")), without_timing(dir.file("b/report.json")));
+  ASSERT_EQ(nfsim(args + dir.file("c") + " --seed 2", dir).code, 0);
+  EXPECT_NE(without_timing(dir.file("a/report.json")), without_timing(dir.file("c/report.json")));
+  EXPECT_EQ(read_file(dir.file("a/summary.csv")), read_file(dir.file("b/summary.csv")));
+}
+
+TEST(CliRun, BadCampaignsExitWithCode2) {
+  TempDir dir;
+  write_file(dir.file("typo.yaml"), "model: x.onnx\ninputs: {type: random, count: 3}\nfaults:\n  - {kind: neuron_crash, layer: [1], probability: 0.1}\n");
+  write_file(dir.file("prob.yaml"), "model: {generate: {widths: [4, 3, 1]}}\ninputs: {type: random, count: 3}\nfaults:\n  - {kind: neuron_crash, layers: [1], probability: 7}\n");
+  write_file(dir.file("layer.yaml"), "model: {generate: {widths: [4, 3, 1]}}\ninputs: {type: random, count: 3}\nfaults:\n  - {kind: synapse_crash, layers: [5], probability: 0.1}\n");
+  write_file(dir.file("nomodel.yaml"), "model: missing.onnx\ninputs: {type: random, count: 3}\nfaults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1}\n");
+  write_file(dir.file("syntax.yaml"), "model: {generate: [\n");
+  struct Case {
+    std::string args;
+    std::vector<std::string> fragments;
+  };
+  const std::vector<Case> cases{
+      {"run " + dir.file("typo.yaml"), {"typo.yaml:4", "'layer'", "did you mean 'layers'"}},
+      {"run " + dir.file("prob.yaml"), {"prob.yaml:4", "faults[0].probability", "'7'", "[0, 1]"}},
+      {"run " + dir.file("layer.yaml"), {"faults[0]", "layer 5 out of range"}},
+      {"run " + dir.file("nomodel.yaml"), {"missing.onnx", "cannot open"}},
+      {"run " + dir.file("syntax.yaml"), {"syntax.yaml", "YAML syntax error"}},
+      {"run " + dir.file("absent.yaml"), {"absent.yaml", "cannot open"}},
+      {"run " + kPaperCampaign + " --set faults[0].probability=-1", {"faults[0].probability", "[0, 1]"}},
+      {"run " + kPaperCampaign + " --set nonsense", {"KEY=VALUE"}},
+      {"run " + kPaperCampaign + " --trials 10 --out /proc/nfsim-cannot-write", {"/proc/nfsim-cannot-write"}},
+  };
+  for (const Case& c : cases) {
+    const CliRun r = nfsim(c.args + (c.args.find("--out") == std::string::npos ? " --out " + dir.file("out") : ""), dir);
+    EXPECT_EQ(r.code, 2) << c.args << "\n" << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    for (const auto& f : c.fragments) EXPECT_NE(r.err.find(f), std::string::npos) << c.args << "\nmissing '" << f << "' in: " << r.err;
+    EXPECT_FALSE(file_exists(dir.file("out/report.json"))) << c.args;
+  }
+}
+
+TEST(CliBounds, PrintsTableAndWritesJson) {
+  TempDir dir;
+  CliRun r = nfsim("bounds " + kFixtures + "/torch_mlp_opset17.onnx --inputs random:2:0.3:0.3:1 --fault neuron_crash:layers=1,2:p=0.01 --out " +
+                       dir.file("b.json"),
+                   dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("b4 mean"), std::string::npos) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(read_file(dir.file("b.json")));
+  const auto& b = j["points"][0]["inputs"][1]["bounds"];
+  EXPECT_EQ(b["b4"]["mean"].size(), 10u);
+  EXPECT_TRUE(b.contains("worst_case"));
+  EXPECT_EQ(j["profile"]["layers"].size(), 5u);
+  r = nfsim("bounds " + kFixtures + "/torch_mlp_opset17.onnx --inputs random:2 --fault neuron_crash:layers=9:p=0.01 --out " + dir.file("c.json"), dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("layer 9 out of range"), std::string::npos) << r.err;
+  EXPECT_FALSE(file_exists(dir.file("c.json")));
+  r = nfsim("bounds " + kFixtures + "/torch_mlp_opset17.onnx --inputs random:2 --fault neuron_crash:layers=1:p=0.01 --bounds b9 --out " + dir.file("c.json"), dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("'b9'"), std::string::npos) << r.err;
 }
 
 }  // namespace

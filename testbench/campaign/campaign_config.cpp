@@ -1,0 +1,385 @@
+#include "testbench/campaign/campaign_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/strings.h"
+
+namespace nfsim::tb {
+namespace {
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// Reads typed values out of YAML nodes with errors that name file, line and key path.
+class Reader {
+ public:
+  Reader(std::string file, std::string base_dir) : file_(std::move(file)), base_dir_(std::move(base_dir)) {}
+
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& key, const std::string& what,
+                         const std::string& expected = {}) const {
+    core::ErrorContext ctx{file_, node.Mark().is_null() ? 0 : node.Mark().line + 1, key};
+    std::string got;
+    if (node.IsScalar()) got = "'" + node.Scalar() + "'";
+    else if (node.IsSequence()) got = "a list";
+    else if (node.IsMap()) got = "a mapping";
+    core::throw_input_error(ctx, what, got, expected);
+  }
+
+  void check_keys(const YAML::Node& map, const std::string& key, const std::vector<std::string>& allowed) const {
+    if (!map.IsMap()) fail(map, key, "wrong type", "a mapping with keys " + core::join(allowed, ", "));
+    for (const auto& kv : map) {
+      const std::string k = kv.first.as<std::string>();
+      if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
+      std::string best;
+      std::size_t best_d = 3;
+      for (const auto& a : allowed) {
+        const std::size_t d = edit_distance(k, a);
+        if (d < best_d) {
+          best_d = d;
+          best = a;
+        }
+      }
+      core::ErrorContext ctx{file_, kv.first.Mark().line + 1, key.empty() ? k : key + "." + k};
+      core::throw_input_error(ctx, "unknown key" + (best.empty() ? std::string() : " (did you mean '" + best + "'?)"),
+                              "'" + k + "'", "one of " + core::join(allowed, ", "));
+    }
+  }
+
+  double number(const YAML::Node& n, const std::string& key) const {
+    if (!n.IsScalar()) fail(n, key, "wrong type", "a number");
+    try {
+      return core::parse_double(n.Scalar(), key);
+    } catch (const core::InputError&) {
+      fail(n, key, "not a finite number", "a number");
+    }
+  }
+  long long integer(const YAML::Node& n, const std::string& key, long long min, long long max) const {
+    if (!n.IsScalar()) fail(n, key, "wrong type", "an integer");
+    try {
+      return core::parse_int(n.Scalar(), key, min, max);
+    } catch (const core::InputError&) {
+      fail(n, key, "not a valid integer", "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+    }
+  }
+  std::string text(const YAML::Node& n, const std::string& key) const {
+    if (!n.IsScalar()) fail(n, key, "wrong type", "a string");
+    return n.Scalar();
+  }
+  double probability(const YAML::Node& n, const std::string& key) const {
+    const double p = number(n, key);
+    if (p < 0.0 || p > 1.0) fail(n, key, "probability out of range", "a number in [0, 1]");
+    return p;
+  }
+  std::string path(const YAML::Node& n, const std::string& key) const {
+    const std::string p = text(n, key);
+    if (p.empty()) fail(n, key, "empty path", "a file path");
+    std::filesystem::path fp(p);
+    if (fp.is_relative() && !base_dir_.empty()) fp = std::filesystem::path(base_dir_) / fp;
+    return fp.lexically_normal().string();
+  }
+  template <typename Fn>
+  auto wrap(const YAML::Node& n, const std::string& key, Fn fn) const -> decltype(fn()) {
+    try {
+      return fn();
+    } catch (const core::InputError& e) {
+      fail(n, key, e.what());
+    }
+  }
+
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_, base_dir_;
+};
+
+models::RandomNetworkSpec read_generate(const Reader& r, const YAML::Node& g) {
+  r.check_keys(g, "model.generate", {"widths", "activation", "output_activation", "activation_scale", "sigma", "mu", "seed"});
+  models::RandomNetworkSpec spec;
+  const YAML::Node w = g["widths"];
+  if (!w || !w.IsSequence() || w.size() < 2) r.fail(w ? w : g, "model.generate.widths", "missing or too short", "a list of at least 2 widths");
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    spec.widths.push_back(static_cast<int>(r.integer(w[i], "model.generate.widths[" + std::to_string(i) + "]", 1, 1000000)));
+  }
+  if (g["activation"]) {
+    spec.activation.kind = r.wrap(g["activation"], "model.generate.activation",
+                                  [&] { return models::parse_activation_kind(r.text(g["activation"], "model.generate.activation")); });
+  }
+  if (g["output_activation"]) {
+    spec.output_activation.kind = r.wrap(g["output_activation"], "model.generate.output_activation", [&] {
+      return models::parse_activation_kind(r.text(g["output_activation"], "model.generate.output_activation"));
+    });
+  }
+  if (g["activation_scale"]) spec.activation.scale = r.number(g["activation_scale"], "model.generate.activation_scale");
+  if (g["sigma"]) spec.sigma = r.number(g["sigma"], "model.generate.sigma");
+  if (spec.sigma < 0) r.fail(g["sigma"], "model.generate.sigma", "negative", "sigma >= 0");
+  if (g["mu"]) spec.mu = r.number(g["mu"], "model.generate.mu");
+  if (g["seed"]) spec.seed = static_cast<std::uint64_t>(r.integer(g["seed"], "model.generate.seed", 0, std::numeric_limits<long long>::max()));
+  return spec;
+}
+
+models::InputSpec read_inputs(const Reader& r, const YAML::Node& n) {
+  r.check_keys(n, "inputs", {"type", "path", "count", "scale", "shift", "seed", "labels"});
+  models::InputSpec spec;
+  std::string type;
+  if (n["type"]) type = r.text(n["type"], "inputs.type");
+  if (n["path"]) {
+    spec.path = r.path(n["path"], "inputs.path");
+    if (type.empty()) {
+      spec.kind = r.wrap(n["path"], "inputs.path", [&] { return models::parse_input_spec(spec.path).kind; });
+    }
+  }
+  if (!type.empty()) {
+    static const std::vector<std::string> kinds{"idx", "csv", "npy", "random"};
+    const auto it = std::find(kinds.begin(), kinds.end(), type);
+    if (it == kinds.end()) r.fail(n["type"], "inputs.type", "unknown input type", "one of idx, csv, npy, random");
+    spec.kind = static_cast<models::InputSpec::Kind>(it - kinds.begin());
+  } else if (!n["path"]) {
+    r.fail(n, "inputs", "neither type nor path given", "type: random (with count) or a path");
+  }
+  if (spec.kind != models::InputSpec::Kind::random && spec.path.empty()) r.fail(n, "inputs.path", "missing", "a data file path");
+  if (n["count"]) spec.count = r.integer(n["count"], "inputs.count", 1, std::int64_t{1} << 28);
+  if (spec.kind == models::InputSpec::Kind::random && !spec.count) r.fail(n, "inputs.count", "missing for random inputs", "a count >= 1");
+  if (n["scale"]) spec.scale = r.number(n["scale"], "inputs.scale");
+  if (n["shift"]) spec.shift = r.number(n["shift"], "inputs.shift");
+  if (n["seed"]) spec.seed = static_cast<std::uint64_t>(r.integer(n["seed"], "inputs.seed", 0, std::numeric_limits<long long>::max()));
+  if (n["labels"]) spec.labels_path = r.path(n["labels"], "inputs.labels");
+  return spec;
+}
+
+faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::string& key) {
+  r.check_keys(n, key, {"kind", "layers", "probability", "persistence", "value", "bit", "format", "groups"});
+  faults::FaultSpec spec;
+  if (!n["kind"]) r.fail(n, key + ".kind", "missing", "one of " + core::join(faults::fault_kind_names(), ", "));
+  spec.kind = r.wrap(n["kind"], key + ".kind", [&] { return faults::parse_fault_kind(r.text(n["kind"], key + ".kind")); });
+  if (!n["probability"]) r.fail(n, key + ".probability", "missing", "a number in [0, 1]");
+  spec.probability = r.probability(n["probability"], key + ".probability");
+  if (n["persistence"]) {
+    spec.persistence = r.wrap(n["persistence"], key + ".persistence",
+                              [&] { return faults::parse_persistence(r.text(n["persistence"], key + ".persistence")); });
+  }
+  if (spec.kind == faults::FaultKind::group_crash) {
+    const YAML::Node groups = n["groups"];
+    if (!groups || !groups.IsSequence() || groups.size() == 0) {
+      r.fail(groups ? groups : n, key + ".groups", "missing or empty", "a list of {name, neurons: [[layer, index]...], synapses: [[layer, row, col]...]}");
+    }
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      const std::string gk = key + ".groups[" + std::to_string(g) + "]";
+      r.check_keys(groups[g], gk, {"name", "neurons", "synapses"});
+      faults::FaultGroup group;
+      group.name = groups[g]["name"] ? r.text(groups[g]["name"], gk + ".name") : "group" + std::to_string(g);
+      if (const YAML::Node ns = groups[g]["neurons"]) {
+        for (std::size_t i = 0; i < ns.size(); ++i) {
+          if (!ns[i].IsSequence() || ns[i].size() != 2) r.fail(ns[i], gk + ".neurons", "wrong shape", "[layer, index]");
+          group.neurons.push_back({static_cast<int>(r.integer(ns[i][0], gk + ".neurons", 0, 1000000)),
+                                   static_cast<int>(r.integer(ns[i][1], gk + ".neurons", 0, 100000000))});
+        }
+      }
+      if (const YAML::Node ss = groups[g]["synapses"]) {
+        for (std::size_t i = 0; i < ss.size(); ++i) {
+          if (!ss[i].IsSequence() || ss[i].size() != 3) r.fail(ss[i], gk + ".synapses", "wrong shape", "[layer, row, col]");
+          group.synapses.push_back({static_cast<int>(r.integer(ss[i][0], gk + ".synapses", 1, 1000000)),
+                                    static_cast<int>(r.integer(ss[i][1], gk + ".synapses", 0, 100000000)),
+                                    static_cast<int>(r.integer(ss[i][2], gk + ".synapses", 0, 100000000))});
+        }
+      }
+      spec.groups.push_back(std::move(group));
+    }
+    return spec;
+  }
+  const YAML::Node layers = n["layers"];
+  if (!layers) r.fail(n, key + ".layers", "missing", "a layer index or a list of them (0 = input)");
+  if (layers.IsScalar()) {
+    spec.layers.push_back(static_cast<int>(r.integer(layers, key + ".layers", 0, 1000000)));
+  } else if (layers.IsSequence()) {
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      spec.layers.push_back(static_cast<int>(r.integer(layers[i], key + ".layers[" + std::to_string(i) + "]", 0, 1000000)));
+    }
+  } else {
+    r.fail(layers, key + ".layers", "wrong type", "a layer index or a list of them");
+  }
+  if (n["value"]) spec.value = r.number(n["value"], key + ".value");
+  if (n["bit"]) spec.bit = static_cast<int>(r.integer(n["bit"], key + ".bit", 0, 31));
+  if (const YAML::Node f = n["format"]) {
+    if (f.IsMap()) {
+      r.check_keys(f, key + ".format", {"total_bits", "frac_bits"});
+      if (f["total_bits"]) spec.format.total_bits = static_cast<int>(r.integer(f["total_bits"], key + ".format.total_bits", 2, 32));
+      if (f["frac_bits"]) spec.format.frac_bits = static_cast<int>(r.integer(f["frac_bits"], key + ".format.frac_bits", 0, 31));
+    } else {
+      const auto parts = core::split(r.text(f, key + ".format"), '.');
+      if (parts.size() != 2) r.fail(f, key + ".format", "wrong format", "TOTAL.FRAC bits like 8.6, or {total_bits, frac_bits}");
+      spec.format.total_bits = static_cast<int>(r.wrap(f, key + ".format", [&] { return core::parse_int(parts[0], "total bits", 2, 32); }));
+      spec.format.frac_bits = static_cast<int>(r.wrap(f, key + ".format", [&] { return core::parse_int(parts[1], "fraction bits", 0, 31); }));
+    }
+  }
+  return spec;
+}
+
+// Applies "a.b[2].c=VALUE" to the tree (creating missing map keys).
+void apply_override(YAML::Node root, const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw core::InputError("--set '" + text + "': expected KEY=VALUE, e.g. faults[0].probability=0.05");
+  }
+  const std::string path = core::trim(text.substr(0, eq));
+  YAML::Node value;
+  try {
+    value = YAML::Load(text.substr(eq + 1));
+  } catch (const YAML::Exception& e) {
+    throw core::InputError("--set '" + text + "': the value is not valid YAML: " + e.msg);
+  }
+  // Split into tokens: names and [index].
+  std::vector<std::string> tokens;
+  std::string cur;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const char c = path[i];
+    if (c == '.') {
+      if (!cur.empty()) tokens.push_back(cur);
+      cur.clear();
+    } else if (c == '[') {
+      if (!cur.empty()) tokens.push_back(cur);
+      cur.clear();
+      const auto close = path.find(']', i);
+      if (close == std::string::npos) throw core::InputError("--set '" + text + "': unclosed '[' in the key");
+      tokens.push_back("[" + path.substr(i + 1, close - i - 1) + "]");
+      i = close;
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) tokens.push_back(cur);
+  if (tokens.empty()) throw core::InputError("--set '" + text + "': empty key");
+  std::vector<YAML::Node> chain{root};
+  for (std::size_t t = 0; t < tokens.size(); ++t) {
+    YAML::Node node = chain.back();
+    const std::string& tok = tokens[t];
+    const bool last = t + 1 == tokens.size();
+    if (tok.front() == '[') {
+      const long long idx = core::parse_int(tok.substr(1, tok.size() - 2), "--set '" + text + "' index", 0, 1000000);
+      if (!node.IsSequence() || static_cast<std::size_t>(idx) >= node.size()) {
+        throw core::InputError("--set '" + text + "': no element " + tok + " (the list has " +
+                               std::to_string(node.IsSequence() ? node.size() : 0) + " elements)");
+      }
+      if (last) {
+        node[static_cast<std::size_t>(idx)] = value;
+        return;
+      }
+      chain.push_back(node[static_cast<std::size_t>(idx)]);
+    } else {
+      if (!node.IsMap() && !node.IsNull()) throw core::InputError("--set '" + text + "': '" + tok + "' is not inside a mapping");
+      if (last) {
+        node[tok] = value;
+        return;
+      }
+      chain.push_back(node[tok]);
+    }
+  }
+}
+
+}  // namespace
+
+std::string ModelSource::describe() const {
+  if (!generate) return path;
+  std::vector<std::string> w;
+  for (int x : generate->widths) w.push_back(std::to_string(x));
+  return "generate(widths=[" + core::join(w, ",") + "], activation=" + generate->activation.describe() +
+         ", sigma=" + core::format_double(generate->sigma) + ", mu=" + core::format_double(generate->mu) +
+         ", seed=" + std::to_string(generate->seed) + ")";
+}
+
+const std::vector<std::string>& bound_family_names() {
+  static const std::vector<std::string> names{"b1", "b2", "b3", "b4", "worst_case", "sum_norms"};
+  return names;
+}
+
+CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& source, const std::string& base_dir,
+                              const std::vector<std::string>& overrides) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::ParserException& e) {
+    throw core::InputError(source + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
+  }
+  if (root.IsNull()) throw core::InputError(source + ": empty campaign file; expected at least model:, inputs: and faults:");
+  for (const auto& o : overrides) apply_override(root, o);
+  const Reader r(source, base_dir);
+  r.check_keys(root, "", {"model", "inputs", "faults", "engine", "trials", "seed", "bounds", "block_trials",
+                          "batch_trials", "confidence"});
+  CampaignConfig c;
+  c.file = source;
+  const YAML::Node model = root["model"];
+  if (!model) r.fail(root, "model", "missing", "a path to an ONNX file or {generate: {...}}");
+  if (model.IsMap()) {
+    r.check_keys(model, "model", {"generate", "path"});
+    if (model["generate"]) {
+      c.model.generate = read_generate(r, model["generate"]);
+    } else if (model["path"]) {
+      c.model.path = r.path(model["path"], "model.path");
+    } else {
+      r.fail(model, "model", "neither path nor generate", "model: FILE.onnx or model: {generate: {...}}");
+    }
+  } else {
+    c.model.path = r.path(model, "model");
+  }
+  if (!root["inputs"]) r.fail(root, "inputs", "missing", "an inputs: section");
+  c.inputs = read_inputs(r, root["inputs"]);
+  const YAML::Node faults = root["faults"];
+  if (!faults || !faults.IsSequence() || faults.size() == 0) {
+    r.fail(faults ? faults : root, "faults", "missing or empty", "a list of fault specs {kind, layers, probability}");
+  }
+  for (std::size_t i = 0; i < faults.size(); ++i) c.faults.push_back(read_fault(r, faults[i], "faults[" + std::to_string(i) + "]"));
+  if (root["engine"]) {
+    c.engine = r.text(root["engine"], "engine");
+    if (c.engine != "functional") r.fail(root["engine"], "engine", "unknown engine", "functional (the chip engine is not built yet)");
+  }
+  if (root["trials"]) c.trials = static_cast<std::uint64_t>(r.integer(root["trials"], "trials", 1, std::int64_t{1} << 40));
+  if (root["seed"]) c.seed = static_cast<std::uint64_t>(r.integer(root["seed"], "seed", 0, std::numeric_limits<long long>::max()));
+  if (root["block_trials"]) c.block_trials = static_cast<std::uint32_t>(r.integer(root["block_trials"], "block_trials", 1, 1 << 20));
+  if (root["batch_trials"]) c.batch_trials = static_cast<std::uint32_t>(r.integer(root["batch_trials"], "batch_trials", 1, 1 << 20));
+  if (root["confidence"]) {
+    c.confidence = r.number(root["confidence"], "confidence");
+    if (!(c.confidence > 0 && c.confidence < 1)) r.fail(root["confidence"], "confidence", "out of range", "a number in (0, 1), e.g. 0.95");
+  }
+  if (const YAML::Node b = root["bounds"]) {
+    if (!b.IsSequence()) r.fail(b, "bounds", "wrong type", "a list of " + core::join(bound_family_names(), ", "));
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      const std::string name = r.text(b[i], "bounds[" + std::to_string(i) + "]");
+      const auto& names = bound_family_names();
+      if (std::find(names.begin(), names.end(), name) == names.end()) {
+        r.fail(b[i], "bounds[" + std::to_string(i) + "]", "unknown bound", "one of " + core::join(names, ", "));
+      }
+      c.bounds.push_back(name);
+    }
+  } else {
+    c.bounds = bound_family_names();
+  }
+  return c;
+}
+
+CampaignConfig load_campaign(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  if (!in) throw core::InputError(path + ": cannot open campaign file (missing or unreadable); expected a YAML file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  const std::string base = std::filesystem::path(path).parent_path().string();
+  return parse_campaign(ss.str(), path, base, overrides);
+}
+
+}  // namespace nfsim::tb
