@@ -35,8 +35,10 @@ bool FaultSpec::acts_on_synapses() const {
 }
 
 std::string FaultSpec::describe() const {
-  std::string s = to_string(kind);
-  if (kind == FaultKind::group_crash) {
+  std::string s = physical_kind.empty() ? to_string(kind) : physical_kind;
+  if (!physical_kind.empty()) {
+    s += " units=" + std::to_string(groups.size());
+  } else if (kind == FaultKind::group_crash) {
     s += " groups=" + std::to_string(groups.size());
   } else {
     std::vector<std::string> ls;
@@ -97,9 +99,16 @@ FaultPlan::FaultPlan(std::vector<FaultSpec> specs, const models::Network& net) :
     checked_probability(spec.probability, where + ".probability");
     std::vector<std::uint64_t> offsets{0};
     if (spec.kind == FaultKind::group_crash) {
+      if (!spec.physical_kind.empty() && spec.groups.empty()) {
+        throw core::InputError("faults[" + std::to_string(s) + "] (" + spec.physical_kind +
+                               "): no such units on this chip (a physical fault needs a chip: topology with them; "
+                               "routers exist only on a mesh interconnect)");
+      }
       if (spec.groups.empty()) throw core::InputError(where + ": no groups; expected at least one group of members");
       for (const FaultGroup& g : spec.groups) {
-        if (g.neurons.empty() && g.synapses.empty()) throw core::InputError(where + ": group '" + g.name + "' has no members");
+        if (g.neurons.empty() && g.synapses.empty() && spec.physical_kind.empty()) {
+          throw core::InputError(where + ": group '" + g.name + "' has no members");
+        }
         for (const NeuronRef& n : g.neurons) {
           if (n.layer < 0 || n.layer > L || n.index < 0 || n.index >= net.width(n.layer)) {
             throw core::InputError(where + ": group '" + g.name + "' neuron (" + std::to_string(n.layer) + ", " +

@@ -48,6 +48,10 @@ struct FaultSpec {
   int bit = 0;                   // weight_bit_flip
   FixedPointFormat format;       // weight_bit_flip
   std::vector<FaultGroup> groups;  // group_crash: each group fails as one unit
+  // A physical fault kind (crossbar_row, crossbar_column, crossbar_tile, neuron_array, router),
+  // empty for logical kinds. A physical spec is a group_crash whose groups the chip's mapping
+  // fills in (one group per physical unit, in the mapping's order).
+  std::string physical_kind;
 
   bool acts_on_neurons() const;
   bool acts_on_synapses() const;

@@ -1,0 +1,94 @@
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace nfsim::core {
+
+// One declared parameter of a registered component: drives validation, `nfsim list` and docs.
+struct ParamSpec {
+  std::string name;
+  std::string type;           // "int", "double", "string", "bool"
+  std::string unit;           // "ns", "bits", "" ...
+  std::string default_value;  // empty: required
+  std::string meaning;
+};
+
+// The validated parameters of one component instance, read from a YAML mapping against its
+// declared ParamSpecs. Unknown keys, wrong types and missing required values are InputErrors
+// naming the file, line, key, the component, the bad value and what was expected.
+class Params {
+ public:
+  Params() = default;
+  Params(const std::string& component, const std::vector<ParamSpec>& specs, const YAML::Node& node,
+         const std::string& file, const std::string& key, const std::vector<std::string>& ignored_keys = {"type"});
+
+  double number(const std::string& name) const;
+  long long integer(const std::string& name) const;
+  std::string text(const std::string& name) const;
+  bool flag(const std::string& name) const;
+  // Throws an InputError for `name` (with its file and line) stating `what` was expected.
+  [[noreturn]] void fail(const std::string& name, const std::string& what) const;
+
+ private:
+  const ParamSpec& spec(const std::string& name) const;
+  std::string component_, file_, key_;
+  std::vector<ParamSpec> specs_;
+  std::map<std::string, std::string> values_;
+  std::map<std::string, int> lines_;
+};
+
+// A registry of named implementations of one interface. Implementations register themselves
+// (static Registrar objects in their own .cpp); YAML selects them with `type: NAME`.
+template <typename Product, typename... Args>
+class Registry {
+ public:
+  using Factory = std::function<std::unique_ptr<Product>(const Params&, Args...)>;
+  struct Entry {
+    std::string name;
+    std::string description;
+    std::vector<ParamSpec> params;
+    Factory make;
+  };
+
+  static Registry& instance() {
+    static Registry registry;
+    return registry;
+  }
+  void add(Entry entry) { entries_[entry.name] = std::move(entry); }
+  // Throws InputError naming `where`, the unknown name and the registered ones.
+  const Entry& get(const std::string& name, const std::string& where) const {
+    const auto it = entries_.find(name);
+    if (it == entries_.end()) {
+      std::string known;
+      for (const auto& [n, e] : entries_) known += (known.empty() ? "" : ", ") + n;
+      throw InputError(where + ": unknown type '" + name + "'; expected one of " + known);
+    }
+    return it->second;
+  }
+  std::vector<const Entry*> entries() const {
+    std::vector<const Entry*> out;
+    for (const auto& [n, e] : entries_) out.push_back(&e);
+    return out;
+  }
+
+ private:
+  std::map<std::string, Entry> entries_;
+};
+
+// `static Registrar<ICrossbarModel> reg{{"ideal", "...", {params}, factory}};`
+template <typename Product, typename... Args>
+struct Registrar {
+  explicit Registrar(typename Registry<Product, Args...>::Entry entry) {
+    Registry<Product, Args...>::instance().add(std::move(entry));
+  }
+};
+
+}  // namespace nfsim::core

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <systemc>
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "faults/fault_plan.h"
+#include "faults/fault_sampler.h"
+
+namespace nfsim::faults {
+
+// The fault hooks of a simulated chip: the controller tells it which unit of which spec fails;
+// the chip maps that to its tiles, arrays and routers (crash/restore/stuck/flip by index).
+class IFaultTarget {
+ public:
+  virtual ~IFaultTarget() = default;
+  // Restore every unit to its fault-free state.
+  virtual void clear_faults() = 0;
+  // Unit `unit` of spec `spec` of the plan fails now (specs are applied in plan order, so a later
+  // spec overrides an earlier one on the same unit).
+  virtual void apply_fault(std::size_t spec, std::uint64_t unit) = 0;
+};
+
+// One applied fault, for the fault log.
+struct FaultLogEntry {
+  double time_ns;
+  std::uint64_t trial;
+  std::uint32_t input;
+  std::size_t spec;
+  std::uint64_t unit;
+};
+
+// Draws the faults of each inference with the same counter-based FaultSampler as the functional
+// engine (so the same seed and trial give the same logical faults in both engines) and applies
+// them through the target's hooks at the current simulated time.
+class FaultController : public sc_core::sc_module {
+ public:
+  FaultController(sc_core::sc_module_name name, const FaultPlan& plan, const models::Network& network,
+                  std::uint64_t seed, IFaultTarget& target);
+
+  // Clears the previous inference's faults and applies those of (trial, input). Returns how many
+  // units failed.
+  std::size_t begin_inference(std::uint64_t trial, std::uint32_t input);
+
+  // Keep at most this many log entries in memory (0: do not log).
+  void set_log_limit(std::size_t entries) { log_limit_ = entries; }
+  const std::vector<FaultLogEntry>& log() const { return log_; }
+  // JSON lines: {"time_ns", "trial", "input", "spec", "kind", "unit"}.
+  void write_log(std::ostream& out) const;
+
+ private:
+  const FaultPlan& plan_;
+  FaultSampler sampler_;
+  IFaultTarget& target_;
+  std::vector<std::uint64_t> units_;
+  std::vector<FaultLogEntry> log_;
+  std::size_t log_limit_ = 0;
+};
+
+}  // namespace nfsim::faults

@@ -1,0 +1,209 @@
+#include "sim/chip/chip.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace nfsim::sim {
+namespace {
+
+sc_core::sc_time ns(double v) { return sc_core::sc_time(v, sc_core::SC_NS); }
+
+}  // namespace
+
+Chip::Chip(sc_core::sc_module_name name, const models::Network& network, const MappedChip& mapped)
+    : sc_core::sc_module(name), net_(network), mapped_(mapped) {
+  const ChipTopology& t = mapped.topology;
+  const Mapping& m = mapped.mapping;
+  const auto& xb = CrossbarRegistry::instance().get(t.crossbar.type, t.file + ": " + t.crossbar.key + ".type");
+  const core::Params xb_params(xb.name, xb.params, t.crossbar.node, t.file, t.crossbar.key, {"type", "rows", "cols", "read_latency_ns"});
+  const auto& nm = NeuronRegistry::instance().get(t.neuron_array.type, t.file + ": " + t.neuron_array.key + ".type");
+  const core::Params nm_params(nm.name, nm.params, t.neuron_array.node, t.file, t.neuron_array.key, {"type", "size", "update_latency_ns"});
+  std::vector<models::DenseLayer> programmed_layers;
+  for (int l = 1; l <= net_.num_layers(); ++l) programmed_layers.push_back(net_.layer(l));
+  for (std::size_t k = 0; k < m.tiles.size(); ++k) {
+    const TileMap& tm = m.tiles[k];
+    const Eigen::MatrixXd block = net_.layer(tm.layer).weights.block(tm.col_begin, tm.row_begin, tm.col_count, tm.row_count);
+    tiles_.push_back(std::make_unique<Crossbar>(("tile" + std::to_string(k)).c_str(), block, xb.make(xb_params),
+                                                ns(t.read_latency_ns)));
+    programmed_layers[tm.layer - 1].weights.block(tm.col_begin, tm.row_begin, tm.col_count, tm.row_count) = tiles_.back()->programmed();
+  }
+  programmed_ = models::Network(std::move(programmed_layers), net_.softmax_output());
+  for (std::size_t k = 0; k < m.arrays.size(); ++k) {
+    const ArrayMap& am = m.arrays[k];
+    arrays_.push_back(std::make_unique<NeuronArray>(("array" + std::to_string(k)).c_str(),
+                                                    net_.layer(am.layer).bias.segment(am.begin, am.count),
+                                                    net_.layer(am.layer).activation, nm.make(nm_params), ns(t.update_latency_ns)));
+  }
+  interconnect_ = std::make_unique<Interconnect>("noc", *mapped.interconnect);
+  tile_in_.resize(m.tiles.size());
+  tile_out_.resize(m.tiles.size());
+  for (std::size_t k = 0; k < m.tiles.size(); ++k) tile_in_[k].setZero(m.tiles[k].row_count);
+  tile_ready_.resize(m.tiles.size());
+  array_ready_.resize(m.arrays.size());
+  array_in_.resize(m.arrays.size());
+  layer_y_.resize(static_cast<std::size_t>(net_.num_layers()) + 1);
+  for (int l = 0; l <= net_.num_layers(); ++l) layer_y_[l].setZero(net_.width(l));
+}
+
+void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
+  const Mapping& m = mapped_.mapping;
+  const int L = net_.num_layers();
+  const sc_core::sc_time start = sc_core::sc_time_stamp();
+  // Times below are offsets from `start`; the thread catches up once per layer.
+  layer_y_[0] = input;
+  for (const auto& [i, v] : input_overrides_) layer_y_[0][i] = v;
+  std::fill(array_ready_.begin(), array_ready_.end(), sc_core::SC_ZERO_TIME);
+  sc_core::sc_time host_done = sc_core::SC_ZERO_TIME;
+  std::size_t tr = 0;
+  for (int l = 1; l <= L; ++l) {
+    // Inputs of the layer's tiles: from the host (layer 1) or from the previous layer's arrays.
+    std::vector<sc_core::sc_time> tile_arrival(m.tiles.size(), sc_core::SC_ZERO_TIME);
+    for (; tr < m.transfers.size(); ++tr) {
+      const Transfer& t = m.transfers[tr];
+      if (t.layer != l || (t.kind != Transfer::Kind::input_to_tile && t.kind != Transfer::Kind::array_to_tile)) break;
+      sc_core::sc_time when = t.kind == Transfer::Kind::input_to_tile ? sc_core::SC_ZERO_TIME : array_ready_[t.array];
+      const bool delivered = interconnect_->send(t.src_core, t.dst_core, t.bytes, when);
+      const int local = t.begin - m.tiles[t.tile].row_begin;
+      if (delivered) {
+        tile_in_[t.tile].segment(local, t.count) = layer_y_[l - 1].segment(t.begin, t.count);
+      } else {
+        tile_in_[t.tile].segment(local, t.count).setZero();
+      }
+      tile_arrival[t.tile] = std::max(tile_arrival[t.tile], when);
+    }
+    for (int k : m.tiles_of(l)) {
+      sc_core::sc_time when = tile_arrival[k];
+      tiles_[k]->read(tile_in_[k], tile_out_[k], when);
+      tile_ready_[k] = when;
+    }
+    // Partial sums to the arrays, in tile order.
+    for (int a : m.arrays_of(l)) {
+      arrays_[a]->begin();
+      array_in_[a] = sc_core::SC_ZERO_TIME;
+    }
+    for (; tr < m.transfers.size(); ++tr) {
+      const Transfer& t = m.transfers[tr];
+      if (t.layer != l || t.kind != Transfer::Kind::tile_to_array) break;
+      sc_core::sc_time when = tile_ready_[t.tile];
+      if (interconnect_->send(t.src_core, t.dst_core, t.bytes, when)) {
+        arrays_[t.array]->accumulate(t.begin - m.arrays[t.array].begin, tile_out_[t.tile].data() + (t.begin - m.tiles[t.tile].col_begin),
+                                     t.count);
+      }
+      array_in_[t.array] = std::max(array_in_[t.array], when);
+    }
+    sc_core::sc_time layer_done = sc_core::SC_ZERO_TIME;
+    for (int a : m.arrays_of(l)) {
+      sc_core::sc_time when = array_in_[a];
+      arrays_[a]->fire(when);
+      array_ready_[a] = when;
+      layer_y_[l].segment(m.arrays[a].begin, m.arrays[a].count) = arrays_[a]->output();
+      layer_done = std::max(layer_done, when);
+    }
+    // Synchronise: faults with an onset in this window take effect from the next layer on.
+    const sc_core::sc_time elapsed = sc_core::sc_time_stamp() - start;
+    if (layer_done > elapsed) sc_core::wait(layer_done - elapsed);
+  }
+  output.resize(net_.output_size());
+  for (; tr < m.transfers.size(); ++tr) {
+    const Transfer& t = m.transfers[tr];
+    sc_core::sc_time when = array_ready_[t.array];
+    if (interconnect_->send(t.src_core, t.dst_core, t.bytes, when)) {
+      output.segment(t.begin, t.count) = layer_y_[L].segment(t.begin, t.count);
+    } else {
+      output.segment(t.begin, t.count).setZero();
+    }
+    host_done = std::max(host_done, when);
+  }
+  const sc_core::sc_time elapsed = sc_core::sc_time_stamp() - start;
+  if (host_done > elapsed) sc_core::wait(host_done - elapsed);
+  last_latency_ = sc_core::sc_time_stamp() - start;
+  ++inferences_;
+}
+
+void Chip::set_fault_plan(const faults::FaultPlan& plan) {
+  plan_ = &plan;
+  physical_.assign(plan.size(), {});
+  for (std::size_t s = 0; s < plan.size(); ++s) {
+    const faults::FaultSpec& spec = plan.specs()[s];
+    if (spec.physical_kind.empty()) continue;
+    const auto& names = physical_kind_names();
+    const auto kind = static_cast<PhysicalKind>(std::find(names.begin(), names.end(), spec.physical_kind) - names.begin());
+    physical_[s] = physical_units(kind, spec.layers, mapped_.mapping, *mapped_.interconnect);
+    if (physical_[s].size() != spec.groups.size()) {
+      throw core::InternalError("chip: physical fault units disagree with the expanded plan");
+    }
+  }
+}
+
+void Chip::clear_faults() {
+  for (auto& t : tiles_) t->clear_faults();
+  for (auto& a : arrays_) a->clear_faults();
+  interconnect_->clear_faults();
+  input_overrides_.clear();
+}
+
+void Chip::set_neuron(int layer, int index, double value) {
+  if (layer == 0) {
+    input_overrides_.emplace_back(index, value);
+    return;
+  }
+  for (int a : mapped_.mapping.arrays_of(layer)) {
+    const ArrayMap& am = mapped_.mapping.arrays[a];
+    if (index >= am.begin && index < am.begin + am.count) {
+      arrays_[a]->set_neuron(index - am.begin, value);
+      return;
+    }
+  }
+  throw core::InternalError("chip: neuron (" + std::to_string(layer) + ", " + std::to_string(index) + ") is not mapped");
+}
+
+void Chip::set_synapse(int layer, int row, int col, double value) {
+  for (int k : mapped_.mapping.tiles_of(layer)) {
+    const TileMap& tm = mapped_.mapping.tiles[k];
+    if (col >= tm.row_begin && col < tm.row_begin + tm.row_count && row >= tm.col_begin && row < tm.col_begin + tm.col_count) {
+      tiles_[k]->set_cell(col - tm.row_begin, row - tm.col_begin, value);
+      return;
+    }
+  }
+  throw core::InternalError("chip: synapse (" + std::to_string(layer) + ", " + std::to_string(row) + ", " + std::to_string(col) +
+                            ") is not mapped");
+}
+
+void Chip::apply_fault(std::size_t s, std::uint64_t unit) {
+  const faults::FaultSpec& spec = plan_->specs()[s];
+  if (!spec.physical_kind.empty()) {
+    const PhysicalUnit& u = physical_[s][unit];
+    switch (u.kind) {
+      case PhysicalKind::crossbar_row: tiles_[u.tile]->crash_row(u.index); break;
+      case PhysicalKind::crossbar_column: tiles_[u.tile]->crash_column(u.index); break;
+      case PhysicalKind::crossbar_tile: tiles_[u.tile]->crash_tile(); break;
+      case PhysicalKind::neuron_array: arrays_[u.array]->crash_array(); break;
+      case PhysicalKind::router: interconnect_->fail_router(u.router); break;
+    }
+    return;
+  }
+  using faults::FaultKind;
+  if (spec.kind == FaultKind::group_crash) {
+    for (const auto& n : spec.groups[unit].neurons) set_neuron(n.layer, n.index, 0.0);
+    for (const auto& w : spec.groups[unit].synapses) set_synapse(w.layer, w.row, w.col, 0.0);
+    return;
+  }
+  int layer = 0;
+  std::uint64_t pos = 0;
+  plan_->locate(s, unit, layer, pos);
+  if (spec.acts_on_neurons()) {
+    set_neuron(layer, static_cast<int>(pos), spec.kind == FaultKind::neuron_crash ? 0.0 : spec.value);
+    return;
+  }
+  const auto cols = static_cast<std::uint64_t>(net_.width(layer - 1));
+  const int row = static_cast<int>(pos / cols), col = static_cast<int>(pos % cols);
+  double value = 0.0;
+  if (spec.kind == FaultKind::synapse_stuck_at) value = spec.value;
+  if (spec.kind == FaultKind::weight_bit_flip) {
+    value = faults::flip_weight_bit(programmed_.layer(layer).weights(row, col), spec.bit, spec.format);
+  }
+  set_synapse(layer, row, col, value);
+}
+
+}  // namespace nfsim::sim

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <systemc>
+
+#include <Eigen/Dense>
+#include <memory>
+#include <vector>
+
+#include "faults/fault_controller.h"
+#include "faults/fault_plan.h"
+#include "models/network.h"
+#include "sim/crossbar/crossbar.h"
+#include "sim/interconnect/interconnect.h"
+#include "sim/neuron/neuron_array.h"
+#include "sim/topology/mapping.h"
+
+namespace nfsim::sim {
+
+// The chip top: one Crossbar module per mapped tile, one NeuronArray per mapped array, the
+// Interconnect, and the host interface (input buffer, output collection). An inference sends the
+// mapping's transfers in order; every module annotates its latency and the calling thread waits
+// once per layer, so simulated time advances layer by layer (loosely timed, temporally decoupled).
+// Implements the fault hooks for the FaultController: logical units map to the cells, neurons and
+// inputs that hold them, physical units (rows, columns, tiles, arrays, routers) to the modules.
+class Chip : public sc_core::sc_module, public faults::IFaultTarget {
+ public:
+  Chip(sc_core::sc_module_name name, const models::Network& network, const MappedChip& mapped);
+
+  // Runs one inference; must be called from an SC_THREAD. Returns the output (pre-softmax y_L).
+  void infer(const Eigen::VectorXd& input, Eigen::VectorXd& output);
+
+  // The fault plan whose units apply_fault() receives (expanded: physical specs carry groups).
+  void set_fault_plan(const faults::FaultPlan& plan);
+  void clear_faults() override;
+  void apply_fault(std::size_t spec, std::uint64_t unit) override;
+
+  // The network as the chip stores it: weights after programming the crossbars.
+  const models::Network& programmed_network() const { return programmed_; }
+  sc_core::sc_time last_latency() const { return last_latency_; }
+  const Interconnect& interconnect() const { return *interconnect_; }
+  std::uint64_t inferences() const { return inferences_; }
+
+ private:
+  void set_synapse(int layer, int row, int col, double value);
+  void set_neuron(int layer, int index, double value);
+
+  const models::Network& net_;
+  const MappedChip& mapped_;
+  models::Network programmed_;
+  std::vector<std::unique_ptr<Crossbar>> tiles_;
+  std::vector<std::unique_ptr<NeuronArray>> arrays_;
+  std::unique_ptr<Interconnect> interconnect_;
+  const faults::FaultPlan* plan_ = nullptr;
+  std::vector<std::vector<PhysicalUnit>> physical_;  // per spec (empty for logical specs)
+  std::vector<std::pair<int, double>> input_overrides_;  // layer-0 neuron faults at the host
+  // Per-inference scratch.
+  std::vector<Eigen::VectorXd> tile_in_, tile_out_, layer_y_;
+  std::vector<sc_core::sc_time> tile_ready_, array_ready_, array_in_;
+  sc_core::sc_time last_latency_;
+  std::uint64_t inferences_ = 0;
+};
+
+}  // namespace nfsim::sim

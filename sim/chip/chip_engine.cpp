@@ -1,0 +1,109 @@
+#include "sim/chip/chip_engine.h"
+
+#include "core/error.h"
+#include "sim/kernel/systemc_errors.h"
+
+namespace nfsim::sim {
+
+// Runs jobs inside the simulation: each job is a function executed by this thread.
+struct ChipEngine::Driver : sc_core::sc_module {
+  sc_core::sc_event start;
+  std::function<void()> job;
+  std::exception_ptr error;
+
+  explicit Driver(sc_core::sc_module_name name) : sc_core::sc_module(name) {
+    SC_HAS_PROCESS(Driver);
+    SC_THREAD(loop);
+  }
+  void loop() {
+    while (true) {
+      sc_core::wait(start);
+      try {
+        job();
+      } catch (...) {
+        error = std::current_exception();
+      }
+      job = nullptr;
+    }
+  }
+};
+
+ChipEngine::ChipEngine(const models::Network& network, const Eigen::MatrixXd& inputs, const MappedChip& mapped,
+                       const faults::FaultPlan& plan, const ChipEngineOptions& options)
+    : net_(network), inputs_(inputs), plan_(plan), options_(options) {
+  if (options_.block_trials == 0) throw core::InputError("block_trials must be >= 1");
+  install_systemc_error_bridge();
+  chip_ = std::make_unique<Chip>("chip", network, mapped);
+  chip_->set_fault_plan(plan);
+  controller_ = std::make_unique<faults::FaultController>("faults", plan, chip_->programmed_network(), options.seed, *chip_);
+  controller_->set_log_limit(options.fault_log_limit);
+  driver_ = std::make_unique<Driver>("driver");
+  golden_ = chip_->programmed_network().forward_batch(inputs);
+}
+
+ChipEngine::~ChipEngine() = default;
+
+void ChipEngine::execute(std::function<void()> job) {
+  driver_->job = std::move(job);
+  driver_->error = nullptr;
+  driver_->start.notify(sc_core::SC_ZERO_TIME);
+  try {
+    sc_core::sc_start();
+  } catch (const sc_core::sc_report& r) {
+    throw SimulationError(std::string("SystemC: ") + r.what());
+  }
+  if (driver_->error) std::rethrow_exception(driver_->error);
+}
+
+ErrorStats ChipEngine::run(std::uint64_t total_trials) {
+  const Eigen::Index N = inputs_.cols(), K = net_.output_size();
+  ErrorStats total(N, K);
+  execute([&] {
+    Eigen::VectorXd out, delta;
+    for (std::uint64_t first = 0; first < total_trials; first += options_.block_trials) {
+      ErrorStats block(N, K);
+      const std::uint64_t last = std::min(total_trials, first + options_.block_trials);
+      for (std::uint64_t t = first; t < last; ++t) {
+        for (Eigen::Index n = 0; n < N; ++n) {
+          controller_->begin_inference(t, static_cast<std::uint32_t>(n));
+          chip_->infer(inputs_.col(n), out);
+          latency_ns_.add(chip_->last_latency().to_seconds() * 1e9);
+          delta = out - golden_.col(n);
+          block.add(n, delta.data());
+        }
+      }
+      total.merge(block);
+    }
+    chip_->clear_faults();
+  });
+  return total;
+}
+
+Eigen::MatrixXd ChipEngine::trial_outputs(std::uint64_t trial) {
+  Eigen::MatrixXd outputs(net_.output_size(), inputs_.cols());
+  execute([&] {
+    Eigen::VectorXd out;
+    for (Eigen::Index n = 0; n < inputs_.cols(); ++n) {
+      controller_->begin_inference(trial, static_cast<std::uint32_t>(n));
+      chip_->infer(inputs_.col(n), out);
+      outputs.col(n) = out;
+    }
+    chip_->clear_faults();
+  });
+  return outputs;
+}
+
+Eigen::MatrixXd ChipEngine::clean_outputs() {
+  Eigen::MatrixXd outputs(net_.output_size(), inputs_.cols());
+  execute([&] {
+    chip_->clear_faults();
+    Eigen::VectorXd out;
+    for (Eigen::Index n = 0; n < inputs_.cols(); ++n) {
+      chip_->infer(inputs_.col(n), out);
+      outputs.col(n) = out;
+    }
+  });
+  return outputs;
+}
+
+}  // namespace nfsim::sim

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <systemc>
+
+#include <Eigen/Dense>
+#include <exception>
+#include <functional>
+#include <memory>
+
+#include "core/running_stats.h"
+#include "faults/fault_controller.h"
+#include "faults/fault_plan.h"
+#include "models/network.h"
+#include "sim/chip/chip.h"
+#include "sim/functional/error_stats.h"
+#include "sim/topology/mapping.h"
+
+namespace nfsim::sim {
+
+struct ChipEngineOptions {
+  std::uint64_t seed = 1;
+  std::uint32_t block_trials = 64;  // statistics blocks, merged in order (as the functional engine)
+  std::size_t fault_log_limit = 0;  // applied faults kept for the fault log
+};
+
+// The chip engine: elaborates the Chip, its FaultController and a driver thread once (SystemC
+// allows one elaboration per process), then runs trials as successive inferences on the same
+// chip: before each inference the controller applies that inference's faults, drawn exactly as
+// the functional engine draws them. Delta is measured against the fault-free outputs of the
+// network as programmed on the chip.
+class ChipEngine {
+ public:
+  ChipEngine(const models::Network& network, const Eigen::MatrixXd& inputs, const MappedChip& mapped,
+             const faults::FaultPlan& plan, const ChipEngineOptions& options);
+  ~ChipEngine();
+
+  ErrorStats run(std::uint64_t total_trials);
+  Eigen::MatrixXd trial_outputs(std::uint64_t trial);
+  // Fault-free chip outputs (n_L x inputs), for checking the chip against the network.
+  Eigen::MatrixXd clean_outputs();
+
+  Chip& chip() { return *chip_; }
+  faults::FaultController& controller() { return *controller_; }
+  const core::RunningStats& latency_ns() const { return latency_ns_; }
+
+ private:
+  struct Driver;
+  void execute(std::function<void()> job);
+
+  const models::Network& net_;
+  const Eigen::MatrixXd& inputs_;
+  const faults::FaultPlan& plan_;
+  ChipEngineOptions options_;
+  std::unique_ptr<Chip> chip_;
+  std::unique_ptr<faults::FaultController> controller_;
+  std::unique_ptr<Driver> driver_;
+  Eigen::MatrixXd golden_;
+  core::RunningStats latency_ns_;
+};
+
+}  // namespace nfsim::sim

@@ -1,0 +1,64 @@
+#include "sim/crossbar/crossbar.h"
+
+#include <algorithm>
+
+namespace nfsim::sim {
+
+Crossbar::Crossbar(sc_core::sc_module_name name, const Eigen::MatrixXd& block, std::unique_ptr<ICrossbarModel> model,
+                   sc_core::sc_time read_latency)
+    : sc_core::sc_module(name), model_(std::move(model)), read_latency_(read_latency) {
+  clean_ = block.unaryExpr([this](double w) { return model_->program(w); });
+  stored_ = clean_;
+  dead_rows_.assign(static_cast<std::size_t>(block.cols()), 0);
+  dead_cols_.assign(static_cast<std::size_t>(block.rows()), 0);
+}
+
+void Crossbar::read(const Eigen::VectorXd& input, Eigen::VectorXd& partial, sc_core::sc_time& delay) {
+  ++reads_;
+  delay += read_latency_;
+  if (dead_) {
+    partial.setZero(cols());
+    return;
+  }
+  if (any_dead_rows_) {
+    masked_ = input;
+    for (int r = 0; r < rows(); ++r) {
+      if (dead_rows_[static_cast<std::size_t>(r)]) masked_[r] = 0.0;
+    }
+    partial.noalias() = stored_ * masked_;
+  } else {
+    partial.noalias() = stored_ * input;
+  }
+  if (any_dead_cols_) {
+    for (int c = 0; c < cols(); ++c) {
+      if (dead_cols_[static_cast<std::size_t>(c)]) partial[c] = 0.0;
+    }
+  }
+}
+
+void Crossbar::set_cell(int row, int col, double value) {
+  stored_(col, row) = value;
+  touched_.emplace_back(col, row);
+}
+
+void Crossbar::crash_row(int row) {
+  dead_rows_[static_cast<std::size_t>(row)] = 1;
+  any_dead_rows_ = true;
+}
+
+void Crossbar::crash_column(int col) {
+  dead_cols_[static_cast<std::size_t>(col)] = 1;
+  any_dead_cols_ = true;
+}
+
+void Crossbar::crash_tile() { dead_ = true; }
+
+void Crossbar::clear_faults() {
+  for (const auto& [c, r] : touched_) stored_(c, r) = clean_(c, r);
+  touched_.clear();
+  if (any_dead_rows_) std::fill(dead_rows_.begin(), dead_rows_.end(), 0);
+  if (any_dead_cols_) std::fill(dead_cols_.begin(), dead_cols_.end(), 0);
+  any_dead_rows_ = any_dead_cols_ = dead_ = false;
+}
+
+}  // namespace nfsim::sim

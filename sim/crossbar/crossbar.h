@@ -1,0 +1,48 @@
+#pragma once
+
+#include <systemc>
+
+#include <Eigen/Dense>
+#include <memory>
+#include <vector>
+
+#include "sim/crossbar/i_crossbar_model.h"
+
+namespace nfsim::sim {
+
+// One crossbar tile: a block of weights (outputs x inputs), programmed through its device model.
+// A read takes the tile's input vector and returns the column partial sums after the read
+// latency (annotated on `delay`). Fault hooks: one cell, a row (input driver), a column (ADC or
+// sense amplifier), the whole tile; clear_faults() restores only what was touched.
+class Crossbar : public sc_core::sc_module {
+ public:
+  Crossbar(sc_core::sc_module_name name, const Eigen::MatrixXd& block, std::unique_ptr<ICrossbarModel> model,
+           sc_core::sc_time read_latency);
+
+  // partial = stored * input (input: rows, partial: cols).
+  void read(const Eigen::VectorXd& input, Eigen::VectorXd& partial, sc_core::sc_time& delay);
+
+  void set_cell(int row, int col, double value);  // stuck-at / crash (0) / flipped value
+  void crash_row(int row);
+  void crash_column(int col);
+  void crash_tile();
+  void clear_faults();
+
+  int rows() const { return static_cast<int>(stored_.cols()); }
+  int cols() const { return static_cast<int>(stored_.rows()); }
+  // The cell values of a fault-free tile (weights after programming).
+  const Eigen::MatrixXd& programmed() const { return clean_; }
+  std::uint64_t reads() const { return reads_; }
+
+ private:
+  std::unique_ptr<ICrossbarModel> model_;
+  Eigen::MatrixXd clean_, stored_;  // cols x rows: stored_(j, i) is the cell of output j, input i
+  std::vector<std::pair<int, int>> touched_;
+  std::vector<char> dead_rows_, dead_cols_;
+  bool any_dead_rows_ = false, any_dead_cols_ = false, dead_ = false;
+  sc_core::sc_time read_latency_;
+  Eigen::VectorXd masked_;
+  std::uint64_t reads_ = 0;
+};
+
+}  // namespace nfsim::sim

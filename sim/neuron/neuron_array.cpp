@@ -1,0 +1,36 @@
+#include "sim/neuron/neuron_array.h"
+
+namespace nfsim::sim {
+
+NeuronArray::NeuronArray(sc_core::sc_module_name name, Eigen::VectorXd bias, models::Activation activation,
+                         std::unique_ptr<INeuronModel> model, sc_core::sc_time update_latency)
+    : sc_core::sc_module(name),
+      bias_(std::move(bias)),
+      activation_(activation),
+      model_(std::move(model)),
+      update_latency_(update_latency) {}
+
+void NeuronArray::begin() { z_ = bias_; }
+
+void NeuronArray::accumulate(int offset, const double* partial, int count) {
+  z_.segment(offset, count) += Eigen::Map<const Eigen::VectorXd>(partial, count);
+}
+
+void NeuronArray::fire(sc_core::sc_time& delay) {
+  delay += update_latency_;
+  if (dead_) {
+    y_.setZero(size());
+    return;
+  }
+  model_->fire(z_, activation_, y_);
+  for (const auto& [i, v] : overrides_) y_[i] = v;
+}
+
+void NeuronArray::set_neuron(int index, double value) { overrides_.emplace_back(index, value); }
+void NeuronArray::crash_array() { dead_ = true; }
+void NeuronArray::clear_faults() {
+  overrides_.clear();
+  dead_ = false;
+}
+
+}  // namespace nfsim::sim

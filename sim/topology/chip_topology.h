@@ -1,0 +1,36 @@
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+
+namespace nfsim::sim {
+
+// One component section of a topology file (crossbar, neuron_array, interconnect, mapping):
+// the registered type it selects and its YAML node, for the component's own Params.
+struct ComponentSection {
+  std::string type;
+  YAML::Node node;
+  std::string key;  // "chip.crossbar"
+};
+
+// A chip description (a topology YAML file), validated: shapes and latencies common to every
+// implementation are read here; type-specific parameters are read by the registered types.
+struct ChipTopology {
+  std::string file;
+  std::string name = "chip";
+  int cores = 1;
+  int mesh_width = 1, mesh_height = 1;  // layout: cores placed row-major on a width x height grid
+  int crossbar_rows = 256, crossbar_cols = 256;
+  double read_latency_ns = 100.0;
+  int neuron_array_size = 256;
+  double update_latency_ns = 10.0;
+  ComponentSection crossbar, neuron_array, interconnect, mapping;
+};
+
+// Reads `chip:` from a topology file. Errors name file, line, key, bad value and allowed values.
+ChipTopology load_topology(const std::string& path);
+// From a YAML node holding the chip mapping (the content of `chip:`); `file` names it in errors.
+ChipTopology parse_topology(const YAML::Node& chip, const std::string& file);
+
+}  // namespace nfsim::sim

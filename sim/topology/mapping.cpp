@@ -1,0 +1,247 @@
+#include "sim/topology/mapping.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "core/error.h"
+#include "core/strings.h"
+#include "sim/crossbar/i_crossbar_model.h"
+#include "sim/neuron/i_neuron_model.h"
+
+namespace nfsim::sim {
+
+std::vector<int> Mapping::tiles_of(int layer) const {
+  std::vector<int> out;
+  for (std::size_t k = 0; k < tiles.size(); ++k) {
+    if (tiles[k].layer == layer) out.push_back(static_cast<int>(k));
+  }
+  return out;
+}
+
+std::vector<int> Mapping::arrays_of(int layer) const {
+  std::vector<int> out;
+  for (std::size_t k = 0; k < arrays.size(); ++k) {
+    if (arrays[k].layer == layer) out.push_back(static_cast<int>(k));
+  }
+  return out;
+}
+
+std::string Mapping::describe(const models::Network& net, const ChipTopology& t) const {
+  std::string s;
+  char line[256];
+  std::snprintf(line, sizeof line, "chip %s: %d cores, %dx%d crossbars, %d-neuron arrays\n", t.name.c_str(), t.cores,
+                t.crossbar_rows, t.crossbar_cols, t.neuron_array_size);
+  s += line;
+  std::size_t cells = 0, neurons = 0;
+  for (int l = 1; l <= net.num_layers(); ++l) {
+    const auto ts = tiles_of(l), as = arrays_of(l);
+    std::snprintf(line, sizeof line, "layer %d: W %ldx%ld on %zu tile(s), %ld neurons on %zu array(s)\n", l,
+                  static_cast<long>(net.width(l)), static_cast<long>(net.width(l - 1)), ts.size(),
+                  static_cast<long>(net.width(l)), as.size());
+    s += line;
+    for (int k : ts) {
+      const TileMap& m = tiles[k];
+      std::snprintf(line, sizeof line, "  tile %d on core %d: inputs %d..%d x outputs %d..%d (%.0f%% of cells)\n", k, m.core,
+                    m.row_begin, m.row_begin + m.row_count - 1, m.col_begin, m.col_begin + m.col_count - 1,
+                    100.0 * m.row_count * m.col_count / (static_cast<double>(t.crossbar_rows) * t.crossbar_cols));
+      s += line;
+      cells += static_cast<std::size_t>(m.row_count) * m.col_count;
+    }
+    for (int k : as) {
+      const ArrayMap& a = arrays[k];
+      std::snprintf(line, sizeof line, "  array %d on core %d: neurons %d..%d\n", k, a.core, a.begin, a.begin + a.count - 1);
+      s += line;
+      neurons += static_cast<std::size_t>(a.count);
+    }
+  }
+  std::snprintf(line, sizeof line,
+                "utilisation: %zu tiles, %zu arrays on %d of %d cores; crossbar cells %.1f%%, neurons %.1f%% of the used hardware\n",
+                tiles.size(), arrays.size(), cores_used, t.cores,
+                100.0 * static_cast<double>(cells) / (static_cast<double>(tiles.size()) * t.crossbar_rows * t.crossbar_cols),
+                100.0 * static_cast<double>(neurons) / (static_cast<double>(arrays.size()) * t.neuron_array_size));
+  s += line;
+  return s;
+}
+
+void add_transfers(Mapping& m, const models::Network& net) {
+  m.transfers.clear();
+  const int L = net.num_layers();
+  auto overlap = [](int b1, int n1, int b2, int n2, int& b, int& n) {
+    b = std::max(b1, b2);
+    n = std::min(b1 + n1, b2 + n2) - b;
+    return n > 0;
+  };
+  for (int l = 1; l <= L; ++l) {
+    for (int k : m.tiles_of(l)) {
+      const TileMap& t = m.tiles[k];
+      if (l == 1) {
+        m.transfers.push_back({Transfer::Kind::input_to_tile, l, k, -1, t.row_begin, t.row_count, m.host_core, t.core,
+                               static_cast<std::size_t>(t.row_count) * sizeof(double)});
+      } else {
+        for (int a : m.arrays_of(l - 1)) {
+          int b, n;
+          if (overlap(t.row_begin, t.row_count, m.arrays[a].begin, m.arrays[a].count, b, n)) {
+            m.transfers.push_back({Transfer::Kind::array_to_tile, l, k, a, b, n, m.arrays[a].core, t.core,
+                                   static_cast<std::size_t>(n) * sizeof(double)});
+          }
+        }
+      }
+    }
+    for (int k : m.tiles_of(l)) {
+      const TileMap& t = m.tiles[k];
+      for (int a : m.arrays_of(l)) {
+        int b, n;
+        if (overlap(t.col_begin, t.col_count, m.arrays[a].begin, m.arrays[a].count, b, n)) {
+          m.transfers.push_back({Transfer::Kind::tile_to_array, l, k, a, b, n, t.core, m.arrays[a].core,
+                                 static_cast<std::size_t>(n) * sizeof(double)});
+        }
+      }
+    }
+  }
+  for (int a : m.arrays_of(L)) {
+    m.transfers.push_back({Transfer::Kind::array_to_host, L, -1, a, m.arrays[a].begin, m.arrays[a].count, m.arrays[a].core,
+                           m.host_core, static_cast<std::size_t>(m.arrays[a].count) * sizeof(double)});
+  }
+}
+
+const std::vector<std::string>& physical_kind_names() {
+  static const std::vector<std::string> names{"crossbar_row", "crossbar_column", "crossbar_tile", "neuron_array", "router"};
+  return names;
+}
+
+bool is_physical_kind(const std::string& name) {
+  const auto& n = physical_kind_names();
+  return std::find(n.begin(), n.end(), name) != n.end();
+}
+
+std::vector<PhysicalUnit> physical_units(PhysicalKind kind, const std::vector<int>& layers, const Mapping& m,
+                                         const IInterconnectModel& ic) {
+  auto layer_ok = [&](int l) { return layers.empty() || std::find(layers.begin(), layers.end(), l) != layers.end(); };
+  auto tile_synapses = [&](const TileMap& t, int row_b, int row_n, int col_b, int col_n, faults::FaultGroup& g) {
+    for (int j = col_b; j < col_b + col_n; ++j) {
+      for (int i = row_b; i < row_b + row_n; ++i) g.synapses.push_back({t.layer, j, i});
+    }
+  };
+  std::vector<PhysicalUnit> units;
+  const std::string kind_name = physical_kind_names()[static_cast<std::size_t>(kind)];
+  if (kind == PhysicalKind::neuron_array) {
+    for (std::size_t a = 0; a < m.arrays.size(); ++a) {
+      const ArrayMap& arr = m.arrays[a];
+      if (!layer_ok(arr.layer)) continue;
+      PhysicalUnit u{kind, -1, static_cast<int>(a), -1, 0, {kind_name + "[" + std::to_string(a) + "]", {}, {}}};
+      for (int j = arr.begin; j < arr.begin + arr.count; ++j) u.group.neurons.push_back({arr.layer, j});
+      units.push_back(std::move(u));
+    }
+    return units;
+  }
+  if (kind == PhysicalKind::router) {
+    for (int r = 0; r < ic.router_count(); ++r) {
+      PhysicalUnit u{kind, -1, -1, r, 0, {"router[" + std::to_string(r) + "]", {}, {}}};
+      for (const Transfer& tr : m.transfers) {
+        const auto route = ic.route(tr.src_core, tr.dst_core);
+        if (std::find(route.begin(), route.end(), r) == route.end()) continue;
+        switch (tr.kind) {
+          case Transfer::Kind::input_to_tile:
+          case Transfer::Kind::array_to_tile: {
+            const TileMap& t = m.tiles[tr.tile];
+            tile_synapses(t, tr.begin, tr.count, t.col_begin, t.col_count, u.group);
+            break;
+          }
+          case Transfer::Kind::tile_to_array: {
+            const TileMap& t = m.tiles[tr.tile];
+            tile_synapses(t, t.row_begin, t.row_count, tr.begin, tr.count, u.group);
+            break;
+          }
+          case Transfer::Kind::array_to_host:
+            for (int j = tr.begin; j < tr.begin + tr.count; ++j) u.group.neurons.push_back({tr.layer, j});
+            break;
+        }
+      }
+      // A router nothing crosses still fails (with no effect): keep unit numbering dense.
+      units.push_back(std::move(u));
+    }
+    return units;
+  }
+  for (std::size_t k = 0; k < m.tiles.size(); ++k) {
+    const TileMap& t = m.tiles[k];
+    if (!layer_ok(t.layer)) continue;
+    if (kind == PhysicalKind::crossbar_tile) {
+      PhysicalUnit u{kind, static_cast<int>(k), -1, -1, 0, {"tile[" + std::to_string(k) + "]", {}, {}}};
+      tile_synapses(t, t.row_begin, t.row_count, t.col_begin, t.col_count, u.group);
+      units.push_back(std::move(u));
+    } else if (kind == PhysicalKind::crossbar_row) {
+      for (int r = 0; r < t.row_count; ++r) {
+        PhysicalUnit u{kind, static_cast<int>(k), -1, -1, r, {"tile[" + std::to_string(k) + "].row[" + std::to_string(r) + "]", {}, {}}};
+        tile_synapses(t, t.row_begin + r, 1, t.col_begin, t.col_count, u.group);
+        units.push_back(std::move(u));
+      }
+    } else {
+      for (int c = 0; c < t.col_count; ++c) {
+        PhysicalUnit u{kind, static_cast<int>(k), -1, -1, c, {"tile[" + std::to_string(k) + "].col[" + std::to_string(c) + "]", {}, {}}};
+        tile_synapses(t, t.row_begin, t.row_count, t.col_begin + c, 1, u.group);
+        units.push_back(std::move(u));
+      }
+    }
+  }
+  return units;
+}
+
+MappedChip map_network(const models::Network& net, const ChipTopology& topology) {
+  MappedChip chip;
+  chip.topology = topology;
+  // Validate every component's parameters now, so a bad topology fails before anything runs.
+  const auto& xb = CrossbarRegistry::instance().get(topology.crossbar.type, topology.file + ": " + topology.crossbar.key + ".type");
+  core::Params(xb.name, xb.params, topology.crossbar.node, topology.file, topology.crossbar.key,
+               {"type", "rows", "cols", "read_latency_ns"});
+  const auto& nm = NeuronRegistry::instance().get(topology.neuron_array.type, topology.file + ": " + topology.neuron_array.key + ".type");
+  core::Params(nm.name, nm.params, topology.neuron_array.node, topology.file, topology.neuron_array.key,
+               {"type", "size", "update_latency_ns"});
+  const auto& ic = InterconnectRegistry::instance().get(topology.interconnect.type, topology.file + ": " + topology.interconnect.key + ".type");
+  chip.interconnect = ic.make(core::Params(ic.name, ic.params, topology.interconnect.node, topology.file, topology.interconnect.key), topology);
+  const auto& mp = MapperRegistry::instance().get(topology.mapping.type, topology.file + ": " + topology.mapping.key + ".type");
+  const auto mapper = mp.make(core::Params(mp.name, mp.params, topology.mapping.node, topology.file, topology.mapping.key));
+  chip.mapping = mapper->map(net, topology);
+  add_transfers(chip.mapping, net);
+  return chip;
+}
+
+namespace {
+
+// Tiles and arrays in layer order, each on the next free core: a core holds one crossbar tile
+// and one neuron array. Layers wider than a crossbar are split into row blocks (partial sums
+// added in the neuron arrays) and column blocks.
+class GreedyMapper : public IMapper {
+ public:
+  Mapping map(const models::Network& net, const ChipTopology& t) const override {
+    Mapping m;
+    int next_tile_core = 0, next_array_core = 0;
+    for (int l = 1; l <= net.num_layers(); ++l) {
+      const int n_in = static_cast<int>(net.width(l - 1)), n_out = static_cast<int>(net.width(l));
+      for (int cb = 0; cb < n_out; cb += t.crossbar_cols) {
+        for (int rb = 0; rb < n_in; rb += t.crossbar_rows) {
+          m.tiles.push_back({l, rb, std::min(t.crossbar_rows, n_in - rb), cb, std::min(t.crossbar_cols, n_out - cb), next_tile_core++});
+        }
+      }
+      for (int b = 0; b < n_out; b += t.neuron_array_size) {
+        m.arrays.push_back({l, b, std::min(t.neuron_array_size, n_out - b), next_array_core++});
+      }
+    }
+    if (next_tile_core > t.cores || next_array_core > t.cores) {
+      throw core::InputError(t.file + ": network " + net.describe() + " does not fit: it needs " +
+                             std::to_string(m.tiles.size()) + " crossbar tiles of " + std::to_string(t.crossbar_rows) + "x" +
+                             std::to_string(t.crossbar_cols) + " and " + std::to_string(m.arrays.size()) + " neuron arrays of " +
+                             std::to_string(t.neuron_array_size) + " (one of each per core); the chip has " +
+                             std::to_string(t.cores) + " cores");
+    }
+    m.cores_used = std::max(next_tile_core, next_array_core);
+    return m;
+  }
+};
+
+const MapperRegistrar kGreedy{{"greedy", "tiles and arrays in layer order on consecutive cores (one of each per core)", {},
+                               [](const core::Params&) { return std::make_unique<GreedyMapper>(); }}};
+
+}  // namespace
+}  // namespace nfsim::sim

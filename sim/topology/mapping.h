@@ -1,0 +1,94 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/registry.h"
+#include "faults/fault_plan.h"
+#include "models/network.h"
+#include "sim/interconnect/i_interconnect_model.h"
+#include "sim/topology/chip_topology.h"
+
+namespace nfsim::sim {
+
+// A block of W_layer on one crossbar tile: crossbar rows carry the inputs
+// i in [row_begin, row_begin + row_count), columns the outputs j in [col_begin, col_begin + col_count).
+struct TileMap {
+  int layer = 1;
+  int row_begin = 0, row_count = 0;
+  int col_begin = 0, col_count = 0;
+  int core = 0;
+};
+
+// Neurons [begin, begin + count) of a layer on one neuron array.
+struct ArrayMap {
+  int layer = 1;
+  int begin = 0, count = 0;
+  int core = 0;
+};
+
+// One vector message of an inference, in the order the chip sends them.
+struct Transfer {
+  enum class Kind { input_to_tile, array_to_tile, tile_to_array, array_to_host };
+  Kind kind;
+  int layer;      // the layer whose computation receives it (array_to_host: L)
+  int tile = -1;  // tile index (source or destination)
+  int array = -1; // array index (source or destination)
+  int begin = 0, count = 0;  // logical indices carried: inputs i (to tiles), outputs j (from tiles, to host)
+  int src_core = 0, dst_core = 0;
+  std::size_t bytes = 0;
+};
+
+// Where every layer of a network sits on a chip, and the messages of one inference.
+struct Mapping {
+  std::vector<TileMap> tiles;
+  std::vector<ArrayMap> arrays;
+  std::vector<Transfer> transfers;
+  int host_core = 0;
+  int cores_used = 0;
+  // Tiles (arrays) of one layer, as indices into tiles (arrays).
+  std::vector<int> tiles_of(int layer) const;
+  std::vector<int> arrays_of(int layer) const;
+  std::string describe(const models::Network& net, const ChipTopology& topology) const;
+};
+
+// Places a network on a chip. Registered with MapperRegistry, selected by `mapping: {type: NAME}`.
+class IMapper {
+ public:
+  virtual ~IMapper() = default;
+  // Throws InputError when the network does not fit, saying what is needed and what the chip has.
+  virtual Mapping map(const models::Network& network, const ChipTopology& topology) const = 0;
+};
+using MapperRegistry = core::Registry<IMapper>;
+using MapperRegistrar = core::Registrar<IMapper>;
+
+// Fills Mapping::transfers from the tiles and arrays (the dataflow every mapper shares).
+void add_transfers(Mapping& mapping, const models::Network& network);
+
+// The physical fault kinds and their units, in a fixed order shared by both engines.
+enum class PhysicalKind { crossbar_row, crossbar_column, crossbar_tile, neuron_array, router };
+const std::vector<std::string>& physical_kind_names();
+bool is_physical_kind(const std::string& name);
+
+struct PhysicalUnit {
+  PhysicalKind kind;
+  int tile = -1, array = -1, router = -1;
+  int index = 0;  // row or column within the tile
+  faults::FaultGroup group;  // the logical neurons/synapses it takes down
+};
+
+// Units of a physical kind (restricted to `layers` when not empty), each with its logical group.
+std::vector<PhysicalUnit> physical_units(PhysicalKind kind, const std::vector<int>& layers, const Mapping& mapping,
+                                         const IInterconnectModel& interconnect);
+
+// A topology made concrete for a network: components built from their registries, the mapping.
+struct MappedChip {
+  ChipTopology topology;
+  std::unique_ptr<IInterconnectModel> interconnect;
+  Mapping mapping;
+};
+MappedChip map_network(const models::Network& network, const ChipTopology& topology);
+
+}  // namespace nfsim::sim
