@@ -41,6 +41,17 @@ void FaultInstance::resolve_duplicates() {
   }
 }
 
+bool FaultInstance::empty() const {
+  if (fault_count == 0) return true;
+  for (const auto& l : neurons) {
+    if (!l.empty()) return false;
+  }
+  for (const auto& l : weights) {
+    if (!l.empty()) return false;
+  }
+  return true;
+}
+
 int FaultInstance::first_layer() const {
   const int L = static_cast<int>(neurons.size()) - 1;
   for (int l = 0; l <= L; ++l) {
@@ -56,7 +67,9 @@ FaultSampler::FaultSampler(const FaultPlan& plan, const models::Network& network
     const auto k = core::philox4x32_10({static_cast<std::uint32_t>(s), 0x5EEDF417u, 0, 0},
                                        {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)});
     spec_keys_.push_back((static_cast<std::uint64_t>(k[0]) << 32) | k[1]);
+    if (plan.specs()[s].kind == FaultKind::group_crash && plan.specs()[s].groups.size() > 1) may_overlap_ = true;
   }
+  if (plan.size() > 1) may_overlap_ = true;
 }
 
 void FaultSampler::draw_units(std::size_t s, std::uint64_t trial, std::uint32_t slot,
@@ -115,7 +128,9 @@ void FaultSampler::realize(std::uint64_t trial, std::uint32_t input, FaultInstan
     draw_units(s, trial, permanent ? kPermanentSlot : input, scratch_);
     for (std::uint64_t u : scratch_) apply_unit(s, u, out);
   }
-  if (plan_.size() > 1) out.resolve_duplicates();
+  // Overlapping specs, or groups sharing members (two routers on one path), put a unit in twice;
+  // the engines add weight corrections, so each unit must appear once.
+  if (may_overlap_) out.resolve_duplicates();
 }
 
 }  // namespace nfsim::faults

@@ -29,7 +29,9 @@ struct FaultInstance {
   void reset(int num_layers);
   // Keeps one override per unit, the one added last (later specs win).
   void resolve_duplicates();
-  bool empty() const { return fault_count == 0; }
+  // No override at all (no unit failed, or only units with no effect, such as a router that no
+  // message crosses).
+  bool empty() const;
   // The lowest layer whose computation differs: a neuron override at layer l or a weight
   // override at layer l (which first changes z_l). L + 1 when empty.
   int first_layer() const;
@@ -63,6 +65,7 @@ class FaultSampler {
   const models::Network& net_;
   std::vector<std::uint64_t> spec_keys_;
   mutable std::vector<std::uint64_t> scratch_;
+  bool may_overlap_ = false;
 };
 
 }  // namespace nfsim::faults

@@ -15,15 +15,19 @@ struct ChipEngine::Driver : sc_core::sc_module {
     SC_HAS_PROCESS(Driver);
     SC_THREAD(loop);
   }
+  // Runs the pending job if any, then sleeps until the next one. The first job is set before the
+  // first sc_start and runs during initialisation; later ones are woken by `start`.
   void loop() {
     while (true) {
-      sc_core::wait(start);
-      try {
-        job();
-      } catch (...) {
-        error = std::current_exception();
+      if (job) {
+        try {
+          job();
+        } catch (...) {
+          error = std::current_exception();
+        }
+        job = nullptr;
       }
-      job = nullptr;
+      sc_core::wait(start);
     }
   }
 };

@@ -57,9 +57,11 @@ double get_double(const std::string& file, const YAML::Node& map, const std::str
 ComponentSection section(const std::string& file, const YAML::Node& chip, const std::string& name, const std::string& def_type) {
   ComponentSection s;
   s.key = "chip." + name;
-  s.node = chip[name];
+  // A missing section is an empty mapping (all defaults); never keep an undefined node, which
+  // yaml-cpp refuses to copy-assign.
+  s.node = chip[name] ? chip[name] : YAML::Node(YAML::NodeType::Map);
   s.type = def_type;
-  if (s.node) {
+  {
     if (!s.node.IsMap()) fail(file, s.node, s.key, "expected a mapping", "{type: NAME, ...}");
     if (s.node["type"]) s.type = s.node["type"].as<std::string>();
   }

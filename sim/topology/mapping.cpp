@@ -207,6 +207,22 @@ MappedChip map_network(const models::Network& net, const ChipTopology& topology)
   return chip;
 }
 
+std::vector<faults::FaultSpec> expand_physical_faults(const std::vector<faults::FaultSpec>& specs, const MappedChip& chip) {
+  std::vector<faults::FaultSpec> out = specs;
+  const auto& names = physical_kind_names();
+  for (auto& spec : out) {
+    if (spec.physical_kind.empty()) continue;
+    const auto it = std::find(names.begin(), names.end(), spec.physical_kind);
+    if (it == names.end()) throw core::InputError("unknown physical fault kind '" + spec.physical_kind + "'");
+    spec.kind = faults::FaultKind::group_crash;
+    spec.groups.clear();
+    for (auto& u : physical_units(static_cast<PhysicalKind>(it - names.begin()), spec.layers, chip.mapping, *chip.interconnect)) {
+      spec.groups.push_back(std::move(u.group));
+    }
+  }
+  return out;
+}
+
 namespace {
 
 // Tiles and arrays in layer order, each on the next free core: a core holds one crossbar tile

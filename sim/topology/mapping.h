@@ -91,4 +91,9 @@ struct MappedChip {
 };
 MappedChip map_network(const models::Network& network, const ChipTopology& topology);
 
+// Fills in the groups of every physical fault spec (one group per unit, in physical_units()
+// order) so that the functional engine and the bounds see them as group crashes; logical specs
+// are returned unchanged. Spec positions are kept, so both engines draw the same units.
+std::vector<faults::FaultSpec> expand_physical_faults(const std::vector<faults::FaultSpec>& specs, const MappedChip& chip);
+
 }  // namespace nfsim::sim

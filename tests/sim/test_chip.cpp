@@ -1,0 +1,180 @@
+// The SystemC chip against the network and against the functional engine. Each test runs in its
+// own process (gtest_discover_tests): one elaboration each.
+#include <gtest/gtest.h>
+
+#include <yaml-cpp/yaml.h>
+
+#include "faults/fault_plan.h"
+#include "models/dataset.h"
+#include "models/random_network.h"
+#include "sim/chip/chip_engine.h"
+#include "sim/functional/functional_engine.h"
+#include "sim/topology/chip_topology.h"
+#include "sim/topology/mapping.h"
+
+namespace nfsim::sim {
+namespace {
+
+using faults::FaultKind;
+using faults::FaultSpec;
+using faults::Persistence;
+
+// A 20-17-12-5 network on 8x8 crossbars and 8-neuron arrays: every layer is split into row and
+// column blocks, on a 5x4 mesh with multi-hop routes.
+const char* kSplitMesh = R"(
+name: split
+cores: {count: 20, layout: {type: mesh, width: 5, height: 4}}
+crossbar: {type: ideal, rows: 8, cols: 8, read_latency_ns: 50}
+neuron_array: {type: rate, size: 8, update_latency_ns: 5}
+interconnect: {type: mesh, hop_latency_ns: 2, flit_bytes: 16}
+)";
+const char* kBus = R"(
+name: bus
+cores: {count: 3}
+crossbar: {type: ideal, rows: 64, cols: 64, read_latency_ns: 100}
+neuron_array: {type: rate, size: 64, update_latency_ns: 10}
+interconnect: {type: bus, latency_ns: 7}
+)";
+const char* kQuantizedLine = R"(
+name: quantized
+cores: {count: 12, layout: {type: line}}
+crossbar: {type: quantized, rows: 16, cols: 16, weight_bits: 5, weight_range: 0.6}
+neuron_array: {size: 16}
+interconnect: {type: mesh}
+)";
+
+models::Network test_network() {
+  return models::make_random_network({{20, 17, 12, 5}, {models::ActivationKind::tanh}, {}, 2.0, 0.05, 21});
+}
+
+MappedChip mapped(const models::Network& net, const char* yaml) {
+  return map_network(net, parse_topology(YAML::Load(yaml), "test.yaml"));
+}
+
+class ChipWithoutFaults : public ::testing::TestWithParam<int> {};
+
+TEST_P(ChipWithoutFaults, ReproducesTheNetwork) {
+  const char* yamls[] = {kSplitMesh, kBus, kQuantizedLine};
+  const models::Network net = test_network();
+  const Eigen::MatrixXd x = models::random_inputs(20, 4, 1.0, 0.0, 3);
+  const MappedChip chip = mapped(net, yamls[GetParam()]);
+  const faults::FaultPlan plan({FaultSpec{FaultKind::neuron_crash, {1}, 0.0}}, net);
+  ChipEngine engine(net, x, chip, plan, {});
+  const Eigen::MatrixXd out = engine.clean_outputs();
+  const Eigen::MatrixXd expected = engine.chip().programmed_network().forward_batch(x);
+  for (Eigen::Index i = 0; i < out.size(); ++i) {
+    EXPECT_NEAR(out.data()[i], expected.data()[i], 1e-6 * std::abs(expected.data()[i]) + 1e-12);
+  }
+  if (GetParam() == 2) {
+    EXPECT_FALSE(engine.chip().programmed_network().layer(1).weights.isApprox(net.layer(1).weights, 1e-6));
+  } else {
+    EXPECT_TRUE(out.isApprox(net.forward_batch(x), 1e-12));
+  }
+  EXPECT_GT(engine.chip().last_latency(), sc_core::SC_ZERO_TIME);
+  EXPECT_EQ(engine.chip().inferences(), 4u);
+  if (GetParam() == 0) {
+    // Multi-hop routes on the mesh: more routers crossed than messages sent.
+    EXPECT_GT(engine.chip().interconnect().hops(), 2 * engine.chip().interconnect().messages());
+    EXPECT_EQ(chip.mapping.tiles.size(), 17u);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Topologies, ChipWithoutFaults, ::testing::Values(0, 1, 2));
+
+struct AgreementCase {
+  std::string name;
+  FaultSpec spec;
+};
+
+std::vector<AgreementCase> agreement_cases() {
+  std::vector<AgreementCase> cases;
+  for (Persistence persistence : {Persistence::transient, Persistence::permanent}) {
+    const std::string suffix = persistence == Persistence::transient ? "_transient" : "_permanent";
+    auto add = [&](const std::string& name, FaultSpec s) {
+      s.persistence = persistence;
+      cases.push_back({name + suffix, s});
+    };
+    add("neuron_crash", {FaultKind::neuron_crash, {0, 1, 2, 3}, 0.1});
+    add("synapse_crash", {FaultKind::synapse_crash, {1, 2, 3}, 0.05});
+    FaultSpec stuck{FaultKind::neuron_stuck_at, {1, 3}, 0.1};
+    stuck.value = 0.7;
+    add("neuron_stuck_at", stuck);
+    FaultSpec wstuck{FaultKind::synapse_stuck_at, {2}, 0.05};
+    wstuck.value = -0.9;
+    add("synapse_stuck_at", wstuck);
+    FaultSpec flip{FaultKind::weight_bit_flip, {1, 3}, 0.05};
+    flip.bit = 6;
+    flip.format = {8, 6};
+    add("weight_bit_flip", flip);
+    FaultSpec group{FaultKind::group_crash, {}, 0.3};
+    group.groups.push_back({"a", {{1, 3}, {2, 0}}, {{3, 1, 2}}});
+    group.groups.push_back({"b", {}, {{1, 0, 0}, {1, 16, 19}}});
+    add("group_crash", group);
+    for (const char* physical : {"crossbar_row", "crossbar_column", "crossbar_tile", "neuron_array", "router"}) {
+      FaultSpec p{FaultKind::group_crash, {}, std::string(physical) == "crossbar_row" || std::string(physical) == "crossbar_column" ? 0.05 : 0.15};
+      p.physical_kind = physical;
+      add(physical, p);
+    }
+  }
+  return cases;
+}
+
+void PrintTo(const AgreementCase& c, std::ostream* os) { *os << c.name; }
+
+class EnginesAgree : public ::testing::TestWithParam<AgreementCase> {};
+
+// Same seed and trial: the chip and the functional engine draw the same faults and produce the
+// same outputs (1e-5 relative), for every fault kind, logical and physical, transient and permanent.
+TEST_P(EnginesAgree, PerTrialOutputs) {
+  const models::Network net = test_network();
+  const Eigen::MatrixXd x = models::random_inputs(20, 3, 1.0, 0.0, 5);
+  const MappedChip chip = mapped(net, kSplitMesh);
+  const std::vector<FaultSpec> specs = expand_physical_faults({GetParam().spec}, chip);
+  const faults::FaultPlan plan(specs, net);
+  ChipEngineOptions copt;
+  copt.seed = 99;
+  copt.fault_log_limit = 1000;
+  ChipEngine chip_engine(net, x, chip, plan, copt);
+  FunctionalOptions fopt;
+  fopt.seed = 99;
+  const FunctionalEngine functional(chip_engine.chip().programmed_network(), x, plan, fopt);
+  int faulty_trials = 0;
+  for (std::uint64_t t = 0; t < 12; ++t) {
+    const Eigen::MatrixXd a = chip_engine.trial_outputs(t);
+    const Eigen::MatrixXd b = functional.trial_outputs(t);
+    const Eigen::MatrixXd clean = functional.clean().y[net.num_layers()];
+    if (!b.isApprox(clean, 1e-12)) ++faulty_trials;
+    for (Eigen::Index i = 0; i < a.size(); ++i) {
+      EXPECT_NEAR(a.data()[i], b.data()[i], 1e-5 * std::abs(b.data()[i]) + 1e-9) << GetParam().name << " trial " << t;
+    }
+  }
+  EXPECT_GT(faulty_trials, 0) << "no trial drew a fault: the comparison would be vacuous";
+  EXPECT_FALSE(chip_engine.controller().log().empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(AllKinds, EnginesAgree, ::testing::ValuesIn(agreement_cases()),
+                         [](const ::testing::TestParamInfo<AgreementCase>& info) { return info.param.name; });
+
+// Statistics of a short chip campaign agree with the functional engine's.
+TEST(ChipEngine, CampaignStatisticsAgreeWithTheFunctionalEngine) {
+  const models::Network net = test_network();
+  const Eigen::MatrixXd x = models::random_inputs(20, 2, 1.0, 0.0, 5);
+  const MappedChip chip = mapped(net, kSplitMesh);
+  FaultSpec tile{FaultKind::group_crash, {}, 0.05};
+  tile.physical_kind = "crossbar_tile";
+  const faults::FaultPlan plan(expand_physical_faults({FaultSpec{FaultKind::neuron_crash, {1, 2}, 0.05}, tile}, chip), net);
+  ChipEngine chip_engine(net, x, chip, plan, {});
+  const ErrorStats a = chip_engine.run(300);
+  const ErrorStats b = FunctionalEngine(chip_engine.chip().programmed_network(), x, plan, {}).run(300);
+  for (Eigen::Index n = 0; n < 2; ++n) {
+    for (Eigen::Index k = 0; k < 5; ++k) {
+      EXPECT_NEAR(a.delta(n, k).mean(), b.delta(n, k).mean(), 1e-9);
+      EXPECT_NEAR(a.delta(n, k).std(), b.delta(n, k).std(), 1e-9);
+    }
+  }
+  EXPECT_EQ(a.trials(), 300u);
+  EXPECT_GT(chip_engine.latency_ns().mean(), 0.0);
+}
+
+}  // namespace
+}  // namespace nfsim::sim
