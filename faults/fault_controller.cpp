@@ -1,25 +1,60 @@
 #include "faults/fault_controller.h"
 
+#include <algorithm>
+
 namespace nfsim::faults {
 
 FaultController::FaultController(sc_core::sc_module_name name, const FaultPlan& plan, const models::Network& network,
                                  std::uint64_t seed, IFaultTarget& target)
-    : sc_core::sc_module(name), plan_(plan), sampler_(plan, network, seed), target_(target) {}
+    : sc_core::sc_module(name), plan_(plan), sampler_(plan, network, seed), target_(target), active_(plan.size(), 0) {
+  SC_HAS_PROCESS(FaultController);
+  SC_METHOD(apply_due);
+  sensitive << onset_event_;
+  dont_initialize();
+}
+
+void FaultController::apply(std::size_t spec, std::uint64_t unit, std::uint64_t trial, std::uint32_t input) {
+  target_.apply_fault(spec, unit);
+  ++active_[spec];
+  if (log_.size() < log_limit_) log_.push_back({sc_core::sc_time_stamp().to_seconds() * 1e9, trial, input, spec, unit});
+}
 
 std::size_t FaultController::begin_inference(std::uint64_t trial, std::uint32_t input) {
   target_.clear_faults();
-  std::size_t applied = 0;
-  const double now_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
+  std::fill(active_.begin(), active_.end(), 0);
+  pending_.clear();
+  next_pending_ = 0;
+  onset_event_.cancel();
+  std::size_t drawn = 0;
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
   for (std::size_t s = 0; s < plan_.size(); ++s) {
-    const bool permanent = plan_.specs()[s].persistence == Persistence::permanent;
+    const FaultSpec& spec = plan_.specs()[s];
+    const bool permanent = spec.persistence == Persistence::permanent;
     sampler_.draw_units(s, trial, permanent ? FaultSampler::kPermanentSlot : input, units_);
     for (std::uint64_t u : units_) {
-      target_.apply_fault(s, u);
-      if (log_.size() < log_limit_) log_.push_back({now_ns, trial, input, s, u});
+      if (spec.onset_ns > 0) {
+        pending_.push_back({now + sc_core::sc_time(spec.onset_ns, sc_core::SC_NS), s, u, trial, input});
+      } else {
+        apply(s, u, trial, input);
+      }
     }
-    applied += units_.size();
+    drawn += units_.size();
   }
-  return applied;
+  if (!pending_.empty()) {
+    // Stable: equal onsets keep plan order, so later specs still win.
+    std::stable_sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) { return a.at < b.at; });
+    onset_event_.notify(pending_.front().at - now);
+  }
+  return drawn;
+}
+
+void FaultController::apply_due() {
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  while (next_pending_ < pending_.size() && pending_[next_pending_].at <= now) {
+    const Pending& p = pending_[next_pending_++];
+    apply(p.spec, p.unit, p.trial, p.input);
+  }
+  if (next_pending_ < pending_.size()) onset_event_.notify(pending_[next_pending_].at - now);
 }
 
 void FaultController::write_log(std::ostream& out) const {

@@ -41,9 +41,12 @@ class FaultController : public sc_core::sc_module {
   FaultController(sc_core::sc_module_name name, const FaultPlan& plan, const models::Network& network,
                   std::uint64_t seed, IFaultTarget& target);
 
-  // Clears the previous inference's faults and applies those of (trial, input). Returns how many
-  // units failed.
+  // Clears the previous inference's faults and applies those of (trial, input): now, or for specs
+  // with an onset, at now + onset_ns (a method wakes then and applies them). Returns how many
+  // units failed (including those still to come).
   std::size_t begin_inference(std::uint64_t trial, std::uint32_t input);
+  // Faults currently applied, per spec (for traces).
+  const std::vector<std::size_t>& active_per_spec() const { return active_; }
 
   // Keep at most this many log entries in memory (0: do not log).
   void set_log_limit(std::size_t entries) { log_limit_ = entries; }
@@ -52,8 +55,22 @@ class FaultController : public sc_core::sc_module {
   void write_log(std::ostream& out) const;
 
  private:
+  struct Pending {
+    sc_core::sc_time at;
+    std::size_t spec;
+    std::uint64_t unit;
+    std::uint64_t trial;
+    std::uint32_t input;
+  };
+  void apply(std::size_t spec, std::uint64_t unit, std::uint64_t trial, std::uint32_t input);
+  void apply_due();  // SC_METHOD on onset_event_
+
   const FaultPlan& plan_;
   FaultSampler sampler_;
+  std::vector<Pending> pending_;  // sorted by time
+  std::size_t next_pending_ = 0;
+  sc_core::sc_event onset_event_;
+  std::vector<std::size_t> active_;
   IFaultTarget& target_;
   std::vector<std::uint64_t> units_;
   std::vector<FaultLogEntry> log_;

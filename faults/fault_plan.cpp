@@ -48,6 +48,7 @@ std::string FaultSpec::describe() const {
   s += " p=" + core::format_double(probability) + " " + to_string(persistence);
   if (kind == FaultKind::neuron_stuck_at || kind == FaultKind::synapse_stuck_at) s += " value=" + core::format_double(value);
   if (kind == FaultKind::weight_bit_flip) s += " bit=" + std::to_string(bit) + " format=" + format.describe();
+  if (onset_ns > 0) s += " onset=" + core::format_double(onset_ns) + "ns";
   return s;
 }
 
@@ -97,6 +98,9 @@ FaultPlan::FaultPlan(std::vector<FaultSpec> specs, const models::Network& net) :
     FaultSpec& spec = specs_[s];
     const std::string where = "faults[" + std::to_string(s) + "] (" + to_string(spec.kind) + ")";
     checked_probability(spec.probability, where + ".probability");
+    if (!std::isfinite(spec.onset_ns) || spec.onset_ns < 0) {
+      throw core::InputError(where + ".onset_ns: " + core::format_double(spec.onset_ns) + "; expected a time >= 0 in ns");
+    }
     std::vector<std::uint64_t> offsets{0};
     if (spec.kind == FaultKind::group_crash) {
       if (!spec.physical_kind.empty() && spec.groups.empty()) {

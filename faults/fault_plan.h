@@ -52,6 +52,9 @@ struct FaultSpec {
   // empty for logical kinds. A physical spec is a group_crash whose groups the chip's mapping
   // fills in (one group per physical unit, in the mapping's order).
   std::string physical_kind;
+  // Time after the start of each inference from which the fault acts (chip engine only; 0 =
+  // the whole inference). See docs/chip.md for which computations it reaches.
+  double onset_ns = 0.0;
 
   bool acts_on_neurons() const;
   bool acts_on_synapses() const;

@@ -22,6 +22,7 @@ core_packages=(
   libopenmpi-dev openmpi-bin
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist
+  gtkwave
 )
 python_packages=(python3-torch python3-numpy python3-onnx)
 

@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <algorithm>
 #include <iostream>
@@ -17,6 +18,11 @@
 #include "faults/bound_model.h"
 #include "faults/fault_plan.h"
 #include "models/bounds/bounds.h"
+#include "sim/crossbar/i_crossbar_model.h"
+#include "sim/interconnect/i_interconnect_model.h"
+#include "sim/neuron/i_neuron_model.h"
+#include "sim/topology/chip_topology.h"
+#include "sim/topology/mapping.h"
 #include "testbench/campaign/campaign_config.h"
 #include "testbench/campaign/runner.h"
 #include "testbench/report/csv_table.h"
@@ -275,7 +281,8 @@ int cmd_run(const std::vector<std::string>& args) {
       ("campaign", po::value<std::string>()->required(), "campaign YAML file")               //
       ("set", po::value<std::vector<std::string>>()->composing(),
        "override a campaign key before validation, e.g. --set faults[0].probability=0.05 (repeatable)")  //
-      ("engine", po::value<std::string>(), "engine: functional (the SystemC chip engine comes later)")  //
+      ("engine", po::value<std::string>(), "engine: functional (Eigen, fast) or chip (SystemC, timed; needs chip:)")  //
+      ("vcd", po::value<std::string>(), "chip engine: write a VCD trace (inference, busy, outputs, active faults) here")  //
       ("trials", po::value<unsigned long long>(), "number of trials (overrides the file)")               //
       ("seed", po::value<unsigned long long>(), "random seed (overrides the file)")                      //
       ("out", po::value<std::string>(), "output directory (default: results/<campaign name>)");
@@ -304,10 +311,81 @@ int cmd_run(const std::vector<std::string>& args) {
     stem = stem.substr(0, stem.find_last_of('.'));
     out_dir = "results/" + stem;
   }
-  const tb::CampaignResult result = tb::run_campaign(config);
+  tb::RunOptions run_options;
+  if (vm.count("vcd")) {
+    if (config.engine != "chip") throw core::InputError("--vcd needs the chip engine (--engine chip)");
+    run_options.vcd_path = vm["vcd"].as<std::string>();
+  }
+  if (config.engine == "chip") {
+    std::error_code ec;
+    std::filesystem::create_directories(out_dir, ec);
+    run_options.fault_log_path = out_dir + "/faults.jsonl";
+  }
+  const tb::CampaignResult result = tb::run_campaign(config, run_options);
   tb::write_campaign_outputs(result, out_dir);
   tb::print_summary(stdout, result);
-  std::printf("wrote %s/report.json and %s/summary.csv\n", out_dir.c_str(), out_dir.c_str());
+  std::printf("wrote %s/report.json and %s/summary.csv%s\n", out_dir.c_str(), out_dir.c_str(),
+              config.engine == "chip" ? (" and " + out_dir + "/faults.jsonl").c_str() : "");
+  return 0;
+}
+
+int cmd_map(const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  options.add_options()                                                    //
+      ("model", po::value<std::string>()->required(), "ONNX model file")   //
+      ("chip", po::value<std::string>()->required(), "chip topology YAML file");
+  po::positional_options_description pos;
+  pos.add("model", 1);
+  po::variables_map vm;
+  if (!parse("Usage: nfsim map MODEL --chip CHIP.yaml\n\n"
+             "Maps the network onto the chip and prints the placement of every layer (crossbar tiles and\n"
+             "neuron arrays, with their cores) and the utilisation. A network that does not fit is an error\n"
+             "saying what it needs and what the chip has.",
+             args, options, pos, vm)) {
+    return 0;
+  }
+  const models::Network net = models::load_onnx(vm["model"].as<std::string>());
+  const sim::ChipTopology topology = sim::load_topology(vm["chip"].as<std::string>());
+  const sim::MappedChip chip = sim::map_network(net, topology);
+  std::printf("network %s\n%s", net.describe().c_str(), chip.mapping.describe(net, topology).c_str());
+  std::printf("interconnect: %s; %zu messages per inference\n", chip.interconnect->describe().c_str(),
+              chip.mapping.transfers.size());
+  return 0;
+}
+
+namespace {
+
+template <typename Registry>
+void print_registry(const char* title, const Registry& registry) {
+  std::printf("%s\n", title);
+  for (const auto* e : registry.entries()) {
+    std::printf("  %-12s %s\n", e->name.c_str(), e->description.c_str());
+    for (const auto& p : e->params) {
+      std::printf("      %-18s %-7s %-6s default %-8s %s\n", p.name.c_str(), p.type.c_str(), p.unit.empty() ? "-" : p.unit.c_str(),
+                  p.default_value.empty() ? "(required)" : p.default_value.c_str(), p.meaning.c_str());
+    }
+  }
+}
+
+}  // namespace
+
+int cmd_list(const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  po::variables_map vm;
+  if (!parse("Usage: nfsim list\n\nPrints every registered component type (built in or from --plugin libraries)\n"
+             "with its parameters: name, type, unit, default and meaning. A topology file selects a type\n"
+             "with `type: NAME` in its section.",
+             args, options, {}, vm)) {
+    return 0;
+  }
+  print_registry("crossbar types (chip.crossbar.type; every type also takes rows, cols, read_latency_ns):",
+                 sim::CrossbarRegistry::instance());
+  print_registry("neuron-array types (chip.neuron_array.type; every type also takes size, update_latency_ns):",
+                 sim::NeuronRegistry::instance());
+  print_registry("interconnect types (chip.interconnect.type):", sim::InterconnectRegistry::instance());
+  print_registry("mapper types (chip.mapping.type):", sim::MapperRegistry::instance());
+  std::printf("fault kinds (faults[].kind):\n  logical:  %s\n  physical: %s\n", core::join(faults::fault_kind_names(), ", ").c_str(),
+              core::join(sim::physical_kind_names(), ", ").c_str());
   return 0;
 }
 

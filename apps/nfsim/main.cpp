@@ -2,6 +2,7 @@
 // exit codes (0 ok, 2 bad input or usage, 1 internal error).
 #include <boost/program_options/errors.hpp>
 #include <cstdio>
+#include <dlfcn.h>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -30,6 +31,8 @@ const std::map<std::string, Command>& commands() {
       {"gen-network", {nfsim::app::cmd_gen_network, "generate a random network (the paper's recipe) as ONNX"}},
       {"bounds", {nfsim::app::cmd_bounds, "analytic error bounds (b1-b4, worst case) of a model under a fault plan"}},
       {"run", {nfsim::app::cmd_run, "run a fault-injection campaign (YAML): Monte Carlo, bounds, verdicts, report"}},
+      {"map", {nfsim::app::cmd_map, "place a network on a chip topology; print placement and utilisation"}},
+      {"list", {nfsim::app::cmd_list, "list registered crossbar, neuron, interconnect and mapper types and fault kinds"}},
   };
   return table;
 }
@@ -42,7 +45,41 @@ void print_usage(std::FILE* to) {
   std::fprintf(to, "\nExit codes: 0 ok, 2 bad input or usage, 1 internal error.\n");
 }
 
-int run_nfsim(int argc, char* argv[]) {
+// Loads --plugin libraries (anywhere on the command line): their static initialisers register
+// crossbar, neuron, interconnect or mapper types. Returns the arguments without them.
+std::vector<std::string> load_plugins(int argc, char* argv[]) {
+  std::vector<std::string> rest;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    std::string path;
+    if (a == "--plugin") {
+      if (i + 1 >= argc) throw nfsim::core::UsageError("--plugin needs a path to a shared library");
+      path = argv[++i];
+    } else if (a.rfind("--plugin=", 0) == 0) {
+      path = a.substr(9);
+    } else {
+      rest.push_back(a);
+      continue;
+    }
+    if (!dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL)) {
+      throw nfsim::core::InputError("--plugin " + path + ": cannot load (" + dlerror() + "); expected a shared library built against nfsim");
+    }
+  }
+  return rest;
+}
+
+int run_nfsim(int argc_in, char* argv_in[]) {
+  std::vector<std::string> args;
+  try {
+    args = load_plugins(argc_in, argv_in);
+  } catch (const nfsim::core::InputError& e) {
+    std::fprintf(stderr, "nfsim: error: %s\n", e.what());
+    return kExitBadInput;
+  }
+  std::vector<char*> argv_vec;
+  for (auto& a : args) argv_vec.push_back(a.data());
+  const int argc = static_cast<int>(argv_vec.size());
+  char** argv = argv_vec.data();
   if (argc < 2) {
     print_usage(stderr);
     return kExitBadInput;

@@ -50,6 +50,13 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
   const Mapping& m = mapped_.mapping;
   const int L = net_.num_layers();
   const sc_core::sc_time start = sc_core::sc_time_stamp();
+  // The thread catches up with the annotated time before each phase, so a phase sees every
+  // fault whose onset came before it: tile reads happen when the layer's last input message
+  // has arrived, array updates when the last partial sum has arrived.
+  auto sync_to = [&](const sc_core::sc_time& offset) {
+    const sc_core::sc_time elapsed = sc_core::sc_time_stamp() - start;
+    if (offset > elapsed) sc_core::wait(offset - elapsed);
+  };
   // Times below are offsets from `start`; the thread catches up once per layer.
   layer_y_[0] = input;
   for (const auto& [i, v] : input_overrides_) layer_y_[0][i] = v;
@@ -72,8 +79,11 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
       }
       tile_arrival[t.tile] = std::max(tile_arrival[t.tile], when);
     }
+    sc_core::sc_time reads_start = sc_core::SC_ZERO_TIME;
+    for (int k : m.tiles_of(l)) reads_start = std::max(reads_start, tile_arrival[k]);
+    sync_to(reads_start);
     for (int k : m.tiles_of(l)) {
-      sc_core::sc_time when = tile_arrival[k];
+      sc_core::sc_time when = reads_start;
       tiles_[k]->read(tile_in_[k], tile_out_[k], when);
       tile_ready_[k] = when;
     }
@@ -92,17 +102,18 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
       }
       array_in_[t.array] = std::max(array_in_[t.array], when);
     }
+    sc_core::sc_time updates_start = sc_core::SC_ZERO_TIME;
+    for (int a : m.arrays_of(l)) updates_start = std::max(updates_start, array_in_[a]);
+    sync_to(updates_start);
     sc_core::sc_time layer_done = sc_core::SC_ZERO_TIME;
     for (int a : m.arrays_of(l)) {
-      sc_core::sc_time when = array_in_[a];
+      sc_core::sc_time when = updates_start;
       arrays_[a]->fire(when);
       array_ready_[a] = when;
       layer_y_[l].segment(m.arrays[a].begin, m.arrays[a].count) = arrays_[a]->output();
       layer_done = std::max(layer_done, when);
     }
-    // Synchronise: faults with an onset in this window take effect from the next layer on.
-    const sc_core::sc_time elapsed = sc_core::sc_time_stamp() - start;
-    if (layer_done > elapsed) sc_core::wait(layer_done - elapsed);
+    sync_to(layer_done);
   }
   output.resize(net_.output_size());
   for (; tr < m.transfers.size(); ++tr) {
@@ -115,8 +126,7 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
     }
     host_done = std::max(host_done, when);
   }
-  const sc_core::sc_time elapsed = sc_core::sc_time_stamp() - start;
-  if (host_done > elapsed) sc_core::wait(host_done - elapsed);
+  sync_to(host_done);
   last_latency_ = sc_core::sc_time_stamp() - start;
   ++inferences_;
 }

@@ -18,8 +18,11 @@ namespace nfsim::sim {
 
 // The chip top: one Crossbar module per mapped tile, one NeuronArray per mapped array, the
 // Interconnect, and the host interface (input buffer, output collection). An inference sends the
-// mapping's transfers in order; every module annotates its latency and the calling thread waits
-// once per layer, so simulated time advances layer by layer (loosely timed, temporally decoupled).
+// mapping's transfers in order; every module annotates its latency, and the calling thread
+// catches up with simulated time before each phase of a layer (tile reads, array updates), so a
+// fault arriving at time t reaches every phase that starts after t (loosely timed, temporally
+// decoupled within a phase). A layer's tiles read together when its last input has arrived; its
+// arrays update together when its last partial sum has arrived.
 // Implements the fault hooks for the FaultController: logical units map to the cells, neurons and
 // inputs that hold them, physical units (rows, columns, tiles, arrays, routers) to the modules.
 class Chip : public sc_core::sc_module, public faults::IFaultTarget {

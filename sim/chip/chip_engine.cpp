@@ -1,6 +1,8 @@
 #include "sim/chip/chip_engine.h"
 
 #include "core/error.h"
+
+#include <cstdio>
 #include "sim/kernel/systemc_errors.h"
 
 namespace nfsim::sim {
@@ -32,6 +34,43 @@ struct ChipEngine::Driver : sc_core::sc_module {
   }
 };
 
+// Signals that exist only to be traced to a VCD file.
+struct ChipEngine::Tracer {
+  sc_core::sc_trace_file* file = nullptr;
+  std::string path, tmp_base;
+  sc_core::sc_signal<int> inference{"trace_inference"};
+  sc_core::sc_signal<bool> busy{"trace_busy"};
+  std::vector<std::unique_ptr<sc_core::sc_signal<double>>> outputs;
+  std::vector<std::unique_ptr<sc_core::sc_signal<int>>> faults;
+
+  Tracer(const std::string& vcd_path, Eigen::Index n_outputs, const faults::FaultPlan& plan) : path(vcd_path) {
+    tmp_base = path + ".tmp";
+    file = sc_core::sc_create_vcd_trace_file(tmp_base.c_str());
+    if (!file) throw core::InputError(path + ": cannot create the VCD file");
+    file->set_time_unit(1, sc_core::SC_PS);
+    sc_core::sc_trace(file, inference, "inference");
+    sc_core::sc_trace(file, busy, "busy");
+    for (Eigen::Index k = 0; k < n_outputs; ++k) {
+      outputs.push_back(std::make_unique<sc_core::sc_signal<double>>(("trace_out" + std::to_string(k)).c_str()));
+      sc_core::sc_trace(file, *outputs.back(), "output_" + std::to_string(k));
+    }
+    for (std::size_t s = 0; s < plan.size(); ++s) {
+      const auto& spec = plan.specs()[s];
+      const std::string kind = spec.physical_kind.empty() ? faults::to_string(spec.kind) : spec.physical_kind;
+      faults.push_back(std::make_unique<sc_core::sc_signal<int>>(("trace_faults" + std::to_string(s)).c_str()));
+      sc_core::sc_trace(file, *faults.back(), "active_faults_" + std::to_string(s) + "_" + kind);
+    }
+  }
+  // Closes the trace and moves it into place (SystemC appends ".vcd" to the base name).
+  void close() {
+    if (!file) return;
+    sc_core::sc_close_vcd_trace_file(file);
+    file = nullptr;
+    std::rename((tmp_base + ".vcd").c_str(), path.c_str());
+  }
+  ~Tracer() { close(); }
+};
+
 ChipEngine::ChipEngine(const models::Network& network, const Eigen::MatrixXd& inputs, const MappedChip& mapped,
                        const faults::FaultPlan& plan, const ChipEngineOptions& options)
     : net_(network), inputs_(inputs), plan_(plan), options_(options) {
@@ -42,10 +81,32 @@ ChipEngine::ChipEngine(const models::Network& network, const Eigen::MatrixXd& in
   controller_ = std::make_unique<faults::FaultController>("faults", plan, chip_->programmed_network(), options.seed, *chip_);
   controller_->set_log_limit(options.fault_log_limit);
   driver_ = std::make_unique<Driver>("driver");
+  if (!options.vcd_path.empty()) tracer_ = std::make_unique<Tracer>(options.vcd_path, network.output_size(), plan);
   golden_ = chip_->programmed_network().forward_batch(inputs);
 }
 
-ChipEngine::~ChipEngine() = default;
+ChipEngine::~ChipEngine() {
+  if (tracer_) tracer_->close();
+}
+
+void ChipEngine::infer_traced(std::uint64_t index, const Eigen::VectorXd& input, Eigen::VectorXd& output) {
+  if (!tracer_) {
+    chip_->infer(input, output);
+    return;
+  }
+  tracer_->inference.write(static_cast<int>(index));
+  tracer_->busy.write(true);
+  for (std::size_t s = 0; s < tracer_->faults.size(); ++s) {
+    tracer_->faults[s]->write(static_cast<int>(controller_->active_per_spec()[s]));
+  }
+  chip_->infer(input, output);
+  for (Eigen::Index k = 0; k < output.size(); ++k) tracer_->outputs[static_cast<std::size_t>(k)]->write(output[k]);
+  for (std::size_t s = 0; s < tracer_->faults.size(); ++s) {
+    tracer_->faults[s]->write(static_cast<int>(controller_->active_per_spec()[s]));
+  }
+  tracer_->busy.write(false);
+  sc_core::wait(1, sc_core::SC_PS);
+}
 
 void ChipEngine::execute(std::function<void()> job) {
   driver_->job = std::move(job);
@@ -70,7 +131,7 @@ ErrorStats ChipEngine::run(std::uint64_t total_trials) {
       for (std::uint64_t t = first; t < last; ++t) {
         for (Eigen::Index n = 0; n < N; ++n) {
           controller_->begin_inference(t, static_cast<std::uint32_t>(n));
-          chip_->infer(inputs_.col(n), out);
+          infer_traced(inference_count_++, inputs_.col(n), out);
           latency_ns_.add(chip_->last_latency().to_seconds() * 1e9);
           delta = out - golden_.col(n);
           block.add(n, delta.data());
@@ -89,7 +150,7 @@ Eigen::MatrixXd ChipEngine::trial_outputs(std::uint64_t trial) {
     Eigen::VectorXd out;
     for (Eigen::Index n = 0; n < inputs_.cols(); ++n) {
       controller_->begin_inference(trial, static_cast<std::uint32_t>(n));
-      chip_->infer(inputs_.col(n), out);
+      infer_traced(inference_count_++, inputs_.col(n), out);
       outputs.col(n) = out;
     }
     chip_->clear_faults();

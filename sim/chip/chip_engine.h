@@ -21,6 +21,9 @@ struct ChipEngineOptions {
   std::uint64_t seed = 1;
   std::uint32_t block_trials = 64;  // statistics blocks, merged in order (as the functional engine)
   std::size_t fault_log_limit = 0;  // applied faults kept for the fault log
+  // Write a VCD trace here (inference index, busy, per-output values, active faults per spec).
+  // Tracing separates inferences by 1 ps so that `busy` shows every inference.
+  std::string vcd_path;
 };
 
 // The chip engine: elaborates the Chip, its FaultController and a driver thread once (SystemC
@@ -45,7 +48,9 @@ class ChipEngine {
 
  private:
   struct Driver;
+  struct Tracer;
   void execute(std::function<void()> job);
+  void infer_traced(std::uint64_t index, const Eigen::VectorXd& input, Eigen::VectorXd& output);
 
   const models::Network& net_;
   const Eigen::MatrixXd& inputs_;
@@ -54,6 +59,8 @@ class ChipEngine {
   std::unique_ptr<Chip> chip_;
   std::unique_ptr<faults::FaultController> controller_;
   std::unique_ptr<Driver> driver_;
+  std::unique_ptr<Tracer> tracer_;
+  std::uint64_t inference_count_ = 0;
   Eigen::MatrixXd golden_;
   core::RunningStats latency_ns_;
 };

@@ -207,6 +207,20 @@ MappedChip map_network(const models::Network& net, const ChipTopology& topology)
   return chip;
 }
 
+models::Network programmed_network(const models::Network& net, const MappedChip& chip) {
+  const ChipTopology& t = chip.topology;
+  const auto& xb = CrossbarRegistry::instance().get(t.crossbar.type, t.file + ": " + t.crossbar.key + ".type");
+  const auto model = xb.make(core::Params(xb.name, xb.params, t.crossbar.node, t.file, t.crossbar.key,
+                                          {"type", "rows", "cols", "read_latency_ns"}));
+  std::vector<models::DenseLayer> layers;
+  for (int l = 1; l <= net.num_layers(); ++l) layers.push_back(net.layer(l));
+  for (const TileMap& tm : chip.mapping.tiles) {
+    auto block = layers[tm.layer - 1].weights.block(tm.col_begin, tm.row_begin, tm.col_count, tm.row_count);
+    block = block.unaryExpr([&](double w) { return model->program(w); }).eval();
+  }
+  return models::Network(std::move(layers), net.softmax_output());
+}
+
 std::vector<faults::FaultSpec> expand_physical_faults(const std::vector<faults::FaultSpec>& specs, const MappedChip& chip) {
   std::vector<faults::FaultSpec> out = specs;
   const auto& names = physical_kind_names();

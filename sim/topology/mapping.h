@@ -91,6 +91,9 @@ struct MappedChip {
 };
 MappedChip map_network(const models::Network& network, const ChipTopology& topology);
 
+// The network as the chip stores it: each tile's weights after its crossbar model's programming.
+models::Network programmed_network(const models::Network& network, const MappedChip& chip);
+
 // Fills in the groups of every physical fault spec (one group per unit, in physical_units()
 // order) so that the functional engine and the bounds see them as group crashes; logical specs
 // are returned unchanged. Spec positions are kept, so both engines draw the same units.

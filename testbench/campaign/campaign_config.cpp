@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/strings.h"
+#include "sim/topology/mapping.h"
 
 namespace nfsim::tb {
 namespace {
@@ -165,15 +166,58 @@ models::InputSpec read_inputs(const Reader& r, const YAML::Node& n) {
 }
 
 faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::string& key) {
-  r.check_keys(n, key, {"kind", "layers", "probability", "persistence", "value", "bit", "format", "groups"});
+  r.check_keys(n, key, {"kind", "layers", "probability", "fit", "mission_hours", "persistence", "value", "bit", "format",
+                        "groups", "onset_ns"});
   faults::FaultSpec spec;
-  if (!n["kind"]) r.fail(n, key + ".kind", "missing", "one of " + core::join(faults::fault_kind_names(), ", "));
-  spec.kind = r.wrap(n["kind"], key + ".kind", [&] { return faults::parse_fault_kind(r.text(n["kind"], key + ".kind")); });
-  if (!n["probability"]) r.fail(n, key + ".probability", "missing", "a number in [0, 1]");
-  spec.probability = r.probability(n["probability"], key + ".probability");
+  std::vector<std::string> all_kinds = faults::fault_kind_names();
+  for (const auto& k : sim::physical_kind_names()) all_kinds.push_back(k);
+  if (!n["kind"]) r.fail(n, key + ".kind", "missing", "one of " + core::join(all_kinds, ", "));
+  const std::string kind = r.text(n["kind"], key + ".kind");
+  if (sim::is_physical_kind(kind)) {
+    spec.kind = faults::FaultKind::group_crash;
+    spec.physical_kind = kind;
+  } else if (std::find(all_kinds.begin(), all_kinds.end(), kind) == all_kinds.end()) {
+    r.fail(n["kind"], key + ".kind", "unknown fault kind", "one of " + core::join(all_kinds, ", "));
+  } else {
+    spec.kind = faults::parse_fault_kind(kind);
+  }
+  if (n["fit"]) {
+    // A FIT rate (failures per 10^9 device-hours per unit) over a mission: the units that have
+    // failed by the end of the mission, a Poisson process's marginal, as permanent faults.
+    if (n["probability"]) r.fail(n["fit"], key + ".fit", "both fit and probability given", "one of them");
+    const double fit = r.number(n["fit"], key + ".fit");
+    if (fit < 0) r.fail(n["fit"], key + ".fit", "negative FIT rate", "failures per 10^9 device-hours >= 0");
+    if (!n["mission_hours"]) r.fail(n, key + ".mission_hours", "missing (needed with fit)", "the mission time in hours");
+    const double hours = r.number(n["mission_hours"], key + ".mission_hours");
+    if (hours < 0) r.fail(n["mission_hours"], key + ".mission_hours", "negative", "hours >= 0");
+    spec.probability = -std::expm1(-fit * 1e-9 * hours);
+    spec.persistence = faults::Persistence::permanent;
+    if (n["persistence"] && r.text(n["persistence"], key + ".persistence") != "permanent") {
+      r.fail(n["persistence"], key + ".persistence", "FIT faults accumulate", "permanent");
+    }
+  } else {
+    if (!n["probability"]) r.fail(n, key + ".probability", "missing", "a number in [0, 1] (or fit + mission_hours)");
+    spec.probability = r.probability(n["probability"], key + ".probability");
+  }
+  if (n["onset_ns"]) {
+    spec.onset_ns = r.number(n["onset_ns"], key + ".onset_ns");
+    if (spec.onset_ns < 0) r.fail(n["onset_ns"], key + ".onset_ns", "negative", "a time >= 0 in ns");
+  }
   if (n["persistence"]) {
     spec.persistence = r.wrap(n["persistence"], key + ".persistence",
                               [&] { return faults::parse_persistence(r.text(n["persistence"], key + ".persistence")); });
+  }
+  if (!spec.physical_kind.empty()) {
+    // Physical units: optionally restricted to the tiles/arrays of some layers.
+    if (const YAML::Node layers = n["layers"]) {
+      if (spec.physical_kind == "router") r.fail(layers, key + ".layers", "routers are not per layer", "no layers for router faults");
+      if (layers.IsScalar()) {
+        spec.layers.push_back(static_cast<int>(r.integer(layers, key + ".layers", 1, 1000000)));
+      } else {
+        for (std::size_t i = 0; i < layers.size(); ++i) spec.layers.push_back(static_cast<int>(r.integer(layers[i], key + ".layers", 1, 1000000)));
+      }
+    }
+    return spec;
   }
   if (spec.kind == faults::FaultKind::group_crash) {
     const YAML::Node groups = n["groups"];
@@ -320,7 +364,7 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
   if (root.IsNull()) throw core::InputError(source + ": empty campaign file; expected at least model:, inputs: and faults:");
   for (const auto& o : overrides) apply_override(root, o);
   const Reader r(source, base_dir);
-  r.check_keys(root, "", {"model", "inputs", "faults", "engine", "trials", "seed", "bounds", "block_trials",
+  r.check_keys(root, "", {"model", "inputs", "faults", "chip", "engine", "trials", "seed", "bounds", "block_trials",
                           "batch_trials", "confidence"});
   CampaignConfig c;
   c.file = source;
@@ -345,9 +389,26 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
     r.fail(faults ? faults : root, "faults", "missing or empty", "a list of fault specs {kind, layers, probability}");
   }
   for (std::size_t i = 0; i < faults.size(); ++i) c.faults.push_back(read_fault(r, faults[i], "faults[" + std::to_string(i) + "]"));
+  if (const YAML::Node chip = root["chip"]) {
+    if (chip.IsScalar()) {
+      c.chip = sim::load_topology(r.path(chip, "chip"));
+    } else {
+      c.chip = sim::parse_topology(chip, source);
+    }
+  }
   if (root["engine"]) {
     c.engine = r.text(root["engine"], "engine");
-    if (c.engine != "functional") r.fail(root["engine"], "engine", "unknown engine", "functional (the chip engine is not built yet)");
+    if (c.engine != "functional" && c.engine != "chip") r.fail(root["engine"], "engine", "unknown engine", "functional or chip");
+  }
+  if (c.engine == "chip" && !c.chip) r.fail(root, "chip", "missing (the chip engine needs a topology)", "chip: PATH or an inline chip: section");
+  for (std::size_t i = 0; i < c.faults.size(); ++i) {
+    if (!c.faults[i].physical_kind.empty() && !c.chip) {
+      r.fail(faults[i], "faults[" + std::to_string(i) + "].kind", "physical fault kind '" + c.faults[i].physical_kind + "' needs a chip",
+             "chip: PATH (a topology file) in the campaign");
+    }
+    if (c.faults[i].onset_ns > 0 && c.engine != "chip") {
+      r.fail(faults[i], "faults[" + std::to_string(i) + "].onset_ns", "an onset time needs the timed chip engine", "engine: chip");
+    }
   }
   if (root["trials"]) c.trials = static_cast<std::uint64_t>(r.integer(root["trials"], "trials", 1, std::int64_t{1} << 40));
   if (root["seed"]) c.seed = static_cast<std::uint64_t>(r.integer(root["seed"], "seed", 0, std::numeric_limits<long long>::max()));

@@ -8,6 +8,7 @@
 #include "faults/fault_plan.h"
 #include "models/dataset.h"
 #include "models/random_network.h"
+#include "sim/topology/chip_topology.h"
 
 namespace nfsim::tb {
 
@@ -24,7 +25,8 @@ struct CampaignConfig {
   ModelSource model;
   models::InputSpec inputs;
   std::vector<faults::FaultSpec> faults;
-  std::string engine = "functional";
+  std::optional<sim::ChipTopology> chip;  // `chip: PATH` or an inline `chip:` section
+  std::string engine = "functional";      // functional | chip
   std::uint64_t trials = 10000;
   std::uint64_t seed = 1;
   std::vector<std::string> bounds;  // families: b1, b2, b3, b4, worst_case, sum_norms

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -11,7 +12,9 @@
 #include "faults/bound_model.h"
 #include "models/onnx_io.h"
 #include "models/random_network.h"
+#include "sim/chip/chip_engine.h"
 #include "sim/functional/functional_engine.h"
+#include "sim/topology/mapping.h"
 
 namespace nfsim::tb {
 namespace {
@@ -44,12 +47,31 @@ models::bounds::BoundSet select_bounds(const models::bounds::BoundSet& all, cons
   return out;
 }
 
-CampaignResult run_campaign(const CampaignConfig& config) {
+CampaignResult run_campaign(const CampaignConfig& config, const RunOptions& run_options) {
   CampaignResult r;
   r.config = config;
-  r.network = load_campaign_model(config.model);
-  r.data = models::load_inputs(config.inputs, r.network.input_size());
-  const faults::FaultPlan plan(config.faults, r.network);
+  const models::Network model = load_campaign_model(config.model);
+  r.data = models::load_inputs(config.inputs, model.input_size());
+  std::optional<sim::MappedChip> mapped;
+  std::vector<faults::FaultSpec> specs = config.faults;
+  if (config.chip) {
+    mapped = sim::map_network(model, *config.chip);
+    r.network = sim::programmed_network(model, *mapped);
+    specs = sim::expand_physical_faults(config.faults, *mapped);
+    const Eigen::MatrixXd diff = r.network.forward_batch(r.data.inputs) - model.forward_batch(r.data.inputs);
+    r.chip = {{"name", mapped->topology.name},
+              {"file", mapped->topology.file},
+              {"cores", mapped->topology.cores},
+              {"cores_used", mapped->mapping.cores_used},
+              {"tiles", mapped->mapping.tiles.size()},
+              {"neuron_arrays", mapped->mapping.arrays.size()},
+              {"crossbar", mapped->topology.crossbar.type},
+              {"interconnect", mapped->interconnect->describe()},
+              {"programming_max_abs_output_error", diff.size() ? diff.cwiseAbs().maxCoeff() : 0.0}};
+  } else {
+    r.network = model;
+  }
+  const faults::FaultPlan plan(specs, r.network);
   r.faults = plan.specs();
   if (!r.data.labels.empty()) {
     const Eigen::MatrixXd out = r.network.forward_batch(r.data.inputs);
@@ -66,8 +88,29 @@ CampaignResult run_campaign(const CampaignConfig& config) {
   options.block_trials = config.block_trials;
   options.batch_trials = config.batch_trials;
   auto t0 = std::chrono::steady_clock::now();
-  const sim::FunctionalEngine engine(r.network, r.data.inputs, plan, options);
-  r.stats = engine.run(config.trials);
+  if (config.engine == "chip") {
+    sim::ChipEngineOptions copt;
+    copt.seed = config.seed;
+    copt.block_trials = config.block_trials;
+    copt.fault_log_limit = run_options.fault_log_path.empty() ? 0 : run_options.fault_log_limit;
+    copt.vcd_path = run_options.vcd_path;
+    sim::ChipEngine engine(model, r.data.inputs, *mapped, plan, copt);
+    r.stats = engine.run(config.trials);
+    const auto& lat = engine.latency_ns();
+    const auto& noc = engine.chip().interconnect();
+    r.chip["inference_latency_ns"] = {{"mean", lat.mean()}, {"min", lat.min()}, {"max", lat.max()}};
+    r.chip["inferences"] = engine.chip().inferences();
+    r.chip["messages"] = noc.messages();
+    r.chip["router_hops"] = noc.hops();
+    r.chip["bytes"] = noc.bytes();
+    r.chip["messages_dropped"] = noc.dropped();
+    if (!run_options.fault_log_path.empty()) {
+      core::write_file_atomically(run_options.fault_log_path, [&](std::ostream& o) { engine.controller().write_log(o); });
+    }
+  } else {
+    const sim::FunctionalEngine engine(r.network, r.data.inputs, plan, options);
+    r.stats = engine.run(config.trials);
+  }
   r.seconds_monte_carlo = seconds_since(t0);
   const double z = core::normal_quantile_two_sided(config.confidence);
   for (Eigen::Index n = 0; n < r.data.count(); ++n) r.measured.push_back(measure(r.stats, n, z));
@@ -160,6 +203,7 @@ nlohmann::json make_report(const CampaignResult& r) {
         {"bounds", r.config.bounds}}},
       {"network", {{"description", r.network.describe()}, {"layers", r.network.num_layers()},
                    {"parameters", r.network.parameter_count()}}},
+      {"chip", r.chip},
       {"profile", profile_to_json(r.profile)},
       {"points", nlohmann::json::array({point})},
       {"timing", {{"monte_carlo_s", r.seconds_monte_carlo}, {"bounds_s", r.seconds_bounds}}}};

@@ -24,12 +24,21 @@ struct CampaignResult {
   std::vector<Measured> measured;                   // per input, at the campaign's confidence
   std::vector<models::bounds::BoundSet> bounds;     // per input, the requested bound families
   models::bounds::NetworkProfile profile;
+  nlohmann::json chip;  // topology, mapping and (chip engine) simulated latency and traffic; null without a chip
   double fault_free_accuracy = -1;                  // with labels
   double seconds_monte_carlo = 0, seconds_bounds = 0;
 };
 
-// Loads the model and inputs, runs the engine for config.trials trials, computes the bounds.
-CampaignResult run_campaign(const CampaignConfig& config);
+struct RunOptions {
+  std::string vcd_path;        // chip engine: VCD trace
+  std::string fault_log_path;  // chip engine: applied faults as JSON lines
+  std::size_t fault_log_limit = 100000;
+};
+
+// Loads the model and inputs, maps them on the chip if the campaign has one (the network then
+// is the one the chip stores: weights after programming), runs the engine for config.trials
+// trials and computes the bounds.
+CampaignResult run_campaign(const CampaignConfig& config, const RunOptions& options = {});
 
 // Loads the network a campaign names (ONNX file or generator).
 models::Network load_campaign_model(const ModelSource& source);
