@@ -20,6 +20,7 @@ Params::Params(const std::string& component, const std::vector<ParamSpec>& specs
       if (it == specs_.end()) {
         std::vector<std::string> names;
         for (const auto& s : specs_) names.push_back(s.name);
+        for (const auto& k : ignored_keys) names.push_back(k);
         throw_input_error({file, kv.first.Mark().line + 1, key + "." + k}, "unknown parameter of '" + component + "'",
                           "'" + k + "'", names.empty() ? "no parameters" : "one of " + join(names, ", "));
       }

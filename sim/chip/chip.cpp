@@ -25,7 +25,7 @@ Chip::Chip(sc_core::sc_module_name name, const models::Network& network, const M
     const TileMap& tm = m.tiles[k];
     const Eigen::MatrixXd block = net_.layer(tm.layer).weights.block(tm.col_begin, tm.row_begin, tm.col_count, tm.row_count);
     tiles_.push_back(std::make_unique<Crossbar>(("tile" + std::to_string(k)).c_str(), block, xb.make(xb_params),
-                                                ns(t.read_latency_ns)));
+                                                static_cast<int>(k), ns(t.read_latency_ns)));
     programmed_layers[tm.layer - 1].weights.block(tm.col_begin, tm.row_begin, tm.col_count, tm.row_count) = tiles_.back()->programmed();
   }
   programmed_ = models::Network(std::move(programmed_layers), net_.softmax_output());

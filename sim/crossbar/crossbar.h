@@ -17,7 +17,7 @@ namespace nfsim::sim {
 class Crossbar : public sc_core::sc_module {
  public:
   Crossbar(sc_core::sc_module_name name, const Eigen::MatrixXd& block, std::unique_ptr<ICrossbarModel> model,
-           sc_core::sc_time read_latency);
+           int tile_index, sc_core::sc_time read_latency);
 
   // partial = stored * input (input: rows, partial: cols).
   void read(const Eigen::VectorXd& input, Eigen::VectorXd& partial, sc_core::sc_time& delay);

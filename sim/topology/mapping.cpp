@@ -193,11 +193,11 @@ MappedChip map_network(const models::Network& net, const ChipTopology& topology)
   chip.topology = topology;
   // Validate every component's parameters now, so a bad topology fails before anything runs.
   const auto& xb = CrossbarRegistry::instance().get(topology.crossbar.type, topology.file + ": " + topology.crossbar.key + ".type");
-  core::Params(xb.name, xb.params, topology.crossbar.node, topology.file, topology.crossbar.key,
-               {"type", "rows", "cols", "read_latency_ns"});
+  xb.make(core::Params(xb.name, xb.params, topology.crossbar.node, topology.file, topology.crossbar.key,
+                       {"type", "rows", "cols", "read_latency_ns"}));
   const auto& nm = NeuronRegistry::instance().get(topology.neuron_array.type, topology.file + ": " + topology.neuron_array.key + ".type");
-  core::Params(nm.name, nm.params, topology.neuron_array.node, topology.file, topology.neuron_array.key,
-               {"type", "size", "update_latency_ns"});
+  nm.make(core::Params(nm.name, nm.params, topology.neuron_array.node, topology.file, topology.neuron_array.key,
+                       {"type", "size", "update_latency_ns"}));
   const auto& ic = InterconnectRegistry::instance().get(topology.interconnect.type, topology.file + ": " + topology.interconnect.key + ".type");
   chip.interconnect = ic.make(core::Params(ic.name, ic.params, topology.interconnect.node, topology.file, topology.interconnect.key), topology);
   const auto& mp = MapperRegistry::instance().get(topology.mapping.type, topology.file + ": " + topology.mapping.key + ".type");
@@ -214,9 +214,10 @@ models::Network programmed_network(const models::Network& net, const MappedChip&
                                           {"type", "rows", "cols", "read_latency_ns"}));
   std::vector<models::DenseLayer> layers;
   for (int l = 1; l <= net.num_layers(); ++l) layers.push_back(net.layer(l));
-  for (const TileMap& tm : chip.mapping.tiles) {
-    auto block = layers[tm.layer - 1].weights.block(tm.col_begin, tm.row_begin, tm.col_count, tm.row_count);
-    block = block.unaryExpr([&](double w) { return model->program(w); }).eval();
+  for (std::size_t k = 0; k < chip.mapping.tiles.size(); ++k) {
+    const TileMap& tm = chip.mapping.tiles[k];
+    model->program_block(layers[tm.layer - 1].weights.block(tm.col_begin, tm.row_begin, tm.col_count, tm.row_count),
+                         static_cast<int>(k));
   }
   return models::Network(std::move(layers), net.softmax_output());
 }
@@ -237,41 +238,4 @@ std::vector<faults::FaultSpec> expand_physical_faults(const std::vector<faults::
   return out;
 }
 
-namespace {
-
-// Tiles and arrays in layer order, each on the next free core: a core holds one crossbar tile
-// and one neuron array. Layers wider than a crossbar are split into row blocks (partial sums
-// added in the neuron arrays) and column blocks.
-class GreedyMapper : public IMapper {
- public:
-  Mapping map(const models::Network& net, const ChipTopology& t) const override {
-    Mapping m;
-    int next_tile_core = 0, next_array_core = 0;
-    for (int l = 1; l <= net.num_layers(); ++l) {
-      const int n_in = static_cast<int>(net.width(l - 1)), n_out = static_cast<int>(net.width(l));
-      for (int cb = 0; cb < n_out; cb += t.crossbar_cols) {
-        for (int rb = 0; rb < n_in; rb += t.crossbar_rows) {
-          m.tiles.push_back({l, rb, std::min(t.crossbar_rows, n_in - rb), cb, std::min(t.crossbar_cols, n_out - cb), next_tile_core++});
-        }
-      }
-      for (int b = 0; b < n_out; b += t.neuron_array_size) {
-        m.arrays.push_back({l, b, std::min(t.neuron_array_size, n_out - b), next_array_core++});
-      }
-    }
-    if (next_tile_core > t.cores || next_array_core > t.cores) {
-      throw core::InputError(t.file + ": network " + net.describe() + " does not fit: it needs " +
-                             std::to_string(m.tiles.size()) + " crossbar tiles of " + std::to_string(t.crossbar_rows) + "x" +
-                             std::to_string(t.crossbar_cols) + " and " + std::to_string(m.arrays.size()) + " neuron arrays of " +
-                             std::to_string(t.neuron_array_size) + " (one of each per core); the chip has " +
-                             std::to_string(t.cores) + " cores");
-    }
-    m.cores_used = std::max(next_tile_core, next_array_core);
-    return m;
-  }
-};
-
-const MapperRegistrar kGreedy{{"greedy", "tiles and arrays in layer order on consecutive cores (one of each per core)", {},
-                               [](const core::Params&) { return std::make_unique<GreedyMapper>(); }}};
-
-}  // namespace
 }  // namespace nfsim::sim

@@ -290,3 +290,80 @@ TEST(CliBounds, PrintsTableAndWritesJson) {
 
 }  // namespace
 }  // namespace nfsim::test
+
+namespace nfsim::test {
+namespace {
+
+const std::string kMesh = std::string(NFSIM_SOURCE_DIR) + "/examples/chips/mesh4x4.yaml";
+const std::string kModel = std::string(NFSIM_SOURCE_DIR) + "/examples/models/fmnist_mlp_small.onnx";
+
+TEST(CliChip, ListShowsEveryRegisteredTypeWithItsParameters) {
+  TempDir dir;
+  const CliRun r = nfsim("list", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* s : {"ideal", "quantized", "weight_bits", "rate", "bus", "mesh", "hop_latency_ns", "greedy", "crossbar_row", "router",
+                        "weight_bit_flip"}) {
+    EXPECT_NE(r.out.find(s), std::string::npos) << s;
+  }
+}
+
+TEST(CliChip, MapPrintsPlacementAndRefusesWhatDoesNotFit) {
+  TempDir dir;
+  CliRun r = nfsim("map " + kModel + " --chip " + kMesh, dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("layer 1: W 64x784 on 4 tile(s)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("utilisation"), std::string::npos) << r.out;
+  write_file(dir.file("tiny.yaml"), "chip:\n  cores: {count: 2}\n  crossbar: {rows: 64, cols: 64}\n");
+  r = nfsim("map " + kModel + " --chip " + dir.file("tiny.yaml"), dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("does not fit: it needs 16 crossbar tiles of 64x64"), std::string::npos) << r.err;
+  write_file(dir.file("typo.yaml"), "chip:\n  cores: {count: 16}\n  interconnect: {type: torus}\n");
+  r = nfsim("map " + kModel + " --chip " + dir.file("typo.yaml"), dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("typo.yaml: chip.interconnect.type: unknown type 'torus'; expected one of bus, mesh"), std::string::npos) << r.err;
+}
+
+// Both engines through the CLI on the same chip campaign: the same statistics (the chip adds
+// its partial sums tile by tile, so to rounding only), and the chip run writes its fault log.
+TEST(CliChip, ChipAndFunctionalEnginesAgreeEndToEnd) {
+  TempDir dir;
+  write_file(dir.file("c.yaml"),
+             "model: " + kModel + "\nchip: " + kMesh +
+                 "\ninputs: {type: random, count: 3, scale: 0.3, shift: 0.3, seed: 2}\nfaults:\n"
+                 "  - {kind: neuron_crash, layers: [1, 2], probability: 0.02}\n"
+                 "  - {kind: crossbar_column, probability: 0.01, persistence: permanent}\n"
+                 "  - {kind: router, probability: 0.01}\n"
+                 "trials: 400\nseed: 5\nbounds: [b3, b4]\n");
+  CliRun r = nfsim("run " + dir.file("c.yaml") + " --engine chip --out " + dir.file("chip") + " --vcd " + dir.file("t.vcd"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = nfsim("run " + dir.file("c.yaml") + " --engine functional --out " + dir.file("fun"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json a = nlohmann::json::parse(read_file(dir.file("chip/report.json")));
+  const nlohmann::json b = nlohmann::json::parse(read_file(dir.file("fun/report.json")));
+  EXPECT_GT(a["chip"]["inference_latency_ns"]["mean"].get<double>(), 0.0);
+  EXPECT_EQ(a["chip"]["inferences"], 1200);
+  for (int n = 0; n < 3; ++n) {
+    const auto& ma = a["points"][0]["inputs"][n]["measured"];
+    const auto& mb = b["points"][0]["inputs"][n]["measured"];
+    for (int k = 0; k < 10; ++k) {
+      EXPECT_NEAR(ma["mean"][k].get<double>(), mb["mean"][k].get<double>(), 1e-9);
+      EXPECT_NEAR(ma["std"][k].get<double>(), mb["std"][k].get<double>(), 1e-9);
+    }
+  }
+  EXPECT_NE(read_file(dir.file("chip/faults.jsonl")).find("\"kind\": \"crossbar_column\""), std::string::npos);
+  EXPECT_NE(read_file(dir.file("t.vcd")).find("$enddefinitions"), std::string::npos);
+  // Physical faults without a chip, onsets without the chip engine: refused.
+  write_file(dir.file("nochip.yaml"), "model: " + kModel + "\ninputs: {type: random, count: 2}\nfaults: [{kind: router, probability: 0.1}]\n");
+  r = nfsim("run " + dir.file("nochip.yaml") + " --out " + dir.file("x"), dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("needs a chip"), std::string::npos) << r.err;
+  r = nfsim("run " + dir.file("c.yaml") + " --set faults[0].onset_ns=50 --engine functional --out " + dir.file("x"), dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("engine: chip"), std::string::npos) << r.err;
+  r = nfsim("run " + dir.file("c.yaml") + " --engine functional --vcd " + dir.file("v.vcd") + " --out " + dir.file("x"), dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--vcd needs the chip engine"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace nfsim::test
