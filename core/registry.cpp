@@ -21,7 +21,9 @@ Params::Params(const std::string& component, const std::vector<ParamSpec>& specs
         std::vector<std::string> names;
         for (const auto& s : specs_) names.push_back(s.name);
         for (const auto& k : ignored_keys) names.push_back(k);
-        throw_input_error({file, kv.first.Mark().line + 1, key + "." + k}, "unknown parameter of '" + component + "'",
+        const std::string guess = closest_match(k, names);
+        throw_input_error({file, kv.first.Mark().line + 1, key + "." + k},
+                          "unknown parameter of '" + component + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)"),
                           "'" + k + "'", names.empty() ? "no parameters" : "one of " + join(names, ", "));
       }
       if (!kv.second.IsScalar()) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/strings.h"
 
 namespace nfsim::core {
 
@@ -68,8 +69,14 @@ class Registry {
     const auto it = entries_.find(name);
     if (it == entries_.end()) {
       std::string known;
-      for (const auto& [n, e] : entries_) known += (known.empty() ? "" : ", ") + n;
-      throw InputError(where + ": unknown type '" + name + "'; expected one of " + known);
+      std::vector<std::string> names;
+      for (const auto& [n, e] : entries_) {
+        known += (known.empty() ? "" : ", ") + n;
+        names.push_back(n);
+      }
+      const std::string guess = closest_match(name, names);
+      throw InputError(where + ": unknown type '" + name + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
+                       "; expected one of " + known);
     }
     return it->second;
   }

@@ -15,6 +15,9 @@ bool ends_with(const std::string& text, const std::string& suffix);
 double parse_double(const std::string& text, const std::string& what);
 long long parse_int(const std::string& text, const std::string& what, long long min, long long max);
 
+// The closest of `candidates` to `word` (edit distance <= 2), or "" when none is close.
+std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
+
 // Shortest text that reads back as the same double.
 std::string format_double(double value);
 

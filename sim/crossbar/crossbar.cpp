@@ -6,7 +6,7 @@ namespace nfsim::sim {
 
 Crossbar::Crossbar(sc_core::sc_module_name name, const Eigen::MatrixXd& block, std::unique_ptr<ICrossbarModel> model,
                    int tile_index, sc_core::sc_time read_latency)
-    : sc_core::sc_module(name), model_(std::move(model)), read_latency_(read_latency) {
+    : sc_core::sc_module(name), model_(std::move(model)), read_latency_(read_latency), tile_index_(tile_index) {
   clean_ = block;
   model_->program_block(clean_, tile_index);
   stored_ = clean_;
@@ -15,7 +15,7 @@ Crossbar::Crossbar(sc_core::sc_module_name name, const Eigen::MatrixXd& block, s
 }
 
 void Crossbar::read(const Eigen::VectorXd& input, Eigen::VectorXd& partial, sc_core::sc_time& delay) {
-  ++reads_;
+  const std::uint64_t read_index = reads_++;
   delay += read_latency_;
   if (dead_) {
     partial.setZero(cols());
@@ -30,6 +30,7 @@ void Crossbar::read(const Eigen::VectorXd& input, Eigen::VectorXd& partial, sc_c
   } else {
     partial.noalias() = stored_ * input;
   }
+  model_->perturb_read(partial, tile_index_, read_index);
   if (any_dead_cols_) {
     for (int c = 0; c < cols(); ++c) {
       if (dead_cols_[static_cast<std::size_t>(c)]) partial[c] = 0.0;

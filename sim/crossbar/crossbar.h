@@ -43,6 +43,7 @@ class Crossbar : public sc_core::sc_module {
   sc_core::sc_time read_latency_;
   Eigen::VectorXd masked_;
   std::uint64_t reads_ = 0;
+  int tile_index_ = 0;
 };
 
 }  // namespace nfsim::sim

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,15 @@ class ICrossbarModel {
     (void)tile_index;
     block = block.unaryExpr([this](double w) { return program(w); }).eval();
   }
+  // Read noise: called on the partial sums of every read of tile `tile_index`; `read_index`
+  // counts that tile's reads. The default adds nothing. A model that adds noise must say so in
+  // noisy_reads(), since only the chip engine models it.
+  virtual void perturb_read(Eigen::VectorXd& partial, int tile_index, std::uint64_t read_index) const {
+    (void)partial;
+    (void)tile_index;
+    (void)read_index;
+  }
+  virtual bool noisy_reads() const { return false; }
   // One line for `nfsim map` and reports.
   virtual std::string describe() const = 0;
 };

@@ -23,7 +23,9 @@ void check_keys(const std::string& file, const YAML::Node& map, const std::strin
   for (const auto& kv : map) {
     const std::string k = kv.first.as<std::string>();
     if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-      core::throw_input_error({file, kv.first.Mark().line + 1, key + "." + k}, "unknown key", "'" + k + "'",
+      const std::string guess = core::closest_match(k, allowed);
+      core::throw_input_error({file, kv.first.Mark().line + 1, key + "." + k},
+                              "unknown key" + (guess.empty() ? std::string() : " (did you mean '" + guess + "'?)"), "'" + k + "'",
                               "one of " + core::join(allowed, ", "));
     }
   }

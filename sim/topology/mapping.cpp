@@ -193,8 +193,9 @@ MappedChip map_network(const models::Network& net, const ChipTopology& topology)
   chip.topology = topology;
   // Validate every component's parameters now, so a bad topology fails before anything runs.
   const auto& xb = CrossbarRegistry::instance().get(topology.crossbar.type, topology.file + ": " + topology.crossbar.key + ".type");
-  xb.make(core::Params(xb.name, xb.params, topology.crossbar.node, topology.file, topology.crossbar.key,
-                       {"type", "rows", "cols", "read_latency_ns"}));
+  chip.noisy_reads = xb.make(core::Params(xb.name, xb.params, topology.crossbar.node, topology.file, topology.crossbar.key,
+                                          {"type", "rows", "cols", "read_latency_ns"}))
+                         ->noisy_reads();
   const auto& nm = NeuronRegistry::instance().get(topology.neuron_array.type, topology.file + ": " + topology.neuron_array.key + ".type");
   nm.make(core::Params(nm.name, nm.params, topology.neuron_array.node, topology.file, topology.neuron_array.key,
                        {"type", "size", "update_latency_ns"}));

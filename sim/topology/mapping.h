@@ -88,6 +88,7 @@ struct MappedChip {
   ChipTopology topology;
   std::unique_ptr<IInterconnectModel> interconnect;
   Mapping mapping;
+  bool noisy_reads = false;  // the crossbar model adds read noise (only the chip engine models it)
 };
 MappedChip map_network(const models::Network& network, const ChipTopology& topology);
 

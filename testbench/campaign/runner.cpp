@@ -56,6 +56,10 @@ CampaignResult run_campaign(const CampaignConfig& config, const RunOptions& run_
   std::vector<faults::FaultSpec> specs = config.faults;
   if (config.chip) {
     mapped = sim::map_network(model, *config.chip);
+    if (mapped->noisy_reads && config.engine != "chip") {
+      throw core::InputError(mapped->topology.file + ": crossbar type '" + mapped->topology.crossbar.type +
+                             "' adds read noise, which only the chip engine models; expected engine: chip");
+    }
     r.network = sim::programmed_network(model, *mapped);
     specs = sim::expand_physical_faults(config.faults, *mapped);
     const Eigen::MatrixXd diff = r.network.forward_batch(r.data.inputs) - model.forward_batch(r.data.inputs);

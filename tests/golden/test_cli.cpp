@@ -360,6 +360,10 @@ TEST(CliChip, ChipAndFunctionalEnginesAgreeEndToEnd) {
   r = nfsim("run " + dir.file("c.yaml") + " --set faults[0].onset_ns=50 --engine functional --out " + dir.file("x"), dir);
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("engine: chip"), std::string::npos) << r.err;
+  write_file(dir.file("noisy.yaml"), "chip:\n  cores: {count: 16}\n  crossbar: {type: noisy, read_noise_std: 0.01}\n");
+  r = nfsim("run " + dir.file("c.yaml") + " --set chip=" + dir.file("noisy.yaml") + " --set faults[1].probability=0 --set faults[2].probability=0 --engine functional --out " + dir.file("x"), dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("only the chip engine models"), std::string::npos) << r.err;
   r = nfsim("run " + dir.file("c.yaml") + " --engine functional --vcd " + dir.file("v.vcd") + " --out " + dir.file("x"), dir);
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("--vcd needs the chip engine"), std::string::npos) << r.err;

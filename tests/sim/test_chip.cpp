@@ -155,6 +155,27 @@ TEST_P(EnginesAgree, PerTrialOutputs) {
 INSTANTIATE_TEST_SUITE_P(AllKinds, EnginesAgree, ::testing::ValuesIn(agreement_cases()),
                          [](const ::testing::TestParamInfo<AgreementCase>& info) { return info.param.name; });
 
+// A noisy crossbar perturbs every read by its read noise, reproducibly; without noise it is ideal.
+TEST(ChipNoise, ReadNoiseIsSeededAndScaled) {
+  const models::Network net = test_network();
+  const Eigen::MatrixXd x = models::random_inputs(20, 64, 1.0, 0.0, 3);
+  const MappedChip chip = mapped(net, R"(
+cores: {count: 4}
+crossbar: {type: noisy, rows: 32, cols: 32, read_noise_std: 0.001, seed: 4}
+interconnect: {type: bus}
+)");
+  EXPECT_TRUE(chip.noisy_reads);
+  const faults::FaultPlan plan({FaultSpec{FaultKind::neuron_crash, {1}, 0.0}}, net);
+  ChipEngine engine(net, x, chip, plan, {});
+  const Eigen::MatrixXd a = engine.clean_outputs();
+  const Eigen::MatrixXd b = engine.clean_outputs();
+  const Eigen::MatrixXd clean = net.forward_batch(x);
+  const double rms = std::sqrt((a - clean).squaredNorm() / static_cast<double>(a.size()));
+  EXPECT_GT(rms, 1e-4);  // noise 1e-3 per partial sum, through a tanh net: the same order
+  EXPECT_LT(rms, 1e-2);
+  EXPECT_GT((a - b).cwiseAbs().maxCoeff(), 0.0);  // later reads draw new noise
+}
+
 // Statistics of a short chip campaign agree with the functional engine's.
 TEST(ChipEngine, CampaignStatisticsAgreeWithTheFunctionalEngine) {
   const models::Network net = test_network();

@@ -31,10 +31,11 @@ TEST(Topology, MalformedFilesNameFileLineKeyAndAllowedValues) {
   std::string e = error_of_topology("chip:\n  cores: {count: 4}\n  crossbar: {type: ideal, rowz: 8}\n", net);
   EXPECT_NE(e.find("chip.yaml:3"), std::string::npos) << e;
   EXPECT_NE(e.find("'rowz'"), std::string::npos) << e;
+  EXPECT_NE(e.find("did you mean 'rows'"), std::string::npos) << e;
   EXPECT_NE(e.find("rows"), std::string::npos) << e;
   e = error_of_topology("chip:\n  cores: {count: 4}\n  crossbar: {type: memristive}\n", net);
   EXPECT_NE(e.find("unknown type 'memristive'"), std::string::npos) << e;
-  EXPECT_NE(e.find("ideal, quantized"), std::string::npos) << e;
+  EXPECT_NE(e.find("ideal, noisy, quantized"), std::string::npos) << e;
   e = error_of_topology("chip:\n  cores: {count: 4}\n  crossbar: {type: quantized, weight_bits: many}\n", net);
   EXPECT_NE(e.find("chip.yaml:3: key 'chip.crossbar.weight_bits'"), std::string::npos) << e;
   EXPECT_NE(e.find("'many'"), std::string::npos) << e;
@@ -48,6 +49,10 @@ TEST(Topology, MalformedFilesNameFileLineKeyAndAllowedValues) {
   EXPECT_NE(e.find("chip.cores.count"), std::string::npos) << e;
   e = error_of_topology("chip:\n  colour: blue\n", net);
   EXPECT_NE(e.find("'colour'"), std::string::npos) << e;
+  e = error_of_topology("chip:\n  crossbars: {rows: 8}\n", net);
+  EXPECT_NE(e.find("did you mean 'crossbar'"), std::string::npos) << e;
+  e = error_of_topology("chip:\n  interconnect: {type: meshh}\n", net);
+  EXPECT_NE(e.find("did you mean 'mesh'"), std::string::npos) << e;
   e = error_of_topology("chip: [1, 2\n", net);
   EXPECT_NE(e.find("YAML syntax error"), std::string::npos) << e;
   e = error_of_topology("nochip: {}\n", net);
