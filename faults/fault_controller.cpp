@@ -6,11 +6,24 @@ namespace nfsim::faults {
 
 FaultController::FaultController(sc_core::sc_module_name name, const FaultPlan& plan, const models::Network& network,
                                  std::uint64_t seed, IFaultTarget& target)
-    : sc_core::sc_module(name), plan_(plan), sampler_(plan, network, seed), target_(target), active_(plan.size(), 0) {
+    : sc_core::sc_module(name),
+      plan_(&plan),
+      sampler_(std::make_unique<FaultSampler>(plan, network, seed)),
+      target_(target),
+      active_(plan.size(), 0) {
   SC_HAS_PROCESS(FaultController);
   SC_METHOD(apply_due);
   sensitive << onset_event_;
   dont_initialize();
+}
+
+void FaultController::set_plan(const FaultPlan& plan, const models::Network& network, std::uint64_t seed) {
+  plan_ = &plan;
+  sampler_ = std::make_unique<FaultSampler>(plan, network, seed);
+  active_.assign(plan.size(), 0);
+  pending_.clear();
+  next_pending_ = 0;
+  onset_event_.cancel();
 }
 
 void FaultController::apply(std::size_t spec, std::uint64_t unit, std::uint64_t trial, std::uint32_t input) {
@@ -27,10 +40,10 @@ std::size_t FaultController::begin_inference(std::uint64_t trial, std::uint32_t 
   onset_event_.cancel();
   std::size_t drawn = 0;
   const sc_core::sc_time now = sc_core::sc_time_stamp();
-  for (std::size_t s = 0; s < plan_.size(); ++s) {
-    const FaultSpec& spec = plan_.specs()[s];
+  for (std::size_t s = 0; s < plan_->size(); ++s) {
+    const FaultSpec& spec = plan_->specs()[s];
     const bool permanent = spec.persistence == Persistence::permanent;
-    sampler_.draw_units(s, trial, permanent ? FaultSampler::kPermanentSlot : input, units_);
+    sampler_->draw_units(s, trial, permanent ? FaultSampler::kPermanentSlot : input, units_);
     for (std::uint64_t u : units_) {
       if (spec.onset_ns > 0) {
         pending_.push_back({now + sc_core::sc_time(spec.onset_ns, sc_core::SC_NS), s, u, trial, input});
@@ -59,7 +72,7 @@ void FaultController::apply_due() {
 
 void FaultController::write_log(std::ostream& out) const {
   for (const auto& e : log_) {
-    const FaultSpec& spec = plan_.specs()[e.spec];
+    const FaultSpec& spec = plan_->specs()[e.spec];
     out << "{\"time_ns\": " << e.time_ns << ", \"trial\": " << e.trial << ", \"input\": " << e.input
         << ", \"spec\": " << e.spec << ", \"kind\": \"" << (spec.physical_kind.empty() ? to_string(spec.kind) : spec.physical_kind)
         << "\", \"unit\": " << e.unit << "}\n";

@@ -3,6 +3,7 @@
 #include <systemc>
 
 #include <cstdint>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -41,6 +42,9 @@ class FaultController : public sc_core::sc_module {
   FaultController(sc_core::sc_module_name name, const FaultPlan& plan, const models::Network& network,
                   std::uint64_t seed, IFaultTarget& target);
 
+  // Switches to another plan (a later sweep point on the same elaborated chip).
+  void set_plan(const FaultPlan& plan, const models::Network& network, std::uint64_t seed);
+
   // Clears the previous inference's faults and applies those of (trial, input): now, or for specs
   // with an onset, at now + onset_ns (a method wakes then and applies them). Returns how many
   // units failed (including those still to come).
@@ -65,8 +69,8 @@ class FaultController : public sc_core::sc_module {
   void apply(std::size_t spec, std::uint64_t unit, std::uint64_t trial, std::uint32_t input);
   void apply_due();  // SC_METHOD on onset_event_
 
-  const FaultPlan& plan_;
-  FaultSampler sampler_;
+  const FaultPlan* plan_;
+  std::unique_ptr<FaultSampler> sampler_;
   std::vector<Pending> pending_;  // sorted by time
   std::size_t next_pending_ = 0;
   sc_core::sc_event onset_event_;

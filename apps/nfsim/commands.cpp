@@ -1,8 +1,10 @@
 #include "apps/nfsim/commands.h"
 
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <unistd.h>
 #include <fstream>
 #include <algorithm>
 #include <iostream>
@@ -275,58 +277,120 @@ int cmd_bounds(const std::vector<std::string>& args) {
   return 0;
 }
 
+namespace {
+
+// Progress on stderr, only when stderr is a terminal: trials done, trials/s, ETA.
+struct Progress {
+  bool enabled = isatty(fileno(stderr)) && tb::mpi_rank() == 0;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now(), last;
+  void operator()(std::size_t point, std::size_t points, std::uint64_t done, std::uint64_t total) {
+    if (!enabled) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (done < total && now - last < std::chrono::milliseconds(200)) return;
+    last = now;
+    const double secs = std::chrono::duration<double>(now - start).count();
+    const double rate = secs > 0 ? static_cast<double>(done) / secs : 0.0;
+    const double eta = rate > 0 ? static_cast<double>(total - std::min(done, total)) / rate : 0.0;
+    std::fprintf(stderr, "\rpoint %zu/%zu: %llu/%llu trials, %.0f trials/s, ETA %.0f s   ", point + 1, points,
+                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total), rate, eta);
+    if (done >= total) {
+      std::fprintf(stderr, "\n");
+      start = now;
+    }
+  }
+};
+
+}  // namespace
+
 int cmd_run(const std::vector<std::string>& args) {
   po::options_description options("Options");
   options.add_options()                                                                       //
-      ("campaign", po::value<std::string>()->required(), "campaign YAML file")               //
+      ("campaign", po::value<std::string>(), "campaign YAML file")                            //
       ("set", po::value<std::vector<std::string>>()->composing(),
        "override a campaign key before validation, e.g. --set faults[0].probability=0.05 (repeatable)")  //
       ("engine", po::value<std::string>(), "engine: functional (Eigen, fast) or chip (SystemC, timed; needs chip:)")  //
       ("vcd", po::value<std::string>(), "chip engine: write a VCD trace (inference, busy, outputs, active faults) here")  //
-      ("trials", po::value<unsigned long long>(), "number of trials (overrides the file)")               //
+      ("trials", po::value<std::string>(), "number of trials, or auto (overrides the file)")               //
       ("seed", po::value<unsigned long long>(), "random seed (overrides the file)")                      //
-      ("out", po::value<std::string>(), "output directory (default: results/<campaign name>)");
+      ("out", po::value<std::string>(), "output directory (default: results/<campaign name>)")  //
+      ("resume", po::value<std::string>(), "continue the interrupted run whose output directory is DIR");
   po::positional_options_description pos;
   pos.add("campaign", 1);
   po::variables_map vm;
-  if (!parse("Usage: nfsim run CAMPAIGN.yaml [--set key=value]... [--engine functional] [--trials N] [--seed S] [--out DIR]\n\n"
-             "Runs a fault-injection campaign: Monte Carlo of the faulty network on the campaign's inputs,\n"
-             "the analytic bounds, and their verdicts. Writes DIR/report.json (schema: docs/report.md) and\n"
-             "DIR/summary.csv, and prints a summary table. Same seed, same numbers.",
+  if (!parse("Usage: nfsim run CAMPAIGN.yaml [--set key=value]... [--engine functional|chip] [--trials N|auto] [--seed S] [--out DIR]\n"
+             "       nfsim run --resume DIR\n\n"
+             "Runs a fault-injection campaign (every sweep point): Monte Carlo of the faulty network or chip on the\n"
+             "campaign's inputs, the analytic bounds, their verdicts and the campaign's requirements. Writes\n"
+             "DIR/report.json (schema: docs/report.md), DIR/summary.csv (and DIR/faults.jsonl with the chip engine)\n"
+             "and prints a summary table. Same seed, same numbers. SIGINT/SIGTERM finish the current block, write\n"
+             "the report with complete: false and a checkpoint; --resume DIR continues to the same final numbers.\n"
+             "Under mpirun the trials are split over the ranks with bit-identical results.\n\n"
+             "Exit codes: 0 done and every requirement met, 3 a requirement not met, 4 interrupted (resumable),\n"
+             "2 bad input, 1 internal error.",
              args, options, pos, vm)) {
     return 0;
   }
-  const std::string file = vm["campaign"].as<std::string>();
-  std::vector<std::string> overrides;
-  if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
-  if (vm.count("engine")) overrides.push_back("engine=" + vm["engine"].as<std::string>());
-  if (vm.count("trials")) overrides.push_back("trials=" + std::to_string(vm["trials"].as<unsigned long long>()));
-  if (vm.count("seed")) overrides.push_back("seed=" + std::to_string(vm["seed"].as<unsigned long long>()));
-  const tb::CampaignConfig config = tb::load_campaign(file, overrides);
-  std::string out_dir;
-  if (vm.count("out")) {
-    out_dir = vm["out"].as<std::string>();
-  } else {
-    std::string stem = file.substr(file.find_last_of('/') + 1);
-    stem = stem.substr(0, stem.find_last_of('.'));
-    out_dir = "results/" + stem;
-  }
   tb::RunOptions run_options;
+  std::string file;
+  std::vector<std::string> overrides;
+  std::string out_dir;
+  if (vm.count("resume")) {
+    if (vm.count("campaign") || vm.count("set") || vm.count("trials") || vm.count("seed") || vm.count("engine")) {
+      throw core::UsageError("--resume DIR takes the campaign and its overrides from DIR/checkpoint.json; give no campaign or overrides");
+    }
+    out_dir = vm["resume"].as<std::string>();
+    std::ifstream in(out_dir + "/checkpoint.json");
+    if (!in) throw core::InputError(out_dir + ": no checkpoint.json; expected the output directory of an interrupted run");
+    nlohmann::json meta;
+    try {
+      meta = nlohmann::json::parse(in);
+      file = meta.at("campaign_file").get<std::string>();
+      overrides = meta.at("overrides").get<std::vector<std::string>>();
+    } catch (const std::exception& e) {
+      throw core::InputError(out_dir + "/checkpoint.json: malformed (" + std::string(e.what()) + ")");
+    }
+    run_options.resume = true;
+  } else {
+    if (!vm.count("campaign")) throw core::UsageError("the option '--campaign' is required but missing");
+    file = vm["campaign"].as<std::string>();
+    if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
+    if (vm.count("engine")) overrides.push_back("engine=" + vm["engine"].as<std::string>());
+    if (vm.count("trials")) overrides.push_back("trials=" + vm["trials"].as<std::string>());
+    if (vm.count("seed")) overrides.push_back("seed=" + std::to_string(vm["seed"].as<unsigned long long>()));
+    if (vm.count("out")) {
+      out_dir = vm["out"].as<std::string>();
+    } else {
+      std::string stem = file.substr(file.find_last_of('/') + 1);
+      stem = stem.substr(0, stem.find_last_of('.'));
+      out_dir = "results/" + stem;
+    }
+  }
+  const std::vector<tb::CampaignConfig> points = tb::load_campaign_points(file, overrides);
+  const tb::CampaignConfig& config = points.front();
+  if (tb::mpi_rank() == 0) {
+    std::error_code ec;
+    std::filesystem::create_directories(out_dir, ec);
+    if (ec || !std::filesystem::is_directory(out_dir)) {
+      throw core::InputError(out_dir + ": cannot create the output directory (" + ec.message() + "); expected a writable path");
+    }
+  }
   if (vm.count("vcd")) {
     if (config.engine != "chip") throw core::InputError("--vcd needs the chip engine (--engine chip)");
     run_options.vcd_path = vm["vcd"].as<std::string>();
   }
-  if (config.engine == "chip") {
-    std::error_code ec;
-    std::filesystem::create_directories(out_dir, ec);
-    run_options.fault_log_path = out_dir + "/faults.jsonl";
-  }
-  const tb::CampaignResult result = tb::run_campaign(config, run_options);
-  tb::write_campaign_outputs(result, out_dir);
-  tb::print_summary(stdout, result);
+  if (config.engine == "chip") run_options.fault_log_path = out_dir + "/faults.jsonl";
+  run_options.out_dir = out_dir;
+  run_options.campaign_file = file;
+  run_options.overrides = overrides;
+  Progress progress;
+  run_options.progress = [&](std::size_t p, std::size_t n, std::uint64_t d, std::uint64_t t) { progress(p, n, d, t); };
+  const tb::CampaignOutcome outcome = tb::run_campaign_points(points, run_options);
+  if (!outcome.is_root) return 0;
+  tb::print_summary(stdout, outcome.report);
   std::printf("wrote %s/report.json and %s/summary.csv%s\n", out_dir.c_str(), out_dir.c_str(),
               config.engine == "chip" ? (" and " + out_dir + "/faults.jsonl").c_str() : "");
-  return 0;
+  if (!outcome.complete) return 4;
+  return outcome.requirements_met ? 0 : 3;
 }
 
 int cmd_map(const std::vector<std::string>& args) {

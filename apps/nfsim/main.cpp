@@ -1,6 +1,9 @@
 // nfsim: the command-line tool. Thin: parses the command, calls the libraries, maps errors to
 // exit codes (0 ok, 2 bad input or usage, 1 internal error).
 #include <boost/program_options/errors.hpp>
+#include <mpi.h>
+
+#include <csignal>
 #include <cstdio>
 #include <dlfcn.h>
 #include <cstdlib>
@@ -12,6 +15,7 @@
 
 #include "apps/nfsim/commands.h"
 #include "core/error.h"
+#include "testbench/campaign/runner.h"
 
 namespace {
 
@@ -68,6 +72,8 @@ std::vector<std::string> load_plugins(int argc, char* argv[]) {
   return rest;
 }
 
+extern "C" void on_signal(int) { nfsim::tb::interrupt_requested.store(true); }
+
 int run_nfsim(int argc_in, char* argv_in[]) {
   std::vector<std::string> args;
   try {
@@ -122,7 +128,23 @@ int run_nfsim(int argc_in, char* argv_in[]) {
 // from the commands directly.
 int main(int argc, char* argv[]) {
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
-  return run_nfsim(argc, argv);
+  // SIGINT/SIGTERM: finish the current block, write a resumable report (nfsim run).
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  // Under mpirun (OpenMPI sets OMPI_COMM_WORLD_SIZE), split the trials over the ranks; started
+  // directly, run as one process without initialising MPI.
+  const bool under_mpirun = std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMI_SIZE");
+  if (under_mpirun) MPI_Init(&argc, &argv);
+  const int rc = run_nfsim(argc, argv);
+  if (under_mpirun) {
+    if (rc == kExitBadInput || rc == kExitInternal) {
+      int size = 1;
+      MPI_Comm_size(MPI_COMM_WORLD, &size);
+      if (size > 1) MPI_Abort(MPI_COMM_WORLD, rc);
+    }
+    MPI_Finalize();
+  }
+  return rc;
 }
 
 // libsystemc.so references sc_main; with our own main() it is only reached if SystemC's main is.

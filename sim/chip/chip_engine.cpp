@@ -72,8 +72,8 @@ struct ChipEngine::Tracer {
 };
 
 ChipEngine::ChipEngine(const models::Network& network, const Eigen::MatrixXd& inputs, const MappedChip& mapped,
-                       const faults::FaultPlan& plan, const ChipEngineOptions& options)
-    : net_(network), inputs_(inputs), plan_(plan), options_(options) {
+                       const faults::FaultPlan& plan, const ChipEngineOptions& options, std::vector<int> labels)
+    : net_(network), inputs_(inputs), plan_(&plan), options_(options), labels_(std::move(labels)) {
   if (options_.block_trials == 0) throw core::InputError("block_trials must be >= 1");
   install_systemc_error_bridge();
   chip_ = std::make_unique<Chip>("chip", network, mapped);
@@ -83,6 +83,13 @@ ChipEngine::ChipEngine(const models::Network& network, const Eigen::MatrixXd& in
   driver_ = std::make_unique<Driver>("driver");
   if (!options.vcd_path.empty()) tracer_ = std::make_unique<Tracer>(options.vcd_path, network.output_size(), plan);
   golden_ = chip_->programmed_network().forward_batch(inputs);
+}
+
+void ChipEngine::set_plan(const faults::FaultPlan& plan, std::uint64_t seed) {
+  plan_ = &plan;
+  options_.seed = seed;
+  chip_->set_fault_plan(plan);
+  controller_->set_plan(plan, chip_->programmed_network(), seed);
 }
 
 ChipEngine::~ChipEngine() {
@@ -96,12 +103,12 @@ void ChipEngine::infer_traced(std::uint64_t index, const Eigen::VectorXd& input,
   }
   tracer_->inference.write(static_cast<int>(index));
   tracer_->busy.write(true);
-  for (std::size_t s = 0; s < tracer_->faults.size(); ++s) {
+  for (std::size_t s = 0; s < tracer_->faults.size() && s < controller_->active_per_spec().size(); ++s) {
     tracer_->faults[s]->write(static_cast<int>(controller_->active_per_spec()[s]));
   }
   chip_->infer(input, output);
   for (Eigen::Index k = 0; k < output.size(); ++k) tracer_->outputs[static_cast<std::size_t>(k)]->write(output[k]);
-  for (std::size_t s = 0; s < tracer_->faults.size(); ++s) {
+  for (std::size_t s = 0; s < tracer_->faults.size() && s < controller_->active_per_spec().size(); ++s) {
     tracer_->faults[s]->write(static_cast<int>(controller_->active_per_spec()[s]));
   }
   tracer_->busy.write(false);
@@ -120,23 +127,45 @@ void ChipEngine::execute(std::function<void()> job) {
   if (driver_->error) std::rethrow_exception(driver_->error);
 }
 
+void ChipEngine::accumulate_block(std::uint64_t first, std::uint64_t last, ErrorStats& block) {
+  const Eigen::Index N = inputs_.cols();
+  Eigen::VectorXd out, delta;
+  for (std::uint64_t t = first; t < last; ++t) {
+    std::size_t correct = 0;
+    for (Eigen::Index n = 0; n < N; ++n) {
+      controller_->begin_inference(t, static_cast<std::uint32_t>(n));
+      infer_traced(inference_count_++, inputs_.col(n), out);
+      latency_ns_.add(chip_->last_latency().to_seconds() * 1e9);
+      delta = out - golden_.col(n);
+      block.add(n, delta.data());
+      if (!labels_.empty()) {
+        Eigen::Index best = 0;
+        out.maxCoeff(&best);
+        correct += static_cast<std::size_t>(best == labels_[static_cast<std::size_t>(n)]);
+      }
+    }
+    if (!labels_.empty()) block.add_trial_accuracy(static_cast<double>(correct) / static_cast<double>(N));
+  }
+}
+
+ErrorStats ChipEngine::run_block(std::uint64_t block_index, std::uint64_t total_trials) {
+  ErrorStats block(inputs_.cols(), net_.output_size());
+  const std::uint64_t first = block_index * options_.block_trials;
+  const std::uint64_t last = std::min(total_trials, first + options_.block_trials);
+  execute([&] {
+    accumulate_block(first, last, block);
+    chip_->clear_faults();
+  });
+  return block;
+}
+
 ErrorStats ChipEngine::run(std::uint64_t total_trials) {
   const Eigen::Index N = inputs_.cols(), K = net_.output_size();
   ErrorStats total(N, K);
   execute([&] {
-    Eigen::VectorXd out, delta;
     for (std::uint64_t first = 0; first < total_trials; first += options_.block_trials) {
       ErrorStats block(N, K);
-      const std::uint64_t last = std::min(total_trials, first + options_.block_trials);
-      for (std::uint64_t t = first; t < last; ++t) {
-        for (Eigen::Index n = 0; n < N; ++n) {
-          controller_->begin_inference(t, static_cast<std::uint32_t>(n));
-          infer_traced(inference_count_++, inputs_.col(n), out);
-          latency_ns_.add(chip_->last_latency().to_seconds() * 1e9);
-          delta = out - golden_.col(n);
-          block.add(n, delta.data());
-        }
-      }
+      accumulate_block(first, std::min(total_trials, first + options_.block_trials), block);
       total.merge(block);
     }
     chip_->clear_faults();

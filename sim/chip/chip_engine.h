@@ -34,10 +34,16 @@ struct ChipEngineOptions {
 class ChipEngine {
  public:
   ChipEngine(const models::Network& network, const Eigen::MatrixXd& inputs, const MappedChip& mapped,
-             const faults::FaultPlan& plan, const ChipEngineOptions& options);
+             const faults::FaultPlan& plan, const ChipEngineOptions& options, std::vector<int> labels = {});
   ~ChipEngine();
 
+  // Runs the next sweep point on the same elaborated chip: another fault plan and seed (and
+  // labels); the network, inputs and chip stay.
+  void set_plan(const faults::FaultPlan& plan, std::uint64_t seed);
+
   ErrorStats run(std::uint64_t total_trials);
+  // Statistics of trials [block * B, min((block + 1) * B, total_trials)), as the functional engine.
+  ErrorStats run_block(std::uint64_t block, std::uint64_t total_trials);
   Eigen::MatrixXd trial_outputs(std::uint64_t trial);
   // Fault-free chip outputs (n_L x inputs), for checking the chip against the network.
   Eigen::MatrixXd clean_outputs();
@@ -54,7 +60,7 @@ class ChipEngine {
 
   const models::Network& net_;
   const Eigen::MatrixXd& inputs_;
-  const faults::FaultPlan& plan_;
+  const faults::FaultPlan* plan_;
   ChipEngineOptions options_;
   std::unique_ptr<Chip> chip_;
   std::unique_ptr<faults::FaultController> controller_;
@@ -62,6 +68,8 @@ class ChipEngine {
   std::unique_ptr<Tracer> tracer_;
   std::uint64_t inference_count_ = 0;
   Eigen::MatrixXd golden_;
+  std::vector<int> labels_;
+  void accumulate_block(std::uint64_t first, std::uint64_t last, ErrorStats& block);
   core::RunningStats latency_ns_;
 };
 

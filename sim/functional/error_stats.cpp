@@ -1,6 +1,8 @@
 #include "sim/functional/error_stats.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "core/error.h"
 
@@ -14,6 +16,7 @@ ErrorStats::ErrorStats(Eigen::Index inputs, Eigen::Index outputs)
       norms_(static_cast<std::size_t>(inputs * 3)) {}
 
 void ErrorStats::add(Eigen::Index input, const double* d) {
+  if (input == 0 && samples_.size() < sample_cap_) samples_.push_back(d[0]);
   double n1 = 0, n2 = 0, ninf = 0;
   for (Eigen::Index k = 0; k < outputs_; ++k) {
     const double a = std::abs(d[k]);
@@ -30,6 +33,10 @@ void ErrorStats::add(Eigen::Index input, const double* d) {
 
 void ErrorStats::add_zeros(Eigen::Index input, std::uint64_t count) {
   if (count == 0) return;
+  if (input == 0) {
+    const std::size_t room = sample_cap_ > samples_.size() ? sample_cap_ - samples_.size() : 0;
+    samples_.insert(samples_.end(), std::min<std::size_t>(room, count), 0.0);
+  }
   const core::RunningStats zeros = core::RunningStats::from_moments(count, 0, 0, 0, 0, 0, 0);
   for (Eigen::Index k = 0; k < outputs_; ++k) {
     delta_[at(input, k)].merge(zeros);
@@ -47,6 +54,83 @@ void ErrorStats::merge(const ErrorStats& later) {
     abs_[i].merge(later.abs_[i]);
   }
   for (std::size_t i = 0; i < norms_.size(); ++i) norms_[i].merge(later.norms_[i]);
+  accuracy_.merge(later.accuracy_);
+  for (double v : later.samples_) {
+    if (samples_.size() >= sample_cap_) break;
+    samples_.push_back(v);
+  }
+}
+
+}  // namespace nfsim::sim
+
+namespace nfsim::sim {
+namespace {
+
+void put(std::string& out, const void* p, std::size_t n) { out.append(static_cast<const char*>(p), n); }
+
+void put_stats(std::string& out, const core::RunningStats& s) {
+  const std::uint64_t n = s.count();
+  const double v[6] = {s.mean(), s.m2(), s.m3(), s.m4(), s.min(), s.max()};
+  put(out, &n, sizeof n);
+  put(out, v, sizeof v);
+}
+
+class Cursor {
+ public:
+  explicit Cursor(const std::string& b) : b_(b) {}
+  void get(void* p, std::size_t n) {
+    if (pos_ + n > b_.size()) throw core::InputError("statistics data is truncated or corrupt");
+    std::memcpy(p, b_.data() + pos_, n);
+    pos_ += n;
+  }
+  core::RunningStats stats() {
+    std::uint64_t n;
+    double v[6];
+    get(&n, sizeof n);
+    get(v, sizeof v);
+    return core::RunningStats::from_moments(n, v[0], v[1], v[2], v[3], v[4], v[5]);
+  }
+  bool done() const { return pos_ == b_.size(); }
+
+ private:
+  const std::string& b_;
+  std::size_t pos_ = 0;
+};
+
+constexpr std::uint64_t kMagic = 0x4E4653494D535431ull;  // "NFSIMST1"
+
+}  // namespace
+
+std::string ErrorStats::serialize() const {
+  std::string out;
+  const std::uint64_t head[5] = {kMagic, static_cast<std::uint64_t>(inputs_), static_cast<std::uint64_t>(outputs_),
+                                 static_cast<std::uint64_t>(sample_cap_), static_cast<std::uint64_t>(samples_.size())};
+  put(out, head, sizeof head);
+  for (const auto& s : delta_) put_stats(out, s);
+  for (const auto& s : abs_) put_stats(out, s);
+  for (const auto& s : norms_) put_stats(out, s);
+  put_stats(out, accuracy_);
+  put(out, samples_.data(), samples_.size() * sizeof(double));
+  return out;
+}
+
+ErrorStats ErrorStats::deserialize(const std::string& bytes) {
+  Cursor c(bytes);
+  std::uint64_t head[5];
+  c.get(head, sizeof head);
+  if (head[0] != kMagic || head[1] > (1u << 30) || head[2] > (1u << 20) || head[4] > head[3]) {
+    throw core::InputError("statistics data has a wrong header (not written by this nfsim version?)");
+  }
+  ErrorStats s(static_cast<Eigen::Index>(head[1]), static_cast<Eigen::Index>(head[2]));
+  s.sample_cap_ = static_cast<std::size_t>(head[3]);
+  for (auto& x : s.delta_) x = c.stats();
+  for (auto& x : s.abs_) x = c.stats();
+  for (auto& x : s.norms_) x = c.stats();
+  s.accuracy_ = c.stats();
+  s.samples_.resize(static_cast<std::size_t>(head[4]));
+  c.get(s.samples_.data(), s.samples_.size() * sizeof(double));
+  if (!c.done()) throw core::InputError("statistics data has trailing bytes");
+  return s;
 }
 
 }  // namespace nfsim::sim

@@ -2,6 +2,7 @@
 
 #include <Eigen/Dense>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "core/running_stats.h"
@@ -31,12 +32,25 @@ class ErrorStats {
   const core::RunningStats& delta(Eigen::Index input, Eigen::Index output) const { return delta_[at(input, output)]; }
   const core::RunningStats& abs_delta(Eigen::Index input, Eigen::Index output) const { return abs_[at(input, output)]; }
   const core::RunningStats& norm(Eigen::Index input, Norm which) const { return norms_[input * 3 + which]; }
+  // Classification accuracy of each trial (fraction of inputs whose faulty argmax is the label),
+  // when the campaign has labels.
+  void add_trial_accuracy(double accuracy) { accuracy_.add(accuracy); }
+  const core::RunningStats& accuracy() const { return accuracy_; }
+  // The first `cap` values of Delta for (input 0, output 0) in trial order, for histograms.
+  void set_sample_cap(std::size_t cap) { sample_cap_ = cap; }
+  const std::vector<double>& samples() const { return samples_; }
   std::uint64_t trials() const { return delta_.empty() ? 0 : delta_[0].count(); }
+
+  // Exact binary form (every double bit for bit) for checkpoints and MPI messages.
+  std::string serialize() const;
+  static ErrorStats deserialize(const std::string& bytes);
 
   // Raw access for serialisation (resume, MPI): per-(input, output) and per-(input, norm) arrays.
   std::vector<core::RunningStats>& raw_delta() { return delta_; }
   std::vector<core::RunningStats>& raw_abs() { return abs_; }
   std::vector<core::RunningStats>& raw_norms() { return norms_; }
+  core::RunningStats& raw_accuracy() { return accuracy_; }
+  std::vector<double>& raw_samples() { return samples_; }
 
  private:
   std::size_t at(Eigen::Index input, Eigen::Index output) const {
@@ -44,6 +58,9 @@ class ErrorStats {
   }
   Eigen::Index inputs_ = 0, outputs_ = 0;
   std::vector<core::RunningStats> delta_, abs_, norms_;
+  core::RunningStats accuracy_;
+  std::size_t sample_cap_ = 2000;
+  std::vector<double> samples_;
 };
 
 }  // namespace nfsim::sim

@@ -14,14 +14,22 @@ constexpr Eigen::Index kDenseChunk = 64;
 }  // namespace
 
 FunctionalEngine::FunctionalEngine(const models::Network& network, const Eigen::MatrixXd& inputs,
-                                   const faults::FaultPlan& plan, const FunctionalOptions& options)
-    : net_(network), inputs_(inputs), plan_(plan), options_(options), sampler_(plan, network, options.seed) {
+                                   const faults::FaultPlan& plan, const FunctionalOptions& options, std::vector<int> labels)
+    : net_(network), inputs_(inputs), plan_(plan), options_(options), sampler_(plan, network, options.seed), labels_(std::move(labels)) {
   if (options_.block_trials == 0) throw core::InputError("block_trials must be >= 1");
   if (options_.batch_trials == 0) throw core::InputError("batch_trials must be >= 1");
   if (inputs_.cols() >= static_cast<Eigen::Index>(faults::FaultSampler::kPermanentSlot)) {
     throw core::InputError("too many inputs for one campaign (at most 2^32 - 2)");
   }
   clean_ = net_.trace_batch(inputs_);
+  if (!labels_.empty()) {
+    if (static_cast<Eigen::Index>(labels_.size()) != inputs_.cols()) throw core::InternalError("one label per input expected");
+    for (Eigen::Index n = 0; n < inputs_.cols(); ++n) {
+      Eigen::Index best = 0;
+      clean_.y[net_.num_layers()].col(n).maxCoeff(&best);
+      clean_correct_.push_back(best == labels_[static_cast<std::size_t>(n)]);
+    }
+  }
 }
 
 std::uint64_t FunctionalEngine::block_count(std::uint64_t total_trials) const {
@@ -166,16 +174,26 @@ ErrorStats FunctionalEngine::run_block(std::uint64_t block, std::uint64_t total_
     }
     // Accumulate in (trial, input) order; runs of fault-free inferences are merged as zeros.
     std::size_t job = 0, k = 0;
+    const Eigen::MatrixXd& clean_out = clean_.y[net_.num_layers()];
     for (std::uint64_t t = batch_start; t < batch_end; ++t) {
+      std::size_t correct = 0;
       for (Eigen::Index n = 0; n < N; ++n, ++k) {
         if (!faulty[k]) {
           ++pending_zeros[static_cast<std::size_t>(n)];
+          if (!labels_.empty()) correct += static_cast<std::size_t>(clean_correct_[static_cast<std::size_t>(n)]);
           continue;
         }
         stats.add_zeros(n, pending_zeros[static_cast<std::size_t>(n)]);
         pending_zeros[static_cast<std::size_t>(n)] = 0;
-        stats.add(n, deltas.col(static_cast<Eigen::Index>(job++)).data());
+        const auto delta = deltas.col(static_cast<Eigen::Index>(job++));
+        stats.add(n, delta.data());
+        if (!labels_.empty()) {
+          Eigen::Index best = 0;
+          (clean_out.col(n) + delta).maxCoeff(&best);
+          correct += static_cast<std::size_t>(best == labels_[static_cast<std::size_t>(n)]);
+        }
       }
+      if (!labels_.empty()) stats.add_trial_accuracy(static_cast<double>(correct) / static_cast<double>(N));
     }
   }
   for (Eigen::Index n = 0; n < N; ++n) stats.add_zeros(n, pending_zeros[static_cast<std::size_t>(n)]);

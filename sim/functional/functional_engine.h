@@ -29,8 +29,9 @@ struct FunctionalOptions {
 // are shared by the inputs of a trial).
 class FunctionalEngine {
  public:
+  // With `labels` (one per input), each trial's classification accuracy is recorded too.
   FunctionalEngine(const models::Network& network, const Eigen::MatrixXd& inputs, const faults::FaultPlan& plan,
-                   const FunctionalOptions& options);
+                   const FunctionalOptions& options, std::vector<int> labels = {});
 
   // Statistics of the trials of block `block`: [block * B, min((block + 1) * B, total_trials)).
   ErrorStats run_block(std::uint64_t block, std::uint64_t total_trials) const;
@@ -61,6 +62,8 @@ class FunctionalEngine {
   FunctionalOptions options_;
   faults::FaultSampler sampler_;
   models::BatchTrace clean_;
+  std::vector<int> labels_;
+  std::vector<char> clean_correct_;
 };
 
 }  // namespace nfsim::sim

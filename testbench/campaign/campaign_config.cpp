@@ -339,6 +339,16 @@ void apply_override(YAML::Node root, const std::string& text) {
 
 }  // namespace
 
+const std::vector<std::string>& requirement_conditions() {
+  static const std::vector<std::string> names{"max_median_rel_err", "min_pearson", "max_rank_loss", "min_inside_ci", "holds"};
+  return names;
+}
+
+std::string Requirement::describe() const {
+  if (condition == "holds") return bound + " holds";
+  return bound + " " + condition + " " + core::format_double(threshold);
+}
+
 std::string ModelSource::describe() const {
   if (!generate) return path;
   std::vector<std::string> w;
@@ -365,7 +375,7 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
   for (const auto& o : overrides) apply_override(root, o);
   const Reader r(source, base_dir);
   r.check_keys(root, "", {"model", "inputs", "faults", "chip", "engine", "trials", "seed", "bounds", "block_trials",
-                          "batch_trials", "confidence"});
+                          "batch_trials", "confidence", "stopping", "require", "sweep"});
   CampaignConfig c;
   c.file = source;
   const YAML::Node model = root["model"];
@@ -410,7 +420,45 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
       r.fail(faults[i], "faults[" + std::to_string(i) + "].onset_ns", "an onset time needs the timed chip engine", "engine: chip");
     }
   }
-  if (root["trials"]) c.trials = static_cast<std::uint64_t>(r.integer(root["trials"], "trials", 1, std::int64_t{1} << 40));
+  if (root["trials"]) {
+    if (root["trials"].IsScalar() && root["trials"].Scalar() == "auto") {
+      c.stopping.automatic = true;
+    } else {
+      c.trials = static_cast<std::uint64_t>(r.integer(root["trials"], "trials", 1, std::int64_t{1} << 32));
+    }
+  }
+  if (const YAML::Node st = root["stopping"]) {
+    r.check_keys(st, "stopping", {"rel_half_width", "min_trials", "max_trials"});
+    if (st["rel_half_width"]) {
+      c.stopping.rel_half_width = r.number(st["rel_half_width"], "stopping.rel_half_width");
+      if (!(c.stopping.rel_half_width > 0)) r.fail(st["rel_half_width"], "stopping.rel_half_width", "out of range", "a positive fraction, e.g. 0.02");
+    }
+    if (st["min_trials"]) c.stopping.min_trials = static_cast<std::uint64_t>(r.integer(st["min_trials"], "stopping.min_trials", 1, std::int64_t{1} << 32));
+    if (st["max_trials"]) c.stopping.max_trials = static_cast<std::uint64_t>(r.integer(st["max_trials"], "stopping.max_trials", 1, std::int64_t{1} << 32));
+    if (c.stopping.min_trials > c.stopping.max_trials) r.fail(st, "stopping", "min_trials above max_trials", "min_trials <= max_trials");
+  }
+  if (c.stopping.automatic) c.trials = c.stopping.max_trials;
+  if (const YAML::Node req = root["require"]) {
+    if (!req.IsMap()) r.fail(req, "require", "wrong type", "a mapping like {b4: {max_median_rel_err: 0.05}, worst_case: holds}");
+    for (const auto& kv : req) {
+      const std::string bound = kv.first.as<std::string>();
+      const std::string key = "require." + bound;
+      if (kv.second.IsScalar()) {
+        if (kv.second.Scalar() != "holds") r.fail(kv.second, key, "unknown requirement", "holds, or a mapping of conditions");
+        c.require.push_back({bound, "holds", 0});
+        continue;
+      }
+      r.check_keys(kv.second, key, requirement_conditions());
+      for (const auto& cond : kv.second) {
+        const std::string name = cond.first.as<std::string>();
+        if (name == "holds") {
+          c.require.push_back({bound, "holds", 0});
+        } else {
+          c.require.push_back({bound, name, r.number(cond.second, key + "." + name)});
+        }
+      }
+    }
+  }
   if (root["seed"]) c.seed = static_cast<std::uint64_t>(r.integer(root["seed"], "seed", 0, std::numeric_limits<long long>::max()));
   if (root["block_trials"]) c.block_trials = static_cast<std::uint32_t>(r.integer(root["block_trials"], "block_trials", 1, 1 << 20));
   if (root["batch_trials"]) c.batch_trials = static_cast<std::uint32_t>(r.integer(root["batch_trials"], "batch_trials", 1, 1 << 20));
@@ -432,6 +480,77 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
     c.bounds = bound_family_names();
   }
   return c;
+}
+
+std::vector<CampaignConfig> load_campaign_points(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  if (!in) throw core::InputError(path + ": cannot open campaign file (missing or unreadable); expected a YAML file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  const std::string base = std::filesystem::path(path).parent_path().string();
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw core::InputError(path + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
+  }
+  std::vector<std::pair<std::string, std::vector<std::string>>> axes;
+  if (root.IsMap() && root["sweep"]) {
+    const YAML::Node sweep = root["sweep"];
+    const Reader r(path, base);
+    std::vector<YAML::Node> list;
+    if (sweep.IsMap()) {
+      list.push_back(sweep);
+    } else if (sweep.IsSequence()) {
+      for (const auto& n : sweep) list.push_back(n);
+    } else {
+      r.fail(sweep, "sweep", "wrong type", "{key: KEY, values: [...]} or a list of them (a grid)");
+    }
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string key = "sweep" + (sweep.IsSequence() ? "[" + std::to_string(i) + "]" : std::string());
+      r.check_keys(list[i], key, {"key", "values"});
+      if (!list[i]["key"] || !list[i]["values"] || !list[i]["values"].IsSequence() || list[i]["values"].size() == 0) {
+        r.fail(list[i], key, "needs key and a non-empty values list", "{key: faults[0].probability, values: [0.001, 0.01]}");
+      }
+      std::vector<std::string> values;
+      for (const auto& v : list[i]["values"]) {
+        YAML::Emitter e;
+        e << YAML::Flow << v;
+        values.push_back(e.c_str());
+      }
+      axes.emplace_back(r.text(list[i]["key"], key + ".key"), values);
+    }
+  }
+  std::vector<CampaignConfig> points;
+  std::vector<std::size_t> index(axes.size(), 0);
+  while (true) {
+    std::vector<std::string> point_overrides = overrides;
+    std::vector<std::pair<std::string, std::string>> labels;
+    for (std::size_t a = 0; a < axes.size(); ++a) {
+      point_overrides.push_back(axes[a].first + "=" + axes[a].second[index[a]]);
+      labels.emplace_back(axes[a].first, axes[a].second[index[a]]);
+    }
+    CampaignConfig c;
+    try {
+      c = parse_campaign(text, path, base, point_overrides);
+    } catch (const core::InputError& e) {
+      if (labels.empty()) throw;
+      std::string where;
+      for (const auto& [k, v] : labels) where += (where.empty() ? "" : ", ") + k + "=" + v;
+      throw core::InputError(std::string(e.what()) + " (at sweep point " + where + ")");
+    }
+    c.sweep_point = labels;
+    points.push_back(std::move(c));
+    std::size_t a = axes.size();
+    while (a > 0) {
+      --a;
+      if (++index[a] < axes[a].second.size()) break;
+      index[a] = 0;
+      if (a == 0) return points;
+    }
+    if (axes.empty()) return points;
+  }
 }
 
 CampaignConfig load_campaign(const std::string& path, const std::vector<std::string>& overrides) {

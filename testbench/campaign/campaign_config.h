@@ -19,6 +19,26 @@ struct ModelSource {
   std::string describe() const;
 };
 
+// A requirement a campaign states on a bound's verdicts, e.g. `require: {b4: {max_median_rel_err:
+// 0.05}, worst_case: holds}`. Checked on every sweep point; unmet requirements make `nfsim run`
+// exit with code 3.
+struct Requirement {
+  std::string bound;      // b3, b4, b2, worst_case, b1_2, ...
+  std::string condition;  // max_median_rel_err, min_pearson, max_rank_loss, min_inside_ci, holds
+  double threshold = 0;   // unused for holds
+  std::string describe() const;
+};
+const std::vector<std::string>& requirement_conditions();
+
+// `trials: auto`: run blocks until the largest relative half-width of the std's interval (over
+// inputs and outputs with a nonzero std) is at most `rel_half_width`, between min and max trials.
+struct StoppingRule {
+  bool automatic = false;
+  double rel_half_width = 0.05;
+  std::uint64_t min_trials = 1000;
+  std::uint64_t max_trials = 1000000;
+};
+
 // A validated campaign (campaign.yaml after --set overrides and command-line flags).
 struct CampaignConfig {
   std::string file;  // the YAML file it came from (for messages and the report)
@@ -33,7 +53,15 @@ struct CampaignConfig {
   std::uint32_t block_trials = 64;
   std::uint32_t batch_trials = 64;
   double confidence = 0.95;
+  StoppingRule stopping;
+  std::vector<Requirement> require;
+  // The sweep values of this point (empty without a sweep): key -> value as written.
+  std::vector<std::pair<std::string, std::string>> sweep_point;
 };
+
+// A campaign file expanded over its sweep (one config per point, the grid's cartesian product in
+// the order the keys are listed, last key fastest). Without `sweep:` a single point.
+std::vector<CampaignConfig> load_campaign_points(const std::string& path, const std::vector<std::string>& overrides = {});
 
 // The bound families a campaign may ask for.
 const std::vector<std::string>& bound_family_names();

@@ -1,9 +1,16 @@
 #include "testbench/campaign/runner.h"
 
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
-#include <optional>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#ifdef NFSIM_HAVE_MPI
+#include <mpi.h>
+#endif
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -17,9 +24,14 @@
 #include "sim/topology/mapping.h"
 
 namespace nfsim::tb {
+
+std::atomic<bool> interrupt_requested{false};
+
 namespace {
 
 constexpr const char* kVersion = "0.1.0";
+// Blocks each rank computes per round of an MPI run (a message carries that many blocks).
+constexpr std::uint64_t kBlocksPerRankRound = 8;
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -29,7 +41,193 @@ nlohmann::json interval(const Eigen::VectorXd& center, const Eigen::VectorXd& hw
   return {{"lo", to_json(center - hw)}, {"hi", to_json(center + hw)}};
 }
 
+// The largest relative half-width of the std's interval over inputs and outputs (stopping rule).
+double worst_relative_half_width(const sim::ErrorStats& stats, double z) {
+  double worst = 0;
+  bool any = false;
+  for (Eigen::Index n = 0; n < stats.inputs(); ++n) {
+    for (Eigen::Index k = 0; k < stats.outputs(); ++k) {
+      const auto& d = stats.delta(n, k);
+      if (d.std() <= 0) continue;
+      any = true;
+      worst = std::max(worst, d.std_half_width(z) / d.std());
+    }
+  }
+  return any ? worst : std::numeric_limits<double>::infinity();
+}
+
+// A campaign point made concrete: network (as the chip stores it), inputs, plan.
+struct PreparedPoint {
+  models::Network model, network;
+  models::Dataset data;
+  std::optional<sim::MappedChip> mapped;
+  std::unique_ptr<faults::FaultPlan> plan;
+  nlohmann::json chip;
+  double fault_free_accuracy = -1;
+};
+
+PreparedPoint prepare(const CampaignConfig& config) {
+  PreparedPoint p;
+  p.model = load_campaign_model(config.model);
+  p.data = models::load_inputs(config.inputs, p.model.input_size());
+  std::vector<faults::FaultSpec> specs = config.faults;
+  if (config.chip) {
+    p.mapped = sim::map_network(p.model, *config.chip);
+    if (p.mapped->noisy_reads && config.engine != "chip") {
+      throw core::InputError(p.mapped->topology.file + ": crossbar type '" + p.mapped->topology.crossbar.type +
+                             "' adds read noise, which only the chip engine models; expected engine: chip");
+    }
+    p.network = sim::programmed_network(p.model, *p.mapped);
+    specs = sim::expand_physical_faults(config.faults, *p.mapped);
+    const Eigen::MatrixXd diff = p.network.forward_batch(p.data.inputs) - p.model.forward_batch(p.data.inputs);
+    p.chip = {{"name", p.mapped->topology.name},
+              {"file", p.mapped->topology.file},
+              {"cores", p.mapped->topology.cores},
+              {"cores_used", p.mapped->mapping.cores_used},
+              {"tiles", p.mapped->mapping.tiles.size()},
+              {"neuron_arrays", p.mapped->mapping.arrays.size()},
+              {"crossbar", p.mapped->topology.crossbar.type},
+              {"interconnect", p.mapped->interconnect->describe()},
+              {"programming_max_abs_output_error", diff.size() ? diff.cwiseAbs().maxCoeff() : 0.0}};
+  } else {
+    p.network = p.model;
+  }
+  p.plan = std::make_unique<faults::FaultPlan>(specs, p.network);
+  if (!p.data.labels.empty()) {
+    const Eigen::MatrixXd out = p.network.forward_batch(p.data.inputs);
+    Eigen::Index correct = 0;
+    for (Eigen::Index c = 0; c < out.cols(); ++c) {
+      Eigen::Index best = 0;
+      out.col(c).maxCoeff(&best);
+      correct += best == p.data.labels[static_cast<std::size_t>(c)];
+    }
+    p.fault_free_accuracy = static_cast<double>(correct) / static_cast<double>(out.cols());
+  }
+  return p;
+}
+
+// The chip engine elaborates once per process; later sweep points reuse it with a new plan,
+// which needs the same model, chip and inputs.
+struct ChipSession {
+  std::string key;
+  models::Network model;
+  Eigen::MatrixXd inputs;
+  sim::MappedChip mapped;
+  std::unique_ptr<sim::ChipEngine> engine;
+};
+std::unique_ptr<ChipSession>& chip_session() {
+  static std::unique_ptr<ChipSession> session;
+  return session;
+}
+
+sim::ChipEngine& chip_engine_for(const CampaignConfig& config, PreparedPoint& p, const RunOptions& options) {
+  auto& session = chip_session();
+  const std::string key = config.model.describe() + "|" + config.chip->file + "|" + p.data.source + "|" +
+                          std::to_string(p.data.count());
+  if (session) {
+    if (session->key != key) {
+      throw core::InputError("a chip-engine campaign can sweep fault and trial keys only: the chip is elaborated once per "
+                             "process (SystemC), so the model, chip and inputs must stay; got a point with " + key +
+                             " after " + session->key + " (run one campaign per chip instead)");
+    }
+    session->engine->set_plan(*p.plan, config.seed);
+    return *session->engine;
+  }
+  session = std::make_unique<ChipSession>();
+  session->key = key;
+  session->model = p.model;
+  session->inputs = p.data.inputs;
+  session->mapped = std::move(*p.mapped);
+  p.mapped.reset();
+  sim::ChipEngineOptions copt;
+  copt.seed = config.seed;
+  copt.block_trials = config.block_trials;
+  copt.fault_log_limit = options.fault_log_path.empty() ? 0 : options.fault_log_limit;
+  copt.vcd_path = options.vcd_path;
+  session->engine = std::make_unique<sim::ChipEngine>(session->model, session->inputs, session->mapped, *p.plan, copt, p.data.labels);
+  return *session->engine;
+}
+
+// Runs one block on whichever engine the point uses.
+using BlockFn = std::function<sim::ErrorStats(std::uint64_t block)>;
+
+struct Checkpoint {
+  std::size_t point = 0;
+  std::uint64_t blocks_done = 0;
+  nlohmann::json completed_points = nlohmann::json::array();
+  std::optional<sim::ErrorStats> stats;
+};
+
+void write_checkpoint(const RunOptions& o, std::size_t point, std::uint64_t blocks_done, const nlohmann::json& completed,
+                      const sim::ErrorStats& stats) {
+  const nlohmann::json meta{{"nfsim_version", kVersion},
+                            {"campaign_file", std::filesystem::absolute(o.campaign_file).string()},
+                            {"overrides", o.overrides},
+                            {"point", point},
+                            {"blocks_done", blocks_done},
+                            {"completed_points", completed}};
+  const std::string bytes = stats.serialize();
+  core::write_file_atomically(o.out_dir + "/checkpoint.stats", [&](std::ostream& out) { out.write(bytes.data(), static_cast<std::streamsize>(bytes.size())); });
+  const std::string text = meta.dump(1) + "\n";
+  core::write_file_atomically(o.out_dir + "/checkpoint.json", [&](std::ostream& out) { out << text; });
+}
+
+Checkpoint read_checkpoint(const std::string& dir) {
+  std::ifstream meta_in(dir + "/checkpoint.json");
+  if (!meta_in) throw core::InputError(dir + ": no checkpoint.json; expected the output directory of an interrupted run");
+  nlohmann::json meta;
+  try {
+    meta = nlohmann::json::parse(meta_in);
+  } catch (const std::exception& e) {
+    throw core::InputError(dir + "/checkpoint.json: not valid JSON (" + std::string(e.what()) + ")");
+  }
+  Checkpoint c;
+  try {
+    c.point = meta.at("point").get<std::size_t>();
+    c.blocks_done = meta.at("blocks_done").get<std::uint64_t>();
+    c.completed_points = meta.at("completed_points");
+  } catch (const std::exception& e) {
+    throw core::InputError(dir + "/checkpoint.json: missing or malformed field (" + std::string(e.what()) + ")");
+  }
+  std::ifstream stats_in(dir + "/checkpoint.stats", std::ios::binary);
+  if (!stats_in) throw core::InputError(dir + ": no checkpoint.stats beside checkpoint.json");
+  std::ostringstream ss;
+  ss << stats_in.rdbuf();
+  try {
+    c.stats = sim::ErrorStats::deserialize(ss.str());
+  } catch (const core::InputError& e) {
+    throw core::InputError(dir + "/checkpoint.stats: " + e.what());
+  }
+  return c;
+}
+
 }  // namespace
+
+int mpi_rank() {
+#ifdef NFSIM_HAVE_MPI
+  int init = 0;
+  MPI_Initialized(&init);
+  if (!init) return 0;
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+#else
+  return 0;
+#endif
+}
+
+int mpi_size() {
+#ifdef NFSIM_HAVE_MPI
+  int init = 0;
+  MPI_Initialized(&init);
+  if (!init) return 1;
+  int s = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &s);
+  return s;
+#else
+  return 1;
+#endif
+}
 
 models::Network load_campaign_model(const ModelSource& source) {
   if (source.generate) return models::make_random_network(*source.generate);
@@ -47,91 +245,207 @@ models::bounds::BoundSet select_bounds(const models::bounds::BoundSet& all, cons
   return out;
 }
 
-CampaignResult run_campaign(const CampaignConfig& config, const RunOptions& run_options) {
+namespace {
+
+// Merges blocks [start, nblocks) into `acc` in block order, dealing them out to the MPI ranks in
+// rounds; stops early on the stopping rule or an interruption (checked after each merged block
+// on rank 0 and broadcast after each round). Returns the number of blocks merged in total.
+std::uint64_t run_blocks(const BlockFn& run_block, std::uint64_t start, std::uint64_t nblocks, std::uint64_t block_trials,
+                         std::uint64_t total_trials, const CampaignConfig& config, sim::ErrorStats& acc, std::string& reason,
+                         const std::function<void(std::uint64_t)>& progress) {
+  const int rank = mpi_rank(), size = mpi_size();
+  const double z = core::normal_quantile_two_sided(config.confidence);
+  const std::uint64_t per_rank = size > 1 ? kBlocksPerRankRound : 1;
+  std::uint64_t done = start;
+  reason = config.stopping.automatic ? "max_trials" : "trials";
+  auto trials_after = [&](std::uint64_t blocks) { return std::min(total_trials, blocks * block_trials); };
+  while (done < nblocks) {
+    const std::uint64_t round_begin = done;
+    const std::uint64_t round_end = std::min(nblocks, round_begin + per_rank * static_cast<std::uint64_t>(size));
+    // This rank's blocks of the round.
+    std::vector<sim::ErrorStats> mine;
+    const std::uint64_t my_begin = round_begin + per_rank * static_cast<std::uint64_t>(rank);
+    for (std::uint64_t b = my_begin; b < std::min(round_end, my_begin + per_rank); ++b) mine.push_back(run_block(b));
+    std::vector<sim::ErrorStats> ordered;
+#ifdef NFSIM_HAVE_MPI
+    if (size > 1) {
+      std::string payload;
+      for (const auto& s : mine) {
+        const std::string bytes = s.serialize();
+        const std::uint64_t len = bytes.size();
+        payload.append(reinterpret_cast<const char*>(&len), sizeof len);
+        payload += bytes;
+      }
+      int my_len = static_cast<int>(payload.size());
+      std::vector<int> lens(static_cast<std::size_t>(size)), offsets(static_cast<std::size_t>(size));
+      MPI_Gather(&my_len, 1, MPI_INT, lens.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
+      std::string all;
+      if (rank == 0) {
+        int total = 0;
+        for (int r = 0; r < size; ++r) {
+          offsets[static_cast<std::size_t>(r)] = total;
+          total += lens[static_cast<std::size_t>(r)];
+        }
+        all.resize(static_cast<std::size_t>(total));
+      }
+      MPI_Gatherv(payload.data(), my_len, MPI_BYTE, all.data(), lens.data(), offsets.data(), MPI_BYTE, 0, MPI_COMM_WORLD);
+      if (rank == 0) {
+        std::size_t pos = 0;
+        while (pos < all.size()) {  // ranks in order, each rank's blocks in order: block order
+          std::uint64_t len = 0;
+          std::memcpy(&len, all.data() + pos, sizeof len);
+          pos += sizeof len;
+          ordered.push_back(sim::ErrorStats::deserialize(all.substr(pos, static_cast<std::size_t>(len))));
+          pos += static_cast<std::size_t>(len);
+        }
+      }
+    } else {
+      ordered = std::move(mine);
+    }
+#else
+    ordered = std::move(mine);
+#endif
+    int stop = 0;
+    if (rank == 0) {
+      for (const auto& block : ordered) {
+        acc.merge(block);
+        ++done;
+        if (config.stopping.automatic && trials_after(done) >= config.stopping.min_trials &&
+            worst_relative_half_width(acc, z) <= config.stopping.rel_half_width) {
+          reason = "target";
+          stop = 1;
+          break;
+        }
+      }
+      if (!stop && interrupt_requested.load()) {
+        reason = "interrupted";
+        stop = 1;
+      }
+      if (progress) progress(trials_after(done));
+    } else {
+      done = round_end;
+    }
+#ifdef NFSIM_HAVE_MPI
+    if (size > 1) {
+      std::uint64_t msg[2] = {static_cast<std::uint64_t>(stop), done};
+      MPI_Bcast(msg, 2, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+      stop = static_cast<int>(msg[0]);
+      done = msg[1];
+    }
+#endif
+    if (stop) break;
+  }
+  return done;
+}
+
+void finish_point(CampaignResult& r, PreparedPoint& p) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const double z = core::normal_quantile_two_sided(r.config.confidence);
+  r.measured.clear();
+  for (Eigen::Index n = 0; n < r.data.count(); ++n) r.measured.push_back(measure(r.stats, n, z));
+  const models::bounds::BoundCalculator calc(r.network, faults::to_bound_model(*p.plan));
+  r.bounds.clear();
+  for (Eigen::Index n = 0; n < r.data.count(); ++n) r.bounds.push_back(select_bounds(calc.compute(r.data.inputs.col(n)), r.config.bounds));
+  r.profile = models::bounds::network_profile(r.network, r.data.inputs);
+  // Per-term contributions to the predicted variance (b4), over the first inputs.
+  const models::bounds::FaultModel all = faults::to_bound_model(*p.plan);
+  const Eigen::Index sample = std::min<Eigen::Index>(r.data.count(), 20);
+  auto contribution = [&](const models::bounds::FaultModel& one, const std::string& label) {
+    const models::bounds::BoundCalculator c(r.network, one);
+    double v = 0;
+    for (Eigen::Index n = 0; n < sample; ++n) v += c.compute(r.data.inputs.col(n)).at("b4").std.squaredNorm();
+    r.variance_by_term.emplace_back(label, v / static_cast<double>(std::max<Eigen::Index>(1, sample)));
+  };
+  r.variance_by_term.clear();
+  for (const auto& t : all.neurons) {
+    models::bounds::FaultModel one;
+    one.neurons.push_back(t);
+    contribution(one, std::string(t.crash ? "neuron_crash" : "neuron_stuck_at") + " layer " + std::to_string(t.layer));
+  }
+  for (const auto& t : all.synapses) {
+    models::bounds::FaultModel one;
+    one.synapses.push_back(t);
+    contribution(one, t.kind + " layer " + std::to_string(t.layer));
+  }
+  if (!all.groups.empty()) {
+    models::bounds::FaultModel groups;
+    groups.groups = all.groups;
+    contribution(groups, "groups (" + std::to_string(all.groups.size()) + ")");
+  }
+  r.seconds_bounds = seconds_since(t0);
+}
+
+CampaignResult run_point(const CampaignConfig& config, const RunOptions& options, std::uint64_t start_block,
+                         std::optional<sim::ErrorStats> resumed, bool checkpointing, std::size_t point_index,
+                         std::size_t point_count, std::uint64_t& blocks_done) {
+  PreparedPoint p = prepare(config);
   CampaignResult r;
   r.config = config;
-  const models::Network model = load_campaign_model(config.model);
-  r.data = models::load_inputs(config.inputs, model.input_size());
-  std::optional<sim::MappedChip> mapped;
-  std::vector<faults::FaultSpec> specs = config.faults;
-  if (config.chip) {
-    mapped = sim::map_network(model, *config.chip);
-    if (mapped->noisy_reads && config.engine != "chip") {
-      throw core::InputError(mapped->topology.file + ": crossbar type '" + mapped->topology.crossbar.type +
-                             "' adds read noise, which only the chip engine models; expected engine: chip");
-    }
-    r.network = sim::programmed_network(model, *mapped);
-    specs = sim::expand_physical_faults(config.faults, *mapped);
-    const Eigen::MatrixXd diff = r.network.forward_batch(r.data.inputs) - model.forward_batch(r.data.inputs);
-    r.chip = {{"name", mapped->topology.name},
-              {"file", mapped->topology.file},
-              {"cores", mapped->topology.cores},
-              {"cores_used", mapped->mapping.cores_used},
-              {"tiles", mapped->mapping.tiles.size()},
-              {"neuron_arrays", mapped->mapping.arrays.size()},
-              {"crossbar", mapped->topology.crossbar.type},
-              {"interconnect", mapped->interconnect->describe()},
-              {"programming_max_abs_output_error", diff.size() ? diff.cwiseAbs().maxCoeff() : 0.0}};
-  } else {
-    r.network = model;
+  r.network = p.network;
+  r.data = p.data;
+  r.faults = p.plan->specs();
+  r.fault_free_accuracy = p.fault_free_accuracy;
+  r.chip = p.chip;
+  for (const auto& s : r.faults) {
+    if (s.onset_ns > 0 && config.engine != "chip") throw core::InputError("onset_ns needs engine: chip");
   }
-  const faults::FaultPlan plan(specs, r.network);
-  r.faults = plan.specs();
-  if (!r.data.labels.empty()) {
-    const Eigen::MatrixXd out = r.network.forward_batch(r.data.inputs);
-    Eigen::Index correct = 0;
-    for (Eigen::Index c = 0; c < out.cols(); ++c) {
-      Eigen::Index best = 0;
-      out.col(c).maxCoeff(&best);
-      correct += best == r.data.labels[static_cast<std::size_t>(c)];
-    }
-    r.fault_free_accuracy = static_cast<double>(correct) / static_cast<double>(out.cols());
-  }
-  sim::FunctionalOptions options;
-  options.seed = config.seed;
-  options.block_trials = config.block_trials;
-  options.batch_trials = config.batch_trials;
-  auto t0 = std::chrono::steady_clock::now();
+  const std::uint64_t total = config.trials;
+  const std::uint64_t nblocks = (total + config.block_trials - 1) / config.block_trials;
+  BlockFn run_block;
+  std::unique_ptr<sim::FunctionalEngine> functional;
+  sim::ChipEngine* chip = nullptr;
   if (config.engine == "chip") {
-    sim::ChipEngineOptions copt;
-    copt.seed = config.seed;
-    copt.block_trials = config.block_trials;
-    copt.fault_log_limit = run_options.fault_log_path.empty() ? 0 : run_options.fault_log_limit;
-    copt.vcd_path = run_options.vcd_path;
-    sim::ChipEngine engine(model, r.data.inputs, *mapped, plan, copt);
-    r.stats = engine.run(config.trials);
-    const auto& lat = engine.latency_ns();
-    const auto& noc = engine.chip().interconnect();
-    r.chip["inference_latency_ns"] = {{"mean", lat.mean()}, {"min", lat.min()}, {"max", lat.max()}};
-    r.chip["inferences"] = engine.chip().inferences();
-    r.chip["messages"] = noc.messages();
-    r.chip["router_hops"] = noc.hops();
-    r.chip["bytes"] = noc.bytes();
-    r.chip["messages_dropped"] = noc.dropped();
-    if (!run_options.fault_log_path.empty()) {
-      core::write_file_atomically(run_options.fault_log_path, [&](std::ostream& o) { engine.controller().write_log(o); });
-    }
+    chip = &chip_engine_for(config, p, options);
+    run_block = [&](std::uint64_t b) { return chip->run_block(b, total); };
   } else {
-    const sim::FunctionalEngine engine(r.network, r.data.inputs, plan, options);
-    r.stats = engine.run(config.trials);
+    sim::FunctionalOptions fopt;
+    fopt.seed = config.seed;
+    fopt.block_trials = config.block_trials;
+    fopt.batch_trials = config.batch_trials;
+    functional = std::make_unique<sim::FunctionalEngine>(r.network, r.data.inputs, *p.plan, fopt, r.data.labels);
+    run_block = [&](std::uint64_t b) { return functional->run_block(b, total); };
   }
+  sim::ErrorStats acc = resumed ? std::move(*resumed) : sim::ErrorStats(r.data.count(), r.network.output_size());
+  const auto t0 = std::chrono::steady_clock::now();
+  auto progress = [&](std::uint64_t trials) {
+    if (options.progress) options.progress(point_index, point_count, trials, total);
+  };
+  blocks_done = run_blocks(run_block, start_block, nblocks, config.block_trials, total, config, acc, r.stop_reason, progress);
+  (void)checkpointing;
   r.seconds_monte_carlo = seconds_since(t0);
-  const double z = core::normal_quantile_two_sided(config.confidence);
-  for (Eigen::Index n = 0; n < r.data.count(); ++n) r.measured.push_back(measure(r.stats, n, z));
-  t0 = std::chrono::steady_clock::now();
-  const models::bounds::BoundCalculator calc(r.network, faults::to_bound_model(plan));
-  for (Eigen::Index n = 0; n < r.data.count(); ++n) r.bounds.push_back(select_bounds(calc.compute(r.data.inputs.col(n)), config.bounds));
-  r.profile = models::bounds::network_profile(r.network, r.data.inputs);
-  r.seconds_bounds = seconds_since(t0);
+  r.stats = std::move(acc);
+  r.trials_done = r.stats.trials();
+  if (chip && mpi_rank() == 0) {
+    const auto& lat = chip->latency_ns();
+    const auto& noc = chip->chip().interconnect();
+    r.chip["inference_latency_ns"] = {{"mean", lat.mean()}, {"min", lat.min()}, {"max", lat.max()}};
+    r.chip["messages_per_inference"] = chip->chip().inferences() ? noc.messages() / chip->chip().inferences() : 0;
+    r.chip["router_hops_per_inference"] = chip->chip().inferences() ? static_cast<double>(noc.hops()) / static_cast<double>(chip->chip().inferences()) : 0.0;
+    if (!options.fault_log_path.empty()) {
+      core::write_file_atomically(options.fault_log_path, [&](std::ostream& o) { chip->controller().write_log(o); });
+    }
+  }
+  if (mpi_rank() == 0) finish_point(r, p);
   return r;
+}
+
+}  // namespace
+
+CampaignResult run_campaign(const CampaignConfig& config, const RunOptions& options) {
+  std::uint64_t blocks = 0;
+  return run_point(config, options, 0, std::nullopt, false, 0, 1, blocks);
 }
 
 nlohmann::json faults_to_json(const std::vector<faults::FaultSpec>& specs) {
   nlohmann::json a = nlohmann::json::array();
   for (const auto& s : specs) {
-    nlohmann::json f{{"kind", faults::to_string(s.kind)}, {"probability", s.probability},
+    nlohmann::json f{{"kind", s.physical_kind.empty() ? faults::to_string(s.kind) : s.physical_kind},
+                     {"probability", s.probability},
                      {"persistence", faults::to_string(s.persistence)}};
-    if (s.kind == faults::FaultKind::group_crash) {
+    if (!s.physical_kind.empty()) {
+      f["units"] = s.groups.size();
+      if (!s.layers.empty()) f["layers"] = s.layers;
+    } else if (s.kind == faults::FaultKind::group_crash) {
       nlohmann::json groups = nlohmann::json::array();
       for (const auto& g : s.groups) groups.push_back({{"name", g.name}, {"neurons", g.neurons.size()}, {"synapses", g.synapses.size()}});
       f["groups"] = groups;
@@ -143,6 +457,7 @@ nlohmann::json faults_to_json(const std::vector<faults::FaultSpec>& specs) {
       f["bit"] = s.bit;
       f["format"] = {{"total_bits", s.format.total_bits}, {"frac_bits", s.format.frac_bits}};
     }
+    if (s.onset_ns > 0) f["onset_ns"] = s.onset_ns;
     a.push_back(f);
   }
   return a;
@@ -164,7 +479,7 @@ nlohmann::json profile_to_json(const models::bounds::NetworkProfile& p) {
   return {{"layers", layers}, {"lipschitz_product", p.lipschitz_product}};
 }
 
-nlohmann::json make_report(const CampaignResult& r) {
+nlohmann::json make_point_json(const CampaignResult& r) {
   const double z95 = core::normal_quantile_two_sided(0.95);
   nlohmann::json inputs = nlohmann::json::array();
   for (Eigen::Index n = 0; n < r.data.count(); ++n) {
@@ -189,108 +504,239 @@ nlohmann::json make_report(const CampaignResult& r) {
     if (!r.data.labels.empty()) entry["label"] = r.data.labels[static_cast<std::size_t>(n)];
     inputs.push_back(entry);
   }
-  nlohmann::json point{{"faults", faults_to_json(r.faults)}, {"inputs", inputs}, {"summary", summarize(r.measured, r.bounds)}};
-  if (r.fault_free_accuracy >= 0) point["fault_free_accuracy"] = r.fault_free_accuracy;
-  nlohmann::json report{
-      {"nfsim_version", kVersion},
-      {"complete", true},
-      {"campaign",
-       {{"file", r.config.file},
-        {"model", r.config.model.describe()},
-        {"inputs", r.data.source},
-        {"input_count", r.data.count()},
-        {"engine", r.config.engine},
-        {"trials", r.config.trials},
-        {"seed", r.config.seed},
-        {"block_trials", r.config.block_trials},
-        {"confidence", r.config.confidence},
-        {"bounds", r.config.bounds}}},
-      {"network", {{"description", r.network.describe()}, {"layers", r.network.num_layers()},
-                   {"parameters", r.network.parameter_count()}}},
-      {"chip", r.chip},
-      {"profile", profile_to_json(r.profile)},
-      {"points", nlohmann::json::array({point})},
-      {"timing", {{"monte_carlo_s", r.seconds_monte_carlo}, {"bounds_s", r.seconds_bounds}}}};
-  return report;
+  nlohmann::json sweep = nlohmann::json::object();
+  for (const auto& [k, v] : r.config.sweep_point) sweep[k] = v;
+  nlohmann::json terms = nlohmann::json::array();
+  for (const auto& [label, v] : r.variance_by_term) terms.push_back({{"term", label}, {"predicted_variance", v}});
+  nlohmann::json point{{"sweep", sweep},
+                       {"faults", faults_to_json(r.faults)},
+                       {"trials", r.trials_done},
+                       {"stopping", {{"rule", r.config.stopping.automatic ? "auto" : "fixed"},
+                                     {"reached", r.stop_reason},
+                                     {"target_rel_half_width", r.config.stopping.automatic ? nlohmann::json(r.config.stopping.rel_half_width) : nlohmann::json(nullptr)},
+                                     {"max_trials", r.config.trials}}},
+                       {"inputs", inputs},
+                       {"summary", summarize(r.measured, r.bounds)},
+                       {"variance_by_term", terms},
+                       {"histogram_samples", {{"input", 0}, {"output", 0}, {"delta", r.stats.samples()}}}};
+  if (r.fault_free_accuracy >= 0) {
+    point["fault_free_accuracy"] = r.fault_free_accuracy;
+    const auto& a = r.stats.accuracy();
+    const double hw = a.mean_half_width(core::normal_quantile_two_sided(0.95));
+    point["accuracy"] = {{"fault_free", r.fault_free_accuracy},
+                         {"faulty_mean", a.mean()},
+                         {"faulty_ci95", {{"lo", number_or_null(a.mean() - hw)}, {"hi", number_or_null(a.mean() + hw)}}},
+                         {"drop", r.fault_free_accuracy - a.mean()}};
+  }
+  if (!r.chip.is_null()) point["chip"] = r.chip;
+  point["requirements"] = check_requirements(r.config.require, point);
+  point["timing"] = {{"monte_carlo_s", r.seconds_monte_carlo}, {"bounds_s", r.seconds_bounds}};
+  return point;
 }
 
-void write_summary_csv(std::ostream& out, const CampaignResult& r) {
-  const double z95 = core::normal_quantile_two_sided(0.95);
-  std::vector<std::string> names;
-  if (!r.bounds.empty()) {
-    for (const auto& [name, b] : r.bounds.front()) names.push_back(name);
+nlohmann::json check_requirements(const std::vector<Requirement>& require, const nlohmann::json& point) {
+  nlohmann::json out = nlohmann::json::array();
+  const nlohmann::json& summary = point["summary"];
+  for (const Requirement& q : require) {
+    nlohmann::json v = nullptr;
+    bool met = false;
+    std::string note;
+    if (!summary.contains(q.bound)) {
+      note = "bound not computed (is it in bounds:, and defined for these faults?)";
+    } else {
+      const nlohmann::json& s = summary[q.bound];
+      auto num = [](const nlohmann::json& j) { return j.is_number() ? j.get<double>() : std::numeric_limits<double>::quiet_NaN(); };
+      if (q.condition == "holds") {
+        v = s.contains("fraction_holding") ? s["fraction_holding"] : nlohmann::json(nullptr);
+        met = v.is_number() && v.get<double>() >= 1.0;
+        if (!s.contains("fraction_holding")) note = "not a magnitude bound";
+      } else if (q.condition == "max_median_rel_err") {
+        v = s["mean"]["median_rel_err"];
+        met = num(v) <= q.threshold;
+      } else if (q.condition == "min_pearson") {
+        v = s["mean"]["pearson"];
+        met = num(v) >= q.threshold;
+      } else if (q.condition == "max_rank_loss") {
+        v = s["mean"]["rank_loss"];
+        met = num(v) <= q.threshold;
+      } else if (q.condition == "min_inside_ci") {
+        // Fraction of (input, output) whose predicted mean lies inside the measured interval.
+        std::size_t inside = 0, total = 0;
+        for (const auto& in : point["inputs"]) {
+          if (!in["verdicts"].contains(q.bound)) continue;
+          for (const auto& b : in["verdicts"][q.bound]["mean_inside_ci"]) {
+            ++total;
+            inside += b.get<bool>();
+          }
+        }
+        v = total ? static_cast<double>(inside) / static_cast<double>(total) : 0.0;
+        met = total && v.get<double>() >= q.threshold;
+      }
+    }
+    nlohmann::json e{{"requirement", q.describe()}, {"value", v}, {"met", met}};
+    if (!note.empty()) e["note"] = note;
+    out.push_back(e);
   }
-  out << "input,output,trials,mean,std,mean_abs,max_abs,mean_ci95_lo,mean_ci95_hi,std_ci95_lo,std_ci95_hi";
+  return out;
+}
+
+CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, const RunOptions& options) {
+  CampaignOutcome outcome;
+  outcome.is_root = mpi_rank() == 0;
+  Checkpoint cp;
+  if (options.resume) cp = read_checkpoint(options.out_dir);
+  if (cp.point > points.size()) throw core::InputError(options.out_dir + "/checkpoint.json: point index beyond the campaign");
+  nlohmann::json point_jsons = cp.completed_points;
+  for (std::size_t i = cp.point; i < points.size(); ++i) {
+    std::uint64_t blocks_done = 0;
+    const bool resuming_this = options.resume && i == cp.point;
+    CampaignResult r = run_point(points[i], options, resuming_this ? cp.blocks_done : 0,
+                                 resuming_this ? std::move(cp.stats) : std::nullopt, true, i, points.size(), blocks_done);
+    if (!outcome.is_root) continue;
+    if (r.stop_reason == "interrupted") {
+      outcome.complete = false;
+      write_checkpoint(options, i, blocks_done, point_jsons, r.stats);
+      point_jsons.push_back(make_point_json(r));
+      outcome.results.push_back(std::move(r));
+      break;
+    }
+    point_jsons.push_back(make_point_json(r));
+    outcome.results.push_back(std::move(r));
+  }
+  if (!outcome.is_root) return outcome;
+  for (const auto& p : point_jsons) {
+    for (const auto& q : p["requirements"]) outcome.requirements_met = outcome.requirements_met && q["met"].get<bool>();
+  }
+  nlohmann::json timing = nlohmann::json::array();
+  for (auto& p : point_jsons) {
+    timing.push_back(p["timing"]);
+    p.erase("timing");
+  }
+  const CampaignConfig& first = points.front();
+  const CampaignResult* any = outcome.results.empty() ? nullptr : &outcome.results.front();
+  outcome.report = {
+      {"nfsim_version", kVersion},
+      {"complete", outcome.complete},
+      {"campaign",
+       {{"file", first.file},
+        {"model", first.model.describe()},
+        {"engine", first.engine},
+        {"seed", first.seed},
+        {"block_trials", first.block_trials},
+        {"confidence", first.confidence},
+        {"bounds", first.bounds},
+        {"points", points.size()}}},
+      {"requirements_met", outcome.requirements_met},
+      {"points", point_jsons},
+      {"timing", {{"points", timing}, {"mpi_ranks", mpi_size()}}}};
+  if (any) {
+    outcome.report["campaign"]["inputs"] = any->data.source;
+    outcome.report["campaign"]["input_count"] = any->data.count();
+    outcome.report["network"] = {{"description", any->network.describe()}, {"layers", any->network.num_layers()},
+                                 {"parameters", any->network.parameter_count()}};
+    outcome.report["profile"] = profile_to_json(any->profile);
+  }
+  if (!options.out_dir.empty()) {
+    const std::string json = outcome.report.dump(1) + "\n";
+    core::write_file_atomically(options.out_dir + "/report.json", [&](std::ostream& o) { o << json; });
+    core::write_file_atomically(options.out_dir + "/summary.csv", [&](std::ostream& o) { write_summary_csv(o, outcome.report); });
+    if (outcome.complete) {
+      std::error_code ec;
+      std::filesystem::remove(options.out_dir + "/checkpoint.json", ec);
+      std::filesystem::remove(options.out_dir + "/checkpoint.stats", ec);
+    }
+  }
+  return outcome;
+}
+
+void write_summary_csv(std::ostream& out, const nlohmann::json& report) {
+  std::vector<std::string> names;
+  const auto& points = report["points"];
+  if (!points.empty() && !points[0]["inputs"].empty()) {
+    for (const auto& [name, b] : points[0]["inputs"][0]["bounds"].items()) names.push_back(name);
+  }
+  out << "point,input,output,trials,mean,std,mean_abs,max_abs,mean_ci95_lo,mean_ci95_hi,std_ci95_lo,std_ci95_hi";
   for (const auto& name : names) {
     out << ',' << name << "_mean";
-    if (r.bounds.front().at(name).std.size()) out << ',' << name << "_std";
+    if (points[0]["inputs"][0]["bounds"][name].contains("std")) out << ',' << name << "_std";
   }
   out << '\n';
-  for (Eigen::Index n = 0; n < r.data.count(); ++n) {
-    const Measured m = measure(r.stats, n, z95);
-    const auto& bs = r.bounds[static_cast<std::size_t>(n)];
-    for (Eigen::Index k = 0; k < m.mean.size(); ++k) {
-      out << n << ',' << k << ',' << m.trials;
-      for (double v : {m.mean[k], m.std[k], m.mean_abs[k], m.max_abs[k], m.mean[k] - m.mean_hw[k], m.mean[k] + m.mean_hw[k],
-                       m.std[k] - m.std_hw[k], m.std[k] + m.std_hw[k]}) {
-        out << ',' << core::format_double(v);
+  auto num = [](const nlohmann::json& j) { return j.is_number() ? core::format_double(j.get<double>()) : std::string(); };
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    for (const auto& in : points[p]["inputs"]) {
+      const auto& m = in["measured"];
+      for (std::size_t k = 0; k < m["mean"].size(); ++k) {
+        out << p << ',' << in["index"].get<long>() << ',' << k << ',' << m["trials"].get<std::uint64_t>();
+        for (const auto* v : {&m["mean"][k], &m["std"][k], &m["mean_abs"][k], &m["max_abs"][k], &m["ci95"]["mean"]["lo"][k],
+                              &m["ci95"]["mean"]["hi"][k], &m["ci95"]["std"]["lo"][k], &m["ci95"]["std"]["hi"][k]}) {
+          out << ',' << num(*v);
+        }
+        for (const auto& name : names) {
+          const auto& b = in["bounds"][name];
+          out << ',' << num(b["mean"].size() == 1 ? b["mean"][0] : b["mean"][k]);
+          if (b.contains("std")) out << ',' << num(b["std"][k]);
+        }
+        out << '\n';
       }
-      for (const auto& name : names) {
-        const auto& b = bs.at(name);
-        out << ',' << core::format_double(b.mean.size() == 1 ? b.mean[0] : b.mean[k]);
-        if (b.std.size()) out << ',' << core::format_double(b.std[k]);
-      }
-      out << '\n';
     }
   }
 }
 
-void write_campaign_outputs(const CampaignResult& r, const std::string& out_dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(out_dir, ec);
-  if (ec || !std::filesystem::is_directory(out_dir)) {
-    throw core::InputError(out_dir + ": cannot create the output directory (" + ec.message() + "); expected a writable path");
+void print_summary(std::FILE* to, const nlohmann::json& report) {
+  auto num = [](const nlohmann::json& j) { return j.is_number() ? j.get<double>() : std::numeric_limits<double>::quiet_NaN(); };
+  if (report.contains("network")) {
+    std::fprintf(to, "network %s, %ld inputs, engine %s, seed %llu\n", report["network"]["description"].get<std::string>().c_str(),
+                 report["campaign"].value("input_count", 0L), report["campaign"]["engine"].get<std::string>().c_str(),
+                 static_cast<unsigned long long>(report["campaign"]["seed"].get<std::uint64_t>()));
   }
-  const std::string json = make_report(r).dump(1) + "\n";
-  core::write_file_atomically(out_dir + "/report.json", [&](std::ostream& o) { o << json; });
-  core::write_file_atomically(out_dir + "/summary.csv", [&](std::ostream& o) { write_summary_csv(o, r); });
-}
-
-void print_summary(std::FILE* to, const CampaignResult& r) {
-  std::fprintf(to, "network %s, %ld inputs, %llu trials, seed %llu\n", r.network.describe().c_str(),
-               static_cast<long>(r.data.count()), static_cast<unsigned long long>(r.config.trials),
-               static_cast<unsigned long long>(r.config.seed));
-  for (const auto& f : r.faults) std::fprintf(to, "fault: %s\n", f.describe().c_str());
-  if (r.fault_free_accuracy >= 0) std::fprintf(to, "fault-free accuracy: %.4f\n", r.fault_free_accuracy);
-  std::fprintf(to, "\n%5s %4s %12s %11s %11s %11s %11s %11s %11s\n", "input", "out", "mean", "+-ci", "std", "b3 mean",
-               "b3 std", "b4 mean", "b4 std");
-  const Eigen::Index shown = std::min<Eigen::Index>(r.data.count(), 5);
-  for (Eigen::Index n = 0; n < shown; ++n) {
-    const Measured& m = r.measured[static_cast<std::size_t>(n)];
-    const auto& b = r.bounds[static_cast<std::size_t>(n)];
-    for (Eigen::Index k = 0; k < std::min<Eigen::Index>(m.mean.size(), 4); ++k) {
-      auto val = [&](const char* name, bool stdv) {
-        const auto it = b.find(name);
-        if (it == b.end()) return std::numeric_limits<double>::quiet_NaN();
-        return stdv ? it->second.std[k] : it->second.mean[k];
-      };
-      std::fprintf(to, "%5ld %4ld %12.4e %11.2e %11.4e %11.4e %11.4e %11.4e %11.4e\n", static_cast<long>(n),
-                   static_cast<long>(k), m.mean[k], m.mean_hw[k], m.std[k], val("b3", false), val("b3", true),
-                   val("b4", false), val("b4", true));
+  std::fprintf(to, "\n%-5s %-26s %9s %-10s %11s %11s %9s %9s %9s %8s\n", "point", "sweep", "trials", "stopped", "mean std",
+               "b4 std", "b4 r", "b4 medrel", "accuracy", "require");
+  const auto& points = report["points"];
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    const auto& pt = points[p];
+    std::string sweep;
+    for (const auto& [k, v] : pt["sweep"].items()) sweep += (sweep.empty() ? "" : ",") + k + "=" + v.get<std::string>();
+    if (sweep.empty()) sweep = "-";
+    if (sweep.size() > 26) sweep = sweep.substr(sweep.size() - 26);
+    double mstd = 0, bstd = 0;
+    std::size_t count = 0;
+    for (const auto& in : pt["inputs"]) {
+      for (std::size_t k = 0; k < in["measured"]["std"].size(); ++k) {
+        mstd += num(in["measured"]["std"][k]);
+        if (in["bounds"].contains("b4")) bstd += num(in["bounds"]["b4"]["std"][k]);
+        ++count;
+      }
+    }
+    const bool has_b4 = pt["summary"].contains("b4");
+    std::string req = "-";
+    if (!pt["requirements"].empty()) {
+      bool met = true;
+      for (const auto& q : pt["requirements"]) met = met && q["met"].get<bool>();
+      req = met ? "met" : "NOT met";
+    }
+    char acc[32] = "-";
+    if (pt.contains("accuracy")) std::snprintf(acc, sizeof acc, "%.4f", num(pt["accuracy"]["faulty_mean"]));
+    std::fprintf(to, "%-5zu %-26s %9llu %-10s %11.4e %11.4e %9.4f %9.4f %9s %8s\n", p, sweep.c_str(),
+                 static_cast<unsigned long long>(pt["trials"].get<std::uint64_t>()), pt["stopping"]["reached"].get<std::string>().c_str(),
+                 count ? mstd / static_cast<double>(count) : 0.0, has_b4 && count ? bstd / static_cast<double>(count) : std::numeric_limits<double>::quiet_NaN(),
+                 has_b4 ? num(pt["summary"]["b4"]["std"]["pearson"]) : std::numeric_limits<double>::quiet_NaN(),
+                 has_b4 ? num(pt["summary"]["b4"]["mean"]["median_rel_err"]) : std::numeric_limits<double>::quiet_NaN(), acc, req.c_str());
+  }
+  if (!points.empty()) {
+    const auto& last = points.back();
+    std::fprintf(to, "\nbounds at point %zu (across inputs and outputs):\n%-14s %9s %9s %9s %9s %9s\n", points.size() - 1, "bound",
+                 "pearson", "rankloss", "med.rel", "std r", "holds");
+    for (const auto& [name, v] : last["summary"].items()) {
+      std::fprintf(to, "%-14s %9.4f %9.4f %9.4f %9.4f %9s\n", name.c_str(), num(v["mean"]["pearson"]), num(v["mean"]["rank_loss"]),
+                   num(v["mean"]["median_rel_err"]), v.contains("std") ? num(v["std"]["pearson"]) : std::numeric_limits<double>::quiet_NaN(),
+                   v.contains("fraction_holding") ? core::format_double(v["fraction_holding"].get<double>()).c_str() : "-");
+    }
+    for (const auto& q : last["requirements"]) {
+      std::fprintf(to, "requirement %-40s %s (value %s)\n", q["requirement"].get<std::string>().c_str(), q["met"].get<bool>() ? "met" : "NOT MET",
+                   q["value"].dump().c_str());
     }
   }
-  if (r.data.count() > shown || (r.data.count() && r.measured[0].mean.size() > 4)) {
-    std::fprintf(to, "(first %ld inputs, up to 4 outputs; all in summary.csv)\n", static_cast<long>(shown));
-  }
-  const nlohmann::json s = summarize(r.measured, r.bounds);
-  std::fprintf(to, "\n%-14s %9s %9s %9s %9s %9s\n", "bound", "pearson", "rankloss", "med.rel", "std r", "holds");
-  for (const auto& [name, v] : s.items()) {
-    auto num = [](const nlohmann::json& j) { return j.is_number() ? j.get<double>() : std::numeric_limits<double>::quiet_NaN(); };
-    std::fprintf(to, "%-14s %9.4f %9.4f %9.4f %9.4f %9s\n", name.c_str(), num(v["mean"]["pearson"]), num(v["mean"]["rank_loss"]),
-                 num(v["mean"]["median_rel_err"]), v.contains("std") ? num(v["std"]["pearson"]) : std::numeric_limits<double>::quiet_NaN(),
-                 v.contains("fraction_holding") ? core::format_double(v["fraction_holding"].get<double>()).c_str() : "-");
-  }
-  std::fprintf(to, "\nMonte Carlo %.2f s, bounds %.2f s\n", r.seconds_monte_carlo, r.seconds_bounds);
+  if (!report["complete"].get<bool>()) std::fprintf(to, "\nINTERRUPTED: resume with nfsim run --resume <out dir>\n");
 }
 
 }  // namespace nfsim::tb

@@ -1,6 +1,10 @@
 #pragma once
 
+#include <atomic>
+#include <cstdio>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,7 +18,7 @@
 
 namespace nfsim::tb {
 
-// Everything one campaign measured and predicted.
+// Everything one campaign point measured and predicted.
 struct CampaignResult {
   CampaignConfig config;
   models::Network network;
@@ -24,20 +28,45 @@ struct CampaignResult {
   std::vector<Measured> measured;                   // per input, at the campaign's confidence
   std::vector<models::bounds::BoundSet> bounds;     // per input, the requested bound families
   models::bounds::NetworkProfile profile;
+  std::vector<std::pair<std::string, double>> variance_by_term;  // predicted variance (b4) per fault term
   nlohmann::json chip;  // topology, mapping and (chip engine) simulated latency and traffic; null without a chip
   double fault_free_accuracy = -1;                  // with labels
+  std::uint64_t trials_done = 0;
+  std::string stop_reason;  // "trials", "target", "max_trials", "interrupted"
   double seconds_monte_carlo = 0, seconds_bounds = 0;
 };
 
 struct RunOptions {
+  std::string out_dir;         // where the report, checkpoint and logs go
   std::string vcd_path;        // chip engine: VCD trace
   std::string fault_log_path;  // chip engine: applied faults as JSON lines
   std::size_t fault_log_limit = 100000;
+  std::string campaign_file;            // for the checkpoint (resume)
+  std::vector<std::string> overrides;   // for the checkpoint (resume)
+  bool resume = false;                  // continue from out_dir/checkpoint.*
+  // Progress after every merged block: (point, points, trials done, trials planned).
+  std::function<void(std::size_t, std::size_t, std::uint64_t, std::uint64_t)> progress;
 };
 
-// Loads the model and inputs, maps them on the chip if the campaign has one (the network then
-// is the one the chip stores: weights after programming), runs the engine for config.trials
-// trials and computes the bounds.
+// Set by SIGINT/SIGTERM (apps/ installs the handler): the run finishes the current block (or
+// round of blocks), writes the report with complete: false and a checkpoint, and stops.
+extern std::atomic<bool> interrupt_requested;
+
+// The outcome of a whole campaign (all sweep points). Only rank 0 of an MPI run has reports.
+struct CampaignOutcome {
+  nlohmann::json report;          // empty on MPI ranks other than 0
+  bool complete = true;
+  bool requirements_met = true;
+  bool is_root = true;
+  std::vector<CampaignResult> results;  // the points run in this process (rank 0)
+};
+
+// Runs every point (MPI-aware: with more than one rank, blocks are dealt out in rounds and merged
+// in block order on rank 0, so the numbers do not depend on the rank count), writes report.json,
+// summary.csv and, on interruption, a checkpoint into options.out_dir.
+CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, const RunOptions& options);
+
+// One point in this process (no MPI, no checkpoint): for tests and `nfsim tolerate`.
 CampaignResult run_campaign(const CampaignConfig& config, const RunOptions& options = {});
 
 // Loads the network a campaign names (ONNX file or generator).
@@ -46,15 +75,19 @@ models::Network load_campaign_model(const ModelSource& source);
 // Keeps the bounds of the requested families (b1 -> b1_paper_* and b1_*; sum_norms -> sum_norms_*).
 models::bounds::BoundSet select_bounds(const models::bounds::BoundSet& all, const std::vector<std::string>& families);
 
-// The report (docs/report.md): deterministic for a fixed seed except under "timing".
-nlohmann::json make_report(const CampaignResult& result);
+// JSON pieces of the report (docs/report.md).
+nlohmann::json make_point_json(const CampaignResult& result);
 nlohmann::json faults_to_json(const std::vector<faults::FaultSpec>& faults);
 nlohmann::json profile_to_json(const models::bounds::NetworkProfile& profile);
-// One row per (input, output): measured statistics and every per-output bound.
-void write_summary_csv(std::ostream& out, const CampaignResult& result);
-// Writes DIR/report.json and DIR/summary.csv atomically (creating DIR).
-void write_campaign_outputs(const CampaignResult& result, const std::string& out_dir);
+// Checks the campaign's requirements against a point's summary: [{requirement, value, met}].
+nlohmann::json check_requirements(const std::vector<Requirement>& require, const nlohmann::json& point);
+// One row per (point, input, output) from the report.
+void write_summary_csv(std::ostream& out, const nlohmann::json& report);
 // The console table printed at the end of a run.
-void print_summary(std::FILE* to, const CampaignResult& result);
+void print_summary(std::FILE* to, const nlohmann::json& report);
+
+// MPI: true once MPI is initialised with more than one rank (apps/ initialises it under mpirun).
+int mpi_rank();
+int mpi_size();
 
 }  // namespace nfsim::tb
