@@ -14,6 +14,7 @@ Params::Params(const std::string& component, const std::vector<ParamSpec>& specs
   }
   if (node) {
     for (const auto& kv : node) {
+      if (!kv.first.IsScalar()) throw_input_error({file, kv.first.Mark().line + 1, key}, "a key that is not a plain name");
       const std::string k = kv.first.as<std::string>();
       if (std::find(ignored_keys.begin(), ignored_keys.end(), k) != ignored_keys.end()) continue;
       const auto it = std::find_if(specs_.begin(), specs_.end(), [&](const ParamSpec& s) { return s.name == k; });

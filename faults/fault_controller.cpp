@@ -29,6 +29,7 @@ void FaultController::set_plan(const FaultPlan& plan, const models::Network& net
 void FaultController::apply(std::size_t spec, std::uint64_t unit, std::uint64_t trial, std::uint32_t input) {
   target_.apply_fault(spec, unit);
   ++active_[spec];
+  ++applied_total_;
   if (log_.size() < log_limit_) log_.push_back({sc_core::sc_time_stamp().to_seconds() * 1e9, trial, input, spec, unit});
 }
 
@@ -76,6 +77,9 @@ void FaultController::write_log(std::ostream& out) const {
     out << "{\"time_ns\": " << e.time_ns << ", \"trial\": " << e.trial << ", \"input\": " << e.input
         << ", \"spec\": " << e.spec << ", \"kind\": \"" << (spec.physical_kind.empty() ? to_string(spec.kind) : spec.physical_kind)
         << "\", \"unit\": " << e.unit << "}\n";
+  }
+  if (applied_total_ > log_.size()) {
+    out << "{\"truncated\": true, \"faults_applied\": " << applied_total_ << ", \"faults_logged\": " << log_.size() << "}\n";
   }
 }
 

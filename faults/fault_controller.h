@@ -78,6 +78,7 @@ class FaultController : public sc_core::sc_module {
   IFaultTarget& target_;
   std::vector<std::uint64_t> units_;
   std::vector<FaultLogEntry> log_;
+  std::uint64_t applied_total_ = 0;
   std::size_t log_limit_ = 0;
 };
 

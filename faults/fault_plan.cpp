@@ -1,6 +1,7 @@
 #include "faults/fault_plan.h"
 
 #include <algorithm>
+#include <tuple>
 #include <cmath>
 
 #include "core/error.h"
@@ -109,7 +110,16 @@ FaultPlan::FaultPlan(std::vector<FaultSpec> specs, const models::Network& net) :
                                "routers exist only on a mesh interconnect)");
       }
       if (spec.groups.empty()) throw core::InputError(where + ": no groups; expected at least one group of members");
-      for (const FaultGroup& g : spec.groups) {
+      for (FaultGroup& g : spec.groups) {
+        // A member listed twice fails once.
+        auto nkey = [](const NeuronRef& n) { return std::make_pair(n.layer, n.index); };
+        auto skey = [](const SynapseRef& w) { return std::make_tuple(w.layer, w.row, w.col); };
+        std::sort(g.neurons.begin(), g.neurons.end(), [&](const NeuronRef& a, const NeuronRef& b) { return nkey(a) < nkey(b); });
+        g.neurons.erase(std::unique(g.neurons.begin(), g.neurons.end(), [&](const NeuronRef& a, const NeuronRef& b) { return nkey(a) == nkey(b); }),
+                        g.neurons.end());
+        std::sort(g.synapses.begin(), g.synapses.end(), [&](const SynapseRef& a, const SynapseRef& b) { return skey(a) < skey(b); });
+        g.synapses.erase(std::unique(g.synapses.begin(), g.synapses.end(), [&](const SynapseRef& a, const SynapseRef& b) { return skey(a) == skey(b); }),
+                         g.synapses.end());
         if (g.neurons.empty() && g.synapses.empty() && spec.physical_kind.empty()) {
           throw core::InputError(where + ": group '" + g.name + "' has no members");
         }

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -25,6 +26,8 @@ constexpr std::uint64_t kRandomInputStream = 0x1A7C0001;
 [[noreturn]] void fail(const std::string& path, const std::string& what) { throw core::InputError(path + ": " + what); }
 
 void check_readable(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory; expected a data file");
   std::ifstream probe(path, std::ios::binary);
   if (!probe) fail(path, std::string("cannot open (") + std::strerror(errno) + "); expected a readable file");
 }
@@ -372,8 +375,6 @@ Eigen::MatrixXd read_csv_matrix(const std::string& path, std::int64_t max_count)
 }
 
 Eigen::MatrixXd read_npy_matrix(const std::string& path, std::int64_t max_count) {
-  std::ifstream probe(path, std::ios::binary | std::ios::ate);
-  if (!probe) fail(path, std::string("cannot open (") + std::strerror(errno) + "); expected a readable file");
   const std::string bytes = read_text_file(path);
   const NpyArray a = parse_npy_header(bytes, path);
   return npy_to_columns(bytes, a, path, max_count);
@@ -451,8 +452,15 @@ Dataset load_inputs(const InputSpec& spec, Eigen::Index features) {
   if (spec.kind != InputSpec::Kind::random) {
     d.source = spec.path;
     check_finite(spec.path, d.inputs);
-    if (spec.scale != 1.0 || spec.shift != 0.0) d.inputs = (d.inputs.array() * spec.scale + spec.shift).matrix();
+    if (spec.scale != 1.0 || spec.shift != 0.0) {
+      d.inputs = (d.inputs.array() * spec.scale + spec.shift).matrix();
+      if (!d.inputs.allFinite()) {
+        fail(spec.path, "scale " + core::format_double(spec.scale) + " and shift " + core::format_double(spec.shift) +
+                            " overflow the inputs; expected values that keep them finite");
+      }
+    }
   }
+  if (d.count() == 0) fail(d.source, "holds no samples; expected at least one input");
   if (d.inputs.rows() != features) {
     fail(d.source, "samples have " + std::to_string(d.inputs.rows()) + " features; the model expects " +
                        std::to_string(features));

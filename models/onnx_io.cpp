@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -608,6 +609,8 @@ Network parse_onnx(const std::string& bytes, const std::string& source) {
 }
 
 Network load_onnx(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw core::InputError(path + ": is a directory; expected an ONNX model file");
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw core::InputError(path + ": cannot open model file (missing or unreadable); expected an ONNX file");
   const std::streamoff size = in.tellg();

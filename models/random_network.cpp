@@ -18,6 +18,15 @@ Network make_random_network(const RandomNetworkSpec& spec) {
                              "; expected an integer in [1, 1000000]");
     }
   }
+  double parameters = 0;
+  for (std::size_t l = 1; l < spec.widths.size(); ++l) {
+    parameters += (static_cast<double>(spec.widths[l - 1]) + 1.0) * static_cast<double>(spec.widths[l]);
+  }
+  constexpr double kMaxParameters = 1u << 28;
+  if (parameters > kMaxParameters) {
+    throw core::InputError("random network: widths give " + std::to_string(static_cast<long long>(parameters)) +
+                           " parameters; expected at most 268435456 (2 GiB of weights)");
+  }
   if (!std::isfinite(spec.sigma) || spec.sigma < 0) {
     throw core::InputError("random network: sigma = " + std::to_string(spec.sigma) + "; expected a finite value >= 0");
   }

@@ -154,7 +154,7 @@ int cmd_gen_network(const std::vector<std::string>& args) {
        "input scale of the hidden activation: phi(scale * z), e.g. 4 for the paper's sigmoid(4Kz)")  //
       ("sigma", po::value<double>()->default_value(1.0), "W_l ~ N(mu, (sigma/n_{l-1})^2), b_l ~ N(mu, (sigma/n_l)^2)")  //
       ("mu", po::value<double>()->default_value(0.0), "mean of weights and biases")  //
-      ("seed", po::value<unsigned long long>()->default_value(1), "random seed")  //
+      ("seed", po::value<long long>()->default_value(1), "random seed (>= 0)")  //
       ("softmax", po::bool_switch(), "end the model with a softmax")  //
       ("dtype", po::value<std::string>()->default_value("float64"),
        "ONNX tensor type: float64 (bit-exact weights) or float32")  //
@@ -174,7 +174,8 @@ int cmd_gen_network(const std::vector<std::string>& args) {
   spec.output_activation.kind = models::parse_activation_kind(vm["output-activation"].as<std::string>());
   spec.sigma = vm["sigma"].as<double>();
   spec.mu = vm["mu"].as<double>();
-  spec.seed = vm["seed"].as<unsigned long long>();
+  if (vm["seed"].as<long long>() < 0) throw core::InputError("--seed " + std::to_string(vm["seed"].as<long long>()) + ": expected an integer >= 0");
+  spec.seed = static_cast<std::uint64_t>(vm["seed"].as<long long>());
   models::OnnxExportOptions export_options;
   const std::string dtype = vm["dtype"].as<std::string>();
   if (dtype == "float32") {
@@ -311,7 +312,7 @@ int cmd_run(const std::vector<std::string>& args) {
       ("engine", po::value<std::string>(), "engine: functional (Eigen, fast) or chip (SystemC, timed; needs chip:)")  //
       ("vcd", po::value<std::string>(), "chip engine: write a VCD trace (inference, busy, outputs, active faults) here")  //
       ("trials", po::value<std::string>(), "number of trials, or auto (overrides the file)")               //
-      ("seed", po::value<unsigned long long>(), "random seed (overrides the file)")                      //
+      ("seed", po::value<long long>(), "random seed >= 0 (overrides the file)")                      //
       ("out", po::value<std::string>(), "output directory (default: results/<campaign name>)")  //
       ("resume", po::value<std::string>(), "continue the interrupted run whose output directory is DIR");
   po::positional_options_description pos;
@@ -356,7 +357,10 @@ int cmd_run(const std::vector<std::string>& args) {
     if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
     if (vm.count("engine")) overrides.push_back("engine=" + vm["engine"].as<std::string>());
     if (vm.count("trials")) overrides.push_back("trials=" + vm["trials"].as<std::string>());
-    if (vm.count("seed")) overrides.push_back("seed=" + std::to_string(vm["seed"].as<unsigned long long>()));
+    if (vm.count("seed")) {
+      if (vm["seed"].as<long long>() < 0) throw core::InputError("--seed " + std::to_string(vm["seed"].as<long long>()) + ": expected an integer >= 0");
+      overrides.push_back("seed=" + std::to_string(vm["seed"].as<long long>()));
+    }
     if (vm.count("out")) {
       out_dir = vm["out"].as<std::string>();
     } else {

@@ -113,7 +113,6 @@ Eigen::MatrixXd BoundCalculator::single_unit_effects(const ForwardTrace& t, int 
 
 void BoundCalculator::add_neuron_terms(const ForwardTrace& t, BoundSet& out) const {
   for (const NeuronTerm& term : model_.neurons) {
-    if (term.probability <= 0) continue;
     const Eigen::VectorXd& y = t.y[term.layer];
     const Eigen::VectorXd dy = term.crash ? Eigen::VectorXd(-y) : Eigen::VectorXd((term.value - y.array()).matrix());
     const double p = term.probability;
@@ -132,7 +131,6 @@ void BoundCalculator::add_neuron_terms(const ForwardTrace& t, BoundSet& out) con
 void BoundCalculator::add_synapse_terms(const ForwardTrace& t, BoundSet& out) const {
   const int L = net_.num_layers();
   for (const SynapseTerm& term : model_.synapses) {
-    if (term.probability <= 0) continue;
     const int l = term.layer;
     const double p = term.probability;
     const Eigen::MatrixXd& w = net_.layer(l).weights;
@@ -174,7 +172,6 @@ void BoundCalculator::add_synapse_terms(const ForwardTrace& t, BoundSet& out) co
 void BoundCalculator::add_group_terms(const ForwardTrace& t, BoundSet& out) const {
   const int L = net_.num_layers();
   for (const GroupTerm& g : model_.groups) {
-    if (g.probability <= 0) continue;
     const double p = g.probability;
     // b3: the group's first-order effect, e = sum over members of G dy + H dz.
     Eigen::VectorXd e = Eigen::VectorXd::Zero(net_.output_size());
@@ -219,7 +216,6 @@ void BoundCalculator::add_paper_bounds(const ForwardTrace& t, BoundSet& out) con
   static const int kOrds[] = {1, 2, 0};  // 0 = inf
   static const char* kOrdNames[] = {"1", "2", "inf"};
   for (const NeuronTerm& term : model_.neurons) {
-    if (term.probability <= 0) continue;
     const int l = term.layer;
     const double p = term.probability;
     for (int o = 0; o < 3; ++o) {

@@ -3,6 +3,8 @@
 #include "core/error.h"
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include "sim/kernel/systemc_errors.h"
 
 namespace nfsim::sim {
@@ -45,6 +47,12 @@ struct ChipEngine::Tracer {
 
   Tracer(const std::string& vcd_path, Eigen::Index n_outputs, const faults::FaultPlan& plan) : path(vcd_path) {
     tmp_base = path + ".tmp";
+    // SystemC does not report an unwritable trace file usefully: probe the place first.
+    if (std::filesystem::is_directory(path)) throw core::InputError(path + ": is a directory; expected a VCD file path");
+    {
+      std::ofstream probe(tmp_base + ".vcd");
+      if (!probe) throw core::InputError(path + ": cannot create the VCD file (missing directory or no permission)");
+    }
     file = sc_core::sc_create_vcd_trace_file(tmp_base.c_str());
     if (!file) throw core::InputError(path + ": cannot create the VCD file");
     file->set_time_unit(1, sc_core::SC_PS);
@@ -62,11 +70,11 @@ struct ChipEngine::Tracer {
     }
   }
   // Closes the trace and moves it into place (SystemC appends ".vcd" to the base name).
-  void close() {
-    if (!file) return;
+  bool close() {
+    if (!file) return true;
     sc_core::sc_close_vcd_trace_file(file);
     file = nullptr;
-    std::rename((tmp_base + ".vcd").c_str(), path.c_str());
+    return std::rename((tmp_base + ".vcd").c_str(), path.c_str()) == 0;
   }
   ~Tracer() { close(); }
 };
@@ -94,6 +102,10 @@ void ChipEngine::set_plan(const faults::FaultPlan& plan, std::uint64_t seed) {
 
 ChipEngine::~ChipEngine() {
   if (tracer_) tracer_->close();
+}
+
+void ChipEngine::finish_trace() {
+  if (tracer_ && !tracer_->close()) throw core::InputError(options_.vcd_path + ": cannot move the finished VCD trace into place");
 }
 
 void ChipEngine::infer_traced(std::uint64_t index, const Eigen::VectorXd& input, Eigen::VectorXd& output) {

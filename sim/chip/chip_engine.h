@@ -48,6 +48,9 @@ class ChipEngine {
   // Fault-free chip outputs (n_L x inputs), for checking the chip against the network.
   Eigen::MatrixXd clean_outputs();
 
+  // Closes the VCD trace (if any) and moves it into place; throws if that fails.
+  void finish_trace();
+
   Chip& chip() { return *chip_; }
   faults::FaultController& controller() { return *controller_; }
   const core::RunningStats& latency_ns() const { return latency_ns_; }

@@ -21,6 +21,7 @@ void check_keys(const std::string& file, const YAML::Node& map, const std::strin
   if (!map || !map.IsMap()) fail(file, map, key, "expected a mapping", "keys " + core::join(allowed, ", "));
   if (allow_others) return;
   for (const auto& kv : map) {
+    if (!kv.first.IsScalar()) fail(file, kv.first, key, "a key that is not a plain name", "one of " + core::join(allowed, ", "));
     const std::string k = kv.first.as<std::string>();
     if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
       const std::string guess = core::closest_match(k, allowed);
@@ -56,6 +57,11 @@ double get_double(const std::string& file, const YAML::Node& map, const std::str
   return v;
 }
 
+std::string scalar_text(const std::string& file, const YAML::Node& n, const std::string& key, const std::string& expected) {
+  if (!n.IsScalar()) fail(file, n, key, "wrong type", expected);
+  return n.Scalar();
+}
+
 ComponentSection section(const std::string& file, const YAML::Node& chip, const std::string& name, const std::string& def_type) {
   ComponentSection s;
   s.key = "chip." + name;
@@ -65,7 +71,7 @@ ComponentSection section(const std::string& file, const YAML::Node& chip, const 
   s.type = def_type;
   {
     if (!s.node.IsMap()) fail(file, s.node, s.key, "expected a mapping", "{type: NAME, ...}");
-    if (s.node["type"]) s.type = s.node["type"].as<std::string>();
+    if (s.node["type"]) s.type = scalar_text(file, s.node["type"], s.key + ".type", "a registered type name (see nfsim list)");
   }
   return s;
 }
@@ -76,7 +82,7 @@ ChipTopology parse_topology(const YAML::Node& chip, const std::string& file) {
   check_keys(file, chip, "chip", {"name", "cores", "crossbar", "neuron_array", "interconnect", "mapping"});
   ChipTopology t;
   t.file = file;
-  if (chip["name"]) t.name = chip["name"].as<std::string>();
+  if (chip["name"]) t.name = scalar_text(file, chip["name"], "chip.name", "a name");
   if (const YAML::Node cores = chip["cores"]) {
     check_keys(file, cores, "chip.cores", {"count", "layout"});
     t.cores = static_cast<int>(get_int(file, cores, "count", "chip.cores", 1, 1, 1 << 20));
@@ -84,11 +90,14 @@ ChipTopology parse_topology(const YAML::Node& chip, const std::string& file) {
     t.mesh_height = 1;
     if (const YAML::Node layout = cores["layout"]) {
       check_keys(file, layout, "chip.cores.layout", {"type", "width", "height"});
-      const std::string type = layout["type"] ? layout["type"].as<std::string>() : "mesh";
+      const std::string type = layout["type"] ? scalar_text(file, layout["type"], "chip.cores.layout.type", "mesh or line") : "mesh";
       if (type != "mesh" && type != "line") fail(file, layout["type"], "chip.cores.layout.type", "unknown layout", "mesh or line");
       if (type == "mesh") {
         t.mesh_width = static_cast<int>(get_int(file, layout, "width", "chip.cores.layout", t.cores, 1, 1 << 20));
         t.mesh_height = static_cast<int>(get_int(file, layout, "height", "chip.cores.layout", 1, 1, 1 << 20));
+        if (static_cast<long long>(t.mesh_width) * t.mesh_height > (1LL << 20)) {
+          fail(file, layout, "chip.cores.layout", "mesh too large", "width * height <= 1048576");
+        }
         if (t.mesh_width * t.mesh_height < t.cores) {
           fail(file, layout, "chip.cores.layout", "a " + std::to_string(t.mesh_width) + " x " + std::to_string(t.mesh_height) +
                                                      " mesh cannot place " + std::to_string(t.cores) + " cores",

@@ -603,6 +603,7 @@ CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, c
     point_jsons.push_back(make_point_json(r));
     outcome.results.push_back(std::move(r));
   }
+  if (chip_session()) chip_session()->engine->finish_trace();
   if (!outcome.is_root) return outcome;
   for (const auto& p : point_jsons) {
     for (const auto& q : p["requirements"]) outcome.requirements_met = outcome.requirements_met && q["met"].get<bool>();

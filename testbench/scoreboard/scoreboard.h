@@ -14,6 +14,7 @@ namespace nfsim::tb {
 struct Measured {
   Eigen::VectorXd mean, std, mean_abs, max_abs;
   Eigen::VectorXd mean_hw, std_hw, mean_abs_hw;
+  double norm_mean[3] = {0, 0, 0}, norm_hw[3] = {0, 0, 0};  // of ||Delta||_1, _2, _inf over trials
   std::uint64_t trials = 0;
 };
 Measured measure(const sim::ErrorStats& stats, Eigen::Index input, double z);
@@ -21,10 +22,9 @@ Measured measure(const sim::ErrorStats& stats, Eigen::Index input, double z);
 // Judges every bound for one input (BOUNDS.md "How a bound is judged"):
 // - b3, b4 (estimates): per output, relative error of mean and std against the measurement and
 //   whether the prediction lies inside the measurement's interval;
-// - b1_* (a bound on the norm of the mean error): holds if it is at least the norm of the
-//   interval's upper ends |mean_k| + hw_k; tightness = bound / norm of |mean|;
-// - b2 (a bound on |mean error| per output): holds if b2_k >= |mean_k| + hw_k;
-// - worst_case (a bound on E|Delta_k|): holds if >= mean_abs_k + hw_k.
+// - magnitude bounds against the measured mean absolute error, upper confidence limit:
+//   b1_<ord> against E||Delta||_ord (the mean over trials of the error vector's norm),
+//   b2 and worst_case per output against E|Delta_k|; tightness = bound / measured.
 nlohmann::json judge(const Measured& m, const models::bounds::BoundSet& bounds);
 
 // Across inputs (and outputs, pooled), each estimate's agreement with the measurement.

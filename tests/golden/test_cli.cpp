@@ -153,6 +153,14 @@ TEST(Cli, BadInputsExitWithCode2AndANamedProblem) {
   write_file(dir.file("shapes.onnx"), shapes.bytes());
   write_file(dir.file("bad-idx3-ubyte"), std::string("\x00\x01\x08\x03", 4) + std::string(16, '\0'));
   write_file(dir.file("x.csv"), "1,2,3\n");
+  {
+    std::string row;
+    for (int i = 0; i < 784; ++i) row += (i ? ",1e10" : "1e10");
+    write_file(dir.file("x784.csv"), row + "\n");
+    std::string header = "{'descr': '<f8', 'fortran_order': False, 'shape': (0, 784), }";
+    header += std::string(118 - header.size(), ' ') + "\n";
+    write_file(dir.file("empty.npy"), std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(header.size()) + '\0' + header);
+  }
 
   struct Case {
     std::string args;
@@ -174,6 +182,11 @@ TEST(Cli, BadInputsExitWithCode2AndANamedProblem) {
       {"gen-network --widths 20,0,1 --out " + dir.file("g.onnx"), {"--widths", "'0'"}},
       {"gen-network --widths 20,1 --activation gelu --out " + dir.file("g.onnx"), {"'gelu'", "softplus"}},
       {"gen-network --widths 20,1 --sigma abc --out " + dir.file("g.onnx"), {"sigma"}},
+      {"gen-network --widths 100000,100000,1 --out " + dir.file("g.onnx"), {"parameters", "at most"}},
+      {"gen-network --widths 20,1 --seed -1 --out " + dir.file("g.onnx"), {"--seed -1"}},
+      {"info " + dir.path(), {"is a directory"}},
+      {"eval " + model + " --inputs " + dir.file("empty.npy") + out, {"empty.npy", "no samples"}},
+      {"eval " + model + " --inputs " + dir.file("x784.csv") + " --scale 1e308 --shift 1e308" + out, {"overflow"}},
   };
   for (const Case& c : cases) {
     const CliRun r = nfsim(c.args, dir);
@@ -364,6 +377,9 @@ TEST(CliChip, ChipAndFunctionalEnginesAgreeEndToEnd) {
   r = nfsim("run " + dir.file("c.yaml") + " --set chip=" + dir.file("noisy.yaml") + " --set faults[1].probability=0 --set faults[2].probability=0 --engine functional --out " + dir.file("x"), dir);
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("only the chip engine models"), std::string::npos) << r.err;
+  r = nfsim("run " + dir.file("c.yaml") + " --engine chip --vcd /nonexistent/dir/t.vcd --out " + dir.file("x"), dir);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("/nonexistent/dir/t.vcd"), std::string::npos) << r.err;
   r = nfsim("run " + dir.file("c.yaml") + " --engine functional --vcd " + dir.file("v.vcd") + " --out " + dir.file("x"), dir);
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("--vcd needs the chip engine"), std::string::npos) << r.err;

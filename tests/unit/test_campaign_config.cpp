@@ -24,7 +24,7 @@ faults:
 engine: functional
 trials: 50000
 seed: 1
-bounds: [b1, b2, b3, b4, worst_case]
+bounds: [b3, b4, sum_norms]
 )";
 
 template <typename Fn>
@@ -51,7 +51,32 @@ TEST(CampaignConfig, ParsesTheIssueExample) {
   EXPECT_EQ(c.faults[2].groups.size(), 2u);
   EXPECT_EQ(c.faults[2].groups[0].synapses[1].col, 1);
   EXPECT_EQ(c.trials, 50000u);
-  EXPECT_EQ(c.bounds.size(), 5u);
+  EXPECT_EQ(c.bounds.size(), 3u);
+  // b1, b2 and worst_case exist for neuron crashes only: asked for with other faults, an error;
+  // by default left out.
+  const std::string e = error_of([] { parse_campaign(std::string(kCampaign) + "bounds: [b2]\n", "c.yaml", ""); });
+  EXPECT_NE(error_of([] {
+              std::string text = kCampaign;
+              text.replace(text.find("bounds: [b3, b4, sum_norms]"), 27, "bounds: [b3, b2]");
+              parse_campaign(text, "c.yaml", "");
+            }).find("'b2' is defined for neuron crashes only"),
+            std::string::npos);
+  std::string text = kCampaign;
+  text.replace(text.find("bounds: [b3, b4, sum_norms]"), 27, "");
+  EXPECT_EQ(parse_campaign(text, "c.yaml", "").bounds, (std::vector<std::string>{"b3", "b4", "sum_norms"}));
+  (void)e;
+}
+
+TEST(CampaignConfig, WrongNodeTypesAreInputErrors) {
+  const std::string base = "model: x.onnx\ninputs: {type: random, count: 5}\n";
+  for (const std::string& faults :
+       {std::string("faults: [{kind: group_crash, probability: 0.1, groups: [{neurons: {a: 1}}]}]\n"),
+        std::string("faults: [{kind: group_crash, probability: 0.1, groups: [{synapses: 7}]}]\n"),
+        std::string("faults: [{kind: crossbar_row, probability: 0.1, layers: {a: 1}}]\n"),
+        std::string("faults: [{kind: [neuron_crash], layers: [1], probability: 0.1}]\n"),
+        std::string("? [a, b]\n: 1\nfaults: [{kind: neuron_crash, layers: [1], probability: 0.1}]\n")}) {
+    EXPECT_THROW(parse_campaign(base + faults, "c.yaml", ""), core::InputError) << faults;
+  }
 }
 
 TEST(CampaignConfig, OverridesApplyBeforeValidation) {
@@ -61,6 +86,7 @@ TEST(CampaignConfig, OverridesApplyBeforeValidation) {
   EXPECT_EQ(c.trials, 100u);
   EXPECT_EQ(*c.inputs.count, 3);
   EXPECT_EQ(c.model.path, "/data/net.onnx");  // relative to the campaign file
+  EXPECT_TRUE(parse_campaign(kCampaign, "c.yaml", "", {"trials=auto"}).stopping.automatic);
   EXPECT_NE(error_of([] { parse_campaign(kCampaign, "c.yaml", "", {"faults[7].probability=0.1"}); }).find("no element [7]"),
             std::string::npos);
   EXPECT_NE(error_of([] { parse_campaign(kCampaign, "c.yaml", "", {"trials"}); }).find("KEY=VALUE"), std::string::npos);

@@ -89,7 +89,7 @@ TEST(FaultSampler, DrawsArePureFunctionsWithTheRightRate) {
   a.draw_units(0, 7, 0, u1);
   c.draw_units(0, 7, 0, u3);
   a.draw_units(0, 7, 1, u2);
-  EXPECT_TRUE(u1 != u3 || u1 != u2);  // another seed or slot draws differently
+  EXPECT_TRUE(u1 != u3 && u1 != u2);  // another seed, another slot: other draws
 }
 
 TEST(FaultSampler, PerUnitFrequenciesAreUniform) {

@@ -45,6 +45,8 @@ std::vector<FaultSpec> kind_cases(double p) {
   group.groups.push_back({"row0", {}, {{2, 0, 0}, {2, 0, 1}, {2, 0, 2}, {2, 0, 3}}});
   group.groups.push_back({"array", {{1, 0}, {1, 1}}, {}});
   group.groups.push_back({"mixed", {{2, 2}}, {{3, 1, 1}}});
+  // Overlapping groups and a member listed twice: each failed unit counts once.
+  group.groups.push_back({"overlap", {{1, 0}, {1, 0}}, {{2, 0, 0}, {2, 0, 0}, {3, 1, 1}}});
   cases.push_back(group);
   return cases;
 }
@@ -94,6 +96,7 @@ TEST(FunctionalEngine, IdenticalForEveryBatchSizeAndBlockSplit) {
     for (std::uint32_t batch : {1u, 7u, 256u}) {
       FunctionalOptions opt;
       opt.seed = 5;
+      opt.block_trials = 512;  // so that a batch of 256 trials is not clipped to the block
       opt.batch_trials = batch;
       opt.fast_path = fast;
       results.push_back(FunctionalEngine(net, x, plan, opt).run(1000));
