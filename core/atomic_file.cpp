@@ -1,34 +1,85 @@
 #include "core/atomic_file.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <unistd.h>
+#include <filesystem>
+#include <sstream>
 
 #include "core/error.h"
 
 namespace nfsim::core {
+namespace {
 
+void write_all(int fd, const std::string& data, const std::string& path) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_input_error(ErrorContext{path, 0, {}}, "write failed", std::strerror(errno));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 && errno != EINVAL) throw_input_error(ErrorContext{path, 0, {}}, "write failed", std::strerror(errno));
+}
+
+}  // namespace
+
+// The content is produced in memory first; then, where the filesystem supports it, written to an
+// unnamed file (O_TMPFILE) that gets a name only once complete, so even a killed process leaves
+// no partial file behind; elsewhere, to a temporary name that is renamed into place.
 void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  std::ostringstream buffer;
+  write(buffer);
+  const std::string data = buffer.str();
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw_input_error(ErrorContext{path, 0, {}}, "is a directory; expected a file path");
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  try {
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      if (!out) {
-        throw_input_error(ErrorContext{path, 0, {}}, "cannot open output file for writing", std::strerror(errno),
-                          "an existing, writable directory");
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    try {
+      write_all(fd, data, path);
+      const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+      ::unlink(tmp.c_str());
+      if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, tmp.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+        throw_input_error(ErrorContext{path, 0, {}}, "cannot name the output file", std::strerror(errno));
       }
-      write(out);
-      out.flush();
-      if (!out) throw_input_error(ErrorContext{path, 0, {}}, "write failed", std::strerror(errno));
+    } catch (...) {
+      ::close(fd);
+      throw;
     }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-      throw_input_error(ErrorContext{path, 0, {}}, "cannot rename temporary output into place", std::strerror(errno));
+    ::close(fd);
+  } else {
+    if (errno == ENOENT || errno == ENOTDIR || errno == EACCES || errno == EROFS) {
+      throw_input_error(ErrorContext{path, 0, {}}, "cannot open output file for writing", std::strerror(errno),
+                        "an existing, writable directory");
     }
-  } catch (...) {
+    fd = ::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      throw_input_error(ErrorContext{path, 0, {}}, "cannot open output file for writing", std::strerror(errno),
+                        "an existing, writable directory");
+    }
+    try {
+      write_all(fd, data, path);
+    } catch (...) {
+      ::close(fd);
+      std::remove(tmp.c_str());
+      throw;
+    }
+    ::close(fd);
+  }
+  // The temporary name holds a complete file; the rename is atomic.
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
     std::remove(tmp.c_str());
-    throw;
+    throw_input_error(ErrorContext{path, 0, {}}, "cannot rename temporary output into place", std::strerror(err));
   }
 }
 

@@ -6,9 +6,9 @@
 
 namespace nfsim::core {
 
-// Writes `path` atomically: `write` fills a temporary file beside it, which is renamed over
-// `path` only once it is complete and flushed. On any failure the temporary file is removed and
-// `path` is left as it was, so no reader ever sees a half-written output.
+// Writes `path` atomically: `write` fills a buffer; the bytes go to an unnamed file (O_TMPFILE)
+// beside `path` that is named and renamed over `path` only once complete and synced. On any
+// failure, or if the process is killed, `path` is left as it was and no partial file remains.
 // Throws InputError when the directory is missing or not writable.
 void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write);
 

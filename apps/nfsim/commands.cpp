@@ -332,7 +332,7 @@ int cmd_run(const std::vector<std::string>& args) {
     return 0;
   }
   tb::RunOptions run_options;
-  std::string file;
+  std::string file, shown_file, absolute_file;
   std::vector<std::string> overrides;
   std::string out_dir;
   if (vm.count("resume")) {
@@ -345,7 +345,9 @@ int cmd_run(const std::vector<std::string>& args) {
     nlohmann::json meta;
     try {
       meta = nlohmann::json::parse(in);
-      file = meta.at("campaign_file").get<std::string>();
+      file = meta.at("campaign_file_absolute").get<std::string>();
+      absolute_file = file;
+      shown_file = meta.at("campaign_file").get<std::string>();
       overrides = meta.at("overrides").get<std::vector<std::string>>();
     } catch (const std::exception& e) {
       throw core::InputError(out_dir + "/checkpoint.json: malformed (" + std::string(e.what()) + ")");
@@ -369,7 +371,11 @@ int cmd_run(const std::vector<std::string>& args) {
       out_dir = "results/" + stem;
     }
   }
-  const std::vector<tb::CampaignConfig> points = tb::load_campaign_points(file, overrides);
+  std::vector<tb::CampaignConfig> points = tb::load_campaign_points(file, overrides);
+  if (!shown_file.empty()) {
+    for (auto& p : points) p.file = shown_file;  // the report names the file as the first run did
+    file = shown_file;
+  }
   const tb::CampaignConfig& config = points.front();
   if (tb::mpi_rank() == 0) {
     std::error_code ec;
@@ -385,6 +391,7 @@ int cmd_run(const std::vector<std::string>& args) {
   if (config.engine == "chip") run_options.fault_log_path = out_dir + "/faults.jsonl";
   run_options.out_dir = out_dir;
   run_options.campaign_file = file;
+  run_options.campaign_file_absolute = std::filesystem::absolute(run_options.resume ? absolute_file : file).string();
   run_options.overrides = overrides;
   Progress progress;
   run_options.progress = [&](std::size_t p, std::size_t n, std::uint64_t d, std::uint64_t t) { progress(p, n, d, t); };

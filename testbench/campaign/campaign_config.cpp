@@ -338,6 +338,7 @@ void apply_override(YAML::Node root, const std::string& text) {
         node[tok] = value;
         return;
       }
+      if (!node[tok]) node[tok] = YAML::Node(YAML::NodeType::Map);  // --set stopping.max_trials=... creates stopping:
       chain.push_back(node[tok]);
     }
   }

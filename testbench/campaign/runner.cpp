@@ -1,5 +1,7 @@
 #include "testbench/campaign/runner.h"
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstring>
 #include <cstdio>
@@ -32,6 +34,12 @@ namespace {
 constexpr const char* kVersion = "0.1.0";
 // Blocks each rank computes per round of an MPI run (a message carries that many blocks).
 constexpr std::uint64_t kBlocksPerRankRound = 8;
+
+long peak_rss_kb() {
+  struct rusage u {};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -161,7 +169,10 @@ struct Checkpoint {
 void write_checkpoint(const RunOptions& o, std::size_t point, std::uint64_t blocks_done, const nlohmann::json& completed,
                       const sim::ErrorStats& stats) {
   const nlohmann::json meta{{"nfsim_version", kVersion},
-                            {"campaign_file", std::filesystem::absolute(o.campaign_file).string()},
+                            {"campaign_file", o.campaign_file},
+                            {"campaign_file_absolute", o.campaign_file_absolute.empty()
+                                                           ? std::filesystem::absolute(o.campaign_file).string()
+                                                           : o.campaign_file_absolute},
                             {"overrides", o.overrides},
                             {"point", point},
                             {"blocks_done", blocks_done},
@@ -629,7 +640,7 @@ CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, c
         {"points", points.size()}}},
       {"requirements_met", outcome.requirements_met},
       {"points", point_jsons},
-      {"timing", {{"points", timing}, {"mpi_ranks", mpi_size()}}}};
+      {"timing", {{"points", timing}, {"mpi_ranks", mpi_size()}, {"peak_rss_kb", peak_rss_kb()}}}};
   if (any) {
     outcome.report["campaign"]["inputs"] = any->data.source;
     outcome.report["campaign"]["input_count"] = any->data.count();
@@ -690,15 +701,19 @@ void print_summary(std::FILE* to, const nlohmann::json& report) {
                  report["campaign"].value("input_count", 0L), report["campaign"]["engine"].get<std::string>().c_str(),
                  static_cast<unsigned long long>(report["campaign"]["seed"].get<std::uint64_t>()));
   }
-  std::fprintf(to, "\n%-5s %-26s %9s %-10s %11s %11s %9s %9s %9s %8s\n", "point", "sweep", "trials", "stopped", "mean std",
-               "b4 std", "b4 r", "b4 medrel", "accuracy", "require");
   const auto& points = report["points"];
-  for (std::size_t p = 0; p < points.size(); ++p) {
-    const auto& pt = points[p];
+  auto sweep_label = [](const nlohmann::json& pt) {
     std::string sweep;
     for (const auto& [k, v] : pt["sweep"].items()) sweep += (sweep.empty() ? "" : ",") + k + "=" + v.get<std::string>();
-    if (sweep.empty()) sweep = "-";
-    if (sweep.size() > 26) sweep = sweep.substr(sweep.size() - 26);
+    return sweep.empty() ? std::string("-") : sweep;
+  };
+  int width = 5;
+  for (const auto& pt : points) width = std::max(width, static_cast<int>(std::min<std::size_t>(80, sweep_label(pt).size())));
+  std::fprintf(to, "\n%-5s %-*s %9s %-10s %11s %11s %9s %9s %9s %8s\n", "point", width, "sweep", "trials", "stopped", "mean std",
+               "b4 std", "b4 r", "b4 medrel", "accuracy", "require");
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    const auto& pt = points[p];
+    const std::string sweep = sweep_label(pt);
     double mstd = 0, bstd = 0;
     std::size_t count = 0;
     for (const auto& in : pt["inputs"]) {
@@ -717,7 +732,7 @@ void print_summary(std::FILE* to, const nlohmann::json& report) {
     }
     char acc[32] = "-";
     if (pt.contains("accuracy")) std::snprintf(acc, sizeof acc, "%.4f", num(pt["accuracy"]["faulty_mean"]));
-    std::fprintf(to, "%-5zu %-26s %9llu %-10s %11.4e %11.4e %9.4f %9.4f %9s %8s\n", p, sweep.c_str(),
+    std::fprintf(to, "%-5zu %-*s %9llu %-10s %11.4e %11.4e %9.4f %9.4f %9s %8s\n", p, width, sweep.c_str(),
                  static_cast<unsigned long long>(pt["trials"].get<std::uint64_t>()), pt["stopping"]["reached"].get<std::string>().c_str(),
                  count ? mstd / static_cast<double>(count) : 0.0, has_b4 && count ? bstd / static_cast<double>(count) : std::numeric_limits<double>::quiet_NaN(),
                  has_b4 ? num(pt["summary"]["b4"]["std"]["pearson"]) : std::numeric_limits<double>::quiet_NaN(),

@@ -41,7 +41,8 @@ struct RunOptions {
   std::string vcd_path;        // chip engine: VCD trace
   std::string fault_log_path;  // chip engine: applied faults as JSON lines
   std::size_t fault_log_limit = 100000;
-  std::string campaign_file;            // for the checkpoint (resume)
+  std::string campaign_file;            // for the checkpoint (resume), as the user named it
+  std::string campaign_file_absolute;   // where to find it again
   std::vector<std::string> overrides;   // for the checkpoint (resume)
   bool resume = false;                  // continue from out_dir/checkpoint.*
   // Progress after every merged block: (point, points, trials done, trials planned).

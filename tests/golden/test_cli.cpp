@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -383,6 +385,163 @@ TEST(CliChip, ChipAndFunctionalEnginesAgreeEndToEnd) {
   r = nfsim("run " + dir.file("c.yaml") + " --engine functional --vcd " + dir.file("v.vcd") + " --out " + dir.file("x"), dir);
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("--vcd needs the chip engine"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace nfsim::test
+
+namespace nfsim::test {
+namespace {
+
+const std::string kMpiEnv = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 ";
+
+TEST(CliCampaign, SweepGridRunsEveryPointInOrder) {
+  TempDir dir;
+  write_file(dir.file("s.yaml"), read_file(kPaperCampaign) +
+                                     "sweep:\n  - {key: 'faults[0].probability', values: [0.001, 0.05]}\n"
+                                     "  - {key: inputs.count, values: [2, 3]}\n");
+  const CliRun r = nfsim("run " + dir.file("s.yaml") + " --trials 500 --out " + dir.file("o"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json rep = nlohmann::json::parse(read_file(dir.file("o/report.json")));
+  ASSERT_EQ(rep["points"].size(), 4u);
+  EXPECT_EQ(rep["points"][0]["sweep"]["faults[0].probability"], "0.001");
+  EXPECT_EQ(rep["points"][1]["sweep"]["inputs.count"], "3");
+  EXPECT_EQ(rep["points"][2]["sweep"]["faults[0].probability"], "0.05");
+  EXPECT_EQ(rep["points"][3]["inputs"].size(), 3u);
+  EXPECT_DOUBLE_EQ(rep["points"][3]["faults"][0]["probability"].get<double>(), 0.05);
+  // The error grows with p.
+  EXPECT_GT(rep["points"][2]["inputs"][0]["measured"]["std"][0].get<double>(),
+            rep["points"][0]["inputs"][0]["measured"]["std"][0].get<double>());
+  EXPECT_NE(r.out.find("faults[0].probability=0.05"), std::string::npos) << r.out;
+  write_file(dir.file("bad.yaml"), read_file(kPaperCampaign) + "sweep:\n  key: faults[0].probability\n  values: [0.01, 7]\n");
+  const CliRun b = nfsim("run " + dir.file("bad.yaml") + " --trials 10 --out " + dir.file("b"), dir);
+  EXPECT_EQ(b.code, 2);
+  EXPECT_NE(b.err.find("at sweep point faults[0].probability=7"), std::string::npos) << b.err;
+}
+
+TEST(CliCampaign, AutoTrialsStopAtTheTargetOrTheMaximum) {
+  TempDir dir;
+  CliRun r = nfsim("run " + kPaperCampaign + " --set inputs.count=2 --trials auto --set stopping.rel_half_width=0.1 "
+                   "--set stopping.min_trials=256 --set stopping.max_trials=1000000 --out " + dir.file("a"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json p = nlohmann::json::parse(read_file(dir.file("a/report.json")))["points"][0];
+  EXPECT_EQ(p["stopping"]["reached"], "target");
+  EXPECT_LT(p["trials"].get<std::uint64_t>(), 1000000u);
+  EXPECT_GE(p["trials"].get<std::uint64_t>(), 256u);
+  // Every std's relative half-width is within the target.
+  for (const auto& in : p["inputs"]) {
+    const double s = in["measured"]["std"][0].get<double>();
+    const double hw = (in["measured"]["ci95"]["std"]["hi"][0].get<double>() - in["measured"]["ci95"]["std"]["lo"][0].get<double>()) / 2;
+    if (s > 0) EXPECT_LE(hw / s, 0.1 + 1e-12);
+  }
+  r = nfsim("run " + kPaperCampaign + " --set inputs.count=2 --trials auto --set stopping.rel_half_width=1e-6 "
+            "--set stopping.min_trials=100 --set stopping.max_trials=2000 --out " + dir.file("b"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  p = nlohmann::json::parse(read_file(dir.file("b/report.json")))["points"][0];
+  EXPECT_EQ(p["stopping"]["reached"], "max_trials");
+  EXPECT_EQ(p["trials"], 2000);
+}
+
+TEST(CliCampaign, RequirementsSetTheExitCode) {
+  TempDir dir;
+  const std::string base = "run " + kPaperCampaign + " --set inputs.count=5 --trials 20000 ";
+  CliRun r = nfsim(base + "--set 'require={b4: {max_median_rel_err: 0.5, min_pearson: 0.9}, worst_case: holds}' --out " + dir.file("a"), dir);
+  EXPECT_EQ(r.code, 0) << r.err << r.out;
+  nlohmann::json rep = nlohmann::json::parse(read_file(dir.file("a/report.json")));
+  EXPECT_TRUE(rep["requirements_met"].get<bool>());
+  EXPECT_EQ(rep["points"][0]["requirements"].size(), 3u);
+  r = nfsim(base + "--set 'require={b4: {max_median_rel_err: 1e-9}}' --out " + dir.file("b"), dir);
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.out.find("NOT MET"), std::string::npos) << r.out;
+  rep = nlohmann::json::parse(read_file(dir.file("b/report.json")));
+  EXPECT_FALSE(rep["requirements_met"].get<bool>());
+  r = nfsim(base + "--set 'require={b4: {max_typo: 1}}' --out " + dir.file("c"), dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("max_typo"), std::string::npos) << r.err;
+}
+
+TEST(CliCampaign, MpiRanksGiveBitIdenticalReports) {
+  if (std::system("command -v mpirun > /dev/null 2>&1") != 0) GTEST_SKIP() << "mpirun not installed";
+  TempDir dir;
+  const std::string args = " run " + kPaperCampaign + " --set inputs.count=3 --trials 3000 --set block_trials=16 --out ";
+  ASSERT_EQ(nfsim(args.substr(1) + dir.file("r1"), dir).code, 0);
+  for (int np : {1, 2, 3}) {
+    const std::string out = dir.file("mpi" + std::to_string(np));
+    const std::string cmd = kMpiEnv + "mpirun -np " + std::to_string(np) + " " + NFSIM_EXE + args + out + " > " + dir.file("mpi.log") + " 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(dir.file("mpi.log"));
+    nlohmann::json a = nlohmann::json::parse(read_file(dir.file("r1/report.json")));
+    nlohmann::json b = nlohmann::json::parse(read_file(out + "/report.json"));
+    EXPECT_EQ(b["timing"]["mpi_ranks"], np);
+    a.erase("timing");
+    b.erase("timing");
+    EXPECT_EQ(a.dump(), b.dump()) << np << " ranks";
+  }
+  // The stopping rule decides at the same block whatever the rank count.
+  const std::string auto_args = " run " + kPaperCampaign + " --set inputs.count=2 --trials auto --set stopping.rel_half_width=0.1 "
+                                "--set stopping.min_trials=64 --set block_trials=16 --out ";
+  ASSERT_EQ(nfsim(auto_args.substr(1) + dir.file("auto1"), dir).code, 0);
+  const std::string cmd = kMpiEnv + "mpirun -np 3 " + NFSIM_EXE + auto_args + dir.file("auto3") + " > /dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  nlohmann::json a = nlohmann::json::parse(read_file(dir.file("auto1/report.json")));
+  nlohmann::json b = nlohmann::json::parse(read_file(dir.file("auto3/report.json")));
+  a.erase("timing");
+  b.erase("timing");
+  EXPECT_EQ(a.dump(), b.dump());
+}
+
+// SIGINT finishes the block, writes a resumable report (exit 4); --resume ends with the numbers
+// of an uninterrupted run.
+TEST(CliCampaign, InterruptThenResumeEqualsAnUninterruptedRun) {
+  TempDir dir;
+  const std::string args = "run " + kPaperCampaign + " --set inputs.count=2 --trials 10000000 --out ";
+  ASSERT_EQ(nfsim(args + dir.file("full"), dir).code, 0);
+  const std::string cmd = std::string(NFSIM_EXE) + " " + args + dir.file("cut") + " > " + dir.file("cut.log") + " 2>&1 & pid=$!; sleep 0.5; kill -INT $pid; wait $pid; echo $? > " + dir.file("rc");
+  ASSERT_EQ(std::system(("bash -c '" + cmd + "'").c_str()), 0);
+  ASSERT_EQ(read_file(dir.file("rc")), "4\n") << read_file(dir.file("cut.log"));
+  nlohmann::json cut = nlohmann::json::parse(read_file(dir.file("cut/report.json")));
+  EXPECT_FALSE(cut["complete"].get<bool>());
+  EXPECT_EQ(cut["points"][0]["stopping"]["reached"], "interrupted");
+  EXPECT_LT(cut["points"][0]["trials"].get<std::uint64_t>(), 10000000u);
+  EXPECT_TRUE(file_exists(dir.file("cut/checkpoint.json")));
+  const CliRun r = nfsim("run --resume " + dir.file("cut"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json a = nlohmann::json::parse(read_file(dir.file("full/report.json")));
+  nlohmann::json b = nlohmann::json::parse(read_file(dir.file("cut/report.json")));
+  a.erase("timing");
+  b.erase("timing");
+  EXPECT_EQ(a.dump(), b.dump());
+  EXPECT_FALSE(file_exists(dir.file("cut/checkpoint.json")));
+  EXPECT_EQ(nfsim("run --resume " + dir.file("full"), dir).code, 2);
+}
+
+// A run killed with SIGKILL at any moment leaves only complete files.
+TEST(CliCampaign, KilledRunLeavesNoPartialFile) {
+  TempDir dir;
+  for (const char* delay : {"0.05", "0.2", "0.4"}) {
+    const std::string out = dir.file(std::string("k") + delay);
+    const std::string cmd = std::string(NFSIM_EXE) + " run " + kPaperCampaign + " --set inputs.count=20 --trials 400000 --out " + out +
+                            " > /dev/null 2>&1 & pid=$!; sleep " + delay + "; kill -KILL $pid; wait $pid; true";
+    ASSERT_EQ(std::system(("bash -c '" + cmd + "'").c_str()), 0);
+    if (!std::filesystem::exists(out)) continue;
+    for (const auto& e : std::filesystem::directory_iterator(out)) {
+      const std::string name = e.path().filename().string();
+      EXPECT_EQ(name.find(".tmp"), std::string::npos) << name;
+      if (name == "report.json") EXPECT_NO_THROW(nlohmann::json::parse(read_file(e.path().string())));
+    }
+  }
+}
+
+// Streaming statistics: 10x the trials, the same memory.
+TEST(CliCampaign, MemoryStaysFlatInTheNumberOfTrials) {
+  TempDir dir;
+  long rss[2];
+  int i = 0;
+  for (const char* trials : {"100000", "1000000"}) {
+    const CliRun r = nfsim("run " + kPaperCampaign + " --set inputs.count=2 --trials " + std::string(trials) + " --out " + dir.file(trials), dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+    rss[i++] = nlohmann::json::parse(read_file(dir.file(std::string(trials) + "/report.json")))["timing"]["peak_rss_kb"].get<long>();
+  }
+  EXPECT_LE(rss[1], rss[0] * 11 / 10) << rss[0] << " kB vs " << rss[1] << " kB";
 }
 
 }  // namespace
