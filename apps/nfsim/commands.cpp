@@ -27,6 +27,7 @@
 #include "sim/topology/mapping.h"
 #include "testbench/campaign/campaign_config.h"
 #include "testbench/campaign/runner.h"
+#include "testbench/campaign/tolerate.h"
 #include "testbench/report/csv_table.h"
 #include "testbench/scoreboard/scoreboard.h"
 
@@ -402,6 +403,64 @@ int cmd_run(const std::vector<std::string>& args) {
               config.engine == "chip" ? (" and " + out_dir + "/faults.jsonl").c_str() : "");
   if (!outcome.complete) return 4;
   return outcome.requirements_met ? 0 : 3;
+}
+
+int cmd_tolerate(const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  options.add_options()                                                         //
+      ("campaign", po::value<std::string>()->required(), "campaign YAML file")  //
+      ("epsilon", po::value<double>()->required(), "the largest acceptable metric value")  //
+      ("metric", po::value<std::string>()->default_value("mean_abs"),
+       "mean_abs (max over inputs and outputs of E|Delta|) or accuracy_drop (needs labels)")  //
+      ("confidence", po::value<double>()->default_value(0.99), "confidence of the Monte-Carlo check's upper limit")  //
+      ("spec", po::value<int>(), "vary only this fault spec's probability (index in faults:); default: scale all together")  //
+      ("trials", po::value<long long>(), "trials of the Monte-Carlo check (default: the campaign's)")  //
+      ("set", po::value<std::vector<std::string>>()->composing(), "override a campaign key (repeatable)")  //
+      ("out", po::value<std::string>(), "also write the result as JSON to this file");
+  po::positional_options_description pos;
+  pos.add("campaign", 1);
+  po::variables_map vm;
+  if (!parse("Usage: nfsim tolerate CAMPAIGN.yaml --epsilon E [--metric mean_abs|accuracy_drop] [--confidence 0.99] [--spec I]\n\n"
+             "Finds the largest failure probability (the campaign's specs scaled together, or one spec) at which the\n"
+             "bounds keep the metric under E, then checks it by Monte Carlo at that probability and says whether the\n"
+             "two agree (the measured upper confidence limit is under E). See docs/tolerate.md.",
+             args, options, pos, vm)) {
+    return 0;
+  }
+  std::vector<std::string> overrides;
+  if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
+  const tb::CampaignConfig config = tb::load_campaign(vm["campaign"].as<std::string>(), overrides);
+  tb::TolerateOptions o;
+  o.epsilon = vm["epsilon"].as<double>();
+  o.metric = vm["metric"].as<std::string>();
+  o.confidence = vm["confidence"].as<double>();
+  if (vm.count("spec")) {
+    o.spec = vm["spec"].as<int>();
+    if (o.spec < 0) throw core::InputError("--spec " + std::to_string(o.spec) + ": expected an index >= 0");
+  }
+  if (vm.count("trials")) {
+    if (vm["trials"].as<long long>() < 1) throw core::InputError("--trials: expected an integer >= 1");
+    o.trials = static_cast<std::uint64_t>(vm["trials"].as<long long>());
+  }
+  const nlohmann::json result = tb::tolerate(config, o);
+  std::printf("metric %s <= %g\n", o.metric.c_str(), o.epsilon);
+  for (const auto& p : result["tolerated_probabilities"]) {
+    std::printf("  tolerated: spec %d (%s) p = %.6g\n", p["spec"].get<int>(), p["kind"].get<std::string>().c_str(),
+                p["probability"].get<double>());
+  }
+  std::printf("  bounds predict      %.6g%s\n", result["predicted_metric"].get<double>(),
+              result["at_search_limit"].get<bool>() ? " (at the search limit: every probability up to 1 is tolerated)" : "");
+  std::printf("  Monte Carlo (%llu trials): %.6g, upper %g%% limit %.6g\n",
+              static_cast<unsigned long long>(result["monte_carlo"]["trials"].get<std::uint64_t>()),
+              result["monte_carlo"]["measured_metric"].get<double>(), 100 * o.confidence,
+              result["monte_carlo"]["upper_confidence_limit"].get<double>());
+  std::printf("  agree: %s\n", result["agree"].get<bool>() ? "yes (Monte Carlo confirms the metric stays under epsilon)"
+                                                             : "NO (Monte Carlo exceeds epsilon at this probability)");
+  if (vm.count("out")) {
+    const std::string text = result.dump(1) + "\n";
+    core::write_file_atomically(vm["out"].as<std::string>(), [&](std::ostream& os) { os << text; });
+  }
+  return 0;
 }
 
 int cmd_map(const std::vector<std::string>& args) {

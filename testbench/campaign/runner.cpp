@@ -442,6 +442,11 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
 
 }  // namespace
 
+PreparedCampaign prepare_campaign(const CampaignConfig& config) {
+  PreparedPoint p = prepare(config);
+  return {p.network, p.data, p.plan->specs()};
+}
+
 CampaignResult run_campaign(const CampaignConfig& config, const RunOptions& options) {
   std::uint64_t blocks = 0;
   return run_point(config, options, 0, std::nullopt, false, 0, 1, blocks);

@@ -70,6 +70,15 @@ CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, c
 // One point in this process (no MPI, no checkpoint): for tests and `nfsim tolerate`.
 CampaignResult run_campaign(const CampaignConfig& config, const RunOptions& options = {});
 
+// A campaign made concrete without running it: the network as the chip stores it (or the model),
+// the inputs, and the fault specs with physical faults expanded to groups.
+struct PreparedCampaign {
+  models::Network network;
+  models::Dataset data;
+  std::vector<faults::FaultSpec> specs;
+};
+PreparedCampaign prepare_campaign(const CampaignConfig& config);
+
 // Loads the network a campaign names (ONNX file or generator).
 models::Network load_campaign_model(const ModelSource& source);
 

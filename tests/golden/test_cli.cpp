@@ -546,3 +546,35 @@ TEST(CliCampaign, MemoryStaysFlatInTheNumberOfTrials) {
 
 }  // namespace
 }  // namespace nfsim::test
+
+namespace nfsim::test {
+namespace {
+
+TEST(CliTolerate, FindsTheProbabilityAndChecksItByMonteCarlo) {
+  TempDir dir;
+  CliRun r = nfsim("tolerate " + kPaperCampaign + " --epsilon 0.05 --trials 20000 --set inputs.count=5 --out " + dir.file("t.json"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json t = nlohmann::json::parse(read_file(dir.file("t.json")));
+  const double p = t["tolerated_probabilities"][0]["probability"].get<double>();
+  EXPECT_GT(p, 0.0);
+  EXPECT_LT(p, 1.0);
+  EXPECT_NEAR(t["predicted_metric"].get<double>(), 0.05, 1e-6);  // the search ends on the budget
+  EXPECT_TRUE(t["agree"].get<bool>());
+  EXPECT_LE(t["monte_carlo"]["upper_confidence_limit"].get<double>(), 0.05);
+  // A tighter budget tolerates a lower probability.
+  r = nfsim("tolerate " + kPaperCampaign + " --epsilon 0.01 --trials 2000 --set inputs.count=5 --out " + dir.file("u.json"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_LT(nlohmann::json::parse(read_file(dir.file("u.json")))["tolerated_probabilities"][0]["probability"].get<double>(), p);
+  // Bad requests.
+  r = nfsim("tolerate " + kPaperCampaign + " --epsilon 0.05 --metric accuracy_drop", dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("labels"), std::string::npos) << r.err;
+  r = nfsim("tolerate " + kPaperCampaign + " --epsilon -1", dir);
+  EXPECT_EQ(r.code, 2);
+  r = nfsim("tolerate " + kPaperCampaign + " --epsilon 0.1 --spec 4", dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--spec 4"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace nfsim::test
