@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages nfsim needs, and nothing when all are present.
+# Installs the Debian packages nfsim needs, and nothing when all are present (gtkwave's vcd2fst
+# checks VCD traces, chromium renders report.html in a test).
 #
 #   scripts/install-deps.sh            build, tests, examples, `make run`
 #   scripts/install-deps.sh --python   also PyTorch/numpy/onnx for the fixture,
@@ -23,6 +24,7 @@ core_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist
   gtkwave
+  chromium
 )
 python_packages=(python3-torch python3-numpy python3-onnx)
 

@@ -399,7 +399,7 @@ int cmd_run(const std::vector<std::string>& args) {
   const tb::CampaignOutcome outcome = tb::run_campaign_points(points, run_options);
   if (!outcome.is_root) return 0;
   tb::print_summary(stdout, outcome.report);
-  std::printf("wrote %s/report.json and %s/summary.csv%s\n", out_dir.c_str(), out_dir.c_str(),
+  std::printf("wrote %s/report.json, %s/report.html and %s/summary.csv%s\n", out_dir.c_str(), out_dir.c_str(), out_dir.c_str(),
               config.engine == "chip" ? (" and " + out_dir + "/faults.jsonl").c_str() : "");
   if (!outcome.complete) return 4;
   return outcome.requirements_met ? 0 : 3;

@@ -24,6 +24,7 @@
 #include "sim/chip/chip_engine.h"
 #include "sim/functional/functional_engine.h"
 #include "sim/topology/mapping.h"
+#include "testbench/report/html_report.h"
 
 namespace nfsim::tb {
 
@@ -657,6 +658,8 @@ CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, c
     const std::string json = outcome.report.dump(1) + "\n";
     core::write_file_atomically(options.out_dir + "/report.json", [&](std::ostream& o) { o << json; });
     core::write_file_atomically(options.out_dir + "/summary.csv", [&](std::ostream& o) { write_summary_csv(o, outcome.report); });
+    const std::string html = render_html_report(outcome.report);
+    core::write_file_atomically(options.out_dir + "/report.html", [&](std::ostream& o) { o << html; });
     if (outcome.complete) {
       std::error_code ec;
       std::filesystem::remove(options.out_dir + "/checkpoint.json", ec);

@@ -578,3 +578,32 @@ TEST(CliTolerate, FindsTheProbabilityAndChecksItByMonteCarlo) {
 
 }  // namespace
 }  // namespace nfsim::test
+
+namespace nfsim::test {
+namespace {
+
+// report.html holds the plots (inline SVG) and headless Chromium renders it (scripts/render_report.sh).
+TEST(CliReport, HtmlReportRendersItsPlotsInChromium) {
+  TempDir dir;
+  write_file(dir.file("s.yaml"), read_file(kPaperCampaign) + "sweep:\n  key: faults[0].probability\n  values: [0.003, 0.03]\n");
+  const CliRun r = nfsim("run " + dir.file("s.yaml") + " --trials 2000 --set inputs.count=4 --out " + dir.file("o"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string html = read_file(dir.file("o/report.html"));
+  std::size_t svgs = 0;
+  for (std::size_t pos = 0; (pos = html.find("<svg", pos)) != std::string::npos; ++pos) ++svgs;
+  EXPECT_EQ(svgs, 4u);  // error vs p, |Delta| vs p with bounds, variance by term, histogram
+  for (const char* title : {"Error std vs fault probability", "b4 predicted", "Predicted variance by fault term", "Delta histogram"}) {
+    EXPECT_NE(html.find(title), std::string::npos) << title;
+  }
+  EXPECT_EQ(html.find("<script"), std::string::npos);  // self-contained, static
+  if (std::system("command -v chromium > /dev/null 2>&1") != 0) GTEST_SKIP() << "chromium not installed";
+  const std::string cmd = std::string(NFSIM_SOURCE_DIR) + "/scripts/render_report.sh " + dir.file("o/report.html") + " " +
+                          dir.file("shot.png") + " > /dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const std::string png = read_file(dir.file("shot.png"));
+  EXPECT_EQ(png.substr(1, 3), "PNG");
+  EXPECT_GT(png.size(), 30000u) << "a blank page would compress to a few kB";
+}
+
+}  // namespace
+}  // namespace nfsim::test
