@@ -315,7 +315,9 @@ int cmd_run(const std::vector<std::string>& args) {
       ("trials", po::value<std::string>(), "number of trials, or auto (overrides the file)")               //
       ("seed", po::value<long long>(), "random seed >= 0 (overrides the file)")                      //
       ("out", po::value<std::string>(), "output directory (default: results/<campaign name>)")  //
-      ("resume", po::value<std::string>(), "continue the interrupted run whose output directory is DIR");
+      ("resume", po::value<std::string>(), "continue the interrupted run whose output directory is DIR")  //
+      ("trial-outputs", po::value<long long>(), "also write the faulty outputs of the first N trials of each point to "
+                                                "DIR/trial_outputs_<point>.csv (to compare engines trial by trial)");
   po::positional_options_description pos;
   pos.add("campaign", 1);
   po::variables_map vm;
@@ -391,6 +393,11 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   if (config.engine == "chip") run_options.fault_log_path = out_dir + "/faults.jsonl";
   run_options.out_dir = out_dir;
+  if (vm.count("trial-outputs")) {
+    const long long n = vm["trial-outputs"].as<long long>();
+    if (n < 0 || n > 100000) throw core::InputError("--trial-outputs " + std::to_string(n) + ": expected 0..100000");
+    run_options.trial_outputs = static_cast<std::uint64_t>(n);
+  }
   run_options.campaign_file = file;
   run_options.campaign_file_absolute = std::filesystem::absolute(run_options.resume ? absolute_file : file).string();
   run_options.overrides = overrides;

@@ -424,6 +424,28 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   };
   blocks_done = run_blocks(run_block, start_block, nblocks, config.block_trials, total, config, acc, r.stop_reason, progress);
   (void)checkpointing;
+  if (options.trial_outputs > 0 && mpi_rank() == 0 && !options.out_dir.empty()) {
+    // The faulty outputs of the first trials, one row per (trial, input): for comparing engines.
+    std::ostringstream csv;
+    csv << "trial,input";
+    for (Eigen::Index k = 0; k < r.network.output_size(); ++k) csv << ",out" << k;
+    csv << '\n';
+    char buf[32];
+    for (std::uint64_t t = 0; t < options.trial_outputs; ++t) {
+      const Eigen::MatrixXd out = chip ? chip->trial_outputs(t) : functional->trial_outputs(t);
+      for (Eigen::Index n = 0; n < out.cols(); ++n) {
+        csv << t << ',' << n;
+        for (Eigen::Index k = 0; k < out.rows(); ++k) {
+          std::snprintf(buf, sizeof buf, "%.17g", out(k, n));
+          csv << ',' << buf;
+        }
+        csv << '\n';
+      }
+    }
+    const std::string text = csv.str();
+    core::write_file_atomically(options.out_dir + "/trial_outputs_" + std::to_string(point_index) + ".csv",
+                                [&](std::ostream& o) { o << text; });
+  }
   r.seconds_monte_carlo = seconds_since(t0);
   r.stats = std::move(acc);
   r.trials_done = r.stats.trials();

@@ -45,6 +45,7 @@ struct RunOptions {
   std::string campaign_file_absolute;   // where to find it again
   std::vector<std::string> overrides;   // for the checkpoint (resume)
   bool resume = false;                  // continue from out_dir/checkpoint.*
+  std::uint64_t trial_outputs = 0;      // write the outputs of the first N trials of each point (engine agreement checks)
   // Progress after every merged block: (point, points, trials done, trials planned).
   std::function<void(std::size_t, std::size_t, std::uint64_t, std::uint64_t)> progress;
 };
