@@ -391,7 +391,7 @@ int cmd_run(const std::vector<std::string>& args) {
     if (config.engine != "chip") throw core::InputError("--vcd needs the chip engine (--engine chip)");
     run_options.vcd_path = vm["vcd"].as<std::string>();
   }
-  if (config.engine == "chip") run_options.fault_log_path = out_dir + "/faults.jsonl";
+  run_options.fault_log_path = out_dir + "/faults.jsonl";
   run_options.out_dir = out_dir;
   if (vm.count("trial-outputs")) {
     const long long n = vm["trial-outputs"].as<long long>();
@@ -406,8 +406,7 @@ int cmd_run(const std::vector<std::string>& args) {
   const tb::CampaignOutcome outcome = tb::run_campaign_points(points, run_options);
   if (!outcome.is_root) return 0;
   tb::print_summary(stdout, outcome.report);
-  std::printf("wrote %s/report.json, %s/report.html and %s/summary.csv%s\n", out_dir.c_str(), out_dir.c_str(), out_dir.c_str(),
-              config.engine == "chip" ? (" and " + out_dir + "/faults.jsonl").c_str() : "");
+  std::printf("wrote %s/report.json, report.html, summary.csv and faults.jsonl\n", out_dir.c_str());
   if (!outcome.complete) return 4;
   return outcome.requirements_met ? 0 : 3;
 }

@@ -19,6 +19,7 @@
 #include "core/running_stats.h"
 #include "core/strings.h"
 #include "faults/bound_model.h"
+#include "faults/fault_sampler.h"
 #include "models/onnx_io.h"
 #include "models/random_network.h"
 #include "sim/chip/chip_engine.h"
@@ -424,6 +425,31 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   };
   blocks_done = run_blocks(run_block, start_block, nblocks, config.block_trials, total, config, acc, r.stop_reason, progress);
   (void)checkpointing;
+  if (!chip && mpi_rank() == 0 && !options.fault_log_path.empty()) {
+    // The functional engine's faults are a pure function of (seed, trial, input, spec, unit):
+    // redraw those of the first trials for the log (the chip engine logs what it applied).
+    std::ostringstream log;
+    const faults::FaultSampler sampler(*p.plan, r.network, config.seed);
+    std::vector<std::uint64_t> units;
+    std::size_t lines = 0;
+    for (std::uint64_t t = 0; t < acc.trials() && lines < options.fault_log_limit; ++t) {
+      for (Eigen::Index n = 0; n < r.data.count() && lines < options.fault_log_limit; ++n) {
+        for (std::size_t s = 0; s < p.plan->size(); ++s) {
+          const auto& spec = p.plan->specs()[s];
+          const bool permanent = spec.persistence == faults::Persistence::permanent;
+          sampler.draw_units(s, t, permanent ? faults::FaultSampler::kPermanentSlot : static_cast<std::uint32_t>(n), units);
+          for (std::uint64_t u : units) {
+            log << "{\"trial\": " << t << ", \"input\": " << n << ", \"spec\": " << s << ", \"kind\": \""
+                << (spec.physical_kind.empty() ? faults::to_string(spec.kind) : spec.physical_kind) << "\", \"unit\": " << u << "}\n";
+            ++lines;
+          }
+        }
+      }
+    }
+    if (lines >= options.fault_log_limit) log << "{\"truncated\": true, \"faults_logged\": " << lines << "}\n";
+    const std::string text = log.str();
+    core::write_file_atomically(options.fault_log_path, [&](std::ostream& o) { o << text; });
+  }
   if (options.trial_outputs > 0 && mpi_rank() == 0 && !options.out_dir.empty()) {
     // The faulty outputs of the first trials, one row per (trial, input): for comparing engines.
     std::ostringstream csv;

@@ -40,7 +40,7 @@ struct RunOptions {
   std::string out_dir;         // where the report, checkpoint and logs go
   std::string vcd_path;        // chip engine: VCD trace
   std::string fault_log_path;  // chip engine: applied faults as JSON lines
-  std::size_t fault_log_limit = 100000;
+  std::size_t fault_log_limit = 10000;  // entries; the log says when it was cut
   std::string campaign_file;            // for the checkpoint (resume), as the user named it
   std::string campaign_file_absolute;   // where to find it again
   std::vector<std::string> overrides;   // for the checkpoint (resume)
