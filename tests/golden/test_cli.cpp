@@ -680,3 +680,23 @@ TEST(CliChip, EnginesAgreeTrialByTrialForEveryKind) {
 
 }  // namespace
 }  // namespace nfsim::test
+
+namespace nfsim::test {
+namespace {
+
+// Progress goes to stderr only when it is a terminal: under `script` (a pseudo-terminal) it shows
+// trials/s and the ETA; redirected to a file, nothing.
+TEST(CliCampaign, ProgressOnlyOnATerminal) {
+  if (std::system("command -v script > /dev/null 2>&1") != 0) GTEST_SKIP() << "script (bsdutils) not installed";
+  TempDir dir;
+  const std::string run = std::string(NFSIM_EXE) + " run " + kPaperCampaign + " --set inputs.count=2 --trials 200000 --out ";
+  const std::string cmd = "script -qec \"" + run + dir.file("tty") + "\" /dev/null > " + dir.file("tty.log") + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(dir.file("tty.log"));
+  EXPECT_NE(read_file(dir.file("tty.log")).find("trials/s"), std::string::npos) << read_file(dir.file("tty.log"));
+  const CliRun r = nfsim("run " + kPaperCampaign + " --set inputs.count=2 --trials 200000 --out " + dir.file("file"), dir);
+  ASSERT_EQ(r.code, 0);
+  EXPECT_EQ(r.err.find("trials/s"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace nfsim::test
