@@ -6,10 +6,9 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 NFSIM := $(BUILD_DIR)/apps/nfsim
 FMNIST := /usr/share/datasets/fashion-mnist
-EXAMPLE_MODEL := examples/models/fmnist_mlp_small.onnx
 RUN_DIR := $(BUILD_DIR)/run
 
-.PHONY: all deps configure build run test bench clean
+.PHONY: all deps configure build run examples test bench clean
 
 all: build
 
@@ -22,15 +21,15 @@ configure: deps
 build: configure
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
-# `make run` shows the bundled example model, evaluates it fault-free on 1000 Fashion-MNIST test
-# images, then runs fault-injection campaigns on it with the functional and the chip engine.
+# `make run`: the default campaign (examples/campaigns/default.yaml) on the bundled Fashion-MNIST
+# model and chip; prints the summary table, writes build/run/default/report.html.
 run: build
-	@mkdir -p $(RUN_DIR)
-	$(NFSIM) info $(EXAMPLE_MODEL)
-	$(NFSIM) eval $(EXAMPLE_MODEL) --inputs $(FMNIST)/t10k-images-idx3-ubyte.gz \
-	  --labels $(FMNIST)/t10k-labels-idx1-ubyte.gz --count 1000 --scale 0.00392156862745098 \
-	  --precision 4 --out $(RUN_DIR)/eval.csv
-	@echo "first rows of $(RUN_DIR)/eval.csv:"; head -4 $(RUN_DIR)/eval.csv
+	$(NFSIM) run examples/campaigns/default.yaml --out $(RUN_DIR)/default
+	@echo "open $(RUN_DIR)/default/report.html (or: scripts/render_report.sh $(RUN_DIR)/default/report.html)"
+
+# The other bundled campaigns.
+examples: build
+	$(NFSIM) run examples/campaigns/compare_regularizer.yaml --out $(RUN_DIR)/compare_regularizer
 	$(NFSIM) run examples/campaigns/fmnist_functional.yaml --out $(RUN_DIR)/fmnist_functional
 	$(NFSIM) run examples/campaigns/fmnist_chip.yaml --out $(RUN_DIR)/fmnist_chip
 

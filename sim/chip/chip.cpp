@@ -43,6 +43,12 @@ Chip::Chip(sc_core::sc_module_name name, const models::Network& network, const M
   array_ready_.resize(m.arrays.size());
   array_in_.resize(m.arrays.size());
   layer_y_.resize(static_cast<std::size_t>(net_.num_layers()) + 1);
+  tiles_of_.resize(static_cast<std::size_t>(net_.num_layers()) + 1);
+  arrays_of_.resize(static_cast<std::size_t>(net_.num_layers()) + 1);
+  for (int l = 1; l <= net_.num_layers(); ++l) {
+    tiles_of_[l] = m.tiles_of(l);
+    arrays_of_[l] = m.arrays_of(l);
+  }
   for (int l = 0; l <= net_.num_layers(); ++l) layer_y_[l].setZero(net_.width(l));
 }
 
@@ -80,15 +86,15 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
       tile_arrival[t.tile] = std::max(tile_arrival[t.tile], when);
     }
     sc_core::sc_time reads_start = sc_core::SC_ZERO_TIME;
-    for (int k : m.tiles_of(l)) reads_start = std::max(reads_start, tile_arrival[k]);
+    for (int k : tiles_of_[l]) reads_start = std::max(reads_start, tile_arrival[k]);
     sync_to(reads_start);
-    for (int k : m.tiles_of(l)) {
+    for (int k : tiles_of_[l]) {
       sc_core::sc_time when = reads_start;
       tiles_[k]->read(tile_in_[k], tile_out_[k], when);
       tile_ready_[k] = when;
     }
     // Partial sums to the arrays, in tile order.
-    for (int a : m.arrays_of(l)) {
+    for (int a : arrays_of_[l]) {
       arrays_[a]->begin();
       array_in_[a] = sc_core::SC_ZERO_TIME;
     }
@@ -103,10 +109,10 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
       array_in_[t.array] = std::max(array_in_[t.array], when);
     }
     sc_core::sc_time updates_start = sc_core::SC_ZERO_TIME;
-    for (int a : m.arrays_of(l)) updates_start = std::max(updates_start, array_in_[a]);
+    for (int a : arrays_of_[l]) updates_start = std::max(updates_start, array_in_[a]);
     sync_to(updates_start);
     sc_core::sc_time layer_done = sc_core::SC_ZERO_TIME;
-    for (int a : m.arrays_of(l)) {
+    for (int a : arrays_of_[l]) {
       sc_core::sc_time when = updates_start;
       arrays_[a]->fire(when);
       array_ready_[a] = when;
@@ -158,7 +164,7 @@ void Chip::set_neuron(int layer, int index, double value) {
     input_overrides_.emplace_back(index, value);
     return;
   }
-  for (int a : mapped_.mapping.arrays_of(layer)) {
+  for (int a : arrays_of_[layer]) {
     const ArrayMap& am = mapped_.mapping.arrays[a];
     if (index >= am.begin && index < am.begin + am.count) {
       arrays_[a]->set_neuron(index - am.begin, value);
@@ -169,7 +175,7 @@ void Chip::set_neuron(int layer, int index, double value) {
 }
 
 void Chip::set_synapse(int layer, int row, int col, double value) {
-  for (int k : mapped_.mapping.tiles_of(layer)) {
+  for (int k : tiles_of_[layer]) {
     const TileMap& tm = mapped_.mapping.tiles[k];
     if (col >= tm.row_begin && col < tm.row_begin + tm.row_count && row >= tm.col_begin && row < tm.col_begin + tm.col_count) {
       tiles_[k]->set_cell(col - tm.row_begin, row - tm.col_begin, value);

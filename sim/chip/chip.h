@@ -56,6 +56,7 @@ class Chip : public sc_core::sc_module, public faults::IFaultTarget {
   const faults::FaultPlan* plan_ = nullptr;
   std::vector<std::vector<PhysicalUnit>> physical_;  // per spec (empty for logical specs)
   std::vector<std::pair<int, double>> input_overrides_;  // layer-0 neuron faults at the host
+  std::vector<std::vector<int>> tiles_of_, arrays_of_;      // per layer, cached from the mapping
   // Per-inference scratch.
   std::vector<Eigen::VectorXd> tile_in_, tile_out_, layer_y_;
   std::vector<sc_core::sc_time> tile_ready_, array_ready_, array_in_;

@@ -542,7 +542,16 @@ std::vector<CampaignConfig> load_campaign_points(const std::string& path, const 
         e << YAML::Flow << v;
         values.push_back(e.c_str());
       }
-      axes.emplace_back(r.text(list[i]["key"], key + ".key"), values);
+      // key: a list of keys moves them together (they all take each value).
+      std::string keys;
+      if (list[i]["key"].IsSequence()) {
+        for (std::size_t k = 0; k < list[i]["key"].size(); ++k) {
+          keys += (k ? "&" : "") + r.text(list[i]["key"][k], key + ".key[" + std::to_string(k) + "]");
+        }
+      } else {
+        keys = r.text(list[i]["key"], key + ".key");
+      }
+      axes.emplace_back(keys, values);
     }
   }
   std::vector<CampaignConfig> points;
@@ -551,7 +560,7 @@ std::vector<CampaignConfig> load_campaign_points(const std::string& path, const 
     std::vector<std::string> point_overrides = overrides;
     std::vector<std::pair<std::string, std::string>> labels;
     for (std::size_t a = 0; a < axes.size(); ++a) {
-      point_overrides.push_back(axes[a].first + "=" + axes[a].second[index[a]]);
+      for (const auto& k : core::split(axes[a].first, '&')) point_overrides.push_back(k + "=" + axes[a].second[index[a]]);
       labels.emplace_back(axes[a].first, axes[a].second[index[a]]);
     }
     CampaignConfig c;

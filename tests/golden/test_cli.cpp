@@ -700,3 +700,64 @@ TEST(CliCampaign, ProgressOnlyOnATerminal) {
 
 }  // namespace
 }  // namespace nfsim::test
+
+namespace nfsim::test {
+namespace {
+
+// The bundled models reproduce the test accuracy the training script stated (accuracy.json),
+// under nfsim eval on all 10000 Fashion-MNIST test images.
+TEST(CliExamples, BundledModelsReproduceTheirStatedAccuracy) {
+  TempDir dir;
+  const std::string models = std::string(NFSIM_SOURCE_DIR) + "/examples/models/";
+  const nlohmann::json stated = nlohmann::json::parse(read_file(models + "accuracy.json"));
+  for (const char* name : {"fmnist_mlp", "fmnist_mlp_reg"}) {
+    const CliRun r = nfsim("eval " + models + name + ".onnx --inputs " + kImages + " --labels " + kLabels +
+                               " --scale 0.00392156862745098 --out " + dir.file("o.csv"),
+                           dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+    const double acc = std::stod(r.err.substr(r.err.find("accuracy: ") + 10));
+    const double expected = stated[name]["test_accuracy"].get<double>();
+    EXPECT_NEAR(acc, expected, 0.0006) << name;  // PyTorch float32 vs nfsim float64: a few argmax ties may differ
+    EXPECT_GE(acc, 0.85) << name;
+  }
+}
+
+}  // namespace
+}  // namespace nfsim::test
+
+namespace nfsim::test {
+namespace {
+
+// The bundled campaigns run (shortened here; `make run` runs the default one in full).
+TEST(CliExamples, DefaultAndComparisonCampaignsRun) {
+  TempDir dir;
+  const std::string campaigns = std::string(NFSIM_SOURCE_DIR) + "/examples/campaigns/";
+  CliRun r = nfsim("run " + campaigns + "default.yaml --set inputs.count=30 --set stopping.max_trials=64 --out " + dir.file("d"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("b4 medrel"), std::string::npos);
+  const nlohmann::json d = nlohmann::json::parse(read_file(dir.file("d/report.json")));
+  EXPECT_EQ(d["points"].size(), 3u);
+  EXPECT_EQ(d["campaign"]["engine"], "chip");
+  EXPECT_TRUE(file_exists(dir.file("d/report.html")));
+  r = nfsim("run " + campaigns + "compare_regularizer.yaml --set inputs.count=100 --trials 400 --out " + dir.file("c"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json c = nlohmann::json::parse(read_file(dir.file("c/report.json")));
+  auto mean_std = [](const nlohmann::json& point, const char* field) {
+    double s = 0;
+    int n = 0;
+    for (const auto& in : point["inputs"]) {
+      const auto& v = std::string(field) == "measured" ? in["measured"]["std"] : in["bounds"]["b4"]["std"];
+      for (const auto& x : v) {
+        s += x.get<double>();
+        ++n;
+      }
+    }
+    return s / n;
+  };
+  // The regularised model's error spread is lower, measured and predicted (README's claim).
+  EXPECT_LT(mean_std(c["points"][1], "measured"), 0.5 * mean_std(c["points"][0], "measured"));
+  EXPECT_LT(mean_std(c["points"][1], "b4"), 0.5 * mean_std(c["points"][0], "b4"));
+}
+
+}  // namespace
+}  // namespace nfsim::test
