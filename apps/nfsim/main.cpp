@@ -47,7 +47,9 @@ void print_usage(std::FILE* to) {
                "nfsim - neuromorphic-hardware fault-injection simulator\n\n"
                "Usage: nfsim <command> [options]   (nfsim <command> --help for its options)\n\nCommands:\n");
   for (const auto& [name, cmd] : commands()) std::fprintf(to, "  %-12s %s\n", name.c_str(), cmd.summary);
-  std::fprintf(to, "\nExit codes: 0 ok, 2 bad input or usage, 1 internal error.\n");
+  std::fprintf(to, "\nExit codes: 0 ok, 2 bad input or usage, 1 internal error; nfsim run also: 3 a campaign\n"
+                   "requirement is not met, 4 interrupted (resume with nfsim run --resume DIR).\n"
+                   "Global option: --plugin LIB.so loads component types from a shared library (see docs/chip.md).\n");
 }
 
 // Loads --plugin libraries (anywhere on the command line): their static initialisers register
