@@ -8,7 +8,7 @@ NFSIM := $(BUILD_DIR)/apps/nfsim
 FMNIST := /usr/share/datasets/fashion-mnist
 RUN_DIR := $(BUILD_DIR)/run
 
-.PHONY: all deps configure build run examples test bench clean
+.PHONY: all deps configure build run examples test test-sanitize bench clean
 
 all: build
 
@@ -36,9 +36,19 @@ examples: build
 test: build
 	cd $(BUILD_DIR) && ctest --no-tests=error --output-on-failure -j$(JOBS)
 
+# The whole suite built with AddressSanitizer and UndefinedBehaviorSanitizer (own build tree).
+SANITIZE_DIR ?= build-sanitize
+test-sanitize: deps
+	cmake -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNFSIM_BUILD_BENCH=OFF \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined"
+	cmake --build $(SANITIZE_DIR) -j$(JOBS)
+	cd $(SANITIZE_DIR) && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --no-tests=error --output-on-failure -j$(JOBS)
+
 # Benchmarks (ratios are measured in one run; the machine is noisy, absolute times are not stable).
 bench: build
 	$(BUILD_DIR)/bench/nfsim_bench_chip --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)
