@@ -188,6 +188,25 @@ void FaultPlan::locate(std::size_t s, std::uint64_t unit, int& layer, std::uint6
   position = unit - off[k];
 }
 
+FaultPlan::UnitFault FaultPlan::unit_fault(std::size_t s, std::uint64_t unit, const models::Network& net) const {
+  const FaultSpec& spec = specs_[s];
+  UnitFault f;
+  std::uint64_t pos = 0;
+  locate(s, unit, f.layer, pos);
+  if (spec.acts_on_neurons()) {
+    f.index = static_cast<int>(pos);
+    f.value = spec.kind == FaultKind::neuron_crash ? 0.0 : spec.value;
+    return f;
+  }
+  f.neuron = false;
+  const auto cols = static_cast<std::uint64_t>(net.width(f.layer - 1));
+  f.row = static_cast<int>(pos / cols);
+  f.col = static_cast<int>(pos % cols);
+  if (spec.kind == FaultKind::synapse_stuck_at) f.value = spec.value;
+  if (spec.kind == FaultKind::weight_bit_flip) f.value = flip_weight_bit(net.layer(f.layer).weights(f.row, f.col), spec.bit, spec.format);
+  return f;
+}
+
 bool FaultPlan::any_permanent() const {
   return std::any_of(specs_.begin(), specs_.end(), [](const FaultSpec& s) { return s.persistence == Persistence::permanent; });
 }

@@ -80,6 +80,16 @@ class FaultPlan {
   // Unit u of spec s as (layer, position): for neurons position is the index; for synapses it
   // is row * n_{layer-1} + col; for groups the layer is -1 and the position is the group index.
   void locate(std::size_t s, std::uint64_t unit, int& layer, std::uint64_t& position) const;
+  // What unit `unit` of a logical (non-group) spec s does when it fails: a neuron (layer, index)
+  // or a weight (layer, row, col) takes `value` (crash 0, stuck-at v, the flipped stored weight of
+  // `network`, the network as the chip stores it). Both engines apply faults through this.
+  struct UnitFault {
+    bool neuron = true;
+    int layer = 0, index = 0, row = 0, col = 0;
+    double value = 0.0;
+  };
+  UnitFault unit_fault(std::size_t s, std::uint64_t unit, const models::Network& network) const;
+
   bool any_permanent() const;
   bool any_transient() const;
 

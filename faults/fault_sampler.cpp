@@ -106,19 +106,12 @@ void FaultSampler::apply_unit(std::size_t s, std::uint64_t unit, FaultInstance& 
     for (const SynapseRef& w : g.synapses) set_weight(w.layer, w.row, w.col, 0.0);
     return;
   }
-  int layer = 0;
-  std::uint64_t pos = 0;
-  plan_.locate(s, unit, layer, pos);
-  if (spec.acts_on_neurons()) {
-    set_neuron(layer, static_cast<int>(pos), spec.kind == FaultKind::neuron_crash ? 0.0 : spec.value);
-    return;
+  const FaultPlan::UnitFault f = plan_.unit_fault(s, unit, net_);
+  if (f.neuron) {
+    set_neuron(f.layer, f.index, f.value);
+  } else {
+    set_weight(f.layer, f.row, f.col, f.value);
   }
-  const auto cols = static_cast<std::uint64_t>(net_.width(layer - 1));
-  const int row = static_cast<int>(pos / cols), col = static_cast<int>(pos % cols);
-  double value = 0.0;
-  if (spec.kind == FaultKind::synapse_stuck_at) value = spec.value;
-  if (spec.kind == FaultKind::weight_bit_flip) value = flip_weight_bit(net_.layer(layer).weights(row, col), spec.bit, spec.format);
-  set_weight(layer, row, col, value);
 }
 
 void FaultSampler::realize(std::uint64_t trial, std::uint32_t input, FaultInstance& out) const {

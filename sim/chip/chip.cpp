@@ -205,21 +205,12 @@ void Chip::apply_fault(std::size_t s, std::uint64_t unit) {
     for (const auto& w : spec.groups[unit].synapses) set_synapse(w.layer, w.row, w.col, 0.0);
     return;
   }
-  int layer = 0;
-  std::uint64_t pos = 0;
-  plan_->locate(s, unit, layer, pos);
-  if (spec.acts_on_neurons()) {
-    set_neuron(layer, static_cast<int>(pos), spec.kind == FaultKind::neuron_crash ? 0.0 : spec.value);
-    return;
+  const faults::FaultPlan::UnitFault f = plan_->unit_fault(s, unit, programmed_);
+  if (f.neuron) {
+    set_neuron(f.layer, f.index, f.value);
+  } else {
+    set_synapse(f.layer, f.row, f.col, f.value);
   }
-  const auto cols = static_cast<std::uint64_t>(net_.width(layer - 1));
-  const int row = static_cast<int>(pos / cols), col = static_cast<int>(pos % cols);
-  double value = 0.0;
-  if (spec.kind == FaultKind::synapse_stuck_at) value = spec.value;
-  if (spec.kind == FaultKind::weight_bit_flip) {
-    value = faults::flip_weight_bit(programmed_.layer(layer).weights(row, col), spec.bit, spec.format);
-  }
-  set_synapse(layer, row, col, value);
 }
 
 }  // namespace nfsim::sim

@@ -16,19 +16,6 @@
 namespace nfsim::tb {
 namespace {
 
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 // Reads typed values out of YAML nodes with errors that name file, line and key path.
 class Reader {
  public:
@@ -50,15 +37,7 @@ class Reader {
       if (!kv.first.IsScalar()) fail(kv.first, key, "a key that is not a plain name", "one of " + core::join(allowed, ", "));
       const std::string k = kv.first.as<std::string>();
       if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
-      std::string best;
-      std::size_t best_d = 3;
-      for (const auto& a : allowed) {
-        const std::size_t d = edit_distance(k, a);
-        if (d < best_d) {
-          best_d = d;
-          best = a;
-        }
-      }
+      const std::string best = core::closest_match(k, allowed);
       core::ErrorContext ctx{file_, kv.first.Mark().line + 1, key.empty() ? k : key + "." + k};
       core::throw_input_error(ctx, "unknown key" + (best.empty() ? std::string() : " (did you mean '" + best + "'?)"),
                               "'" + k + "'", "one of " + core::join(allowed, ", "));
