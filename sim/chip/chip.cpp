@@ -19,16 +19,14 @@ Chip::Chip(sc_core::sc_module_name name, const models::Network& network, const M
   const core::Params xb_params(xb.name, xb.params, t.crossbar.node, t.file, t.crossbar.key, {"type", "rows", "cols", "read_latency_ns"});
   const auto& nm = NeuronRegistry::instance().get(t.neuron_array.type, t.file + ": " + t.neuron_array.key + ".type");
   const core::Params nm_params(nm.name, nm.params, t.neuron_array.node, t.file, t.neuron_array.key, {"type", "size", "update_latency_ns"});
-  std::vector<models::DenseLayer> programmed_layers;
-  for (int l = 1; l <= net_.num_layers(); ++l) programmed_layers.push_back(net_.layer(l));
+  // The weights as the crossbars store them, programmed once; each tile holds its block.
+  programmed_ = sim::programmed_network(net_, mapped);
   for (std::size_t k = 0; k < m.tiles.size(); ++k) {
     const TileMap& tm = m.tiles[k];
-    const Eigen::MatrixXd block = net_.layer(tm.layer).weights.block(tm.col_begin, tm.row_begin, tm.col_count, tm.row_count);
+    const Eigen::MatrixXd block = programmed_.layer(tm.layer).weights.block(tm.col_begin, tm.row_begin, tm.col_count, tm.row_count);
     tiles_.push_back(std::make_unique<Crossbar>(("tile" + std::to_string(k)).c_str(), block, xb.make(xb_params),
                                                 static_cast<int>(k), ns(t.read_latency_ns)));
-    programmed_layers[tm.layer - 1].weights.block(tm.col_begin, tm.row_begin, tm.col_count, tm.row_count) = tiles_.back()->programmed();
   }
-  programmed_ = models::Network(std::move(programmed_layers), net_.softmax_output());
   for (std::size_t k = 0; k < m.arrays.size(); ++k) {
     const ArrayMap& am = m.arrays[k];
     arrays_.push_back(std::make_unique<NeuronArray>(("array" + std::to_string(k)).c_str(),

@@ -172,16 +172,9 @@ ErrorStats ChipEngine::run_block(std::uint64_t block_index, std::uint64_t total_
 }
 
 ErrorStats ChipEngine::run(std::uint64_t total_trials) {
-  const Eigen::Index N = inputs_.cols(), K = net_.output_size();
-  ErrorStats total(N, K);
-  execute([&] {
-    for (std::uint64_t first = 0; first < total_trials; first += options_.block_trials) {
-      ErrorStats block(N, K);
-      accumulate_block(first, std::min(total_trials, first + options_.block_trials), block);
-      total.merge(block);
-    }
-    chip_->clear_faults();
-  });
+  ErrorStats total(inputs_.cols(), net_.output_size());
+  const std::uint64_t blocks = (total_trials + options_.block_trials - 1) / options_.block_trials;
+  for (std::uint64_t b = 0; b < blocks; ++b) total.merge(run_block(b, total_trials));
   return total;
 }
 

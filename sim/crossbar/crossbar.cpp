@@ -8,7 +8,6 @@ Crossbar::Crossbar(sc_core::sc_module_name name, const Eigen::MatrixXd& block, s
                    int tile_index, sc_core::sc_time read_latency)
     : sc_core::sc_module(name), model_(std::move(model)), read_latency_(read_latency), tile_index_(tile_index) {
   clean_ = block;
-  model_->program_block(clean_, tile_index);
   stored_ = clean_;
   dead_rows_.assign(static_cast<std::size_t>(block.cols()), 0);
   dead_cols_.assign(static_cast<std::size_t>(block.rows()), 0);

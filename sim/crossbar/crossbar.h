@@ -10,7 +10,8 @@
 
 namespace nfsim::sim {
 
-// One crossbar tile: a block of weights (outputs x inputs), programmed through its device model.
+// One crossbar tile: a block of cells (outputs x inputs) as programmed by its device model
+// (programmed_network() does the programming), read through the model's read noise.
 // A read takes the tile's input vector and returns the column partial sums after the read
 // latency (annotated on `delay`). Fault hooks: one cell, a row (input driver), a column (ADC or
 // sense amplifier), the whole tile; clear_faults() restores only what was touched.

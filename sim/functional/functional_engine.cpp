@@ -152,7 +152,7 @@ ErrorStats FunctionalEngine::run_block(std::uint64_t block, std::uint64_t total_
       for (Eigen::Index n = 0; n < N; ++n) {
         sampler_.realize(t, static_cast<std::uint32_t>(n), instance);
         faulty.push_back(instance.empty() ? 0 : 1);
-        if (!instance.empty()) jobs.push_back(Job{n, instance});
+        if (!instance.empty()) jobs.push_back(Job{n, std::move(instance)});  // realize() resets it
       }
     }
     deltas.resize(K, static_cast<Eigen::Index>(jobs.size()));

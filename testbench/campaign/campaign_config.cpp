@@ -484,12 +484,20 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
   return c;
 }
 
-std::vector<CampaignConfig> load_campaign_points(const std::string& path, const std::vector<std::string>& overrides) {
+namespace {
+
+std::string read_campaign_text(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw core::InputError(path + ": cannot open campaign file (missing or unreadable); expected a YAML file");
   std::ostringstream ss;
   ss << in.rdbuf();
-  const std::string text = ss.str();
+  return ss.str();
+}
+
+}  // namespace
+
+std::vector<CampaignConfig> load_campaign_points(const std::string& path, const std::vector<std::string>& overrides) {
+  const std::string text = read_campaign_text(path);
   const std::string base = std::filesystem::path(path).parent_path().string();
   YAML::Node root;
   try {
@@ -565,12 +573,7 @@ std::vector<CampaignConfig> load_campaign_points(const std::string& path, const 
 }
 
 CampaignConfig load_campaign(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream in(path);
-  if (!in) throw core::InputError(path + ": cannot open campaign file (missing or unreadable); expected a YAML file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  const std::string base = std::filesystem::path(path).parent_path().string();
-  return parse_campaign(ss.str(), path, base, overrides);
+  return parse_campaign(read_campaign_text(path), path, std::filesystem::path(path).parent_path().string(), overrides);
 }
 
 }  // namespace nfsim::tb

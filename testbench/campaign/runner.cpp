@@ -216,31 +216,27 @@ Checkpoint read_checkpoint(const std::string& dir) {
 
 }  // namespace
 
-int mpi_rank() {
+namespace {
+
+// (rank, size) of MPI_COMM_WORLD; (0, 1) when MPI is not initialised (started without mpirun).
+std::pair<int, int> mpi_world() {
 #ifdef NFSIM_HAVE_MPI
   int init = 0;
   MPI_Initialized(&init);
-  if (!init) return 0;
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-#else
-  return 0;
+  if (init) {
+    int rank = 0, size = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    return {rank, size};
+  }
 #endif
+  return {0, 1};
 }
 
-int mpi_size() {
-#ifdef NFSIM_HAVE_MPI
-  int init = 0;
-  MPI_Initialized(&init);
-  if (!init) return 1;
-  int s = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &s);
-  return s;
-#else
-  return 1;
-#endif
-}
+}  // namespace
+
+int mpi_rank() { return mpi_world().first; }
+int mpi_size() { return mpi_world().second; }
 
 models::Network load_campaign_model(const ModelSource& source) {
   if (source.generate) return models::make_random_network(*source.generate);
@@ -389,7 +385,7 @@ void finish_point(CampaignResult& r, PreparedPoint& p) {
 }
 
 CampaignResult run_point(const CampaignConfig& config, const RunOptions& options, std::uint64_t start_block,
-                         std::optional<sim::ErrorStats> resumed, bool checkpointing, std::size_t point_index,
+                         std::optional<sim::ErrorStats> resumed, std::size_t point_index,
                          std::size_t point_count, std::uint64_t& blocks_done) {
   PreparedPoint p = prepare(config);
   CampaignResult r;
@@ -424,7 +420,6 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
     if (options.progress) options.progress(point_index, point_count, trials, total);
   };
   blocks_done = run_blocks(run_block, start_block, nblocks, config.block_trials, total, config, acc, r.stop_reason, progress);
-  (void)checkpointing;
   if (!chip && mpi_rank() == 0 && !options.fault_log_path.empty()) {
     // The functional engine's faults are a pure function of (seed, trial, input, spec, unit):
     // redraw those of the first trials for the log (the chip engine logs what it applied).
@@ -498,7 +493,7 @@ PreparedCampaign prepare_campaign(const CampaignConfig& config) {
 
 CampaignResult run_campaign(const CampaignConfig& config, const RunOptions& options) {
   std::uint64_t blocks = 0;
-  return run_point(config, options, 0, std::nullopt, false, 0, 1, blocks);
+  return run_point(config, options, 0, std::nullopt, 0, 1, blocks);
 }
 
 nlohmann::json faults_to_json(const std::vector<faults::FaultSpec>& specs) {
@@ -548,8 +543,8 @@ nlohmann::json make_point_json(const CampaignResult& r) {
   const double z95 = core::normal_quantile_two_sided(0.95);
   nlohmann::json inputs = nlohmann::json::array();
   for (Eigen::Index n = 0; n < r.data.count(); ++n) {
-    const Measured m95 = measure(r.stats, n, z95);
     const Measured& m = r.measured[static_cast<std::size_t>(n)];
+    const Measured m95 = r.config.confidence == 0.95 ? m : measure(r.stats, n, z95);
     nlohmann::json measured{{"mean", to_json(m.mean)},
                             {"std", to_json(m.std)},
                             {"mean_abs", to_json(m.mean_abs)},
@@ -656,7 +651,7 @@ CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, c
     std::uint64_t blocks_done = 0;
     const bool resuming_this = options.resume && i == cp.point;
     CampaignResult r = run_point(points[i], options, resuming_this ? cp.blocks_done : 0,
-                                 resuming_this ? std::move(cp.stats) : std::nullopt, true, i, points.size(), blocks_done);
+                                 resuming_this ? std::move(cp.stats) : std::nullopt, i, points.size(), blocks_done);
     if (!outcome.is_root) continue;
     if (r.stop_reason == "interrupted") {
       outcome.complete = false;

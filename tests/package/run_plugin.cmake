@@ -1,22 +1,8 @@
 # Installs nfsim into a scratch prefix, builds the out-of-tree plug-in of examples/plugin against
 # it, and runs the installed nfsim with the plug-in: the new crossbar type is listed, selected
 # from a topology file, and changes the chip's stored weights.
-file(REMOVE_RECURSE ${WORK_DIR})
-execute_process(COMMAND ${CMAKE_COMMAND} --install ${NFSIM_BUILD_DIR} --prefix ${WORK_DIR}/prefix RESULT_VARIABLE rc OUTPUT_QUIET)
-if(rc)
-  message(FATAL_ERROR "install failed: ${rc}")
-endif()
-execute_process(COMMAND ${CMAKE_COMMAND} -S ${PLUGIN_SOURCE_DIR} -B ${WORK_DIR}/build -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix
-                        -DCMAKE_BUILD_TYPE=Release
-                        "-DCMAKE_CXX_FLAGS=${OUTER_CXX_FLAGS}" "-DCMAKE_EXE_LINKER_FLAGS=${OUTER_LINKER_FLAGS}"
-                        "-DCMAKE_SHARED_LINKER_FLAGS=${OUTER_LINKER_FLAGS}" "-DCMAKE_MODULE_LINKER_FLAGS=${OUTER_LINKER_FLAGS}" RESULT_VARIABLE rc)
-if(rc)
-  message(FATAL_ERROR "configuring the plug-in failed: ${rc}")
-endif()
-execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/build RESULT_VARIABLE rc)
-if(rc)
-  message(FATAL_ERROR "building the plug-in failed: ${rc}")
-endif()
+include(${CMAKE_CURRENT_LIST_DIR}/install_and_build.cmake)
+nfsim_install_and_build(${PLUGIN_SOURCE_DIR})
 set(nfsim ${WORK_DIR}/prefix/bin/nfsim)
 set(plugin ${WORK_DIR}/build/libstuck_on_crossbar.so)
 execute_process(COMMAND ${nfsim} --plugin ${plugin} list OUTPUT_VARIABLE out RESULT_VARIABLE rc)
