@@ -7,22 +7,6 @@
 
 namespace nfsim::core {
 
-void RunningStats::add(double x) {
-  const double n1 = static_cast<double>(n_);
-  ++n_;
-  const double n = static_cast<double>(n_);
-  const double delta = x - mean_;
-  const double delta_n = delta / n;
-  const double delta_n2 = delta_n * delta_n;
-  const double term1 = delta * delta_n * n1;
-  mean_ += delta_n;
-  m4_ += term1 * delta_n2 * (n * n - 3 * n + 3) + 6 * delta_n2 * m2_ - 4 * delta_n * m3_;
-  m3_ += term1 * delta_n * (n - 2) - 3 * delta_n * m2_;
-  m2_ += term1;
-  min_ = std::min(min_, x);
-  max_ = std::max(max_, x);
-}
-
 void RunningStats::merge(const RunningStats& o) {
   if (o.n_ == 0) return;
   if (n_ == 0) {

@@ -10,7 +10,10 @@ namespace nfsim::core {
 // merge is deterministic: merging the same blocks in the same order gives the same bits.
 class RunningStats {
  public:
-  void add(double x);
+  void add(double x) { add(x, 1.0 / static_cast<double>(n_ + 1)); }
+  // The same with 1 / (count() + 1) computed by the caller, who adds to many statistics of
+  // equal count (one division instead of one per statistic; the same bits as add(x)).
+  void add(double x, double inv_new_count);
   // Folds `other` (a later block of samples) into this one.
   void merge(const RunningStats& other);
 
@@ -44,6 +47,22 @@ class RunningStats {
   double min_ = std::numeric_limits<double>::infinity();
   double max_ = -std::numeric_limits<double>::infinity();
 };
+
+inline void RunningStats::add(double x, double inv_new_count) {
+  const double n1 = static_cast<double>(n_);
+  ++n_;
+  const double n = static_cast<double>(n_);
+  const double delta = x - mean_;
+  const double delta_n = delta * inv_new_count;
+  const double delta_n2 = delta_n * delta_n;
+  const double term1 = delta * delta_n * n1;
+  mean_ += delta_n;
+  m4_ += term1 * delta_n2 * (n * n - 3 * n + 3) + 6 * delta_n2 * m2_ - 4 * delta_n * m3_;
+  m3_ += term1 * delta_n * (n - 2) - 3 * delta_n * m2_;
+  m2_ += term1;
+  min_ = x < min_ ? x : min_;
+  max_ = x > max_ ? x : max_;
+}
 
 // Two-sided standard-normal quantile for a confidence level in (0, 1): 0.95 -> 1.959964.
 double normal_quantile_two_sided(double confidence);

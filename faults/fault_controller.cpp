@@ -9,8 +9,8 @@ FaultController::FaultController(sc_core::sc_module_name name, const FaultPlan& 
     : sc_core::sc_module(name),
       plan_(&plan),
       sampler_(std::make_unique<FaultSampler>(plan, network, seed)),
-      target_(target),
-      active_(plan.size(), 0) {
+      active_(plan.size(), 0),
+      target_(target) {
   SC_HAS_PROCESS(FaultController);
   SC_METHOD(apply_due);
   sensitive << onset_event_;

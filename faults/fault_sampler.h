@@ -64,7 +64,6 @@ class FaultSampler {
   const FaultPlan& plan_;
   const models::Network& net_;
   std::vector<std::uint64_t> spec_keys_;
-  mutable std::vector<std::uint64_t> scratch_;
   bool may_overlap_ = false;
 };
 

@@ -1,5 +1,6 @@
 #include "models/activation.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -57,6 +58,16 @@ Eigen::MatrixXd Activation::apply(const Eigen::MatrixXd& z) const {
   double* out = y.data();
   for (Eigen::Index i = 0; i < z.size(); ++i) out[i] = g(kind, alpha, scale * in[i]);
   return y;
+}
+
+void Activation::apply_to(const double* z, double* y, Eigen::Index n) const {
+  if (kind == ActivationKind::relu && scale == 1.0) {
+    for (Eigen::Index i = 0; i < n; ++i) y[i] = z[i] > 0.0 ? z[i] : 0.0;
+  } else if (kind == ActivationKind::identity && scale == 1.0) {
+    if (y != z) std::copy(z, z + n, y);
+  } else {
+    for (Eigen::Index i = 0; i < n; ++i) y[i] = g(kind, alpha, scale * z[i]);
+  }
 }
 
 Eigen::VectorXd Activation::derivative(const Eigen::VectorXd& z) const {

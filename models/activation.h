@@ -18,6 +18,8 @@ struct Activation {
   double apply(double z) const;
   Eigen::VectorXd apply(const Eigen::VectorXd& z) const;
   Eigen::MatrixXd apply(const Eigen::MatrixXd& z) const;
+  // y[i] = phi(z[i]) for i < n, without allocating (y may equal z).
+  void apply_to(const double* z, double* y, Eigen::Index n) const;
   // d phi / d z, elementwise.
   Eigen::VectorXd derivative(const Eigen::VectorXd& z) const;
   // Lipschitz constant of phi (sup |phi'|).

@@ -239,7 +239,7 @@ int cmd_bounds(const std::vector<std::string>& args) {
   std::printf("%5s %4s", "input", "out");
   std::vector<std::string> columns;
   for (Eigen::Index n = 0; n < data.count(); ++n) {
-    const models::bounds::BoundSet b = tb::select_bounds(calc.compute(data.inputs.col(n)), families);
+    const models::bounds::BoundSet b = tb::select_bounds(calc.compute(data.inputs.col(n), families), families);
     if (n == 0) {
       for (const auto& [name, v] : b) {
         if (name.rfind("sum_norms", 0) == 0) continue;
@@ -316,12 +316,14 @@ int cmd_run(const std::vector<std::string>& args) {
       ("seed", po::value<long long>(), "random seed >= 0 (overrides the file)")                      //
       ("out", po::value<std::string>(), "output directory (default: results/<campaign name>)")  //
       ("resume", po::value<std::string>(), "continue the interrupted run whose output directory is DIR")  //
+      ("threads", po::value<long long>(), "functional engine threads (default: every core; 1 per rank under mpirun); "
+                                          "the numbers do not depend on it")  //
       ("trial-outputs", po::value<long long>(), "also write the faulty outputs of the first N trials of each point to "
                                                 "DIR/trial_outputs_<point>.csv (to compare engines trial by trial)");
   po::positional_options_description pos;
   pos.add("campaign", 1);
   po::variables_map vm;
-  if (!parse("Usage: nfsim run CAMPAIGN.yaml [--set key=value]... [--engine functional|chip] [--trials N|auto] [--seed S] [--out DIR]\n"
+  if (!parse("Usage: nfsim run CAMPAIGN.yaml [--set key=value]... [--engine functional|chip] [--trials N|auto] [--seed S] [--threads T] [--out DIR]\n"
              "       nfsim run --resume DIR\n\n"
              "Runs a fault-injection campaign (every sweep point): Monte Carlo of the faulty network or chip on the\n"
              "campaign's inputs, the analytic bounds, their verdicts and the campaign's requirements. Writes\n"
@@ -380,13 +382,6 @@ int cmd_run(const std::vector<std::string>& args) {
     file = shown_file;
   }
   const tb::CampaignConfig& config = points.front();
-  if (tb::mpi_rank() == 0) {
-    std::error_code ec;
-    std::filesystem::create_directories(out_dir, ec);
-    if (ec || !std::filesystem::is_directory(out_dir)) {
-      throw core::InputError(out_dir + ": cannot create the output directory (" + ec.message() + "); expected a writable path");
-    }
-  }
   if (vm.count("vcd")) {
     if (config.engine != "chip") throw core::InputError("--vcd needs the chip engine (--engine chip)");
     run_options.vcd_path = vm["vcd"].as<std::string>();
@@ -398,6 +393,29 @@ int cmd_run(const std::vector<std::string>& args) {
     if (n < 0 || n > 100000) throw core::InputError("--trial-outputs " + std::to_string(n) + ": expected 0..100000");
     run_options.trial_outputs = static_cast<std::uint64_t>(n);
   }
+  if (vm.count("threads")) {
+    const long long t = vm["threads"].as<long long>();
+    if (t < 1 || t > 1024) throw core::InputError("--threads: expected an integer from 1 to 1024, got " + std::to_string(t));
+    run_options.threads = static_cast<unsigned>(t);
+  }
+  // Every option is valid: only now does the output directory appear. If the run then fails
+  // before writing anything into a directory it created, the empty directory goes too.
+  bool created_out_dir = false;
+  if (tb::mpi_rank() == 0) {
+    std::error_code ec;
+    created_out_dir = std::filesystem::create_directories(out_dir, ec);
+    if (ec || !std::filesystem::is_directory(out_dir)) {
+      throw core::InputError(out_dir + ": cannot create the output directory (" + ec.message() + "); expected a writable path");
+    }
+  }
+  struct RemoveIfEmpty {
+    const std::string& dir;
+    bool armed;
+    ~RemoveIfEmpty() {
+      std::error_code ec;
+      if (armed && std::filesystem::is_empty(dir, ec) && !ec) std::filesystem::remove(dir, ec);
+    }
+  } cleanup{out_dir, created_out_dir};
   run_options.campaign_file = file;
   run_options.campaign_file_absolute = std::filesystem::absolute(run_options.resume ? absolute_file : file).string();
   run_options.overrides = overrides;

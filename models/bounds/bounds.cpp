@@ -111,24 +111,28 @@ Eigen::MatrixXd BoundCalculator::single_unit_effects(const ForwardTrace& t, int 
   return effects;
 }
 
-void BoundCalculator::add_neuron_terms(const ForwardTrace& t, BoundSet& out) const {
+void BoundCalculator::add_neuron_terms(const ForwardTrace& t, Wanted want, BoundSet& out) const {
   for (const NeuronTerm& term : model_.neurons) {
     const Eigen::VectorXd& y = t.y[term.layer];
     const Eigen::VectorXd dy = term.crash ? Eigen::VectorXd(-y) : Eigen::VectorXd((term.value - y.array()).matrix());
     const double p = term.probability;
-    // b3: first-order Taylor with G_l = d y_L / d y_l.
-    const Eigen::MatrixXd g = net_.jacobian_wrt_activations(t, term.layer);
-    const Eigen::MatrixXd gdy = g * dy.asDiagonal();
-    Eigen::VectorXd var = p * gdy.cwiseProduct(gdy).rowwise().sum();
-    accumulate(out, "b3", p * gdy.rowwise().sum(), &var);
-    // b4: exact single-fault effects.
-    const Eigen::MatrixXd d = single_unit_effects(t, term.layer, dy);
-    var = p * d.cwiseProduct(d).rowwise().sum();
-    accumulate(out, "b4", p * d.rowwise().sum(), &var);
+    if (want.b3) {
+      // b3: first-order Taylor with G_l = d y_L / d y_l.
+      const Eigen::MatrixXd g = net_.jacobian_wrt_activations(t, term.layer);
+      const Eigen::MatrixXd gdy = g * dy.asDiagonal();
+      const Eigen::VectorXd var = p * gdy.cwiseProduct(gdy).rowwise().sum();
+      accumulate(out, "b3", p * gdy.rowwise().sum(), &var);
+    }
+    if (want.b4) {
+      // b4: exact single-fault effects.
+      const Eigen::MatrixXd d = single_unit_effects(t, term.layer, dy);
+      const Eigen::VectorXd var = p * d.cwiseProduct(d).rowwise().sum();
+      accumulate(out, "b4", p * d.rowwise().sum(), &var);
+    }
   }
 }
 
-void BoundCalculator::add_synapse_terms(const ForwardTrace& t, BoundSet& out) const {
+void BoundCalculator::add_synapse_terms(const ForwardTrace& t, Wanted want, BoundSet& out) const {
   const int L = net_.num_layers();
   for (const SynapseTerm& term : model_.synapses) {
     const int l = term.layer;
@@ -140,14 +144,17 @@ void BoundCalculator::add_synapse_terms(const ForwardTrace& t, BoundSet& out) co
     for (Eigen::Index i = 0; i < w.cols(); ++i) {
       for (Eigen::Index j = 0; j < w.rows(); ++j) dz(j, i) = (term.replace(w(j, i)) - w(j, i)) * y_prev[i];
     }
-    // b3 with H_l = d y_L / d z_l.
-    const Eigen::MatrixXd h = net_.jacobian_wrt_preactivations(t, l);
-    Eigen::VectorXd var = p * (h.cwiseProduct(h) * dz.cwiseProduct(dz).rowwise().sum());
-    accumulate(out, "b3", p * (h * dz.rowwise().sum()), &var);
+    if (want.b3) {
+      // b3 with H_l = d y_L / d z_l.
+      const Eigen::MatrixXd h = net_.jacobian_wrt_preactivations(t, l);
+      const Eigen::VectorXd var = p * (h.cwiseProduct(h) * dz.cwiseProduct(dz).rowwise().sum());
+      accumulate(out, "b3", p * (h * dz.rowwise().sum()), &var);
+    }
+    if (!want.b4) continue;
     // b4: exact effect of each single synapse: y_l,j becomes phi(z_j + dz_ji), then layers > l.
     const models::Activation& act = net_.layer(l).activation;
     Eigen::VectorXd mean = Eigen::VectorXd::Zero(net_.output_size());
-    var = Eigen::VectorXd::Zero(net_.output_size());
+    Eigen::VectorXd var = Eigen::VectorXd::Zero(net_.output_size());
     std::vector<std::pair<Eigen::Index, double>> changes;  // (row j, new y_l,j)
     for (Eigen::Index i = 0; i < w.cols(); ++i) {
       for (Eigen::Index j = 0; j < w.rows(); ++j) {
@@ -169,7 +176,7 @@ void BoundCalculator::add_synapse_terms(const ForwardTrace& t, BoundSet& out) co
   }
 }
 
-void BoundCalculator::add_group_terms(const ForwardTrace& t, BoundSet& out) const {
+void BoundCalculator::add_group_terms(const ForwardTrace& t, Wanted want, BoundSet& out) const {
   const int L = net_.num_layers();
   for (const GroupTerm& g : model_.groups) {
     const double p = g.probability;
@@ -188,7 +195,8 @@ void BoundCalculator::add_group_terms(const ForwardTrace& t, BoundSet& out) cons
       first = std::min(first, s[0]);
     }
     Eigen::VectorXd var = p * e.cwiseProduct(e);
-    accumulate(out, "b3", p * e, &var);
+    if (want.b3) accumulate(out, "b3", p * e, &var);
+    if (!want.b4) continue;
     // b4: the exact effect of the whole group, forward from its lowest layer.
     Eigen::VectorXd y = first == 0 ? t.y[0] : t.y[first - 1];
     int start = first == 0 ? 0 : first - 1;
@@ -253,19 +261,31 @@ void BoundCalculator::add_paper_bounds(const ForwardTrace& t, BoundSet& out) con
   }
 }
 
-BoundSet BoundCalculator::compute(const Eigen::VectorXd& input) const {
+BoundSet BoundCalculator::compute(const Eigen::VectorXd& input, const std::vector<std::string>& families) const {
+  auto wanted = [&](std::initializer_list<const char*> names) {
+    if (families.empty()) return true;
+    for (const char* n : names) {
+      if (std::find(families.begin(), families.end(), n) != families.end()) return true;
+    }
+    return false;
+  };
+  const Wanted want{wanted({"b3"}), wanted({"b4"})};
   const ForwardTrace t = net_.trace(input);
   BoundSet out;
-  add_neuron_terms(t, out);
-  add_synapse_terms(t, out);
-  add_group_terms(t, out);
-  if (model_.only_neuron_crashes()) add_paper_bounds(t, out);
-  // sum_norms: the paper's network-level proxy, sum over layers of ||W_l||, whatever the faults.
-  static const char* kSumNames[] = {"sum_norms_1", "sum_norms_2", "sum_norms_inf", "sum_norms_fro"};
-  for (int o = 0; o < 4; ++o) {
-    double sum = 0;
-    for (int m = 1; m <= net_.num_layers(); ++m) sum += norms_[m][o];
-    out[kSumNames[o]] = BoundValue{Eigen::VectorXd::Constant(1, sum), Eigen::VectorXd()};
+  if (want.b3 || want.b4) {
+    add_neuron_terms(t, want, out);
+    add_synapse_terms(t, want, out);
+    add_group_terms(t, want, out);
+  }
+  if (model_.only_neuron_crashes() && wanted({"b1", "b1_paper", "b2", "worst_case"})) add_paper_bounds(t, out);
+  if (wanted({"sum_norms"})) {
+    // sum_norms: the paper's network-level proxy, sum over layers of ||W_l||, whatever the faults.
+    static const char* kSumNames[] = {"sum_norms_1", "sum_norms_2", "sum_norms_inf", "sum_norms_fro"};
+    for (int o = 0; o < 4; ++o) {
+      double sum = 0;
+      for (int m = 1; m <= net_.num_layers(); ++m) sum += norms_[m][o];
+      out[kSumNames[o]] = BoundValue{Eigen::VectorXd::Constant(1, sum), Eigen::VectorXd()};
+    }
   }
   finish(out);
   return out;

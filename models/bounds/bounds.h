@@ -56,13 +56,18 @@ using BoundSet = std::map<std::string, BoundValue>;
 class BoundCalculator {
  public:
   BoundCalculator(const Network& network, FaultModel model);
-  BoundSet compute(const Eigen::VectorXd& input) const;
+  // The bounds for one input. `families` limits the work to those named (b1, b1_paper, b2,
+  // worst_case, b3, b4, sum_norms; b1 also covers b1_paper); empty computes every bound.
+  BoundSet compute(const Eigen::VectorXd& input, const std::vector<std::string>& families = {}) const;
   const FaultModel& model() const { return model_; }
 
  private:
-  void add_neuron_terms(const ForwardTrace& t, BoundSet& out) const;
-  void add_synapse_terms(const ForwardTrace& t, BoundSet& out) const;
-  void add_group_terms(const ForwardTrace& t, BoundSet& out) const;
+  struct Wanted {
+    bool b3 = true, b4 = true;
+  };
+  void add_neuron_terms(const ForwardTrace& t, Wanted w, BoundSet& out) const;
+  void add_synapse_terms(const ForwardTrace& t, Wanted w, BoundSet& out) const;
+  void add_group_terms(const ForwardTrace& t, Wanted w, BoundSet& out) const;
   void add_paper_bounds(const ForwardTrace& t, BoundSet& out) const;
   // Exact effect on the output of replacing y_l[i] by y_l[i] + dy[i], one column per i (only the
   // nonzero dy): F_l(y + dy_i e_i) - F_l(y).

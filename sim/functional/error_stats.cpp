@@ -18,17 +18,19 @@ ErrorStats::ErrorStats(Eigen::Index inputs, Eigen::Index outputs)
 void ErrorStats::add(Eigen::Index input, const double* d) {
   if (input == 0 && samples_.size() < sample_cap_) samples_.push_back(d[0]);
   double n1 = 0, n2 = 0, ninf = 0;
+  // Every statistic of one input has seen the same number of trials: one division for all.
+  const double inv = 1.0 / static_cast<double>(norms_[input * 3].count() + 1);
   for (Eigen::Index k = 0; k < outputs_; ++k) {
     const double a = std::abs(d[k]);
-    delta_[at(input, k)].add(d[k]);
-    abs_[at(input, k)].add(a);
+    delta_[at(input, k)].add(d[k], inv);
+    abs_[at(input, k)].add(a, inv);
     n1 += a;
     n2 += a * a;
     ninf = std::max(ninf, a);
   }
-  norms_[input * 3 + norm_1].add(n1);
-  norms_[input * 3 + norm_2].add(std::sqrt(n2));
-  norms_[input * 3 + norm_inf].add(ninf);
+  norms_[input * 3 + norm_1].add(n1, inv);
+  norms_[input * 3 + norm_2].add(std::sqrt(n2), inv);
+  norms_[input * 3 + norm_inf].add(ninf, inv);
 }
 
 void ErrorStats::add_zeros(Eigen::Index input, std::uint64_t count) {

@@ -10,6 +10,8 @@ namespace {
 // Columns per dense GEMM. Fixed, so each column's rounding never depends on how many jobs a
 // batch happens to hold (short chunks are padded).
 constexpr Eigen::Index kDenseChunk = 64;
+// Inferences drawn ahead per batch of the dense path (bounds its memory for many inputs).
+constexpr std::uint64_t kDenseBatchInferences = 4096;
 
 }  // namespace
 
@@ -42,158 +44,236 @@ void FunctionalEngine::apply_weight_overrides(int layer, const faults::FaultInst
   for (const auto& o : f.weights[layer]) z[o.row] += (o.value - w(o.row, o.col)) * y_prev[o.col];
 }
 
-void FunctionalEngine::faulty_output_fast(const Job& job, Eigen::VectorXd& out) const {
-  const faults::FaultInstance& f = job.faults;
-  const Eigen::Index n = job.input;
+struct FunctionalEngine::Workspace {
+  explicit Workspace(const models::Network& net) {
+    Eigen::Index widest = net.input_size();
+    for (int m = 1; m <= net.num_layers(); ++m) widest = std::max(widest, net.layer(m).weights.rows());
+    y.resize(widest);
+    y_next.resize(widest);
+    z.resize(widest);
+    delta.resize(net.output_size());
+  }
+  faults::FaultInstance instance;
+  // Fast path: the faulty y of the current layer (when `full`), the next one, z, and the
+  // current layer's nonzero differences from the clean run as (index, value) lists.
+  Eigen::VectorXd y, y_next, z, delta;
+  std::vector<Eigen::Index> idx, next_idx;
+  std::vector<double> val, next_val;
+  // Dense path: the faults of every inference of a batch, the faulty ones' slots, their deltas.
+  std::vector<faults::FaultInstance> pool;
+  std::vector<std::size_t> jobs;
+  Eigen::MatrixXd deltas, dense_y, dense_z;
+};
+
+void FunctionalEngine::faulty_delta_fast(const faults::FaultInstance& f, Eigen::Index n, Workspace& ws,
+                                         double* delta) const {
   const int L = net_.num_layers();
-  const int l0 = f.first_layer();
-  Eigen::VectorXd y, z;
-  std::vector<int> changed;  // indices of y (layer m-1) that differ from the clean run
-  bool dense = false;        // y differs (potentially) everywhere
-  if (l0 == 0) {
-    y = inputs_.col(n);
-  } else {
-    // Layer l0 from the clean y_{l0-1}: only the rows with weight overrides change.
-    y = clean_.y[l0].col(n);
-    if (!f.weights[l0].empty()) {
-      z = clean_.z[l0].col(n);
-      apply_weight_overrides(l0, f, clean_.y[l0 - 1].col(n).data(), z.data());
-      const models::Activation& act = net_.layer(l0).activation;
-      for (const auto& o : f.weights[l0]) {
-        y[o.row] = act.apply(z[o.row]);
-        changed.push_back(o.row);
+  ws.idx.clear();
+  ws.val.clear();
+  bool full = false;  // ws.y holds all of the faulty y_{m-1} (else: clean plus ws.idx/ws.val)
+  int m = f.first_layer();
+  if (m == 0) {
+    const double* x = clean_.y[0].col(n).data();
+    for (const auto& o : f.neurons[0]) {
+      if (o.value != x[o.index]) {
+        ws.idx.push_back(o.index);
+        ws.val.push_back(o.value - x[o.index]);
       }
     }
+    m = 1;
   }
-  for (const auto& o : f.neurons[l0]) {
-    y[o.index] = o.value;
-    changed.push_back(o.index);
-  }
-  for (int m = l0 + 1; m <= L; ++m) {
+  // The faulty y_{m-1} in ws.y (built from the clean one and the differences when needed).
+  auto materialize_prev = [&](Eigen::Index width, const double* clean_prev) {
+    if (full) return;
+    std::copy(clean_prev, clean_prev + width, ws.y.data());
+    for (std::size_t j = 0; j < ws.idx.size(); ++j) ws.y[ws.idx[j]] += ws.val[j];
+    full = true;
+  };
+  for (; m <= L; ++m) {
     const models::DenseLayer& layer = net_.layer(m);
-    const Eigen::Index n_prev = layer.weights.cols();
-    std::sort(changed.begin(), changed.end());
-    changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
-    const bool propagated = dense || !changed.empty();
-    if (!dense && 2 * static_cast<Eigen::Index>(changed.size()) < n_prev) {
-      z = clean_.z[m].col(n);
-      for (int i : changed) {
-        const double d = y[i] - clean_.y[m - 1](i, n);
-        if (d != 0.0) z.noalias() += layer.weights.col(i) * d;
+    const Eigen::Index rows = layer.weights.rows(), width = layer.weights.cols();
+    const double* clean_prev = clean_.y[m - 1].col(n).data();
+    const double* clean_y = clean_.y[m].col(n).data();
+    ws.next_idx.clear();
+    ws.next_val.clear();
+    bool next_full = false;
+    if (ws.idx.empty() && f.weights[m].empty()) {
+      // z_m is the clean one: y_m differs only where layer m's neurons are overridden.
+      for (const auto& o : f.neurons[m]) {
+        if (o.value != clean_y[o.index]) {
+          ws.next_idx.push_back(o.index);
+          ws.next_val.push_back(o.value - clean_y[o.index]);
+        }
       }
     } else {
-      z.noalias() = layer.weights * y;
-      z += layer.bias;
-    }
-    changed.clear();
-    apply_weight_overrides(m, f, y.data(), z.data());
-    if (propagated) {
-      y = layer.activation.apply(z);
-      dense = true;
-    } else {
-      // Nothing upstream changed: only rows with weight overrides differ.
-      y = clean_.y[m].col(n);
-      for (const auto& o : f.weights[m]) {
-        y[o.row] = layer.activation.apply(z[o.row]);
-        changed.push_back(o.row);
+      Eigen::Map<Eigen::VectorXd> z(ws.z.data(), rows);
+      if (2 * static_cast<Eigen::Index>(ws.idx.size()) < width) {
+        // z' = z + W[:, S] (y'[S] - y[S]): a few columns instead of the whole matrix.
+        z = clean_.z[m].col(n);
+        const auto& w = layer.weights;
+        const auto& i = ws.idx;
+        const auto& v = ws.val;
+        std::size_t j = 0;
+        // Four columns per pass over z: one load and store of z instead of four.
+        for (; j + 4 <= i.size(); j += 4) {
+          z.noalias() += w.col(i[j]) * v[j] + w.col(i[j + 1]) * v[j + 1] + w.col(i[j + 2]) * v[j + 2] + w.col(i[j + 3]) * v[j + 3];
+        }
+        for (; j < i.size(); ++j) z.noalias() += w.col(i[j]) * v[j];
+      } else {
+        materialize_prev(width, clean_prev);
+        z.noalias() = layer.weights * ws.y.head(width);
+        z += layer.bias;
+      }
+      if (!f.weights[m].empty()) {
+        materialize_prev(width, clean_prev);
+        apply_weight_overrides(m, f, ws.y.data(), z.data());
+      }
+      double* y_next = ws.y_next.data();
+      layer.activation.apply_to(z.data(), y_next, rows);
+      for (const auto& o : f.neurons[m]) y_next[o.index] = o.value;
+      next_full = true;
+      if (m < L) {
+        // Branch-free compaction: about half the entries differ, a branch would mispredict.
+        ws.next_idx.resize(static_cast<std::size_t>(rows));
+        ws.next_val.resize(static_cast<std::size_t>(rows));
+        std::size_t count = 0;
+        for (Eigen::Index k = 0; k < rows; ++k) {
+          const double d = y_next[k] - clean_y[k];
+          ws.next_idx[count] = k;
+          ws.next_val[count] = d;
+          count += d != 0.0 ? 1 : 0;
+        }
+        ws.next_idx.resize(count);
+        ws.next_val.resize(count);
       }
     }
-    for (const auto& o : f.neurons[m]) {
-      y[o.index] = o.value;
-      changed.push_back(o.index);
+    if (m == L) {
+      if (next_full) {
+        for (Eigen::Index k = 0; k < rows; ++k) delta[k] = ws.y_next[k] - clean_y[k];
+      } else {
+        std::fill(delta, delta + rows, 0.0);
+        for (std::size_t j = 0; j < ws.next_idx.size(); ++j) delta[ws.next_idx[j]] = ws.next_val[j];
+      }
+      return;
     }
+    if (next_full) ws.y.swap(ws.y_next);
+    full = next_full;
+    ws.idx.swap(ws.next_idx);
+    ws.val.swap(ws.next_val);
   }
-  out = y;
 }
 
-void FunctionalEngine::faulty_outputs_dense(const std::vector<Job>& jobs, std::size_t begin, std::size_t end,
-                                            Eigen::MatrixXd& out) const {
+void FunctionalEngine::faulty_deltas_dense(Workspace& ws, std::size_t begin, std::size_t end) const {
   const int L = net_.num_layers();
+  const Eigen::Index N = inputs_.cols();
   const Eigen::Index count = static_cast<Eigen::Index>(end - begin);
-  Eigen::MatrixXd y(net_.input_size(), kDenseChunk), z;
+  auto slot = [&](Eigen::Index c) { return ws.jobs[begin + static_cast<std::size_t>(std::min(c, count - 1))]; };  // pad with the last
+  Eigen::MatrixXd& y = ws.dense_y;
+  Eigen::MatrixXd& z = ws.dense_z;
+  y.resize(net_.input_size(), kDenseChunk);
   for (Eigen::Index c = 0; c < kDenseChunk; ++c) {
-    const Job& job = jobs[begin + static_cast<std::size_t>(std::min(c, count - 1))];  // pad with the last job
-    y.col(c) = inputs_.col(job.input);
-    for (const auto& o : job.faults.neurons[0]) y(o.index, c) = o.value;
+    const std::size_t k = slot(c);
+    y.col(c) = inputs_.col(static_cast<Eigen::Index>(k % static_cast<std::size_t>(N)));
+    for (const auto& o : ws.pool[k].neurons[0]) y(o.index, c) = o.value;
   }
   for (int m = 1; m <= L; ++m) {
     const models::DenseLayer& layer = net_.layer(m);
     z.noalias() = layer.weights * y;
     z.colwise() += layer.bias;
+    for (Eigen::Index c = 0; c < count; ++c) apply_weight_overrides(m, ws.pool[slot(c)], y.col(c).data(), z.col(c).data());
+    y.resize(z.rows(), z.cols());
+    layer.activation.apply_to(z.data(), y.data(), z.size());
     for (Eigen::Index c = 0; c < count; ++c) {
-      apply_weight_overrides(m, jobs[begin + static_cast<std::size_t>(c)].faults, y.col(c).data(), z.col(c).data());
-    }
-    y = layer.activation.apply(z);
-    for (Eigen::Index c = 0; c < count; ++c) {
-      for (const auto& o : jobs[begin + static_cast<std::size_t>(c)].faults.neurons[m]) y(o.index, c) = o.value;
+      for (const auto& o : ws.pool[slot(c)].neurons[m]) y(o.index, c) = o.value;
     }
   }
-  out = y.leftCols(count);
+  for (Eigen::Index c = 0; c < count; ++c) {
+    const Eigen::Index n = static_cast<Eigen::Index>(slot(c) % static_cast<std::size_t>(N));
+    ws.deltas.col(static_cast<Eigen::Index>(begin) + c) = y.col(c) - clean_.y[L].col(n);
+  }
 }
 
 ErrorStats FunctionalEngine::run_block(std::uint64_t block, std::uint64_t total_trials) const {
   const Eigen::Index N = inputs_.cols(), K = net_.output_size();
+  const int L = net_.num_layers();
   ErrorStats stats(N, K);
   const std::uint64_t first = block * options_.block_trials;
   const std::uint64_t last = std::min(first + options_.block_trials, total_trials);
+  // Runs of fault-free inferences of each input are added as one run of zeros when the input's
+  // next faulty inference (or the end of the block) comes: the same order, fewer calls.
   std::vector<std::uint64_t> pending_zeros(static_cast<std::size_t>(N), 0);
-  std::vector<Job> jobs;
-  std::vector<std::pair<std::uint64_t, Eigen::Index>> order;  // (trial, input) of each job
-  Eigen::MatrixXd deltas;
-  Eigen::VectorXd out;
-  for (std::uint64_t batch_start = first; batch_start < last; batch_start += options_.batch_trials) {
-    const std::uint64_t batch_end = std::min(batch_start + options_.batch_trials, last);
-    // Draw every (trial, input) of the batch; keep the faulty ones as jobs.
-    jobs.clear();
-    std::vector<char> faulty;  // per (trial, input) in trial-major order
-    faulty.reserve(static_cast<std::size_t>((batch_end - batch_start) * static_cast<std::uint64_t>(N)));
-    faults::FaultInstance instance;
-    for (std::uint64_t t = batch_start; t < batch_end; ++t) {
-      for (Eigen::Index n = 0; n < N; ++n) {
-        sampler_.realize(t, static_cast<std::uint32_t>(n), instance);
-        faulty.push_back(instance.empty() ? 0 : 1);
-        if (!instance.empty()) jobs.push_back(Job{n, std::move(instance)});  // realize() resets it
+  Workspace ws(net_);
+  const Eigen::MatrixXd& clean_out = clean_.y[L];
+  std::size_t correct = 0;
+  auto record_clean = [&](Eigen::Index n) {
+    ++pending_zeros[static_cast<std::size_t>(n)];
+    if (!labels_.empty()) correct += static_cast<std::size_t>(clean_correct_[static_cast<std::size_t>(n)]);
+  };
+  auto record_faulty = [&](Eigen::Index n, const double* delta) {
+    stats.add_zeros(n, pending_zeros[static_cast<std::size_t>(n)]);
+    pending_zeros[static_cast<std::size_t>(n)] = 0;
+    stats.add(n, delta);
+    if (!labels_.empty()) {
+      Eigen::Index best = 0;
+      (clean_out.col(n) + Eigen::Map<const Eigen::VectorXd>(delta, K)).maxCoeff(&best);
+      correct += static_cast<std::size_t>(best == labels_[static_cast<std::size_t>(n)]);
+    }
+  };
+  auto end_trial = [&]() {
+    if (!labels_.empty()) stats.add_trial_accuracy(static_cast<double>(correct) / static_cast<double>(N));
+    correct = 0;
+  };
+  if (options_.fast_path) {
+    // One inference at a time, input by input (each input's clean activations stay in cache);
+    // every input's statistics still see its trials in order, so the numbers are those of the
+    // (trial, input) order. Per-trial accuracy is counted aside.
+    std::vector<std::uint32_t> correct_by_trial(static_cast<std::size_t>(last - first), 0);
+    for (Eigen::Index n = 0; n < N; ++n) {
+      for (std::uint64_t t = first; t < last; ++t) {
+        sampler_.realize(t, static_cast<std::uint32_t>(n), ws.instance);
+        correct = 0;
+        if (ws.instance.empty()) {
+          record_clean(n);
+        } else {
+          faulty_delta_fast(ws.instance, n, ws, ws.delta.data());
+          record_faulty(n, ws.delta.data());
+        }
+        correct_by_trial[static_cast<std::size_t>(t - first)] += static_cast<std::uint32_t>(correct);
       }
     }
-    deltas.resize(K, static_cast<Eigen::Index>(jobs.size()));
-    if (options_.fast_path) {
-      for (std::size_t j = 0; j < jobs.size(); ++j) {
-        faulty_output_fast(jobs[j], out);
-        deltas.col(static_cast<Eigen::Index>(j)) = out - clean_.y[net_.num_layers()].col(jobs[j].input);
-      }
-    } else {
-      Eigen::MatrixXd chunk;
-      for (std::size_t b = 0; b < jobs.size(); b += kDenseChunk) {
-        const std::size_t e = std::min(jobs.size(), b + static_cast<std::size_t>(kDenseChunk));
-        faulty_outputs_dense(jobs, b, e, chunk);
-        for (std::size_t j = b; j < e; ++j) {
-          deltas.col(static_cast<Eigen::Index>(j)) =
-              chunk.col(static_cast<Eigen::Index>(j - b)) - clean_.y[net_.num_layers()].col(jobs[j].input);
-        }
-      }
+    for (std::uint64_t t = first; t < last; ++t) {
+      correct = correct_by_trial[static_cast<std::size_t>(t - first)];
+      end_trial();
     }
-    // Accumulate in (trial, input) order; runs of fault-free inferences are merged as zeros.
-    std::size_t job = 0, k = 0;
-    const Eigen::MatrixXd& clean_out = clean_.y[net_.num_layers()];
-    for (std::uint64_t t = batch_start; t < batch_end; ++t) {
-      std::size_t correct = 0;
-      for (Eigen::Index n = 0; n < N; ++n, ++k) {
-        if (!faulty[k]) {
-          ++pending_zeros[static_cast<std::size_t>(n)];
-          if (!labels_.empty()) correct += static_cast<std::size_t>(clean_correct_[static_cast<std::size_t>(n)]);
-          continue;
-        }
-        stats.add_zeros(n, pending_zeros[static_cast<std::size_t>(n)]);
-        pending_zeros[static_cast<std::size_t>(n)] = 0;
-        const auto delta = deltas.col(static_cast<Eigen::Index>(job++));
-        stats.add(n, delta.data());
-        if (!labels_.empty()) {
-          Eigen::Index best = 0;
-          (clean_out.col(n) + delta).maxCoeff(&best);
-          correct += static_cast<std::size_t>(best == labels_[static_cast<std::size_t>(n)]);
-        }
+  } else {
+    // Whole trials per batch, at most batch_trials and about kDenseBatchInferences inferences.
+    const std::uint64_t per_batch = std::max<std::uint64_t>(
+        1, std::min<std::uint64_t>(options_.batch_trials, kDenseBatchInferences / static_cast<std::uint64_t>(N)));
+    ws.pool.resize(static_cast<std::size_t>(per_batch * static_cast<std::uint64_t>(N)));
+    ws.deltas.resize(K, static_cast<Eigen::Index>(ws.pool.size()));
+    for (std::uint64_t batch_start = first; batch_start < last; batch_start += per_batch) {
+      const std::uint64_t batch_end = std::min(batch_start + per_batch, last);
+      const std::size_t count = static_cast<std::size_t>((batch_end - batch_start) * static_cast<std::uint64_t>(N));
+      ws.jobs.clear();
+      for (std::size_t k = 0; k < count; ++k) {
+        const std::uint64_t t = batch_start + k / static_cast<std::size_t>(N);
+        sampler_.realize(t, static_cast<std::uint32_t>(k % static_cast<std::size_t>(N)), ws.pool[k]);
+        if (!ws.pool[k].empty()) ws.jobs.push_back(k);
       }
-      if (!labels_.empty()) stats.add_trial_accuracy(static_cast<double>(correct) / static_cast<double>(N));
+      for (std::size_t b = 0; b < ws.jobs.size(); b += kDenseChunk) {
+        faulty_deltas_dense(ws, b, std::min(ws.jobs.size(), b + static_cast<std::size_t>(kDenseChunk)));
+      }
+      std::size_t job = 0;
+      for (std::size_t k = 0; k < count; ++k) {
+        const Eigen::Index n = static_cast<Eigen::Index>(k % static_cast<std::size_t>(N));
+        if (job < ws.jobs.size() && ws.jobs[job] == k) {
+          record_faulty(n, ws.deltas.col(static_cast<Eigen::Index>(job)).data());
+          ++job;
+        } else {
+          record_clean(n);
+        }
+        if (n == N - 1) end_trial();
+      }
     }
   }
   for (Eigen::Index n = 0; n < N; ++n) stats.add_zeros(n, pending_zeros[static_cast<std::size_t>(n)]);
@@ -209,13 +289,12 @@ ErrorStats FunctionalEngine::run(std::uint64_t total_trials) const {
 Eigen::MatrixXd FunctionalEngine::trial_outputs(std::uint64_t trial) const {
   const Eigen::Index N = inputs_.cols();
   Eigen::MatrixXd outputs = clean_.y[net_.num_layers()];
-  Eigen::VectorXd out;
+  Workspace ws(net_);
   for (Eigen::Index n = 0; n < N; ++n) {
-    Job job{n, {}};
-    sampler_.realize(trial, static_cast<std::uint32_t>(n), job.faults);
-    if (job.faults.empty()) continue;
-    faulty_output_fast(job, out);
-    outputs.col(n) = out;
+    sampler_.realize(trial, static_cast<std::uint32_t>(n), ws.instance);
+    if (ws.instance.empty()) continue;
+    faulty_delta_fast(ws.instance, n, ws, ws.delta.data());
+    outputs.col(n) += ws.delta;
   }
   return outputs;
 }

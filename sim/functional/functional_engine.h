@@ -16,7 +16,8 @@ struct FunctionalOptions {
   // Trials per statistics block. Blocks are accumulated separately and merged in block order,
   // so any split of whole blocks (threads, MPI ranks, resumed runs) gives the same bits.
   std::uint32_t block_trials = 64;
-  // Trials evaluated together inside a block: changes speed and memory, never the numbers.
+  // Dense path: trials evaluated together inside a block (at most about 4096 inferences);
+  // changes speed and memory, never the numbers.
   std::uint32_t batch_trials = 64;
   // Reuse the fault-free activations below the first faulty layer and update pre-activations
   // by the sparse difference z' = z + W[:, S] (y'[S] - y[S]). Off: the plain dense path.
@@ -45,15 +46,13 @@ class FunctionalEngine {
   std::uint64_t block_count(std::uint64_t total_trials) const;
 
  private:
-  struct Job {
-    Eigen::Index input;
-    faults::FaultInstance faults;
-  };
-  // Faulty output of one job (fast path: sparse updates, one column at a time).
-  void faulty_output_fast(const Job& job, Eigen::VectorXd& out) const;
-  // Faulty outputs of up to kDenseChunk jobs, all layers dense (fixed-width GEMM).
-  void faulty_outputs_dense(const std::vector<Job>& jobs, std::size_t begin, std::size_t end,
-                            Eigen::MatrixXd& out) const;
+  // Buffers of one run_block() call, sized once: nothing is allocated per trial or inference.
+  struct Workspace;
+  // Faulty output minus clean output (n_L values into `delta`) of input n under faults f, by
+  // sparse updates from the clean activations (fast path).
+  void faulty_delta_fast(const faults::FaultInstance& f, Eigen::Index n, Workspace& ws, double* delta) const;
+  // The same for up to kDenseChunk inferences (slots[begin, end) of the pool), every layer dense.
+  void faulty_deltas_dense(Workspace& ws, std::size_t begin, std::size_t end) const;
   void apply_weight_overrides(int layer, const faults::FaultInstance& f, const double* y_prev, double* z) const;
 
   const models::Network& net_;

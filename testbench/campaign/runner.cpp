@@ -2,13 +2,18 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <exception>
 #include <memory>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #ifdef NFSIM_HAVE_MPI
 #include <mpi.h>
@@ -36,6 +41,14 @@ namespace {
 constexpr const char* kVersion = "0.1.0";
 // Blocks each rank computes per round of an MPI run (a message carries that many blocks).
 constexpr std::uint64_t kBlocksPerRankRound = 8;
+
+// Threads per process for the functional engine: as asked, or every core with one process and
+// one per rank under mpirun (the ranks already fill the cores).
+unsigned effective_threads(unsigned asked) {
+  if (asked > 0) return asked;
+  if (mpi_size() > 1) return 1;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 long peak_rss_kb() {
   struct rusage u {};
@@ -259,12 +272,46 @@ namespace {
 // Merges blocks [start, nblocks) into `acc` in block order, dealing them out to the MPI ranks in
 // rounds; stops early on the stopping rule or an interruption (checked after each merged block
 // on rank 0 and broadcast after each round). Returns the number of blocks merged in total.
+// Blocks [begin, end) on `threads` threads (each takes the next block not yet taken); the
+// results come back in block order whatever thread computed them.
+std::vector<sim::ErrorStats> compute_blocks(const BlockFn& run_block, std::uint64_t begin, std::uint64_t end, unsigned threads) {
+  std::vector<sim::ErrorStats> out(static_cast<std::size_t>(end > begin ? end - begin : 0));
+  if (threads <= 1 || out.size() <= 1) {
+    for (std::uint64_t b = begin; b < end; ++b) out[static_cast<std::size_t>(b - begin)] = run_block(b);
+    return out;
+  }
+  std::atomic<std::uint64_t> next{begin};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  auto work = [&]() {
+    for (std::uint64_t b = next++; b < end; b = next++) {
+      try {
+        out[static_cast<std::size_t>(b - begin)] = run_block(b);
+      } catch (...) {
+        const std::lock_guard<std::mutex> lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        next = end;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  const unsigned n = static_cast<unsigned>(std::min<std::size_t>(threads, out.size()));
+  for (unsigned i = 1; i < n; ++i) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+  return out;
+}
+
 std::uint64_t run_blocks(const BlockFn& run_block, std::uint64_t start, std::uint64_t nblocks, std::uint64_t block_trials,
                          std::uint64_t total_trials, const CampaignConfig& config, sim::ErrorStats& acc, std::string& reason,
-                         const std::function<void(std::uint64_t)>& progress) {
+                         const std::function<void(std::uint64_t)>& progress, unsigned threads) {
   const int rank = mpi_rank(), size = mpi_size();
   const double z = core::normal_quantile_two_sided(config.confidence);
-  const std::uint64_t per_rank = size > 1 ? kBlocksPerRankRound : 1;
+  // One block per round when alone; otherwise enough blocks to keep every rank and thread busy
+  // (the stopping rule still looks after every block, in block order: extra blocks computed in
+  // the round it stops in are dropped, so the result does not depend on ranks or threads).
+  const std::uint64_t per_rank = size > 1 || threads > 1 ? kBlocksPerRankRound * threads : 1;
   std::uint64_t done = start;
   reason = config.stopping.automatic ? "max_trials" : "trials";
   auto trials_after = [&](std::uint64_t blocks) { return std::min(total_trials, blocks * block_trials); };
@@ -272,9 +319,8 @@ std::uint64_t run_blocks(const BlockFn& run_block, std::uint64_t start, std::uin
     const std::uint64_t round_begin = done;
     const std::uint64_t round_end = std::min(nblocks, round_begin + per_rank * static_cast<std::uint64_t>(size));
     // This rank's blocks of the round.
-    std::vector<sim::ErrorStats> mine;
     const std::uint64_t my_begin = round_begin + per_rank * static_cast<std::uint64_t>(rank);
-    for (std::uint64_t b = my_begin; b < std::min(round_end, my_begin + per_rank); ++b) mine.push_back(run_block(b));
+    std::vector<sim::ErrorStats> mine = compute_blocks(run_block, my_begin, std::min(round_end, my_begin + per_rank), threads);
     std::vector<sim::ErrorStats> ordered;
 #ifdef NFSIM_HAVE_MPI
     if (size > 1) {
@@ -354,7 +400,7 @@ void finish_point(CampaignResult& r, PreparedPoint& p) {
   for (Eigen::Index n = 0; n < r.data.count(); ++n) r.measured.push_back(measure(r.stats, n, z));
   const models::bounds::BoundCalculator calc(r.network, faults::to_bound_model(*p.plan));
   r.bounds.clear();
-  for (Eigen::Index n = 0; n < r.data.count(); ++n) r.bounds.push_back(select_bounds(calc.compute(r.data.inputs.col(n)), r.config.bounds));
+  for (Eigen::Index n = 0; n < r.data.count(); ++n) r.bounds.push_back(select_bounds(calc.compute(r.data.inputs.col(n), r.config.bounds), r.config.bounds));
   r.profile = models::bounds::network_profile(r.network, r.data.inputs);
   // Per-term contributions to the predicted variance (b4), over the first inputs.
   const models::bounds::FaultModel all = faults::to_bound_model(*p.plan);
@@ -362,7 +408,7 @@ void finish_point(CampaignResult& r, PreparedPoint& p) {
   auto contribution = [&](const models::bounds::FaultModel& one, const std::string& label) {
     const models::bounds::BoundCalculator c(r.network, one);
     double v = 0;
-    for (Eigen::Index n = 0; n < sample; ++n) v += c.compute(r.data.inputs.col(n)).at("b4").std.squaredNorm();
+    for (Eigen::Index n = 0; n < sample; ++n) v += c.compute(r.data.inputs.col(n), {"b4"}).at("b4").std.squaredNorm();
     r.variance_by_term.emplace_back(label, v / static_cast<double>(std::max<Eigen::Index>(1, sample)));
   };
   r.variance_by_term.clear();
@@ -419,7 +465,9 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   auto progress = [&](std::uint64_t trials) {
     if (options.progress) options.progress(point_index, point_count, trials, total);
   };
-  blocks_done = run_blocks(run_block, start_block, nblocks, config.block_trials, total, config, acc, r.stop_reason, progress);
+  r.threads = chip ? 1 : effective_threads(options.threads);
+  blocks_done = run_blocks(run_block, start_block, nblocks, config.block_trials, total, config, acc, r.stop_reason, progress,
+                           r.threads);
   if (!chip && mpi_rank() == 0 && !options.fault_log_path.empty()) {
     // The functional engine's faults are a pure function of (seed, trial, input, spec, unit):
     // redraw those of the first trials for the log (the chip engine logs what it applied).
@@ -590,7 +638,7 @@ nlohmann::json make_point_json(const CampaignResult& r) {
   }
   if (!r.chip.is_null()) point["chip"] = r.chip;
   point["requirements"] = check_requirements(r.config.require, point);
-  point["timing"] = {{"monte_carlo_s", r.seconds_monte_carlo}, {"bounds_s", r.seconds_bounds}};
+  point["timing"] = {{"monte_carlo_s", r.seconds_monte_carlo}, {"bounds_s", r.seconds_bounds}, {"threads", r.threads}};
   return point;
 }
 

@@ -34,6 +34,7 @@ struct CampaignResult {
   std::uint64_t trials_done = 0;
   std::string stop_reason;  // "trials", "target", "max_trials", "interrupted"
   double seconds_monte_carlo = 0, seconds_bounds = 0;
+  unsigned threads = 1;  // functional engine threads used
 };
 
 struct RunOptions {
@@ -46,6 +47,9 @@ struct RunOptions {
   std::vector<std::string> overrides;   // for the checkpoint (resume)
   bool resume = false;                  // continue from out_dir/checkpoint.*
   std::uint64_t trial_outputs = 0;      // write the outputs of the first N trials of each point (engine agreement checks)
+  // Functional engine threads per process; 0 = auto (every core with one process, 1 per rank
+  // under mpirun). The chip engine (SystemC) runs on one thread. The numbers never depend on it.
+  unsigned threads = 0;
   // Progress after every merged block: (point, points, trials done, trials planned).
   std::function<void(std::size_t, std::size_t, std::uint64_t, std::uint64_t)> progress;
 };

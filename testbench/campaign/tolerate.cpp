@@ -24,7 +24,7 @@ Coefficients coefficients(const models::Network& net, const Eigen::MatrixXd& inp
   const models::bounds::BoundCalculator calc(net, faults::to_bound_model(plan));
   Coefficients c{Eigen::MatrixXd(net.output_size(), inputs.cols()), Eigen::MatrixXd(net.output_size(), inputs.cols())};
   for (Eigen::Index n = 0; n < inputs.cols(); ++n) {
-    const auto b = calc.compute(inputs.col(n)).at("b4");
+    const auto b = calc.compute(inputs.col(n), {"b4"}).at("b4");
     c.mean.col(n) = b.mean;
     c.var.col(n) = b.std.cwiseAbs2();
   }

@@ -491,6 +491,33 @@ TEST(CliCampaign, MpiRanksGiveBitIdenticalReports) {
   EXPECT_EQ(a.dump(), b.dump());
 }
 
+// Threads split the blocks of the functional engine: the report is the same bits for any count,
+// with a fixed trial count and with the stopping rule.
+TEST(CliCampaign, ThreadCountGivesBitIdenticalReports) {
+  TempDir dir;
+  for (const std::string trials : {"--trials 3000", "--trials auto --set stopping.rel_half_width=0.1 --set stopping.min_trials=64"}) {
+    const std::string args = "run " + kPaperCampaign + " --set inputs.count=3 --set block_trials=16 " + trials + " --out ";
+    nlohmann::json first;
+    for (int threads : {1, 2, 3}) {
+      const std::string out = dir.file("t" + std::to_string(threads));
+      const CliRun r = nfsim(args + out + " --threads " + std::to_string(threads), dir);
+      ASSERT_EQ(r.code, 0) << r.err;
+      nlohmann::json rep = nlohmann::json::parse(read_file(out + "/report.json"));
+      EXPECT_EQ(rep["timing"]["points"][0]["threads"], threads);
+      rep.erase("timing");
+      if (threads == 1) {
+        first = rep;
+      } else {
+        EXPECT_EQ(rep.dump(), first.dump()) << threads << " threads, " << trials;
+      }
+    }
+  }
+  const CliRun bad = nfsim("run " + kPaperCampaign + " --threads 0 --out " + dir.file("bad"), dir);
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("--threads"), std::string::npos) << bad.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("bad")));
+}
+
 // SIGINT finishes the block, writes a resumable report (exit 4); --resume ends with the numbers
 // of an uninterrupted run.
 TEST(CliCampaign, InterruptThenResumeEqualsAnUninterruptedRun) {

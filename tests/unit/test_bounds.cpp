@@ -251,5 +251,31 @@ TEST(Bounds, NetworkProfile) {
   EXPECT_TRUE(prof.layers[1].b3_variance_per_p.isApprox(avg, 1e-12));
 }
 
+// compute(x, families) does only the asked work and gives the same values as the full set.
+TEST(Bounds, SelectedFamiliesEqualTheFullSet) {
+  const Network net = make_random_network({{5, 7, 6, 3}, {ActivationKind::tanh}, {}, 2.0, 0.1, 2});
+  const Eigen::MatrixXd x = random_inputs(5, 2, 1.0, 0.0, 3);
+  const FaultPlan crashes({FaultSpec{FaultKind::neuron_crash, {0, 1, 2}, 0.05}}, net);
+  const FaultPlan mixed({FaultSpec{FaultKind::neuron_crash, {1}, 0.05}, FaultSpec{FaultKind::synapse_crash, {2, 3}, 0.02}}, net);
+  for (const FaultPlan* plan : {&crashes, &mixed}) {
+    const BoundCalculator calc(net, faults::to_bound_model(*plan));
+    const BoundSet all = calc.compute(x.col(1));
+    for (const std::vector<std::string>& families : std::vector<std::vector<std::string>>{{"b3"}, {"b4"}, {"b3", "b4"}, {"sum_norms"}}) {
+      const BoundSet some = calc.compute(x.col(1), families);
+      ASSERT_FALSE(some.empty());
+      for (const auto& [name, value] : some) {
+        const bool asked = std::any_of(families.begin(), families.end(), [&](const std::string& f) { return name.rfind(f, 0) == 0; });
+        EXPECT_TRUE(asked) << name << " computed but not asked for";
+        ASSERT_TRUE(all.count(name)) << name;
+        EXPECT_EQ(value.mean, all.at(name).mean) << name;
+        EXPECT_EQ(value.std, all.at(name).std) << name;
+      }
+    }
+  }
+  const BoundCalculator calc(net, faults::to_bound_model(crashes));
+  const BoundSet paper = calc.compute(x.col(0), {"b1"});
+  EXPECT_TRUE(paper.count("b1_2") && paper.count("b1_paper_2") && !paper.count("b3"));
+}
+
 }  // namespace
 }  // namespace nfsim::models::bounds

@@ -146,6 +146,30 @@ TEST(FunctionalEngine, FastPathEqualsDensePath) {
   }
 }
 
+// The fast path visits the inferences input by input, the dense path trial by trial: the
+// per-trial accuracy (which needs every input of a trial) must come out the same.
+TEST(FunctionalEngine, FastAndDensePathsCountTheSameAccuracy) {
+  const models::Network net = models::make_random_network({{6, 12, 4}, {ActivationKind::tanh}, {}, 2.0, 0.0, 8});
+  const Eigen::MatrixXd x = models::random_inputs(6, 7, 1.0, 0.0, 4);
+  std::vector<int> labels;  // the clean predictions: faults can only lower the accuracy from 1
+  const Eigen::MatrixXd clean = net.forward_batch(x);
+  for (Eigen::Index n = 0; n < x.cols(); ++n) {
+    Eigen::Index best = 0;
+    clean.col(n).maxCoeff(&best);
+    labels.push_back(static_cast<int>(best));
+  }
+  const FaultPlan plan({FaultSpec{FaultKind::neuron_crash, {0, 1}, 0.5}}, net);
+  FunctionalOptions fast, dense;
+  dense.fast_path = false;
+  const ErrorStats a = FunctionalEngine(net, x, plan, fast, labels).run(300);
+  const ErrorStats b = FunctionalEngine(net, x, plan, dense, labels).run(300);
+  ASSERT_EQ(a.accuracy().count(), 300u);
+  EXPECT_EQ(b.accuracy().count(), 300u);
+  EXPECT_DOUBLE_EQ(a.accuracy().mean(), b.accuracy().mean());
+  EXPECT_DOUBLE_EQ(a.accuracy().variance(), b.accuracy().variance());
+  EXPECT_GT(a.accuracy().variance(), 0.0);  // faults do change the accuracy from trial to trial
+}
+
 TEST(FunctionalEngine, NoFaultsMeansNoError) {
   const models::Network net = tiny(ActivationKind::relu, 1, 1);
   const Eigen::MatrixXd x = models::random_inputs(3, 2, 1.0, 0.0, 1);

@@ -1,0 +1,149 @@
+// The hot parts of a functional campaign, on the bundled Fashion-MNIST MLP (784-256-128-10) and
+// 100 test images, neuron crashes at p = 0.01 on both hidden layers (the setting of benchmark 1
+// in bench/compare.sh):
+//   BM_EigenBatchedForward   plain Eigen batched forward (the limit for a dense engine)
+//   BM_FunctionalDense       nfsim's dense Monte-Carlo path (fast_path off)
+//   BM_FunctionalFast        nfsim's default path (clean activations reused, sparse updates)
+//   BM_FaultDraw             drawing the faults of one inference
+//   BM_BoundsB3B4            b3 and b4 for every faulty layer, one input
+//   BM_StatsMerge            merging one block's statistics (100 inputs x 10 outputs)
+//   BM_CrossbarTileRead      one read of a 256x256 crossbar tile
+// items_per_second counts inferences (one input under one trial), inputs or reads.
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <string>
+
+#include "faults/bound_model.h"
+#include "faults/fault_plan.h"
+#include "faults/fault_sampler.h"
+#include "models/bounds/bounds.h"
+#include "models/dataset.h"
+#include "models/onnx_io.h"
+#include "sim/crossbar/crossbar.h"
+#include "sim/functional/functional_engine.h"
+
+#ifndef NFSIM_SOURCE_DIR
+#error "NFSIM_SOURCE_DIR must point at the source tree (bench/CMakeLists.txt sets it)"
+#endif
+
+namespace {
+
+constexpr const char* kImages = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+constexpr Eigen::Index kInputs = 100;
+constexpr std::uint64_t kTrialsPerIteration = 64;  // one statistics block
+
+struct Setup {
+  nfsim::models::Network net = nfsim::models::load_onnx(std::string(NFSIM_SOURCE_DIR) + "/examples/models/fmnist_mlp.onnx");
+  Eigen::MatrixXd x = nfsim::models::read_idx_images(kImages, kInputs) / 255.0;
+  nfsim::faults::FaultPlan plan{{nfsim::faults::FaultSpec{nfsim::faults::FaultKind::neuron_crash, {1, 2}, 0.01}}, net};
+};
+
+Setup& setup() {
+  static Setup s;
+  return s;
+}
+
+// Plain Eigen: z = W y + b, y = relu(z) per layer, on a batch of columns; no faults.
+void BM_EigenBatchedForward(benchmark::State& state) {
+  Setup& s = setup();
+  const Eigen::Index batch = state.range(0);
+  Eigen::MatrixXd x(784, batch);
+  for (Eigen::Index c = 0; c < batch; ++c) x.col(c) = s.x.col(c % kInputs);
+  Eigen::MatrixXd y, z;
+  for (auto _ : state) {
+    y = x;
+    for (int m = 1; m <= s.net.num_layers(); ++m) {
+      z.noalias() = s.net.layer(m).weights * y;
+      z.colwise() += s.net.layer(m).bias;
+      y = m < s.net.num_layers() ? Eigen::MatrixXd(z.cwiseMax(0.0)) : z;
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+}
+BENCHMARK(BM_EigenBatchedForward)->Arg(64)->Unit(benchmark::kMicrosecond);
+
+void run_engine(benchmark::State& state, bool fast) {
+  Setup& s = setup();
+  nfsim::sim::FunctionalOptions o;
+  o.fast_path = fast;
+  const nfsim::sim::FunctionalEngine engine(s.net, s.x, s.plan, o);
+  std::uint64_t block = 0;
+  for (auto _ : state) {
+    nfsim::sim::ErrorStats stats = engine.run_block(block++, ~std::uint64_t{0});
+    benchmark::DoNotOptimize(stats.delta(0, 0).mean());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kTrialsPerIteration) * kInputs);
+}
+void BM_FunctionalDense(benchmark::State& state) { run_engine(state, false); }
+void BM_FunctionalFast(benchmark::State& state) { run_engine(state, true); }
+BENCHMARK(BM_FunctionalDense)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FunctionalFast)->Unit(benchmark::kMillisecond);
+
+void BM_FaultDraw(benchmark::State& state) {
+  Setup& s = setup();
+  const nfsim::faults::FaultSampler sampler(s.plan, s.net, 1);
+  nfsim::faults::FaultInstance f;
+  std::uint64_t trial = 0;
+  for (auto _ : state) {
+    for (std::uint32_t n = 0; n < kInputs; ++n) {
+      sampler.realize(trial, n, f);
+      benchmark::DoNotOptimize(f.fault_count);
+    }
+    ++trial;
+  }
+  state.SetItemsProcessed(state.iterations() * kInputs);
+}
+BENCHMARK(BM_FaultDraw)->Unit(benchmark::kMicrosecond);
+
+// b3 and b4 (and the other bounds of the set) for neuron crashes at every hidden layer: the
+// cost per input of the analytic prediction that replaces the Monte Carlo.
+void BM_BoundsB3B4(benchmark::State& state) {
+  Setup& s = setup();
+  const nfsim::models::bounds::BoundCalculator calc(s.net, nfsim::faults::to_bound_model(s.plan));
+  Eigen::Index n = 0;
+  for (auto _ : state) {
+    const auto b = calc.compute(s.x.col(n), {"b3", "b4"});
+    benchmark::DoNotOptimize(b.at("b4").mean.data());
+    n = (n + 1) % kInputs;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_BoundsB3B4)->Unit(benchmark::kMicrosecond);
+
+void BM_StatsMerge(benchmark::State& state) {
+  Setup& s = setup();
+  nfsim::sim::FunctionalOptions o;
+  const nfsim::sim::FunctionalEngine engine(s.net, s.x, s.plan, o);
+  const nfsim::sim::ErrorStats block = engine.run_block(1, ~std::uint64_t{0});
+  const nfsim::sim::ErrorStats first = engine.run_block(0, ~std::uint64_t{0});
+  for (auto _ : state) {
+    nfsim::sim::ErrorStats acc = first;
+    acc.merge(block);
+    benchmark::DoNotOptimize(acc.delta(0, 0).mean());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_StatsMerge)->Unit(benchmark::kMicrosecond);
+
+struct PassThrough : nfsim::sim::ICrossbarModel {
+  double program(double w) const override { return w; }
+  std::string describe() const override { return "ideal"; }
+};
+
+void BM_CrossbarTileRead(benchmark::State& state) {
+  static nfsim::sim::Crossbar tile("bench_tile", Eigen::MatrixXd::Random(256, 256), std::make_unique<PassThrough>(), 0,
+                                   sc_core::sc_time(10, sc_core::SC_NS));
+  const Eigen::VectorXd in = Eigen::VectorXd::Random(256);
+  Eigen::VectorXd partial;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  for (auto _ : state) {
+    tile.read(in, partial, delay);
+    benchmark::DoNotOptimize(partial.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CrossbarTileRead)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
