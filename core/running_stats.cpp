@@ -48,6 +48,33 @@ double RunningStats::std_half_width(double z) const {
   return z * std::sqrt(var_of_var) / (2.0 * std::sqrt(var));
 }
 
+RunningStats RunningStats::of_values(const double* x, std::size_t n) {
+  RunningStats s;
+  if (n == 0) return s;
+  double sum = 0, lo = x[0], hi = x[0];
+  for (std::size_t i = 0; i < n; ++i) {
+    sum += x[i];
+    lo = x[i] < lo ? x[i] : lo;
+    hi = x[i] > hi ? x[i] : hi;
+  }
+  const double mean = sum / static_cast<double>(n);
+  double m2 = 0, m3 = 0, m4 = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double d = x[i] - mean, d2 = d * d;
+    m2 += d2;
+    m3 += d2 * d;
+    m4 += d2 * d2;
+  }
+  s.n_ = n;
+  s.mean_ = mean;
+  s.m2_ = m2;
+  s.m3_ = m3;
+  s.m4_ = m4;
+  s.min_ = lo;
+  s.max_ = hi;
+  return s;
+}
+
 RunningStats RunningStats::from_moments(std::uint64_t n, double mean, double m2, double m3, double m4, double min,
                                         double max) {
   RunningStats s;

@@ -37,6 +37,10 @@ class RunningStats {
   // fourth moment (fault errors are far from normal, so the chi-square interval would be wrong).
   double std_half_width(double z) const;
 
+  // The statistics of n values at once, in two passes (mean, then central moments): exact to
+  // rounding, and several times cheaper than n calls of add() when the values are at hand.
+  static RunningStats of_values(const double* x, std::size_t n);
+
   // Restores a state (for resumed campaigns and MPI); no validation beyond n >= 0.
   static RunningStats from_moments(std::uint64_t n, double mean, double m2, double m3, double m4, double min,
                                    double max);

@@ -9,8 +9,9 @@
 namespace nfsim::faults {
 
 void FaultInstance::reset(int num_layers) {
-  neurons.resize(static_cast<std::size_t>(num_layers) + 1);
-  weights.resize(static_cast<std::size_t>(num_layers) + 1);
+  const std::size_t size = static_cast<std::size_t>(num_layers) + 1;
+  if (neurons.size() != size) neurons.resize(size);
+  if (weights.size() != size) weights.resize(size);
   for (auto& v : neurons) v.clear();
   for (auto& v : weights) v.clear();
   fault_count = 0;

@@ -58,11 +58,6 @@ Eigen::Index Network::width(int l) const {
   return l == 0 ? input_size() : layers_[l - 1].weights.rows();
 }
 
-const DenseLayer& Network::layer(int l) const {
-  check_layer_index(l, 1);
-  return layers_[l - 1];
-}
-
 std::size_t Network::parameter_count() const {
   std::size_t n = 0;
   for (const auto& layer : layers_) n += layer.weights.size() + layer.bias.size();

@@ -43,8 +43,11 @@ class Network {
   Eigen::Index output_size() const;
   // n_l for l = 0..L.
   Eigen::Index width(int l) const;
-  // Layer l = 1..L.
-  const DenseLayer& layer(int l) const;
+  // Layer l = 1..L (inline: engines call it in their inner loops).
+  const DenseLayer& layer(int l) const {
+    if (l < 1 || l > num_layers()) check_layer_index(l, 1);  // throws
+    return layers_[static_cast<std::size_t>(l - 1)];
+  }
   bool softmax_output() const { return softmax_output_; }
   std::size_t parameter_count() const;
 

@@ -33,6 +33,38 @@ void ErrorStats::add(Eigen::Index input, const double* d) {
   norms_[input * 3 + norm_inf].add(ninf, inv);
 }
 
+void ErrorStats::add_block(Eigen::Index input, const double* deltas, std::size_t trials) {
+  if (trials == 0) return;
+  const std::size_t K = static_cast<std::size_t>(outputs_);
+  if (input == 0) {
+    for (std::size_t t = 0; t < trials && samples_.size() < sample_cap_; ++t) samples_.push_back(deltas[t * K]);
+  }
+  // Per output: the block's values (strided in `deltas`) gathered contiguously, then their moments.
+  thread_local std::vector<double> scratch;  // no allocation per call once grown
+  scratch.assign(5 * trials, 0.0);
+  double* values = scratch.data();
+  double* magnitudes = values + trials;
+  double* norm1 = magnitudes + trials;
+  double* norm2 = norm1 + trials;
+  double* norminf = norm2 + trials;
+  for (std::size_t k = 0; k < K; ++k) {
+    for (std::size_t t = 0; t < trials; ++t) {
+      const double d = deltas[t * K + k], a = std::abs(d);
+      values[t] = d;
+      magnitudes[t] = a;
+      norm1[t] += a;
+      norm2[t] += a * a;
+      norminf[t] = std::max(norminf[t], a);
+    }
+    delta_[at(input, static_cast<Eigen::Index>(k))].merge(core::RunningStats::of_values(values, trials));
+    abs_[at(input, static_cast<Eigen::Index>(k))].merge(core::RunningStats::of_values(magnitudes, trials));
+  }
+  for (std::size_t t = 0; t < trials; ++t) norm2[t] = std::sqrt(norm2[t]);
+  norms_[input * 3 + norm_1].merge(core::RunningStats::of_values(norm1, trials));
+  norms_[input * 3 + norm_2].merge(core::RunningStats::of_values(norm2, trials));
+  norms_[input * 3 + norm_inf].merge(core::RunningStats::of_values(norminf, trials));
+}
+
 void ErrorStats::add_zeros(Eigen::Index input, std::uint64_t count) {
   if (count == 0) return;
   if (input == 0) {

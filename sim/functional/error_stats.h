@@ -24,6 +24,10 @@ class ErrorStats {
 
   // One trial's error for `input` (a vector of `outputs` values).
   void add(Eigen::Index input, const double* delta);
+  // `trials` consecutive trials of `input` at once: deltas is outputs x trials, column-major
+  // (one trial's error per column). Moments are taken over the block in two passes and merged:
+  // much cheaper than add() per trial, equal to it up to rounding.
+  void add_block(Eigen::Index input, const double* deltas, std::size_t trials);
   // `count` trials with zero error for `input` (cheaper than adding zeros one by one).
   void add_zeros(Eigen::Index input, std::uint64_t count);
   // Folds a later block into this one (deterministic for a fixed merge order).

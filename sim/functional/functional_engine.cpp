@@ -24,6 +24,8 @@ FunctionalEngine::FunctionalEngine(const models::Network& network, const Eigen::
     throw core::InputError("too many inputs for one campaign (at most 2^32 - 2)");
   }
   clean_ = net_.trace_batch(inputs_);
+  rows_.resize(static_cast<std::size_t>(net_.num_layers()) + 1);
+  for (int m = 1; m <= net_.num_layers(); ++m) rows_[static_cast<std::size_t>(m)] = net_.layer(m).weights;
   if (!labels_.empty()) {
     if (static_cast<Eigen::Index>(labels_.size()) != inputs_.cols()) throw core::InternalError("one label per input expected");
     for (Eigen::Index n = 0; n < inputs_.cols(); ++n) {
@@ -44,22 +46,48 @@ void FunctionalEngine::apply_weight_overrides(int layer, const faults::FaultInst
   for (const auto& o : f.weights[layer]) z[o.row] += (o.value - w(o.row, o.col)) * y_prev[o.col];
 }
 
-struct FunctionalEngine::Workspace {
-  explicit Workspace(const models::Network& net) {
-    Eigen::Index widest = net.input_size();
-    for (int m = 1; m <= net.num_layers(); ++m) widest = std::max(widest, net.layer(m).weights.rows());
-    y.resize(widest);
-    y_next.resize(widest);
-    z.resize(widest);
-    delta.resize(net.output_size());
+namespace {
+
+// The nonzero differences of one layer's faulty activations from the clean ones, as (index,
+// value) pairs, in arrays sized once for the widest layer: filling it never allocates.
+struct DiffList {
+  std::vector<Eigen::Index> idx;
+  std::vector<double> val;
+  std::size_t size = 0;
+  explicit DiffList(Eigen::Index capacity) : idx(static_cast<std::size_t>(capacity)), val(static_cast<std::size_t>(capacity)) {}
+  void clear() { size = 0; }
+  bool empty() const { return size == 0; }
+  void push(Eigen::Index i, double v) {
+    idx[size] = i;
+    val[size] = v;
+    ++size;
   }
+  void swap(DiffList& o) {
+    idx.swap(o.idx);
+    val.swap(o.val);
+    std::swap(size, o.size);
+  }
+};
+
+Eigen::Index widest_layer(const models::Network& net) {
+  Eigen::Index widest = net.input_size();
+  for (int m = 1; m <= net.num_layers(); ++m) widest = std::max(widest, net.layer(m).weights.rows());
+  return widest;
+}
+
+}  // namespace
+
+struct FunctionalEngine::Workspace {
+  explicit Workspace(const models::Network& net)
+      : y(widest_layer(net)), y_next(widest_layer(net)), z(widest_layer(net)), delta(net.output_size()),
+        diffs(widest_layer(net)), next_diffs(widest_layer(net)) {}
   faults::FaultInstance instance;
-  // Fast path: the faulty y of the current layer (when `full`), the next one, z, and the
-  // current layer's nonzero differences from the clean run as (index, value) lists.
+  // Fast path: the faulty y of the current layer (when `full`), the next one, z, one delta, and
+  // the current and next layers' differences from the clean run.
   Eigen::VectorXd y, y_next, z, delta;
-  std::vector<Eigen::Index> idx, next_idx;
-  std::vector<double> val, next_val;
-  // Dense path: the faults of every inference of a batch, the faulty ones' slots, their deltas.
+  DiffList diffs, next_diffs;
+  // Dense path: the faults of every inference of a batch, the faulty ones' slots, their deltas
+  // (the fast path keeps one input's deltas over the block there).
   std::vector<faults::FaultInstance> pool;
   std::vector<std::size_t> jobs;
   Eigen::MatrixXd deltas, dense_y, dense_z;
@@ -68,17 +96,15 @@ struct FunctionalEngine::Workspace {
 void FunctionalEngine::faulty_delta_fast(const faults::FaultInstance& f, Eigen::Index n, Workspace& ws,
                                          double* delta) const {
   const int L = net_.num_layers();
-  ws.idx.clear();
-  ws.val.clear();
-  bool full = false;  // ws.y holds all of the faulty y_{m-1} (else: clean plus ws.idx/ws.val)
+  DiffList& diffs = ws.diffs;
+  DiffList& next = ws.next_diffs;
+  diffs.clear();
+  bool full = false;  // ws.y holds all of the faulty y_{m-1} (else: clean plus `diffs`)
   int m = f.first_layer();
   if (m == 0) {
     const double* x = clean_.y[0].col(n).data();
     for (const auto& o : f.neurons[0]) {
-      if (o.value != x[o.index]) {
-        ws.idx.push_back(o.index);
-        ws.val.push_back(o.value - x[o.index]);
-      }
+      if (o.value != x[o.index]) diffs.push(o.index, o.value - x[o.index]);
     }
     m = 1;
   }
@@ -86,7 +112,7 @@ void FunctionalEngine::faulty_delta_fast(const faults::FaultInstance& f, Eigen::
   auto materialize_prev = [&](Eigen::Index width, const double* clean_prev) {
     if (full) return;
     std::copy(clean_prev, clean_prev + width, ws.y.data());
-    for (std::size_t j = 0; j < ws.idx.size(); ++j) ws.y[ws.idx[j]] += ws.val[j];
+    for (std::size_t j = 0; j < diffs.size; ++j) ws.y[diffs.idx[j]] += diffs.val[j];
     full = true;
   };
   for (; m <= L; ++m) {
@@ -94,34 +120,30 @@ void FunctionalEngine::faulty_delta_fast(const faults::FaultInstance& f, Eigen::
     const Eigen::Index rows = layer.weights.rows(), width = layer.weights.cols();
     const double* clean_prev = clean_.y[m - 1].col(n).data();
     const double* clean_y = clean_.y[m].col(n).data();
-    ws.next_idx.clear();
-    ws.next_val.clear();
+    next.clear();
     bool next_full = false;
-    if (ws.idx.empty() && f.weights[m].empty()) {
+    if (diffs.empty() && f.weights[m].empty()) {
       // z_m is the clean one: y_m differs only where layer m's neurons are overridden.
       for (const auto& o : f.neurons[m]) {
-        if (o.value != clean_y[o.index]) {
-          ws.next_idx.push_back(o.index);
-          ws.next_val.push_back(o.value - clean_y[o.index]);
-        }
+        if (o.value != clean_y[o.index]) next.push(o.index, o.value - clean_y[o.index]);
       }
     } else {
       Eigen::Map<Eigen::VectorXd> z(ws.z.data(), rows);
-      if (2 * static_cast<Eigen::Index>(ws.idx.size()) < width) {
+      if (2 * static_cast<Eigen::Index>(diffs.size) < width) {
         // z' = z + W[:, S] (y'[S] - y[S]): a few columns instead of the whole matrix.
         z = clean_.z[m].col(n);
         const auto& w = layer.weights;
-        const auto& i = ws.idx;
-        const auto& v = ws.val;
+        const Eigen::Index* i = diffs.idx.data();
+        const double* v = diffs.val.data();
         std::size_t j = 0;
         // Four columns per pass over z: one load and store of z instead of four.
-        for (; j + 4 <= i.size(); j += 4) {
+        for (; j + 4 <= diffs.size; j += 4) {
           z.noalias() += w.col(i[j]) * v[j] + w.col(i[j + 1]) * v[j + 1] + w.col(i[j + 2]) * v[j + 2] + w.col(i[j + 3]) * v[j + 3];
         }
-        for (; j < i.size(); ++j) z.noalias() += w.col(i[j]) * v[j];
+        for (; j < diffs.size; ++j) z.noalias() += w.col(i[j]) * v[j];
       } else {
         materialize_prev(width, clean_prev);
-        z.noalias() = layer.weights * ws.y.head(width);
+        z.noalias() = rows_[static_cast<std::size_t>(m)] * ws.y.head(width);
         z += layer.bias;
       }
       if (!f.weights[m].empty()) {
@@ -134,17 +156,16 @@ void FunctionalEngine::faulty_delta_fast(const faults::FaultInstance& f, Eigen::
       next_full = true;
       if (m < L) {
         // Branch-free compaction: about half the entries differ, a branch would mispredict.
-        ws.next_idx.resize(static_cast<std::size_t>(rows));
-        ws.next_val.resize(static_cast<std::size_t>(rows));
         std::size_t count = 0;
+        Eigen::Index* out_idx = next.idx.data();
+        double* out_val = next.val.data();
         for (Eigen::Index k = 0; k < rows; ++k) {
           const double d = y_next[k] - clean_y[k];
-          ws.next_idx[count] = k;
-          ws.next_val[count] = d;
+          out_idx[count] = k;
+          out_val[count] = d;
           count += d != 0.0 ? 1 : 0;
         }
-        ws.next_idx.resize(count);
-        ws.next_val.resize(count);
+        next.size = count;
       }
     }
     if (m == L) {
@@ -152,14 +173,13 @@ void FunctionalEngine::faulty_delta_fast(const faults::FaultInstance& f, Eigen::
         for (Eigen::Index k = 0; k < rows; ++k) delta[k] = ws.y_next[k] - clean_y[k];
       } else {
         std::fill(delta, delta + rows, 0.0);
-        for (std::size_t j = 0; j < ws.next_idx.size(); ++j) delta[ws.next_idx[j]] = ws.next_val[j];
+        for (std::size_t j = 0; j < next.size; ++j) delta[next.idx[j]] = next.val[j];
       }
       return;
     }
     if (next_full) ws.y.swap(ws.y_next);
     full = next_full;
-    ws.idx.swap(ws.next_idx);
-    ws.val.swap(ws.next_val);
+    diffs.swap(next);
   }
 }
 
@@ -224,25 +244,33 @@ ErrorStats FunctionalEngine::run_block(std::uint64_t block, std::uint64_t total_
     correct = 0;
   };
   if (options_.fast_path) {
-    // One inference at a time, input by input (each input's clean activations stay in cache);
-    // every input's statistics still see its trials in order, so the numbers are those of the
-    // (trial, input) order. Per-trial accuracy is counted aside.
-    std::vector<std::uint32_t> correct_by_trial(static_cast<std::size_t>(last - first), 0);
+    // One inference at a time, input by input (each input's clean activations stay in cache),
+    // the input's errors over the block's trials gathered and added as one block of statistics.
+    // Per-trial accuracy is counted aside.
+    const std::size_t T = static_cast<std::size_t>(last - first);
+    std::vector<std::uint32_t> correct_by_trial(T, 0);
+    ws.deltas.resize(K, static_cast<Eigen::Index>(T));
     for (Eigen::Index n = 0; n < N; ++n) {
-      for (std::uint64_t t = first; t < last; ++t) {
-        sampler_.realize(t, static_cast<std::uint32_t>(n), ws.instance);
-        correct = 0;
+      const bool clean_correct = !labels_.empty() && clean_correct_[static_cast<std::size_t>(n)];
+      for (std::size_t t = 0; t < T; ++t) {
+        double* delta = ws.deltas.col(static_cast<Eigen::Index>(t)).data();
+        sampler_.realize(first + t, static_cast<std::uint32_t>(n), ws.instance);
         if (ws.instance.empty()) {
-          record_clean(n);
-        } else {
-          faulty_delta_fast(ws.instance, n, ws, ws.delta.data());
-          record_faulty(n, ws.delta.data());
+          std::fill(delta, delta + K, 0.0);
+          correct_by_trial[t] += clean_correct ? 1 : 0;
+          continue;
         }
-        correct_by_trial[static_cast<std::size_t>(t - first)] += static_cast<std::uint32_t>(correct);
+        faulty_delta_fast(ws.instance, n, ws, delta);
+        if (!labels_.empty()) {
+          Eigen::Index best = 0;
+          (clean_out.col(n) + Eigen::Map<const Eigen::VectorXd>(delta, K)).maxCoeff(&best);
+          correct_by_trial[t] += best == labels_[static_cast<std::size_t>(n)] ? 1 : 0;
+        }
       }
+      stats.add_block(n, ws.deltas.data(), T);
     }
-    for (std::uint64_t t = first; t < last; ++t) {
-      correct = correct_by_trial[static_cast<std::size_t>(t - first)];
+    for (std::size_t t = 0; t < T; ++t) {
+      correct = correct_by_trial[t];
       end_trial();
     }
   } else {

@@ -63,6 +63,9 @@ class FunctionalEngine {
   models::BatchTrace clean_;
   std::vector<int> labels_;
   std::vector<char> clean_correct_;
+  // Row-major copies of the weights: the fast path's dense matrix-vector products become dot
+  // products of contiguous rows, which suits the narrow last layers (10 x 128) best.
+  std::vector<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> rows_;
 };
 
 }  // namespace nfsim::sim
