@@ -46,9 +46,11 @@ test-sanitize: deps
 	cd $(SANITIZE_DIR) && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --no-tests=error --output-on-failure -j$(JOBS)
 
-# Benchmarks (ratios are measured in one run; the machine is noisy, absolute times are not stable).
+# Benchmarks: every ratio of bench/RESULTS.md measured side by side in one run (about 3 minutes;
+# the machine is noisy, absolute times are not stable). Needs the PyTorch peer (--python).
 bench: build
-	$(BUILD_DIR)/bench/nfsim_bench_chip --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+	bash scripts/install-deps.sh --python
+	bash bench/compare.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)

@@ -7,6 +7,7 @@
 //   BM_FaultDraw             drawing the faults of one inference
 //   BM_BoundsB3B4            b3 and b4 for every faulty layer, one input
 //   BM_StatsMerge            merging one block's statistics (100 inputs x 10 outputs)
+//   BM_StatsSerializeRoundTrip  one block's statistics to bytes and back (an MPI message)
 //   BM_CrossbarTileRead      one read of a 256x256 crossbar tile
 // items_per_second counts inferences (one input under one trial), inputs or reads.
 #include <benchmark/benchmark.h>
@@ -126,6 +127,19 @@ void BM_StatsMerge(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_StatsMerge)->Unit(benchmark::kMicrosecond);
+
+// One block's statistics through the MPI message format and back (what each rank sends).
+void BM_StatsSerializeRoundTrip(benchmark::State& state) {
+  Setup& s = setup();
+  const nfsim::sim::FunctionalEngine engine(s.net, s.x, s.plan, {});
+  const nfsim::sim::ErrorStats block = engine.run_block(0, ~std::uint64_t{0});
+  for (auto _ : state) {
+    const nfsim::sim::ErrorStats back = nfsim::sim::ErrorStats::deserialize(block.serialize());
+    benchmark::DoNotOptimize(back.delta(0, 0).mean());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_StatsSerializeRoundTrip)->Unit(benchmark::kMicrosecond);
 
 struct PassThrough : nfsim::sim::ICrossbarModel {
   double program(double w) const override { return w; }

@@ -26,7 +26,9 @@ core_packages=(
   gtkwave
   chromium
 )
-python_packages=(python3-torch python3-numpy python3-onnx)
+# libopenblas0-pthread: Debian's PyTorch calls the system BLAS, and the reference BLAS it falls
+# back to without it is ~30x slower; the benchmark's peer should run as a user would have it.
+python_packages=(python3-torch python3-numpy python3-onnx libopenblas0-pthread)
 
 want=("${core_packages[@]}")
 check_only=0

@@ -111,10 +111,10 @@ void put_stats(std::string& out, const core::RunningStats& s) {
 
 class Cursor {
  public:
-  explicit Cursor(const std::string& b) : b_(b) {}
+  Cursor(const char* b, std::size_t size) : b_(b), size_(size) {}
   void get(void* p, std::size_t n) {
-    if (pos_ + n > b_.size()) throw core::InputError("statistics data is truncated or corrupt");
-    std::memcpy(p, b_.data() + pos_, n);
+    if (n > size_ - pos_) throw core::InputError("statistics data is truncated or corrupt");
+    std::memcpy(p, b_ + pos_, n);
     pos_ += n;
   }
   core::RunningStats stats() {
@@ -124,10 +124,11 @@ class Cursor {
     get(v, sizeof v);
     return core::RunningStats::from_moments(n, v[0], v[1], v[2], v[3], v[4], v[5]);
   }
-  bool done() const { return pos_ == b_.size(); }
+  bool done() const { return pos_ == size_; }
 
  private:
-  const std::string& b_;
+  const char* b_;
+  std::size_t size_;
   std::size_t pos_ = 0;
 };
 
@@ -137,6 +138,13 @@ constexpr std::uint64_t kMagic = 0x4E4653494D535431ull;  // "NFSIMST1"
 
 std::string ErrorStats::serialize() const {
   std::string out;
+  serialize_to(out);
+  return out;
+}
+
+void ErrorStats::serialize_to(std::string& out) const {
+  const std::size_t stats_count = delta_.size() + abs_.size() + norms_.size() + 1;
+  out.reserve(out.size() + 5 * sizeof(std::uint64_t) + stats_count * 7 * sizeof(double) + samples_.size() * sizeof(double));
   const std::uint64_t head[5] = {kMagic, static_cast<std::uint64_t>(inputs_), static_cast<std::uint64_t>(outputs_),
                                  static_cast<std::uint64_t>(sample_cap_), static_cast<std::uint64_t>(samples_.size())};
   put(out, head, sizeof head);
@@ -145,11 +153,12 @@ std::string ErrorStats::serialize() const {
   for (const auto& s : norms_) put_stats(out, s);
   put_stats(out, accuracy_);
   put(out, samples_.data(), samples_.size() * sizeof(double));
-  return out;
 }
 
-ErrorStats ErrorStats::deserialize(const std::string& bytes) {
-  Cursor c(bytes);
+ErrorStats ErrorStats::deserialize(const std::string& bytes) { return deserialize(bytes.data(), bytes.size()); }
+
+ErrorStats ErrorStats::deserialize(const char* bytes, std::size_t size) {
+  Cursor c(bytes, size);
   std::uint64_t head[5];
   c.get(head, sizeof head);
   if (head[0] != kMagic || head[1] > (1u << 30) || head[2] > (1u << 20) || head[4] > head[3]) {

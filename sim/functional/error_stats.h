@@ -47,7 +47,10 @@ class ErrorStats {
 
   // Exact binary form (every double bit for bit) for checkpoints and MPI messages.
   std::string serialize() const;
+  // Appends the same bytes to `out` (reuse one buffer for many blocks: no large allocation each).
+  void serialize_to(std::string& out) const;
   static ErrorStats deserialize(const std::string& bytes);
+  static ErrorStats deserialize(const char* bytes, std::size_t size);
 
   // Raw access for serialisation (resume, MPI): per-(input, output) and per-(input, norm) arrays.
   std::vector<core::RunningStats>& raw_delta() { return delta_; }

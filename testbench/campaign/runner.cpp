@@ -272,6 +272,24 @@ namespace {
 // Merges blocks [start, nblocks) into `acc` in block order, dealing them out to the MPI ranks in
 // rounds; stops early on the stopping rule or an interruption (checked after each merged block
 // on rank 0 and broadcast after each round). Returns the number of blocks merged in total.
+#ifdef NFSIM_HAVE_MPI
+// Waits for a non-blocking collective: polls at full speed for a moment (a large message moves
+// in fragments, each needing a poll), then sleeps between polls. Blocking MPI calls busy-poll for
+// as long as they wait, and on machines whose cores share an execution unit (SMT siblings,
+// vCPUs) a rank waiting for a slower one would slow it down further.
+void wait_without_spinning(MPI_Request& request) {
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    int done = 0;
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (done) return;
+    if (std::chrono::steady_clock::now() - start > std::chrono::milliseconds(2)) {
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  }
+}
+#endif
+
 // Blocks [begin, end) on `threads` threads (each takes the next block not yet taken); the
 // results come back in block order whatever thread computed them.
 std::vector<sim::ErrorStats> compute_blocks(const BlockFn& run_block, std::uint64_t begin, std::uint64_t end, unsigned threads) {
@@ -312,29 +330,54 @@ std::uint64_t run_blocks(const BlockFn& run_block, std::uint64_t start, std::uin
   // (the stopping rule still looks after every block, in block order: extra blocks computed in
   // the round it stops in are dropped, so the result does not depend on ranks or threads).
   const std::uint64_t per_rank = size > 1 || threads > 1 ? kBlocksPerRankRound * threads : 1;
+  const std::uint64_t per_round = per_rank * static_cast<std::uint64_t>(size);
+  // Blocks of each rank per round: equal at first, then in proportion to each rank's measured
+  // speed (cores are not all equally fast, and a static split waits for the slowest). Which
+  // rank computes a block never changes its numbers; rank 0 merges them in block order.
+  std::vector<std::uint64_t> share(static_cast<std::size_t>(size), per_rank);
+  std::vector<double> speed(static_cast<std::size_t>(size), 0.0);  // blocks per second, smoothed
   std::uint64_t done = start;
   reason = config.stopping.automatic ? "max_trials" : "trials";
   auto trials_after = [&](std::uint64_t blocks) { return std::min(total_trials, blocks * block_trials); };
+  std::string payload, all;  // MPI message buffers, reused
   while (done < nblocks) {
     const std::uint64_t round_begin = done;
-    const std::uint64_t round_end = std::min(nblocks, round_begin + per_rank * static_cast<std::uint64_t>(size));
+    const std::uint64_t round_end = std::min(nblocks, round_begin + per_round);
     // This rank's blocks of the round.
-    const std::uint64_t my_begin = round_begin + per_rank * static_cast<std::uint64_t>(rank);
-    std::vector<sim::ErrorStats> mine = compute_blocks(run_block, my_begin, std::min(round_end, my_begin + per_rank), threads);
+    std::uint64_t my_begin = round_begin;
+    for (int r = 0; r < rank; ++r) my_begin += share[static_cast<std::size_t>(r)];
+    my_begin = std::min(my_begin, round_end);
+    const std::uint64_t my_end = std::min(round_end, my_begin + share[static_cast<std::size_t>(rank)]);
+    const auto compute_start = std::chrono::steady_clock::now();
+    std::vector<sim::ErrorStats> mine = compute_blocks(run_block, my_begin, my_end, threads);
+    const double compute_seconds = seconds_since(compute_start);
     std::vector<sim::ErrorStats> ordered;
 #ifdef NFSIM_HAVE_MPI
     if (size > 1) {
-      std::string payload;
+      payload.clear();  // buffers kept across rounds: no large allocation (and page faults) per round
       for (const auto& s : mine) {
-        const std::string bytes = s.serialize();
-        const std::uint64_t len = bytes.size();
+        const std::size_t at = payload.size();
+        std::uint64_t len = 0;
         payload.append(reinterpret_cast<const char*>(&len), sizeof len);
-        payload += bytes;
+        s.serialize_to(payload);
+        len = payload.size() - at - sizeof len;
+        std::memcpy(&payload[at], &len, sizeof len);
       }
       int my_len = static_cast<int>(payload.size());
       std::vector<int> lens(static_cast<std::size_t>(size)), offsets(static_cast<std::size_t>(size));
-      MPI_Gather(&my_len, 1, MPI_INT, lens.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
-      std::string all;
+      MPI_Request request;
+      MPI_Igather(&my_len, 1, MPI_INT, lens.data(), 1, MPI_INT, 0, MPI_COMM_WORLD, &request);
+      wait_without_spinning(request);
+      // Each rank's speed this round, for the next round's shares.
+      const double my_speed = my_end > my_begin && compute_seconds > 0 ? static_cast<double>(my_end - my_begin) / compute_seconds : 0.0;
+      std::vector<double> speeds(static_cast<std::size_t>(size), 0.0);
+      MPI_Igather(&my_speed, 1, MPI_DOUBLE, speeds.data(), 1, MPI_DOUBLE, 0, MPI_COMM_WORLD, &request);
+      wait_without_spinning(request);
+      if (rank == 0) {
+        for (std::size_t r = 0; r < speeds.size(); ++r) {
+          if (speeds[r] > 0) speed[r] = speed[r] > 0 ? 0.5 * speed[r] + 0.5 * speeds[r] : speeds[r];
+        }
+      }
       if (rank == 0) {
         int total = 0;
         for (int r = 0; r < size; ++r) {
@@ -343,14 +386,16 @@ std::uint64_t run_blocks(const BlockFn& run_block, std::uint64_t start, std::uin
         }
         all.resize(static_cast<std::size_t>(total));
       }
-      MPI_Gatherv(payload.data(), my_len, MPI_BYTE, all.data(), lens.data(), offsets.data(), MPI_BYTE, 0, MPI_COMM_WORLD);
+      MPI_Igatherv(payload.data(), my_len, MPI_BYTE, all.data(), lens.data(), offsets.data(), MPI_BYTE, 0, MPI_COMM_WORLD,
+                   &request);
+      wait_without_spinning(request);
       if (rank == 0) {
         std::size_t pos = 0;
         while (pos < all.size()) {  // ranks in order, each rank's blocks in order: block order
           std::uint64_t len = 0;
           std::memcpy(&len, all.data() + pos, sizeof len);
           pos += sizeof len;
-          ordered.push_back(sim::ErrorStats::deserialize(all.substr(pos, static_cast<std::size_t>(len))));
+          ordered.push_back(sim::ErrorStats::deserialize(all.data() + pos, static_cast<std::size_t>(len)));
           pos += static_cast<std::size_t>(len);
         }
       }
@@ -382,10 +427,32 @@ std::uint64_t run_blocks(const BlockFn& run_block, std::uint64_t start, std::uin
     }
 #ifdef NFSIM_HAVE_MPI
     if (size > 1) {
-      std::uint64_t msg[2] = {static_cast<std::uint64_t>(stop), done};
-      MPI_Bcast(msg, 2, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+      // Rank 0 tells the others: stop?, blocks merged, and each rank's share of the next round.
+      std::vector<std::uint64_t> msg(2 + static_cast<std::size_t>(size));
+      if (rank == 0) {
+        msg[0] = static_cast<std::uint64_t>(stop);
+        msg[1] = done;
+        double total_speed = 0;
+        for (double v : speed) total_speed += v;
+        std::uint64_t given = 0;
+        for (int r = 0; r < size; ++r) {
+          const std::size_t i = static_cast<std::size_t>(r);
+          std::uint64_t n = per_rank;
+          if (total_speed > 0 && speed[i] > 0) {
+            n = static_cast<std::uint64_t>(std::llround(static_cast<double>(per_round) * speed[i] / total_speed));
+          }
+          n = std::max<std::uint64_t>(1, n);
+          if (r == size - 1) n = per_round > given ? std::max<std::uint64_t>(1, per_round - given) : 1;
+          msg[2 + i] = n;
+          given += n;
+        }
+      }
+      MPI_Request request;
+      MPI_Ibcast(msg.data(), static_cast<int>(msg.size()), MPI_UINT64_T, 0, MPI_COMM_WORLD, &request);
+      wait_without_spinning(request);
       stop = static_cast<int>(msg[0]);
       done = msg[1];
+      for (std::size_t i = 0; i < share.size(); ++i) share[i] = msg[2 + i];
     }
 #endif
     if (stop) break;
@@ -468,6 +535,7 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   r.threads = chip ? 1 : effective_threads(options.threads);
   blocks_done = run_blocks(run_block, start_block, nblocks, config.block_trials, total, config, acc, r.stop_reason, progress,
                            r.threads);
+  r.seconds_monte_carlo = seconds_since(t0);  // the trials only (not the logs below)
   if (!chip && mpi_rank() == 0 && !options.fault_log_path.empty()) {
     // The functional engine's faults are a pure function of (seed, trial, input, spec, unit):
     // redraw those of the first trials for the log (the chip engine logs what it applied).
@@ -515,7 +583,6 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
     core::write_file_atomically(options.out_dir + "/trial_outputs_" + std::to_string(point_index) + ".csv",
                                 [&](std::ostream& o) { o << text; });
   }
-  r.seconds_monte_carlo = seconds_since(t0);
   r.stats = std::move(acc);
   r.trials_done = r.stats.trials();
   if (chip && mpi_rank() == 0) {

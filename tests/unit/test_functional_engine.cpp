@@ -170,6 +170,29 @@ TEST(FunctionalEngine, FastAndDensePathsCountTheSameAccuracy) {
   EXPECT_GT(a.accuracy().variance(), 0.0);  // faults do change the accuracy from trial to trial
 }
 
+// ErrorStats::add_block (the fast path) against add() per trial: the same statistics to rounding,
+// the same histogram samples.
+TEST(ErrorStats, BlockAddEqualsPerTrialAdd) {
+  const Eigen::Index K = 3;
+  const std::size_t T = 50;
+  Eigen::MatrixXd d = Eigen::MatrixXd::Random(K, static_cast<Eigen::Index>(T));
+  d.col(7).setZero();
+  ErrorStats per_trial(2, K), block(2, K);
+  for (std::size_t t = 0; t < T; ++t) per_trial.add(0, d.col(static_cast<Eigen::Index>(t)).data());
+  block.add_block(0, d.data(), T);
+  for (Eigen::Index k = 0; k < K; ++k) {
+    EXPECT_NEAR(block.delta(0, k).mean(), per_trial.delta(0, k).mean(), 1e-15);
+    EXPECT_NEAR(block.delta(0, k).m2(), per_trial.delta(0, k).m2(), 1e-13);
+    EXPECT_NEAR(block.abs_delta(0, k).m4(), per_trial.abs_delta(0, k).m4(), 1e-13);
+  }
+  for (auto norm : {ErrorStats::norm_1, ErrorStats::norm_2, ErrorStats::norm_inf}) {
+    EXPECT_NEAR(block.norm(0, norm).mean(), per_trial.norm(0, norm).mean(), 1e-14);
+    EXPECT_NEAR(block.norm(0, norm).m2(), per_trial.norm(0, norm).m2(), 1e-13);
+  }
+  EXPECT_EQ(block.samples(), per_trial.samples());
+  EXPECT_EQ(block.trials(), T);
+}
+
 TEST(FunctionalEngine, NoFaultsMeansNoError) {
   const models::Network net = tiny(ActivationKind::relu, 1, 1);
   const Eigen::MatrixXd x = models::random_inputs(3, 2, 1.0, 0.0, 1);

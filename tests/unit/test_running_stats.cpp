@@ -76,6 +76,28 @@ TEST(RunningStats, IntervalsHaveTheirCoverage) {
   EXPECT_NEAR(std_hits / double(reps), 0.95, 0.04);
 }
 
+// The two-pass block statistics equal the streaming ones (and a block merged into a running
+// state equals streaming through both), to rounding.
+TEST(RunningStats, BlockOfValuesEqualsStreaming) {
+  RandomStream rng(3, 1);
+  std::vector<double> x(777);
+  for (double& v : x) v = rng.uniform() < 0.1 ? 5.0 + rng.uniform() : -0.25 * rng.uniform();
+  RunningStats streamed;
+  for (double v : x) streamed.add(v);
+  const RunningStats block = RunningStats::of_values(x.data(), x.size());
+  EXPECT_EQ(block.count(), streamed.count());
+  EXPECT_NEAR(block.mean(), streamed.mean(), 1e-14);
+  EXPECT_NEAR(block.m2(), streamed.m2(), 1e-12 * streamed.m2());
+  EXPECT_NEAR(block.m3(), streamed.m3(), 1e-11 * std::abs(streamed.m3()));
+  EXPECT_NEAR(block.m4(), streamed.m4(), 1e-11 * streamed.m4());
+  EXPECT_EQ(block.min(), streamed.min());
+  EXPECT_EQ(block.max(), streamed.max());
+  RunningStats merged = RunningStats::of_values(x.data(), 300);
+  merged.merge(RunningStats::of_values(x.data() + 300, x.size() - 300));
+  EXPECT_NEAR(merged.m4(), streamed.m4(), 1e-11 * streamed.m4());
+  EXPECT_EQ(RunningStats::of_values(x.data(), 0).count(), 0u);
+}
+
 TEST(NormalQuantile, KnownValues) {
   EXPECT_NEAR(normal_quantile_two_sided(0.95), 1.959963984540054, 1e-12);
   EXPECT_NEAR(normal_quantile_two_sided(0.99), 2.5758293035489, 1e-10);

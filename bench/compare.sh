@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# `make bench`: every performance ratio of issue 7, measured side by side in one run on this
+# machine, written to bench/RESULTS.md (the raw outputs stay in BUILD/bench-results).
+#
+#   bench/compare.sh [BUILD_DIR]        (default: build; expects a Release build of nfsim)
+#
+# Environment: NFSIM_BENCH_REPS (default 3) repetitions of each whole-program measurement (the
+# medians are reported); NFSIM_BENCH_PEER_TRIALS (default 10000) trials of the PyTorch peer.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BUILD="${1:-build}"
+case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+NFSIM="$BUILD/apps/nfsim"
+OUT="$BUILD/bench-results"
+REPS="${NFSIM_BENCH_REPS:-3}"
+PEER_TRIALS="${NFSIM_BENCH_PEER_TRIALS:-10000}"
+IMAGES=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+PYTHON=/usr/bin/python3
+
+fail() { echo "bench/compare.sh: $*" >&2; exit 2; }
+[ -x "$NFSIM" ] || fail "$NFSIM not built (run make build first)"
+[ -x "$BUILD/bench/nfsim_bench_functional" ] || fail "$BUILD/bench not built (configure with -DNFSIM_BUILD_BENCH=ON)"
+[ -r "$IMAGES" ] || fail "$IMAGES missing (the Fashion-MNIST test set)"
+"$PYTHON" -c "import torch, onnx" 2>/dev/null || fail "PyTorch or onnx missing for $PYTHON (bash scripts/install-deps.sh --python)"
+command -v mpirun > /dev/null || fail "mpirun missing (bash scripts/install-deps.sh)"
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
+# OpenMPI refuses to start as root without these (CI containers run as root).
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+log() { echo "[bench $(date +%H:%M:%S)] $*"; }
+
+log "Google Benchmark: hot parts (5 repetitions each)"
+for b in functional chip; do
+  "$BUILD/bench/nfsim_bench_$b" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+    --benchmark_out="$OUT/gbench_$b.json" --benchmark_out_format=json
+done
+
+log "1. PyTorch peer against nfsim's functional engine, interleaved, $REPS times"
+for r in $(seq 1 "$REPS"); do
+  "$NFSIM" run "$ROOT/bench/campaigns/peer.yaml" --out "$OUT/peer_nfsim_$r" > "$OUT/peer_nfsim_$r.log"
+  "$PYTHON" "$ROOT/bench/peer_torch.py" --model "$ROOT/examples/models/fmnist_mlp.onnx" --images "$IMAGES" \
+    --count 100 --p 0.01 --trials "$PEER_TRIALS" --seed "$r" --out "$OUT/peer_torch_$r.json"
+  log "   round $r done"
+done
+
+log "5. MPI: 2 ranks against 1 process (one thread each), $REPS times"
+MPI_ARGS=(run "$ROOT/bench/campaigns/peer.yaml" --trials 40000 --threads 1)
+for r in $(seq 1 "$REPS"); do
+  "$NFSIM" "${MPI_ARGS[@]}" --out "$OUT/mpi1_$r" > "$OUT/mpi1_$r.log"
+  mpirun --oversubscribe -np 2 "$NFSIM" "${MPI_ARGS[@]}" --out "$OUT/mpi2_$r" > "$OUT/mpi2_$r.log" 2>&1
+done
+
+log "6. Peak RSS at 10^5 and 10^7 trials"
+"$NFSIM" run "$ROOT/bench/campaigns/memory.yaml" --trials 100000 --out "$OUT/rss_1e5" > "$OUT/rss_1e5.log"
+"$NFSIM" run "$ROOT/bench/campaigns/memory.yaml" --trials 10000000 --out "$OUT/rss_1e7" > "$OUT/rss_1e7.log"
+
+log "Writing bench/RESULTS.md"
+"$PYTHON" "$ROOT/bench/summarize.py" --results "$OUT" --reps "$REPS" --build "$BUILD" --out "$ROOT/bench/RESULTS.md.tmp"
+mv "$ROOT/bench/RESULTS.md.tmp" "$ROOT/bench/RESULTS.md"
+log "done: bench/RESULTS.md"
