@@ -47,7 +47,7 @@ for r in $(seq 1 "$REPS"); do
 done
 
 log "5. MPI: 2 ranks against 1 process (one thread each), $REPS times"
-MPI_ARGS=(run "$ROOT/bench/campaigns/peer.yaml" --trials 40000 --threads 1)
+MPI_ARGS=(run "$ROOT/bench/campaigns/peer.yaml" --trials 100000 --threads 1)
 for r in $(seq 1 "$REPS"); do
   "$NFSIM" "${MPI_ARGS[@]}" --out "$OUT/mpi1_$r" > "$OUT/mpi1_$r.log"
   mpirun --oversubscribe -np 2 "$NFSIM" "${MPI_ARGS[@]}" --out "$OUT/mpi2_$r" > "$OUT/mpi2_$r.log" 2>&1
