@@ -8,7 +8,7 @@ NFSIM := $(BUILD_DIR)/apps/nfsim
 FMNIST := /usr/share/datasets/fashion-mnist
 RUN_DIR := $(BUILD_DIR)/run
 
-.PHONY: all deps configure build run examples test test-sanitize bench clean
+.PHONY: all deps configure build run examples test test-sanitize bench fuzz clean
 
 all: build
 
@@ -52,5 +52,18 @@ bench: build
 	bash scripts/install-deps.sh --python
 	bash bench/compare.sh $(BUILD_DIR)
 
+# libFuzzer on every input reader (ONNX, campaign and topology YAML, IDX, NPY, CSV), built with
+# clang + ASan + UBSan in its own tree, FUZZ_SECONDS per target from tests/fuzz/corpus.
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 30
+fuzz:
+	bash scripts/install-deps.sh --fuzz
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNFSIM_BUILD_FUZZ=ON \
+	  -DNFSIM_BUILD_TESTS=OFF -DNFSIM_BUILD_BENCH=OFF \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined"
+	cmake --build $(FUZZ_DIR) -j$(JOBS) --target fuzz_targets
+	bash tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) $(FUZZ_DIR)

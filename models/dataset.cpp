@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <limits>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/input_file.h"
 #include "core/rng.h"
 #include "core/strings.h"
 
@@ -26,10 +28,8 @@ constexpr std::uint64_t kRandomInputStream = 0x1A7C0001;
 [[noreturn]] void fail(const std::string& path, const std::string& what) { throw core::InputError(path + ": " + what); }
 
 void check_readable(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory; expected a data file");
-  std::ifstream probe(path, std::ios::binary);
-  if (!probe) fail(path, std::string("cannot open (") + std::strerror(errno) + "); expected a readable file");
+  // Any size: binary data files are bounded by their headers (kMaxElements), not their bytes.
+  core::check_input_file(path, "a readable data file", std::numeric_limits<std::uintmax_t>::max());
 }
 
 std::int64_t take_count(std::int64_t available, std::int64_t max_count) {
@@ -68,6 +68,19 @@ class GzReader {
   }
   GzReader(const GzReader&) = delete;
   GzReader& operator=(const GzReader&) = delete;
+
+  // For an uncompressed file: throws unless the file holds `bytes` of data after a header of
+  // `header` bytes (what the header claims), before anything is allocated for them.
+  void check_holds(std::uintmax_t bytes, std::uintmax_t header, const std::string& what) {
+    if (!gzdirect(file_)) return;  // compressed: the reader's memory grows with the data read
+    std::error_code ec;
+    const std::uintmax_t size = std::filesystem::file_size(path_, ec);
+    if (ec || size < header) return;
+    if (size - header < bytes) {
+      fail(path_, "file is truncated: its header claims " + what + " (" + std::to_string(bytes) + " bytes), the file holds " +
+                      std::to_string(size - header) + " bytes of data");
+    }
+  }
 
   // Reads exactly `n` bytes or throws naming what was being read.
   void read(void* out, std::size_t n, const std::string& what) {
@@ -150,29 +163,24 @@ double idx_value(const unsigned char* p, int type) {
 // file fails having allocated only what it really held.
 Eigen::MatrixXd read_idx_body(GzReader& in, const IdxHeader& h, std::int64_t samples, std::int64_t features) {
   const std::size_t elem = idx_element_size(h.type);
-  Eigen::MatrixXd out(features, 0);
+  // Memory grows with the data actually read (a header claiming more than the file holds fails
+  // at its end, having allocated no more than the file's own size), geometrically: no quadratic
+  // copying. Uncompressed files were already checked against their size (read_idx_images).
+  std::vector<double> values;
+  values.reserve(static_cast<std::size_t>(std::min<std::int64_t>(samples * features, std::int64_t{1} << 20)));
   const std::int64_t chunk_samples = std::max<std::int64_t>(1, (1 << 20) / (features * static_cast<std::int64_t>(elem)));
   std::vector<unsigned char> buf;
   for (std::int64_t start = 0; start < samples; start += chunk_samples) {
     const std::int64_t n = std::min(chunk_samples, samples - start);
     buf.resize(static_cast<std::size_t>(n * features) * elem);
     in.read(buf.data(), buf.size(), "samples " + std::to_string(start) + ".." + std::to_string(start + n - 1));
-    out.conservativeResize(features, start + n);
-    for (std::int64_t s = 0; s < n; ++s) {
-      for (std::int64_t f = 0; f < features; ++f) {
-        out(f, start + s) = idx_value(&buf[static_cast<std::size_t>((s * features + f)) * elem], h.type);
-      }
-    }
+    for (std::size_t i = 0; i < buf.size(); i += elem) values.push_back(idx_value(&buf[i], h.type));
   }
-  return out;
+  return Eigen::Map<const Eigen::MatrixXd>(values.data(), features, samples);
 }
 
 std::string read_text_file(const std::string& path) {
-  check_readable(path);
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return core::read_input_file(path, "a readable text data file", core::kMaxTextFileBytes);
 }
 
 struct NpyArray {
@@ -305,11 +313,16 @@ Eigen::MatrixXd read_idx_images(const std::string& path, std::int64_t max_count)
   }
   std::int64_t features = 1;
   for (std::size_t d = 1; d < h.dims.size(); ++d) {
-    if (h.dims[d] == 0 || features > kMaxElements / h.dims[d]) fail(path, "IDX dimension out of range");
+    if (h.dims[d] == 0 || features > kMaxElements / h.dims[d]) {
+      fail(path, "IDX dimension " + std::to_string(d) + " is " + std::to_string(h.dims[d]) +
+                     "; expected samples of 1 to " + std::to_string(kMaxElements) + " values in all");
+    }
     features *= h.dims[d];
   }
   const std::int64_t n = take_count(h.dims[0], max_count);
   check_size(path, n, features);
+  in.check_holds(static_cast<std::uintmax_t>(n * features) * idx_element_size(h.type), 4 + 4 * h.dims.size(),
+                 std::to_string(n) + " samples of " + std::to_string(features) + " values");
   return read_idx_body(in, h, n, features);
 }
 
@@ -321,6 +334,7 @@ std::vector<int> read_idx_labels(const std::string& path, std::int64_t max_count
   }
   const std::int64_t n = take_count(h.dims[0], max_count);
   check_size(path, n, 1);
+  in.check_holds(static_cast<std::uintmax_t>(n) * idx_element_size(h.type), 8, std::to_string(n) + " labels");
   return to_labels(read_idx_body(in, h, n, 1), path);
 }
 
@@ -375,7 +389,8 @@ Eigen::MatrixXd read_csv_matrix(const std::string& path, std::int64_t max_count)
 }
 
 Eigen::MatrixXd read_npy_matrix(const std::string& path, std::int64_t max_count) {
-  const std::string bytes = read_text_file(path);
+  // The whole array is read at once: at most kMaxElements 8-byte values plus a header.
+  const std::string bytes = core::read_input_file(path, "a NumPy .npy file", static_cast<std::uintmax_t>(kMaxElements) * 8 + (1u << 20));
   const NpyArray a = parse_npy_header(bytes, path);
   return npy_to_columns(bytes, a, path, max_count);
 }
@@ -429,15 +444,14 @@ InputSpec parse_input_spec(const std::string& text) {
   return spec;
 }
 
-Dataset load_inputs(const InputSpec& spec, Eigen::Index features) {
+Dataset load_inputs(const InputSpec& spec, Eigen::Index features, Eigen::Index classes) {
   Dataset d;
   const std::int64_t max_count = spec.count ? *spec.count : -1;
   if (spec.count && *spec.count < 1) {
     throw core::InputError("input count " + std::to_string(*spec.count) + "; expected >= 1");
   }
-  if (!std::isfinite(spec.scale) || !std::isfinite(spec.shift)) {
-    throw core::InputError("input scale and shift must be finite numbers");
-  }
+  if (!std::isfinite(spec.scale)) throw core::InputError("input scale " + core::format_double(spec.scale) + "; expected a finite number");
+  if (!std::isfinite(spec.shift)) throw core::InputError("input shift " + core::format_double(spec.shift) + "; expected a finite number");
   switch (spec.kind) {
     case InputSpec::Kind::random:
       if (!spec.count) throw core::InputError("random inputs need a count");
@@ -470,6 +484,12 @@ Dataset load_inputs(const InputSpec& spec, Eigen::Index features) {
     if (static_cast<Eigen::Index>(d.labels.size()) != d.count()) {
       fail(spec.labels_path, "has " + std::to_string(d.labels.size()) + " labels; expected " +
                                  std::to_string(d.count()) + " (one per input)");
+    }
+    for (std::size_t i = 0; i < d.labels.size() && classes > 0; ++i) {
+      if (d.labels[i] < 0 || d.labels[i] >= classes) {
+        fail(spec.labels_path, "label " + std::to_string(i) + " is " + std::to_string(d.labels[i]) + "; expected a class 0.." +
+                                   std::to_string(classes - 1) + " (the model has " + std::to_string(classes) + " outputs)");
+      }
     }
   }
   return d;

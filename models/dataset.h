@@ -37,7 +37,8 @@ InputSpec parse_input_spec(const std::string& text);
 
 // Loads the spec. `features` is the network's input size, used by random inputs and to check
 // files (a mismatch is an InputError naming the file, what it has and what the model expects).
-Dataset load_inputs(const InputSpec& spec, Eigen::Index features);
+// With `classes` > 0, every label must be a class index 0..classes-1 (the model's outputs).
+Dataset load_inputs(const InputSpec& spec, Eigen::Index features, Eigen::Index classes = 0);
 
 // Readers. Each returns samples as columns; `max_count` < 0 means all. Errors name the file and
 // the problem; sizes claimed by headers are checked before anything is allocated.

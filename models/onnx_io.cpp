@@ -16,6 +16,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/input_file.h"
 #include "core/strings.h"
 
 namespace nfsim::models {
@@ -609,19 +610,7 @@ Network parse_onnx(const std::string& bytes, const std::string& source) {
 }
 
 Network load_onnx(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw core::InputError(path + ": is a directory; expected an ONNX model file");
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw core::InputError(path + ": cannot open model file (missing or unreadable); expected an ONNX file");
-  const std::streamoff size = in.tellg();
-  if (size < 0) throw core::InputError(path + ": cannot read model file; expected a regular ONNX file");
-  if (static_cast<std::size_t>(size) > kMaxModelBytes) {
-    throw core::InputError(path + ": model file is " + std::to_string(size) + " bytes; expected at most 2 GiB");
-  }
-  std::string bytes(static_cast<std::size_t>(size), '\0');
-  in.seekg(0);
-  if (!in.read(bytes.data(), size)) throw core::InputError(path + ": read error");
-  return parse_onnx(bytes, path);
+  return parse_onnx(core::read_input_file(path, "an ONNX model file", kMaxModelBytes), path);
 }
 
 std::string serialize_onnx(const Network& network, const OnnxExportOptions& options) {

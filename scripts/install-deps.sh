@@ -5,6 +5,7 @@
 #   scripts/install-deps.sh            build, tests, examples, `make run`
 #   scripts/install-deps.sh --python   also PyTorch/numpy/onnx for the fixture,
 #                                      training and peer-benchmark scripts
+#   scripts/install-deps.sh --fuzz     also clang and its libFuzzer/sanitizer runtimes (make fuzz)
 #   scripts/install-deps.sh --check    only report what is missing (exit 1 if any)
 #
 # Idempotent: packages are checked with dpkg-query first; apt-get runs only for
@@ -29,15 +30,18 @@ core_packages=(
 # libopenblas0-pthread: Debian's PyTorch calls the system BLAS, and the reference BLAS it falls
 # back to without it is ~30x slower; the benchmark's peer should run as a user would have it.
 python_packages=(python3-torch python3-numpy python3-onnx libopenblas0-pthread)
+# make fuzz: clang with libFuzzer and the sanitizer runtimes.
+fuzz_packages=(clang libclang-rt-14-dev)
 
 want=("${core_packages[@]}")
 check_only=0
 for arg in "$@"; do
   case "$arg" in
     --python) want+=("${python_packages[@]}") ;;
+    --fuzz) want+=("${fuzz_packages[@]}") ;;
     --check) check_only=1 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
-    *) echo "install-deps.sh: unknown option '$arg' (expected --python, --check, --help)" >&2; exit 2 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "install-deps.sh: unknown option '$arg' (expected --python, --fuzz, --check, --help)" >&2; exit 2 ;;
   esac
 done
 

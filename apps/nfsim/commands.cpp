@@ -12,6 +12,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/input_file.h"
 #include "core/strings.h"
 #include "models/dataset.h"
 #include "models/onnx_io.h"
@@ -59,7 +60,7 @@ models::Dataset load_dataset(const po::variables_map& vm, const models::Network&
   if (vm.count("scale")) spec.scale = vm["scale"].as<double>();
   if (vm.count("shift")) spec.shift = vm["shift"].as<double>();
   if (vm.count("labels")) spec.labels_path = vm["labels"].as<std::string>();
-  return models::load_inputs(spec, net.input_size());
+  return models::load_inputs(spec, net.input_size(), net.output_size());
 }
 
 }  // namespace
@@ -345,11 +346,14 @@ int cmd_run(const std::vector<std::string>& args) {
       throw core::UsageError("--resume DIR takes the campaign and its overrides from DIR/checkpoint.json; give no campaign or overrides");
     }
     out_dir = vm["resume"].as<std::string>();
-    std::ifstream in(out_dir + "/checkpoint.json");
-    if (!in) throw core::InputError(out_dir + ": no checkpoint.json; expected the output directory of an interrupted run");
+    if (!std::filesystem::exists(out_dir + "/checkpoint.json")) {
+      throw core::InputError(out_dir + ": no checkpoint.json; expected the output directory of an interrupted run");
+    }
+    const std::string meta_text =
+        core::read_input_file(out_dir + "/checkpoint.json", "a checkpoint written by nfsim run", core::kMaxTextFileBytes);
     nlohmann::json meta;
     try {
-      meta = nlohmann::json::parse(in);
+      meta = nlohmann::json::parse(meta_text);
       file = meta.at("campaign_file_absolute").get<std::string>();
       absolute_file = file;
       shown_file = meta.at("campaign_file").get<std::string>();

@@ -133,10 +133,11 @@ void ChipEngine::execute(std::function<void()> job) {
   driver_->start.notify(sc_core::SC_ZERO_TIME);
   try {
     sc_core::sc_start();
+    // An error inside a process of the chip reaches the driver's thread, which keeps it here.
+    if (driver_->error) std::rethrow_exception(driver_->error);
   } catch (const sc_core::sc_report& r) {
-    throw SimulationError(std::string("SystemC: ") + r.what());
+    throw SimulationError("chip simulation at " + sc_core::sc_time_stamp().to_string() + ": " + describe_report(r));
   }
-  if (driver_->error) std::rethrow_exception(driver_->error);
 }
 
 void ChipEngine::accumulate_block(std::uint64_t first, std::uint64_t last, ErrorStats& block) {

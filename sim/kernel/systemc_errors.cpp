@@ -3,16 +3,12 @@
 #include <string>
 
 namespace nfsim::sim {
-namespace {
-
-std::string describe(const sc_core::sc_report& r) {
+std::string describe_report(const sc_core::sc_report& r) {
   std::string s = std::string("SystemC ") + (r.get_severity() == sc_core::SC_FATAL ? "fatal" : "error") + " [" +
                   r.get_msg_type() + "]: " + r.get_msg();
   if (r.get_file_name() && *r.get_file_name()) s += " (at " + std::string(r.get_file_name()) + ":" + std::to_string(r.get_line_number()) + ")";
   return s;
 }
-
-}  // namespace
 
 void install_systemc_error_bridge() {
   // Errors and fatals become exceptions (no abort, no duplicate console output): the caller
@@ -25,7 +21,7 @@ void run_for(const sc_core::sc_time& duration) {
   try {
     sc_core::sc_start(duration);
   } catch (const sc_core::sc_report& r) {
-    throw SimulationError(describe(r));
+    throw SimulationError(describe_report(r));
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <systemc>
 
+#include <string>
+
 #include "core/error.h"
 
 namespace nfsim::sim {
@@ -16,6 +18,9 @@ class SimulationError : public core::Error {
 // nfsim's callers as SimulationError with the report's id, message and source location.
 // Idempotent; call before elaboration.
 void install_systemc_error_bridge();
+
+// "SystemC error [id]: message (at file:line)" for a report.
+std::string describe_report(const sc_core::sc_report& report);
 
 // sc_start(duration) that turns any sc_report escaping the kernel into SimulationError.
 void run_for(const sc_core::sc_time& duration);

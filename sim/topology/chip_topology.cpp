@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/input_file.h"
 #include "core/strings.h"
 
 namespace nfsim::sim {
@@ -123,13 +124,10 @@ ChipTopology parse_topology(const YAML::Node& chip, const std::string& file) {
 }
 
 ChipTopology load_topology(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw core::InputError(path + ": cannot open topology file (missing or unreadable); expected a YAML file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  const std::string text = core::read_input_file(path, "a chip topology YAML file", core::kMaxTextFileBytes);
   YAML::Node root;
   try {
-    root = YAML::Load(ss.str());
+    root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
     throw core::InputError(path + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
   }

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/input_file.h"
 #include "core/strings.h"
 #include "sim/topology/mapping.h"
 
@@ -487,11 +488,7 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
 namespace {
 
 std::string read_campaign_text(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw core::InputError(path + ": cannot open campaign file (missing or unreadable); expected a YAML file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return core::read_input_file(path, "a campaign YAML file", core::kMaxTextFileBytes);
 }
 
 }  // namespace

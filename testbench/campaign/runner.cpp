@@ -21,6 +21,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/input_file.h"
 #include "core/running_stats.h"
 #include "core/strings.h"
 #include "faults/bound_model.h"
@@ -92,7 +93,7 @@ struct PreparedPoint {
 PreparedPoint prepare(const CampaignConfig& config) {
   PreparedPoint p;
   p.model = load_campaign_model(config.model);
-  p.data = models::load_inputs(config.inputs, p.model.input_size());
+  p.data = models::load_inputs(config.inputs, p.model.input_size(), p.model.output_size());
   std::vector<faults::FaultSpec> specs = config.faults;
   if (config.chip) {
     p.mapped = sim::map_network(p.model, *config.chip);
@@ -199,11 +200,13 @@ void write_checkpoint(const RunOptions& o, std::size_t point, std::uint64_t bloc
 }
 
 Checkpoint read_checkpoint(const std::string& dir) {
-  std::ifstream meta_in(dir + "/checkpoint.json");
-  if (!meta_in) throw core::InputError(dir + ": no checkpoint.json; expected the output directory of an interrupted run");
+  if (!std::filesystem::exists(dir + "/checkpoint.json")) {
+    throw core::InputError(dir + ": no checkpoint.json; expected the output directory of an interrupted run");
+  }
+  const std::string meta_text = core::read_input_file(dir + "/checkpoint.json", "a checkpoint written by nfsim run", core::kMaxTextFileBytes);
   nlohmann::json meta;
   try {
-    meta = nlohmann::json::parse(meta_in);
+    meta = nlohmann::json::parse(meta_text);
   } catch (const std::exception& e) {
     throw core::InputError(dir + "/checkpoint.json: not valid JSON (" + std::string(e.what()) + ")");
   }
@@ -215,12 +218,11 @@ Checkpoint read_checkpoint(const std::string& dir) {
   } catch (const std::exception& e) {
     throw core::InputError(dir + "/checkpoint.json: missing or malformed field (" + std::string(e.what()) + ")");
   }
-  std::ifstream stats_in(dir + "/checkpoint.stats", std::ios::binary);
-  if (!stats_in) throw core::InputError(dir + ": no checkpoint.stats beside checkpoint.json");
-  std::ostringstream ss;
-  ss << stats_in.rdbuf();
+  if (!std::filesystem::exists(dir + "/checkpoint.stats")) throw core::InputError(dir + ": no checkpoint.stats beside checkpoint.json");
+  const std::string stats_bytes = core::read_input_file(dir + "/checkpoint.stats", "statistics written by nfsim run",
+                                                        std::uintmax_t{16} << 30);
   try {
-    c.stats = sim::ErrorStats::deserialize(ss.str());
+    c.stats = sim::ErrorStats::deserialize(stats_bytes);
   } catch (const core::InputError& e) {
     throw core::InputError(dir + "/checkpoint.stats: " + e.what());
   }

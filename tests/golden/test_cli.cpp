@@ -13,28 +13,12 @@
 #include "core/strings.h"
 #include "models/dataset.h"
 #include "models/onnx_io.h"
+#include "tests/common/cli_run.h"
 #include "tests/common/onnx_builder.h"
 #include "tests/common/temp_dir.h"
 
 namespace nfsim::test {
 namespace {
-
-struct CliRun {
-  int code = -1;
-  std::string out, err;
-};
-
-// Runs `nfsim ARGS` with stdout and stderr captured to files.
-CliRun nfsim(const std::string& args, const TempDir& dir) {
-  const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
-  const std::string cmd = std::string(NFSIM_EXE) + " " + args + " >" + out + " 2>" + err;
-  const int status = std::system(cmd.c_str());
-  CliRun r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = read_file(out);
-  r.err = read_file(err);
-  return r;
-}
 
 const std::string kFixtures = NFSIM_FIXTURES_DIR;
 const std::string kImages = std::string(NFSIM_FMNIST_DIR) + "/t10k-images-idx3-ubyte.gz";

@@ -8,6 +8,8 @@
 #include "models/dataset.h"
 #include "models/random_network.h"
 #include "sim/chip/chip_engine.h"
+#include "sim/crossbar/i_crossbar_model.h"
+#include "sim/kernel/systemc_errors.h"
 #include "sim/functional/functional_engine.h"
 #include "sim/topology/chip_topology.h"
 #include "sim/topology/mapping.h"
@@ -196,6 +198,61 @@ TEST(ChipEngine, CampaignStatisticsAgreeWithTheFunctionalEngine) {
   EXPECT_EQ(a.trials(), 300u);
   EXPECT_GT(chip_engine.latency_ns().mean(), 0.0);
 }
+
+}  // namespace
+}  // namespace nfsim::sim
+
+namespace nfsim::sim {
+namespace {
+
+// A device model that reports a SystemC error (or fatal) on its third read, as a buggy or
+// deliberately strict plug-in would.
+class FailingCrossbar : public ICrossbarModel {
+ public:
+  explicit FailingCrossbar(bool fatal) : fatal_(fatal) {}
+  double program(double w) const override { return w; }
+  void perturb_read(Eigen::VectorXd&, int tile, std::uint64_t read) const override {
+    if (read < 2) return;
+    const std::string msg = "tile " + std::to_string(tile) + " sense amplifier saturated";
+    if (fatal_) {
+      SC_REPORT_FATAL("test/failing_crossbar", msg.c_str());
+    } else {
+      SC_REPORT_ERROR("test/failing_crossbar", msg.c_str());
+    }
+  }
+  std::string describe() const override { return "failing"; }
+
+ private:
+  bool fatal_;
+};
+
+const CrossbarRegistrar kFailing{{"test_failing", "reports an error on its third read", {{"fatal", "int", "", "0", "1: fatal"}},
+                                  [](const core::Params& p) { return std::make_unique<FailingCrossbar>(p.integer("fatal") != 0); }}};
+
+void expect_simulation_error(bool fatal) {
+  const models::Network net = test_network();
+  const Eigen::MatrixXd x = models::random_inputs(20, 4, 1.0, 0.0, 3);
+  const std::string yaml = std::string("cores: {count: 4}\ncrossbar: {type: test_failing, rows: 32, cols: 32, fatal: ") +
+                           (fatal ? "1" : "0") + "}\ninterconnect: {type: bus}\n";
+  const MappedChip chip = map_network(net, parse_topology(YAML::Load(yaml), "failing.yaml"));
+  const faults::FaultPlan plan({FaultSpec{FaultKind::neuron_crash, {1}, 0.1}}, net);
+  ChipEngine engine(net, x, chip, plan, {});
+  try {
+    engine.run_block(0, 10);
+    FAIL() << "no error";
+  } catch (const SimulationError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(fatal ? "SystemC fatal" : "SystemC error"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("[test/failing_crossbar]"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("sense amplifier saturated"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("chip simulation at"), std::string::npos) << msg;
+  }
+}
+
+// SC_REPORT_ERROR and SC_REPORT_FATAL inside the chip reach the caller as SimulationError with
+// the report's id, message, source location and simulated time, not as an abort.
+TEST(ChipErrors, ReportErrorBecomesSimulationError) { expect_simulation_error(false); }
+TEST(ChipErrors, ReportFatalBecomesSimulationError) { expect_simulation_error(true); }
 
 }  // namespace
 }  // namespace nfsim::sim

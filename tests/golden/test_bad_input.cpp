@@ -1,0 +1,286 @@
+// Every input path against every class of bad input, through the command line: exit code 2, one
+// line on stderr naming the file (and line/key/node), the bad value and what was expected, and no
+// output left behind. One test per case; docs/bad-input.md lists them by name.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/common/cli_run.h"
+#include "tests/common/onnx_builder.h"
+#include "tests/common/temp_dir.h"
+
+namespace nfsim::test {
+namespace {
+
+struct BadCase {
+  std::string id;                      // test name, and the row of docs/bad-input.md
+  std::string args;                    // $D is the case directory, $M a 4-3-2 model, $C a valid campaign
+  std::vector<std::string> fragments;  // each must appear in the message
+};
+
+// One directory of bad files for the whole suite (written once).
+class BadInput : public ::testing::TestWithParam<BadCase> {
+ public:
+  static void SetUpTestSuite() {
+    dir_ = std::make_unique<TempDir>();
+    const TempDir& d = *dir_;
+    auto put = [&](const std::string& name, const std::string& bytes) { write_file(d.file(name), bytes); };
+    // A valid 4-3-2 model and campaign to put the bad parts next to.
+    ASSERT_EQ(nfsim("gen-network --widths 4,3,2 --out " + d.file("m.onnx"), d).code, 0);
+    put("c.yaml", "model: m.onnx\ninputs: {type: random, count: 2}\nfaults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1}\ntrials: 10\n");
+    const std::string campaign_head = "model: m.onnx\ninputs: {type: random, count: 2}\n";
+    const std::string crash = "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1}\n";
+
+    // ONNX
+    const std::string model = read_file(d.file("m.onnx"));
+    put("empty.onnx", "");
+    put("truncated.onnx", model.substr(0, model.size() / 2));
+    put("text.onnx", "this is not a model\n");
+    OnnxBuilder huge;
+    huge.input("x", {0, 4}).initializer("W", {1000000, 1000000}, {}).node("Gemm", {"x", "W"}, {"y"}, {Attr::Int("transB", 1)}, "fc").output("y");
+    put("huge.onnx", huge.bytes());
+    OnnxBuilder inf;
+    inf.input("x", {0, 2}).initializer("W", {1, 2}, {1.0, INFINITY}).node("Gemm", {"x", "W"}, {"y"}, {Attr::Int("transB", 1)}, "fc").output("y");
+    put("inf.onnx", inf.bytes());
+    OnnxBuilder nan;
+    nan.input("x", {0, 2}).initializer("W", {1, 2}, {NAN, 1.0}).node("Gemm", {"x", "W"}, {"y"}, {Attr::Int("transB", 1)}, "fc").output("y");
+    put("nan.onnx", nan.bytes());
+    OnnxBuilder shapes;
+    shapes.input("x", {0, 3})
+        .initializer("W1", {2, 3}, {1, 2, 3, 4, 5, 6})
+        .initializer("W2", {1, 5}, {1, 1, 1, 1, 1})
+        .node("Gemm", {"x", "W1"}, {"h"}, {Attr::Int("transB", 1)}, "fc1")
+        .node("Gemm", {"h", "W2"}, {"y"}, {Attr::Int("transB", 1)}, "fc2")
+        .output("y");
+    put("shapes.onnx", shapes.bytes());
+    OnnxBuilder conv;
+    conv.input("x", {0, 3}).initializer("W", {2, 3}, {1, 2, 3, 4, 5, 6}).node("Conv", {"x", "W"}, {"y"}, {}, "conv0").output("y");
+    put("conv.onnx", conv.bytes());
+    OnnxBuilder opset;
+    opset.input("x", {0, 2}).initializer("W", {1, 2}, {1, 2}).node("Gemm", {"x", "W"}, {"y"}, {Attr::Int("transB", 1)}, "fc").output("y");
+    opset.model().mutable_opset_import(0)->set_version(99);
+    put("opset.onnx", opset.bytes());
+    ::mkfifo(d.file("fifo.onnx").c_str(), 0600);
+    std::filesystem::create_directories(d.file("dir.onnx"));
+
+    // Campaign YAML
+    put("empty.yaml", "");
+    put("syntax.yaml", "model: {generate: [\n");
+    put("notmap.yaml", "- just\n- a list\n");
+    put("typo.yaml", campaign_head + "faults:\n  - {kind: neuron_crash, layer: [1], probability: 0.1}\n");
+    put("prob.yaml", campaign_head + "faults:\n  - {kind: neuron_crash, layers: [1], probability: 7}\n");
+    put("probneg.yaml", campaign_head + "faults:\n  - {kind: neuron_crash, layers: [1], probability: -0.5}\n");
+    put("probnan.yaml", campaign_head + "faults:\n  - {kind: neuron_crash, layers: [1], probability: .nan}\n");
+    put("probstr.yaml", campaign_head + "faults:\n  - {kind: neuron_crash, layers: [1], probability: high}\n");
+    put("trialsneg.yaml", campaign_head + crash + "trials: -5\n");
+    put("trialshuge.yaml", campaign_head + crash + "trials: 1e30\n");
+    put("layer.yaml", campaign_head + "faults:\n  - {kind: synapse_crash, layers: [5], probability: 0.1}\n");
+    put("count.yaml", "model: m.onnx\ninputs: {type: random, count: 1000000000000}\n" + crash);
+    put("nomodel.yaml", "model: missing.onnx\ninputs: {type: random, count: 2}\n" + crash);
+    put("badmodel.yaml", "model: text.onnx\ninputs: {type: random, count: 2}\n" + crash);
+    put("dims.yaml", "model: m.onnx\ninputs: {path: x3.csv}\n" + crash);
+    put("chipmissing.yaml", campaign_head + crash + "chip: nochip.yaml\nengine: chip\n");
+    ::mkfifo(d.file("fifo.yaml").c_str(), 0600);
+
+    // Topology YAML (through nfsim map)
+    const std::string chip_ok = "chip:\n  cores: {count: 2, layout: {type: line}}\n  crossbar: {type: ideal, rows: 4, cols: 4}\n  neuron_array: {size: 4}\n";
+    put("chip_syntax.yaml", "chip: {cores: [\n");
+    put("chip_type.yaml", "chip:\n  cores: {count: 2}\n  crossbar: {type: memristive, rows: 4, cols: 4}\n  neuron_array: {size: 4}\n");
+    put("chip_zero.yaml", "chip:\n  cores: {count: 2}\n  crossbar: {type: ideal, rows: 0, cols: 4}\n  neuron_array: {size: 4}\n");
+    put("chip_huge.yaml", "chip:\n  cores: {count: 1000000000000}\n  crossbar: {type: ideal, rows: 4, cols: 4}\n  neuron_array: {size: 4}\n");
+    put("chip_small.yaml", "chip:\n  cores: {count: 1}\n  crossbar: {type: ideal, rows: 2, cols: 2}\n  neuron_array: {size: 2}\n");
+    put("chip_ok.yaml", chip_ok);
+
+    // IDX (4 features per sample, as the model expects)
+    auto be32 = [](std::uint32_t v) {
+      return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+    };
+    const std::string idx_head = std::string("\0\0\x08\x03", 4);
+    put("magic-idx3-ubyte", std::string("\x00\x01\x08\x03", 4) + std::string(16, '\0'));
+    put("empty-idx3-ubyte", "");
+    put("trunc-idx3-ubyte", idx_head + be32(10000) + be32(2) + be32(2) + std::string(12, '\x01'));
+    put("huge-idx3-ubyte", idx_head + be32(1000000) + be32(1000000) + be32(1000000) + std::string(64, '\x01'));
+    put("gz-idx3-ubyte.gz", std::string("\x1f\x8b\x08\x00", 4) + std::string(40, '\x7f'));
+    put("ok-idx3-ubyte", idx_head + be32(2) + be32(2) + be32(2) + std::string(8, '\x01'));
+    put("labels99-idx1-ubyte", std::string("\0\0\x08\x01", 4) + be32(2) + std::string("\x01\x63", 2));
+    put("labels1-idx1-ubyte", std::string("\0\0\x08\x01", 4) + be32(1) + std::string("\x01", 1));
+
+    // NPY
+    auto npy = [](const std::string& dict, const std::string& data) {
+      std::string header = dict;
+      header += std::string(117 - header.size(), ' ') + "\n";
+      return std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(header.size()) + '\0' + header + data;
+    };
+    auto doubles = [](std::vector<double> v) { return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(double)); };
+    put("magic.npy", "PK\x03\x04 not numpy");
+    put("huge.npy", npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000, 1000000), }", doubles({1, 2})));
+    put("trunc.npy", npy("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }", doubles({1, 2, 3})));
+    put("dtype.npy", npy("{'descr': '<c16', 'fortran_order': False, 'shape': (2, 4), }", std::string(128, '\0')));
+    put("nan.npy", npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 4), }", doubles({1, NAN, 3, 4})));
+    put("fortran.npy", npy("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 4), }", doubles({1, 2, 3, 4, 5, 6, 7, 8})));
+    put("header.npy", npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 4 }", doubles({1, 2, 3, 4, 5, 6, 7, 8})));
+
+    // CSV
+    put("text.csv", "1,2,3,4\n5,six,7,8\n");
+    put("nan.csv", "1,2,3,4\n5,nan,7,8\n");
+    put("inf.csv", "1,2,3,4\n5,6,inf,8\n");
+    put("ragged.csv", "1,2,3,4\n5,6,7\n");
+    put("empty.csv", "");
+    put("x3.csv", "1,2,3\n4,5,6\n");
+    put("neglabels.csv", "1\n-1\n");
+    put("fraclabels.csv", "1\n0.5\n");
+
+    // Resume directories
+    std::filesystem::create_directories(d.file("resume_empty"));
+    std::filesystem::create_directories(d.file("resume_json"));
+    put("resume_json/checkpoint.json", "{ not json");
+    std::filesystem::create_directories(d.file("resume_stats"));
+    put("resume_stats/checkpoint.json",
+        "{\"campaign_file\": \"c.yaml\", \"campaign_file_absolute\": \"" + d.file("c.yaml") +
+            "\", \"overrides\": [], \"point\": 0, \"blocks_done\": 1, \"completed_points\": []}\n");
+    put("resume_stats/checkpoint.stats", "NFSIMST1 but cut short");
+    put("a_file", "x");
+  }
+  static void TearDownTestSuite() { dir_.reset(); }
+
+ protected:
+  static std::unique_ptr<TempDir> dir_;
+};
+
+std::unique_ptr<TempDir> BadInput::dir_;
+
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.id; }
+
+std::string expand(std::string s, const TempDir& d) {
+  auto replace_all = [&](const std::string& from, const std::string& to) {
+    for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+  };
+  replace_all("$M", d.file("m.onnx"));
+  replace_all("$C", d.file("c.yaml"));
+  replace_all("$D", d.path());
+  return s;
+}
+
+TEST_P(BadInput, ExitCode2WithOneMessageAndNoOutput) {
+  const BadCase& c = GetParam();
+  const TempDir& d = *dir_;
+  std::filesystem::remove_all(d.file("out"));
+  std::filesystem::remove(d.file("out.csv"));
+  const std::string args = expand(c.args, d);
+  const CliRun r = nfsim(args, d, 120);
+  EXPECT_EQ(r.code, 2) << args << "\nstderr: " << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one message expected: " << r.err;
+  for (const auto& f : c.fragments) {
+    const std::string want = expand(f, d);
+    EXPECT_NE(r.err.find(want), std::string::npos) << args << "\nmissing '" << want << "' in: " << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(d.file("out"))) << "output directory left behind: " << args;
+  EXPECT_FALSE(std::filesystem::exists(d.file("out.csv"))) << "output file left behind: " << args;
+  for (const auto& e : std::filesystem::directory_iterator(d.path())) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << "temporary file left: " << e.path();
+  }
+}
+
+const std::string kEval = "eval $M --out $D/out.csv --inputs ";
+const std::string kRun = "run --out $D/out ";
+
+const std::vector<BadCase> kCases{
+    // ONNX models
+    {"onnx_missing", "info $D/absent.onnx", {"$D/absent.onnx", "cannot open", "expected an ONNX model file"}},
+    {"onnx_directory", "info $D/dir.onnx", {"dir.onnx", "is a directory"}},
+    {"onnx_fifo", "info $D/fifo.onnx", {"fifo.onnx", "FIFO", "not a regular file"}},
+    {"onnx_empty", "info $D/empty.onnx", {"empty.onnx"}},
+    {"onnx_truncated", "info $D/truncated.onnx", {"truncated.onnx", "not a valid ONNX model"}},
+    {"onnx_not_onnx", "info $D/text.onnx", {"text.onnx", "not a valid ONNX model"}},
+    {"onnx_huge_dims", "info $D/huge.onnx", {"huge.onnx", "'W'", "1000000", "2^31"}},
+    {"onnx_nan_weight", "info $D/nan.onnx", {"nan.onnx", "W[0,0]", "finite"}},
+    {"onnx_inf_weight", "info $D/inf.onnx", {"inf.onnx", "W[0,1]", "finite"}},
+    {"onnx_mismatched_dims", "info $D/shapes.onnx", {"shapes.onnx", "node 'fc2'", "5 inputs"}},
+    {"onnx_unsupported_op", "info $D/conv.onnx", {"conv.onnx", "node 'conv0' (Conv)", "supported operators"}},
+    {"onnx_bad_opset", "info $D/opset.onnx", {"opset.onnx", "99"}},
+    // Campaign YAML
+    {"campaign_missing", kRun + "$D/absent.yaml", {"absent.yaml", "cannot open"}},
+    {"campaign_fifo", kRun + "$D/fifo.yaml", {"fifo.yaml", "FIFO"}},
+    {"campaign_empty", kRun + "$D/empty.yaml", {"empty.yaml"}},
+    {"campaign_syntax", kRun + "$D/syntax.yaml", {"syntax.yaml", "YAML syntax error"}},
+    {"campaign_not_a_map", kRun + "$D/notmap.yaml", {"notmap.yaml"}},
+    {"campaign_unknown_key", kRun + "$D/typo.yaml", {"typo.yaml:4", "'layer'", "did you mean 'layers'"}},
+    {"campaign_probability_above_1", kRun + "$D/prob.yaml", {"prob.yaml:4", "faults[0].probability", "'7'", "[0, 1]"}},
+    {"campaign_probability_negative", kRun + "$D/probneg.yaml", {"probneg.yaml:4", "'-0.5'", "[0, 1]"}},
+    {"campaign_probability_nan", kRun + "$D/probnan.yaml", {"probnan.yaml:4", "probability", "'.nan'", "finite"}},
+    {"campaign_wrong_type", kRun + "$D/probstr.yaml", {"probstr.yaml:4", "'high'"}},
+    {"campaign_trials_negative", kRun + "$D/trialsneg.yaml", {"trialsneg.yaml:5", "trials", "'-5'"}},
+    {"campaign_trials_huge", kRun + "$D/trialshuge.yaml", {"trialshuge.yaml:5", "trials", "1e30"}},
+    {"campaign_layer_out_of_range", kRun + "$D/layer.yaml", {"faults[0]", "layer 5 out of range"}},
+    {"campaign_inputs_count_huge", kRun + "$D/count.yaml", {"count.yaml", "inputs.count", "1000000000000"}},
+    {"campaign_model_missing", kRun + "$D/nomodel.yaml", {"missing.onnx", "cannot open"}},
+    {"campaign_model_malformed", kRun + "$D/badmodel.yaml", {"text.onnx", "not a valid ONNX model"}},
+    {"campaign_input_dimension", kRun + "$D/dims.yaml", {"x3.csv", "3 features", "expects 4"}},
+    {"campaign_chip_missing", kRun + "$D/chipmissing.yaml", {"nochip.yaml", "cannot open"}},
+    {"set_malformed", kRun + "$C --set nonsense", {"nonsense", "KEY=VALUE"}},
+    {"set_unknown_key", kRun + "$C --set trails=5", {"trails", "did you mean 'trials'"}},
+    {"set_out_of_range", kRun + "$C --set faults[0].probability=1.5", {"faults[0].probability", "1.5", "[0, 1]"}},
+    // Chip topology YAML
+    {"topology_missing", "map $M --chip $D/nochip.yaml", {"nochip.yaml", "cannot open"}},
+    {"topology_syntax", "map $M --chip $D/chip_syntax.yaml", {"chip_syntax.yaml", "YAML syntax error"}},
+    {"topology_unknown_type", "map $M --chip $D/chip_type.yaml", {"chip_type.yaml", "'memristive'", "ideal"}},
+    {"topology_zero_size", "map $M --chip $D/chip_zero.yaml", {"chip_zero.yaml", "rows", "'0'"}},
+    {"topology_huge_count", "map $M --chip $D/chip_huge.yaml", {"chip_huge.yaml", "count", "1000000000000"}},
+    {"topology_network_does_not_fit", "map $M --chip $D/chip_small.yaml", {"does not fit"}},
+    // IDX data
+    {"idx_bad_magic", kEval + "$D/magic-idx3-ubyte", {"magic-idx3-ubyte", "magic number 0x00010803"}},
+    {"idx_empty", kEval + "$D/empty-idx3-ubyte", {"empty-idx3-ubyte", "truncated"}},
+    {"idx_truncated", kEval + "$D/trunc-idx3-ubyte", {"trunc-idx3-ubyte", "truncated", "10000 samples of 4 values"}},
+    {"idx_huge_header", kEval + "$D/huge-idx3-ubyte", {"huge-idx3-ubyte", "1000000", "268435456"}},
+    {"idx_corrupt_gzip", kEval + "$D/gz-idx3-ubyte.gz", {"gz-idx3-ubyte.gz"}},
+    {"idx_label_out_of_range", kEval + "$D/ok-idx3-ubyte --labels $D/labels99-idx1-ubyte", {"labels99-idx1-ubyte", "label 1 is 99", "0..1"}},
+    {"idx_label_count_mismatch", kEval + "$D/ok-idx3-ubyte --labels $D/labels1-idx1-ubyte", {"labels1-idx1-ubyte", "has 1 labels", "expected 2"}},
+    // NPY data
+    {"npy_bad_magic", kEval + "$D/magic.npy", {"magic.npy", "not an NPY file"}},
+    {"npy_huge_header", kEval + "$D/huge.npy", {"huge.npy", "at most"}},
+    {"npy_truncated", kEval + "$D/trunc.npy", {"trunc.npy", "truncated"}},
+    {"npy_unsupported_dtype", kEval + "$D/dtype.npy", {"dtype.npy", "<c16"}},
+    {"npy_nan_value", kEval + "$D/nan.npy", {"nan.npy", "sample 0, feature 1", "finite"}},
+    {"npy_fortran_order", kEval + "$D/fortran.npy", {"fortran.npy", "Fortran order"}},
+    {"npy_malformed_header", kEval + "$D/header.npy", {"header.npy", "header"}},
+    // CSV data
+    {"csv_not_a_number", kEval + "$D/text.csv", {"text.csv", "line 2, column 2", "'six'"}},
+    {"csv_nan", kEval + "$D/nan.csv", {"nan.csv", "line 2, column 2", "finite"}},
+    {"csv_inf", kEval + "$D/inf.csv", {"inf.csv", "line 2, column 3", "finite"}},
+    {"csv_ragged", kEval + "$D/ragged.csv", {"ragged.csv", "line 2", "3 columns", "expected 4"}},
+    {"csv_empty", kEval + "$D/empty.csv", {"empty.csv", "no data rows"}},
+    {"csv_wrong_dimension", kEval + "$D/x3.csv", {"x3.csv", "3 features", "expects 4"}},
+    {"csv_label_negative", kEval + "$D/ok-idx3-ubyte --labels $D/neglabels.csv", {"neglabels.csv", "-1"}},
+    {"csv_label_fraction", kEval + "$D/ok-idx3-ubyte --labels $D/fraclabels.csv", {"fraclabels.csv", "0.5"}},
+    // Command-line flags
+    {"flag_unknown", "run $C --trails 5", {"--trails"}},
+    {"flag_trials_zero", kRun + "$C --trials 0", {"trials", "'0'"}},
+    {"flag_trials_not_a_number", kRun + "$C --trials many", {"trials", "'many'"}},
+    {"flag_seed_negative", kRun + "$C --seed -1", {"--seed -1"}},
+    {"flag_threads_zero", kRun + "$C --threads 0", {"--threads", "0"}},
+    {"flag_count_zero", kEval + "$D/ok-idx3-ubyte --count 0", {"--count 0"}},
+    {"flag_scale_nan", kEval + "$D/ok-idx3-ubyte --scale nan", {"scale nan", "finite"}},
+    {"flag_missing_value", "info", {"model"}},
+    // Resume directories
+    {"resume_no_checkpoint", "run --resume $D/resume_empty", {"resume_empty", "no checkpoint.json"}},
+    {"resume_corrupt_json", "run --resume $D/resume_json", {"checkpoint.json", "malformed"}},
+    {"resume_corrupt_stats", "run --resume $D/resume_stats", {"checkpoint.stats"}},
+    {"resume_with_campaign", "run $C --resume $D/resume_stats", {"--resume"}},
+    // Output locations
+    {"out_unwritable_dir", "run $C --out /proc/nfsim-cannot-write", {"/proc/nfsim-cannot-write"}},
+    {"out_is_a_file", "run $C --out $D/a_file", {"a_file"}},
+    {"out_file_unwritable", "eval $M --inputs random:2 --out /proc/nfsim-cannot-write.csv", {"/proc/nfsim-cannot-write.csv"}},
+};
+
+INSTANTIATE_TEST_SUITE_P(Refused, BadInput, ::testing::ValuesIn(kCases),
+                         [](const ::testing::TestParamInfo<BadCase>& i) { return i.param.id; });
+
+}  // namespace
+}  // namespace nfsim::test
