@@ -20,11 +20,16 @@ namespace {
 // Reads typed values out of YAML nodes with errors that name file, line and key path.
 class Reader {
  public:
-  Reader(std::string file, std::string base_dir) : file_(std::move(file)), base_dir_(std::move(base_dir)) {}
+  Reader(std::string file, std::string base_dir, std::vector<std::string> overrides = {})
+      : file_(std::move(file)), base_dir_(std::move(base_dir)), overrides_(std::move(overrides)) {}
 
   [[noreturn]] void fail(const YAML::Node& node, const std::string& key, const std::string& what,
                          const std::string& expected = {}) const {
     core::ErrorContext ctx{file_, node.Mark().is_null() ? 0 : node.Mark().line + 1, key};
+    // A value that came from --set KEY=VALUE has no line in the file: name the override instead.
+    for (const std::string& o : overrides_) {
+      if (core::trim(o.substr(0, o.find('='))) == key) ctx = core::ErrorContext{file_ + " (--set " + o + ")", 0, key};
+    }
     std::string got;
     if (node.IsScalar()) got = "'" + node.Scalar() + "'";
     else if (node.IsSequence()) got = "a list";
@@ -40,6 +45,9 @@ class Reader {
       if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
       const std::string best = core::closest_match(k, allowed);
       core::ErrorContext ctx{file_, kv.first.Mark().line + 1, key.empty() ? k : key + "." + k};
+      for (const std::string& o : overrides_) {
+        if (core::trim(o.substr(0, o.find('='))) == ctx.key) ctx = core::ErrorContext{file_ + " (--set " + o + ")", 0, ctx.key};
+      }
       core::throw_input_error(ctx, "unknown key" + (best.empty() ? std::string() : " (did you mean '" + best + "'?)"),
                               "'" + k + "'", "one of " + core::join(allowed, ", "));
     }
@@ -91,6 +99,7 @@ class Reader {
 
  private:
   std::string file_, base_dir_;
+  std::vector<std::string> overrides_;  // --set KEY=VALUE texts, to name them in errors
 };
 
 models::RandomNetworkSpec read_generate(const Reader& r, const YAML::Node& g) {
@@ -360,7 +369,7 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
   }
   if (root.IsNull()) throw core::InputError(source + ": empty campaign file; expected at least model:, inputs: and faults:");
   for (const auto& o : overrides) apply_override(root, o);
-  const Reader r(source, base_dir);
+  const Reader r(source, base_dir, overrides);
   r.check_keys(root, "", {"model", "inputs", "faults", "chip", "engine", "trials", "seed", "bounds", "block_trials",
                           "batch_trials", "confidence", "stopping", "require", "sweep"});
   CampaignConfig c;

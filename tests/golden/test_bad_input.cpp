@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -175,6 +176,7 @@ TEST_P(BadInput, ExitCode2WithOneMessageAndNoOutput) {
   std::filesystem::remove(d.file("out.csv"));
   const std::string args = expand(c.args, d);
   const CliRun r = nfsim(args, d, 120);
+  std::printf("[%s] %s", c.id.c_str(), r.err.c_str());  // the message, for docs/bad-input.md
   EXPECT_EQ(r.code, 2) << args << "\nstderr: " << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one message expected: " << r.err;
   for (const auto& f : c.fragments) {
@@ -225,8 +227,8 @@ const std::vector<BadCase> kCases{
     {"campaign_input_dimension", kRun + "$D/dims.yaml", {"x3.csv", "3 features", "expects 4"}},
     {"campaign_chip_missing", kRun + "$D/chipmissing.yaml", {"nochip.yaml", "cannot open"}},
     {"set_malformed", kRun + "$C --set nonsense", {"nonsense", "KEY=VALUE"}},
-    {"set_unknown_key", kRun + "$C --set trails=5", {"trails", "did you mean 'trials'"}},
-    {"set_out_of_range", kRun + "$C --set faults[0].probability=1.5", {"faults[0].probability", "1.5", "[0, 1]"}},
+    {"set_unknown_key", kRun + "$C --set trails=5", {"(--set trails=5)", "did you mean 'trials'"}},
+    {"set_out_of_range", kRun + "$C --set faults[0].probability=1.5", {"c.yaml (--set faults[0].probability=1.5)", "'faults[0].probability'", "[0, 1]"}},
     // Chip topology YAML
     {"topology_missing", "map $M --chip $D/nochip.yaml", {"nochip.yaml", "cannot open"}},
     {"topology_syntax", "map $M --chip $D/chip_syntax.yaml", {"chip_syntax.yaml", "YAML syntax error"}},
