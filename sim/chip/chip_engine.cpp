@@ -14,6 +14,9 @@ struct ChipEngine::Driver : sc_core::sc_module {
   sc_core::sc_event start;
   std::function<void()> job;
   std::exception_ptr error;
+  // A SystemC report raised inside the job, as text: the exception object itself stays on this
+  // thread's coroutine stack (rethrowing it on the main stack confuses AddressSanitizer).
+  std::string report;
 
   explicit Driver(sc_core::sc_module_name name) : sc_core::sc_module(name) {
     SC_HAS_PROCESS(Driver);
@@ -26,6 +29,8 @@ struct ChipEngine::Driver : sc_core::sc_module {
       if (job) {
         try {
           job();
+        } catch (const sc_core::sc_report& r) {
+          report = "chip simulation at " + sc_core::sc_time_stamp().to_string() + ": " + describe_report(r);
         } catch (...) {
           error = std::current_exception();
         }
@@ -130,14 +135,16 @@ void ChipEngine::infer_traced(std::uint64_t index, const Eigen::VectorXd& input,
 void ChipEngine::execute(std::function<void()> job) {
   driver_->job = std::move(job);
   driver_->error = nullptr;
+  driver_->report.clear();
   driver_->start.notify(sc_core::SC_ZERO_TIME);
   try {
     sc_core::sc_start();
-    // An error inside a process of the chip reaches the driver's thread, which keeps it here.
-    if (driver_->error) std::rethrow_exception(driver_->error);
   } catch (const sc_core::sc_report& r) {
     throw SimulationError("chip simulation at " + sc_core::sc_time_stamp().to_string() + ": " + describe_report(r));
   }
+  // An error inside a process of the chip reaches the driver's thread, which keeps it here.
+  if (!driver_->report.empty()) throw SimulationError(driver_->report);
+  if (driver_->error) std::rethrow_exception(driver_->error);
 }
 
 void ChipEngine::accumulate_block(std::uint64_t first, std::uint64_t last, ErrorStats& block) {

@@ -225,6 +225,12 @@ ErrorStats FunctionalEngine::run_block(std::uint64_t block, std::uint64_t total_
   Workspace ws(net_);
   const Eigen::MatrixXd& clean_out = clean_.y[L];
   std::size_t correct = 0;
+  // Whether the faulty output (clean + delta) of input n still picks its label.
+  auto faulty_correct = [&](Eigen::Index n, const double* delta) {
+    Eigen::Index best = 0;
+    (clean_out.col(n) + Eigen::Map<const Eigen::VectorXd>(delta, K)).maxCoeff(&best);
+    return best == labels_[static_cast<std::size_t>(n)];
+  };
   auto record_clean = [&](Eigen::Index n) {
     ++pending_zeros[static_cast<std::size_t>(n)];
     if (!labels_.empty()) correct += static_cast<std::size_t>(clean_correct_[static_cast<std::size_t>(n)]);
@@ -233,11 +239,7 @@ ErrorStats FunctionalEngine::run_block(std::uint64_t block, std::uint64_t total_
     stats.add_zeros(n, pending_zeros[static_cast<std::size_t>(n)]);
     pending_zeros[static_cast<std::size_t>(n)] = 0;
     stats.add(n, delta);
-    if (!labels_.empty()) {
-      Eigen::Index best = 0;
-      (clean_out.col(n) + Eigen::Map<const Eigen::VectorXd>(delta, K)).maxCoeff(&best);
-      correct += static_cast<std::size_t>(best == labels_[static_cast<std::size_t>(n)]);
-    }
+    if (!labels_.empty()) correct += faulty_correct(n, delta) ? 1 : 0;
   };
   auto end_trial = [&]() {
     if (!labels_.empty()) stats.add_trial_accuracy(static_cast<double>(correct) / static_cast<double>(N));
@@ -261,11 +263,7 @@ ErrorStats FunctionalEngine::run_block(std::uint64_t block, std::uint64_t total_
           continue;
         }
         faulty_delta_fast(ws.instance, n, ws, delta);
-        if (!labels_.empty()) {
-          Eigen::Index best = 0;
-          (clean_out.col(n) + Eigen::Map<const Eigen::VectorXd>(delta, K)).maxCoeff(&best);
-          correct_by_trial[t] += best == labels_[static_cast<std::size_t>(n)] ? 1 : 0;
-        }
+        if (!labels_.empty()) correct_by_trial[t] += faulty_correct(n, delta) ? 1 : 0;
       }
       stats.add_block(n, ws.deltas.data(), T);
     }

@@ -89,6 +89,8 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     put("dims.yaml", "model: m.onnx\ninputs: {path: x3.csv}\n" + crash);
     put("chipmissing.yaml", campaign_head + crash + "chip: nochip.yaml\nengine: chip\n");
     ::mkfifo(d.file("fifo.yaml").c_str(), 0600);
+    write_file(d.file("huge.yaml"), "model: m.onnx\n");
+    std::filesystem::resize_file(d.file("huge.yaml"), std::uintmax_t{300} << 20);  // sparse: no disk used
 
     // Topology YAML (through nfsim map)
     const std::string chip_ok = "chip:\n  cores: {count: 2, layout: {type: line}}\n  crossbar: {type: ideal, rows: 4, cols: 4}\n  neuron_array: {size: 4}\n";
@@ -198,6 +200,7 @@ const std::vector<BadCase> kCases{
     {"onnx_missing", "info $D/absent.onnx", {"$D/absent.onnx", "cannot open", "expected an ONNX model file"}},
     {"onnx_directory", "info $D/dir.onnx", {"dir.onnx", "is a directory"}},
     {"onnx_fifo", "info $D/fifo.onnx", {"fifo.onnx", "FIFO", "not a regular file"}},
+    {"onnx_device", "info /dev/zero", {"/dev/zero", "a device, not a regular file"}},
     {"onnx_empty", "info $D/empty.onnx", {"empty.onnx"}},
     {"onnx_truncated", "info $D/truncated.onnx", {"truncated.onnx", "not a valid ONNX model"}},
     {"onnx_not_onnx", "info $D/text.onnx", {"text.onnx", "not a valid ONNX model"}},
@@ -211,6 +214,7 @@ const std::vector<BadCase> kCases{
     {"campaign_missing", kRun + "$D/absent.yaml", {"absent.yaml", "cannot open"}},
     {"campaign_fifo", kRun + "$D/fifo.yaml", {"fifo.yaml", "FIFO"}},
     {"campaign_empty", kRun + "$D/empty.yaml", {"empty.yaml"}},
+    {"campaign_huge_file", kRun + "$D/huge.yaml", {"huge.yaml", "314572800 bytes", "at most 268435456"}},
     {"campaign_syntax", kRun + "$D/syntax.yaml", {"syntax.yaml", "YAML syntax error"}},
     {"campaign_not_a_map", kRun + "$D/notmap.yaml", {"notmap.yaml"}},
     {"campaign_unknown_key", kRun + "$D/typo.yaml", {"typo.yaml:4", "'layer'", "did you mean 'layers'"}},

@@ -230,6 +230,13 @@ const CrossbarRegistrar kFailing{{"test_failing", "reports an error on its third
                                   [](const core::Params& p) { return std::make_unique<FailingCrossbar>(p.integer("fatal") != 0); }}};
 
 void expect_simulation_error(bool fatal) {
+#if defined(__SANITIZE_ADDRESS__)
+  // An exception thrown on a SystemC coroutine stack (QuickThreads) leaves AddressSanitizer with
+  // stale stack poisoning, and the next throw on the main stack is reported as a false
+  // stack-use-after-scope (ASan warns "ignoring requested __asan_handle_no_return";
+  // google/sanitizers#189). Debian's SystemC has no ASan fiber annotations. Plain builds run it.
+  GTEST_SKIP() << "AddressSanitizer cannot follow exceptions thrown on SystemC's coroutine stacks";
+#endif
   const models::Network net = test_network();
   const Eigen::MatrixXd x = models::random_inputs(20, 4, 1.0, 0.0, 3);
   const std::string yaml = std::string("cores: {count: 4}\ncrossbar: {type: test_failing, rows: 32, cols: 32, fatal: ") +
