@@ -57,6 +57,7 @@ FaultSpec parse_fault_spec(const std::string& text) {
   const auto fields = core::split(text, ':');
   FaultSpec spec;
   const std::string where = "fault spec '" + text + "'";
+  spec.origin = where;
   spec.kind = parse_fault_kind(core::trim(fields[0]));
   if (spec.kind == FaultKind::group_crash) {
     throw core::InputError(where + ": group_crash needs explicit members; expected it in a campaign file's faults: section");
@@ -97,7 +98,8 @@ FaultPlan::FaultPlan(std::vector<FaultSpec> specs, const models::Network& net) :
   const int L = net.num_layers();
   for (std::size_t s = 0; s < specs_.size(); ++s) {
     FaultSpec& spec = specs_[s];
-    const std::string where = "faults[" + std::to_string(s) + "] (" + to_string(spec.kind) + ")";
+    const std::string origin = spec.origin.empty() ? std::string() : spec.origin + ": ";
+    const std::string where = origin + "faults[" + std::to_string(s) + "] (" + to_string(spec.kind) + ")";
     checked_probability(spec.probability, where + ".probability");
     if (!std::isfinite(spec.onset_ns) || spec.onset_ns < 0) {
       throw core::InputError(where + ".onset_ns: " + core::format_double(spec.onset_ns) + "; expected a time >= 0 in ns");
@@ -105,7 +107,7 @@ FaultPlan::FaultPlan(std::vector<FaultSpec> specs, const models::Network& net) :
     std::vector<std::uint64_t> offsets{0};
     if (spec.kind == FaultKind::group_crash) {
       if (!spec.physical_kind.empty() && spec.groups.empty()) {
-        throw core::InputError("faults[" + std::to_string(s) + "] (" + spec.physical_kind +
+        throw core::InputError(origin + "faults[" + std::to_string(s) + "] (" + spec.physical_kind +
                                "): no such units on this chip (a physical fault needs a chip: topology with them; "
                                "routers exist only on a mesh interconnect)");
       }

@@ -55,6 +55,8 @@ struct FaultSpec {
   // Time after the start of each inference from which the fault acts (chip engine only; 0 =
   // the whole inference). See docs/chip.md for which computations it reaches.
   double onset_ns = 0.0;
+  // Where the spec was written, for messages ("campaign.yaml:4", "fault spec '...'"); may be empty.
+  std::string origin;
 
   bool acts_on_neurons() const;
   bool acts_on_synapses() const;

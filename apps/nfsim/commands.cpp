@@ -366,11 +366,11 @@ int cmd_run(const std::vector<std::string>& args) {
     if (!vm.count("campaign")) throw core::UsageError("the option '--campaign' is required but missing");
     file = vm["campaign"].as<std::string>();
     if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
-    if (vm.count("engine")) overrides.push_back("engine=" + vm["engine"].as<std::string>());
-    if (vm.count("trials")) overrides.push_back("trials=" + vm["trials"].as<std::string>());
+    if (vm.count("engine")) overrides.push_back("--engine=" + vm["engine"].as<std::string>());
+    if (vm.count("trials")) overrides.push_back("--trials=" + vm["trials"].as<std::string>());
     if (vm.count("seed")) {
       if (vm["seed"].as<long long>() < 0) throw core::InputError("--seed " + std::to_string(vm["seed"].as<long long>()) + ": expected an integer >= 0");
-      overrides.push_back("seed=" + std::to_string(vm["seed"].as<long long>()));
+      overrides.push_back("--seed=" + std::to_string(vm["seed"].as<long long>()));
     }
     if (vm.count("out")) {
       out_dir = vm["out"].as<std::string>();

@@ -17,19 +17,39 @@
 namespace nfsim::tb {
 namespace {
 
+// An override is "KEY=VALUE" from --set, or "--FLAG=VALUE" from a command-line flag that sets
+// the campaign key FLAG (--trials, --seed, --engine): the key it sets, and how to name it in a
+// message, as the user wrote it.
+std::string override_key(const std::string& text) {
+  std::string key = core::trim(text.substr(0, text.find('=')));
+  if (key.rfind("--", 0) == 0) key.erase(0, 2);
+  return key;
+}
+std::string override_label(const std::string& text) {
+  if (text.rfind("--", 0) != 0) return "--set " + text;
+  const auto eq = text.find('=');
+  return eq == std::string::npos ? text : text.substr(0, eq) + " " + text.substr(eq + 1);
+}
+
 // Reads typed values out of YAML nodes with errors that name file, line and key path.
 class Reader {
  public:
   Reader(std::string file, std::string base_dir, std::vector<std::string> overrides = {})
       : file_(std::move(file)), base_dir_(std::move(base_dir)), overrides_(std::move(overrides)) {}
 
+  // Where `node` (at `key`) was written: file and line, or the --set KEY=VALUE it came from (a
+  // value from an override has no line in the file).
+  core::ErrorContext context(const YAML::Node& node, const std::string& key) const {
+    core::ErrorContext ctx{file_, node.Mark().is_null() ? 0 : node.Mark().line + 1, key};
+    for (const std::string& o : overrides_) {
+      if (override_key(o) == key) ctx = core::ErrorContext{file_ + " (" + override_label(o) + ")", 0, key};
+    }
+    return ctx;
+  }
+
   [[noreturn]] void fail(const YAML::Node& node, const std::string& key, const std::string& what,
                          const std::string& expected = {}) const {
-    core::ErrorContext ctx{file_, node.Mark().is_null() ? 0 : node.Mark().line + 1, key};
-    // A value that came from --set KEY=VALUE has no line in the file: name the override instead.
-    for (const std::string& o : overrides_) {
-      if (core::trim(o.substr(0, o.find('='))) == key) ctx = core::ErrorContext{file_ + " (--set " + o + ")", 0, key};
-    }
+    const core::ErrorContext ctx = context(node, key);
     std::string got;
     if (node.IsScalar()) got = "'" + node.Scalar() + "'";
     else if (node.IsSequence()) got = "a list";
@@ -44,11 +64,7 @@ class Reader {
       const std::string k = kv.first.as<std::string>();
       if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
       const std::string best = core::closest_match(k, allowed);
-      core::ErrorContext ctx{file_, kv.first.Mark().line + 1, key.empty() ? k : key + "." + k};
-      for (const std::string& o : overrides_) {
-        if (core::trim(o.substr(0, o.find('='))) == ctx.key) ctx = core::ErrorContext{file_ + " (--set " + o + ")", 0, ctx.key};
-      }
-      core::throw_input_error(ctx, "unknown key" + (best.empty() ? std::string() : " (did you mean '" + best + "'?)"),
+      core::throw_input_error(context(kv.first, key.empty() ? k : key + "." + k), "unknown key" + (best.empty() ? std::string() : " (did you mean '" + best + "'?)"),
                               "'" + k + "'", "one of " + core::join(allowed, ", "));
     }
   }
@@ -160,6 +176,7 @@ faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::st
   r.check_keys(n, key, {"kind", "layers", "probability", "fit", "mission_hours", "persistence", "value", "bit", "format",
                         "groups", "onset_ns"});
   faults::FaultSpec spec;
+  spec.origin = r.context(n, key).with_key({}).prefix();
   std::vector<std::string> all_kinds = faults::fault_kind_names();
   for (const auto& k : sim::physical_kind_names()) all_kinds.push_back(k);
   if (!n["kind"]) r.fail(n, key + ".kind", "missing", "one of " + core::join(all_kinds, ", "));
@@ -271,18 +288,19 @@ faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::st
   return spec;
 }
 
-// Applies "a.b[2].c=VALUE" to the tree (creating missing map keys).
+// Applies "a.b[2].c=VALUE" (or "--flag=VALUE") to the tree (creating missing map keys).
 void apply_override(YAML::Node root, const std::string& text) {
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0) {
     throw core::InputError("--set '" + text + "': expected KEY=VALUE, e.g. faults[0].probability=0.05");
   }
-  const std::string path = core::trim(text.substr(0, eq));
+  const std::string path = override_key(text);
+  const std::string label = override_label(text);
   YAML::Node value;
   try {
     value = YAML::Load(text.substr(eq + 1));
   } catch (const YAML::Exception& e) {
-    throw core::InputError("--set '" + text + "': the value is not valid YAML: " + e.msg);
+    throw core::InputError("'" + label + "': the value is not valid YAML: " + e.msg);
   }
   // Split into tokens: names and [index].
   std::vector<std::string> tokens;
@@ -296,7 +314,7 @@ void apply_override(YAML::Node root, const std::string& text) {
       if (!cur.empty()) tokens.push_back(cur);
       cur.clear();
       const auto close = path.find(']', i);
-      if (close == std::string::npos) throw core::InputError("--set '" + text + "': unclosed '[' in the key");
+      if (close == std::string::npos) throw core::InputError("'" + label + "': unclosed '[' in the key");
       tokens.push_back("[" + path.substr(i + 1, close - i - 1) + "]");
       i = close;
     } else {
@@ -304,16 +322,16 @@ void apply_override(YAML::Node root, const std::string& text) {
     }
   }
   if (!cur.empty()) tokens.push_back(cur);
-  if (tokens.empty()) throw core::InputError("--set '" + text + "': empty key");
+  if (tokens.empty()) throw core::InputError("'" + label + "': empty key");
   std::vector<YAML::Node> chain{root};
   for (std::size_t t = 0; t < tokens.size(); ++t) {
     YAML::Node node = chain.back();
     const std::string& tok = tokens[t];
     const bool last = t + 1 == tokens.size();
     if (tok.front() == '[') {
-      const long long idx = core::parse_int(tok.substr(1, tok.size() - 2), "--set '" + text + "' index", 0, 1000000);
+      const long long idx = core::parse_int(tok.substr(1, tok.size() - 2), "'" + label + "' index", 0, 1000000);
       if (!node.IsSequence() || static_cast<std::size_t>(idx) >= node.size()) {
-        throw core::InputError("--set '" + text + "': no element " + tok + " (the list has " +
+        throw core::InputError("'" + label + "': no element " + tok + " (the list has " +
                                std::to_string(node.IsSequence() ? node.size() : 0) + " elements)");
       }
       if (last) {
@@ -322,7 +340,7 @@ void apply_override(YAML::Node root, const std::string& text) {
       }
       chain.push_back(node[static_cast<std::size_t>(idx)]);
     } else {
-      if (!node.IsMap() && !node.IsNull()) throw core::InputError("--set '" + text + "': '" + tok + "' is not inside a mapping");
+      if (!node.IsMap() && !node.IsNull()) throw core::InputError("'" + label + "': '" + tok + "' is not inside a mapping");
       if (last) {
         node[tok] = value;
         return;

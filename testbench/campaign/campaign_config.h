@@ -67,7 +67,8 @@ std::vector<CampaignConfig> load_campaign_points(const std::string& path, const 
 const std::vector<std::string>& bound_family_names();
 
 // Reads and validates a campaign file. `overrides` are "key.path[0].sub=VALUE" strings applied
-// to the YAML tree before validation (VALUE is parsed as YAML). Errors name the file, line,
+// to the YAML tree before validation (VALUE is parsed as YAML); "--flag=VALUE" sets key `flag`
+// and names the command-line flag in messages (--trials, --seed, --engine). Errors name the file, line,
 // key, bad value and what was expected; unknown keys get a "did you mean" suggestion.
 CampaignConfig load_campaign(const std::string& path, const std::vector<std::string>& overrides = {});
 // The same from YAML text (tests); `base_dir` resolves relative paths.

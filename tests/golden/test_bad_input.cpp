@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -178,7 +179,12 @@ TEST_P(BadInput, ExitCode2WithOneMessageAndNoOutput) {
   std::filesystem::remove(d.file("out.csv"));
   const std::string args = expand(c.args, d);
   const CliRun r = nfsim(args, d, 120);
-  std::printf("[%s] %s", c.id.c_str(), r.err.c_str());  // the message, for docs/bad-input.md
+  // The message with the temporary directory shown as D, for scripts/update_bad_input_doc.py.
+  std::string shown = r.err;
+  for (std::size_t at = shown.find(d.path()); at != std::string::npos; at = shown.find(d.path(), at + 1)) {
+    shown.replace(at, d.path().size(), "D");
+  }
+  std::printf("[%s] %s", c.id.c_str(), shown.c_str());
   EXPECT_EQ(r.code, 2) << args << "\nstderr: " << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one message expected: " << r.err;
   for (const auto& f : c.fragments) {
@@ -224,7 +230,7 @@ const std::vector<BadCase> kCases{
     {"campaign_wrong_type", kRun + "$D/probstr.yaml", {"probstr.yaml:4", "'high'"}},
     {"campaign_trials_negative", kRun + "$D/trialsneg.yaml", {"trialsneg.yaml:5", "trials", "'-5'"}},
     {"campaign_trials_huge", kRun + "$D/trialshuge.yaml", {"trialshuge.yaml:5", "trials", "1e30"}},
-    {"campaign_layer_out_of_range", kRun + "$D/layer.yaml", {"faults[0]", "layer 5 out of range"}},
+    {"campaign_layer_out_of_range", kRun + "$D/layer.yaml", {"layer.yaml:4", "faults[0]", "layer 5 out of range"}},
     {"campaign_inputs_count_huge", kRun + "$D/count.yaml", {"count.yaml", "inputs.count", "1000000000000"}},
     {"campaign_model_missing", kRun + "$D/nomodel.yaml", {"missing.onnx", "cannot open"}},
     {"campaign_model_malformed", kRun + "$D/badmodel.yaml", {"text.onnx", "not a valid ONNX model"}},
@@ -267,8 +273,9 @@ const std::vector<BadCase> kCases{
     {"csv_label_fraction", kEval + "$D/ok-idx3-ubyte --labels $D/fraclabels.csv", {"fraclabels.csv", "0.5"}},
     // Command-line flags
     {"flag_unknown", "run $C --trails 5", {"--trails"}},
-    {"flag_trials_zero", kRun + "$C --trials 0", {"trials", "'0'"}},
-    {"flag_trials_not_a_number", kRun + "$C --trials many", {"trials", "'many'"}},
+    {"flag_trials_zero", kRun + "$C --trials 0", {"c.yaml (--trials 0)", "'trials'", "'0'"}},
+    {"flag_trials_not_a_number", kRun + "$C --trials many", {"c.yaml (--trials many)", "'many'"}},
+    {"flag_engine_unknown", kRun + "$C --engine quantum", {"c.yaml (--engine quantum)", "'quantum'", "functional or chip"}},
     {"flag_seed_negative", kRun + "$C --seed -1", {"--seed -1"}},
     {"flag_threads_zero", kRun + "$C --threads 0", {"--threads", "0"}},
     {"flag_count_zero", kEval + "$D/ok-idx3-ubyte --count 0", {"--count 0"}},
@@ -287,6 +294,34 @@ const std::vector<BadCase> kCases{
 
 INSTANTIATE_TEST_SUITE_P(Refused, BadInput, ::testing::ValuesIn(kCases),
                          [](const ::testing::TestParamInfo<BadCase>& i) { return i.param.id; });
+
+// docs/bad-input.md lists every case of this file, and nothing else: each row of its tables
+// names a case in its second column (`case`), and each case has exactly one row.
+TEST(BadInputDoc, EveryCaseHasOneRowAndEveryRowACase) {
+  const std::string doc = read_file(std::string(NFSIM_SOURCE_DIR) + "/docs/bad-input.md");
+  std::vector<std::string> rows;
+  std::istringstream lines(doc);
+  for (std::string line; std::getline(lines, line);) {
+    // "| bad input | `case` | message |"
+    if (line.rfind("| ", 0) != 0) continue;
+    const auto a = line.find(" | `");
+    if (a == std::string::npos) continue;
+    const auto b = line.find("` |", a + 4);
+    if (b == std::string::npos) continue;
+    const std::string id = line.substr(a + 4, b - a - 4);
+    const bool is_case_id = !id.empty() && std::all_of(id.begin(), id.end(), [](char ch) {
+      return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
+    });
+    if (is_case_id) rows.push_back(id);  // the other tables name whole tests, not cases
+  }
+  for (const BadCase& c : kCases) {
+    EXPECT_EQ(std::count(rows.begin(), rows.end(), c.id), 1) << "docs/bad-input.md: case " << c.id;
+  }
+  for (const std::string& r : rows) {
+    EXPECT_TRUE(std::any_of(kCases.begin(), kCases.end(), [&](const BadCase& c) { return c.id == r; }))
+        << "docs/bad-input.md names case '" << r << "', which tests/golden/test_bad_input.cpp does not have";
+  }
+}
 
 }  // namespace
 }  // namespace nfsim::test
