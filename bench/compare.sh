@@ -46,6 +46,13 @@ for r in $(seq 1 "$REPS"); do
   log "   round $r done"
 done
 
+log "4. Monte Carlo until every std has a 1% relative half-width (trials: auto), one thread, $REPS times"
+AUTO_ARGS=(run "$ROOT/bench/campaigns/peer.yaml" --trials auto --threads 1
+           --set stopping.rel_half_width=0.01 --set stopping.min_trials=1000 --set stopping.max_trials=10000000)
+for r in $(seq 1 "$REPS"); do
+  "$NFSIM" "${AUTO_ARGS[@]}" --out "$OUT/auto_$r" > "$OUT/auto_$r.log"
+done
+
 log "5. MPI: 2 ranks against 1 process (one thread each), $REPS times"
 MPI_ARGS=(run "$ROOT/bench/campaigns/peer.yaml" --trials 100000 --threads 1)
 for r in $(seq 1 "$REPS"); do

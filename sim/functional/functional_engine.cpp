@@ -17,7 +17,7 @@ constexpr std::uint64_t kDenseBatchInferences = 4096;
 
 FunctionalEngine::FunctionalEngine(const models::Network& network, const Eigen::MatrixXd& inputs,
                                    const faults::FaultPlan& plan, const FunctionalOptions& options, std::vector<int> labels)
-    : net_(network), inputs_(inputs), plan_(plan), options_(options), sampler_(plan, network, options.seed), labels_(std::move(labels)) {
+    : net_(network), inputs_(inputs), options_(options), sampler_(plan, network, options.seed), labels_(std::move(labels)) {
   if (options_.block_trials == 0) throw core::InputError("block_trials must be >= 1");
   if (options_.batch_trials == 0) throw core::InputError("batch_trials must be >= 1");
   if (inputs_.cols() >= static_cast<Eigen::Index>(faults::FaultSampler::kPermanentSlot)) {

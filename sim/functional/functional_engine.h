@@ -57,7 +57,6 @@ class FunctionalEngine {
 
   const models::Network& net_;
   const Eigen::MatrixXd& inputs_;
-  const faults::FaultPlan& plan_;
   FunctionalOptions options_;
   faults::FaultSampler sampler_;
   models::BatchTrace clean_;
