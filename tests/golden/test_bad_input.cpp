@@ -207,6 +207,8 @@ const std::vector<BadCase> kCases{
     {"onnx_directory", "info $D/dir.onnx", {"dir.onnx", "is a directory"}},
     {"onnx_fifo", "info $D/fifo.onnx", {"fifo.onnx", "FIFO", "not a regular file"}},
     {"onnx_device", "info /dev/zero", {"/dev/zero", "a device, not a regular file"}},
+    // /proc/self/mem is a regular file of size 0 whose first page cannot be read (EIO).
+    {"onnx_unreadable", "info /proc/self/mem", {"/proc/self/mem", "read error", "expected an ONNX model file"}},
     {"onnx_empty", "info $D/empty.onnx", {"empty.onnx"}},
     {"onnx_truncated", "info $D/truncated.onnx", {"truncated.onnx", "not a valid ONNX model"}},
     {"onnx_not_onnx", "info $D/text.onnx", {"text.onnx", "not a valid ONNX model"}},
@@ -219,6 +221,7 @@ const std::vector<BadCase> kCases{
     // Campaign YAML
     {"campaign_missing", kRun + "$D/absent.yaml", {"absent.yaml", "cannot open"}},
     {"campaign_fifo", kRun + "$D/fifo.yaml", {"fifo.yaml", "FIFO"}},
+    {"campaign_unreadable", kRun + "/proc/self/mem", {"/proc/self/mem", "read error", "expected a campaign YAML file"}},
     {"campaign_empty", kRun + "$D/empty.yaml", {"empty.yaml"}},
     {"campaign_huge_file", kRun + "$D/huge.yaml", {"huge.yaml", "314572800 bytes", "at most 268435456"}},
     {"campaign_syntax", kRun + "$D/syntax.yaml", {"syntax.yaml", "YAML syntax error"}},

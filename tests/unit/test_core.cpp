@@ -6,6 +6,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/input_file.h"
 #include "core/rng.h"
 #include "core/strings.h"
 #include "tests/common/temp_dir.h"
@@ -86,6 +87,27 @@ TEST(ErrorFormat, NamesFileLineKeyValueAndExpectation) {
   ErrorContext ctx{"chip.yaml", 3, "rows"};
   EXPECT_EQ(format_error(ctx, "bad size", "-1", "a positive integer"),
             "chip.yaml:3: key 'rows': bad size: got -1; expected a positive integer");
+}
+
+// The reader of every input file: refusals name the file, what went wrong and what was expected.
+TEST(InputFile, ReadsWholeFilesAndRefusesWhatItCannotRead) {
+  const test::TempDir dir;
+  test::write_file(dir.file("a.txt"), std::string(100000, 'x'));
+  EXPECT_EQ(read_input_file(dir.file("a.txt"), "a text", 100000).size(), 100000u);
+  auto message = [](const std::string& path, std::uintmax_t max_bytes) {
+    try {
+      read_input_file(path, "a text", max_bytes);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message(dir.file("a.txt"), 99999), dir.file("a.txt") + ": is 100000 bytes; expected a text of at most 99999 bytes");
+  EXPECT_EQ(message(dir.path(), 10), dir.path() + ": is a directory; expected a text");
+  // Files under /proc say size 0 in stat but hold more: the limit holds while reading.
+  EXPECT_EQ(message("/proc/self/maps", 16), "/proc/self/maps: holds more than 16 bytes; expected a text of at most 16 bytes");
+  // Its first page is unmapped: read() fails with EIO.
+  EXPECT_EQ(message("/proc/self/mem", 16), "/proc/self/mem: read error (Input/output error); expected a text");
 }
 
 TEST(AtomicFile, WritesCompleteFilesOnly) {
