@@ -11,11 +11,16 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// `text` with control characters written as escapes (\n, \r, \t, \x00): for one-line messages.
+std::string escape_control_characters(const std::string& text);
+
 // The user's input (a file, a flag, a value) is wrong: exit code 2 in the CLI.
 // The message names the file (and line/key/node), the bad value and what was expected.
 class InputError : public Error {
  public:
-  using Error::Error;
+  // Control characters that a bad value brought in (a NUL, a CR) are escaped: the message stays
+  // one readable line, and what() is not cut short at a NUL.
+  explicit InputError(const std::string& message);
 };
 
 // A command line that cannot be understood (unknown flag, missing argument): exit code 2.

@@ -180,7 +180,10 @@ Eigen::MatrixXd read_idx_body(GzReader& in, const IdxHeader& h, std::int64_t sam
 }
 
 std::string read_text_file(const std::string& path) {
-  return core::read_input_file(path, "a readable text data file", core::kMaxTextFileBytes);
+  std::string text = core::read_input_file(path, "a readable text data file", core::kMaxTextFileBytes);
+  // A UTF-8 byte-order mark (spreadsheets write one) is not part of the first field.
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
+  return text;
 }
 
 struct NpyArray {
@@ -458,6 +461,10 @@ Dataset load_inputs(const InputSpec& spec, Eigen::Index features, Eigen::Index c
       d.inputs = random_inputs(features, *spec.count, spec.scale, spec.shift, spec.seed);
       d.source = "random:" + std::to_string(*spec.count) + ":" + core::format_double(spec.scale) + ":" +
                  core::format_double(spec.shift) + ":" + std::to_string(spec.seed);
+      if (!d.inputs.allFinite()) {
+        fail(d.source, "scale " + core::format_double(spec.scale) + " and shift " + core::format_double(spec.shift) +
+                           " overflow the random inputs; expected values that keep them finite");
+      }
       break;
     case InputSpec::Kind::idx: d.inputs = read_idx_images(spec.path, max_count); break;
     case InputSpec::Kind::csv: d.inputs = read_csv_matrix(spec.path, max_count); break;
@@ -480,7 +487,9 @@ Dataset load_inputs(const InputSpec& spec, Eigen::Index features, Eigen::Index c
                        std::to_string(features));
   }
   if (!spec.labels_path.empty()) {
-    d.labels = read_labels(spec.labels_path, d.count());
+    // With a count, the labels are cut like the inputs; without one, they must match exactly
+    // (one more label is read to tell "too many" from "just right").
+    d.labels = read_labels(spec.labels_path, spec.count ? d.count() : d.count() + 1);
     if (static_cast<Eigen::Index>(d.labels.size()) != d.count()) {
       fail(spec.labels_path, "has " + std::to_string(d.labels.size()) + " labels; expected " +
                                  std::to_string(d.count()) + " (one per input)");

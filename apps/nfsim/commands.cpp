@@ -8,7 +8,12 @@
 #include <fstream>
 #include <algorithm>
 #include <iostream>
+#include <exception>
+#include <optional>
+#include <set>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -345,6 +350,7 @@ int cmd_run(const std::vector<std::string>& args) {
     if (vm.count("campaign") || vm.count("set") || vm.count("trials") || vm.count("seed") || vm.count("engine")) {
       throw core::UsageError("--resume DIR takes the campaign and its overrides from DIR/checkpoint.json; give no campaign or overrides");
     }
+    if (vm.count("out")) throw core::UsageError("--resume DIR writes its report into DIR; give no --out");
     out_dir = vm["resume"].as<std::string>();
     if (!std::filesystem::exists(out_dir + "/checkpoint.json")) {
       throw core::InputError(out_dir + ": no checkpoint.json; expected the output directory of an interrupted run");
@@ -389,6 +395,7 @@ int cmd_run(const std::vector<std::string>& args) {
   if (vm.count("vcd")) {
     if (config.engine != "chip") throw core::InputError("--vcd needs the chip engine (--engine chip)");
     run_options.vcd_path = vm["vcd"].as<std::string>();
+    if (run_options.vcd_path.empty()) throw core::InputError("--vcd: empty path; expected a file name for the VCD trace");
   }
   run_options.fault_log_path = out_dir + "/faults.jsonl";
   run_options.out_dir = out_dir;
@@ -402,24 +409,41 @@ int cmd_run(const std::vector<std::string>& args) {
     if (t < 1 || t > 1024) throw core::InputError("--threads: expected an integer from 1 to 1024, got " + std::to_string(t));
     run_options.threads = static_cast<unsigned>(t);
   }
-  // Every option is valid: only now does the output directory appear. If the run then fails
-  // before writing anything into a directory it created, the empty directory goes too.
-  bool created_out_dir = false;
+  // Every option is valid: only now does the output directory appear. A run that fails (bad
+  // input found at a later sweep point, an output that cannot be written) takes back what it
+  // wrote: the files it added to the directory, the VCD trace, and the directory if it made it.
+  // An interrupted run (exit 4) or unmet requirements (exit 3) keep everything.
+  struct OutputGuard {
+    std::string dir, vcd;
+    bool created_dir = false, vcd_existed = true;
+    std::set<std::string> before;
+    int uncaught = std::uncaught_exceptions();
+    ~OutputGuard() {
+      std::error_code ec;
+      if (std::uncaught_exceptions() > uncaught) {
+        std::vector<std::filesystem::path> added;
+        for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+          if (!before.count(e.path().filename().string())) added.push_back(e.path());
+        }
+        for (const auto& a : added) std::filesystem::remove_all(a, ec);
+        if (!vcd.empty() && !vcd_existed) std::filesystem::remove(vcd, ec);
+      }
+      if (created_dir && std::filesystem::is_empty(dir, ec) && !ec) std::filesystem::remove(dir, ec);
+    }
+  };
+  std::optional<OutputGuard> guard;
   if (tb::mpi_rank() == 0) {
+    guard.emplace();
+    guard->dir = out_dir;
+    guard->vcd = run_options.vcd_path;
+    guard->vcd_existed = run_options.vcd_path.empty() || std::filesystem::exists(run_options.vcd_path);
     std::error_code ec;
-    created_out_dir = std::filesystem::create_directories(out_dir, ec);
+    for (const auto& e : std::filesystem::directory_iterator(out_dir, ec)) guard->before.insert(e.path().filename().string());
+    guard->created_dir = std::filesystem::create_directories(out_dir, ec);
     if (ec || !std::filesystem::is_directory(out_dir)) {
       throw core::InputError(out_dir + ": cannot create the output directory (" + ec.message() + "); expected a writable path");
     }
   }
-  struct RemoveIfEmpty {
-    const std::string& dir;
-    bool armed;
-    ~RemoveIfEmpty() {
-      std::error_code ec;
-      if (armed && std::filesystem::is_empty(dir, ec) && !ec) std::filesystem::remove(dir, ec);
-    }
-  } cleanup{out_dir, created_out_dir};
   run_options.campaign_file = file;
   run_options.campaign_file_absolute = std::filesystem::absolute(run_options.resume ? absolute_file : file).string();
   run_options.overrides = overrides;
@@ -467,7 +491,8 @@ int cmd_tolerate(const std::vector<std::string>& args) {
     if (o.spec < 0) throw core::InputError("--spec " + std::to_string(o.spec) + ": expected an index >= 0");
   }
   if (vm.count("trials")) {
-    if (vm["trials"].as<long long>() < 1) throw core::InputError("--trials: expected an integer >= 1");
+    const long long t = vm["trials"].as<long long>();
+    if (t < 1 || t > (1ll << 32)) throw core::InputError("--trials " + std::to_string(t) + ": expected an integer in [1, 4294967296]");
     o.trials = static_cast<std::uint64_t>(vm["trials"].as<long long>());
   }
   const nlohmann::json result = tb::tolerate(config, o);

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <dlfcn.h>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -52,6 +53,20 @@ void print_usage(std::FILE* to) {
                    "Global option: --plugin LIB.so loads component types from a shared library (see docs/chip.md).\n");
 }
 
+// Prints "nfsim[ CMD]: LABEL: MESSAGE" on stderr as one readable line: control characters from
+// the input (a NUL, a CR, a newline inside a bad value) are escaped, and a message that quotes a
+// huge bad value (a 100 MB CSV field, a 10^7-digit number) keeps its start and end only.
+void report(const std::string& command, const char* label, const std::string& message) {
+  constexpr std::size_t kMaxMessage = 4000, kHead = 2000, kTail = 1000;
+  std::string shown = message;
+  if (shown.size() > kMaxMessage) {
+    shown = shown.substr(0, kHead) + " ... [" + std::to_string(shown.size() - kHead - kTail) + " characters left out] ... " +
+            shown.substr(shown.size() - kTail);
+  }
+  const std::string line = nfsim::core::escape_control_characters(shown);
+  std::fprintf(stderr, "nfsim%s%s: %s%s%s\n", command.empty() ? "" : " ", command.c_str(), label, *label ? ": " : "", line.c_str());
+}
+
 // Loads --plugin libraries (anywhere on the command line): their static initialisers register
 // crossbar, neuron, interconnect or mapper types. Returns the arguments without them.
 std::vector<std::string> load_plugins(int argc, char* argv[]) {
@@ -82,7 +97,7 @@ int run_nfsim(int argc_in, char* argv_in[]) {
   try {
     args = load_plugins(argc_in, argv_in);
   } catch (const nfsim::core::InputError& e) {
-    std::fprintf(stderr, "nfsim: error: %s\n", e.what());
+    report("", "error", e.what());
     return kExitBadInput;
   }
   std::vector<char*> argv_vec;
@@ -110,18 +125,28 @@ int run_nfsim(int argc_in, char* argv_in[]) {
                  names.c_str());
     return kExitBadInput;
   }
+  int rc = kExitInternal;
   try {
-    return it->second.run(std::vector<std::string>(argv + 2, argv + argc));
+    rc = it->second.run(std::vector<std::string>(argv + 2, argv + argc));
   } catch (const boost::program_options::error& e) {
-    std::fprintf(stderr, "nfsim %s: %s (see nfsim %s --help)\n", name.c_str(), e.what(), name.c_str());
+    report(name, "", std::string(e.what()) + " (see nfsim " + name + " --help)");
     return kExitBadInput;
   } catch (const nfsim::core::InputError& e) {
-    std::fprintf(stderr, "nfsim %s: error: %s\n", name.c_str(), e.what());
+    report(name, "error", e.what());
     return kExitBadInput;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "nfsim %s: internal error: %s\n", name.c_str(), e.what());
+    report(name, "internal error", e.what());
     return kExitInternal;
   }
+  // Output on a full disk or a closed pipe is lost: say so instead of exiting 0.
+  errno = 0;
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    const int err = errno;
+    report(name, "error", std::string("cannot write standard output (") + (err ? std::strerror(err) : "write error") +
+                              "); expected a writable output (is the disk full or the pipe closed?)");
+    return kExitBadInput;
+  }
+  return rc;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/yaml_file.h"
 #include "core/input_file.h"
 #include "core/strings.h"
 
@@ -125,12 +126,7 @@ ChipTopology parse_topology(const YAML::Node& chip, const std::string& file) {
 
 ChipTopology load_topology(const std::string& path) {
   const std::string text = core::read_input_file(path, "a chip topology YAML file", core::kMaxTextFileBytes);
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    throw core::InputError(path + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
-  }
+  const YAML::Node root = core::parse_yaml(text, path);
   if (!root || !root.IsMap() || !root["chip"]) throw core::InputError(path + ": no 'chip:' section; expected a chip topology");
   check_keys(path, root, "", {"chip"});
   return parse_topology(root["chip"], path);

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/yaml_file.h"
 #include "core/input_file.h"
 #include "core/strings.h"
 #include "sim/topology/mapping.h"
@@ -308,6 +309,11 @@ void apply_override(YAML::Node root, const std::string& text) {
   for (std::size_t i = 0; i < path.size(); ++i) {
     const char c = path[i];
     if (c == '.') {
+      // A dot ends a name or follows an [index]; "a..b", ".a" and "a." name nothing.
+      const bool after_index = cur.empty() && i > 0 && path[i - 1] == ']';
+      if ((cur.empty() && !after_index) || i + 1 == path.size()) {
+        throw core::InputError("'" + label + "': empty name in the key; expected names joined by single dots, e.g. stopping.max_trials");
+      }
       if (!cur.empty()) tokens.push_back(cur);
       cur.clear();
     } else if (c == '[') {
@@ -379,12 +385,7 @@ const std::vector<std::string>& bound_family_names() {
 
 CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& source, const std::string& base_dir,
                               const std::vector<std::string>& overrides) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::ParserException& e) {
-    throw core::InputError(source + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
-  }
+  YAML::Node root = core::parse_yaml(yaml_text, source);
   if (root.IsNull()) throw core::InputError(source + ": empty campaign file; expected at least model:, inputs: and faults:");
   for (const auto& o : overrides) apply_override(root, o);
   const Reader r(source, base_dir, overrides);
@@ -523,12 +524,7 @@ std::string read_campaign_text(const std::string& path) {
 std::vector<CampaignConfig> load_campaign_points(const std::string& path, const std::vector<std::string>& overrides) {
   const std::string text = read_campaign_text(path);
   const std::string base = std::filesystem::path(path).parent_path().string();
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    throw core::InputError(path + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
-  }
+  const YAML::Node root = core::parse_yaml(text, path);
   std::vector<std::pair<std::string, std::vector<std::string>>> axes;
   if (root.IsMap() && root["sweep"]) {
     const YAML::Node sweep = root["sweep"];
@@ -561,6 +557,18 @@ std::vector<CampaignConfig> load_campaign_points(const std::string& path, const 
         }
       } else {
         keys = r.text(list[i]["key"], key + ".key");
+      }
+      for (const auto& k : core::split(keys, '&')) {
+        if (k == "sweep" || k.rfind("sweep.", 0) == 0 || k.rfind("sweep[", 0) == 0) {
+          r.fail(list[i]["key"], key + ".key", "a sweep cannot sweep itself", "a campaign key such as faults[0].probability");
+        }
+        for (const auto& [other, unused] : axes) {
+          const auto others = core::split(other, '&');
+          if (std::find(others.begin(), others.end(), k) != others.end()) {
+            r.fail(list[i]["key"], key + ".key", "key '" + k + "' swept twice (the later axis would override the earlier)",
+                   "each key in one axis only (a list of keys moves them together)");
+          }
+        }
       }
       axes.emplace_back(keys, values);
     }

@@ -175,7 +175,34 @@ sim::ChipEngine& chip_engine_for(const CampaignConfig& config, PreparedPoint& p,
 // Runs one block on whichever engine the point uses.
 using BlockFn = std::function<sim::ErrorStats(std::uint64_t block)>;
 
+// What a resumed point must have in common with the interrupted one, as a 64-bit FNV-1a hash:
+// the fault-free outputs of its network on its inputs (so the model and the inputs), its fault
+// plan, seed and block size. A checkpoint from another campaign, or one whose model or inputs
+// changed since, would merge statistics of two different experiments.
+std::string point_signature(const models::Network& network, const models::Dataset& data, const CampaignConfig& config,
+                            const std::vector<faults::FaultSpec>& faults) {
+  std::uint64_t h = 1469598103934665603ull;
+  auto add = [&h](const void* bytes, std::size_t n) {
+    const auto* b = static_cast<const unsigned char*>(bytes);
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+  };
+  const Eigen::MatrixXd clean = network.forward_batch(data.inputs);
+  const Eigen::Index shape[2] = {clean.rows(), clean.cols()};
+  add(shape, sizeof shape);
+  add(clean.data(), static_cast<std::size_t>(clean.size()) * sizeof(double));
+  for (const auto& f : faults) {
+    const std::string d = f.describe();
+    add(d.data(), d.size());
+  }
+  add(&config.seed, sizeof config.seed);
+  add(&config.block_trials, sizeof config.block_trials);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
 struct Checkpoint {
+  std::string signature;  // point_signature of the interrupted point
   std::size_t point = 0;
   std::uint64_t blocks_done = 0;
   nlohmann::json completed_points = nlohmann::json::array();
@@ -183,8 +210,9 @@ struct Checkpoint {
 };
 
 void write_checkpoint(const RunOptions& o, std::size_t point, std::uint64_t blocks_done, const nlohmann::json& completed,
-                      const sim::ErrorStats& stats) {
+                      const sim::ErrorStats& stats, const std::string& signature) {
   const nlohmann::json meta{{"nfsim_version", kVersion},
+                            {"signature", signature},
                             {"campaign_file", o.campaign_file},
                             {"campaign_file_absolute", o.campaign_file_absolute.empty()
                                                            ? std::filesystem::absolute(o.campaign_file).string()
@@ -211,12 +239,35 @@ Checkpoint read_checkpoint(const std::string& dir) {
     throw core::InputError(dir + "/checkpoint.json: not valid JSON (" + std::string(e.what()) + ")");
   }
   Checkpoint c;
+  const std::string where = dir + "/checkpoint.json";
   try {
+    for (const char* key : {"point", "blocks_done"}) {
+      if (!meta.at(key).is_number_unsigned()) {
+        throw core::InputError(where + ": field '" + key + "' is " + meta.at(key).dump() + "; expected a non-negative integer");
+      }
+    }
     c.point = meta.at("point").get<std::size_t>();
     c.blocks_done = meta.at("blocks_done").get<std::uint64_t>();
     c.completed_points = meta.at("completed_points");
+    c.signature = meta.at("signature").get<std::string>();
+  } catch (const core::InputError&) {
+    throw;
   } catch (const std::exception& e) {
-    throw core::InputError(dir + "/checkpoint.json: missing or malformed field (" + std::string(e.what()) + ")");
+    throw core::InputError(where + ": missing or malformed field (" + std::string(e.what()) + ")");
+  }
+  // The points finished before the interruption, as the report will list them.
+  bool points_ok = c.completed_points.is_array() && c.completed_points.size() == c.point;
+  for (std::size_t i = 0; points_ok && i < c.completed_points.size(); ++i) {
+    const nlohmann::json& q = c.completed_points[i];
+    points_ok = q.is_object() && q.contains("timing") && q["timing"].is_object() && q.contains("requirements") &&
+                q["requirements"].is_array();
+    for (std::size_t k = 0; points_ok && k < q["requirements"].size(); ++k) {
+      points_ok = q["requirements"][k].is_object() && q["requirements"][k].contains("met") && q["requirements"][k]["met"].is_boolean();
+    }
+  }
+  if (!points_ok) {
+    throw core::InputError(where + ": field 'completed_points' is not the list of " + std::to_string(c.point) +
+                           " finished points that nfsim run writes; expected an unmodified checkpoint");
   }
   if (!std::filesystem::exists(dir + "/checkpoint.stats")) throw core::InputError(dir + ": no checkpoint.stats beside checkpoint.json");
   const std::string stats_bytes = core::read_input_file(dir + "/checkpoint.stats", "statistics written by nfsim run",
@@ -499,8 +550,32 @@ void finish_point(CampaignResult& r, PreparedPoint& p) {
   r.seconds_bounds = seconds_since(t0);
 }
 
-CampaignResult run_point(const CampaignConfig& config, const RunOptions& options, std::uint64_t start_block,
-                         std::optional<sim::ErrorStats> resumed, std::size_t point_index,
+// A checkpoint's statistics fit the point they resume: same experiment (signature), same shape,
+// and as many trials as the blocks it claims.
+void check_resumed(const Checkpoint& cp, const CampaignResult& r, const CampaignConfig& config, const std::string& dir) {
+  const sim::ErrorStats& stats = *cp.stats;
+  const std::uint64_t start_block = cp.blocks_done;
+  if (cp.signature != r.signature) {
+    throw core::InputError(dir + "/checkpoint.json: signature " + cp.signature + " does not match the campaign's (" +
+                           r.signature + "): its model, inputs, faults, seed or block_trials changed since the run was "
+                           "interrupted; expected the campaign as it was (or start a new run)");
+  }
+  if (stats.inputs() != r.data.count() || stats.outputs() != r.network.output_size()) {
+    throw core::InputError(dir + "/checkpoint.stats: statistics of " + std::to_string(stats.inputs()) + " inputs x " +
+                           std::to_string(stats.outputs()) + " outputs; expected " + std::to_string(r.data.count()) + " x " +
+                           std::to_string(r.network.output_size()) + " for this campaign");
+  }
+  const std::uint64_t blocks = (config.trials + config.block_trials - 1) / config.block_trials;
+  const std::uint64_t claimed = start_block >= blocks ? config.trials : start_block * config.block_trials;
+  if (start_block > blocks || stats.trials() != claimed) {
+    throw core::InputError(dir + "/checkpoint.json: blocks_done " + std::to_string(start_block) + " (" + std::to_string(claimed) +
+                           " trials) does not match checkpoint.stats (" + std::to_string(stats.trials()) +
+                           " trials); expected the two files of one interrupted run");
+  }
+}
+
+// `resume`: the checkpoint of an interrupted run of this point (its statistics are moved from), or null.
+CampaignResult run_point(const CampaignConfig& config, const RunOptions& options, Checkpoint* resume, std::size_t point_index,
                          std::size_t point_count, std::uint64_t& blocks_done) {
   PreparedPoint p = prepare(config);
   CampaignResult r;
@@ -529,7 +604,10 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
     functional = std::make_unique<sim::FunctionalEngine>(r.network, r.data.inputs, *p.plan, fopt, r.data.labels);
     run_block = [&](std::uint64_t b) { return functional->run_block(b, total); };
   }
-  sim::ErrorStats acc = resumed ? std::move(*resumed) : sim::ErrorStats(r.data.count(), r.network.output_size());
+  r.signature = point_signature(r.network, r.data, config, r.faults);
+  const std::uint64_t start_block = resume ? resume->blocks_done : 0;
+  if (resume) check_resumed(*resume, r, config, options.out_dir);
+  sim::ErrorStats acc = resume ? std::move(*resume->stats) : sim::ErrorStats(r.data.count(), r.network.output_size());
   const auto t0 = std::chrono::steady_clock::now();
   auto progress = [&](std::uint64_t trials) {
     if (options.progress) options.progress(point_index, point_count, trials, total);
@@ -610,7 +688,7 @@ PreparedCampaign prepare_campaign(const CampaignConfig& config) {
 
 CampaignResult run_campaign(const CampaignConfig& config, const RunOptions& options) {
   std::uint64_t blocks = 0;
-  return run_point(config, options, 0, std::nullopt, 0, 1, blocks);
+  return run_point(config, options, nullptr, 0, 1, blocks);
 }
 
 nlohmann::json faults_to_json(const std::vector<faults::FaultSpec>& specs) {
@@ -767,12 +845,11 @@ CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, c
   for (std::size_t i = cp.point; i < points.size(); ++i) {
     std::uint64_t blocks_done = 0;
     const bool resuming_this = options.resume && i == cp.point;
-    CampaignResult r = run_point(points[i], options, resuming_this ? cp.blocks_done : 0,
-                                 resuming_this ? std::move(cp.stats) : std::nullopt, i, points.size(), blocks_done);
+    CampaignResult r = run_point(points[i], options, resuming_this ? &cp : nullptr, i, points.size(), blocks_done);
     if (!outcome.is_root) continue;
     if (r.stop_reason == "interrupted") {
       outcome.complete = false;
-      write_checkpoint(options, i, blocks_done, point_jsons, r.stats);
+      write_checkpoint(options, i, blocks_done, point_jsons, r.stats, r.signature);
       point_jsons.push_back(make_point_json(r));
       outcome.results.push_back(std::move(r));
       break;

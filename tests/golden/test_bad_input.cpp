@@ -139,6 +139,16 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     put("empty.csv", "");
     put("x3.csv", "1,2,3\n4,5,6\n");
     put("neglabels.csv", "1\n-1\n");
+    put("labels3.csv", "0\n1\n0\n");
+    put("nul.csv", std::string("1,2,3,4\0\n", 9));
+    put("dup.yaml", campaign_head + crash + "trials: 10\ntrials: 20\n");
+    put("twodocs.yaml", campaign_head + crash + "---\ntrials: 99\n");
+    put("sweep2.yaml", campaign_head + crash +
+                           "sweep:\n  - {key: 'faults[0].probability', values: [0.1, 0.2]}\n"
+                           "  - {key: 'faults[0].probability', values: [0.3]}\n");
+    // The first point runs (and writes), the second names a missing model.
+    put("sweep_later.yaml", campaign_head + crash + "trials: 10\nsweep: {key: model, values: [m.onnx, nothere.onnx]}\n");
+    put("chip_dup.yaml", "chip:\n  cores: {count: 4}\n  cores: {count: 8}\n");
     put("fraclabels.csv", "1\n0.5\n");
 
     // Resume directories
@@ -148,7 +158,7 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     std::filesystem::create_directories(d.file("resume_stats"));
     put("resume_stats/checkpoint.json",
         "{\"campaign_file\": \"c.yaml\", \"campaign_file_absolute\": \"" + d.file("c.yaml") +
-            "\", \"overrides\": [], \"point\": 0, \"blocks_done\": 1, \"completed_points\": []}\n");
+            "\", \"overrides\": [], \"point\": 0, \"blocks_done\": 1, \"completed_points\": [], \"signature\": \"0\"}\n");
     put("resume_stats/checkpoint.stats", "NFSIMST1 but cut short");
     put("a_file", "x");
   }
@@ -238,12 +248,18 @@ const std::vector<BadCase> kCases{
     {"campaign_model_missing", kRun + "$D/nomodel.yaml", {"missing.onnx", "cannot open"}},
     {"campaign_model_malformed", kRun + "$D/badmodel.yaml", {"text.onnx", "not a valid ONNX model"}},
     {"campaign_input_dimension", kRun + "$D/dims.yaml", {"x3.csv", "3 features", "expects 4"}},
+    {"campaign_duplicate_key", kRun + "$D/dup.yaml", {"dup.yaml:6", "'trials'", "given twice"}},
+    {"campaign_second_document", kRun + "$D/twodocs.yaml", {"twodocs.yaml:", "second YAML document"}},
+    {"campaign_sweep_key_twice", kRun + "$D/sweep2.yaml", {"sweep2.yaml:", "'faults[0].probability' swept twice"}},
+    {"campaign_later_point_fails", kRun + "$D/sweep_later.yaml", {"nothere.onnx", "cannot open"}},
     {"campaign_chip_missing", kRun + "$D/chipmissing.yaml", {"nochip.yaml", "cannot open"}},
     {"set_malformed", kRun + "$C --set nonsense", {"nonsense", "KEY=VALUE"}},
     {"set_unknown_key", kRun + "$C --set trails=5", {"(--set trails=5)", "did you mean 'trials'"}},
+    {"set_empty_name", kRun + "$C --set 'faults[0]..probability=0.7'", {"--set faults[0]..probability=0.7", "empty name"}},
     {"set_out_of_range", kRun + "$C --set faults[0].probability=1.5", {"c.yaml (--set faults[0].probability=1.5)", "'faults[0].probability'", "[0, 1]"}},
     // Chip topology YAML
     {"topology_missing", "map $M --chip $D/nochip.yaml", {"nochip.yaml", "cannot open"}},
+    {"topology_duplicate_key", "map $M --chip $D/chip_dup.yaml", {"chip_dup.yaml:3", "'cores'", "given twice"}},
     {"topology_syntax", "map $M --chip $D/chip_syntax.yaml", {"chip_syntax.yaml", "YAML syntax error"}},
     {"topology_unknown_type", "map $M --chip $D/chip_type.yaml", {"chip_type.yaml", "'memristive'", "ideal"}},
     {"topology_zero_size", "map $M --chip $D/chip_zero.yaml", {"chip_zero.yaml", "rows", "'0'"}},
@@ -273,12 +289,16 @@ const std::vector<BadCase> kCases{
     {"csv_empty", kEval + "$D/empty.csv", {"empty.csv", "no data rows"}},
     {"csv_wrong_dimension", kEval + "$D/x3.csv", {"x3.csv", "3 features", "expects 4"}},
     {"csv_label_negative", kEval + "$D/ok-idx3-ubyte --labels $D/neglabels.csv", {"neglabels.csv", "-1"}},
+    {"csv_labels_too_many", kEval + "$D/ok-idx3-ubyte --labels $D/labels3.csv", {"labels3.csv", "has 3 labels; expected 2"}},
+    {"csv_control_character", kEval + "$D/nul.csv", {"nul.csv", "line 1", "\\x00"}},
     {"csv_label_fraction", kEval + "$D/ok-idx3-ubyte --labels $D/fraclabels.csv", {"fraclabels.csv", "0.5"}},
     // Command-line flags
     {"flag_unknown", "run $C --trails 5", {"--trails"}},
     {"flag_trials_zero", kRun + "$C --trials 0", {"c.yaml (--trials 0)", "'trials'", "'0'"}},
     {"flag_trials_not_a_number", kRun + "$C --trials many", {"c.yaml (--trials many)", "'many'"}},
     {"flag_engine_unknown", kRun + "$C --engine quantum", {"c.yaml (--engine quantum)", "'quantum'", "functional or chip"}},
+    {"flag_random_inputs_overflow", "eval $M --out $D/out.csv --inputs random:100:1e308", {"random:100", "overflow"}},
+    {"flag_tolerate_trials_huge", "tolerate $C --epsilon 0.1 --out $D/out.csv --trials 99999999999", {"--trials 99999999999", "4294967296"}},
     {"flag_seed_negative", kRun + "$C --seed -1", {"--seed -1"}},
     {"flag_threads_zero", kRun + "$C --threads 0", {"--threads", "0"}},
     {"flag_count_zero", kEval + "$D/ok-idx3-ubyte --count 0", {"--count 0"}},
@@ -288,6 +308,7 @@ const std::vector<BadCase> kCases{
     {"resume_no_checkpoint", "run --resume $D/resume_empty", {"resume_empty", "no checkpoint.json"}},
     {"resume_corrupt_json", "run --resume $D/resume_json", {"checkpoint.json", "malformed"}},
     {"resume_corrupt_stats", "run --resume $D/resume_stats", {"checkpoint.stats"}},
+    {"resume_with_out", "run --resume $D/resume_stats --out $D/out", {"--resume", "no --out"}},
     {"resume_with_campaign", "run $C --resume $D/resume_stats", {"--resume"}},
     // Output locations
     {"out_unwritable_dir", "run $C --out /proc/nfsim-cannot-write", {"/proc/nfsim-cannot-write"}},
@@ -297,6 +318,17 @@ const std::vector<BadCase> kCases{
 
 INSTANTIATE_TEST_SUITE_P(Refused, BadInput, ::testing::ValuesIn(kCases),
                          [](const ::testing::TestParamInfo<BadCase>& i) { return i.param.id; });
+
+// Output that cannot be written (a full disk) is an error, not a silent exit 0.
+TEST(BadOutput, FullStandardOutputIsAnError) {
+  const TempDir d;
+  ASSERT_EQ(nfsim("gen-network --widths 4,3,2 --out " + d.file("m.onnx"), d).code, 0);
+  const std::string cmd = std::string(NFSIM_EXE) + " eval " + d.file("m.onnx") + " --inputs random:1000 > /dev/full 2> " + d.file("err");
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  EXPECT_NE(read_file(d.file("err")).find("cannot write standard output"), std::string::npos) << read_file(d.file("err"));
+}
 
 // docs/bad-input.md lists every case of this file, and nothing else: each row of its tables
 // names a case in its second column (`case`), and each case has exactly one row.

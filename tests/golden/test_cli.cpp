@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <filesystem>
+#include <functional>
 
 #include <nlohmann/json.hpp>
 
@@ -525,6 +526,45 @@ TEST(CliCampaign, InterruptThenResumeEqualsAnUninterruptedRun) {
   EXPECT_EQ(a.dump(), b.dump());
   EXPECT_FALSE(file_exists(dir.file("cut/checkpoint.json")));
   EXPECT_EQ(nfsim("run --resume " + dir.file("full"), dir).code, 2);
+}
+
+// A checkpoint resumes only the run it came from: edited files, or a campaign whose inputs
+// changed since, are refused (exit 2) instead of merging statistics of two experiments.
+TEST(CliCampaign, ResumeRefusesACheckpointThatDoesNotMatch) {
+  TempDir dir;
+  write_file(dir.file("c.yaml"), read_file(kPaperCampaign));
+  const std::string cmd = std::string(NFSIM_EXE) + " run " + dir.file("c.yaml") + " --set inputs.count=2 --trials 10000000 --out " +
+                          dir.file("cut") + " > /dev/null 2>&1 & pid=$!; sleep 0.5; kill -INT $pid; wait $pid; echo $? > " + dir.file("rc");
+  ASSERT_EQ(std::system(("bash -c '" + cmd + "'").c_str()), 0);
+  ASSERT_EQ(read_file(dir.file("rc")), "4\n");
+  const nlohmann::json meta = nlohmann::json::parse(read_file(dir.file("cut/checkpoint.json")));
+  auto resume_edited = [&](const std::string& name, const std::function<void(nlohmann::json&)>& edit) {
+    const std::string d = dir.file(name);
+    std::filesystem::copy(dir.file("cut"), d, std::filesystem::copy_options::recursive);
+    nlohmann::json m = meta;
+    edit(m);
+    write_file(d + "/checkpoint.json", m.dump());
+    return nfsim("run --resume " + d, dir);
+  };
+  CliRun r = resume_edited("more_blocks", [](nlohmann::json& m) { m["blocks_done"] = m["blocks_done"].get<std::uint64_t>() + 1; });
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("does not match checkpoint.stats"), std::string::npos) << r.err;
+  r = resume_edited("negative_blocks", [](nlohmann::json& m) { m["blocks_done"] = -5; });
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("'blocks_done' is -5; expected a non-negative integer"), std::string::npos) << r.err;
+  r = resume_edited("bad_points", [](nlohmann::json& m) { m["completed_points"] = {0, 1}; });
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("'completed_points'"), std::string::npos) << r.err;
+  // The campaign file changes under the checkpoint: other inputs, same shapes.
+  std::string text = read_file(dir.file("c.yaml"));
+  const auto at = text.find("seed: 7");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 7, "seed: 8");
+  write_file(dir.file("c.yaml"), text);
+  r = nfsim("run --resume " + dir.file("cut"), dir);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("does not match the campaign's"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
 // A run killed with SIGKILL at any moment leaves only complete files.

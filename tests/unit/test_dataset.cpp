@@ -90,7 +90,9 @@ TEST(Csv, HeaderOptionalAndErrorsNameLineAndColumn) {
   TempDir dir;
   write_file(dir.file("a.csv"), "f0,f1,f2\n1,2,3\n4,5,6\n\n");
   write_file(dir.file("b.csv"), "1,2,3\n4, 5 ,6e0\n");
-  for (const char* n : {"a.csv", "b.csv"}) {
+  // A UTF-8 byte-order mark (spreadsheets write one) does not turn the first row into a header.
+  write_file(dir.file("bom.csv"), "\xEF\xBB\xBF" "1,2,3\n4,5,6\n");
+  for (const char* n : {"a.csv", "b.csv", "bom.csv"}) {
     const Eigen::MatrixXd m = read_csv_matrix(dir.file(n), -1);
     ASSERT_EQ(m.rows(), 3);
     ASSERT_EQ(m.cols(), 2);
