@@ -30,6 +30,27 @@ void write_all(int fd, const std::string& data, const std::string& path) {
 
 }  // namespace
 
+void check_output_file(const std::string& path) {
+  if (path.empty()) throw InputError("empty output file name; expected a file path");
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw_input_error(ErrorContext{path, 0, {}}, "is a directory; expected a file path");
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  if (!std::filesystem::is_directory(dir, ec)) {
+    throw_input_error(ErrorContext{path, 0, {}}, "cannot open output file for writing", "no directory " + dir,
+                      "an existing, writable directory");
+  }
+  // access() says yes to root everywhere (even /proc): create and remove a probe file instead.
+  const std::string probe = path + ".probe." + std::to_string(::getpid());
+  const int fd = ::open(probe.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw_input_error(ErrorContext{path, 0, {}}, "cannot open output file for writing", std::strerror(errno),
+                      "an existing, writable directory");
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
+
 // The content is produced in memory first; then, where the filesystem supports it, written to an
 // unnamed file (O_TMPFILE) that gets a name only once complete, so even a killed process leaves
 // no partial file behind; elsewhere, to a temporary name that is renamed into place.

@@ -12,4 +12,9 @@ namespace nfsim::core {
 // Throws InputError when the directory is missing or not writable.
 void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write);
 
+// Throws InputError unless write_file_atomically(path, ...) can create `path`: not empty, not a
+// directory, in an existing writable directory. Commands call it before they compute, so a bad
+// --out is refused before the work (and before anything reaches standard output).
+void check_output_file(const std::string& path);
+
 }  // namespace nfsim::core

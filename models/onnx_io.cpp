@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -500,6 +501,12 @@ void set_tensor(onnx::TensorProto* t, const std::string& name, const std::vector
     std::memcpy(raw.data(), values.data(), raw.size());
   } else {
     t->set_data_type(onnx::TensorProto::FLOAT);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (std::abs(values[i]) > static_cast<double>(std::numeric_limits<float>::max())) {
+        throw core::InputError("tensor '" + name + "' value " + std::to_string(i) + " is " + core::format_double(values[i]) +
+                               ", beyond float32's range; expected --dtype float64 or smaller weights");
+      }
+    }
     std::vector<float> f(values.begin(), values.end());
     raw.resize(f.size() * sizeof(float));
     std::memcpy(raw.data(), f.data(), raw.size());

@@ -126,6 +126,7 @@ int cmd_eval(const std::vector<std::string>& args) {
   if (precision < 1 || precision > 17) {
     throw core::InputError("--precision " + std::to_string(precision) + ": expected 1..17");
   }
+  if (vm.count("out")) core::check_output_file(vm["out"].as<std::string>());
   const models::Network net = models::load_onnx(vm["model"].as<std::string>());
   const models::Dataset data = load_dataset(vm, net);
   const Eigen::MatrixXd out = vm["logits"].as<bool>() ? net.forward_batch(data.inputs) : net.output_batch(data.inputs);
@@ -190,6 +191,7 @@ int cmd_gen_network(const std::vector<std::string>& args) {
   } else if (dtype != "float64") {
     throw core::InputError("--dtype '" + dtype + "': expected float64 or float32");
   }
+  core::check_output_file(vm["out"].as<std::string>());
   models::Network net = models::make_random_network(spec);
   if (vm["softmax"].as<bool>()) {
     std::vector<models::DenseLayer> layers;
@@ -228,6 +230,7 @@ int cmd_bounds(const std::vector<std::string>& args) {
              args, options, pos, vm)) {
     return 0;
   }
+  core::check_output_file(vm["out"].as<std::string>());
   const models::Network net = models::load_onnx(vm["model"].as<std::string>());
   const models::Dataset data = load_dataset(vm, net);
   std::vector<faults::FaultSpec> specs;
@@ -495,6 +498,7 @@ int cmd_tolerate(const std::vector<std::string>& args) {
     if (t < 1 || t > (1ll << 32)) throw core::InputError("--trials " + std::to_string(t) + ": expected an integer in [1, 4294967296]");
     o.trials = static_cast<std::uint64_t>(vm["trials"].as<long long>());
   }
+  if (vm.count("out")) core::check_output_file(vm["out"].as<std::string>());
   const nlohmann::json result = tb::tolerate(config, o);
   std::printf("metric %s <= %g\n", o.metric.c_str(), o.epsilon);
   for (const auto& p : result["tolerated_probabilities"]) {

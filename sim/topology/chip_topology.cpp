@@ -1,6 +1,7 @@
 #include "sim/topology/chip_topology.h"
 
 #include <algorithm>
+#include <limits>
 #include <fstream>
 #include <sstream>
 
@@ -45,8 +46,12 @@ long long get_int(const std::string& file, const YAML::Node& map, const std::str
   }
 }
 
+// Latencies above a second per operation are a typo (ns for ps?), and an inference's total must
+// stay inside SystemC's time range (2^64 ps, about 1.8e16 ns).
+constexpr double kMaxLatencyNs = 1e9;
+
 double get_double(const std::string& file, const YAML::Node& map, const std::string& name, const std::string& key,
-                  double def, double min) {
+                  double def, double min, double max = std::numeric_limits<double>::max()) {
   const YAML::Node n = map[name];
   if (!n) return def;
   double v = 0;
@@ -55,7 +60,11 @@ double get_double(const std::string& file, const YAML::Node& map, const std::str
   } catch (const core::InputError&) {
     fail(file, n, key + "." + name, "not a number", "a number >= " + core::format_double(min));
   }
-  if (v < min) fail(file, n, key + "." + name, "out of range", "a number >= " + core::format_double(min));
+  if (v < min || v > max) {
+    fail(file, n, key + "." + name, "out of range",
+         max < std::numeric_limits<double>::max() ? "a number in [" + core::format_double(min) + ", " + core::format_double(max) + "]"
+                                                  : "a number >= " + core::format_double(min));
+  }
   return v;
 }
 
@@ -112,12 +121,12 @@ ChipTopology parse_topology(const YAML::Node& chip, const std::string& file) {
   if (t.crossbar.node) {
     t.crossbar_rows = static_cast<int>(get_int(file, t.crossbar.node, "rows", "chip.crossbar", 256, 1, 1 << 16));
     t.crossbar_cols = static_cast<int>(get_int(file, t.crossbar.node, "cols", "chip.crossbar", 256, 1, 1 << 16));
-    t.read_latency_ns = get_double(file, t.crossbar.node, "read_latency_ns", "chip.crossbar", 100.0, 0.0);
+    t.read_latency_ns = get_double(file, t.crossbar.node, "read_latency_ns", "chip.crossbar", 100.0, 0.0, kMaxLatencyNs);
   }
   t.neuron_array = section(file, chip, "neuron_array", "rate");
   if (t.neuron_array.node) {
     t.neuron_array_size = static_cast<int>(get_int(file, t.neuron_array.node, "size", "chip.neuron_array", 256, 1, 1 << 20));
-    t.update_latency_ns = get_double(file, t.neuron_array.node, "update_latency_ns", "chip.neuron_array", 10.0, 0.0);
+    t.update_latency_ns = get_double(file, t.neuron_array.node, "update_latency_ns", "chip.neuron_array", 10.0, 0.0, kMaxLatencyNs);
   }
   t.interconnect = section(file, chip, "interconnect", "bus");
   t.mapping = section(file, chip, "mapping", "greedy");

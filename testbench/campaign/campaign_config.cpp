@@ -210,7 +210,9 @@ faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::st
   }
   if (n["onset_ns"]) {
     spec.onset_ns = r.number(n["onset_ns"], key + ".onset_ns");
-    if (spec.onset_ns < 0) r.fail(n["onset_ns"], key + ".onset_ns", "negative", "a time >= 0 in ns");
+    if (spec.onset_ns < 0 || spec.onset_ns > 1e15) {
+      r.fail(n["onset_ns"], key + ".onset_ns", "out of range", "a time in [0, 1e15] ns (inside SystemC's time range)");
+    }
   }
   if (n["persistence"]) {
     spec.persistence = r.wrap(n["persistence"], key + ".persistence",

@@ -604,6 +604,16 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
     functional = std::make_unique<sim::FunctionalEngine>(r.network, r.data.inputs, *p.plan, fopt, r.data.labels);
     run_block = [&](std::uint64_t b) { return functional->run_block(b, total); };
   }
+  // --trial-outputs keeps N x inputs x outputs values in memory and in one CSV: bounded here,
+  // before the trials run, rather than after minutes of work.
+  constexpr double kMaxTrialOutputValues = 5e7;  // about 400 MB of doubles
+  const double trial_values = static_cast<double>(options.trial_outputs) * static_cast<double>(r.data.count()) *
+                              static_cast<double>(r.network.output_size());
+  if (trial_values > kMaxTrialOutputValues) {
+    throw core::InputError("--trial-outputs " + std::to_string(options.trial_outputs) + ": " + core::format_double(trial_values) +
+                           " values for " + std::to_string(r.data.count()) + " inputs x " + std::to_string(r.network.output_size()) +
+                           " outputs; expected at most 5e7 (fewer trials or inputs)");
+  }
   r.signature = point_signature(r.network, r.data, config, r.faults);
   const std::uint64_t start_block = resume ? resume->blocks_done : 0;
   if (resume) check_resumed(*resume, r, config, options.out_dir);

@@ -97,6 +97,11 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     const std::string chip_ok = "chip:\n  cores: {count: 2, layout: {type: line}}\n  crossbar: {type: ideal, rows: 4, cols: 4}\n  neuron_array: {size: 4}\n";
     put("chip_syntax.yaml", "chip: {cores: [\n");
     put("chip_type.yaml", "chip:\n  cores: {count: 2}\n  crossbar: {type: memristive, rows: 4, cols: 4}\n  neuron_array: {size: 4}\n");
+    put("chip_flit.yaml", "chip:\n  cores: {count: 4}\n  crossbar: {type: ideal, rows: 4, cols: 4}\n  neuron_array: {size: 4}\n"
+                          "  interconnect: {type: mesh, flit_bytes: 2147483648}\n");
+    put("chip_latency.yaml", "chip:\n  cores: {count: 4}\n  crossbar: {type: ideal, rows: 4, cols: 4, read_latency_ns: 1e16}\n"
+                             "  neuron_array: {size: 4}\n");
+    put("onset.yaml", campaign_head + "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1, onset_ns: 1e20}\n");
     put("chip_zero.yaml", "chip:\n  cores: {count: 2}\n  crossbar: {type: ideal, rows: 0, cols: 4}\n  neuron_array: {size: 4}\n");
     put("chip_huge.yaml", "chip:\n  cores: {count: 1000000000000}\n  crossbar: {type: ideal, rows: 4, cols: 4}\n  neuron_array: {size: 4}\n");
     put("chip_small.yaml", "chip:\n  cores: {count: 1}\n  crossbar: {type: ideal, rows: 2, cols: 2}\n  neuron_array: {size: 2}\n");
@@ -197,6 +202,7 @@ TEST_P(BadInput, ExitCode2WithOneMessageAndNoOutput) {
   std::printf("[%s] %s", c.id.c_str(), shown.c_str());
   EXPECT_EQ(r.code, 2) << args << "\nstderr: " << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one message expected: " << r.err;
+  EXPECT_EQ(r.out, "") << "a refused command prints no result: " << args;
   for (const auto& f : c.fragments) {
     const std::string want = expand(f, d);
     EXPECT_NE(r.err.find(want), std::string::npos) << args << "\nmissing '" << want << "' in: " << r.err;
@@ -252,6 +258,7 @@ const std::vector<BadCase> kCases{
     {"campaign_second_document", kRun + "$D/twodocs.yaml", {"twodocs.yaml:", "second YAML document"}},
     {"campaign_sweep_key_twice", kRun + "$D/sweep2.yaml", {"sweep2.yaml:", "'faults[0].probability' swept twice"}},
     {"campaign_later_point_fails", kRun + "$D/sweep_later.yaml", {"nothere.onnx", "cannot open"}},
+    {"campaign_onset_huge", kRun + "$D/onset.yaml", {"onset.yaml:4", "onset_ns", "1e20"}},
     {"campaign_chip_missing", kRun + "$D/chipmissing.yaml", {"nochip.yaml", "cannot open"}},
     {"set_malformed", kRun + "$C --set nonsense", {"nonsense", "KEY=VALUE"}},
     {"set_unknown_key", kRun + "$C --set trails=5", {"(--set trails=5)", "did you mean 'trials'"}},
@@ -260,6 +267,8 @@ const std::vector<BadCase> kCases{
     // Chip topology YAML
     {"topology_missing", "map $M --chip $D/nochip.yaml", {"nochip.yaml", "cannot open"}},
     {"topology_duplicate_key", "map $M --chip $D/chip_dup.yaml", {"chip_dup.yaml:3", "'cores'", "given twice"}},
+    {"topology_int_overflow", "map $M --chip $D/chip_flit.yaml", {"chip_flit.yaml:5", "flit_bytes", "2147483648", "[1, 1048576]"}},
+    {"topology_latency_huge", "map $M --chip $D/chip_latency.yaml", {"chip_latency.yaml:3", "read_latency_ns", "1e16", "[0, 1e+09]"}},
     {"topology_syntax", "map $M --chip $D/chip_syntax.yaml", {"chip_syntax.yaml", "YAML syntax error"}},
     {"topology_unknown_type", "map $M --chip $D/chip_type.yaml", {"chip_type.yaml", "'memristive'", "ideal"}},
     {"topology_zero_size", "map $M --chip $D/chip_zero.yaml", {"chip_zero.yaml", "rows", "'0'"}},
@@ -313,6 +322,10 @@ const std::vector<BadCase> kCases{
     // Output locations
     {"out_unwritable_dir", "run $C --out /proc/nfsim-cannot-write", {"/proc/nfsim-cannot-write"}},
     {"out_is_a_file", "run $C --out $D/a_file", {"a_file"}},
+    {"out_before_work", "bounds $M --inputs random:2 --fault neuron_crash:layers=1:p=0.1 --out /proc/nfsim-cannot-write.json",
+     {"/proc/nfsim-cannot-write.json", "cannot open output file"}},
+    {"out_empty", "gen-network --widths 4,3,2 --out ''", {"empty output file name"}},
+    {"out_float32_overflow", "gen-network --widths 4,3,2 --sigma 1e300 --dtype float32 --out $D/out.csv", {"beyond float32's range", "float64"}},
     {"out_file_unwritable", "eval $M --inputs random:2 --out /proc/nfsim-cannot-write.csv", {"/proc/nfsim-cannot-write.csv"}},
 };
 

@@ -54,7 +54,7 @@ const InterconnectRegistrar kRegistered{
       {"flit_latency_ns", "double", "ns", "1", "serialisation latency per flit"}},
      [](const core::Params& p, const ChipTopology& t) {
        if (p.number("hop_latency_ns") < 0) p.fail("hop_latency_ns", "a number >= 0");
-       if (p.integer("flit_bytes") < 1) p.fail("flit_bytes", "an integer >= 1");
+       if (p.integer("flit_bytes") < 1 || p.integer("flit_bytes") > (1 << 20)) p.fail("flit_bytes", "an integer in [1, 1048576]");
        if (p.number("flit_latency_ns") < 0) p.fail("flit_latency_ns", "a number >= 0");
        return std::make_unique<Mesh>(t.mesh_width, t.mesh_height, p.number("hop_latency_ns"),
                                      static_cast<int>(p.integer("flit_bytes")), p.number("flit_latency_ns"));
