@@ -43,7 +43,11 @@ class Reader {
   core::ErrorContext context(const YAML::Node& node, const std::string& key) const {
     core::ErrorContext ctx{file_, node.Mark().is_null() ? 0 : node.Mark().line + 1, key};
     for (const std::string& o : overrides_) {
-      if (override_key(o) == key) ctx = core::ErrorContext{file_ + " (" + override_label(o) + ")", 0, key};
+      // The override's own key, or a key inside the value it set (--set 'require={b4: ...}').
+      const std::string ok = override_key(o);
+      if (key == ok || key.rfind(ok + ".", 0) == 0 || key.rfind(ok + "[", 0) == 0) {
+        ctx = core::ErrorContext{file_ + " (" + override_label(o) + ")", 0, key};
+      }
     }
     return ctx;
   }
@@ -455,27 +459,6 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
     if (c.stopping.min_trials > c.stopping.max_trials) r.fail(st, "stopping", "min_trials above max_trials", "min_trials <= max_trials");
   }
   if (c.stopping.automatic) c.trials = c.stopping.max_trials;
-  if (const YAML::Node req = root["require"]) {
-    if (!req.IsMap()) r.fail(req, "require", "wrong type", "a mapping like {b4: {max_median_rel_err: 0.05}, worst_case: holds}");
-    for (const auto& kv : req) {
-      const std::string bound = kv.first.as<std::string>();
-      const std::string key = "require." + bound;
-      if (kv.second.IsScalar()) {
-        if (kv.second.Scalar() != "holds") r.fail(kv.second, key, "unknown requirement", "holds, or a mapping of conditions");
-        c.require.push_back({bound, "holds", 0});
-        continue;
-      }
-      r.check_keys(kv.second, key, requirement_conditions());
-      for (const auto& cond : kv.second) {
-        const std::string name = cond.first.as<std::string>();
-        if (name == "holds") {
-          c.require.push_back({bound, "holds", 0});
-        } else {
-          c.require.push_back({bound, name, r.number(cond.second, key + "." + name)});
-        }
-      }
-    }
-  }
   if (root["seed"]) c.seed = static_cast<std::uint64_t>(r.integer(root["seed"], "seed", 0, std::numeric_limits<long long>::max()));
   if (root["block_trials"]) c.block_trials = static_cast<std::uint32_t>(r.integer(root["block_trials"], "block_trials", 1, 1 << 20));
   if (root["batch_trials"]) c.batch_trials = static_cast<std::uint32_t>(r.integer(root["batch_trials"], "batch_trials", 1, 1 << 20));
@@ -510,6 +493,53 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
   } else {
     for (const auto& b : bound_family_names()) {
       if (only_crashes || (b != "b1" && b != "b2" && b != "worst_case")) c.bounds.push_back(b);
+    }
+  }
+  // Requirements are checked here, not after the run: a bound that will not be computed, a
+  // condition that does not apply to it or a threshold that cannot be met is bad input.
+  if (const YAML::Node req = root["require"]) {
+    if (!req.IsMap()) r.fail(req, "require", "wrong type", "a mapping like {b4: {max_median_rel_err: 0.05}, worst_case: holds}");
+    const std::vector<std::string> magnitude{"b1_1", "b1_2", "b1_inf", "b1_paper_1", "b1_paper_2", "b1_paper_inf", "b2", "worst_case"};
+    std::vector<std::string> judged = magnitude;
+    judged.insert(judged.end(), {"b3", "b4"});
+    for (const auto& kv : req) {
+      const std::string bound = kv.first.as<std::string>();
+      const std::string key = "require." + bound;
+      if (std::find(judged.begin(), judged.end(), bound) == judged.end()) {
+        const std::string best = core::closest_match(bound, judged);
+        r.fail(kv.first, key, "unknown bound" + (best.empty() ? std::string() : " (did you mean '" + best + "'?)"),
+               "one of " + core::join(judged, ", "));
+      }
+      const std::string family = bound.substr(0, bound.find('_') == 2 ? 2 : bound.size());
+      if (std::find(c.bounds.begin(), c.bounds.end(), family) == c.bounds.end()) {
+        r.fail(kv.first, key, "bound '" + family + "' is not computed by this campaign", "it in bounds: (now " + core::join(c.bounds, ", ") + ")");
+      }
+      const bool is_magnitude = std::find(magnitude.begin(), magnitude.end(), bound) != magnitude.end();
+      auto add = [&](const std::string& name, const YAML::Node& value) {
+        if (name == "holds") {
+          if (!is_magnitude) r.fail(value, key, "'holds' applies to magnitude bounds only", "one of " + core::join(magnitude, ", "));
+          c.require.push_back({bound, "holds", 0});
+          return;
+        }
+        const double t = r.number(value, key + "." + name);
+        const bool ok = name == "min_pearson" ? (t >= -1 && t <= 1)
+                        : name == "max_rank_loss" ? (t >= 0 && t <= 0.5)
+                        : name == "min_inside_ci" ? (t >= 0 && t <= 1)
+                                                  : t >= 0;  // max_median_rel_err
+        if (!ok) {
+          r.fail(value, key + "." + name, "threshold out of range",
+                 name == "min_pearson" ? "a number in [-1, 1]" : name == "max_rank_loss" ? "a number in [0, 0.5]"
+                 : name == "min_inside_ci" ? "a fraction in [0, 1]" : "a number >= 0");
+        }
+        c.require.push_back({bound, name, t});
+      };
+      if (kv.second.IsScalar()) {
+        if (kv.second.Scalar() != "holds") r.fail(kv.second, key, "unknown requirement", "holds, or a mapping of conditions");
+        add("holds", kv.second);
+        continue;
+      }
+      r.check_keys(kv.second, key, requirement_conditions());
+      for (const auto& cond : kv.second) add(cond.first.as<std::string>(), cond.second);
     }
   }
   return c;
