@@ -58,24 +58,38 @@ FaultSpec parse_fault_spec(const std::string& text) {
   FaultSpec spec;
   const std::string where = "fault spec '" + text + "'";
   spec.origin = where;
-  spec.kind = parse_fault_kind(core::trim(fields[0]));
+  try {
+    spec.kind = parse_fault_kind(core::trim(fields[0]));
+  } catch (const core::InputError& e) {
+    throw core::InputError(where + ": " + e.what());
+  }
   if (spec.kind == FaultKind::group_crash) {
     throw core::InputError(where + ": group_crash needs explicit members; expected it in a campaign file's faults: section");
   }
   bool has_p = false;
+  std::vector<std::string> seen;
   for (std::size_t i = 1; i < fields.size(); ++i) {
     const auto eq = fields[i].find('=');
     if (eq == std::string::npos) {
       throw core::InputError(where + ": field '" + fields[i] + "' is not KEY=VALUE; expected layers=, p=, persistence=, value=, bit=, format=");
     }
     const std::string key = core::trim(fields[i].substr(0, eq)), val = core::trim(fields[i].substr(eq + 1));
+    const std::string canonical = key == "layer" ? "layers" : key == "probability" ? "p" : key;
+    if (std::find(seen.begin(), seen.end(), canonical) != seen.end()) {
+      throw core::InputError(where + ": field '" + key + "' given twice; expected each field once");
+    }
+    seen.push_back(canonical);
     if (key == "layers" || key == "layer") {
       for (const auto& l : core::split(val, ',')) spec.layers.push_back(static_cast<int>(core::parse_int(l, where + " layers", 0, 1000000)));
     } else if (key == "p" || key == "probability") {
       spec.probability = checked_probability(core::parse_double(val, where + " p"), where + " p");
       has_p = true;
     } else if (key == "persistence") {
-      spec.persistence = parse_persistence(val);
+      try {
+        spec.persistence = parse_persistence(val);
+      } catch (const core::InputError& e) {
+        throw core::InputError(where + ": " + e.what());
+      }
     } else if (key == "value") {
       spec.value = core::parse_double(val, where + " value");
     } else if (key == "bit") {

@@ -224,8 +224,12 @@ NpyArray parse_npy_header(const std::string& bytes, const std::string& path) {
   if (descr.size() < 2 || descr[0] != '\'') fail(path, "malformed NPY descr in header: " + core::trim(header));
   a.descr = descr.substr(1, descr.find('\'', 1) - 1);
   const std::string fortran = value_of("fortran_order");
-  if (fortran.rfind("False", 0) != 0) {
+  if (fortran.rfind("True", 0) == 0) {
     fail(path, "NPY array is in Fortran order; expected C order (numpy.ascontiguousarray)");
+  }
+  if (fortran.rfind("False", 0) != 0) {
+    fail(path, "malformed NPY header: fortran_order is '" + core::trim(fortran.substr(0, fortran.find_first_of(",}"))) +
+                   "'; expected True or False");
   }
   const std::string shape_text = value_of("shape");
   if (shape_text.empty() || shape_text[0] != '(') fail(path, "malformed NPY shape in header: " + core::trim(header));
@@ -252,14 +256,15 @@ Eigen::MatrixXd npy_to_columns(const std::string& bytes, const NpyArray& a, cons
   } else if (a.descr == "|u1") {
     elem = 1;
   } else {
-    fail(path, "NPY dtype '" + a.descr + "'; expected '<f4' or '<f8' (float32/float64, little-endian)");
+    fail(path, "NPY dtype '" + a.descr + "'; expected '<f4', '<f8', '<i4', '<i8' or '|u1' (little-endian)");
   }
   if (a.shape.empty()) fail(path, "NPY array is a scalar; expected shape (samples, features...)");
   const std::int64_t available = a.shape[0];
   std::int64_t features = 1;
   for (std::size_t d = 1; d < a.shape.size(); ++d) {
     if (a.shape[d] == 0 || features > kMaxElements / std::max<std::int64_t>(a.shape[d], 1)) {
-      fail(path, "NPY shape entry " + std::to_string(a.shape[d]) + " is out of range");
+      fail(path, "NPY shape entry " + std::to_string(a.shape[d]) + " is out of range; expected 1 or more features, at most " +
+                     std::to_string(kMaxElements) + " values per sample");
     }
     features *= a.shape[d];
   }

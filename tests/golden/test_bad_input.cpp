@@ -133,6 +133,7 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     put("trunc.npy", npy("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }", doubles({1, 2, 3})));
     put("dtype.npy", npy("{'descr': '<c16', 'fortran_order': False, 'shape': (2, 4), }", std::string(128, '\0')));
     put("nan.npy", npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 4), }", doubles({1, NAN, 3, 4})));
+    put("fortran_no.npy", npy("{'descr': '<f8', 'fortran_order': no, 'shape': (2, 4), }", doubles({1, 2, 3, 4, 5, 6, 7, 8})));
     put("fortran.npy", npy("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 4), }", doubles({1, 2, 3, 4, 5, 6, 7, 8})));
     put("header.npy", npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 4 }", doubles({1, 2, 3, 4, 5, 6, 7, 8})));
 
@@ -292,6 +293,7 @@ const std::vector<BadCase> kCases{
     {"npy_truncated", kEval + "$D/trunc.npy", {"trunc.npy", "truncated"}},
     {"npy_unsupported_dtype", kEval + "$D/dtype.npy", {"dtype.npy", "<c16"}},
     {"npy_nan_value", kEval + "$D/nan.npy", {"nan.npy", "sample 0, feature 1", "finite"}},
+    {"npy_fortran_order_malformed", kEval + "$D/fortran_no.npy", {"fortran_no.npy", "fortran_order is 'no'", "True or False"}},
     {"npy_fortran_order", kEval + "$D/fortran.npy", {"fortran.npy", "Fortran order"}},
     {"npy_malformed_header", kEval + "$D/header.npy", {"header.npy", "header"}},
     // CSV data
@@ -312,6 +314,10 @@ const std::vector<BadCase> kCases{
     {"flag_engine_unknown", kRun + "$C --engine quantum", {"c.yaml (--engine quantum)", "'quantum'", "functional or chip"}},
     {"flag_random_inputs_overflow", "eval $M --out $D/out.csv --inputs random:100:1e308", {"random:100", "overflow"}},
     {"flag_tolerate_trials_huge", "tolerate $C --epsilon 0.1 --out $D/out.csv --trials 99999999999", {"--trials 99999999999", "4294967296"}},
+    {"flag_fault_field_twice", "bounds $M --inputs random:2 --fault neuron_crash:layers=1:p=0.01:p=0.5 --out $D/out.csv",
+     {"fault spec 'neuron_crash:layers=1:p=0.01:p=0.5'", "'p' given twice"}},
+    {"flag_fault_bad_persistence", "bounds $M --inputs random:2 --fault neuron_crash:layers=1:p=0.01:persistence=x --out $D/out.csv",
+     {"fault spec 'neuron_crash:layers=1:p=0.01:persistence=x'", "persistence"}},
     {"flag_seed_negative", kRun + "$C --seed -1", {"--seed -1"}},
     {"flag_threads_zero", kRun + "$C --threads 0", {"--threads", "0"}},
     {"flag_count_zero", kEval + "$D/ok-idx3-ubyte --count 0", {"--count 0"}},

@@ -135,7 +135,7 @@ TEST(Npy, BadFilesAreRefused) {
   write_file(dir.file("fortran.npy"), npy("{'descr': '<f8', 'fortran_order': True, 'shape': (1, 1), }", std::string(8, '\0')));
   expect_input_error([&] { read_npy_matrix(dir.file("fortran.npy"), -1); }, {"Fortran order"});
   write_file(dir.file("c16.npy"), npy("{'descr': '<c16', 'fortran_order': False, 'shape': (1, 1), }", std::string(16, '\0')));
-  expect_input_error([&] { read_npy_matrix(dir.file("c16.npy"), -1); }, {"'<c16'", "float32/float64"});
+  expect_input_error([&] { read_npy_matrix(dir.file("c16.npy"), -1); }, {"'<c16'", "'<f4', '<f8'"});
   write_file(dir.file("trunc.npy"), npy("{'descr': '<f8', 'fortran_order': False, 'shape': (4, 4), }", std::string(8, '\0')));
   expect_input_error([&] { read_npy_matrix(dir.file("trunc.npy"), -1); }, {"truncated"});
   write_file(dir.file("huge.npy"), npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000, 1000000), }", ""));
