@@ -18,15 +18,18 @@
 namespace nfsim::tb {
 namespace {
 
-// An override is "KEY=VALUE" from --set, or "--FLAG=VALUE" from a command-line flag that sets
-// the campaign key FLAG (--trials, --seed, --engine): the key it sets, and how to name it in a
-// message, as the user wrote it.
+// An override is "KEY=VALUE" from --set, "--FLAG=VALUE" from a command-line flag that sets the
+// campaign key FLAG (--trials, --seed, --engine), or "sweep:KEY=VALUE" for a sweep point's value:
+// the key it sets, and how to name it in a message, as the user wrote it.
+constexpr const char* kSweepPrefix = "sweep:";
 std::string override_key(const std::string& text) {
   std::string key = core::trim(text.substr(0, text.find('=')));
   if (key.rfind("--", 0) == 0) key.erase(0, 2);
+  if (key.rfind(kSweepPrefix, 0) == 0) key.erase(0, std::string(kSweepPrefix).size());
   return key;
 }
 std::string override_label(const std::string& text) {
+  if (text.rfind(kSweepPrefix, 0) == 0) return "sweep value " + text.substr(std::string(kSweepPrefix).size());
   if (text.rfind("--", 0) != 0) return "--set " + text;
   const auto eq = text.find('=');
   return eq == std::string::npos ? text : text.substr(0, eq) + " " + text.substr(eq + 1);
@@ -393,7 +396,13 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
                               const std::vector<std::string>& overrides) {
   YAML::Node root = core::parse_yaml(yaml_text, source);
   if (root.IsNull()) throw core::InputError(source + ": empty campaign file; expected at least model:, inputs: and faults:");
-  for (const auto& o : overrides) apply_override(root, o);
+  for (const auto& o : overrides) {
+    try {
+      apply_override(root, o);
+    } catch (const core::InputError& e) {
+      throw core::InputError(source + ": " + e.what());
+    }
+  }
   const Reader r(source, base_dir, overrides);
   r.check_keys(root, "", {"model", "inputs", "faults", "chip", "engine", "trials", "seed", "bounds", "block_trials",
                           "batch_trials", "confidence", "stopping", "require", "sweep"});
@@ -611,7 +620,7 @@ std::vector<CampaignConfig> load_campaign_points(const std::string& path, const 
     std::vector<std::string> point_overrides = overrides;
     std::vector<std::pair<std::string, std::string>> labels;
     for (std::size_t a = 0; a < axes.size(); ++a) {
-      for (const auto& k : core::split(axes[a].first, '&')) point_overrides.push_back(k + "=" + axes[a].second[index[a]]);
+      for (const auto& k : core::split(axes[a].first, '&')) point_overrides.push_back(kSweepPrefix + k + "=" + axes[a].second[index[a]]);
       labels.emplace_back(axes[a].first, axes[a].second[index[a]]);
     }
     CampaignConfig c;

@@ -154,6 +154,7 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
                            "  - {key: 'faults[0].probability', values: [0.3]}\n");
     // The first point runs (and writes), the second names a missing model.
     put("sweep_later.yaml", campaign_head + crash + "trials: 10\nsweep: {key: model, values: [m.onnx, nothere.onnx]}\n");
+    put("sweep_idx.yaml", campaign_head + crash + "sweep: {key: 'faults[5].probability', values: [0.1]}\n");
     put("chip_dup.yaml", "chip:\n  cores: {count: 4}\n  cores: {count: 8}\n");
     put("fraclabels.csv", "1\n0.5\n");
 
@@ -258,6 +259,7 @@ const std::vector<BadCase> kCases{
     {"campaign_duplicate_key", kRun + "$D/dup.yaml", {"dup.yaml:6", "'trials'", "given twice"}},
     {"campaign_second_document", kRun + "$D/twodocs.yaml", {"twodocs.yaml:", "second YAML document"}},
     {"campaign_sweep_key_twice", kRun + "$D/sweep2.yaml", {"sweep2.yaml:", "'faults[0].probability' swept twice"}},
+    {"campaign_sweep_no_element", kRun + "$D/sweep_idx.yaml", {"sweep_idx.yaml", "sweep value faults[5].probability=0.1", "no element [5]"}},
     {"campaign_later_point_fails", kRun + "$D/sweep_later.yaml", {"nothere.onnx", "cannot open"}},
     {"campaign_onset_huge", kRun + "$D/onset.yaml", {"onset.yaml:4", "onset_ns", "1e20"}},
     {"campaign_require_unknown_bound", kRun + "$C --set 'require={b9: {max_median_rel_err: 0.05}}'", {"require.b9", "unknown bound"}},
