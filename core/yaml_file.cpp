@@ -1,6 +1,9 @@
 #include "core/yaml_file.h"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <set>
+#include <sstream>
 #include <vector>
 
 #include "core/error.h"
@@ -41,19 +44,41 @@ void check_duplicate_keys(const YAML::Node& root, const std::string& file) {
 
 }  // namespace
 
+// Takes the parser's events and keeps nothing but where the document started.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { line_ = mark.line + 1; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+  int line() const { return line_; }
+
+ private:
+  int line_ = 0;
+};
+
 YAML::Node parse_yaml(const std::string& text, const std::string& file) {
-  std::vector<YAML::Node> docs;
+  YAML::Node root;
   try {
-    docs = YAML::LoadAll(text);
+    root = YAML::Load(text);
+    // A second document? Asked of the parser one document at a time: YAML::LoadAll loops
+    // without end on some malformed inputs (found by fuzzing: tests/fuzz/regressions/).
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentStarts starts;
+    if (parser.HandleNextDocument(starts) && parser.HandleNextDocument(starts)) {
+      throw_input_error({file, starts.line(), ""}, "a second YAML document", "", "one document (no '---' after the first)");
+    }
   } catch (const YAML::ParserException& e) {
     throw InputError(file + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
   }
-  if (docs.size() > 1) {
-    throw_input_error({file, line_of(docs[1]), ""}, "a second YAML document", "", "one document (no '---' after the first)");
-  }
-  if (docs.empty()) return YAML::Node();
-  check_duplicate_keys(docs[0], file);
-  return docs[0];
+  if (root) check_duplicate_keys(root, file);
+  return root;
 }
 
 }  // namespace nfsim::core
