@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <ios>
 
 #include "core/error.h"
 
@@ -37,31 +36,25 @@ void check_input_file(const std::string& path, const std::string& expected, std:
 std::string read_input_file(const std::string& path, const std::string& expected, std::uintmax_t max_bytes) {
   check_input_file(path, expected, max_bytes);
   // Read in chunks up to the limit: a file may hold more than stat said (files under /proc
-  // report size 0) and may fail mid-read (EIO), which libstdc++'s filebuf throws as
-  // std::ios_base::failure even with stream exceptions off.
+  // report size 0) and may fail mid-read (EIO: istream::read sets badbit, errno says why).
   std::string bytes;
   errno = 0;
-  try {
-    std::ifstream in(path, std::ios::binary);
-    constexpr std::size_t kChunk = std::size_t{1} << 16;
-    while (in) {
-      const std::size_t have = bytes.size();
-      bytes.resize(have + kChunk);
-      in.read(&bytes[have], static_cast<std::streamsize>(kChunk));
-      bytes.resize(have + static_cast<std::size_t>(in.gcount()));
-      if (bytes.size() > max_bytes) {
-        throw InputError(path + ": holds more than " + std::to_string(max_bytes) + " bytes; expected " + expected +
-                         " of at most " + std::to_string(max_bytes) + " bytes");
-      }
+  std::ifstream in(path, std::ios::binary);
+  constexpr std::size_t kChunk = std::size_t{1} << 16;
+  while (in) {
+    const std::size_t have = bytes.size();
+    bytes.resize(have + kChunk);
+    in.read(&bytes[have], static_cast<std::streamsize>(kChunk));
+    bytes.resize(have + static_cast<std::size_t>(in.gcount()));
+    if (bytes.size() > max_bytes) {
+      throw InputError(path + ": holds more than " + std::to_string(max_bytes) + " bytes; expected " + expected + " of at most " +
+                       std::to_string(max_bytes) + " bytes");
     }
-    if (in.bad()) {
-      const int err = errno;
-      throw InputError(path + ": read error" + (err ? std::string(" (") + std::strerror(err) + ")" : std::string()) +
-                       "; expected " + expected);
-    }
-  } catch (const std::ios_base::failure& e) {
+  }
+  if (in.bad()) {
     const int err = errno;
-    throw InputError(path + ": read error (" + (err ? std::strerror(err) : e.what()) + "); expected " + expected);
+    throw InputError(path + ": read error" + (err ? std::string(" (") + std::strerror(err) + ")" : std::string()) + "; expected " +
+                     expected);
   }
   return bytes;
 }

@@ -48,9 +48,7 @@ Params::Params(const std::string& component, const std::vector<ParamSpec>& specs
     if (s.type == "int") integer(s.name);
     if (s.type == "double") {
       const double v = number(s.name);
-      // A latency above a second per operation is a typo, and sums of them must stay inside
-      // SystemC's time range (2^64 ps).
-      if (s.unit == "ns" && !(v >= 0.0 && v <= 1e9)) fail(s.name, "a time in [0, 1e9] ns");
+      if (s.unit == "ns" && !(v >= 0.0 && v <= kMaxLatencyNs)) fail(s.name, "a time in [0, 1e9] ns");
     }
     if (s.type == "bool") flag(s.name);
   }

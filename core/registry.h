@@ -13,6 +13,11 @@
 
 namespace nfsim::core {
 
+// The largest latency of one operation nfsim accepts (topology keys and every registered
+// parameter in ns): more than a second is a typo (ns for ps?), and an inference's sum of them
+// must stay inside SystemC's time range (2^64 ps, about 1.8e16 ns).
+constexpr double kMaxLatencyNs = 1e9;
+
 // One declared parameter of a registered component: drives validation, `nfsim list` and docs.
 struct ParamSpec {
   std::string name;

@@ -58,11 +58,15 @@ FaultSpec parse_fault_spec(const std::string& text) {
   FaultSpec spec;
   const std::string where = "fault spec '" + text + "'";
   spec.origin = where;
-  try {
-    spec.kind = parse_fault_kind(core::trim(fields[0]));
-  } catch (const core::InputError& e) {
-    throw core::InputError(where + ": " + e.what());
-  }
+  // The kind and persistence parsers do not know the spec: their errors get its text in front.
+  auto naming_spec = [&where](auto parse) {
+    try {
+      return parse();
+    } catch (const core::InputError& e) {
+      throw core::InputError(where + ": " + e.what());
+    }
+  };
+  spec.kind = naming_spec([&] { return parse_fault_kind(core::trim(fields[0])); });
   if (spec.kind == FaultKind::group_crash) {
     throw core::InputError(where + ": group_crash needs explicit members; expected it in a campaign file's faults: section");
   }
@@ -85,11 +89,7 @@ FaultSpec parse_fault_spec(const std::string& text) {
       spec.probability = checked_probability(core::parse_double(val, where + " p"), where + " p");
       has_p = true;
     } else if (key == "persistence") {
-      try {
-        spec.persistence = parse_persistence(val);
-      } catch (const core::InputError& e) {
-        throw core::InputError(where + ": " + e.what());
-      }
+      spec.persistence = naming_spec([&] { return parse_persistence(val); });
     } else if (key == "value") {
       spec.value = core::parse_double(val, where + " value");
     } else if (key == "bit") {

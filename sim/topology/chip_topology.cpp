@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/registry.h"
 #include "core/yaml_file.h"
 #include "core/input_file.h"
 #include "core/strings.h"
@@ -45,10 +46,6 @@ long long get_int(const std::string& file, const YAML::Node& map, const std::str
     fail(file, n, key + "." + name, "not a valid integer", "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
   }
 }
-
-// Latencies above a second per operation are a typo (ns for ps?), and an inference's total must
-// stay inside SystemC's time range (2^64 ps, about 1.8e16 ns).
-constexpr double kMaxLatencyNs = 1e9;
 
 double get_double(const std::string& file, const YAML::Node& map, const std::string& name, const std::string& key,
                   double def, double min, double max = std::numeric_limits<double>::max()) {
@@ -121,12 +118,12 @@ ChipTopology parse_topology(const YAML::Node& chip, const std::string& file) {
   if (t.crossbar.node) {
     t.crossbar_rows = static_cast<int>(get_int(file, t.crossbar.node, "rows", "chip.crossbar", 256, 1, 1 << 16));
     t.crossbar_cols = static_cast<int>(get_int(file, t.crossbar.node, "cols", "chip.crossbar", 256, 1, 1 << 16));
-    t.read_latency_ns = get_double(file, t.crossbar.node, "read_latency_ns", "chip.crossbar", 100.0, 0.0, kMaxLatencyNs);
+    t.read_latency_ns = get_double(file, t.crossbar.node, "read_latency_ns", "chip.crossbar", 100.0, 0.0, core::kMaxLatencyNs);
   }
   t.neuron_array = section(file, chip, "neuron_array", "rate");
   if (t.neuron_array.node) {
     t.neuron_array_size = static_cast<int>(get_int(file, t.neuron_array.node, "size", "chip.neuron_array", 256, 1, 1 << 20));
-    t.update_latency_ns = get_double(file, t.neuron_array.node, "update_latency_ns", "chip.neuron_array", 10.0, 0.0, kMaxLatencyNs);
+    t.update_latency_ns = get_double(file, t.neuron_array.node, "update_latency_ns", "chip.neuron_array", 10.0, 0.0, core::kMaxLatencyNs);
   }
   t.interconnect = section(file, chip, "interconnect", "bus");
   t.mapping = section(file, chip, "mapping", "greedy");

@@ -179,8 +179,12 @@ using BlockFn = std::function<sim::ErrorStats(std::uint64_t block)>;
 // the fault-free outputs of its network on its inputs (so the model and the inputs), its fault
 // plan, seed and block size. A checkpoint from another campaign, or one whose model or inputs
 // changed since, would merge statistics of two different experiments.
-std::string point_signature(const models::Network& network, const models::Dataset& data, const CampaignConfig& config,
-                            const std::vector<faults::FaultSpec>& faults) {
+// Computed only when a checkpoint is written or resumed (it costs a forward pass of every input).
+std::string point_signature(const CampaignResult& r) {
+  const models::Network& network = r.network;
+  const models::Dataset& data = r.data;
+  const CampaignConfig& config = r.config;
+  const std::vector<faults::FaultSpec>& faults = r.faults;
   std::uint64_t h = 1469598103934665603ull;
   auto add = [&h](const void* bytes, std::size_t n) {
     const auto* b = static_cast<const unsigned char*>(bytes);
@@ -555,9 +559,10 @@ void finish_point(CampaignResult& r, PreparedPoint& p) {
 void check_resumed(const Checkpoint& cp, const CampaignResult& r, const CampaignConfig& config, const std::string& dir) {
   const sim::ErrorStats& stats = *cp.stats;
   const std::uint64_t start_block = cp.blocks_done;
-  if (cp.signature != r.signature) {
+  const std::string signature = point_signature(r);
+  if (cp.signature != signature) {
     throw core::InputError(dir + "/checkpoint.json: signature " + cp.signature + " does not match the campaign's (" +
-                           r.signature + "): its model, inputs, faults, seed or block_trials changed since the run was "
+                           signature + "): its model, inputs, faults, seed or block_trials changed since the run was "
                            "interrupted; expected the campaign as it was (or start a new run)");
   }
   if (stats.inputs() != r.data.count() || stats.outputs() != r.network.output_size()) {
@@ -614,7 +619,6 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
                            " values for " + std::to_string(r.data.count()) + " inputs x " + std::to_string(r.network.output_size()) +
                            " outputs; expected at most 5e7 (fewer trials or inputs)");
   }
-  r.signature = point_signature(r.network, r.data, config, r.faults);
   const std::uint64_t start_block = resume ? resume->blocks_done : 0;
   if (resume) check_resumed(*resume, r, config, options.out_dir);
   sim::ErrorStats acc = resume ? std::move(*resume->stats) : sim::ErrorStats(r.data.count(), r.network.output_size());
@@ -859,7 +863,7 @@ CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, c
     if (!outcome.is_root) continue;
     if (r.stop_reason == "interrupted") {
       outcome.complete = false;
-      write_checkpoint(options, i, blocks_done, point_jsons, r.stats, r.signature);
+      write_checkpoint(options, i, blocks_done, point_jsons, r.stats, point_signature(r));
       point_jsons.push_back(make_point_json(r));
       outcome.results.push_back(std::move(r));
       break;

@@ -35,7 +35,6 @@ struct CampaignResult {
   std::string stop_reason;  // "trials", "target", "max_trials", "interrupted"
   double seconds_monte_carlo = 0, seconds_bounds = 0;
   unsigned threads = 1;  // functional engine threads used
-  std::string signature;  // what a checkpoint of this point must match to resume it (model, inputs, faults, seed)
 };
 
 struct RunOptions {
