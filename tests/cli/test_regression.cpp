@@ -8,12 +8,12 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/common/cli_run.h"
 #include "tests/common/temp_dir.h"
@@ -29,7 +29,8 @@ const std::vector<std::string> kCampaigns{"paper_random", "chip_mesh3x3", "sweep
 // Replaces every occurrence of `from` in `s` by `to`.
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
   if (from.empty()) return s;
-  for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+  for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
   return s;
 }
 
@@ -122,8 +123,8 @@ std::string short_diff(const std::string& want, const std::string& got, std::siz
   while (tail < a.size() - head && tail < b.size() - head && a[a.size() - 1 - tail] == b[b.size() - 1 - tail]) ++tail;
   std::ostringstream out;
   const std::size_t from = head >= 2 ? head - 2 : 0;
-  out << "@@ stored lines " << head + 1 << ".." << a.size() - tail << ", new lines " << head + 1 << ".." << b.size() - tail
-      << " @@\n";
+  out << "@@ stored lines " << head + 1 << ".." << a.size() - tail << ", new lines " << head + 1 << ".."
+      << b.size() - tail << " @@\n";
   for (std::size_t i = from; i < head; ++i) out << "  " << a[i] << "\n";
   for (std::size_t i = head; i < a.size() - tail && i < head + max_lines; ++i) out << "- " << a[i] << "\n";
   if (a.size() - tail - head > max_lines) out << "- ... (" << a.size() - tail - head - max_lines << " more)\n";
@@ -162,7 +163,8 @@ void check_golden(const std::string& name) {
   }
   const std::string regenerate =
       "To accept the new output (after checking it is intended): scripts/update_golden.sh BUILD_DIR, or\n  "
-      "NFSIM_UPDATE_GOLDEN=1 " + std::string(::testing::internal::GetArgvs().front()) + " --gtest_filter='GoldenReport.*'";
+      "NFSIM_UPDATE_GOLDEN=1 " +
+      std::string(::testing::internal::GetArgvs().front()) + " --gtest_filter='GoldenReport.*'";
   ASSERT_TRUE(file_exists(golden)) << golden << " is missing.\n" << regenerate;
   const std::string want_text = read_file(golden);
   if (want_text == got_text) return;
