@@ -27,6 +27,7 @@
 #include "faults/fault_plan.h"
 #include "models/bounds/bounds.h"
 #include "sim/crossbar/i_crossbar_model.h"
+#include "sim/engine/i_engine.h"
 #include "sim/interconnect/i_interconnect_model.h"
 #include "sim/neuron/i_neuron_model.h"
 #include "sim/topology/chip_topology.h"
@@ -319,7 +320,8 @@ int cmd_run(const std::vector<std::string>& args) {
       ("campaign", po::value<std::string>(), "campaign YAML file")                            //
       ("set", po::value<std::vector<std::string>>()->composing(),
        "override a campaign key before validation, e.g. --set faults[0].probability=0.05 (repeatable)")  //
-      ("engine", po::value<std::string>(), "engine: functional (Eigen, fast) or chip (SystemC, timed; needs chip:)")  //
+      ("engine", po::value<std::string>(), "engine (overrides the file): exact (every fault subset, tiny plans), functional (Eigen, "
+                                           "fast) or chip (SystemC, timed; needs chip:); `nfsim list` shows what each honours")  //
       ("vcd", po::value<std::string>(), "chip engine: write a VCD trace (inference, busy, outputs, active faults) here")  //
       ("trials", po::value<std::string>(), "number of trials, or auto (overrides the file)")               //
       ("seed", po::value<long long>(), "random seed >= 0 (overrides the file)")                      //
@@ -332,7 +334,7 @@ int cmd_run(const std::vector<std::string>& args) {
   po::positional_options_description pos;
   pos.add("campaign", 1);
   po::variables_map vm;
-  if (!parse("Usage: nfsim run CAMPAIGN.yaml [--set key=value]... [--engine functional|chip] [--trials N|auto] [--seed S] [--threads T] [--out DIR]\n"
+  if (!parse("Usage: nfsim run CAMPAIGN.yaml [--set key=value]... [--engine exact|functional|chip] [--trials N|auto] [--seed S] [--threads T] [--out DIR]\n"
              "       nfsim run --resume DIR\n\n"
              "Runs a fault-injection campaign (every sweep point): Monte Carlo of the faulty network or chip on the\n"
              "campaign's inputs, the analytic bounds, their verdicts and the campaign's requirements. Writes\n"
@@ -396,7 +398,10 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   const tb::CampaignConfig& config = points.front();
   if (vm.count("vcd")) {
-    if (config.engine != "chip") throw core::InputError("--vcd needs the chip engine (--engine chip)");
+    if (!sim::EngineRegistry::instance().get(config.engine, "--engine").capabilities.onset_times) {
+      const std::string timed = sim::EngineRegistry::instance().names_with([](const sim::EngineCapabilities& c) { return c.onset_times; });
+      throw core::InputError("--vcd needs the " + timed + " engine (simulated time; --engine " + timed + ")");
+    }
     run_options.vcd_path = vm["vcd"].as<std::string>();
     if (run_options.vcd_path.empty()) throw core::InputError("--vcd: empty path; expected a file name for the VCD trace");
   }
@@ -563,7 +568,7 @@ void print_registry(const char* title, const Registry& registry) {
 int cmd_list(const std::vector<std::string>& args) {
   po::options_description options("Options");
   po::variables_map vm;
-  if (!parse("Usage: nfsim list\n\nPrints every registered component type (built in or from --plugin libraries)\n"
+  if (!parse("Usage: nfsim list\n\nPrints every registered engine with what it honours, and every component type (built in or from\n--plugin libraries)\n"
              "with its parameters: name, type, unit, default and meaning. A topology file selects a type\n"
              "with `type: NAME` in its section.",
              args, options, {}, vm)) {
@@ -575,6 +580,11 @@ int cmd_list(const std::vector<std::string>& args) {
                  sim::NeuronRegistry::instance());
   print_registry("interconnect types (chip.interconnect.type):", sim::InterconnectRegistry::instance());
   print_registry("mapper types (chip.mapping.type):", sim::MapperRegistry::instance());
+  std::printf("engines (engine:; what each honours, checked before any trial):\n");
+  for (const auto* e : sim::EngineRegistry::instance().entries()) {
+    std::printf("  %-10s %s\n  %-10s honours: %s\n", e->name.c_str(), e->description.c_str(), "",
+                sim::describe_capabilities(e->capabilities).c_str());
+  }
   std::printf("fault kinds (faults[].kind):\n  logical:  %s\n  physical: %s\n", core::join(faults::fault_kind_names(), ", ").c_str(),
               core::join(sim::physical_kind_names(), ", ").c_str());
   return 0;

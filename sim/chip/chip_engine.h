@@ -52,6 +52,9 @@ class ChipEngine {
   void finish_trace();
 
   Chip& chip() { return *chip_; }
+  const Chip& chip() const { return *chip_; }
+  // The fault-free outputs Delta is measured against (n_L x inputs).
+  const Eigen::MatrixXd& reference_outputs() const { return golden_; }
   faults::FaultController& controller() { return *controller_; }
   const core::RunningStats& latency_ns() const { return latency_ns_; }
 

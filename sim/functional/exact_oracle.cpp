@@ -1,9 +1,56 @@
 #include "sim/functional/exact_oracle.h"
 
+#include <cmath>
+
 #include "core/error.h"
 #include "faults/fault_sampler.h"
 
 namespace nfsim::sim {
+namespace {
+
+// The faulty outputs of every input under the faults `f`: a plain full forward pass with the
+// weight overrides written into a copy of each layer and neuron overrides written over outputs.
+Eigen::MatrixXd faulty_forward(const models::Network& net, const Eigen::MatrixXd& inputs, const faults::FaultInstance& f) {
+  Eigen::MatrixXd y = inputs;
+  for (const auto& o : f.neurons[0]) y.row(o.index).setConstant(o.value);
+  for (int m = 1; m <= net.num_layers(); ++m) {
+    models::DenseLayer layer = net.layer(m);
+    for (const auto& o : f.weights[m]) layer.weights(o.row, o.col) = o.value;
+    Eigen::MatrixXd z = layer.weights * y;
+    z.colwise() += layer.bias;
+    y = layer.activation.apply(z);
+    for (const auto& o : f.neurons[m]) y.row(o.index).setConstant(o.value);
+  }
+  return y;
+}
+
+struct Site {
+  std::size_t spec;
+  std::uint64_t unit;
+  double p;
+};
+
+// Every (spec, unit) that can fail, in plan order (later specs override earlier ones).
+std::vector<Site> sites_of(const faults::FaultPlan& plan) {
+  std::vector<Site> sites;
+  for (std::size_t s = 0; s < plan.size(); ++s) {
+    const double p = plan.specs()[s].probability;
+    if (p == 0.0) continue;
+    for (std::uint64_t u = 0; u < plan.unit_count(s); ++u) sites.push_back({s, u, p});
+  }
+  return sites;
+}
+
+}  // namespace
+
+std::uint64_t uncertain_units(const faults::FaultPlan& plan) {
+  std::uint64_t n = 0;
+  for (std::size_t s = 0; s < plan.size(); ++s) {
+    const double p = plan.specs()[s].probability;
+    if (p > 0.0 && p < 1.0) n += plan.unit_count(s);
+  }
+  return n;
+}
 
 ExactMoments exact_moments(const models::Network& net, const Eigen::MatrixXd& inputs, const faults::FaultPlan& plan,
                            int max_sites) {
@@ -16,7 +63,6 @@ ExactMoments exact_moments(const models::Network& net, const Eigen::MatrixXd& in
                            std::to_string(max_sites) + " can be enumerated");
   }
   const faults::FaultSampler sampler(plan, net, 0);
-  const int L = net.num_layers();
   const Eigen::MatrixXd clean = net.forward_batch(inputs);
   Eigen::MatrixXd mean = Eigen::MatrixXd::Zero(clean.rows(), clean.cols());
   Eigen::MatrixXd second = mean;
@@ -24,7 +70,7 @@ ExactMoments exact_moments(const models::Network& net, const Eigen::MatrixXd& in
   const std::uint64_t subsets = std::uint64_t{1} << sites.size();
   for (std::uint64_t mask = 0; mask < subsets; ++mask) {
     double prob = 1.0;
-    f.reset(L);
+    f.reset(net.num_layers());
     for (std::size_t k = 0; k < sites.size(); ++k) {
       const double p = plan.specs()[sites[k].first].probability;
       if (mask & (std::uint64_t{1} << k)) {
@@ -36,22 +82,80 @@ ExactMoments exact_moments(const models::Network& net, const Eigen::MatrixXd& in
     }
     if (prob == 0.0) continue;
     f.resolve_duplicates();
-    // Plain faulty forward: weights with overrides written in, outputs overwritten.
-    Eigen::MatrixXd y = inputs;
-    for (const auto& o : f.neurons[0]) y.row(o.index).setConstant(o.value);
-    for (int m = 1; m <= L; ++m) {
-      models::DenseLayer layer = net.layer(m);
-      for (const auto& o : f.weights[m]) layer.weights(o.row, o.col) = o.value;
-      Eigen::MatrixXd z = layer.weights * y;
-      z.colwise() += layer.bias;
-      y = layer.activation.apply(z);
-      for (const auto& o : f.neurons[m]) y.row(o.index).setConstant(o.value);
-    }
-    const Eigen::MatrixXd delta = y - clean;
+    const Eigen::MatrixXd delta = faulty_forward(net, inputs, f) - clean;
     mean += prob * delta;
     second += prob * delta.cwiseProduct(delta);
   }
   return {mean, second - mean.cwiseProduct(mean)};
+}
+
+ExactResult exact_distribution(const models::Network& net, const Eigen::MatrixXd& inputs, const faults::FaultPlan& plan,
+                               const Eigen::MatrixXd& reference, const std::vector<int>& labels, std::uint64_t max_units) {
+  const std::vector<Site> sites = sites_of(plan);
+  std::vector<std::size_t> uncertain;  // indices into sites
+  for (std::size_t k = 0; k < sites.size(); ++k) {
+    if (sites[k].p < 1.0) uncertain.push_back(k);
+  }
+  if (uncertain.size() > max_units || uncertain.size() >= 63) {
+    throw core::InputError("exact engine: " + std::to_string(uncertain.size()) + " units with 0 < p < 1; at most " +
+                           std::to_string(max_units) + " can be enumerated (2^units forward passes)");
+  }
+  const Eigen::Index K = reference.rows(), N = reference.cols();
+  ExactResult r;
+  r.units = uncertain.size();
+  r.subsets = std::uint64_t{1} << uncertain.size();
+  r.mean = Eigen::MatrixXd::Zero(K, N);
+  Eigen::MatrixXd m2 = Eigen::MatrixXd::Zero(K, N);  // weighted sum of squared deviations (West's update)
+  r.mean_abs = Eigen::MatrixXd::Zero(K, N);
+  r.max_abs = Eigen::MatrixXd::Zero(K, N);
+  r.norm_mean = Eigen::MatrixXd::Zero(3, N);
+  double weight = 0, accuracy = 0;
+  const faults::FaultSampler sampler(plan, net, 0);
+  faults::FaultInstance f;
+  std::vector<char> fails(sites.size());
+  for (std::uint64_t mask = 0; mask < r.subsets; ++mask) {
+    double prob = 1.0;
+    for (std::size_t k = 0; k < sites.size(); ++k) fails[k] = sites[k].p >= 1.0;
+    for (std::size_t b = 0; b < uncertain.size(); ++b) {
+      const std::size_t k = uncertain[b];
+      const bool failed = (mask >> b) & 1u;
+      fails[k] = failed;
+      prob *= failed ? sites[k].p : 1.0 - sites[k].p;
+    }
+    if (prob == 0.0) continue;
+    f.reset(net.num_layers());
+    for (std::size_t k = 0; k < sites.size(); ++k) {
+      if (fails[k]) sampler.apply_unit(sites[k].spec, sites[k].unit, f);
+    }
+    f.resolve_duplicates();
+    const Eigen::MatrixXd out = faulty_forward(net, inputs, f);
+    const Eigen::MatrixXd delta = out - reference;
+    weight += prob;
+    const Eigen::MatrixXd before = r.mean;
+    r.mean += (prob / weight) * (delta - r.mean);
+    m2 += prob * (delta - before).cwiseProduct(delta - r.mean);
+    const Eigen::MatrixXd abs = delta.cwiseAbs();
+    r.mean_abs += prob * abs;
+    r.max_abs = r.max_abs.cwiseMax(abs);
+    r.norm_mean.row(0) += prob * abs.colwise().sum();
+    r.norm_mean.row(1) += prob * delta.colwise().norm();
+    r.norm_mean.row(2) += prob * abs.colwise().maxCoeff();
+    if (!labels.empty()) {
+      Eigen::Index correct = 0;
+      for (Eigen::Index n = 0; n < N; ++n) {
+        Eigen::Index best = 0;
+        out.col(n).maxCoeff(&best);
+        correct += best == labels[static_cast<std::size_t>(n)];
+      }
+      accuracy += prob * static_cast<double>(correct) / static_cast<double>(N);
+    }
+  }
+  // The probabilities sum to 1 up to rounding; normalise by their sum.
+  r.variance = (m2 / weight).cwiseMax(0.0);
+  r.mean_abs /= weight;
+  r.norm_mean /= weight;
+  if (!labels.empty()) r.accuracy_mean = accuracy / weight;
+  return r;
 }
 
 }  // namespace nfsim::sim

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <cstdint>
+#include <vector>
 
 #include "faults/fault_plan.h"
 #include "models/network.h"
@@ -18,5 +20,26 @@ struct ExactMoments {
 
 ExactMoments exact_moments(const models::Network& network, const Eigen::MatrixXd& inputs,
                            const faults::FaultPlan& plan, int max_sites = 22);
+
+// The exact distribution's summaries that a report needs, per (output, input): what the `exact`
+// engine reports in place of sampled statistics. Units with probability 0 never fail and units
+// with probability 1 always do, so only units with 0 < p < 1 are enumerated (2^units subsets).
+struct ExactResult {
+  Eigen::MatrixXd mean, variance, mean_abs, max_abs;  // outputs x inputs
+  Eigen::MatrixXd norm_mean;                          // 3 x inputs: E||Delta||_1, _2, _inf
+  double accuracy_mean = -1;                          // with labels: E[trial accuracy]
+  std::uint64_t units = 0;                            // units enumerated (0 < p < 1)
+  std::uint64_t subsets = 0;                          // 2^units
+};
+
+// Counts the units that can fail or not (0 < p < 1): the enumeration's exponent.
+std::uint64_t uncertain_units(const faults::FaultPlan& plan);
+
+// Exact summaries of Delta against `reference` (n_L x inputs; the fault-free outputs), with
+// `labels` (one per input, or empty) for the expected accuracy. Throws InputError above
+// `max_units` uncertain units.
+ExactResult exact_distribution(const models::Network& network, const Eigen::MatrixXd& inputs,
+                               const faults::FaultPlan& plan, const Eigen::MatrixXd& reference,
+                               const std::vector<int>& labels, std::uint64_t max_units);
 
 }  // namespace nfsim::sim

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "sim/engine/i_engine.h"
 #include "core/yaml_file.h"
 #include "core/input_file.h"
 #include "core/strings.h"
@@ -438,16 +439,26 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
   }
   if (root["engine"]) {
     c.engine = r.text(root["engine"], "engine");
-    if (c.engine != "functional" && c.engine != "chip") r.fail(root["engine"], "engine", "unknown engine", "functional or chip");
+    const auto& engines = sim::EngineRegistry::instance();
+    if (!engines.has(c.engine)) {
+      const std::string guess = core::closest_match(c.engine, engines.names());
+      r.fail(root["engine"], "engine", "unknown engine" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)"),
+             engines.names_with([](const sim::EngineCapabilities&) { return true; }, " or "));
+    }
   }
-  if (c.engine == "chip" && !c.chip) r.fail(root, "chip", "missing (the chip engine needs a topology)", "chip: PATH or an inline chip: section");
+  const sim::EngineCapabilities& engine = sim::EngineRegistry::instance().get(c.engine, "engine").capabilities;
+  if (engine.needs_chip && !c.chip) {
+    r.fail(root, "chip", "missing (the " + c.engine + " engine needs a topology)", "chip: PATH or an inline chip: section");
+  }
   for (std::size_t i = 0; i < c.faults.size(); ++i) {
     if (!c.faults[i].physical_kind.empty() && !c.chip) {
       r.fail(faults[i], "faults[" + std::to_string(i) + "].kind", "physical fault kind '" + c.faults[i].physical_kind + "' needs a chip",
              "chip: PATH (a topology file) in the campaign");
     }
-    if (c.faults[i].onset_ns > 0 && c.engine != "chip") {
-      r.fail(faults[i], "faults[" + std::to_string(i) + "].onset_ns", "an onset time needs the timed chip engine", "engine: chip");
+    if (c.faults[i].onset_ns > 0 && !engine.onset_times) {
+      r.fail(faults[i], "faults[" + std::to_string(i) + "].onset_ns",
+             "an onset time needs simulated time, which engine '" + c.engine + "' does not model",
+             "engine: " + sim::EngineRegistry::instance().names_with([](const sim::EngineCapabilities& e) { return e.onset_times; }, " or "));
     }
   }
   if (root["trials"]) {

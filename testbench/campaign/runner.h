@@ -13,6 +13,7 @@
 #include "models/dataset.h"
 #include "models/network.h"
 #include "sim/functional/error_stats.h"
+#include "sim/functional/exact_oracle.h"
 #include "testbench/campaign/campaign_config.h"
 #include "testbench/scoreboard/scoreboard.h"
 
@@ -24,7 +25,8 @@ struct CampaignResult {
   models::Network network;
   models::Dataset data;
   std::vector<faults::FaultSpec> faults;
-  sim::ErrorStats stats;
+  sim::ErrorStats stats;                            // Monte-Carlo engines
+  std::optional<sim::ExactResult> exact;            // exact engines (stats stays empty)
   std::vector<Measured> measured;                   // per input, at the campaign's confidence
   std::vector<models::bounds::BoundSet> bounds;     // per input, the requested bound families
   models::bounds::NetworkProfile profile;
@@ -32,9 +34,9 @@ struct CampaignResult {
   nlohmann::json chip;  // topology, mapping and (chip engine) simulated latency and traffic; null without a chip
   double fault_free_accuracy = -1;                  // with labels
   std::uint64_t trials_done = 0;
-  std::string stop_reason;  // "trials", "target", "max_trials", "interrupted"
+  std::string stop_reason;  // "trials", "target", "max_trials", "interrupted", "exact"
   double seconds_monte_carlo = 0, seconds_bounds = 0;
-  unsigned threads = 1;  // functional engine threads used
+  unsigned threads = 1;  // engine threads used
 };
 
 struct RunOptions {
@@ -47,16 +49,13 @@ struct RunOptions {
   std::vector<std::string> overrides;   // for the checkpoint (resume)
   bool resume = false;                  // continue from out_dir/checkpoint.*
   std::uint64_t trial_outputs = 0;      // write the outputs of the first N trials of each point (engine agreement checks)
-  // Functional engine threads per process; 0 = auto (every core with one process, 1 per rank
-  // under mpirun). The chip engine (SystemC) runs on one thread. The numbers never depend on it.
+  // Threads per process for engines that run blocks in parallel (functional); 0 = auto (every
+  // core with one process, 1 per rank under mpirun). The chip engine (SystemC) runs on one
+  // thread. The numbers never depend on it.
   unsigned threads = 0;
   // Progress after every merged block: (point, points, trials done, trials planned).
   std::function<void(std::size_t, std::size_t, std::uint64_t, std::uint64_t)> progress;
 };
-
-// Set by SIGINT/SIGTERM (apps/ installs the handler): the run finishes the current block (or
-// round of blocks), writes the report with complete: false and a checkpoint, and stops.
-extern std::atomic<bool> interrupt_requested;
 
 // The outcome of a whole campaign (all sweep points). Only rank 0 of an MPI run has reports.
 struct CampaignOutcome {
@@ -75,34 +74,11 @@ CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, c
 // One point in this process (no MPI, no checkpoint): for tests and `nfsim tolerate`.
 CampaignResult run_campaign(const CampaignConfig& config, const RunOptions& options = {});
 
-// A campaign made concrete without running it: the network as the chip stores it (or the model),
-// the inputs, and the fault specs with physical faults expanded to groups.
-struct PreparedCampaign {
-  models::Network network;
-  models::Dataset data;
-  std::vector<faults::FaultSpec> specs;
-};
-PreparedCampaign prepare_campaign(const CampaignConfig& config);
-
-// Loads the network a campaign names (ONNX file or generator).
-models::Network load_campaign_model(const ModelSource& source);
-
-// Keeps the bounds of the requested families (b1 -> b1_paper_* and b1_*; sum_norms -> sum_norms_*).
-models::bounds::BoundSet select_bounds(const models::bounds::BoundSet& all, const std::vector<std::string>& families);
-
-// JSON pieces of the report (docs/report.md).
-nlohmann::json make_point_json(const CampaignResult& result);
-nlohmann::json faults_to_json(const std::vector<faults::FaultSpec>& faults);
-nlohmann::json profile_to_json(const models::bounds::NetworkProfile& profile);
-// Checks the campaign's requirements against a point's summary: [{requirement, value, met}].
-nlohmann::json check_requirements(const std::vector<Requirement>& require, const nlohmann::json& point);
-// One row per (point, input, output) from the report.
-void write_summary_csv(std::ostream& out, const nlohmann::json& report);
-// The console table printed at the end of a run.
-void print_summary(std::FILE* to, const nlohmann::json& report);
-
-// MPI: true once MPI is initialised with more than one rank (apps/ initialises it under mpirun).
-int mpi_rank();
-int mpi_size();
-
 }  // namespace nfsim::tb
+
+// The parts of a run, for callers that used to find them here.
+#include "testbench/campaign/prepare.h"
+#include "testbench/campaign/requirements.h"
+#include "testbench/campaign/scheduler.h"
+#include "testbench/report/report_json.h"
+#include "testbench/report/summary_table.h"

@@ -1,0 +1,134 @@
+#pragma once
+
+#include <Eigen/Dense>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "faults/fault_plan.h"
+#include "models/network.h"
+#include "sim/functional/error_stats.h"
+#include "sim/functional/exact_oracle.h"
+
+namespace nfsim::sim {
+
+struct MappedChip;
+
+// What an engine can honour. The runner compares a campaign's needs with these before any trial
+// and refuses, naming the engine, the feature and the engines that have it (never ignores).
+struct EngineCapabilities {
+  bool onset_times = false;      // fault specs with onset_ns > 0 (needs simulated time)
+  bool read_noise = false;       // crossbar models whose reads add noise
+  bool custom_neurons = false;   // neuron-array types other than `rate` (the functional model is rate units)
+  bool physical_faults = false;  // crossbar_row/column/tile, neuron_array, router
+  bool needs_chip = false;       // the campaign must name a chip topology
+  bool exact = false;            // enumerates every fault subset instead of sampling trials
+  bool parallel_blocks = false;  // run_block may be called from several threads at once
+  std::uint64_t max_fault_units = 0;  // most failing units it accepts (0: no limit)
+};
+
+// Simulated time and traffic of a chip run, for the report.
+struct ChipRunMetrics {
+  double latency_mean_ns = 0, latency_min_ns = 0, latency_max_ns = 0;
+  std::uint64_t messages_per_inference = 0;
+  double router_hops_per_inference = 0;
+};
+
+// Everything an engine is built from: one campaign point made concrete.
+struct EngineSetup {
+  const models::Network* model = nullptr;    // as imported
+  const models::Network* network = nullptr;  // as the chip stores it (the model without a chip)
+  const Eigen::MatrixXd* inputs = nullptr;   // one column per input
+  std::vector<int> labels;                   // one per input, or empty
+  const faults::FaultPlan* plan = nullptr;   // physical specs expanded to groups
+  MappedChip* chip = nullptr;                // null without a chip; an engine may move from it
+  std::string chip_key;                      // identity of (model, chip, inputs) for engines that keep state
+  std::uint64_t seed = 1;
+  std::uint32_t block_trials = 64, batch_trials = 64;
+  std::string vcd_path;               // chip engine: VCD trace
+  std::size_t fault_log_limit = 0;    // applied faults kept for the fault log
+};
+
+// One simulation engine for one campaign point. Monte-Carlo engines compute statistics block by
+// block (trials [b*B, min((b+1)*B, total)), merged in block order by the runner, so the numbers
+// do not depend on threads, ranks or resumes); exact engines compute the moments at once.
+// Delta is always measured against the engine's own fault-free outputs (clean_outputs()).
+class IEngine {
+ public:
+  virtual ~IEngine() = default;
+  // Monte Carlo: statistics of block `block`.
+  virtual ErrorStats run_block(std::uint64_t block, std::uint64_t total_trials) = 0;
+  // Exact: the moments of Delta over every fault subset (null for Monte-Carlo engines).
+  virtual const ExactResult* exact_result() { return nullptr; }
+  // The faulty outputs (n_L x inputs) of one trial, to compare engines trial by trial.
+  virtual Eigen::MatrixXd trial_outputs(std::uint64_t trial) = 0;
+  // The fault-free outputs Delta is measured against (n_L x inputs).
+  virtual Eigen::MatrixXd clean_outputs() = 0;
+  // Faults of the first trials as JSON lines (at most `limit` lines, then a `truncated` line).
+  virtual void write_fault_log(std::ostream& out, std::size_t limit, std::uint64_t trials_done) = 0;
+  virtual std::optional<ChipRunMetrics> chip_metrics() const { return std::nullopt; }
+  // After the last point: close traces (throws if that fails).
+  virtual void finish() {}
+};
+
+// The engines, registered by name (`engine: NAME`). Like the component registries, each entry
+// registers itself from its own .cpp (sim/engine/impl/); a name registered twice is refused.
+class EngineRegistry {
+ public:
+  using Factory = std::function<std::unique_ptr<IEngine>(const EngineSetup&)>;
+  struct Entry {
+    std::string name;
+    std::string description;
+    EngineCapabilities capabilities;
+    Factory make;
+    // Listing order, from the most abstract engine to the most detailed (exact 0, functional 1,
+    // chip 2; plug-ins default after them).
+    int rank = 10;
+  };
+  static EngineRegistry& instance();
+  void add(Entry entry);
+  // Throws InputError naming `where`, the unknown name and the registered ones.
+  const Entry& get(const std::string& name, const std::string& where) const;
+  bool has(const std::string& name) const { return entries_.count(name) > 0; }
+  // In listing order (rank, then name).
+  std::vector<const Entry*> entries() const;
+  std::vector<std::string> names() const;
+  // Names of the engines whose capabilities satisfy `has`, in listing order, joined with ", "
+  // and `last_sep` before the last ("exact, functional or chip"); "none" when there is none.
+  std::string names_with(const std::function<bool(const EngineCapabilities&)>& has, const std::string& last_sep = " or ") const;
+
+ private:
+  std::map<std::string, Entry> entries_;
+  std::string duplicate_;
+};
+
+struct EngineRegistrar {
+  explicit EngineRegistrar(EngineRegistry::Entry entry) { EngineRegistry::instance().add(std::move(entry)); }
+};
+
+// What a campaign point needs from its engine.
+struct EngineNeeds {
+  bool onset_times = false;
+  bool read_noise = false;
+  std::string neuron_type;    // the chip's neuron-array type ("" without a chip)
+  std::string crossbar_type;  // the chip's crossbar type
+  std::string chip_file;      // the topology file, for messages
+  bool physical_faults = false;
+  bool has_chip = false;
+  std::uint64_t fault_units = 0;
+};
+// From the fault plan (null: not built yet) and the mapped chip (null: none).
+EngineNeeds engine_needs(const faults::FaultPlan* plan, const MappedChip* chip);
+
+// Throws InputError (one message: the engine, the feature it lacks, the engines that have it)
+// when `engine` cannot honour `needs`.
+void check_engine_can(const EngineRegistry::Entry& engine, const EngineNeeds& needs);
+
+// Capabilities as words for `nfsim list`: "onset times, read noise, ...".
+std::string describe_capabilities(const EngineCapabilities& caps);
+
+}  // namespace nfsim::sim

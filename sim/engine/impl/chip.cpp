@@ -1,0 +1,98 @@
+// The SystemC chip engine behind the engine interface. SystemC elaborates once per process, so
+// the chip, its fault controller and driver live in a session kept across the points of a
+// campaign: later points reuse it with their own fault plan and seed, and must keep the model,
+// chip and inputs.
+#include <ostream>
+
+#include "core/error.h"
+#include "sim/chip/chip_engine.h"
+#include "sim/engine/i_engine.h"
+#include "sim/topology/mapping.h"
+
+namespace nfsim::sim {
+namespace {
+
+struct ChipSession {
+  std::string key;
+  models::Network model;
+  Eigen::MatrixXd inputs;
+  MappedChip mapped;
+  std::unique_ptr<ChipEngine> engine;
+};
+
+std::unique_ptr<ChipSession>& session() {
+  static std::unique_ptr<ChipSession> s;
+  return s;
+}
+
+ChipEngine& engine_for(const EngineSetup& s) {
+  auto& current = session();
+  if (current) {
+    if (current->key != s.chip_key) {
+      throw core::InputError("a chip-engine campaign can sweep fault and trial keys only: the chip is elaborated once per "
+                             "process (SystemC), so the model, chip and inputs must stay; got a point with " + s.chip_key +
+                             " after " + current->key + " (run one campaign per chip instead)");
+    }
+    current->engine->set_plan(*s.plan, s.seed);
+    return *current->engine;
+  }
+  current = std::make_unique<ChipSession>();
+  current->key = s.chip_key;
+  current->model = *s.model;
+  current->inputs = *s.inputs;
+  current->mapped = std::move(*s.chip);
+  ChipEngineOptions options;
+  options.seed = s.seed;
+  options.block_trials = s.block_trials;
+  options.fault_log_limit = s.fault_log_limit;
+  options.vcd_path = s.vcd_path;
+  current->engine = std::make_unique<ChipEngine>(current->model, current->inputs, current->mapped, *s.plan, options, s.labels);
+  return *current->engine;
+}
+
+class ChipAdapter : public IEngine {
+ public:
+  explicit ChipAdapter(const EngineSetup& s) : engine_(engine_for(s)) {}
+
+  ErrorStats run_block(std::uint64_t block, std::uint64_t total_trials) override { return engine_.run_block(block, total_trials); }
+  Eigen::MatrixXd trial_outputs(std::uint64_t trial) override { return engine_.trial_outputs(trial); }
+  Eigen::MatrixXd clean_outputs() override { return engine_.reference_outputs(); }
+  // The faults the controller applied, with their simulated times.
+  void write_fault_log(std::ostream& out, std::size_t, std::uint64_t) override { engine_.controller().write_log(out); }
+  std::optional<ChipRunMetrics> chip_metrics() const override {
+    ChipRunMetrics m;
+    const auto& lat = engine_.latency_ns();
+    const Chip& chip = engine_.chip();
+    m.latency_mean_ns = lat.mean();
+    m.latency_min_ns = lat.min();
+    m.latency_max_ns = lat.max();
+    const std::uint64_t inferences = chip.inferences();
+    m.messages_per_inference = inferences ? chip.interconnect().messages() / inferences : 0;
+    m.router_hops_per_inference = inferences ? static_cast<double>(chip.interconnect().hops()) / static_cast<double>(inferences) : 0.0;
+    return m;
+  }
+  void finish() override { engine_.finish_trace(); }
+
+ private:
+  ChipEngine& engine_;
+};
+
+EngineCapabilities chip_capabilities() {
+  EngineCapabilities c;
+  c.onset_times = true;
+  c.read_noise = true;
+  c.custom_neurons = true;
+  c.physical_faults = true;
+  c.needs_chip = true;
+  return c;
+}
+
+const EngineRegistrar registrar{{"chip",
+                                 "SystemC model of the mapped chip: crossbar tiles, neuron arrays, interconnect, "
+                                 "simulated time (latency, traffic, onsets)",
+                                 chip_capabilities(),
+                                 [](const EngineSetup& s) { return std::make_unique<ChipAdapter>(s); },
+                                 2}};
+
+}  // namespace
+}  // namespace nfsim::sim

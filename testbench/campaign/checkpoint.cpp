@@ -1,0 +1,135 @@
+#include "testbench/campaign/checkpoint.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/input_file.h"
+#include "testbench/report/report_json.h"
+
+namespace nfsim::tb {
+
+std::string point_signature(const CampaignResult& r) {
+  const models::Network& network = r.network;
+  const models::Dataset& data = r.data;
+  const CampaignConfig& config = r.config;
+  const std::vector<faults::FaultSpec>& faults = r.faults;
+  std::uint64_t h = 1469598103934665603ull;
+  auto add = [&h](const void* bytes, std::size_t n) {
+    const auto* b = static_cast<const unsigned char*>(bytes);
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+  };
+  const Eigen::MatrixXd clean = network.forward_batch(data.inputs);
+  const Eigen::Index shape[2] = {clean.rows(), clean.cols()};
+  add(shape, sizeof shape);
+  add(clean.data(), static_cast<std::size_t>(clean.size()) * sizeof(double));
+  for (const auto& f : faults) {
+    const std::string d = f.describe();
+    add(d.data(), d.size());
+  }
+  add(&config.seed, sizeof config.seed);
+  add(&config.block_trials, sizeof config.block_trials);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
+
+void write_checkpoint(const RunOptions& o, std::size_t point, std::uint64_t blocks_done, const nlohmann::json& completed,
+                      const sim::ErrorStats& stats, const std::string& signature) {
+  const nlohmann::json meta{{"nfsim_version", kNfsimVersion},
+                            {"signature", signature},
+                            {"campaign_file", o.campaign_file},
+                            {"campaign_file_absolute", o.campaign_file_absolute.empty()
+                                                           ? std::filesystem::absolute(o.campaign_file).string()
+                                                           : o.campaign_file_absolute},
+                            {"overrides", o.overrides},
+                            {"point", point},
+                            {"blocks_done", blocks_done},
+                            {"completed_points", completed}};
+  const std::string bytes = stats.serialize();
+  core::write_file_atomically(o.out_dir + "/checkpoint.stats", [&](std::ostream& out) { out.write(bytes.data(), static_cast<std::streamsize>(bytes.size())); });
+  const std::string text = meta.dump(1) + "\n";
+  core::write_file_atomically(o.out_dir + "/checkpoint.json", [&](std::ostream& out) { out << text; });
+}
+
+Checkpoint read_checkpoint(const std::string& dir) {
+  if (!std::filesystem::exists(dir + "/checkpoint.json")) {
+    throw core::InputError(dir + ": no checkpoint.json; expected the output directory of an interrupted run");
+  }
+  const std::string meta_text = core::read_input_file(dir + "/checkpoint.json", "a checkpoint written by nfsim run", core::kMaxTextFileBytes);
+  nlohmann::json meta;
+  try {
+    meta = nlohmann::json::parse(meta_text);
+  } catch (const std::exception& e) {
+    throw core::InputError(dir + "/checkpoint.json: not valid JSON (" + std::string(e.what()) + ")");
+  }
+  Checkpoint c;
+  const std::string where = dir + "/checkpoint.json";
+  try {
+    for (const char* key : {"point", "blocks_done"}) {
+      if (!meta.at(key).is_number_unsigned()) {
+        throw core::InputError(where + ": field '" + key + "' is " + meta.at(key).dump() + "; expected a non-negative integer");
+      }
+    }
+    c.point = meta.at("point").get<std::size_t>();
+    c.blocks_done = meta.at("blocks_done").get<std::uint64_t>();
+    c.completed_points = meta.at("completed_points");
+    c.signature = meta.at("signature").get<std::string>();
+  } catch (const core::InputError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw core::InputError(where + ": missing or malformed field (" + std::string(e.what()) + ")");
+  }
+  // The points finished before the interruption, as the report will list them.
+  bool points_ok = c.completed_points.is_array() && c.completed_points.size() == c.point;
+  for (std::size_t i = 0; points_ok && i < c.completed_points.size(); ++i) {
+    const nlohmann::json& q = c.completed_points[i];
+    points_ok = q.is_object() && q.contains("timing") && q["timing"].is_object() && q.contains("requirements") &&
+                q["requirements"].is_array();
+    for (std::size_t k = 0; points_ok && k < q["requirements"].size(); ++k) {
+      points_ok = q["requirements"][k].is_object() && q["requirements"][k].contains("met") && q["requirements"][k]["met"].is_boolean();
+    }
+  }
+  if (!points_ok) {
+    throw core::InputError(where + ": field 'completed_points' is not the list of " + std::to_string(c.point) +
+                           " finished points that nfsim run writes; expected an unmodified checkpoint");
+  }
+  if (!std::filesystem::exists(dir + "/checkpoint.stats")) throw core::InputError(dir + ": no checkpoint.stats beside checkpoint.json");
+  const std::string stats_bytes = core::read_input_file(dir + "/checkpoint.stats", "statistics written by nfsim run",
+                                                        std::uintmax_t{16} << 30);
+  try {
+    c.stats = sim::ErrorStats::deserialize(stats_bytes);
+  } catch (const core::InputError& e) {
+    throw core::InputError(dir + "/checkpoint.stats: " + e.what());
+  }
+  return c;
+}
+
+void check_resumed(const Checkpoint& cp, const CampaignResult& r, const CampaignConfig& config, const std::string& dir) {
+  const sim::ErrorStats& stats = *cp.stats;
+  const std::uint64_t start_block = cp.blocks_done;
+  const std::string signature = point_signature(r);
+  if (cp.signature != signature) {
+    throw core::InputError(dir + "/checkpoint.json: signature " + cp.signature + " does not match the campaign's (" +
+                           signature + "): its model, inputs, faults, seed or block_trials changed since the run was "
+                           "interrupted; expected the campaign as it was (or start a new run)");
+  }
+  if (stats.inputs() != r.data.count() || stats.outputs() != r.network.output_size()) {
+    throw core::InputError(dir + "/checkpoint.stats: statistics of " + std::to_string(stats.inputs()) + " inputs x " +
+                           std::to_string(stats.outputs()) + " outputs; expected " + std::to_string(r.data.count()) + " x " +
+                           std::to_string(r.network.output_size()) + " for this campaign");
+  }
+  const std::uint64_t blocks = (config.trials + config.block_trials - 1) / config.block_trials;
+  const std::uint64_t claimed = start_block >= blocks ? config.trials : start_block * config.block_trials;
+  if (start_block > blocks || stats.trials() != claimed) {
+    throw core::InputError(dir + "/checkpoint.json: blocks_done " + std::to_string(start_block) + " (" + std::to_string(claimed) +
+                           " trials) does not match checkpoint.stats (" + std::to_string(stats.trials()) +
+                           " trials); expected the two files of one interrupted run");
+  }
+}
+
+
+}  // namespace nfsim::tb

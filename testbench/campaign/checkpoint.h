@@ -1,0 +1,38 @@
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "sim/functional/error_stats.h"
+#include "testbench/campaign/runner.h"
+
+namespace nfsim::tb {
+
+// The state of an interrupted run (checkpoint.json + checkpoint.stats in the output directory):
+// the point it stopped in, the blocks merged so far, the reports of the points before it.
+struct Checkpoint {
+  std::string signature;  // point_signature of the interrupted point
+  std::size_t point = 0;
+  std::uint64_t blocks_done = 0;
+  nlohmann::json completed_points = nlohmann::json::array();
+  std::optional<sim::ErrorStats> stats;
+};
+
+// What a resumed point must have in common with the interrupted one, as a 64-bit FNV-1a hash:
+// the fault-free outputs of its network on its inputs (so the model and the inputs), its fault
+// plan, seed and block size. A checkpoint from another campaign, or one whose model or inputs
+// changed since, would merge statistics of two different experiments.
+// Computed only when a checkpoint is written or resumed (it costs a forward pass of every input).
+std::string point_signature(const CampaignResult& r);
+
+void write_checkpoint(const RunOptions& o, std::size_t point, std::uint64_t blocks_done, const nlohmann::json& completed,
+                      const sim::ErrorStats& stats, const std::string& signature);
+// Throws InputError naming the file and what is wrong.
+Checkpoint read_checkpoint(const std::string& dir);
+// A checkpoint's statistics fit the point they resume: same experiment (signature), same shape,
+// and as many trials as the blocks it claims.
+void check_resumed(const Checkpoint& cp, const CampaignResult& r, const CampaignConfig& config, const std::string& dir);
+
+}  // namespace nfsim::tb

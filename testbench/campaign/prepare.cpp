@@ -1,0 +1,71 @@
+#include "testbench/campaign/prepare.h"
+
+#include "core/error.h"
+#include "models/onnx_io.h"
+#include "models/random_network.h"
+
+namespace nfsim::tb {
+
+PreparedPoint prepare_point(const CampaignConfig& config) {
+  PreparedPoint p;
+  const sim::EngineRegistry::Entry& engine = sim::EngineRegistry::instance().get(config.engine, config.file + ": engine");
+  p.engine = &engine;
+  p.model = load_campaign_model(config.model);
+  p.data = models::load_inputs(config.inputs, p.model.input_size(), p.model.output_size());
+  std::vector<faults::FaultSpec> specs = config.faults;
+  if (config.chip) {
+    p.mapped = sim::map_network(p.model, *config.chip);
+    // The components first: a model the engine cannot honour is named before the faults on it.
+    sim::check_engine_can(engine, sim::engine_needs(nullptr, &*p.mapped));
+    p.network = sim::programmed_network(p.model, *p.mapped);
+    specs = sim::expand_physical_faults(config.faults, *p.mapped);
+    const Eigen::MatrixXd diff = p.network.forward_batch(p.data.inputs) - p.model.forward_batch(p.data.inputs);
+    p.chip = {{"name", p.mapped->topology.name},
+              {"file", p.mapped->topology.file},
+              {"cores", p.mapped->topology.cores},
+              {"cores_used", p.mapped->mapping.cores_used},
+              {"tiles", p.mapped->mapping.tiles.size()},
+              {"neuron_arrays", p.mapped->mapping.arrays.size()},
+              {"crossbar", p.mapped->topology.crossbar.type},
+              {"interconnect", p.mapped->interconnect->describe()},
+              {"programming_max_abs_output_error", diff.size() ? diff.cwiseAbs().maxCoeff() : 0.0}};
+  } else {
+    p.network = p.model;
+  }
+  p.plan = std::make_unique<faults::FaultPlan>(specs, p.network);
+  sim::check_engine_can(engine, sim::engine_needs(p.plan.get(), p.mapped ? &*p.mapped : nullptr));
+  return p;
+}
+
+PreparedCampaign prepare_campaign(const CampaignConfig& config) {
+  PreparedPoint p = prepare_point(config);
+  return {p.network, p.data, p.plan->specs()};
+}
+
+models::Network load_campaign_model(const ModelSource& source) {
+  if (source.generate) return models::make_random_network(*source.generate);
+  return models::load_onnx(source.path);
+}
+
+models::bounds::BoundSet select_bounds(const models::bounds::BoundSet& all, const std::vector<std::string>& families) {
+  models::bounds::BoundSet out;
+  for (const auto& [name, value] : all) {
+    for (const auto& f : families) {
+      const bool match = name == f || (f == "b1" && name.rfind("b1_", 0) == 0) || (f == "sum_norms" && name.rfind("sum_norms_", 0) == 0);
+      if (match) out[name] = value;
+    }
+  }
+  return out;
+}
+
+double accuracy_of(const Eigen::MatrixXd& out, const std::vector<int>& labels) {
+  Eigen::Index correct = 0;
+  for (Eigen::Index c = 0; c < out.cols(); ++c) {
+    Eigen::Index best = 0;
+    out.col(c).maxCoeff(&best);
+    correct += best == labels[static_cast<std::size_t>(c)];
+  }
+  return static_cast<double>(correct) / static_cast<double>(out.cols());
+}
+
+}  // namespace nfsim::tb

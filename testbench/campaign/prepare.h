@@ -1,0 +1,50 @@
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "faults/fault_plan.h"
+#include "models/bounds/bounds.h"
+#include "models/dataset.h"
+#include "models/network.h"
+#include "sim/engine/i_engine.h"
+#include "sim/topology/mapping.h"
+#include "testbench/campaign/campaign_config.h"
+
+namespace nfsim::tb {
+
+// A campaign point made concrete: the network as the chip stores it (or the model), the inputs,
+// the fault plan with physical faults expanded to groups, and the engine that will run it,
+// already checked to be able to honour everything the point asks for.
+struct PreparedPoint {
+  models::Network model, network;
+  models::Dataset data;
+  std::optional<sim::MappedChip> mapped;
+  std::unique_ptr<faults::FaultPlan> plan;
+  nlohmann::json chip;  // topology and mapping for the report; null without a chip
+  const sim::EngineRegistry::Entry* engine = nullptr;
+};
+// Throws InputError for anything the engine cannot honour (before any trial).
+PreparedPoint prepare_point(const CampaignConfig& config);
+
+// The same without the engine's state, for `nfsim tolerate` and tools.
+struct PreparedCampaign {
+  models::Network network;
+  models::Dataset data;
+  std::vector<faults::FaultSpec> specs;
+};
+PreparedCampaign prepare_campaign(const CampaignConfig& config);
+
+// Loads the network a campaign names (ONNX file or generator).
+models::Network load_campaign_model(const ModelSource& source);
+
+// Keeps the bounds of the requested families (b1 -> b1_paper_* and b1_*; sum_norms -> sum_norms_*).
+models::bounds::BoundSet select_bounds(const models::bounds::BoundSet& all, const std::vector<std::string>& families);
+
+// Fraction of inputs whose argmax of `outputs` (one column per input) is the label.
+double accuracy_of(const Eigen::MatrixXd& outputs, const std::vector<int>& labels);
+
+}  // namespace nfsim::tb
