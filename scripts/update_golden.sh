@@ -24,3 +24,6 @@ git status --short -- tests/regression/golden
 echo "== git diff --stat tests/regression/golden"
 git diff --stat -- tests/regression/golden
 git --no-pager diff -- tests/regression/golden
+if git diff --quiet -- tests/regression/golden && [[ -z "$(git status --porcelain -- tests/regression/golden)" ]]; then
+  echo "golden reports unchanged"
+fi
