@@ -211,4 +211,13 @@ void Chip::apply_fault(std::size_t s, std::uint64_t unit) {
   }
 }
 
+void Chip::set_read_noise(bool on) {
+  for (auto& tile : tiles_) tile->set_read_noise(on);
+}
+
+void Chip::reset_counters() {
+  inferences_ = 0;
+  interconnect_->reset_counters();
+}
+
 }  // namespace nfsim::sim

@@ -42,6 +42,10 @@ class Chip : public sc_core::sc_module, public faults::IFaultTarget {
   sc_core::sc_time last_latency() const { return last_latency_; }
   const Interconnect& interconnect() const { return *interconnect_; }
   std::uint64_t inferences() const { return inferences_; }
+  // Read noise of every tile on or off (off for the fault-free reference run).
+  void set_read_noise(bool on);
+  // Inference and traffic counters back to zero (after the reference run).
+  void reset_counters();
 
  private:
   void set_synapse(int layer, int row, int col, double value);

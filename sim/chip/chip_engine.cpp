@@ -95,7 +95,10 @@ ChipEngine::ChipEngine(const models::Network& network, const Eigen::MatrixXd& in
   controller_->set_log_limit(options.fault_log_limit);
   driver_ = std::make_unique<Driver>("driver");
   if (!options.vcd_path.empty()) tracer_ = std::make_unique<Tracer>(options.vcd_path, network.output_size(), plan);
-  golden_ = chip_->programmed_network().forward_batch(inputs);
+  // Delta is the faults' effect only: it is measured against this chip's own fault-free outputs
+  // (its crossbar and neuron models included, read noise off), not against the Eigen network.
+  golden_ = fault_free_outputs();
+  chip_->reset_counters();
 }
 
 void ChipEngine::set_plan(const faults::FaultPlan& plan, std::uint64_t seed) {
@@ -197,6 +200,13 @@ Eigen::MatrixXd ChipEngine::trial_outputs(std::uint64_t trial) {
     }
     chip_->clear_faults();
   });
+  return outputs;
+}
+
+Eigen::MatrixXd ChipEngine::fault_free_outputs() {
+  chip_->set_read_noise(false);
+  Eigen::MatrixXd outputs = clean_outputs();
+  chip_->set_read_noise(true);
   return outputs;
 }
 

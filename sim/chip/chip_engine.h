@@ -29,8 +29,8 @@ struct ChipEngineOptions {
 // The chip engine: elaborates the Chip, its FaultController and a driver thread once (SystemC
 // allows one elaboration per process), then runs trials as successive inferences on the same
 // chip: before each inference the controller applies that inference's faults, drawn exactly as
-// the functional engine draws them. Delta is measured against the fault-free outputs of the
-// network as programmed on the chip.
+// the functional engine draws them. Delta is measured against the outputs of the same chip
+// without faults (its crossbar and neuron models included, read noise off), computed once.
 class ChipEngine {
  public:
   ChipEngine(const models::Network& network, const Eigen::MatrixXd& inputs, const MappedChip& mapped,
@@ -47,6 +47,8 @@ class ChipEngine {
   Eigen::MatrixXd trial_outputs(std::uint64_t trial);
   // Fault-free chip outputs (n_L x inputs), for checking the chip against the network.
   Eigen::MatrixXd clean_outputs();
+  // The same with read noise off: the reference Delta is measured against.
+  Eigen::MatrixXd fault_free_outputs();
 
   // Closes the VCD trace (if any) and moves it into place; throws if that fails.
   void finish_trace();

@@ -14,7 +14,7 @@ Crossbar::Crossbar(sc_core::sc_module_name name, const Eigen::MatrixXd& block, s
 }
 
 void Crossbar::read(const Eigen::VectorXd& input, Eigen::VectorXd& partial, sc_core::sc_time& delay) {
-  const std::uint64_t read_index = reads_++;
+  const std::uint64_t read_index = read_noise_ ? reads_++ : 0;
   delay += read_latency_;
   if (dead_) {
     partial.setZero(cols());
@@ -29,7 +29,7 @@ void Crossbar::read(const Eigen::VectorXd& input, Eigen::VectorXd& partial, sc_c
   } else {
     partial.noalias() = stored_ * input;
   }
-  model_->perturb_read(partial, tile_index_, read_index);
+  if (read_noise_) model_->perturb_read(partial, tile_index_, read_index);
   if (any_dead_cols_) {
     for (int c = 0; c < cols(); ++c) {
       if (dead_cols_[static_cast<std::size_t>(c)]) partial[c] = 0.0;

@@ -34,6 +34,8 @@ class Crossbar : public sc_core::sc_module {
   // The cell values of a fault-free tile (weights after programming).
   const Eigen::MatrixXd& programmed() const { return clean_; }
   std::uint64_t reads() const { return reads_; }
+  // Off: reads add no noise and do not advance the noise stream (the fault-free reference run).
+  void set_read_noise(bool on) { read_noise_ = on; }
 
  private:
   std::unique_ptr<ICrossbarModel> model_;
@@ -44,6 +46,7 @@ class Crossbar : public sc_core::sc_module {
   sc_core::sc_time read_latency_;
   Eigen::VectorXd masked_;
   std::uint64_t reads_ = 0;
+  bool read_noise_ = true;
   int tile_index_ = 0;
 };
 

@@ -25,6 +25,7 @@ class Interconnect : public sc_core::sc_module {
   std::uint64_t bytes() const { return bytes_; }
   std::uint64_t messages() const { return messages_; }
   std::uint64_t dropped() const { return dropped_; }
+  void reset_counters() { hops_ = bytes_ = messages_ = dropped_ = 0; }
 
  private:
   const IInterconnectModel& model_;
