@@ -1,5 +1,5 @@
 // main() for the benchmark binaries: they link SystemC, whose own main() would otherwise run
-// sc_main instead of the benchmarks (TOOLCHAIN.md pitfall 2).
+// sc_main instead of the benchmarks (CONTRIBUTING.md pitfall 2).
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>

@@ -1,4 +1,4 @@
-# Every external dependency, found the way TOOLCHAIN.md says. Included by the build and by the
+# Every external dependency, found as CONTRIBUTING.md ("Toolchain") says. Included by the build and by the
 # installed nfsimConfig.cmake, so consumers see the same targets.
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SystemC REQUIRED IMPORTED_TARGET GLOBAL systemc>=2.3.4)

@@ -1,7 +1,7 @@
 # nfsim_add_library(NAME <short> SOURCES ... PUBLIC_LINK ... PRIVATE_LINK ...)
 # Creates target nfsim_<short> with alias nfsim::<short>, installed and exported as nfsim::<short>.
 # The libraries are shared: component implementations register themselves by name from static
-# initialisers (STYLE.md), which a static archive would silently drop when nothing references them.
+# initialisers (CONTRIBUTING.md, "Conventions"), which a static archive would silently drop when nothing references them.
 # Headers are included as "<folder>/<file>.h" from the source root (installed under include/nfsim).
 function(nfsim_add_library)
   cmake_parse_arguments(ARG "" "NAME" "SOURCES;PUBLIC_LINK;PRIVATE_LINK" ${ARGN})

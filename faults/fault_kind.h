@@ -5,7 +5,7 @@
 
 namespace nfsim::faults {
 
-// The logical fault kinds of DESIGN.md ("Semantics that every part shares").
+// The logical fault kinds of docs/design.md ("Fault semantics every part shares").
 enum class FaultKind {
   neuron_crash,      // post-activation output y_l,i -> 0 (no 1/(1-p) rescaling)
   synapse_crash,     // one weight W_l,ji -> 0

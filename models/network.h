@@ -61,7 +61,7 @@ class Network {
   BatchTrace trace_batch(const Eigen::MatrixXd& inputs) const;
 
   // Runs layers l+1..L on the activations y_l of layer l (l = 0..L): the "rest of the network"
-  // F_l of BOUNDS.md. Returns the pre-softmax output.
+  // F_l of docs/bounds.md. Returns the pre-softmax output.
   Eigen::VectorXd forward_from(int l, const Eigen::VectorXd& y_l) const;
   Eigen::MatrixXd forward_from_batch(int l, const Eigen::MatrixXd& y_l) const;
 

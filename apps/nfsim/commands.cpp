@@ -225,7 +225,7 @@ int cmd_bounds(const std::vector<std::string>& args) {
   pos.add("model", 1);
   po::variables_map vm;
   if (!parse("Usage: nfsim bounds MODEL --inputs SPEC --fault SPEC [--fault SPEC...] [--out bounds.json]\n\n"
-             "Computes the analytic error bounds of ../shared/BOUNDS.md for each input (summed over the\n"
+             "Computes the analytic error bounds of docs/bounds.md for each input (summed over the\n"
              "fault specs and their layers), prints a table and writes them, with the network's\n"
              "fault-tolerance profile, as JSON. b1, b2 and worst_case exist only for neuron crashes.",
              args, options, pos, vm)) {

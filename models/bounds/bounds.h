@@ -49,7 +49,7 @@ struct BoundValue {
 };
 using BoundSet = std::map<std::string, BoundValue>;
 
-// Computes BOUNDS.md's bounds for one network and fault model, summing over layers and terms:
+// Computes the bounds of docs/bounds.md for one network and fault model, summing over layers and terms:
 // b1_paper_{1,2,inf}, b1_{1,2,inf}, b2 and worst_case (neuron crashes only), b3 and b4 (every
 // kind), and sum_norms_{1,2,inf,fro} (the network-level proxy of the paper's code). b4 uses incremental partial forward passes: the crash of unit i
 // of layer l changes z_{l+1} by W_{l+1}[:, i] dy_i and only layers l+1..L are evaluated.
@@ -80,7 +80,7 @@ class BoundCalculator {
   std::vector<Eigen::MatrixXd> square_products_;   // per l: (W_L o W_L) ... (W_{l+1} o W_{l+1})
 };
 
-// BOUNDS.md's fault-tolerance profile of a network over a set of inputs.
+// The fault-tolerance profile of a network (docs/bounds.md) over a set of inputs.
 struct LayerProfile {
   int layer = 0;
   double norm_1 = 0, norm_2 = 0, norm_inf = 0, norm_fro = 0;  // of W_layer (layer >= 1)

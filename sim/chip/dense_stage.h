@@ -8,7 +8,7 @@
 
 namespace nfsim::sim {
 
-// One dense layer as a TLM-2.0 target (the per-layer granularity of TOOLCHAIN.md pitfall 4):
+// One dense layer as a TLM-2.0 target (the per-layer granularity of CONTRIBUTING.md pitfall 4):
 // a b_transport write carries the input vector (doubles); the stage replaces it in place with
 // phi(W x + b) (so the payload must be sized for max(inputs, outputs)) and adds its latency to
 // the annotated delay. No process, no events: idle stages cost nothing.

@@ -25,7 +25,7 @@ struct FunctionalOptions {
 };
 
 // The functional engine: a batched Eigen model of the faulty network, with the fault semantics
-// of DESIGN.md and the draws of FaultSampler, for Monte-Carlo campaigns. A trial is one chip
+// of docs/design.md and the draws of FaultSampler, for Monte-Carlo campaigns. A trial is one chip
 // instance evaluated on every input (transient faults are redrawn for each input, permanent ones
 // are shared by the inputs of a trial).
 class FunctionalEngine {

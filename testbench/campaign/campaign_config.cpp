@@ -497,7 +497,7 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
       c.bounds.push_back(name);
     }
   }
-  // b1, b2 and worst_case are defined for neuron crashes only (BOUNDS.md): asked for explicitly
+  // b1, b2 and worst_case are defined for neuron crashes only (docs/bounds.md): asked for explicitly
   // with other faults they are an error; by default they are left out.
   const bool only_crashes = std::all_of(c.faults.begin(), c.faults.end(), [](const faults::FaultSpec& f) {
     return f.kind == faults::FaultKind::neuron_crash && f.physical_kind.empty();

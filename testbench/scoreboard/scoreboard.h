@@ -19,7 +19,7 @@ struct Measured {
 };
 Measured measure(const sim::ErrorStats& stats, Eigen::Index input, double z);
 
-// Judges every bound for one input (BOUNDS.md "How a bound is judged"):
+// Judges every bound for one input (docs/bounds.md "How a bound is judged"):
 // - b3, b4 (estimates): per output, relative error of mean and std against the measurement and
 //   whether the prediction lies inside the measurement's interval;
 // - magnitude bounds against the measured mean absolute error, upper confidence limit:
