@@ -95,7 +95,7 @@ void check_engine_can(const EngineRegistry::Entry& engine, const EngineNeeds& ne
     refuse("crossbar type '" + needs.crossbar_type + "': it adds read noise", [](const EngineCapabilities& c) { return c.read_noise; });
   }
   if (!needs.neuron_type.empty() && needs.neuron_type != "rate" && !caps.custom_neurons) {
-    refuse("neuron-array type '" + needs.neuron_type + "': it models rate units only, and a custom neuron model",
+    refuse("neuron-array type '" + needs.neuron_type + "' (a neuron model other than rate)",
            [](const EngineCapabilities& c) { return c.custom_neurons; });
   }
   if (needs.physical_faults && !caps.physical_faults) {
