@@ -7,7 +7,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/input_file.h"
-#include "testbench/report/report_json.h"
+#include "testbench/report/point_report.h"
 
 namespace nfsim::tb {
 
@@ -37,8 +37,10 @@ std::string point_signature(const CampaignResult& r) {
 }
 
 
-void write_checkpoint(const RunOptions& o, std::size_t point, std::uint64_t blocks_done, const nlohmann::json& completed,
+void write_checkpoint(const RunOptions& o, std::size_t point, std::uint64_t blocks_done, const std::vector<PointReport>& finished,
                       const sim::ErrorStats& stats, const std::string& signature) {
+  nlohmann::json completed = nlohmann::json::array();
+  for (const auto& p : finished) completed.push_back(point_to_json(p));
   const nlohmann::json meta{{"nfsim_version", kNfsimVersion},
                             {"signature", signature},
                             {"campaign_file", o.campaign_file},
@@ -67,6 +69,7 @@ Checkpoint read_checkpoint(const std::string& dir) {
     throw core::InputError(dir + "/checkpoint.json: not valid JSON (" + std::string(e.what()) + ")");
   }
   Checkpoint c;
+  nlohmann::json completed;
   const std::string where = dir + "/checkpoint.json";
   try {
     for (const char* key : {"point", "blocks_done"}) {
@@ -76,7 +79,7 @@ Checkpoint read_checkpoint(const std::string& dir) {
     }
     c.point = meta.at("point").get<std::size_t>();
     c.blocks_done = meta.at("blocks_done").get<std::uint64_t>();
-    c.completed_points = meta.at("completed_points");
+    completed = meta.at("completed_points");
     c.signature = meta.at("signature").get<std::string>();
   } catch (const core::InputError&) {
     throw;
@@ -84,14 +87,19 @@ Checkpoint read_checkpoint(const std::string& dir) {
     throw core::InputError(where + ": missing or malformed field (" + std::string(e.what()) + ")");
   }
   // The points finished before the interruption, as the report will list them.
-  bool points_ok = c.completed_points.is_array() && c.completed_points.size() == c.point;
-  for (std::size_t i = 0; points_ok && i < c.completed_points.size(); ++i) {
-    const nlohmann::json& q = c.completed_points[i];
+  bool points_ok = completed.is_array() && completed.size() == c.point;
+  for (std::size_t i = 0; points_ok && i < completed.size(); ++i) {
+    const nlohmann::json& q = completed[i];
     points_ok = q.is_object() && q.contains("timing") && q["timing"].is_object() && q.contains("requirements") &&
                 q["requirements"].is_array();
     for (std::size_t k = 0; points_ok && k < q["requirements"].size(); ++k) {
       points_ok = q["requirements"][k].is_object() && q["requirements"][k].contains("met") && q["requirements"][k]["met"].is_boolean();
     }
+  }
+  try {
+    for (std::size_t i = 0; points_ok && i < completed.size(); ++i) c.completed_points.push_back(point_from_json(completed[i]));
+  } catch (const core::InputError&) {
+    points_ok = false;
   }
   if (!points_ok) {
     throw core::InputError(where + ": field 'completed_points' is not the list of " + std::to_string(c.point) +

@@ -7,6 +7,7 @@
 
 #include "sim/functional/error_stats.h"
 #include "testbench/campaign/runner.h"
+#include "testbench/report/report.h"
 
 namespace nfsim::tb {
 
@@ -16,7 +17,7 @@ struct Checkpoint {
   std::string signature;  // point_signature of the interrupted point
   std::size_t point = 0;
   std::uint64_t blocks_done = 0;
-  nlohmann::json completed_points = nlohmann::json::array();
+  std::vector<PointReport> completed_points;  // the points finished before it
   std::optional<sim::ErrorStats> stats;
 };
 
@@ -27,7 +28,7 @@ struct Checkpoint {
 // Computed only when a checkpoint is written or resumed (it costs a forward pass of every input).
 std::string point_signature(const CampaignResult& r);
 
-void write_checkpoint(const RunOptions& o, std::size_t point, std::uint64_t blocks_done, const nlohmann::json& completed,
+void write_checkpoint(const RunOptions& o, std::size_t point, std::uint64_t blocks_done, const std::vector<PointReport>& finished,
                       const sim::ErrorStats& stats, const std::string& signature);
 // Throws InputError naming the file and what is wrong.
 Checkpoint read_checkpoint(const std::string& dir);

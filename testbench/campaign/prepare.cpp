@@ -20,15 +20,17 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
     p.network = sim::programmed_network(p.model, *p.mapped);
     specs = sim::expand_physical_faults(config.faults, *p.mapped);
     const Eigen::MatrixXd diff = p.network.forward_batch(p.data.inputs) - p.model.forward_batch(p.data.inputs);
-    p.chip = {{"name", p.mapped->topology.name},
-              {"file", p.mapped->topology.file},
-              {"cores", p.mapped->topology.cores},
-              {"cores_used", p.mapped->mapping.cores_used},
-              {"tiles", p.mapped->mapping.tiles.size()},
-              {"neuron_arrays", p.mapped->mapping.arrays.size()},
-              {"crossbar", p.mapped->topology.crossbar.type},
-              {"interconnect", p.mapped->interconnect->describe()},
-              {"programming_max_abs_output_error", diff.size() ? diff.cwiseAbs().maxCoeff() : 0.0}};
+    ChipReport chip;
+    chip.name = p.mapped->topology.name;
+    chip.file = p.mapped->topology.file;
+    chip.cores = p.mapped->topology.cores;
+    chip.cores_used = p.mapped->mapping.cores_used;
+    chip.tiles = p.mapped->mapping.tiles.size();
+    chip.neuron_arrays = p.mapped->mapping.arrays.size();
+    chip.crossbar = p.mapped->topology.crossbar.type;
+    chip.interconnect = p.mapped->interconnect->describe();
+    chip.programming_max_abs_output_error = diff.size() ? diff.cwiseAbs().maxCoeff() : 0.0;
+    p.chip = chip;
   } else {
     p.network = p.model;
   }

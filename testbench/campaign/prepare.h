@@ -13,6 +13,7 @@
 #include "sim/engine/i_engine.h"
 #include "sim/topology/mapping.h"
 #include "testbench/campaign/campaign_config.h"
+#include "testbench/report/report.h"
 
 namespace nfsim::tb {
 
@@ -24,7 +25,7 @@ struct PreparedPoint {
   models::Dataset data;
   std::optional<sim::MappedChip> mapped;
   std::unique_ptr<faults::FaultPlan> plan;
-  nlohmann::json chip;  // topology and mapping for the report; null without a chip
+  std::optional<ChipReport> chip;  // topology and mapping for the report
   const sim::EngineRegistry::Entry* engine = nullptr;
 };
 // Throws InputError for anything the engine cannot honour (before any trial).

@@ -1,13 +1,14 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "testbench/campaign/campaign_config.h"
+#include "testbench/report/report.h"
 
 namespace nfsim::tb {
 
-// Checks the campaign's requirements against a point's report: [{requirement, value, met, note?}].
-nlohmann::json check_requirements(const std::vector<Requirement>& require, const nlohmann::json& point);
+// Judges the campaign's requirements on a point's report (its summary and verdicts), one result
+// per requirement in the order written.
+std::vector<RequirementResult> check_requirements(const std::vector<Requirement>& require, const PointReport& point);
 
 }  // namespace nfsim::tb

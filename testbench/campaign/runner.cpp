@@ -20,7 +20,7 @@
 #include "testbench/campaign/prepare.h"
 #include "testbench/campaign/scheduler.h"
 #include "testbench/report/html_report.h"
-#include "testbench/report/report_json.h"
+#include "testbench/report/point_report.h"
 #include "testbench/report/summary_table.h"
 
 namespace nfsim::tb {
@@ -160,11 +160,11 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   std::unique_ptr<sim::IEngine> engine = p.engine->make(setup);
   const Eigen::MatrixXd fault_free = engine->clean_outputs();
   if (!r.data.labels.empty()) r.fault_free_accuracy = accuracy_of(fault_free, r.data.labels);
-  if (!r.chip.is_null()) {
+  if (r.chip) {
     // What the chip's components change before any fault (programming, neuron models): reported
     // beside the programming error; Delta is measured from these fault-free outputs.
     const Eigen::MatrixXd diff = fault_free - p.model.forward_batch(r.data.inputs);
-    r.chip["fault_free_max_abs_output_error"] = diff.size() ? diff.cwiseAbs().maxCoeff() : 0.0;
+    r.chip->fault_free_max_abs_output_error = diff.size() ? diff.cwiseAbs().maxCoeff() : 0.0;
   }
 
   const std::uint64_t total = config.trials;
@@ -198,10 +198,9 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   if (options.trial_outputs > 0 && mpi_rank() == 0 && !options.out_dir.empty()) {
     write_trial_outputs(*engine, options, point_index, r.network.output_size());
   }
-  if (const auto m = engine->chip_metrics(); m && mpi_rank() == 0) {
-    r.chip["inference_latency_ns"] = {{"mean", m->latency_mean_ns}, {"min", m->latency_min_ns}, {"max", m->latency_max_ns}};
-    r.chip["messages_per_inference"] = m->messages_per_inference;
-    r.chip["router_hops_per_inference"] = m->router_hops_per_inference;
+  if (const auto m = engine->chip_metrics(); m && r.chip && mpi_rank() == 0) {
+    r.chip->timing = ChipReport::Timing{m->latency_mean_ns, m->latency_min_ns, m->latency_max_ns, m->messages_per_inference,
+                                        m->router_hops_per_inference};
   }
   if (mpi_rank() == 0) finish_point(r, p);
   engine_out = std::move(engine);
@@ -224,7 +223,8 @@ CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, c
   Checkpoint cp;
   if (options.resume) cp = read_checkpoint(options.out_dir);
   if (cp.point > points.size()) throw core::InputError(options.out_dir + "/checkpoint.json: point index beyond the campaign");
-  nlohmann::json point_jsons = cp.completed_points;
+  Report& report = outcome.report;
+  report.points = std::move(cp.completed_points);
   std::unique_ptr<sim::IEngine> engine;
   for (std::size_t i = cp.point; i < points.size(); ++i) {
     std::uint64_t blocks_done = 0;
@@ -233,53 +233,43 @@ CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, c
     if (!outcome.is_root) continue;
     if (r.stop_reason == "interrupted") {
       outcome.complete = false;
-      write_checkpoint(options, i, blocks_done, point_jsons, r.stats, point_signature(r));
-      point_jsons.push_back(make_point_json(r));
+      write_checkpoint(options, i, blocks_done, report.points, r.stats, point_signature(r));
+      report.points.push_back(make_point_report(r));
       outcome.results.push_back(std::move(r));
       break;
     }
-    point_jsons.push_back(make_point_json(r));
+    report.points.push_back(make_point_report(r));
     outcome.results.push_back(std::move(r));
   }
   if (engine) engine->finish();
   if (!outcome.is_root) return outcome;
-  for (const auto& p : point_jsons) {
-    for (const auto& q : p["requirements"]) outcome.requirements_met = outcome.requirements_met && q["met"].get<bool>();
-  }
-  nlohmann::json timing = nlohmann::json::array();
-  for (auto& p : point_jsons) {
-    timing.push_back(p["timing"]);
-    p.erase("timing");
-  }
+  for (const auto& p : report.points) outcome.requirements_met = outcome.requirements_met && p.requirements_met();
   const CampaignConfig& first = points.front();
-  const CampaignResult* any = outcome.results.empty() ? nullptr : &outcome.results.front();
-  outcome.report = {
-      {"nfsim_version", kNfsimVersion},
-      {"complete", outcome.complete},
-      {"campaign",
-       {{"file", first.file},
-        {"model", first.model.describe()},
-        {"engine", first.engine},
-        {"seed", first.seed},
-        {"block_trials", first.block_trials},
-        {"confidence", first.confidence},
-        {"bounds", first.bounds},
-        {"points", points.size()}}},
-      {"requirements_met", outcome.requirements_met},
-      {"points", point_jsons},
-      {"timing", {{"points", timing}, {"mpi_ranks", mpi_size()}, {"peak_rss_kb", peak_rss_kb()}}}};
-  if (any) {
-    outcome.report["campaign"]["inputs"] = any->data.source;
-    outcome.report["campaign"]["input_count"] = any->data.count();
-    outcome.report["network"] = {{"description", any->network.describe()}, {"layers", any->network.num_layers()},
-                                 {"parameters", any->network.parameter_count()}};
-    outcome.report["profile"] = profile_to_json(any->profile);
+  report.nfsim_version = kNfsimVersion;
+  report.complete = outcome.complete;
+  report.campaign.file = first.file;
+  report.campaign.model = first.model.describe();
+  report.campaign.engine = first.engine;
+  report.campaign.seed = first.seed;
+  report.campaign.block_trials = first.block_trials;
+  report.campaign.confidence = first.confidence;
+  report.campaign.bounds = first.bounds;
+  report.campaign.points = points.size();
+  report.requirements_met = outcome.requirements_met;
+  report.mpi_ranks = mpi_size();
+  report.peak_rss_kb = peak_rss_kb();
+  if (!outcome.results.empty()) {
+    const CampaignResult& any = outcome.results.front();
+    report.campaign.inputs = any.data.source;
+    report.campaign.input_count = static_cast<long>(any.data.count());
+    report.network = Report::Network{any.network.describe(), any.network.num_layers(), any.network.parameter_count()};
+    report.profile = any.profile;
   }
   if (!options.out_dir.empty()) {
-    const std::string json = outcome.report.dump(1) + "\n";
+    const std::string json = to_json(report).dump(1) + "\n";
     core::write_file_atomically(options.out_dir + "/report.json", [&](std::ostream& o) { o << json; });
-    core::write_file_atomically(options.out_dir + "/summary.csv", [&](std::ostream& o) { write_summary_csv(o, outcome.report); });
-    const std::string html = render_html_report(outcome.report);
+    core::write_file_atomically(options.out_dir + "/summary.csv", [&](std::ostream& o) { write_summary_csv(o, report); });
+    const std::string html = render_html_report(report);
     core::write_file_atomically(options.out_dir + "/report.html", [&](std::ostream& o) { o << html; });
     if (outcome.complete) {
       std::error_code ec;

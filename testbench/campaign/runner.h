@@ -15,6 +15,7 @@
 #include "sim/functional/error_stats.h"
 #include "sim/functional/exact_oracle.h"
 #include "testbench/campaign/campaign_config.h"
+#include "testbench/report/report.h"
 #include "testbench/scoreboard/scoreboard.h"
 
 namespace nfsim::tb {
@@ -31,7 +32,7 @@ struct CampaignResult {
   std::vector<models::bounds::BoundSet> bounds;     // per input, the requested bound families
   models::bounds::NetworkProfile profile;
   std::vector<std::pair<std::string, double>> variance_by_term;  // predicted variance (b4) per fault term
-  nlohmann::json chip;  // topology, mapping and (chip engine) simulated latency and traffic; null without a chip
+  std::optional<ChipReport> chip;  // topology, mapping and (chip engine) simulated latency and traffic
   double fault_free_accuracy = -1;                  // with labels
   std::uint64_t trials_done = 0;
   std::string stop_reason;  // "trials", "target", "max_trials", "interrupted", "exact"
@@ -59,7 +60,7 @@ struct RunOptions {
 
 // The outcome of a whole campaign (all sweep points). Only rank 0 of an MPI run has reports.
 struct CampaignOutcome {
-  nlohmann::json report;          // empty on MPI ranks other than 0
+  Report report;                  // empty on MPI ranks other than 0
   bool complete = true;
   bool requirements_met = true;
   bool is_root = true;
@@ -80,5 +81,5 @@ CampaignResult run_campaign(const CampaignConfig& config, const RunOptions& opti
 #include "testbench/campaign/prepare.h"
 #include "testbench/campaign/requirements.h"
 #include "testbench/campaign/scheduler.h"
-#include "testbench/report/report_json.h"
+#include "testbench/report/point_report.h"
 #include "testbench/report/summary_table.h"

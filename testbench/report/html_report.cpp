@@ -31,7 +31,6 @@ std::string fmt(double v) {
   return b;
 }
 
-double num(const nlohmann::json& j) { return j.is_number() ? j.get<double>() : std::numeric_limits<double>::quiet_NaN(); }
 
 struct Series {
   std::string name, color;
@@ -171,31 +170,33 @@ std::string histogram(const std::vector<double>& v) {
 
 }  // namespace
 
-std::string render_html_report(const nlohmann::json& report) {
-  const auto& points = report["points"];
+std::string render_html_report(const Report& report) {
+  const auto& points = report.points;
   // x: the first fault spec's probability at each point.
   std::vector<double> p;
   std::vector<double> mstd, mstd_lo, mstd_hi, mabs, mabs_lo, mabs_hi, acc, acc_lo, acc_hi, acc_clean;
   std::map<std::string, std::vector<double>> bound_std, bound_abs;
   for (const auto& pt : points) {
-    p.push_back(pt["faults"].empty() ? std::numeric_limits<double>::quiet_NaN() : num(pt["faults"][0]["probability"]));
+    p.push_back(pt.faults.empty() ? std::numeric_limits<double>::quiet_NaN() : pt.faults[0].probability);
     double s = 0, slo = 0, shi = 0, a = 0, alo = 0, ahi = 0;
     std::size_t n = 0;
     std::map<std::string, double> bs, ba;
-    for (const auto& in : pt["inputs"]) {
-      const auto& m = in["measured"];
-      for (std::size_t k = 0; k < m["std"].size(); ++k) {
-        s += num(m["std"][k]);
-        slo += num(m["ci95"]["std"]["lo"][k]);
-        shi += num(m["ci95"]["std"]["hi"][k]);
-        a += num(m["mean_abs"][k]);
-        alo += num(m["ci95"]["mean_abs"]["lo"][k]);
-        ahi += num(m["ci95"]["mean_abs"]["hi"][k]);
+    for (const auto& in : pt.inputs) {
+      const auto& m = in.measured;
+      for (Eigen::Index k = 0; k < m.std.size(); ++k) {
+        s += m.std[k];
+        slo += m.ci95_std.lo[k];
+        shi += m.ci95_std.hi[k];
+        a += m.mean_abs[k];
+        alo += m.ci95_mean_abs.lo[k];
+        ahi += m.ci95_mean_abs.hi[k];
         for (const char* b : {"b3", "b4", "b2"}) {
-          if (in["bounds"].contains(b) && in["bounds"][b].contains("std")) bs[b] += num(in["bounds"][b]["std"][k]);
+          const auto it = in.bounds.find(b);
+          if (it != in.bounds.end() && it->second.std.size()) bs[b] += it->second.std[k];
         }
         for (const char* b : {"worst_case", "b2"}) {
-          if (in["bounds"].contains(b)) ba[b] += num(in["bounds"][b]["mean"][k]);
+          const auto it = in.bounds.find(b);
+          if (it != in.bounds.end()) ba[b] += it->second.mean[k];
         }
         ++n;
       }
@@ -209,11 +210,11 @@ std::string render_html_report(const nlohmann::json& report) {
     mabs_hi.push_back(ahi / d);
     for (const auto& [b, v] : bs) bound_std[b].push_back(v / d);
     for (const auto& [b, v] : ba) bound_abs[b].push_back(v / d);
-    if (pt.contains("accuracy")) {
-      acc.push_back(num(pt["accuracy"]["faulty_mean"]));
-      acc_lo.push_back(num(pt["accuracy"]["faulty_ci95"]["lo"]));
-      acc_hi.push_back(num(pt["accuracy"]["faulty_ci95"]["hi"]));
-      acc_clean.push_back(num(pt["accuracy"]["fault_free"]));
+    if (pt.accuracy) {
+      acc.push_back(pt.accuracy->faulty_mean);
+      acc_lo.push_back(pt.accuracy->faulty_ci95_lo);
+      acc_hi.push_back(pt.accuracy->faulty_ci95_hi);
+      acc_clean.push_back(pt.accuracy->fault_free);
     }
   }
   static const char* colors[] = {"#dd8452", "#c44e52", "#8172b3", "#937860"};
@@ -236,11 +237,11 @@ std::string render_html_report(const nlohmann::json& report) {
           "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
           ".bad{color:#b00}.good{color:#070}</style></head><body>";
   html << "<h1>nfsim fault-injection report</h1><p>";
-  if (report.contains("network")) html << "Network <b>" << esc(report["network"]["description"].get<std::string>()) << "</b>, ";
-  html << "engine <b>" << esc(report["campaign"]["engine"].get<std::string>()) << "</b>, " << points.size() << " point(s), seed "
-       << report["campaign"]["seed"].dump() << ". Campaign <code>" << esc(report["campaign"]["file"].get<std::string>()) << "</code>. "
-       << (report["complete"].get<bool>() ? "" : "<b class='bad'>Interrupted: partial results.</b> ")
-       << "Requirements: " << (report["requirements_met"].get<bool>() ? "<b class='good'>met</b>" : "<b class='bad'>NOT met</b>")
+  if (report.network) html << "Network <b>" << esc(report.network->description) << "</b>, ";
+  html << "engine <b>" << esc(report.campaign.engine) << "</b>, " << points.size() << " point(s), seed " << report.campaign.seed
+       << ". Campaign <code>" << esc(report.campaign.file) << "</code>. "
+       << (report.complete ? "" : "<b class='bad'>Interrupted: partial results.</b> ")
+       << "Requirements: " << (report.requirements_met ? "<b class='good'>met</b>" : "<b class='bad'>NOT met</b>")
        << ".</p>";
   html << "<div class='grid'>" << err.svg() << mag.svg();
   if (!acc.empty() && acc.size() == p.size()) {
@@ -250,28 +251,26 @@ std::string render_html_report(const nlohmann::json& report) {
     html << ac.svg();
   }
   std::vector<std::pair<std::string, double>> terms;
-  if (!points.empty()) {
-    for (const auto& t : points.back()["variance_by_term"]) terms.emplace_back(t["term"].get<std::string>(), num(t["predicted_variance"]));
-  }
+  if (!points.empty()) terms = points.back().variance_by_term;
   html << bar_chart("Predicted variance by fault term (b4, last point)", terms);
   std::vector<double> samples;
-  if (!points.empty() && points.back().contains("histogram_samples")) samples = points.back()["histogram_samples"]["delta"].get<std::vector<double>>();
+  if (!points.empty()) samples = points.back().histogram_delta;
   html << histogram(samples) << "</div>";
   html << "<h2>Points</h2><table><tr><th>point</th><th>sweep</th><th>trials</th><th>stopped</th><th>measured std</th>"
           "<th>b4 std</th><th>b4 Pearson (std)</th><th>requirements</th></tr>";
   for (std::size_t i = 0; i < points.size(); ++i) {
     const auto& pt = points[i];
     std::string sweep;
-    for (const auto& [k, v] : pt["sweep"].items()) sweep += (sweep.empty() ? "" : ", ") + k + "=" + v.get<std::string>();
-    bool met = true;
-    for (const auto& q : pt["requirements"]) met = met && q["met"].get<bool>();
-    html << "<tr><td>" << i << "</td><td>" << esc(sweep.empty() ? "-" : sweep) << "</td><td>" << pt["trials"].dump() << "</td><td>"
-         << esc(pt["stopping"]["reached"].get<std::string>()) << "</td><td>" << fmt(mstd[i]) << "</td><td>"
+    for (const auto& [k, v] : pt.sweep) sweep += (sweep.empty() ? "" : ", ") + k + "=" + v;
+    const bool met = pt.requirements_met();
+    const auto b4 = pt.summary.find("b4");
+    html << "<tr><td>" << i << "</td><td>" << esc(sweep.empty() ? "-" : sweep) << "</td><td>" << pt.trials << "</td><td>"
+         << esc(pt.stopping.reached) << "</td><td>" << fmt(mstd[i]) << "</td><td>"
          << (bound_std.count("b4") && bound_std["b4"].size() == points.size() ? fmt(bound_std["b4"][i]) : "-") << "</td><td>"
-         << (pt["summary"].contains("b4") ? fmt(num(pt["summary"]["b4"]["std"]["pearson"])) : "-") << "</td><td class='"
-         << (met ? "good" : "bad") << "'>" << (pt["requirements"].empty() ? "-" : (met ? "met" : "NOT met")) << "</td></tr>";
+         << (b4 != pt.summary.end() && b4->second.std ? fmt(b4->second.std->pearson) : "-") << "</td><td class='"
+         << (met ? "good" : "bad") << "'>" << (pt.requirements.empty() ? "-" : (met ? "met" : "NOT met")) << "</td></tr>";
   }
-  html << "</table><p style='font-size:11px;color:#777'>Generated by nfsim " << esc(report["nfsim_version"].get<std::string>())
+  html << "</table><p style='font-size:11px;color:#777'>Generated by nfsim " << esc(report.nfsim_version)
        << ". Bands: 95% confidence intervals of the measurement. Dashed: analytic predictions (docs/bounds.md).</p></body></html>\n";
   return html.str();
 }

@@ -54,45 +54,39 @@ int norm_index(const std::string& ord) { return ord == "1" ? 0 : ord == "2" ? 1 
 
 }  // namespace
 
-nlohmann::json judge(const Measured& m, const models::bounds::BoundSet& bounds) {
-  nlohmann::json out = nlohmann::json::object();
+std::map<std::string, Verdict> judge(const Measured& m, const models::bounds::BoundSet& bounds) {
+  std::map<std::string, Verdict> out;
   const Eigen::Index K = m.mean.size();
   for (const auto& [name, b] : bounds) {
-    nlohmann::json v;
+    Verdict v;
     if (name == "b3" || name == "b4") {
-      nlohmann::json re_mean = nlohmann::json::array(), re_std = nlohmann::json::array(), in_mean = nlohmann::json::array(),
-                     in_std = nlohmann::json::array();
+      v.kind = Verdict::Kind::estimate;
       for (Eigen::Index k = 0; k < K; ++k) {
-        re_mean.push_back(number_or_null(rel_err(b.mean[k], m.mean[k])));
-        re_std.push_back(number_or_null(rel_err(b.std[k], m.std[k])));
-        in_mean.push_back(std::abs(b.mean[k] - m.mean[k]) <= m.mean_hw[k]);
-        in_std.push_back(std::abs(b.std[k] - m.std[k]) <= m.std_hw[k]);
+        v.rel_err_mean.push_back(rel_err(b.mean[k], m.mean[k]));
+        v.rel_err_std.push_back(rel_err(b.std[k], m.std[k]));
+        v.mean_inside_ci.push_back(std::abs(b.mean[k] - m.mean[k]) <= m.mean_hw[k]);
+        v.std_inside_ci.push_back(std::abs(b.std[k] - m.std[k]) <= m.std_hw[k]);
       }
-      v = {{"kind", "estimate"}, {"rel_err_mean", re_mean}, {"rel_err_std", re_std},
-           {"mean_inside_ci", in_mean}, {"std_inside_ci", in_std}};
     } else if (name.rfind("b1_", 0) == 0) {
       const int o = norm_index(name.substr(name.rfind('_') + 1));
       const double measured = m.norm_mean[o];
-      v = {{"kind", "magnitude"},
-           {"measured", "mean over trials of ||Delta||_" + name.substr(name.rfind('_') + 1)},
-           {"holds", b.mean[0] >= measured + m.norm_hw[o]},
-           {"tightness", number_or_null(measured > 0 ? b.mean[0] / measured : std::numeric_limits<double>::infinity())}};
+      v.kind = Verdict::Kind::magnitude;
+      v.measured = "mean over trials of ||Delta||_" + name.substr(name.rfind('_') + 1);
+      v.holds = {b.mean[0] >= measured + m.norm_hw[o]};
+      v.tightness = {measured > 0 ? b.mean[0] / measured : std::numeric_limits<double>::infinity()};
     } else if (name == "b2" || name == "worst_case") {
-      nlohmann::json holds = nlohmann::json::array(), tight = nlohmann::json::array();
-      bool all = true;
+      v.kind = Verdict::Kind::magnitude;
+      v.measured = "mean |Delta| per output";
+      v.per_output = true;
+      v.all_hold = true;
       for (Eigen::Index k = 0; k < K; ++k) {
         const double meas = m.mean_abs[k];
         const double upper = meas + m.mean_abs_hw[k];
         const bool h = b.mean[k] >= upper;
-        all = all && h;
-        holds.push_back(h);
-        tight.push_back(number_or_null(meas > 0 ? b.mean[k] / meas : std::numeric_limits<double>::infinity()));
+        v.all_hold = v.all_hold && h;
+        v.holds.push_back(h);
+        v.tightness.push_back(meas > 0 ? b.mean[k] / meas : std::numeric_limits<double>::infinity());
       }
-      v = {{"kind", "magnitude"},
-           {"measured", "mean |Delta| per output"},
-           {"holds", holds},
-           {"all_hold", all},
-           {"tightness", tight}};
     } else {
       continue;  // sum_norms: a network-level figure, not judged per input
     }
@@ -155,14 +149,11 @@ double median_relative_error(const std::vector<double>& predicted, const std::ve
   return n % 2 ? errs[n / 2] : 0.5 * (errs[n / 2 - 1] + errs[n / 2]);
 }
 
-nlohmann::json summarize(const std::vector<Measured>& measured, const std::vector<models::bounds::BoundSet>& bounds) {
-  nlohmann::json out = nlohmann::json::object();
+std::map<std::string, BoundSummary> summarize(const std::vector<Measured>& measured, const std::vector<models::bounds::BoundSet>& bounds) {
+  std::map<std::string, BoundSummary> out;
   if (bounds.empty()) return out;
   auto agreement = [](const std::vector<double>& pred, const std::vector<double>& meas) {
-    return nlohmann::json{{"pearson", number_or_null(pearson(pred, meas))},
-                          {"rank_loss", number_or_null(rank_loss(pred, meas))},
-                          {"median_rel_err", number_or_null(median_relative_error(pred, meas))},
-                          {"points", pred.size()}};
+    return Agreement{pearson(pred, meas), rank_loss(pred, meas), median_relative_error(pred, meas), pred.size()};
   };
   for (const auto& [name, first] : bounds.front()) {
     if (name.rfind("sum_norms", 0) == 0) continue;
@@ -197,9 +188,10 @@ nlohmann::json summarize(const std::vector<Measured>& measured, const std::vecto
         }
       }
     }
-    nlohmann::json s{{"mean", agreement(pm, mm)}};
-    if (!ps.empty()) s["std"] = agreement(ps, ms);
-    if (judged) s["fraction_holding"] = static_cast<double>(holds) / static_cast<double>(judged);
+    BoundSummary s;
+    s.mean = agreement(pm, mm);
+    if (!ps.empty()) s.std = agreement(ps, ms);
+    if (judged) s.fraction_holding = static_cast<double>(holds) / static_cast<double>(judged);
     out[name] = s;
   }
   return out;

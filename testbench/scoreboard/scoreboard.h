@@ -2,11 +2,13 @@
 
 #include <Eigen/Dense>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "models/bounds/bounds.h"
 #include "sim/functional/error_stats.h"
+#include "testbench/report/report.h"
 
 namespace nfsim::tb {
 
@@ -25,7 +27,7 @@ Measured measure(const sim::ErrorStats& stats, Eigen::Index input, double z);
 // - magnitude bounds against the measured mean absolute error, upper confidence limit:
 //   b1_<ord> against E||Delta||_ord (the mean over trials of the error vector's norm),
 //   b2 and worst_case per output against E|Delta_k|; tightness = bound / measured.
-nlohmann::json judge(const Measured& m, const models::bounds::BoundSet& bounds);
+std::map<std::string, Verdict> judge(const Measured& m, const models::bounds::BoundSet& bounds);
 
 // Across inputs (and outputs, pooled), each estimate's agreement with the measurement.
 double pearson(const std::vector<double>& a, const std::vector<double>& b);
@@ -34,7 +36,7 @@ double pearson(const std::vector<double>& a, const std::vector<double>& b);
 double rank_loss(const std::vector<double>& a, const std::vector<double>& b);
 double median_relative_error(const std::vector<double>& predicted, const std::vector<double>& measured);
 
-nlohmann::json summarize(const std::vector<Measured>& measured, const std::vector<models::bounds::BoundSet>& bounds);
+std::map<std::string, BoundSummary> summarize(const std::vector<Measured>& measured, const std::vector<models::bounds::BoundSet>& bounds);
 
 // JSON helpers: vectors as arrays, non-finite numbers as null.
 nlohmann::json to_json(const Eigen::VectorXd& v);

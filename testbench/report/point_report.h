@@ -1,0 +1,23 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "faults/fault_plan.h"
+#include "testbench/campaign/runner.h"
+#include "testbench/report/report.h"
+
+namespace nfsim::tb {
+
+// The version written into reports and checkpoints.
+inline constexpr const char* kNfsimVersion = "0.1.0";
+
+// The report of one finished point: measurements at 95%, bounds, verdicts, summary,
+// requirements (judged here), accuracy, chip, timing.
+PointReport make_point_report(const CampaignResult& result);
+
+// The fault specs as the report gives them (physical specs by kind and unit count).
+std::vector<FaultReport> fault_reports(const std::vector<faults::FaultSpec>& faults);
+nlohmann::json faults_to_json(const std::vector<faults::FaultSpec>& faults);
+
+}  // namespace nfsim::tb

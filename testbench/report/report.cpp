@@ -1,0 +1,389 @@
+#include "testbench/report/report.h"
+
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+
+namespace nfsim::tb {
+namespace {
+
+using json = nlohmann::json;
+
+json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+double num_of(const json& j) { return j.is_number() ? j.get<double>() : std::numeric_limits<double>::quiet_NaN(); }
+
+json vec(const Eigen::VectorXd& v) {
+  json a = json::array();
+  for (Eigen::Index i = 0; i < v.size(); ++i) a.push_back(num(v[i]));
+  return a;
+}
+Eigen::VectorXd vec_of(const json& a) {
+  Eigen::VectorXd v(static_cast<Eigen::Index>(a.size()));
+  for (std::size_t i = 0; i < a.size(); ++i) v[static_cast<Eigen::Index>(i)] = num_of(a[i]);
+  return v;
+}
+json doubles(const std::vector<double>& v) {
+  json a = json::array();
+  for (double x : v) a.push_back(num(x));
+  return a;
+}
+std::vector<double> doubles_of(const json& a) {
+  std::vector<double> v;
+  for (const auto& x : a) v.push_back(num_of(x));
+  return v;
+}
+std::vector<bool> bools_of(const json& a) {
+  std::vector<bool> v;
+  for (const auto& x : a) v.push_back(x.get<bool>());
+  return v;
+}
+
+json band(const Band& b) { return {{"lo", vec(b.lo)}, {"hi", vec(b.hi)}}; }
+Band band_of(const json& j) { return {vec_of(j["lo"]), vec_of(j["hi"])}; }
+
+json measured_to_json(const MeasuredReport& m) {
+  return {{"mean", vec(m.mean)},
+          {"std", vec(m.std)},
+          {"mean_abs", vec(m.mean_abs)},
+          {"max_abs", vec(m.max_abs)},
+          {"ci95", {{"mean", band(m.ci95_mean)}, {"std", band(m.ci95_std)}, {"mean_abs", band(m.ci95_mean_abs)}}},
+          {"trials", m.trials}};
+}
+MeasuredReport measured_of(const json& j) {
+  MeasuredReport m;
+  m.mean = vec_of(j["mean"]);
+  m.std = vec_of(j["std"]);
+  m.mean_abs = vec_of(j["mean_abs"]);
+  m.max_abs = vec_of(j["max_abs"]);
+  m.ci95_mean = band_of(j["ci95"]["mean"]);
+  m.ci95_std = band_of(j["ci95"]["std"]);
+  m.ci95_mean_abs = band_of(j["ci95"]["mean_abs"]);
+  m.trials = j["trials"].get<std::uint64_t>();
+  return m;
+}
+
+json verdict_to_json(const Verdict& v) {
+  if (v.kind == Verdict::Kind::estimate) {
+    return {{"kind", "estimate"},
+            {"rel_err_mean", doubles(v.rel_err_mean)},
+            {"rel_err_std", doubles(v.rel_err_std)},
+            {"mean_inside_ci", v.mean_inside_ci},
+            {"std_inside_ci", v.std_inside_ci}};
+  }
+  if (!v.per_output) {
+    return {{"kind", "magnitude"}, {"measured", v.measured}, {"holds", v.holds.at(0)}, {"tightness", num(v.tightness.at(0))}};
+  }
+  return {{"kind", "magnitude"}, {"measured", v.measured}, {"holds", v.holds}, {"all_hold", v.all_hold}, {"tightness", doubles(v.tightness)}};
+}
+Verdict verdict_of(const json& j) {
+  Verdict v;
+  if (j["kind"] == "estimate") {
+    v.kind = Verdict::Kind::estimate;
+    v.rel_err_mean = doubles_of(j["rel_err_mean"]);
+    v.rel_err_std = doubles_of(j["rel_err_std"]);
+    v.mean_inside_ci = bools_of(j["mean_inside_ci"]);
+    v.std_inside_ci = bools_of(j["std_inside_ci"]);
+    return v;
+  }
+  v.kind = Verdict::Kind::magnitude;
+  v.measured = j["measured"].get<std::string>();
+  v.per_output = j["holds"].is_array();
+  if (v.per_output) {
+    v.holds = bools_of(j["holds"]);
+    v.tightness = doubles_of(j["tightness"]);
+    v.all_hold = j["all_hold"].get<bool>();
+  } else {
+    v.holds = {j["holds"].get<bool>()};
+    v.tightness = {num_of(j["tightness"])};
+  }
+  return v;
+}
+
+json agreement_to_json(const Agreement& a) {
+  return {{"pearson", num(a.pearson)}, {"rank_loss", num(a.rank_loss)}, {"median_rel_err", num(a.median_rel_err)}, {"points", a.points}};
+}
+Agreement agreement_of(const json& j) {
+  return {num_of(j["pearson"]), num_of(j["rank_loss"]), num_of(j["median_rel_err"]), j["points"].get<std::size_t>()};
+}
+
+}  // namespace
+
+nlohmann::json to_json(const FaultReport& f) {
+  json j{{"kind", f.kind}, {"probability", f.probability}, {"persistence", f.persistence}};
+  if (f.units) j["units"] = *f.units;
+  if (f.layers) j["layers"] = *f.layers;
+  if (f.groups) {
+    json groups = json::array();
+    for (const auto& g : *f.groups) groups.push_back({{"name", g.name}, {"neurons", g.neurons}, {"synapses", g.synapses}});
+    j["groups"] = groups;
+  }
+  if (f.value) j["value"] = *f.value;
+  if (f.bit) {
+    j["bit"] = *f.bit;
+    j["format"] = {{"total_bits", f.total_bits.value_or(0)}, {"frac_bits", f.frac_bits.value_or(0)}};
+  }
+  if (f.onset_ns) j["onset_ns"] = *f.onset_ns;
+  return j;
+}
+namespace {
+
+FaultReport fault_of(const json& j) {
+  FaultReport f;
+  f.kind = j["kind"].get<std::string>();
+  f.probability = j["probability"].get<double>();
+  f.persistence = j["persistence"].get<std::string>();
+  if (j.contains("units")) f.units = j["units"].get<std::size_t>();
+  if (j.contains("layers")) f.layers = j["layers"].get<std::vector<int>>();
+  if (j.contains("groups")) {
+    f.groups.emplace();
+    for (const auto& g : j["groups"]) {
+      f.groups->push_back({g["name"].get<std::string>(), g["neurons"].get<std::size_t>(), g["synapses"].get<std::size_t>()});
+    }
+  }
+  if (j.contains("value")) f.value = j["value"].get<double>();
+  if (j.contains("bit")) {
+    f.bit = j["bit"].get<int>();
+    f.total_bits = j["format"]["total_bits"].get<int>();
+    f.frac_bits = j["format"]["frac_bits"].get<int>();
+  }
+  if (j.contains("onset_ns")) f.onset_ns = j["onset_ns"].get<double>();
+  return f;
+}
+
+json chip_to_json(const ChipReport& c) {
+  json j{{"name", c.name},
+         {"file", c.file},
+         {"cores", c.cores},
+         {"cores_used", c.cores_used},
+         {"tiles", c.tiles},
+         {"neuron_arrays", c.neuron_arrays},
+         {"crossbar", c.crossbar},
+         {"interconnect", c.interconnect},
+         {"programming_max_abs_output_error", c.programming_max_abs_output_error}};
+  if (c.fault_free_max_abs_output_error) j["fault_free_max_abs_output_error"] = *c.fault_free_max_abs_output_error;
+  if (c.timing) {
+    j["inference_latency_ns"] = {{"mean", c.timing->latency_mean_ns}, {"min", c.timing->latency_min_ns}, {"max", c.timing->latency_max_ns}};
+    j["messages_per_inference"] = c.timing->messages_per_inference;
+    j["router_hops_per_inference"] = c.timing->router_hops_per_inference;
+  }
+  if (!c.components.is_null()) j["components"] = c.components;
+  return j;
+}
+ChipReport chip_of(const json& j) {
+  ChipReport c;
+  c.name = j["name"].get<std::string>();
+  c.file = j["file"].get<std::string>();
+  c.cores = j["cores"].get<int>();
+  c.cores_used = j["cores_used"].get<int>();
+  c.tiles = j["tiles"].get<std::size_t>();
+  c.neuron_arrays = j["neuron_arrays"].get<std::size_t>();
+  c.crossbar = j["crossbar"].get<std::string>();
+  c.interconnect = j["interconnect"].get<std::string>();
+  c.programming_max_abs_output_error = j["programming_max_abs_output_error"].get<double>();
+  if (j.contains("fault_free_max_abs_output_error")) c.fault_free_max_abs_output_error = j["fault_free_max_abs_output_error"].get<double>();
+  if (j.contains("inference_latency_ns")) {
+    ChipReport::Timing t;
+    t.latency_mean_ns = j["inference_latency_ns"]["mean"].get<double>();
+    t.latency_min_ns = j["inference_latency_ns"]["min"].get<double>();
+    t.latency_max_ns = j["inference_latency_ns"]["max"].get<double>();
+    t.messages_per_inference = j["messages_per_inference"].get<std::uint64_t>();
+    t.router_hops_per_inference = j["router_hops_per_inference"].get<double>();
+    c.timing = t;
+  }
+  if (j.contains("components")) c.components = j["components"];
+  return c;
+}
+
+json point_json(const PointReport& p, bool with_timing) {
+  json inputs = json::array();
+  for (const auto& in : p.inputs) {
+    json bounds = json::object();
+    for (const auto& [name, b] : in.bounds) {
+      json v{{"mean", vec(b.mean)}};
+      if (b.std.size()) v["std"] = vec(b.std);
+      bounds[name] = v;
+    }
+    json verdicts = json::object();
+    for (const auto& [name, v] : in.verdicts) verdicts[name] = verdict_to_json(v);
+    json entry{{"index", in.index}, {"measured", measured_to_json(in.measured)}, {"bounds", bounds}, {"verdicts", verdicts}};
+    if (in.label) entry["label"] = *in.label;
+    inputs.push_back(entry);
+  }
+  json sweep = json::object();
+  for (const auto& [k, v] : p.sweep) sweep[k] = v;
+  json faults = json::array();
+  for (const auto& f : p.faults) faults.push_back(to_json(f));
+  json stopping;
+  if (p.stopping.rule == "exact") {
+    stopping = {{"rule", p.stopping.rule},
+                {"reached", p.stopping.reached},
+                {"units_enumerated", p.stopping.units_enumerated},
+                {"subsets", p.stopping.subsets}};
+  } else {
+    stopping = {{"rule", p.stopping.rule},
+                {"reached", p.stopping.reached},
+                {"target_rel_half_width", p.stopping.target_rel_half_width ? json(*p.stopping.target_rel_half_width) : json(nullptr)},
+                {"max_trials", p.stopping.max_trials}};
+  }
+  json summary = json::object();
+  for (const auto& [name, s] : p.summary) {
+    json v{{"mean", agreement_to_json(s.mean)}};
+    if (s.std) v["std"] = agreement_to_json(*s.std);
+    if (s.fraction_holding) v["fraction_holding"] = *s.fraction_holding;
+    summary[name] = v;
+  }
+  json terms = json::array();
+  for (const auto& [label, v] : p.variance_by_term) terms.push_back({{"term", label}, {"predicted_variance", v}});
+  json point{{"sweep", sweep},
+             {"faults", faults},
+             {"trials", p.trials},
+             {"stopping", stopping},
+             {"inputs", inputs},
+             {"summary", summary},
+             {"variance_by_term", terms},
+             {"histogram_samples", {{"input", 0}, {"output", 0}, {"delta", p.histogram_delta}}}};
+  if (p.accuracy) {
+    const AccuracyReport& a = *p.accuracy;
+    point["fault_free_accuracy"] = a.fault_free;
+    point["accuracy"] = {{"fault_free", a.fault_free},
+                         {"faulty_mean", a.faulty_mean},
+                         {"faulty_ci95", {{"lo", num(a.faulty_ci95_lo)}, {"hi", num(a.faulty_ci95_hi)}}},
+                         {"drop", a.drop}};
+  }
+  if (p.chip) point["chip"] = chip_to_json(*p.chip);
+  json requirements = json::array();
+  for (const auto& q : p.requirements) {
+    json e{{"requirement", q.requirement}, {"value", q.value ? num(*q.value) : json(nullptr)}, {"met", q.met}};
+    if (!q.note.empty()) e["note"] = q.note;
+    requirements.push_back(e);
+  }
+  point["requirements"] = requirements;
+  if (with_timing) point["timing"] = {{"monte_carlo_s", p.timing.monte_carlo_s}, {"bounds_s", p.timing.bounds_s}, {"threads", p.timing.threads}};
+  return point;
+}
+
+}  // namespace
+
+bool PointReport::requirements_met() const {
+  for (const auto& q : requirements) {
+    if (!q.met) return false;
+  }
+  return true;
+}
+
+nlohmann::json point_to_json(const PointReport& point) { return point_json(point, true); }
+
+PointReport point_from_json(const nlohmann::json& j) {
+  try {
+    PointReport p;
+    for (const auto& [k, v] : j["sweep"].items()) p.sweep.emplace_back(k, v.get<std::string>());
+    for (const auto& f : j["faults"]) p.faults.push_back(fault_of(f));
+    p.trials = j["trials"].get<std::uint64_t>();
+    const json& s = j["stopping"];
+    p.stopping.rule = s["rule"].get<std::string>();
+    p.stopping.reached = s["reached"].get<std::string>();
+    if (p.stopping.rule == "exact") {
+      p.stopping.units_enumerated = s["units_enumerated"].get<std::uint64_t>();
+      p.stopping.subsets = s["subsets"].get<std::uint64_t>();
+    } else {
+      if (s["target_rel_half_width"].is_number()) p.stopping.target_rel_half_width = s["target_rel_half_width"].get<double>();
+      p.stopping.max_trials = s["max_trials"].get<std::uint64_t>();
+    }
+    for (const auto& in : j["inputs"]) {
+      InputReport r;
+      r.index = in["index"].get<long>();
+      if (in.contains("label")) r.label = in["label"].get<int>();
+      r.measured = measured_of(in["measured"]);
+      for (const auto& [name, b] : in["bounds"].items()) {
+        models::bounds::BoundValue v;
+        v.mean = vec_of(b["mean"]);
+        if (b.contains("std")) v.std = vec_of(b["std"]);
+        r.bounds[name] = v;
+      }
+      for (const auto& [name, v] : in["verdicts"].items()) r.verdicts[name] = verdict_of(v);
+      p.inputs.push_back(std::move(r));
+    }
+    for (const auto& [name, v] : j["summary"].items()) {
+      BoundSummary b;
+      b.mean = agreement_of(v["mean"]);
+      if (v.contains("std")) b.std = agreement_of(v["std"]);
+      if (v.contains("fraction_holding")) b.fraction_holding = v["fraction_holding"].get<double>();
+      p.summary[name] = b;
+    }
+    for (const auto& t : j["variance_by_term"]) p.variance_by_term.emplace_back(t["term"].get<std::string>(), t["predicted_variance"].get<double>());
+    p.histogram_delta = j["histogram_samples"]["delta"].get<std::vector<double>>();
+    if (j.contains("accuracy")) {
+      const json& a = j["accuracy"];
+      p.accuracy = AccuracyReport{a["fault_free"].get<double>(), a["faulty_mean"].get<double>(), num_of(a["faulty_ci95"]["lo"]),
+                                  num_of(a["faulty_ci95"]["hi"]), a["drop"].get<double>()};
+    }
+    if (j.contains("chip")) p.chip = chip_of(j["chip"]);
+    for (const auto& q : j["requirements"]) {
+      RequirementResult r;
+      r.requirement = q["requirement"].get<std::string>();
+      if (q["value"].is_number()) r.value = q["value"].get<double>();
+      r.met = q["met"].get<bool>();
+      if (q.contains("note")) r.note = q["note"].get<std::string>();
+      p.requirements.push_back(r);
+    }
+    if (j.contains("timing")) {
+      p.timing.monte_carlo_s = j["timing"]["monte_carlo_s"].get<double>();
+      p.timing.bounds_s = j["timing"]["bounds_s"].get<double>();
+      p.timing.threads = j["timing"]["threads"].get<unsigned>();
+    }
+    return p;
+  } catch (const nlohmann::json::exception& e) {
+    throw core::InputError(std::string("a finished point of the checkpoint is not a report point: ") + e.what() +
+                           "; expected the checkpoint.json nfsim wrote");
+  }
+}
+
+nlohmann::json profile_to_json(const models::bounds::NetworkProfile& p) {
+  json layers = json::array();
+  for (const auto& l : p.layers) {
+    json j{{"layer", l.layer}, {"mean_jacobian_fro", l.mean_jacobian_fro}, {"b3_variance_per_p", vec(l.b3_variance_per_p)}};
+    if (l.layer > 0) {
+      j["norm_1"] = l.norm_1;
+      j["norm_2"] = l.norm_2;
+      j["norm_inf"] = l.norm_inf;
+      j["norm_fro"] = l.norm_fro;
+      j["lipschitz"] = l.lipschitz;
+    }
+    layers.push_back(j);
+  }
+  return {{"layers", layers}, {"lipschitz_product", p.lipschitz_product}};
+}
+
+nlohmann::json to_json(const Report& r) {
+  json points = json::array(), timing = json::array();
+  for (const auto& p : r.points) {
+    points.push_back(point_json(p, false));
+    timing.push_back({{"monte_carlo_s", p.timing.monte_carlo_s}, {"bounds_s", p.timing.bounds_s}, {"threads", p.timing.threads}});
+  }
+  json report{{"nfsim_version", r.nfsim_version},
+              {"complete", r.complete},
+              {"campaign",
+               {{"file", r.campaign.file},
+                {"model", r.campaign.model},
+                {"engine", r.campaign.engine},
+                {"seed", r.campaign.seed},
+                {"block_trials", r.campaign.block_trials},
+                {"confidence", r.campaign.confidence},
+                {"bounds", r.campaign.bounds},
+                {"points", r.campaign.points}}},
+              {"requirements_met", r.requirements_met},
+              {"points", points},
+              {"timing", {{"points", timing}, {"mpi_ranks", r.mpi_ranks}, {"peak_rss_kb", r.peak_rss_kb}}}};
+  if (r.campaign.input_count) {
+    report["campaign"]["inputs"] = r.campaign.inputs;
+    report["campaign"]["input_count"] = *r.campaign.input_count;
+  }
+  if (r.network) {
+    report["network"] = {{"description", r.network->description}, {"layers", r.network->layers}, {"parameters", r.network->parameters}};
+  }
+  if (r.profile) report["profile"] = profile_to_json(*r.profile);
+  return report;
+}
+
+}  // namespace nfsim::tb

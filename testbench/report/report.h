@@ -1,0 +1,176 @@
+#pragma once
+
+#include <Eigen/Dense>
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "models/bounds/bounds.h"
+
+namespace nfsim::tb {
+
+// The typed report of a campaign: what `nfsim run` measured, predicted and judged. Everything
+// that reads a report (requirements, console table, summary.csv, report.html, tests) reads these
+// structs; JSON exists only at the edges: report.json is to_json(Report), and a checkpoint keeps
+// its finished points as JSON read back with from_json. The schema is docs/report.md.
+// Numbers that are not finite are written as null and read back as NaN.
+
+// A confidence interval per output.
+struct Band {
+  Eigen::VectorXd lo, hi;
+};
+
+// The measured error of one input over the trials (or, from an exact engine, exactly).
+struct MeasuredReport {
+  Eigen::VectorXd mean, std, mean_abs, max_abs;  // per output
+  Band ci95_mean, ci95_std, ci95_mean_abs;      // 95% intervals (zero width when exact)
+  std::uint64_t trials = 0;
+};
+
+// A bound's verdict for one input (scoreboard's judge()).
+struct Verdict {
+  enum class Kind { estimate, magnitude };
+  Kind kind = Kind::estimate;
+  // estimate (b3, b4): per output; NaN where the relative error is undefined.
+  std::vector<double> rel_err_mean, rel_err_std;
+  std::vector<bool> mean_inside_ci, std_inside_ci;
+  // magnitude: what the bound is held against; b1_<ord> hold or not as one scalar, b2 and
+  // worst_case per output (with all_hold).
+  std::string measured;
+  bool per_output = false;
+  std::vector<bool> holds;        // one entry when !per_output
+  std::vector<double> tightness;  // bound / measured; one entry when !per_output
+  bool all_hold = false;
+};
+
+struct InputReport {
+  long index = 0;
+  std::optional<int> label;
+  MeasuredReport measured;
+  models::bounds::BoundSet bounds;         // the requested families
+  std::map<std::string, Verdict> verdicts;  // sum_norms is not judged per input
+};
+
+// How well a bound's predictions follow the measurements across inputs and outputs.
+struct Agreement {
+  double pearson = 0, rank_loss = 0, median_rel_err = 0;  // NaN when undefined
+  std::size_t points = 0;
+};
+struct BoundSummary {
+  Agreement mean;
+  std::optional<Agreement> std;
+  std::optional<double> fraction_holding;  // magnitude bounds
+};
+
+struct RequirementResult {
+  std::string requirement;     // as written: "b4.max_median_rel_err <= 0.05"
+  std::optional<double> value;  // what was measured (none when it could not be)
+  bool met = false;
+  std::string note;  // why there is no value
+};
+
+// One fault spec as reported.
+struct FaultReport {
+  std::string kind;  // logical or physical kind name
+  double probability = 0;
+  std::string persistence;
+  std::optional<std::vector<int>> layers;
+  std::optional<std::size_t> units;  // physical kinds: units on this chip
+  struct Group {
+    std::string name;
+    std::size_t neurons = 0, synapses = 0;
+  };
+  std::optional<std::vector<Group>> groups;  // group_crash
+  std::optional<double> value;              // stuck-at
+  std::optional<int> bit, total_bits, frac_bits;  // weight_bit_flip
+  std::optional<double> onset_ns;
+};
+
+struct StoppingReport {
+  std::string rule;     // fixed, auto, exact
+  std::string reached;  // trials, target, max_trials, interrupted, exact
+  std::optional<double> target_rel_half_width;  // auto (null for fixed)
+  std::uint64_t max_trials = 0;                 // Monte Carlo
+  std::uint64_t units_enumerated = 0, subsets = 0;  // exact
+};
+
+struct AccuracyReport {
+  double fault_free = 0, faulty_mean = 0, faulty_ci95_lo = 0, faulty_ci95_hi = 0, drop = 0;
+};
+
+// The chip a point ran on: topology, mapping, programming, and (chip engine) simulated time and
+// traffic.
+struct ChipReport {
+  std::string name, file, crossbar, interconnect;
+  int cores = 0, cores_used = 0;
+  std::size_t tiles = 0, neuron_arrays = 0;
+  double programming_max_abs_output_error = 0;  // programmed network vs model
+  std::optional<double> fault_free_max_abs_output_error;  // fault-free engine output vs model
+  struct Timing {
+    double latency_mean_ns = 0, latency_min_ns = 0, latency_max_ns = 0;
+    std::uint64_t messages_per_inference = 0;
+    double router_hops_per_inference = 0;
+  };
+  std::optional<Timing> timing;
+  // Provenance of the components (types, parameter values, describe()), as written.
+  nlohmann::json components;
+};
+
+struct PointTiming {
+  double monte_carlo_s = 0, bounds_s = 0;
+  unsigned threads = 1;
+};
+
+struct PointReport {
+  std::vector<std::pair<std::string, std::string>> sweep;  // key -> value as written
+  std::vector<FaultReport> faults;
+  std::uint64_t trials = 0;
+  StoppingReport stopping;
+  std::vector<InputReport> inputs;
+  std::map<std::string, BoundSummary> summary;
+  std::vector<std::pair<std::string, double>> variance_by_term;  // predicted variance (b4) per term
+  std::vector<double> histogram_delta;                           // Delta of input 0, output 0
+  std::optional<AccuracyReport> accuracy;
+  std::optional<ChipReport> chip;
+  std::vector<RequirementResult> requirements;
+  PointTiming timing;
+  bool requirements_met() const;
+};
+
+struct Report {
+  std::string nfsim_version;
+  bool complete = true;
+  struct Campaign {
+    std::string file, model, engine, inputs;
+    std::uint64_t seed = 0;
+    std::uint32_t block_trials = 0;
+    double confidence = 0.95;
+    std::vector<std::string> bounds;
+    std::size_t points = 0;
+    std::optional<long> input_count;
+  } campaign;
+  bool requirements_met = true;
+  std::vector<PointReport> points;
+  struct Network {
+    std::string description;
+    int layers = 0;
+    std::size_t parameters = 0;
+  };
+  std::optional<Network> network;
+  std::optional<models::bounds::NetworkProfile> profile;
+  int mpi_ranks = 1;
+  long peak_rss_kb = 0;
+};
+
+nlohmann::json to_json(const Report& report);
+// A point with its timing inside (the form a checkpoint keeps), and back.
+nlohmann::json point_to_json(const PointReport& point);
+PointReport point_from_json(const nlohmann::json& j);
+nlohmann::json profile_to_json(const models::bounds::NetworkProfile& profile);
+nlohmann::json to_json(const FaultReport& fault);
+
+}  // namespace nfsim::tb
