@@ -21,6 +21,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/plugin.h"
 #include "core/input_file.h"
 #include "core/running_stats.h"
 #include "core/strings.h"
@@ -30,6 +31,7 @@
 #include "models/random_network.h"
 #include "sim/chip/chip_engine.h"
 #include "sim/functional/functional_engine.h"
+#include "sim/topology/components.h"
 #include "sim/topology/mapping.h"
 #include "testbench/report/html_report.h"
 
@@ -113,6 +115,7 @@ PreparedPoint prepare(const CampaignConfig& config) {
               {"crossbar", p.mapped->topology.crossbar.type},
               {"interconnect", p.mapped->interconnect->describe()},
               {"programming_max_abs_output_error", diff.size() ? diff.cwiseAbs().maxCoeff() : 0.0}};
+    p.chip["components"] = sim::component_provenance(*p.mapped);  // types, parameters, describe(), library
   } else {
     p.network = p.model;
   }
@@ -222,6 +225,8 @@ void write_checkpoint(const RunOptions& o, std::size_t point, std::uint64_t bloc
                                                            ? std::filesystem::absolute(o.campaign_file).string()
                                                            : o.campaign_file_absolute},
                             {"overrides", o.overrides},
+                            // --plugin libraries, loaded again by --resume (a `plugins:` key comes back with the file).
+                            {"plugins", core::command_line_plugin_paths()},
                             {"point", point},
                             {"blocks_done", blocks_done},
                             {"completed_points", completed}};
@@ -905,6 +910,7 @@ CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, c
                                  {"parameters", any->network.parameter_count()}};
     outcome.report["profile"] = profile_to_json(any->profile);
   }
+  if (!core::loaded_plugins().empty()) outcome.report["plugins"] = sim::plugin_provenance();  // paths, hashes, types
   if (!options.out_dir.empty()) {
     const std::string json = outcome.report.dump(1) + "\n";
     core::write_file_atomically(options.out_dir + "/report.json", [&](std::ostream& o) { o << json; });
