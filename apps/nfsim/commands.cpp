@@ -340,7 +340,8 @@ int cmd_run(const std::vector<std::string>& args) {
              "campaign's inputs, the analytic bounds, their verdicts and the campaign's requirements. Writes\n"
              "DIR/report.json (schema: docs/report.md), DIR/summary.csv (and DIR/faults.jsonl with the chip engine)\n"
              "and prints a summary table. Same seed, same numbers. SIGINT/SIGTERM finish the current block, write\n"
-             "the report with complete: false and a checkpoint; --resume DIR continues to the same final numbers.\n"
+             "the report with complete: false and a checkpoint; --resume DIR continues to the same final numbers\n"
+             "(it loads the run's --plugin libraries again from the checkpoint: give no --plugin).\n"
              "Under mpirun the trials are split over the ranks with bit-identical results.\n\n"
              "Exit codes: 0 done and every requirement met, 3 a requirement not met, 4 interrupted (resumable),\n"
              "2 bad input, 1 internal error.",
