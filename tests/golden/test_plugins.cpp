@@ -143,5 +143,39 @@ TEST(Plugins, ResumeNeedsNoPluginFlag) {
   EXPECT_EQ(a.dump(), b.dump());
 }
 
+// The four examples of docs/plugins.md, compiled from the document (tests/CMakeLists.txt): one
+// type per interface, loaded together, selected by a topology and run on the chip engine.
+TEST(Plugins, DocumentedExamplesBuildLoadAndRun) {
+  TempDir dir;
+  ASSERT_EQ(NFSIM_DOC_PLUGIN_COUNT, 4);
+  std::string flags;
+  for (const std::string& lib : {std::string(NFSIM_DOC_PLUGINS)}) {
+    std::size_t start = 0;
+    while (start <= lib.size()) {
+      const std::size_t end = std::min(lib.find(':', start), lib.size());
+      flags += "--plugin " + lib.substr(start, end - start) + " ";
+      start = end + 1;
+    }
+  }
+  const CliRun list = nfsim(flags + "list", dir);
+  ASSERT_EQ(list.code, 0) << list.err;
+  for (const char* type : {"drift", "quantised_output", "ring", "layer_per_core"}) EXPECT_NE(list.out.find(type), std::string::npos) << type;
+  write_file(dir.file("chip.yaml"), "chip:\n  cores: {count: 3}\n  crossbar: {type: drift, rows: 4, cols: 4, gain: 0.5}\n"
+                                    "  neuron_array: {type: quantised_output, size: 4, step: 0.25}\n"
+                                    "  interconnect: {type: ring}\n  mapping: {type: layer_per_core}\n");
+  write_file(dir.file("c.yaml"), "model: {generate: {widths: [6, 5, 3], seed: 2}}\nchip: chip.yaml\ninputs: {type: random, count: 2}\n"
+                                 "faults: [{kind: router, probability: 0.1}]\nengine: chip\ntrials: 20\nbounds: [b4]\n");
+  const CliRun run = nfsim(flags + "run " + dir.file("c.yaml") + " --out " + dir.file("out"), dir);
+  ASSERT_EQ(run.code, 0) << run.err;
+  const nlohmann::json report = nlohmann::json::parse(read_file(dir.file("out/report.json")));
+  const nlohmann::json& c = report["points"][0]["chip"]["components"];
+  EXPECT_EQ(c["crossbar"]["describe"], "drift(gain 0.5)");
+  EXPECT_EQ(c["neuron_array"]["parameters"]["step"], 0.25);
+  EXPECT_EQ(c["interconnect"]["describe"], "ring(3 routers)");
+  EXPECT_EQ(c["mapping"]["type"], "layer_per_core");
+  EXPECT_EQ(report["points"][0]["chip"]["cores_used"], 2);
+  EXPECT_EQ(report["plugins"].size(), 4u);
+}
+
 }  // namespace
 }  // namespace nfsim::test
