@@ -76,7 +76,8 @@ std::string note_registration(const std::string& kind, const std::string& name, 
 
 const LoadedPlugin& load_plugin(const std::string& path, const std::string& origin, const std::string& given) {
   const std::string as_given = given.empty() ? path : given;
-  const std::string where = origin == "--plugin" ? "--plugin '" + as_given + "'" : origin + ": plug-in '" + as_given + "'";
+  const std::string where =
+      origin == "--plugin" ? "--plugin '" + as_given + "'" : origin + ": plug-in '" + as_given + "'";
   if (path.empty()) throw InputError(where + ": empty path; expected a shared library (.so) built against nfsim");
   // dlopen searches the library path for a name without '/': a file of that name in the
   // current directory is what the user means.
@@ -115,10 +116,12 @@ const LoadedPlugin& load_plugin(const std::string& path, const std::string& orig
   }
   if (done.registered.empty()) {
     throw InputError(where + ": registers no component type (loaded from " + p.resolved_path +
-                     "); expected a library whose static Registrar objects register a crossbar, neuron, interconnect or mapper type");
+                     "); expected a library whose static Registrar objects register a crossbar, neuron, interconnect "
+                     "or mapper type");
   }
   p.registered = done.registered;
-  p.fnv1a64 = fnv1a64_hex(read_input_file(p.resolved_path, "a shared library (.so) built against nfsim", std::uintmax_t{1} << 34));
+  p.fnv1a64 = fnv1a64_hex(
+      read_input_file(p.resolved_path, "a shared library (.so) built against nfsim", std::uintmax_t{1} << 34));
   plugins().push_back(std::move(p));
   return plugins().back();
 }

@@ -7,10 +7,10 @@ namespace nfsim::core {
 
 // A shared library loaded with --plugin or a `plugins:` key, as the report records it.
 struct LoadedPlugin {
-  std::string path;           // as the user wrote it
-  std::string resolved_path;  // the absolute path of the file that was loaded
-  std::string origin;         // "--plugin", or where the `plugins:` key was written ("c.yaml:3")
-  std::string fnv1a64;        // 64-bit FNV-1a hash of the file's bytes, 16 hex digits
+  std::string path;                     // as the user wrote it
+  std::string resolved_path;            // the absolute path of the file that was loaded
+  std::string origin;                   // "--plugin", or where the `plugins:` key was written ("c.yaml:3")
+  std::string fnv1a64;                  // 64-bit FNV-1a hash of the file's bytes, 16 hex digits
   std::vector<std::string> registered;  // what it registered: "crossbar stuck_on", ...
 };
 

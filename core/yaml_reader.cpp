@@ -19,11 +19,15 @@ ErrorContext YamlReader::context(const YAML::Node& node, const std::string& key)
   return ctx;
 }
 
-void YamlReader::fail(const YAML::Node& node, const std::string& key, const std::string& what, const std::string& expected) const {
+void YamlReader::fail(const YAML::Node& node, const std::string& key, const std::string& what,
+                      const std::string& expected) const {
   std::string got;
-  if (node && node.IsScalar()) got = "'" + node.Scalar() + "'";
-  else if (node && node.IsSequence()) got = "a list";
-  else if (node && node.IsMap()) got = "a mapping";
+  if (node && node.IsScalar())
+    got = "'" + node.Scalar() + "'";
+  else if (node && node.IsSequence())
+    got = "a list";
+  else if (node && node.IsMap())
+    got = "a mapping";
   throw_input_error(context(node, key), what, got, expected);
 }
 
@@ -109,7 +113,8 @@ std::vector<std::string> load_plugins_key(const YamlReader& reader, const YAML::
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string k = plugins.IsSequence() ? key + "[" + std::to_string(i) + "]" : key;
     // A bare name is relative to the file like any other path: "libmy.so" is the file's neighbour.
-    loaded.push_back(load_plugin(list[i].first, reader.context(list[i].second, k).prefix(), list[i].second.Scalar()).resolved_path);
+    loaded.push_back(
+        load_plugin(list[i].first, reader.context(list[i].second, k).prefix(), list[i].second.Scalar()).resolved_path);
   }
   return loaded;
 }

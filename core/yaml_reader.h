@@ -70,6 +70,7 @@ class YamlReader {
 
 // Loads the plug-ins of a `plugins:` key (one path or a list, relative to the file), before the
 // file's components are resolved: see core::load_plugin. Returns their resolved paths.
-std::vector<std::string> load_plugins_key(const YamlReader& reader, const YAML::Node& plugins, const std::string& key = "plugins");
+std::vector<std::string> load_plugins_key(const YamlReader& reader, const YAML::Node& plugins,
+                                          const std::string& key = "plugins");
 
 }  // namespace nfsim::core

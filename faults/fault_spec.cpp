@@ -33,7 +33,8 @@ std::string FaultSpec::describe() const {
     s += " layers=[" + core::join(ls, ",") + "]";
   }
   s += " p=" + core::format_double(probability) + " " + to_string(persistence);
-  if (kind == FaultKind::neuron_stuck_at || kind == FaultKind::synapse_stuck_at) s += " value=" + core::format_double(value);
+  if (kind == FaultKind::neuron_stuck_at || kind == FaultKind::synapse_stuck_at)
+    s += " value=" + core::format_double(value);
   if (kind == FaultKind::weight_bit_flip) s += " bit=" + std::to_string(bit) + " format=" + format.describe();
   if (onset_ns > 0) s += " onset=" + core::format_double(onset_ns) + "ns";
   return s;
@@ -51,7 +52,8 @@ void validate_fault_spec(const FaultSpec& spec, const std::set<std::string>& giv
   // Fields that do not apply to the kind would be ignored silently: a crash with `value: 0.5`
   // is not a stuck-at fault.
   auto refuse = [&](const std::string& field, bool applies, const std::string& which) {
-    if (given.count(field) && !applies) fail(field, "does not apply to " + kind + " faults", "'" + field + "' only on " + which);
+    if (given.count(field) && !applies)
+      fail(field, "does not apply to " + kind + " faults", "'" + field + "' only on " + which);
   };
   refuse("value", stuck, "neuron_stuck_at and synapse_stuck_at");
   refuse("bit", flip, "weight_bit_flip");
@@ -60,7 +62,8 @@ void validate_fault_spec(const FaultSpec& spec, const std::set<std::string>& giv
   if (spec.physical_kind == "router") {
     refuse("layers", false, "logical kinds and the per-layer physical kinds (routers are not per layer)");
   } else {
-    refuse("layers", !group || !spec.physical_kind.empty(), "logical kinds other than group_crash, and the per-layer physical kinds");
+    refuse("layers", !group || !spec.physical_kind.empty(),
+           "logical kinds other than group_crash, and the per-layer physical kinds");
   }
   if (!std::isfinite(spec.probability) || spec.probability < 0.0 || spec.probability > 1.0) {
     fail("probability", "probability out of range", "a number in [0, 1]");
@@ -75,15 +78,16 @@ void validate_fault_spec(const FaultSpec& spec, const std::set<std::string>& giv
       fail("format", "format out of range", "2..32 bits with fewer fraction bits, e.g. 8.6");
     }
     if (spec.bit < 0 || spec.bit >= spec.format.total_bits) {
-      fail("bit", "bit out of range for the format", "a bit in 0.." + std::to_string(spec.format.total_bits - 1) + " (" +
-                                                         spec.format.describe() + ")");
+      fail("bit", "bit out of range for the format",
+           "a bit in 0.." + std::to_string(spec.format.total_bits - 1) + " (" + spec.format.describe() + ")");
     }
   }
   if (group && spec.physical_kind.empty()) {
     // Group names label the fault log and the report: two groups of one name cannot be told apart.
     std::set<std::string> names;
     for (const FaultGroup& g : spec.groups) {
-      if (!names.insert(g.name).second) fail("groups", "group name '" + g.name + "' given twice", "each group name once");
+      if (!names.insert(g.name).second)
+        fail("groups", "group name '" + g.name + "' given twice", "each group name once");
     }
   }
 }
@@ -93,7 +97,8 @@ std::set<std::string> fields_set(const FaultSpec& spec) {
   const FixedPointFormat default_format;
   if (spec.value != 0.0) given.insert("value");
   if (spec.bit != 0) given.insert("bit");
-  if (spec.format.total_bits != default_format.total_bits || spec.format.frac_bits != default_format.frac_bits) given.insert("format");
+  if (spec.format.total_bits != default_format.total_bits || spec.format.frac_bits != default_format.frac_bits)
+    given.insert("format");
   if (!spec.layers.empty()) given.insert("layers");
   if (!spec.groups.empty() && spec.physical_kind.empty()) given.insert("groups");
   return given;
@@ -114,7 +119,8 @@ FaultSpec parse_fault_spec(const std::string& text) {
   };
   spec.kind = naming_spec([&] { return parse_fault_kind(core::trim(fields[0])); });
   if (spec.kind == FaultKind::group_crash) {
-    throw core::InputError(where + ": group_crash needs explicit members; expected it in a campaign file's faults: section");
+    throw core::InputError(where +
+                           ": group_crash needs explicit members; expected it in a campaign file's faults: section");
   }
   bool has_p = false;
   std::vector<std::string> seen;
@@ -122,7 +128,8 @@ FaultSpec parse_fault_spec(const std::string& text) {
   for (std::size_t i = 1; i < fields.size(); ++i) {
     const auto eq = fields[i].find('=');
     if (eq == std::string::npos) {
-      throw core::InputError(where + ": field '" + fields[i] + "' is not KEY=VALUE; expected layers=, p=, persistence=, value=, bit=, format=");
+      throw core::InputError(where + ": field '" + fields[i] +
+                             "' is not KEY=VALUE; expected layers=, p=, persistence=, value=, bit=, format=");
     }
     const std::string key = core::trim(fields[i].substr(0, eq)), val = core::trim(fields[i].substr(eq + 1));
     const std::string canonical = key == "layer" ? "layers" : key == "probability" ? "p" : key;
@@ -131,7 +138,8 @@ FaultSpec parse_fault_spec(const std::string& text) {
     }
     seen.push_back(canonical);
     if (key == "layers" || key == "layer") {
-      for (const auto& l : core::split(val, ',')) spec.layers.push_back(static_cast<int>(core::parse_int(l, where + " layers", 0, 1000000)));
+      for (const auto& l : core::split(val, ','))
+        spec.layers.push_back(static_cast<int>(core::parse_int(l, where + " layers", 0, 1000000)));
       written["layers"] = val;
     } else if (key == "p" || key == "probability") {
       spec.probability = core::parse_double(val, where + " p");
@@ -147,12 +155,14 @@ FaultSpec parse_fault_spec(const std::string& text) {
       written["bit"] = val;
     } else if (key == "format") {
       const auto parts = core::split(val, '.');
-      if (parts.size() != 2) throw core::InputError(where + ": format '" + val + "'; expected TOTAL.FRAC bits, e.g. 8.6");
+      if (parts.size() != 2)
+        throw core::InputError(where + ": format '" + val + "'; expected TOTAL.FRAC bits, e.g. 8.6");
       spec.format.total_bits = static_cast<int>(core::parse_int(parts[0], where + " format total bits", 0, 1000000));
       spec.format.frac_bits = static_cast<int>(core::parse_int(parts[1], where + " format fraction bits", 0, 1000000));
       written["format"] = val;
     } else {
-      throw core::InputError(where + ": unknown field '" + key + "'; expected layers, p, persistence, value, bit or format");
+      throw core::InputError(where + ": unknown field '" + key +
+                             "'; expected layers, p, persistence, value, bit or format");
     }
   }
   std::set<std::string> given;
@@ -160,7 +170,8 @@ FaultSpec parse_fault_spec(const std::string& text) {
   validate_fault_spec(spec, given, [&](const std::string& field, const std::string& what, const std::string& expected) {
     const std::string shown = field == "probability" ? "p" : field;
     const auto it = written.find(field);
-    core::throw_input_error({where, 0, shown}, what, it == written.end() ? std::string() : "'" + it->second + "'", expected);
+    core::throw_input_error({where, 0, shown}, what, it == written.end() ? std::string() : "'" + it->second + "'",
+                            expected);
   });
   if (!has_p) throw core::InputError(where + ": missing p=PROBABILITY");
   if (spec.layers.empty()) throw core::InputError(where + ": missing layers=L[,L...]");

@@ -40,9 +40,9 @@ struct FaultSpec {
   std::vector<int> layers;  // neuron kinds: 0..L; synapse kinds: 1..L; unused for group_crash
   double probability = 0.0;
   Persistence persistence = Persistence::transient;
-  double value = 0.0;            // stuck-at value
-  int bit = 0;                   // weight_bit_flip
-  FixedPointFormat format;       // weight_bit_flip
+  double value = 0.0;              // stuck-at value
+  int bit = 0;                     // weight_bit_flip
+  FixedPointFormat format;         // weight_bit_flip
   std::vector<FaultGroup> groups;  // group_crash: each group fails as one unit
   // A physical fault kind (crossbar_row, crossbar_column, crossbar_tile, neuron_array, router),
   // empty for logical kinds. A physical spec is a group_crash whose groups the chip's mapping
@@ -67,7 +67,8 @@ constexpr double kMaxOnsetNs = 1e15;
 // "format", "layers", "groups", "value", "onset_ns", "persistence") saying `what` is wrong and
 // what was `expected`, located where the spec was written (file, line and key, or the --fault
 // text). Must not return.
-using FaultFieldError = std::function<void(const std::string& field, const std::string& what, const std::string& expected)>;
+using FaultFieldError =
+    std::function<void(const std::string& field, const std::string& what, const std::string& expected)>;
 
 // Every rule of a fault spec that does not depend on the network, stated once and used by the
 // command-line form, the campaign form and FaultPlan: probability in [0, 1]; onset in [0, 1e15]

@@ -55,7 +55,8 @@ nlohmann::json component_provenance(const MappedChip& chip) {
   const ChipTopology& t = chip.topology;
   nlohmann::json j;
   j["crossbar"] = section_json<CrossbarRegistry>(t, t.crossbar, make_crossbar_model(t)->describe());
-  j["crossbar"]["topology"] = {{"rows", t.crossbar_rows}, {"cols", t.crossbar_cols}, {"read_latency_ns", t.read_latency_ns}};
+  j["crossbar"]["topology"] = {
+      {"rows", t.crossbar_rows}, {"cols", t.crossbar_cols}, {"read_latency_ns", t.read_latency_ns}};
   j["neuron_array"] = section_json<NeuronRegistry>(t, t.neuron_array, make_neuron_model(t)->describe());
   j["neuron_array"]["topology"] = {{"size", t.neuron_array_size}, {"update_latency_ns", t.update_latency_ns}};
   j["interconnect"] = section_json<InterconnectRegistry>(t, t.interconnect, chip.interconnect->describe());

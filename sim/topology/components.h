@@ -1,8 +1,7 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "sim/crossbar/i_crossbar_model.h"
 #include "sim/interconnect/i_interconnect_model.h"

@@ -4,10 +4,10 @@
 // without --plugin; a name registered twice, a library that registers nothing and an empty path
 // are refused with exit code 2.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "tests/common/cli_run.h"
@@ -33,19 +33,22 @@ void write_chip_files(const TempDir& dir, const std::string& engine, const std::
              "  crossbar: {type: stuck_on, rows: 8, cols: 8, fraction: 0.25, on_value: 0.5, seed: 3}\n"
              "  neuron_array: {type: saturating, size: 8, limit: 2}\n"
              "  interconnect: {type: mesh, hop_latency_ns: 5}\n");
-  write_file(dir.file("c.yaml"), "plugins: [lib/libstuck_on.so, lib/libsaturating.so]\n"
-                                 "model: {generate: {widths: [6, 5, 3], seed: 2}}\n"
-                                 "chip: chip.yaml\n"
-                                 "inputs: {type: random, count: 2}\n"
-                                 "faults: [{kind: neuron_crash, layers: [1], probability: 0.1}]\n"
-                                 "engine: " + engine + "\ntrials: " + trials + "\nbounds: [b4]\n");
+  write_file(dir.file("c.yaml"),
+             "plugins: [lib/libstuck_on.so, lib/libsaturating.so]\n"
+             "model: {generate: {widths: [6, 5, 3], seed: 2}}\n"
+             "chip: chip.yaml\n"
+             "inputs: {type: random, count: 2}\n"
+             "faults: [{kind: neuron_crash, layers: [1], probability: 0.1}]\n"
+             "engine: " +
+                 engine + "\ntrials: " + trials + "\nbounds: [b4]\n");
 }
 
 TEST(Plugins, TypeRegisteredTwiceIsRefusedNamingBothLibraries) {
   TempDir dir;
   const CliRun builtin = nfsim("--plugin " + kIdealAgain + " list", dir);
   EXPECT_EQ(builtin.code, 2) << builtin.out;
-  EXPECT_NE(builtin.err.find("crossbar type 'ideal' is registered twice: by built-in and by " + canonical(kIdealAgain)), std::string::npos)
+  EXPECT_NE(builtin.err.find("crossbar type 'ideal' is registered twice: by built-in and by " + canonical(kIdealAgain)),
+            std::string::npos)
       << builtin.err;
   // The same type from two libraries (a copy of the plug-in under another name).
   std::filesystem::copy_file(kStuckOn, dir.file("libcopy.so"));
@@ -75,7 +78,8 @@ TEST(Plugins, LibraryThatRegistersNothingAndEmptyPathAreRefused) {
 TEST(Plugins, BareFileNameInTheCurrentDirectoryLoads) {
   TempDir dir;
   std::filesystem::copy_file(kStuckOn, dir.file("libmy_crossbar.so"));
-  const std::string cmd = "cd " + dir.path() + " && " + std::string(NFSIM_EXE) + " --plugin libmy_crossbar.so list > list.txt 2>&1";
+  const std::string cmd =
+      "cd " + dir.path() + " && " + std::string(NFSIM_EXE) + " --plugin libmy_crossbar.so list > list.txt 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(dir.file("list.txt"));
   const std::string out = read_file(dir.file("list.txt"));
   EXPECT_NE(out.find("stuck_on"), std::string::npos) << out;
@@ -89,7 +93,8 @@ TEST(Plugins, PluginsKeyLoadsThemAndMapAndReportShowProvenance) {
   const CliRun map = nfsim("map " + dir.file("m.onnx") + " --chip " + dir.file("chip.yaml"), dir);
   ASSERT_EQ(map.code, 0) << map.err;
   const std::string stuck = canonical(dir.file("lib/libstuck_on.so"));
-  EXPECT_NE(map.out.find("crossbar      stuck_on (" + stuck + ") fraction=0.25 on_value=0.5 seed=3"), std::string::npos) << map.out;
+  EXPECT_NE(map.out.find("crossbar      stuck_on (" + stuck + ") fraction=0.25 on_value=0.5 seed=3"), std::string::npos)
+      << map.out;
   EXPECT_NE(map.out.find("saturating(limit 2)"), std::string::npos) << map.out;
   EXPECT_NE(map.out.find("plug-in lib/libstuck_on.so: " + stuck), std::string::npos) << map.out;
 
@@ -118,14 +123,17 @@ TEST(Plugins, PluginsKeyLoadsThemAndMapAndReportShowProvenance) {
 TEST(Plugins, ResumeNeedsNoPluginFlag) {
   TempDir dir;
   std::filesystem::copy_file(kStuckOn, dir.file("libstuck_on.so"));
-  write_file(dir.file("chip.yaml"), "chip:\n  cores: {count: 4}\n  crossbar: {type: stuck_on, rows: 8, cols: 8, fraction: 0.25}\n"
-                                    "  neuron_array: {size: 8}\n");
-  write_file(dir.file("c.yaml"), "model: {generate: {widths: [6, 5, 3], seed: 2}}\nchip: chip.yaml\ninputs: {type: random, count: 2}\n"
-                                 "faults: [{kind: neuron_crash, layers: [1], probability: 0.1}]\ntrials: 10000000\nbounds: [b4]\n");
+  write_file(dir.file("chip.yaml"),
+             "chip:\n  cores: {count: 4}\n  crossbar: {type: stuck_on, rows: 8, cols: 8, fraction: 0.25}\n"
+             "  neuron_array: {size: 8}\n");
+  write_file(dir.file("c.yaml"),
+             "model: {generate: {widths: [6, 5, 3], seed: 2}}\nchip: chip.yaml\ninputs: {type: random, count: 2}\n"
+             "faults: [{kind: neuron_crash, layers: [1], probability: 0.1}]\ntrials: 10000000\nbounds: [b4]\n");
   const std::string plugin = "--plugin " + dir.file("libstuck_on.so") + " ";
   ASSERT_EQ(nfsim(plugin + "run " + dir.file("c.yaml") + " --out " + dir.file("full"), dir).code, 0);
-  const std::string cmd = std::string(NFSIM_EXE) + " " + plugin + "run " + dir.file("c.yaml") + " --out " + dir.file("cut") + " > " +
-                          dir.file("cut.log") + " 2>&1 & pid=$!; sleep 0.5; kill -INT $pid; wait $pid; echo $? > " + dir.file("rc");
+  const std::string cmd = std::string(NFSIM_EXE) + " " + plugin + "run " + dir.file("c.yaml") + " --out " +
+                          dir.file("cut") + " > " + dir.file("cut.log") +
+                          " 2>&1 & pid=$!; sleep 0.5; kill -INT $pid; wait $pid; echo $? > " + dir.file("rc");
   ASSERT_EQ(std::system(("bash -c '" + cmd + "'").c_str()), 0);
   ASSERT_EQ(read_file(dir.file("rc")), "4\n") << read_file(dir.file("cut.log"));
   const nlohmann::json checkpoint = nlohmann::json::parse(read_file(dir.file("cut/checkpoint.json")));
@@ -159,12 +167,15 @@ TEST(Plugins, DocumentedExamplesBuildLoadAndRun) {
   }
   const CliRun list = nfsim(flags + "list", dir);
   ASSERT_EQ(list.code, 0) << list.err;
-  for (const char* type : {"drift", "quantised_output", "ring", "layer_per_core"}) EXPECT_NE(list.out.find(type), std::string::npos) << type;
-  write_file(dir.file("chip.yaml"), "chip:\n  cores: {count: 3}\n  crossbar: {type: drift, rows: 4, cols: 4, gain: 0.5}\n"
-                                    "  neuron_array: {type: quantised_output, size: 4, step: 0.25}\n"
-                                    "  interconnect: {type: ring}\n  mapping: {type: layer_per_core}\n");
-  write_file(dir.file("c.yaml"), "model: {generate: {widths: [6, 5, 3], seed: 2}}\nchip: chip.yaml\ninputs: {type: random, count: 2}\n"
-                                 "faults: [{kind: router, probability: 0.1}]\nengine: chip\ntrials: 20\nbounds: [b4]\n");
+  for (const char* type : {"drift", "quantised_output", "ring", "layer_per_core"})
+    EXPECT_NE(list.out.find(type), std::string::npos) << type;
+  write_file(dir.file("chip.yaml"),
+             "chip:\n  cores: {count: 3}\n  crossbar: {type: drift, rows: 4, cols: 4, gain: 0.5}\n"
+             "  neuron_array: {type: quantised_output, size: 4, step: 0.25}\n"
+             "  interconnect: {type: ring}\n  mapping: {type: layer_per_core}\n");
+  write_file(dir.file("c.yaml"),
+             "model: {generate: {widths: [6, 5, 3], seed: 2}}\nchip: chip.yaml\ninputs: {type: random, count: 2}\n"
+             "faults: [{kind: router, probability: 0.1}]\nengine: chip\ntrials: 20\nbounds: [b4]\n");
   const CliRun run = nfsim(flags + "run " + dir.file("c.yaml") + " --out " + dir.file("out"), dir);
   ASSERT_EQ(run.code, 0) << run.err;
   const nlohmann::json report = nlohmann::json::parse(read_file(dir.file("out/report.json")));

@@ -13,6 +13,8 @@ class DoublingCrossbar : public nfsim::sim::ICrossbarModel {
 };
 
 const nfsim::sim::CrossbarRegistrar kRegistered{
-    {"ideal", "a second 'ideal' (must be refused)", {}, [](const nfsim::core::Params&) { return std::make_unique<DoublingCrossbar>(); }}};
+    {"ideal", "a second 'ideal' (must be refused)", {}, [](const nfsim::core::Params&) {
+       return std::make_unique<DoublingCrossbar>();
+     }}};
 
 }  // namespace
