@@ -431,7 +431,8 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
     std::vector<std::string> judged = magnitude;
     judged.insert(judged.end(), {"b3", "b4"});
     for (const auto& kv : req) {
-      const std::string bound = kv.first.as<std::string>();
+      if (!kv.first.IsScalar()) r.fail(kv.first, "require", "a key that is not a plain name", "one of " + core::join(judged, ", "));
+      const std::string bound = kv.first.Scalar();
       const std::string key = "require." + bound;
       if (std::find(judged.begin(), judged.end(), bound) == judged.end()) {
         const std::string best = core::closest_match(bound, judged);
