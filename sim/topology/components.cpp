@@ -24,7 +24,10 @@ nlohmann::json section_json(const ChipTopology& t, const ComponentSection& s, co
   const core::Params p = s.params(e.name, e.params, t.file);
   nlohmann::json params = nlohmann::json::object();
   for (const auto& spec : p.specs()) params[spec.name] = typed_value(p, spec);
-  nlohmann::json j{{"type", e.name}, {"library", Registry::instance().library(e.name)}, {"parameters", params}};
+  nlohmann::json j{{"type", e.name},
+                   {"library", Registry::instance().library(e.name)},
+                   {"description", e.description},
+                   {"parameters", params}};
   if (!describe.empty()) j["describe"] = describe;
   return j;
 }

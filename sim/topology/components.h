@@ -22,8 +22,9 @@ std::unique_ptr<IMapper> make_mapper(const ChipTopology& topology);
 
 // Provenance of a mapped chip, for reports and `nfsim map`: for each component (crossbar,
 // neuron_array, interconnect, mapping) its resolved type, the library that registered it
-// ("built-in" or a plug-in's path), its parameter values with defaults filled in, the
-// topology's shared keys of it (rows, cols, ...) and describe().
+// ("built-in" or a plug-in's path), the registry's description of the type, its parameter values
+// with defaults filled in, the topology's shared keys of it (rows, cols, ...) and describe() (the
+// mapper has none).
 nlohmann::json component_provenance(const MappedChip& chip);
 
 // Every loaded plug-in (core::loaded_plugins()) as a JSON list: path as given, resolved path,
