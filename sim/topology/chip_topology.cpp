@@ -10,6 +10,10 @@
 #include "core/registry.h"
 #include "core/yaml_file.h"
 #include "core/yaml_reader.h"
+#include "sim/crossbar/i_crossbar_model.h"
+#include "sim/interconnect/i_interconnect_model.h"
+#include "sim/neuron/i_neuron_model.h"
+#include "sim/topology/mapping.h"
 #include "core/input_file.h"
 #include "core/strings.h"
 
@@ -34,6 +38,13 @@ ComponentSection section(const core::YamlReader& r, const YAML::Node& chip, cons
     s.type = s.node["type"].Scalar();
   }
   return s;
+}
+
+// The section's registered type and its own parameters, validated against the type's declaration.
+template <typename Registry>
+void resolve(ComponentSection& s, const std::string& file) {
+  const auto& e = Registry::instance().get(s.type, file + ": " + s.key + ".type");
+  s.params = core::Params(e.name, e.params, s.node, file, s.key, s.shared_keys);
 }
 
 long long integer_or(const core::YamlReader& r, const YAML::Node& map, const std::string& name, const std::string& key, long long def,
@@ -83,15 +94,15 @@ ChipTopology read_topology(const core::YamlReader& r, const YAML::Node& chip) {
   t.update_latency_ns = number_or(r, t.neuron_array.node, "update_latency_ns", "chip.neuron_array", 10.0, 0.0, core::kMaxLatencyNs);
   t.interconnect = section(r, chip, "interconnect", "bus", {});
   t.mapping = section(r, chip, "mapping", "greedy", {});
+  // Each component's type and parameters, checked once, now: a bad topology fails before anything runs.
+  resolve<CrossbarRegistry>(t.crossbar, t.file);
+  resolve<NeuronRegistry>(t.neuron_array, t.file);
+  resolve<InterconnectRegistry>(t.interconnect, t.file);
+  resolve<MapperRegistry>(t.mapping, t.file);
   return t;
 }
 
 }  // namespace
-
-core::Params ComponentSection::params(const std::string& component, const std::vector<core::ParamSpec>& specs,
-                                      const std::string& file) const {
-  return core::Params(component, specs, node, file, key, shared_keys);
-}
 
 ChipTopology parse_topology(const YAML::Node& chip, const std::string& file) {
   return read_topology(core::YamlReader(file, std::filesystem::path(file).parent_path().string()), chip);

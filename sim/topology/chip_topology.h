@@ -18,8 +18,9 @@ struct ComponentSection {
   // Keys the topology reads for every type of this component ("type", "rows", ...): not the
   // type's own parameters. Stated once, where the topology reads them.
   std::vector<std::string> shared_keys;
-  // The selected type's own parameters from this section, validated against its `specs`.
-  core::Params params(const std::string& component, const std::vector<core::ParamSpec>& specs, const std::string& file) const;
+  // The selected type's own parameters, validated against its registered declaration when the
+  // topology is read (so the type's plug-in must be loaded by then: --plugin or plugins:).
+  core::Params params;
 };
 
 // A chip description (a topology YAML file), validated: shapes and latencies common to every

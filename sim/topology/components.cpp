@@ -21,7 +21,7 @@ nlohmann::json typed_value(const core::Params& p, const core::ParamSpec& spec) {
 template <typename Registry>
 nlohmann::json section_json(const ChipTopology& t, const ComponentSection& s, const std::string& describe) {
   const auto& e = entry_of<Registry>(t, s);
-  const core::Params p = s.params(e.name, e.params, t.file);
+  const core::Params& p = s.params;
   nlohmann::json params = nlohmann::json::object();
   for (const auto& spec : p.specs()) params[spec.name] = typed_value(p, spec);
   nlohmann::json j{{"type", e.name},
@@ -36,22 +36,22 @@ nlohmann::json section_json(const ChipTopology& t, const ComponentSection& s, co
 
 std::unique_ptr<ICrossbarModel> make_crossbar_model(const ChipTopology& t) {
   const auto& e = entry_of<CrossbarRegistry>(t, t.crossbar);
-  return e.make(t.crossbar.params(e.name, e.params, t.file));
+  return e.make(t.crossbar.params);
 }
 
 std::unique_ptr<INeuronModel> make_neuron_model(const ChipTopology& t) {
   const auto& e = entry_of<NeuronRegistry>(t, t.neuron_array);
-  return e.make(t.neuron_array.params(e.name, e.params, t.file));
+  return e.make(t.neuron_array.params);
 }
 
 std::unique_ptr<IInterconnectModel> make_interconnect(const ChipTopology& t) {
   const auto& e = entry_of<InterconnectRegistry>(t, t.interconnect);
-  return e.make(t.interconnect.params(e.name, e.params, t.file), t);
+  return e.make(t.interconnect.params, t);
 }
 
 std::unique_ptr<IMapper> make_mapper(const ChipTopology& t) {
   const auto& e = entry_of<MapperRegistry>(t, t.mapping);
-  return e.make(t.mapping.params(e.name, e.params, t.file));
+  return e.make(t.mapping.params);
 }
 
 nlohmann::json component_provenance(const MappedChip& chip) {
