@@ -3,34 +3,35 @@
 #include <algorithm>
 
 #include "core/strings.h"
+#include "core/yaml_reader.h"
 
 namespace nfsim::core {
 
 Params::Params(const std::string& component, const std::vector<ParamSpec>& specs, const YAML::Node& node,
                const std::string& file, const std::string& key, const std::vector<std::string>& ignored_keys)
     : component_(component), file_(file), key_(key), specs_(specs) {
+  // A parameter named like a key the topology reads for every type (rows, size, ...) would never
+  // see its value: the topology takes it first.
+  for (const auto& s : specs_) {
+    if (std::find(ignored_keys.begin(), ignored_keys.end(), s.name) != ignored_keys.end()) {
+      throw_input_error({file, 0, key + "." + s.name}, "type '" + component + "' declares parameter '" + s.name +
+                        "', which the topology reads for every type", {}, "a parameter name other than " + join(ignored_keys, ", "));
+    }
+  }
+  const YamlReader r(file, "");
   if (node && !node.IsMap()) {
-    throw_input_error({file, node.Mark().line + 1, key}, "expected a mapping of parameters for '" + component + "'");
+    throw_input_error(r.context(node, key), "expected a mapping of parameters for '" + component + "'");
   }
   if (node) {
+    std::vector<std::string> names;
+    for (const auto& s : specs_) names.push_back(s.name);
+    for (const auto& k : ignored_keys) names.push_back(k);
+    r.check_keys(node, key, names, "unknown parameter of '" + component + "'");
     for (const auto& kv : node) {
-      if (!kv.first.IsScalar()) throw_input_error({file, kv.first.Mark().line + 1, key}, "a key that is not a plain name");
-      const std::string k = kv.first.as<std::string>();
+      const std::string k = kv.first.Scalar();
       if (std::find(ignored_keys.begin(), ignored_keys.end(), k) != ignored_keys.end()) continue;
       const auto it = std::find_if(specs_.begin(), specs_.end(), [&](const ParamSpec& s) { return s.name == k; });
-      if (it == specs_.end()) {
-        std::vector<std::string> names;
-        for (const auto& s : specs_) names.push_back(s.name);
-        for (const auto& k : ignored_keys) names.push_back(k);
-        const std::string guess = closest_match(k, names);
-        throw_input_error({file, kv.first.Mark().line + 1, key + "." + k},
-                          "unknown parameter of '" + component + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)"),
-                          "'" + k + "'", names.empty() ? "no parameters" : "one of " + join(names, ", "));
-      }
-      if (!kv.second.IsScalar()) {
-        throw_input_error({file, kv.second.Mark().line + 1, key + "." + k}, "wrong type", "a " + std::string(kv.second.IsMap() ? "mapping" : "list"),
-                          "a " + it->type + (it->unit.empty() ? "" : " in " + it->unit));
-      }
+      if (!kv.second.IsScalar()) r.fail(kv.second, key + "." + k, "wrong type", "a " + it->type + (it->unit.empty() ? "" : " in " + it->unit));
       values_[k] = kv.second.Scalar();
       lines_[k] = kv.second.Mark().line + 1;
     }
@@ -63,6 +64,11 @@ const ParamSpec& Params::spec(const std::string& name) const {
 void Params::fail(const std::string& name, const std::string& what) const {
   const auto line = lines_.count(name) ? lines_.at(name) : 0;
   throw_input_error({file_, line, key_ + "." + name}, "bad value for '" + component_ + "'", "'" + values_.at(name) + "'", what);
+}
+
+const std::string& Params::value_text(const std::string& name) const {
+  spec(name);
+  return values_.at(name);
 }
 
 double Params::number(const std::string& name) const {

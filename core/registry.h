@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/plugin.h"
 #include "core/strings.h"
 
 namespace nfsim::core {
@@ -42,6 +43,9 @@ class Params {
   bool flag(const std::string& name) const;
   // Throws an InputError for `name` (with its file and line) stating `what` was expected.
   [[noreturn]] void fail(const std::string& name, const std::string& what) const;
+  // Every declared parameter with its value as written or its default (for provenance).
+  const std::vector<ParamSpec>& specs() const { return specs_; }
+  const std::string& value_text(const std::string& name) const;
 
  private:
   const ParamSpec& spec(const std::string& name) const;
@@ -52,7 +56,10 @@ class Params {
 };
 
 // A registry of named implementations of one interface. Implementations register themselves
-// (static Registrar objects in their own .cpp); YAML selects them with `type: NAME`.
+// (static Registrar objects in their own .cpp); YAML selects them with `type: NAME`. A name is
+// registered once: a second registration (a plug-in registering `ideal`) is kept out and
+// refused by load_plugin, naming both libraries. `Product::kRegistryKind` names the registry
+// in messages ("crossbar").
 template <typename Product, typename... Args>
 class Registry {
  public:
@@ -68,7 +75,19 @@ class Registry {
     static Registry registry;
     return registry;
   }
-  void add(Entry entry) { entries_[entry.name] = std::move(entry); }
+  void add(Entry entry) {
+    const auto owner = owners_.find(entry.name);
+    const std::string library =
+        detail::note_registration(Product::kRegistryKind, entry.name, owner == owners_.end() ? std::string() : owner->second);
+    if (owner != owners_.end()) return;
+    owners_[entry.name] = library;
+    entries_[entry.name] = std::move(entry);
+  }
+  // The library that registered `name` ("built-in" or the plug-in's resolved path).
+  std::string library(const std::string& name) const {
+    const auto it = owners_.find(name);
+    return it == owners_.end() ? std::string() : it->second;
+  }
   // Throws InputError naming `where`, the unknown name and the registered ones.
   const Entry& get(const std::string& name, const std::string& where) const {
     const auto it = entries_.find(name);
@@ -93,6 +112,7 @@ class Registry {
 
  private:
   std::map<std::string, Entry> entries_;
+  std::map<std::string, std::string> owners_;
 };
 
 // `static Registrar<ICrossbarModel> reg{{"ideal", "...", {params}, factory}};`

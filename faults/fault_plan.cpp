@@ -9,11 +9,6 @@
 
 namespace nfsim::faults {
 
-std::string FixedPointFormat::describe() const {
-  return "Q" + std::to_string(total_bits - frac_bits - 1) + "." + std::to_string(frac_bits) + " (" +
-         std::to_string(total_bits) + " bits)";
-}
-
 double flip_weight_bit(double w, int bit, const FixedPointFormat& f) {
   const std::int64_t lo = -(std::int64_t{1} << (f.total_bits - 1));
   const std::int64_t hi = (std::int64_t{1} << (f.total_bits - 1)) - 1;
@@ -28,96 +23,21 @@ double flip_weight_bit(double w, int bit, const FixedPointFormat& f) {
   return std::ldexp(static_cast<double>(q), -f.frac_bits);
 }
 
-bool FaultSpec::acts_on_neurons() const {
-  return kind == FaultKind::neuron_crash || kind == FaultKind::neuron_stuck_at;
-}
-bool FaultSpec::acts_on_synapses() const {
-  return kind == FaultKind::synapse_crash || kind == FaultKind::synapse_stuck_at || kind == FaultKind::weight_bit_flip;
-}
-
-std::string FaultSpec::describe() const {
-  std::string s = physical_kind.empty() ? to_string(kind) : physical_kind;
-  if (!physical_kind.empty()) {
-    s += " units=" + std::to_string(groups.size());
-  } else if (kind == FaultKind::group_crash) {
-    s += " groups=" + std::to_string(groups.size());
-  } else {
-    std::vector<std::string> ls;
-    for (int l : layers) ls.push_back(std::to_string(l));
-    s += " layers=[" + core::join(ls, ",") + "]";
-  }
-  s += " p=" + core::format_double(probability) + " " + to_string(persistence);
-  if (kind == FaultKind::neuron_stuck_at || kind == FaultKind::synapse_stuck_at) s += " value=" + core::format_double(value);
-  if (kind == FaultKind::weight_bit_flip) s += " bit=" + std::to_string(bit) + " format=" + format.describe();
-  if (onset_ns > 0) s += " onset=" + core::format_double(onset_ns) + "ns";
-  return s;
-}
-
-FaultSpec parse_fault_spec(const std::string& text) {
-  const auto fields = core::split(text, ':');
-  FaultSpec spec;
-  const std::string where = "fault spec '" + text + "'";
-  spec.origin = where;
-  // The kind and persistence parsers do not know the spec: their errors get its text in front.
-  auto naming_spec = [&where](auto parse) {
-    try {
-      return parse();
-    } catch (const core::InputError& e) {
-      throw core::InputError(where + ": " + e.what());
-    }
-  };
-  spec.kind = naming_spec([&] { return parse_fault_kind(core::trim(fields[0])); });
-  if (spec.kind == FaultKind::group_crash) {
-    throw core::InputError(where + ": group_crash needs explicit members; expected it in a campaign file's faults: section");
-  }
-  bool has_p = false;
-  std::vector<std::string> seen;
-  for (std::size_t i = 1; i < fields.size(); ++i) {
-    const auto eq = fields[i].find('=');
-    if (eq == std::string::npos) {
-      throw core::InputError(where + ": field '" + fields[i] + "' is not KEY=VALUE; expected layers=, p=, persistence=, value=, bit=, format=");
-    }
-    const std::string key = core::trim(fields[i].substr(0, eq)), val = core::trim(fields[i].substr(eq + 1));
-    const std::string canonical = key == "layer" ? "layers" : key == "probability" ? "p" : key;
-    if (std::find(seen.begin(), seen.end(), canonical) != seen.end()) {
-      throw core::InputError(where + ": field '" + key + "' given twice; expected each field once");
-    }
-    seen.push_back(canonical);
-    if (key == "layers" || key == "layer") {
-      for (const auto& l : core::split(val, ',')) spec.layers.push_back(static_cast<int>(core::parse_int(l, where + " layers", 0, 1000000)));
-    } else if (key == "p" || key == "probability") {
-      spec.probability = checked_probability(core::parse_double(val, where + " p"), where + " p");
-      has_p = true;
-    } else if (key == "persistence") {
-      spec.persistence = naming_spec([&] { return parse_persistence(val); });
-    } else if (key == "value") {
-      spec.value = core::parse_double(val, where + " value");
-    } else if (key == "bit") {
-      spec.bit = static_cast<int>(core::parse_int(val, where + " bit", 0, 63));
-    } else if (key == "format") {
-      const auto parts = core::split(val, '.');
-      if (parts.size() != 2) throw core::InputError(where + ": format '" + val + "'; expected TOTAL.FRAC bits, e.g. 8.6");
-      spec.format.total_bits = static_cast<int>(core::parse_int(parts[0], where + " format total bits", 2, 32));
-      spec.format.frac_bits = static_cast<int>(core::parse_int(parts[1], where + " format fraction bits", 0, 31));
-    } else {
-      throw core::InputError(where + ": unknown field '" + key + "'; expected layers, p, persistence, value, bit or format");
-    }
-  }
-  if (!has_p) throw core::InputError(where + ": missing p=PROBABILITY");
-  if (spec.layers.empty()) throw core::InputError(where + ": missing layers=L[,L...]");
-  return spec;
-}
-
 FaultPlan::FaultPlan(std::vector<FaultSpec> specs, const models::Network& net) : specs_(std::move(specs)) {
   const int L = net.num_layers();
   for (std::size_t s = 0; s < specs_.size(); ++s) {
     FaultSpec& spec = specs_[s];
     const std::string origin = spec.origin.empty() ? std::string() : spec.origin + ": ";
     const std::string where = origin + "faults[" + std::to_string(s) + "] (" + to_string(spec.kind) + ")";
-    checked_probability(spec.probability, where + ".probability");
-    if (!std::isfinite(spec.onset_ns) || spec.onset_ns < 0) {
-      throw core::InputError(where + ".onset_ns: " + core::format_double(spec.onset_ns) + "; expected a time >= 0 in ns");
-    }
+    validate_fault_spec(spec, fields_set(spec), [&](const std::string& field, const std::string& what, const std::string& expected) {
+      const std::string got = field == "probability" ? core::format_double(spec.probability)
+                              : field == "onset_ns"  ? core::format_double(spec.onset_ns)
+                              : field == "value"     ? core::format_double(spec.value)
+                              : field == "bit"       ? std::to_string(spec.bit)
+                              : field == "format"    ? std::to_string(spec.format.total_bits) + "." + std::to_string(spec.format.frac_bits)
+                                                     : std::string();
+      core::throw_input_error({}, where + "." + field + ": " + what, got, expected);
+    });
     std::vector<std::uint64_t> offsets{0};
     if (spec.kind == FaultKind::group_crash) {
       if (!spec.physical_kind.empty() && spec.groups.empty()) {
@@ -172,18 +92,6 @@ FaultPlan::FaultPlan(std::vector<FaultSpec> specs, const models::Network& net) :
                                         ? static_cast<std::uint64_t>(net.width(l))
                                         : static_cast<std::uint64_t>(net.width(l)) * static_cast<std::uint64_t>(net.width(l - 1));
         offsets.push_back(offsets.back() + units);
-      }
-      if (!std::isfinite(spec.value)) throw core::InputError(where + ".value: must be finite");
-      if (spec.kind == FaultKind::weight_bit_flip) {
-        if (spec.format.total_bits < 2 || spec.format.total_bits > 32 || spec.format.frac_bits < 0 ||
-            spec.format.frac_bits >= spec.format.total_bits) {
-          throw core::InputError(where + ".format: " + std::to_string(spec.format.total_bits) + " bits with " +
-                                 std::to_string(spec.format.frac_bits) + " fraction bits; expected 2..32 bits and fewer fraction bits");
-        }
-        if (spec.bit < 0 || spec.bit >= spec.format.total_bits) {
-          throw core::InputError(where + ".bit: " + std::to_string(spec.bit) + "; expected 0.." +
-                                 std::to_string(spec.format.total_bits - 1));
-        }
       }
     }
     if (offsets.back() >= (std::uint64_t{1} << 32)) throw core::InputError(where + ": more than 2^32 units");

@@ -18,6 +18,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/input_file.h"
+#include "core/plugin.h"
 #include "core/strings.h"
 #include "models/dataset.h"
 #include "models/onnx_io.h"
@@ -31,6 +32,7 @@
 #include "sim/interconnect/i_interconnect_model.h"
 #include "sim/neuron/i_neuron_model.h"
 #include "sim/topology/chip_topology.h"
+#include "sim/topology/components.h"
 #include "sim/topology/mapping.h"
 #include "testbench/campaign/campaign_config.h"
 #include "testbench/campaign/runner.h"
@@ -340,7 +342,8 @@ int cmd_run(const std::vector<std::string>& args) {
              "campaign's inputs, the analytic bounds, their verdicts and the campaign's requirements. Writes\n"
              "DIR/report.json (schema: docs/report.md), DIR/summary.csv (and DIR/faults.jsonl with the chip engine)\n"
              "and prints a summary table. Same seed, same numbers. SIGINT/SIGTERM finish the current block, write\n"
-             "the report with complete: false and a checkpoint; --resume DIR continues to the same final numbers.\n"
+             "the report with complete: false and a checkpoint; --resume DIR continues to the same final numbers\n"
+             "(it loads the run's --plugin libraries again from the checkpoint: give no --plugin).\n"
              "Under mpirun the trials are split over the ranks with bit-identical results.\n\n"
              "Exit codes: 0 done and every requirement met, 3 a requirement not met, 4 interrupted (resumable),\n"
              "2 bad input, 1 internal error.",
@@ -363,15 +366,19 @@ int cmd_run(const std::vector<std::string>& args) {
     const std::string meta_text =
         core::read_input_file(out_dir + "/checkpoint.json", "a checkpoint written by nfsim run", core::kMaxTextFileBytes);
     nlohmann::json meta;
+    std::vector<std::string> resume_plugins;
     try {
       meta = nlohmann::json::parse(meta_text);
       file = meta.at("campaign_file_absolute").get<std::string>();
       absolute_file = file;
       shown_file = meta.at("campaign_file").get<std::string>();
       overrides = meta.at("overrides").get<std::vector<std::string>>();
+      if (meta.contains("plugins")) resume_plugins = meta.at("plugins").get<std::vector<std::string>>();
     } catch (const std::exception& e) {
       throw core::InputError(out_dir + "/checkpoint.json: malformed (" + std::string(e.what()) + ")");
     }
+    // The interrupted run's --plugin libraries: resuming needs no --plugin flags.
+    for (const std::string& lib : resume_plugins) core::load_plugin(lib, "--plugin (from " + out_dir + "/checkpoint.json)");
     run_options.resume = true;
   } else {
     if (!vm.count("campaign")) throw core::UsageError("the option '--campaign' is required but missing");
@@ -546,6 +553,24 @@ int cmd_map(const std::vector<std::string>& args) {
   std::printf("network %s\n%s", net.describe().c_str(), chip.mapping.describe(net, topology).c_str());
   std::printf("interconnect: %s; %zu messages per inference\n", chip.interconnect->describe().c_str(),
               chip.mapping.transfers.size());
+  // Provenance: which types were resolved (built in or from which plug-in), with every parameter.
+  const nlohmann::json components = sim::component_provenance(chip);
+  std::printf("components:\n");
+  for (const auto& [section, c] : components.items()) {
+    std::string params;
+    for (const auto& [k, v] : c["parameters"].items()) params += " " + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+    if (c.contains("topology")) {
+      for (const auto& [k, v] : c["topology"].items()) params += " " + k + "=" + v.dump();
+    }
+    std::printf("  %-13s %s (%s)%s\n", section.c_str(), c["type"].get<std::string>().c_str(), c["library"].get<std::string>().c_str(),
+                params.c_str());
+    if (c.contains("describe")) std::printf("  %-13s %s\n", "", c["describe"].get<std::string>().c_str());
+  }
+  for (const auto& p : sim::plugin_provenance()) {
+    std::printf("plug-in %s: %s (%s), fnv1a64 %s, registers %s\n", p["path"].get<std::string>().c_str(),
+                p["resolved_path"].get<std::string>().c_str(), p["origin"].get<std::string>().c_str(),
+                p["fnv1a64"].get<std::string>().c_str(), core::join(p["registered"].get<std::vector<std::string>>(), ", ").c_str());
+  }
   return 0;
 }
 
@@ -555,7 +580,8 @@ template <typename Registry>
 void print_registry(const char* title, const Registry& registry) {
   std::printf("%s\n", title);
   for (const auto* e : registry.entries()) {
-    std::printf("  %-12s %s\n", e->name.c_str(), e->description.c_str());
+    const std::string library = registry.library(e->name);
+    std::printf("  %-12s %s%s\n", e->name.c_str(), e->description.c_str(), library == "built-in" ? "" : (" [plug-in " + library + "]").c_str());
     for (const auto& p : e->params) {
       std::printf("      %-18s %-7s %-6s default %-8s %s\n", p.name.c_str(), p.type.c_str(), p.unit.empty() ? "-" : p.unit.c_str(),
                   p.default_value.empty() ? "(required)" : p.default_value.c_str(), p.meaning.c_str());

@@ -5,7 +5,6 @@
 
 #include <csignal>
 #include <cstdio>
-#include <dlfcn.h>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -16,6 +15,7 @@
 
 #include "apps/nfsim/commands.h"
 #include "core/error.h"
+#include "core/plugin.h"
 #include "testbench/campaign/runner.h"
 
 namespace {
@@ -50,7 +50,7 @@ void print_usage(std::FILE* to) {
   for (const auto& [name, cmd] : commands()) std::fprintf(to, "  %-12s %s\n", name.c_str(), cmd.summary);
   std::fprintf(to, "\nExit codes: 0 ok, 2 bad input or usage, 1 internal error; nfsim run also: 3 a campaign\n"
                    "requirement is not met, 4 interrupted (resume with nfsim run --resume DIR).\n"
-                   "Global option: --plugin LIB.so loads component types from a shared library (see docs/chip.md).\n");
+                   "Global option: --plugin LIB.so loads component types from a shared library (see docs/plugins.md).\n");
 }
 
 // Prints "nfsim[ CMD]: LABEL: MESSAGE" on stderr as one readable line: control characters from
@@ -83,9 +83,7 @@ std::vector<std::string> load_plugins(int argc, char* argv[]) {
       rest.push_back(a);
       continue;
     }
-    if (!dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL)) {
-      throw nfsim::core::InputError("--plugin " + path + ": cannot load (" + dlerror() + "); expected a shared library built against nfsim");
-    }
+    nfsim::core::load_plugin(path, "--plugin");
   }
   return rest;
 }

@@ -1,7 +1,7 @@
 // A crossbar whose faulty cells are stuck in the low-resistance (on) state: a fixed fraction of
 // cells, chosen by a seeded hash of (tile, row, column), read as `on_value` whatever they were
 // programmed with. Registered as crossbar type "stuck_on" when nfsim loads this library
-// (nfsim --plugin libstuck_on_crossbar.so ...); no nfsim file is edited.
+// (--plugin libstuck_on_crossbar.so, or a `plugins:` key); no nfsim file is edited.
 #include <cmath>
 #include <cstdint>
 #include <memory>

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "sim/topology/components.h"
 
 namespace nfsim::sim {
 namespace {
@@ -15,23 +16,19 @@ Chip::Chip(sc_core::sc_module_name name, const models::Network& network, const M
     : sc_core::sc_module(name), net_(network), mapped_(mapped) {
   const ChipTopology& t = mapped.topology;
   const Mapping& m = mapped.mapping;
-  const auto& xb = CrossbarRegistry::instance().get(t.crossbar.type, t.file + ": " + t.crossbar.key + ".type");
-  const core::Params xb_params(xb.name, xb.params, t.crossbar.node, t.file, t.crossbar.key, {"type", "rows", "cols", "read_latency_ns"});
-  const auto& nm = NeuronRegistry::instance().get(t.neuron_array.type, t.file + ": " + t.neuron_array.key + ".type");
-  const core::Params nm_params(nm.name, nm.params, t.neuron_array.node, t.file, t.neuron_array.key, {"type", "size", "update_latency_ns"});
   // The weights as the crossbars store them, programmed once; each tile holds its block.
   programmed_ = sim::programmed_network(net_, mapped);
   for (std::size_t k = 0; k < m.tiles.size(); ++k) {
     const TileMap& tm = m.tiles[k];
     const Eigen::MatrixXd block = programmed_.layer(tm.layer).weights.block(tm.col_begin, tm.row_begin, tm.col_count, tm.row_count);
-    tiles_.push_back(std::make_unique<Crossbar>(("tile" + std::to_string(k)).c_str(), block, xb.make(xb_params),
+    tiles_.push_back(std::make_unique<Crossbar>(("tile" + std::to_string(k)).c_str(), block, make_crossbar_model(t),
                                                 static_cast<int>(k), ns(t.read_latency_ns)));
   }
   for (std::size_t k = 0; k < m.arrays.size(); ++k) {
     const ArrayMap& am = m.arrays[k];
     arrays_.push_back(std::make_unique<NeuronArray>(("array" + std::to_string(k)).c_str(),
                                                     net_.layer(am.layer).bias.segment(am.begin, am.count),
-                                                    net_.layer(am.layer).activation, nm.make(nm_params), ns(t.update_latency_ns)));
+                                                    net_.layer(am.layer).activation, make_neuron_model(t), ns(t.update_latency_ns)));
   }
   interconnect_ = std::make_unique<Interconnect>("noc", *mapped.interconnect);
   tile_in_.resize(m.tiles.size());

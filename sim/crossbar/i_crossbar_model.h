@@ -13,6 +13,8 @@ namespace nfsim::sim {
 // Implementations register with CrossbarRegistry and are selected by `crossbar: {type: NAME}`.
 class ICrossbarModel {
  public:
+  // Names this interface's registry in messages and provenance.
+  static constexpr const char* kRegistryKind = "crossbar";
   virtual ~ICrossbarModel() = default;
   // The conductance-equivalent weight a cell holds after programming `w`. Must be deterministic.
   virtual double program(double w) const = 0;

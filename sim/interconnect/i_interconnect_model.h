@@ -13,6 +13,8 @@ struct ChipTopology;
 // Registered with InterconnectRegistry, selected by `interconnect: {type: NAME}`.
 class IInterconnectModel {
  public:
+  // Names this interface's registry in messages and provenance.
+  static constexpr const char* kRegistryKind = "interconnect";
   virtual ~IInterconnectModel() = default;
   // Routers crossed from core `src` to core `dst`, in order (empty for a bus). The host sits at
   // core 0's position.

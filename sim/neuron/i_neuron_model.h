@@ -12,6 +12,8 @@ namespace nfsim::sim {
 // Registered with NeuronRegistry, selected by `neuron_array: {type: NAME}`.
 class INeuronModel {
  public:
+  // Names this interface's registry in messages and provenance.
+  static constexpr const char* kRegistryKind = "neuron";
   virtual ~INeuronModel() = default;
   // Outputs of the neurons given their pre-activations z and the layer's activation.
   virtual void fire(const Eigen::VectorXd& z, const models::Activation& activation, Eigen::VectorXd& y) const = 0;

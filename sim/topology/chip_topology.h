@@ -3,6 +3,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <string>
+#include <vector>
+
+#include "core/registry.h"
 
 namespace nfsim::sim {
 
@@ -12,6 +15,12 @@ struct ComponentSection {
   std::string type;
   YAML::Node node;
   std::string key;  // "chip.crossbar"
+  // Keys the topology reads for every type of this component ("type", "rows", ...): not the
+  // type's own parameters. Stated once, where the topology reads them.
+  std::vector<std::string> shared_keys;
+  // The selected type's own parameters, validated against its registered declaration when the
+  // topology is read (so the type's plug-in must be loaded by then: --plugin or plugins:).
+  core::Params params;
 };
 
 // A chip description (a topology YAML file), validated: shapes and latencies common to every
@@ -26,6 +35,7 @@ struct ChipTopology {
   int neuron_array_size = 256;
   double update_latency_ns = 10.0;
   ComponentSection crossbar, neuron_array, interconnect, mapping;
+  std::vector<std::string> plugins;  // `plugins:` libraries of the topology file (resolved paths)
 };
 
 // Reads `chip:` from a topology file. Errors name file, line, key, bad value and allowed values.

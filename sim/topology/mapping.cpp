@@ -9,6 +9,7 @@
 #include "core/strings.h"
 #include "sim/crossbar/i_crossbar_model.h"
 #include "sim/neuron/i_neuron_model.h"
+#include "sim/topology/components.h"
 
 namespace nfsim::sim {
 
@@ -192,17 +193,10 @@ MappedChip map_network(const models::Network& net, const ChipTopology& topology)
   MappedChip chip;
   chip.topology = topology;
   // Validate every component's parameters now, so a bad topology fails before anything runs.
-  const auto& xb = CrossbarRegistry::instance().get(topology.crossbar.type, topology.file + ": " + topology.crossbar.key + ".type");
-  chip.noisy_reads = xb.make(core::Params(xb.name, xb.params, topology.crossbar.node, topology.file, topology.crossbar.key,
-                                          {"type", "rows", "cols", "read_latency_ns"}))
-                         ->noisy_reads();
-  const auto& nm = NeuronRegistry::instance().get(topology.neuron_array.type, topology.file + ": " + topology.neuron_array.key + ".type");
-  nm.make(core::Params(nm.name, nm.params, topology.neuron_array.node, topology.file, topology.neuron_array.key,
-                       {"type", "size", "update_latency_ns"}));
-  const auto& ic = InterconnectRegistry::instance().get(topology.interconnect.type, topology.file + ": " + topology.interconnect.key + ".type");
-  chip.interconnect = ic.make(core::Params(ic.name, ic.params, topology.interconnect.node, topology.file, topology.interconnect.key), topology);
-  const auto& mp = MapperRegistry::instance().get(topology.mapping.type, topology.file + ": " + topology.mapping.key + ".type");
-  const auto mapper = mp.make(core::Params(mp.name, mp.params, topology.mapping.node, topology.file, topology.mapping.key));
+  chip.noisy_reads = make_crossbar_model(topology)->noisy_reads();
+  make_neuron_model(topology);
+  chip.interconnect = make_interconnect(topology);
+  const auto mapper = make_mapper(topology);
   chip.mapping = mapper->map(net, topology);
   add_transfers(chip.mapping, net);
   return chip;
@@ -210,9 +204,7 @@ MappedChip map_network(const models::Network& net, const ChipTopology& topology)
 
 models::Network programmed_network(const models::Network& net, const MappedChip& chip) {
   const ChipTopology& t = chip.topology;
-  const auto& xb = CrossbarRegistry::instance().get(t.crossbar.type, t.file + ": " + t.crossbar.key + ".type");
-  const auto model = xb.make(core::Params(xb.name, xb.params, t.crossbar.node, t.file, t.crossbar.key,
-                                          {"type", "rows", "cols", "read_latency_ns"}));
+  const auto model = make_crossbar_model(t);
   std::vector<models::DenseLayer> layers;
   for (int l = 1; l <= net.num_layers(); ++l) layers.push_back(net.layer(l));
   for (std::size_t k = 0; k < chip.mapping.tiles.size(); ++k) {

@@ -57,6 +57,8 @@ struct Mapping {
 // Places a network on a chip. Registered with MapperRegistry, selected by `mapping: {type: NAME}`.
 class IMapper {
  public:
+  // Names this interface's registry in messages and provenance.
+  static constexpr const char* kRegistryKind = "mapper";
   virtual ~IMapper() = default;
   // Throws InputError when the network does not fit, saying what is needed and what the chip has.
   virtual Mapping map(const models::Network& network, const ChipTopology& topology) const = 0;

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "sim/engine/i_engine.h"
 #include "core/yaml_file.h"
+#include "core/yaml_reader.h"
 #include "core/input_file.h"
 #include "core/strings.h"
 #include "sim/topology/mapping.h"
@@ -36,96 +37,14 @@ std::string override_label(const std::string& text) {
   return eq == std::string::npos ? text : text.substr(0, eq) + " " + text.substr(eq + 1);
 }
 
-// Reads typed values out of YAML nodes with errors that name file, line and key path.
-class Reader {
- public:
-  Reader(std::string file, std::string base_dir, std::vector<std::string> overrides = {})
-      : file_(std::move(file)), base_dir_(std::move(base_dir)), overrides_(std::move(overrides)) {}
+// The campaign's overrides as the reader names them in messages.
+std::vector<core::YamlReader::Override> reader_overrides(const std::vector<std::string>& overrides) {
+  std::vector<core::YamlReader::Override> out;
+  for (const std::string& o : overrides) out.push_back({override_key(o), override_label(o)});
+  return out;
+}
 
-  // Where `node` (at `key`) was written: file and line, or the --set KEY=VALUE it came from (a
-  // value from an override has no line in the file).
-  core::ErrorContext context(const YAML::Node& node, const std::string& key) const {
-    core::ErrorContext ctx{file_, node.Mark().is_null() ? 0 : node.Mark().line + 1, key};
-    for (const std::string& o : overrides_) {
-      // The override's own key, or a key inside the value it set (--set 'require={b4: ...}').
-      const std::string ok = override_key(o);
-      if (key == ok || key.rfind(ok + ".", 0) == 0 || key.rfind(ok + "[", 0) == 0) {
-        ctx = core::ErrorContext{file_ + " (" + override_label(o) + ")", 0, key};
-      }
-    }
-    return ctx;
-  }
-
-  [[noreturn]] void fail(const YAML::Node& node, const std::string& key, const std::string& what,
-                         const std::string& expected = {}) const {
-    const core::ErrorContext ctx = context(node, key);
-    std::string got;
-    if (node.IsScalar()) got = "'" + node.Scalar() + "'";
-    else if (node.IsSequence()) got = "a list";
-    else if (node.IsMap()) got = "a mapping";
-    core::throw_input_error(ctx, what, got, expected);
-  }
-
-  void check_keys(const YAML::Node& map, const std::string& key, const std::vector<std::string>& allowed) const {
-    if (!map.IsMap()) fail(map, key, "wrong type", "a mapping with keys " + core::join(allowed, ", "));
-    for (const auto& kv : map) {
-      if (!kv.first.IsScalar()) fail(kv.first, key, "a key that is not a plain name", "one of " + core::join(allowed, ", "));
-      const std::string k = kv.first.as<std::string>();
-      if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
-      const std::string best = core::closest_match(k, allowed);
-      core::throw_input_error(context(kv.first, key.empty() ? k : key + "." + k), "unknown key" + (best.empty() ? std::string() : " (did you mean '" + best + "'?)"),
-                              "'" + k + "'", "one of " + core::join(allowed, ", "));
-    }
-  }
-
-  double number(const YAML::Node& n, const std::string& key) const {
-    if (!n.IsScalar()) fail(n, key, "wrong type", "a number");
-    try {
-      return core::parse_double(n.Scalar(), key);
-    } catch (const core::InputError&) {
-      fail(n, key, "not a finite number", "a number");
-    }
-  }
-  long long integer(const YAML::Node& n, const std::string& key, long long min, long long max) const {
-    if (!n.IsScalar()) fail(n, key, "wrong type", "an integer");
-    try {
-      return core::parse_int(n.Scalar(), key, min, max);
-    } catch (const core::InputError&) {
-      fail(n, key, "not a valid integer", "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
-    }
-  }
-  std::string text(const YAML::Node& n, const std::string& key) const {
-    if (!n.IsScalar()) fail(n, key, "wrong type", "a string");
-    return n.Scalar();
-  }
-  double probability(const YAML::Node& n, const std::string& key) const {
-    const double p = number(n, key);
-    if (p < 0.0 || p > 1.0) fail(n, key, "probability out of range", "a number in [0, 1]");
-    return p;
-  }
-  std::string path(const YAML::Node& n, const std::string& key) const {
-    const std::string p = text(n, key);
-    if (p.empty()) fail(n, key, "empty path", "a file path");
-    std::filesystem::path fp(p);
-    if (fp.is_relative() && !base_dir_.empty()) fp = std::filesystem::path(base_dir_) / fp;
-    return fp.lexically_normal().string();
-  }
-  template <typename Fn>
-  auto wrap(const YAML::Node& n, const std::string& key, Fn fn) const -> decltype(fn()) {
-    try {
-      return fn();
-    } catch (const core::InputError& e) {
-      if (std::string(e.what()).rfind(file_, 0) == 0) throw;  // already located
-      fail(n, key, e.what());
-    }
-  }
-
-  const std::string& file() const { return file_; }
-
- private:
-  std::string file_, base_dir_;
-  std::vector<std::string> overrides_;  // --set KEY=VALUE texts, to name them in errors
-};
+using Reader = core::YamlReader;
 
 models::RandomNetworkSpec read_generate(const Reader& r, const YAML::Node& g) {
   r.check_keys(g, "model.generate", {"widths", "activation", "output_activation", "activation_scale", "sigma", "mu", "seed"});
@@ -214,14 +133,9 @@ faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::st
     }
   } else {
     if (!n["probability"]) r.fail(n, key + ".probability", "missing", "a number in [0, 1] (or fit + mission_hours)");
-    spec.probability = r.probability(n["probability"], key + ".probability");
+    spec.probability = r.number(n["probability"], key + ".probability");
   }
-  if (n["onset_ns"]) {
-    spec.onset_ns = r.number(n["onset_ns"], key + ".onset_ns");
-    if (spec.onset_ns < 0 || spec.onset_ns > 1e15) {
-      r.fail(n["onset_ns"], key + ".onset_ns", "out of range", "a time in [0, 1e15] ns (inside SystemC's time range)");
-    }
-  }
+  if (n["onset_ns"]) spec.onset_ns = r.number(n["onset_ns"], key + ".onset_ns");
   if (n["persistence"]) {
     spec.persistence = r.wrap(n["persistence"], key + ".persistence",
                               [&] { return faults::parse_persistence(r.text(n["persistence"], key + ".persistence")); });
@@ -229,7 +143,6 @@ faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::st
   if (!spec.physical_kind.empty()) {
     // Physical units: optionally restricted to the tiles/arrays of some layers.
     if (const YAML::Node layers = n["layers"]) {
-      if (spec.physical_kind == "router") r.fail(layers, key + ".layers", "routers are not per layer", "no layers for router faults");
       if (layers.IsScalar()) {
         spec.layers.push_back(static_cast<int>(r.integer(layers, key + ".layers", 1, 1000000)));
       } else if (!layers.IsSequence()) {
@@ -238,9 +151,7 @@ faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::st
         for (std::size_t i = 0; i < layers.size(); ++i) spec.layers.push_back(static_cast<int>(r.integer(layers[i], key + ".layers", 1, 1000000)));
       }
     }
-    return spec;
-  }
-  if (spec.kind == faults::FaultKind::group_crash) {
+  } else if (spec.kind == faults::FaultKind::group_crash) {
     const YAML::Node groups = n["groups"];
     if (!groups || !groups.IsSequence() || groups.size() == 0) {
       r.fail(groups ? groups : n, key + ".groups", "missing or empty", "a list of {name, neurons: [[layer, index]...], synapses: [[layer, row, col]...]}");
@@ -269,11 +180,9 @@ faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::st
       }
       spec.groups.push_back(std::move(group));
     }
-    return spec;
-  }
-  const YAML::Node layers = n["layers"];
-  if (!layers) r.fail(n, key + ".layers", "missing", "a layer index or a list of them (0 = input)");
-  if (layers.IsScalar()) {
+  } else if (const YAML::Node layers = n["layers"]; !layers) {
+    r.fail(n, key + ".layers", "missing", "a layer index or a list of them (0 = input)");
+  } else if (layers.IsScalar()) {
     spec.layers.push_back(static_cast<int>(r.integer(layers, key + ".layers", 0, 1000000)));
   } else if (layers.IsSequence()) {
     for (std::size_t i = 0; i < layers.size(); ++i) {
@@ -283,19 +192,27 @@ faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::st
     r.fail(layers, key + ".layers", "wrong type", "a layer index or a list of them");
   }
   if (n["value"]) spec.value = r.number(n["value"], key + ".value");
-  if (n["bit"]) spec.bit = static_cast<int>(r.integer(n["bit"], key + ".bit", 0, 31));
+  if (n["bit"]) spec.bit = static_cast<int>(r.integer(n["bit"], key + ".bit", 0, 1000000));
   if (const YAML::Node f = n["format"]) {
     if (f.IsMap()) {
       r.check_keys(f, key + ".format", {"total_bits", "frac_bits"});
-      if (f["total_bits"]) spec.format.total_bits = static_cast<int>(r.integer(f["total_bits"], key + ".format.total_bits", 2, 32));
-      if (f["frac_bits"]) spec.format.frac_bits = static_cast<int>(r.integer(f["frac_bits"], key + ".format.frac_bits", 0, 31));
+      if (f["total_bits"]) spec.format.total_bits = static_cast<int>(r.integer(f["total_bits"], key + ".format.total_bits", 0, 1000000));
+      if (f["frac_bits"]) spec.format.frac_bits = static_cast<int>(r.integer(f["frac_bits"], key + ".format.frac_bits", 0, 1000000));
     } else {
       const auto parts = core::split(r.text(f, key + ".format"), '.');
       if (parts.size() != 2) r.fail(f, key + ".format", "wrong format", "TOTAL.FRAC bits like 8.6, or {total_bits, frac_bits}");
-      spec.format.total_bits = static_cast<int>(r.wrap(f, key + ".format", [&] { return core::parse_int(parts[0], "total bits", 2, 32); }));
-      spec.format.frac_bits = static_cast<int>(r.wrap(f, key + ".format", [&] { return core::parse_int(parts[1], "fraction bits", 0, 31); }));
+      spec.format.total_bits = static_cast<int>(r.wrap(f, key + ".format", [&] { return core::parse_int(parts[0], "total bits", 0, 1000000); }));
+      spec.format.frac_bits = static_cast<int>(r.wrap(f, key + ".format", [&] { return core::parse_int(parts[1], "fraction bits", 0, 1000000); }));
     }
   }
+  // The rules of a spec (ranges, fields that apply to its kind) are faults::validate_fault_spec's.
+  std::set<std::string> given;
+  for (const auto& kv : n) given.insert(kv.first.Scalar());
+  if (given.count("fit")) given.erase("probability");
+  faults::validate_fault_spec(spec, given, [&](const std::string& field, const std::string& what, const std::string& expected) {
+    const YAML::Node at = n[field] ? n[field] : field == "probability" && n["fit"] ? n["fit"] : n;
+    r.fail(at, key + "." + field, what, expected);
+  });
   return spec;
 }
 
@@ -404,11 +321,13 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
       throw core::InputError(source + ": " + e.what());
     }
   }
-  const Reader r(source, base_dir, overrides);
+  const Reader r(source, base_dir, reader_overrides(overrides));
   r.check_keys(root, "", {"model", "inputs", "faults", "chip", "engine", "trials", "seed", "bounds", "block_trials",
-                          "batch_trials", "confidence", "stopping", "require", "sweep"});
+                          "batch_trials", "confidence", "stopping", "require", "sweep", "plugins"});
   CampaignConfig c;
   c.file = source;
+  // Plug-ins first: the chip's component types may come from them.
+  if (const YAML::Node plugins = root["plugins"]) c.plugins = core::load_plugins_key(r, plugins);
   const YAML::Node model = root["model"];
   if (!model) r.fail(root, "model", "missing", "a path to an ONNX file or {generate: {...}}");
   if (model.IsMap()) {
@@ -523,7 +442,8 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
     std::vector<std::string> judged = magnitude;
     judged.insert(judged.end(), {"b3", "b4"});
     for (const auto& kv : req) {
-      const std::string bound = kv.first.as<std::string>();
+      if (!kv.first.IsScalar()) r.fail(kv.first, "require", "a key that is not a plain name", "one of " + core::join(judged, ", "));
+      const std::string bound = kv.first.Scalar();
       const std::string key = "require." + bound;
       if (std::find(judged.begin(), judged.end(), bound) == judged.end()) {
         const std::string best = core::closest_match(bound, judged);

@@ -42,6 +42,7 @@ struct StoppingRule {
 // A validated campaign (campaign.yaml after --set overrides and command-line flags).
 struct CampaignConfig {
   std::string file;  // the YAML file it came from (for messages and the report)
+  std::vector<std::string> plugins;  // `plugins:` libraries (resolved paths), loaded while reading the file
   ModelSource model;
   models::InputSpec inputs;
   std::vector<faults::FaultSpec> faults;

@@ -7,6 +7,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/input_file.h"
+#include "core/plugin.h"
 #include "testbench/report/point_report.h"
 
 namespace nfsim::tb {
@@ -48,6 +49,8 @@ void write_checkpoint(const RunOptions& o, std::size_t point, std::uint64_t bloc
                                                            ? std::filesystem::absolute(o.campaign_file).string()
                                                            : o.campaign_file_absolute},
                             {"overrides", o.overrides},
+                            // --plugin libraries, loaded again by --resume (a `plugins:` key comes back with the file).
+                            {"plugins", core::command_line_plugin_paths()},
                             {"point", point},
                             {"blocks_done", blocks_done},
                             {"completed_points", completed}};

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "models/onnx_io.h"
 #include "models/random_network.h"
+#include "sim/topology/components.h"
 
 namespace nfsim::tb {
 
@@ -30,6 +31,7 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
     chip.crossbar = p.mapped->topology.crossbar.type;
     chip.interconnect = p.mapped->interconnect->describe();
     chip.programming_max_abs_output_error = diff.size() ? diff.cwiseAbs().maxCoeff() : 0.0;
+    chip.components = sim::component_provenance(*p.mapped);  // types, parameters, describe(), library
     p.chip = chip;
   } else {
     p.network = p.model;

@@ -13,6 +13,8 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/plugin.h"
+#include "sim/topology/components.h"
 #include "core/running_stats.h"
 #include "core/strings.h"
 #include "faults/bound_model.h"
@@ -265,6 +267,7 @@ CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, c
     report.network = Report::Network{any.network.describe(), any.network.num_layers(), any.network.parameter_count()};
     report.profile = any.profile;
   }
+  if (!core::loaded_plugins().empty()) report.plugins = sim::plugin_provenance();  // paths, hashes, types
   if (!options.out_dir.empty()) {
     const std::string json = to_json(report).dump(1) + "\n";
     core::write_file_atomically(options.out_dir + "/report.json", [&](std::ostream& o) { o << json; });

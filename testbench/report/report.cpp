@@ -383,6 +383,7 @@ nlohmann::json to_json(const Report& r) {
     report["network"] = {{"description", r.network->description}, {"layers", r.network->layers}, {"parameters", r.network->parameters}};
   }
   if (r.profile) report["profile"] = profile_to_json(*r.profile);
+  if (!r.plugins.is_null()) report["plugins"] = r.plugins;
   return report;
 }
 

@@ -162,6 +162,9 @@ struct Report {
   };
   std::optional<Network> network;
   std::optional<models::bounds::NetworkProfile> profile;
+  // Plug-in libraries loaded for the run (paths, hashes, types registered), as written; null
+  // when none was loaded.
+  nlohmann::json plugins;
   int mpi_ranks = 1;
   long peak_rss_kb = 0;
 };

@@ -89,6 +89,11 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     put("badmodel.yaml", "model: text.onnx\ninputs: {type: random, count: 2}\n" + crash);
     put("dims.yaml", "model: m.onnx\ninputs: {path: x3.csv}\n" + crash);
     put("chipmissing.yaml", campaign_head + crash + "chip: nochip.yaml\nengine: chip\n");
+    put("crashvalue.yaml", campaign_head + "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1, value: 0.5}\n");
+    put("grouplayers.yaml", campaign_head + "faults:\n  - {kind: group_crash, layers: [1], probability: 0.1, groups: [{neurons: [[1, 0]]}]}\n");
+    put("groupnames.yaml", campaign_head + "faults:\n  - {kind: group_crash, probability: 0.1, groups: [{name: a, neurons: [[1, 0]]}, {name: a, neurons: [[1, 1]]}]}\n");
+    put("bitwidth.yaml", campaign_head + "faults:\n  - {kind: weight_bit_flip, layers: [1], probability: 0.1, bit: 9}\n");
+    put("noplugin.yaml", "plugins: [libabsent.so]\n" + campaign_head + crash);
     ::mkfifo(d.file("fifo.yaml").c_str(), 0600);
     write_file(d.file("huge.yaml"), "model: m.onnx\n");
     std::filesystem::resize_file(d.file("huge.yaml"), std::uintmax_t{300} << 20);  // sparse: no disk used
@@ -257,6 +262,11 @@ const std::vector<BadCase> kCases{
     {"campaign_model_malformed", kRun + "$D/badmodel.yaml", {"text.onnx", "not a valid ONNX model"}},
     {"campaign_input_dimension", kRun + "$D/dims.yaml", {"x3.csv", "3 features", "expects 4"}},
     {"campaign_duplicate_key", kRun + "$D/dup.yaml", {"dup.yaml:6", "'trials'", "given twice"}},
+    {"campaign_fault_field_not_for_kind", kRun + "$D/crashvalue.yaml", {"crashvalue.yaml:4", "faults[0].value", "'0.5'", "does not apply to neuron_crash"}},
+    {"campaign_layers_on_group_crash", kRun + "$D/grouplayers.yaml", {"grouplayers.yaml:4", "faults[0].layers", "does not apply to group_crash"}},
+    {"campaign_group_name_twice", kRun + "$D/groupnames.yaml", {"groupnames.yaml:4", "faults[0].groups", "group name 'a' given twice"}},
+    {"campaign_bit_beyond_format", kRun + "$D/bitwidth.yaml", {"bitwidth.yaml:4", "faults[0].bit", "'9'", "0..7"}},
+    {"campaign_plugin_missing", kRun + "$D/noplugin.yaml", {"noplugin.yaml:1", "plugins[0]", "libabsent.so", "cannot load"}},
     {"campaign_second_document", kRun + "$D/twodocs.yaml", {"twodocs.yaml:", "second YAML document"}},
     {"campaign_sweep_key_twice", kRun + "$D/sweep2.yaml", {"sweep2.yaml:", "'faults[0].probability' swept twice"}},
     {"campaign_sweep_no_element", kRun + "$D/sweep_idx.yaml", {"sweep_idx.yaml", "sweep value faults[5].probability=0.1", "no element [5]"}},
@@ -320,6 +330,13 @@ const std::vector<BadCase> kCases{
      {"fault spec 'neuron_crash:layers=1:p=0.01:p=0.5'", "'p' given twice"}},
     {"flag_fault_bad_persistence", "bounds $M --inputs random:2 --fault neuron_crash:layers=1:p=0.01:persistence=x --out $D/out.csv",
      {"fault spec 'neuron_crash:layers=1:p=0.01:persistence=x'", "persistence"}},
+    {"flag_fault_bit_beyond_format", "bounds $M --inputs random:2 --fault weight_bit_flip:layers=1:p=0.01:bit=40 --out $D/out.csv",
+     {"fault spec 'weight_bit_flip:layers=1:p=0.01:bit=40'", "'40'", "0..7"}},
+    {"flag_fault_value_on_crash", "bounds $M --inputs random:2 --fault synapse_crash:layers=1:p=0.01:value=2 --out $D/out.csv",
+     {"fault spec 'synapse_crash:layers=1:p=0.01:value=2'", "does not apply to synapse_crash"}},
+    {"flag_plugin_empty", "--plugin '' list", {"--plugin ''", "empty path"}},
+    {"flag_plugin_registers_nothing", "--plugin /lib/x86_64-linux-gnu/libm.so.6 list", {"libm.so.6", "registers no component type"}},
+    {"flag_plugin_not_a_library", "--plugin $D/c.yaml list", {"c.yaml", "cannot load"}},
     {"flag_seed_negative", kRun + "$C --seed -1", {"--seed -1"}},
     {"flag_threads_zero", kRun + "$C --threads 0", {"--threads", "0"}},
     {"flag_count_zero", kEval + "$D/ok-idx3-ubyte --count 0", {"--count 0"}},

@@ -16,7 +16,10 @@
 namespace nfsim::test {
 namespace {
 
-const std::string kPlugin = std::string("--plugin ") + NFSIM_TEST_PLUGIN;
+// Component types from outside nfsim: a neuron model other than rate (a test plug-in), and the two
+// example plug-ins (a stuck-on crossbar and a saturating neuron array).
+const std::string kPlugin = std::string("--plugin ") + NFSIM_SCALED_NEURON_PLUGIN + " --plugin " + NFSIM_STUCK_ON_PLUGIN +
+                            " --plugin " + NFSIM_SATURATING_PLUGIN;
 
 nlohmann::json report_of(const TempDir& dir, const std::string& out) {
   return nlohmann::json::parse(read_file(dir.file(out + "/report.json")));
@@ -210,7 +213,7 @@ TEST(Engines, ZeroFaultProbabilityGivesZeroDeltaOnEveryEngineForEveryComponent) 
   const auto neurons = types_in_section(listing.out, "neuron-array types");
   const auto engines = types_in_section(listing.out, "engines (");
   ASSERT_GE(crossbars.size(), 4u) << listing.out;  // ideal, noisy, quantized, stuck_on
-  ASSERT_GE(neurons.size(), 2u) << listing.out;    // rate, test_scaled
+  ASSERT_GE(neurons.size(), 3u) << listing.out;    // rate, saturating, test_scaled
   ASSERT_GE(engines.size(), 3u) << listing.out;
   // Values for parameters a type requires, and the noise off (read noise is an error source of its
   // own: with read_noise_std > 0, Delta at p = 0 is that noise; see docs/chip.md).

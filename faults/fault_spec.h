@@ -1,0 +1,90 @@
+#pragma once
+
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "faults/fault_kind.h"
+
+namespace nfsim::faults {
+
+// A two's-complement fixed-point format for stored weights: `total_bits` bits of which
+// `frac_bits` are fractional (value = integer * 2^-frac_bits).
+struct FixedPointFormat {
+  int total_bits = 8;
+  int frac_bits = 6;
+  std::string describe() const;  // "Q1.6 (8 bits)"
+};
+
+struct NeuronRef {
+  int layer = 0;  // 0..L
+  int index = 0;
+};
+struct SynapseRef {
+  int layer = 1;  // 1..L: weight W_layer(row, col)
+  int row = 0;
+  int col = 0;
+};
+
+// A named set of neurons and synapses that crash together (a physical unit).
+struct FaultGroup {
+  std::string name;
+  std::vector<NeuronRef> neurons;
+  std::vector<SynapseRef> synapses;
+};
+
+// One line of a fault plan: a kind, where it acts, how likely each unit fails, how long.
+struct FaultSpec {
+  FaultKind kind = FaultKind::neuron_crash;
+  std::vector<int> layers;  // neuron kinds: 0..L; synapse kinds: 1..L; unused for group_crash
+  double probability = 0.0;
+  Persistence persistence = Persistence::transient;
+  double value = 0.0;              // stuck-at value
+  int bit = 0;                     // weight_bit_flip
+  FixedPointFormat format;         // weight_bit_flip
+  std::vector<FaultGroup> groups;  // group_crash: each group fails as one unit
+  // A physical fault kind (crossbar_row, crossbar_column, crossbar_tile, neuron_array, router),
+  // empty for logical kinds. A physical spec is a group_crash whose groups the chip's mapping
+  // fills in (one group per physical unit, in the mapping's order).
+  std::string physical_kind;
+  // Time after the start of each inference from which the fault acts (chip engine only; 0 =
+  // the whole inference). See docs/chip.md for which computations it reaches.
+  double onset_ns = 0.0;
+  // Where the spec was written, for messages ("campaign.yaml:4", "fault spec '...'"); may be empty.
+  std::string origin;
+
+  bool acts_on_neurons() const;
+  bool acts_on_synapses() const;
+  // "neuron_crash layers=[1] p=0.01 transient"
+  std::string describe() const;
+};
+
+// The largest onset nfsim accepts: inside SystemC's time range (2^64 ps, about 1.8e16 ns).
+constexpr double kMaxOnsetNs = 1e15;
+
+// Throws an InputError for `field` of a spec (a field name of FaultSpec: "probability", "bit",
+// "format", "layers", "groups", "value", "onset_ns", "persistence") saying `what` is wrong and
+// what was `expected`, located where the spec was written (file, line and key, or the --fault
+// text). Must not return.
+using FaultFieldError =
+    std::function<void(const std::string& field, const std::string& what, const std::string& expected)>;
+
+// Every rule of a fault spec that does not depend on the network, stated once and used by the
+// command-line form, the campaign form and FaultPlan: probability in [0, 1]; onset in [0, 1e15]
+// ns; a finite stuck-at value; a format of 2..32 bits with fewer fraction bits; a bit below the
+// format's width; group names unique; and no field that does not apply to the kind (`value`
+// outside the stuck-at kinds, `bit` and `format` outside weight_bit_flip, `layers` on
+// group_crash or router, `groups` outside group_crash). `given` names the fields the user wrote
+// (an unwritten field holds its default and is not refused).
+void validate_fault_spec(const FaultSpec& spec, const std::set<std::string>& given, const FaultFieldError& fail);
+
+// The fields of a spec built in code that differ from their defaults: what validate_fault_spec
+// treats as given when no text says which fields were written.
+std::set<std::string> fields_set(const FaultSpec& spec);
+
+// Parses the CLI form "KIND:layers=1,2:p=0.01[:persistence=permanent][:value=V][:bit=B][:format=T.F]".
+// Throws InputError naming the spec, the bad field and what was expected.
+FaultSpec parse_fault_spec(const std::string& text);
+
+}  // namespace nfsim::faults
