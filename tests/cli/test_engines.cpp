@@ -179,11 +179,19 @@ TEST(Engines, ComponentsAnEngineCannotHonourAreRefused) {
     if (c.engine != "chip") EXPECT_NE(r.err.find("engine '" + c.engine + "' cannot honour"), std::string::npos) << r.err;
     EXPECT_FALSE(std::filesystem::exists(dir.file("out/report.json"))) << c.engine;
   }
-  // The engine that can honour them runs them.
+  // The engine that can honour them runs them; the report names the components and plug-ins.
   for (const char* campaign : {"noisy_c.yaml", "custom_c.yaml"}) {
     const CliRun r = nfsim(kPlugin + " run " + dir.file(campaign) + " --engine chip --out " + dir.file("ok"), dir);
     EXPECT_EQ(r.code, 0) << campaign << ": " << r.err;
   }
+  const std::string html = read_file(dir.file("ok/report.html"));
+  EXPECT_NE(html.find("<h2>Chip</h2>"), std::string::npos);
+  EXPECT_NE(html.find("test_scaled(gain=0.5)"), std::string::npos);  // describe() of the plug-in neuron model
+  EXPECT_NE(html.find("<h2>Plug-ins</h2>"), std::string::npos);
+  EXPECT_NE(html.find(NFSIM_SCALED_NEURON_PLUGIN), std::string::npos);
+  const nlohmann::json report = report_of(dir, "ok");
+  EXPECT_EQ(report["points"][0]["chip"]["components"]["neuron_array"]["type"], "test_scaled");
+  EXPECT_EQ(report["plugins"].size(), 3u);
 }
 
 // The component types `nfsim list` shows under a section title (lines "  name  description").
