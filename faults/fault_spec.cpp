@@ -22,7 +22,7 @@ bool FaultSpec::acts_on_synapses() const {
 }
 
 std::string FaultSpec::describe() const {
-  std::string s = physical_kind.empty() ? to_string(kind) : physical_kind;
+  std::string s = kind_name();
   if (!physical_kind.empty()) {
     s += " units=" + std::to_string(groups.size());
   } else if (kind == FaultKind::group_crash) {
@@ -45,7 +45,7 @@ void validate_fault_spec(const FaultSpec& spec, const std::set<std::string>& giv
     fail_at(field, what, expected);
     throw core::InternalError("fault spec field error handler returned");
   };
-  const std::string kind = spec.physical_kind.empty() ? to_string(spec.kind) : spec.physical_kind;
+  const std::string kind = spec.kind_name();
   const bool stuck = spec.kind == FaultKind::neuron_stuck_at || spec.kind == FaultKind::synapse_stuck_at;
   const bool flip = spec.kind == FaultKind::weight_bit_flip;
   const bool group = spec.kind == FaultKind::group_crash;

@@ -56,6 +56,8 @@ struct FaultSpec {
 
   bool acts_on_neurons() const;
   bool acts_on_synapses() const;
+  // The kind as written: the physical kind for physical specs, else the logical kind's name.
+  std::string kind_name() const { return physical_kind.empty() ? to_string(kind) : physical_kind; }
   // "neuron_crash layers=[1] p=0.01 transient"
   std::string describe() const;
 };

@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "faults/fault_controller.h"
+#include "sim/chip/fault_controller.h"
 #include "faults/fault_plan.h"
 #include "models/network.h"
 #include "sim/crossbar/crossbar.h"
@@ -25,7 +25,7 @@ namespace nfsim::sim {
 // arrays update together when its last partial sum has arrived.
 // Implements the fault hooks for the FaultController: logical units map to the cells, neurons and
 // inputs that hold them, physical units (rows, columns, tiles, arrays, routers) to the modules.
-class Chip : public sc_core::sc_module, public faults::IFaultTarget {
+class Chip : public sc_core::sc_module, public IFaultTarget {
  public:
   Chip(sc_core::sc_module_name name, const models::Network& network, const MappedChip& mapped);
 

@@ -69,7 +69,7 @@ struct ChipEngine::Tracer {
     }
     for (std::size_t s = 0; s < plan.size(); ++s) {
       const auto& spec = plan.specs()[s];
-      const std::string kind = spec.physical_kind.empty() ? faults::to_string(spec.kind) : spec.physical_kind;
+      const std::string kind = spec.kind_name();
       faults.push_back(std::make_unique<sc_core::sc_signal<int>>(("trace_faults" + std::to_string(s)).c_str()));
       sc_core::sc_trace(file, *faults.back(), "active_faults_" + std::to_string(s) + "_" + kind);
     }
@@ -91,7 +91,7 @@ ChipEngine::ChipEngine(const models::Network& network, const Eigen::MatrixXd& in
   install_systemc_error_bridge();
   chip_ = std::make_unique<Chip>("chip", network, mapped);
   chip_->set_fault_plan(plan);
-  controller_ = std::make_unique<faults::FaultController>("faults", plan, chip_->programmed_network(), options.seed, *chip_);
+  controller_ = std::make_unique<FaultController>("faults", plan, chip_->programmed_network(), options.seed, *chip_);
   controller_->set_log_limit(options.fault_log_limit);
   driver_ = std::make_unique<Driver>("driver");
   if (!options.vcd_path.empty()) tracer_ = std::make_unique<Tracer>(options.vcd_path, network.output_size(), plan);

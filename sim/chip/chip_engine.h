@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "core/running_stats.h"
-#include "faults/fault_controller.h"
+#include "sim/chip/fault_controller.h"
 #include "faults/fault_plan.h"
 #include "models/network.h"
 #include "sim/chip/chip.h"
@@ -57,7 +57,7 @@ class ChipEngine {
   const Chip& chip() const { return *chip_; }
   // The fault-free outputs Delta is measured against (n_L x inputs).
   const Eigen::MatrixXd& reference_outputs() const { return golden_; }
-  faults::FaultController& controller() { return *controller_; }
+  FaultController& controller() { return *controller_; }
   const core::RunningStats& latency_ns() const { return latency_ns_; }
 
  private:
@@ -71,7 +71,7 @@ class ChipEngine {
   const faults::FaultPlan* plan_;
   ChipEngineOptions options_;
   std::unique_ptr<Chip> chip_;
-  std::unique_ptr<faults::FaultController> controller_;
+  std::unique_ptr<FaultController> controller_;
   std::unique_ptr<Driver> driver_;
   std::unique_ptr<Tracer> tracer_;
   std::uint64_t inference_count_ = 0;

@@ -137,7 +137,7 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
   nlohmann::json probabilities = nlohmann::json::array();
   for (std::size_t s = 0; s < prepared.specs.size(); ++s) {
     const auto& spec = prepared.specs[s];
-    probabilities.push_back({{"spec", s}, {"kind", spec.physical_kind.empty() ? faults::to_string(spec.kind) : spec.physical_kind},
+    probabilities.push_back({{"spec", s}, {"kind", spec.kind_name()},
                              {"probability", probability(s, a)}});
   }
   const bool agree = upper <= o.epsilon;

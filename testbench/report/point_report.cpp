@@ -10,7 +10,7 @@ std::vector<FaultReport> fault_reports(const std::vector<faults::FaultSpec>& spe
   std::vector<FaultReport> out;
   for (const auto& s : specs) {
     FaultReport f;
-    f.kind = s.physical_kind.empty() ? faults::to_string(s.kind) : s.physical_kind;
+    f.kind = s.kind_name();
     f.probability = s.probability;
     f.persistence = faults::to_string(s.persistence);
     if (!s.physical_kind.empty()) {

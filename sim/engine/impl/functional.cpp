@@ -33,7 +33,7 @@ class FunctionalAdapter : public IEngine {
           sampler.draw_units(s, t, permanent ? faults::FaultSampler::kPermanentSlot : static_cast<std::uint32_t>(n), units);
           for (std::uint64_t u : units) {
             log << "{\"trial\": " << t << ", \"input\": " << n << ", \"spec\": " << s << ", \"kind\": \""
-                << (spec.physical_kind.empty() ? faults::to_string(spec.kind) : spec.physical_kind) << "\", \"unit\": " << u << "}\n";
+                << spec.kind_name() << "\", \"unit\": " << u << "}\n";
             ++lines;
           }
         }

@@ -11,7 +11,7 @@
 #include "faults/fault_plan.h"
 #include "faults/fault_sampler.h"
 
-namespace nfsim::faults {
+namespace nfsim::sim {
 
 // The fault hooks of a simulated chip: the controller tells it which unit of which spec fails;
 // the chip maps that to its tiles, arrays and routers (crash/restore/stuck/flip by index).
@@ -39,11 +39,11 @@ struct FaultLogEntry {
 // them through the target's hooks at the current simulated time.
 class FaultController : public sc_core::sc_module {
  public:
-  FaultController(sc_core::sc_module_name name, const FaultPlan& plan, const models::Network& network,
+  FaultController(sc_core::sc_module_name name, const faults::FaultPlan& plan, const models::Network& network,
                   std::uint64_t seed, IFaultTarget& target);
 
   // Switches to another plan (a later sweep point on the same elaborated chip).
-  void set_plan(const FaultPlan& plan, const models::Network& network, std::uint64_t seed);
+  void set_plan(const faults::FaultPlan& plan, const models::Network& network, std::uint64_t seed);
 
   // Clears the previous inference's faults and applies those of (trial, input): now, or for specs
   // with an onset, at now + onset_ns (a method wakes then and applies them). Returns how many
@@ -69,8 +69,8 @@ class FaultController : public sc_core::sc_module {
   void apply(std::size_t spec, std::uint64_t unit, std::uint64_t trial, std::uint32_t input);
   void apply_due();  // SC_METHOD on onset_event_
 
-  const FaultPlan* plan_;
-  std::unique_ptr<FaultSampler> sampler_;
+  const faults::FaultPlan* plan_;
+  std::unique_ptr<faults::FaultSampler> sampler_;
   std::vector<Pending> pending_;  // sorted by time
   std::size_t next_pending_ = 0;
   sc_core::sc_event onset_event_;
@@ -82,4 +82,4 @@ class FaultController : public sc_core::sc_module {
   std::size_t log_limit_ = 0;
 };
 
-}  // namespace nfsim::faults
+}  // namespace nfsim::sim

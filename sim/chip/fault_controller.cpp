@@ -1,8 +1,13 @@
-#include "faults/fault_controller.h"
+#include "sim/chip/fault_controller.h"
 
 #include <algorithm>
 
-namespace nfsim::faults {
+namespace nfsim::sim {
+
+using faults::FaultPlan;
+using faults::FaultSampler;
+using faults::FaultSpec;
+using faults::Persistence;
 
 FaultController::FaultController(sc_core::sc_module_name name, const FaultPlan& plan, const models::Network& network,
                                  std::uint64_t seed, IFaultTarget& target)
@@ -75,7 +80,7 @@ void FaultController::write_log(std::ostream& out) const {
   for (const auto& e : log_) {
     const FaultSpec& spec = plan_->specs()[e.spec];
     out << "{\"time_ns\": " << e.time_ns << ", \"trial\": " << e.trial << ", \"input\": " << e.input
-        << ", \"spec\": " << e.spec << ", \"kind\": \"" << (spec.physical_kind.empty() ? to_string(spec.kind) : spec.physical_kind)
+        << ", \"spec\": " << e.spec << ", \"kind\": \"" << spec.kind_name()
         << "\", \"unit\": " << e.unit << "}\n";
   }
   if (applied_total_ > log_.size()) {
@@ -83,4 +88,4 @@ void FaultController::write_log(std::ostream& out) const {
   }
 }
 
-}  // namespace nfsim::faults
+}  // namespace nfsim::sim
