@@ -14,8 +14,7 @@ struct NeuronOverride {
   double value;
 };
 struct WeightOverride {
-  int row;
-  int col;
+  std::uint64_t synapse;  // the layer's synapse index (models::ILayer)
   double value;
 };
 

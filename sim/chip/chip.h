@@ -44,6 +44,7 @@ class Chip : public sc_core::sc_module, public faults::IFaultTarget {
   std::uint64_t inferences() const { return inferences_; }
 
  private:
+  // The synapse at cell (row, col) of the layer's crossbar matrix.
   void set_synapse(int layer, int row, int col, double value);
   void set_neuron(int layer, int index, double value);
 

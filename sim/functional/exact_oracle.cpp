@@ -39,12 +39,17 @@ ExactMoments exact_moments(const models::Network& net, const Eigen::MatrixXd& in
     // Plain faulty forward: weights with overrides written in, outputs overwritten.
     Eigen::MatrixXd y = inputs;
     for (const auto& o : f.neurons[0]) y.row(o.index).setConstant(o.value);
+    Eigen::MatrixXd z;
     for (int m = 1; m <= L; ++m) {
-      models::DenseLayer layer = net.layer(m);
-      for (const auto& o : f.weights[m]) layer.weights(o.row, o.col) = o.value;
-      Eigen::MatrixXd z = layer.weights * y;
-      z.colwise() += layer.bias;
-      y = layer.activation.apply(z);
+      const models::ILayer* layer = &net.layer(m);
+      std::unique_ptr<models::ILayer> faulty;
+      if (!f.weights[m].empty()) {
+        faulty = layer->clone();
+        for (const auto& o : f.weights[m]) faulty->set_synapse(o.synapse, o.value);
+        layer = faulty.get();
+      }
+      layer->linear_batch(y, z);
+      y = layer->activation().apply(z);
       for (const auto& o : f.neurons[m]) y.row(o.index).setConstant(o.value);
     }
     const Eigen::MatrixXd delta = y - clean;

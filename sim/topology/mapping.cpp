@@ -213,14 +213,19 @@ models::Network programmed_network(const models::Network& net, const MappedChip&
   const auto& xb = CrossbarRegistry::instance().get(t.crossbar.type, t.file + ": " + t.crossbar.key + ".type");
   const auto model = xb.make(core::Params(xb.name, xb.params, t.crossbar.node, t.file, t.crossbar.key,
                                           {"type", "rows", "cols", "read_latency_ns"}));
-  std::vector<models::DenseLayer> layers;
-  for (int l = 1; l <= net.num_layers(); ++l) layers.push_back(net.layer(l));
+  // Each tile's block of its layer's crossbar matrix, programmed and written back cell by cell
+  // (the copy shares the layers it does not write).
+  models::Network programmed = net;
   for (std::size_t k = 0; k < chip.mapping.tiles.size(); ++k) {
     const TileMap& tm = chip.mapping.tiles[k];
-    model->program_block(layers[tm.layer - 1].weights.block(tm.col_begin, tm.row_begin, tm.col_count, tm.row_count),
-                         static_cast<int>(k));
+    Eigen::MatrixXd block = net.layer(tm.layer).crossbar_matrix().block(tm.col_begin, tm.row_begin, tm.col_count, tm.row_count);
+    model->program_block(block, static_cast<int>(k));
+    models::ILayer& layer = programmed.mutable_layer(tm.layer);
+    for (int i = 0; i < tm.row_count; ++i) {
+      for (int j = 0; j < tm.col_count; ++j) layer.set_synapse(layer.synapse_at(tm.col_begin + j, tm.row_begin + i), block(j, i));
+    }
   }
-  return models::Network(std::move(layers), net.softmax_output());
+  return programmed;
 }
 
 std::vector<faults::FaultSpec> expand_physical_faults(const std::vector<faults::FaultSpec>& specs, const MappedChip& chip) {
