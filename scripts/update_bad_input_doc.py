@@ -37,7 +37,7 @@ for i, line in enumerate(lines):
         continue
     case = m.group(2)
     if case not in messages:
-        sys.exit(f"update_bad_input_doc.py: {doc_path}:{i + 1}: case '{case}' is not in tests/golden/test_bad_input.cpp")
+        sys.exit(f"update_bad_input_doc.py: {doc_path}:{i + 1}: case '{case}' is not in tests/cli/test_bad_input.cpp")
     lines[i] = f"| {m.group(1)} | `{case}` | {messages[case].replace('|', chr(92) + '|')} |"
     seen.add(case)
 missing = sorted(set(messages) - seen)

@@ -1,5 +1,5 @@
 #pragma once
-// Runs the nfsim executable for end-to-end tests (tests/golden/*; NFSIM_EXE is set there).
+// Runs the nfsim executable for end-to-end tests (tests/cli/*; NFSIM_EXE is set there).
 #include <sys/wait.h>
 
 #include <cstdlib>

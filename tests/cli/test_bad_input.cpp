@@ -379,7 +379,7 @@ TEST(BadInputDoc, EveryCaseHasOneRowAndEveryRowACase) {
   }
   for (const std::string& r : rows) {
     EXPECT_TRUE(std::any_of(kCases.begin(), kCases.end(), [&](const BadCase& c) { return c.id == r; }))
-        << "docs/bad-input.md names case '" << r << "', which tests/golden/test_bad_input.cpp does not have";
+        << "docs/bad-input.md names case '" << r << "', which tests/cli/test_bad_input.cpp does not have";
   }
 }
 
