@@ -147,8 +147,8 @@ FaultPlan::FaultPlan(std::vector<FaultSpec> specs, const models::Network& net) :
           }
         }
         for (const SynapseRef& w : g.synapses) {
-          if (w.layer < 1 || w.layer > L || w.row < 0 || w.row >= net.layer(w.layer).crossbar_matrix().rows() || w.col < 0 ||
-              w.col >= net.layer(w.layer).crossbar_matrix().cols()) {
+          if (w.layer < 1 || w.layer > L || w.row < 0 || w.row >= net.layer(w.layer).crossbar_matrix().rows() ||
+              w.col < 0 || w.col >= net.layer(w.layer).crossbar_matrix().cols()) {
             throw core::InputError(where + ": group '" + g.name + "' synapse (" + std::to_string(w.layer) + ", " +
                                    std::to_string(w.row) + ", " + std::to_string(w.col) + ") does not exist");
           }
@@ -216,7 +216,8 @@ FaultPlan::UnitFault FaultPlan::unit_fault(std::size_t s, std::uint64_t unit, co
   f.neuron = false;
   f.synapse = pos;
   if (spec.kind == FaultKind::synapse_stuck_at) f.value = spec.value;
-  if (spec.kind == FaultKind::weight_bit_flip) f.value = flip_weight_bit(net.layer(f.layer).synapse(pos), spec.bit, spec.format);
+  if (spec.kind == FaultKind::weight_bit_flip)
+    f.value = flip_weight_bit(net.layer(f.layer).synapse(pos), spec.bit, spec.format);
   return f;
 }
 

@@ -92,8 +92,8 @@ class FaultPlan {
   struct UnitFault {
     bool neuron = true;
     int layer = 0;
-    int index = 0;               // neuron
-    std::uint64_t synapse = 0;   // synapse
+    int index = 0;              // neuron
+    std::uint64_t synapse = 0;  // synapse
     double value = 0.0;
   };
   UnitFault unit_fault(std::size_t s, std::uint64_t unit, const models::Network& network) const;

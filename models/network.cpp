@@ -21,8 +21,8 @@ Network::Network(std::vector<std::unique_ptr<ILayer>> layers, bool softmax_outpu
       const Eigen::MatrixXd& stored = layer.crossbar_matrix();
       throw core::InputError("network layer " + std::to_string(k + 1) + ": " + layer.kind() + " layer (stored matrix " +
                              shape(stored.rows(), stored.cols()) + ") reads " + std::to_string(layer.input_size()) +
-                             " inputs but layer " + std::to_string(k) + " has " + outputs + " outputs; expected " + outputs +
-                             " inputs");
+                             " inputs but layer " + std::to_string(k) + " has " + outputs + " outputs; expected " +
+                             outputs + " inputs");
     }
     layers_.push_back(std::shared_ptr<ILayer>(std::move(layers[k])));
   }
@@ -151,7 +151,8 @@ Eigen::MatrixXd Network::jacobian_wrt_activations(const ForwardTrace& trace, int
 
 Eigen::MatrixXd Network::jacobian_wrt_preactivations(const ForwardTrace& trace, int l, bool through_softmax) const {
   check_layer_index(l, 1);
-  return jacobian_wrt_activations(trace, l, through_softmax) * layers_[l - 1]->activation().derivative(trace.z[l]).asDiagonal();
+  return jacobian_wrt_activations(trace, l, through_softmax) *
+         layers_[l - 1]->activation().derivative(trace.z[l]).asDiagonal();
 }
 
 std::string Network::describe() const {

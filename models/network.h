@@ -2,10 +2,9 @@
 
 #include <Eigen/Dense>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
-
-#include <memory>
 
 #include "models/activation.h"
 #include "models/layer/i_layer.h"

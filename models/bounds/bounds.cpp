@@ -97,7 +97,9 @@ BoundCalculator::BoundCalculator(const Network& network, FaultModel model) : net
   }
   for (const GroupTerm& g : model_.groups) {
     for (const auto& s : g.synapses) {
-      if (s[0] < 1 || s[0] > L) throw core::InputError("bounds: group '" + g.name + "' synapse layer " + std::to_string(s[0]) + " out of range");
+      if (s[0] < 1 || s[0] > L)
+        throw core::InputError("bounds: group '" + g.name + "' synapse layer " + std::to_string(s[0]) +
+                               " out of range");
     }
   }
   if (model_.only_neuron_crashes()) {

@@ -51,8 +51,8 @@ using BoundSet = std::map<std::string, BoundValue>;
 
 // Computes BOUNDS.md's bounds for one network and fault model, summing over layers and terms:
 // b1_paper_{1,2,inf}, b1_{1,2,inf}, b2 and worst_case (neuron crashes only), b3 and b4 (every
-// kind), and sum_norms_{1,2,inf,fro} (the network-level proxy of the paper's code). b4 uses incremental partial forward passes: the crash of unit i
-// of layer l changes z_{l+1} by A_{l+1}[:, i] dy_i and only layers l+1..L are evaluated.
+// kind), and sum_norms_{1,2,inf,fro} (the network-level proxy of the paper's code). b4 uses incremental partial forward
+// passes: the crash of unit i of layer l changes z_{l+1} by A_{l+1}[:, i] dy_i and only layers l+1..L are evaluated.
 // Layers are read through models::ILayer: W_l below is the matrix A_l of the layer's linear part
 // (dense: its weights). Synapse terms need each synapse read by one connection (dense); shared
 // weights (convolution) are refused until their per-synapse terms exist.

@@ -14,10 +14,11 @@ std::string shape(Eigen::Index r, Eigen::Index c) { return std::to_string(r) + "
 DenseLayer::DenseLayer(DenseParams params, const std::string& where) : params_(std::move(params)) {
   const Eigen::MatrixXd& w = params_.weights;
   const Eigen::VectorXd& b = params_.bias;
-  if (w.rows() == 0 || w.cols() == 0) throw core::InputError(where + ": empty weight matrix " + shape(w.rows(), w.cols()));
+  if (w.rows() == 0 || w.cols() == 0)
+    throw core::InputError(where + ": empty weight matrix " + shape(w.rows(), w.cols()));
   if (b.size() != w.rows()) {
-    throw core::InputError(where + ": bias has " + std::to_string(b.size()) + " entries; expected " + std::to_string(w.rows()) +
-                           " (the weight matrix is " + shape(w.rows(), w.cols()) + ")");
+    throw core::InputError(where + ": bias has " + std::to_string(b.size()) + " entries; expected " +
+                           std::to_string(w.rows()) + " (the weight matrix is " + shape(w.rows(), w.cols()) + ")");
   }
   for (Eigen::Index i = 0; i < w.size(); ++i) {
     if (!std::isfinite(w.data()[i])) {
@@ -28,7 +29,8 @@ DenseLayer::DenseLayer(DenseParams params, const std::string& where) : params_(s
   }
   for (Eigen::Index i = 0; i < b.size(); ++i) {
     if (!std::isfinite(b[i])) {
-      throw core::InputError(where + ": bias b[" + std::to_string(i) + "] is " + std::to_string(b[i]) + "; expected a finite number");
+      throw core::InputError(where + ": bias b[" + std::to_string(i) + "] is " + std::to_string(b[i]) +
+                             "; expected a finite number");
     }
   }
   if (!std::isfinite(params_.activation.scale) || !std::isfinite(params_.activation.alpha)) {
@@ -55,18 +57,19 @@ void DenseLayer::add_input_changes(const Eigen::Index* i, const double* v, std::
   std::size_t j = 0;
   // Four columns per pass over z: one load and store of z instead of four.
   for (; j + 4 <= count; j += 4) {
-    z.noalias() += w.col(i[j]) * v[j] + w.col(i[j + 1]) * v[j + 1] + w.col(i[j + 2]) * v[j + 2] + w.col(i[j + 3]) * v[j + 3];
+    z.noalias() +=
+        w.col(i[j]) * v[j] + w.col(i[j + 1]) * v[j + 1] + w.col(i[j + 2]) * v[j + 2] + w.col(i[j + 3]) * v[j + 3];
   }
   for (; j < count; ++j) z.noalias() += w.col(i[j]) * v[j];
 }
 
 void DenseLayer::add_synapse_change(std::uint64_t s, double value, const double* y_prev, double* z) const {
-  const Eigen::Index row = synapse_row(s), col = synapse_col(s);
+  const Eigen::Index row = row_of(s), col = col_of(s);
   z[row] += (value - params_.weights(row, col)) * y_prev[col];
 }
 
 std::string DenseLayer::synapse_name(std::uint64_t s) const {
-  return "W[" + std::to_string(synapse_row(s)) + "," + std::to_string(synapse_col(s)) + "]";
+  return "W[" + std::to_string(row_of(s)) + "," + std::to_string(col_of(s)) + "]";
 }
 
 std::string DenseLayer::describe() const {
@@ -75,7 +78,8 @@ std::string DenseLayer::describe() const {
 
 const DenseLayer& as_dense(const ILayer& layer, const std::string& what) {
   const auto* dense = dynamic_cast<const DenseLayer*>(&layer);
-  if (!dense) throw core::InputError(what + ": supports dense layers only; this network has a " + layer.kind() + " layer");
+  if (!dense)
+    throw core::InputError(what + ": supports dense layers only; this network has a " + layer.kind() + " layer");
   return *dense;
 }
 

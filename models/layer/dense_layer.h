@@ -44,10 +44,10 @@ class DenseLayer final : public ILayer {
   void add_synapse_change(std::uint64_t s, double value, const double* y_prev, double* z) const override;
 
   std::uint64_t synapse_count() const override { return static_cast<std::uint64_t>(params_.weights.size()); }
-  double synapse(std::uint64_t s) const override { return params_.weights(synapse_row(s), synapse_col(s)); }
-  void set_synapse(std::uint64_t s, double value) override { params_.weights(synapse_row(s), synapse_col(s)) = value; }
+  double synapse(std::uint64_t s) const override { return params_.weights(row_of(s), col_of(s)); }
+  void set_synapse(std::uint64_t s, double value) override { params_.weights(row_of(s), col_of(s)) = value; }
   int connection_count(std::uint64_t) const override { return 1; }
-  Connection connection(std::uint64_t s, int) const override { return {synapse_row(s), synapse_col(s)}; }
+  Connection connection(std::uint64_t s, int) const override { return {row_of(s), col_of(s)}; }
   std::string synapse_name(std::uint64_t s) const override;
 
   const Eigen::MatrixXd& crossbar_matrix() const override { return params_.weights; }
@@ -61,6 +61,14 @@ class DenseLayer final : public ILayer {
   const DenseParams& params() const { return params_; }
 
  private:
+  // synapse_row() / synapse_col() without the virtual call (engines call these per fault).
+  Eigen::Index row_of(std::uint64_t s) const {
+    return static_cast<Eigen::Index>(s / static_cast<std::uint64_t>(params_.weights.cols()));
+  }
+  Eigen::Index col_of(std::uint64_t s) const {
+    return static_cast<Eigen::Index>(s % static_cast<std::uint64_t>(params_.weights.cols()));
+  }
+
   DenseParams params_;
 };
 

@@ -85,7 +85,11 @@ class ILayer {
   Eigen::Index synapse_row(std::uint64_t s) const { return static_cast<Eigen::Index>(s / crossbar_cols()); }
   Eigen::Index synapse_col(std::uint64_t s) const { return static_cast<Eigen::Index>(s % crossbar_cols()); }
   std::uint64_t synapse_at(Eigen::Index row, Eigen::Index col) const {
-    return static_cast<std::uint64_t>(row) * crossbar_cols() + static_cast<std::uint64_t>(col);
+    return cell_synapse(row, col, static_cast<Eigen::Index>(crossbar_cols()));
+  }
+  // The numbering itself, for callers that keep the column count (hot loops over group members).
+  static std::uint64_t cell_synapse(Eigen::Index row, Eigen::Index col, Eigen::Index cols) {
+    return static_cast<std::uint64_t>(row) * static_cast<std::uint64_t>(cols) + static_cast<std::uint64_t>(col);
   }
 
   virtual std::unique_ptr<ILayer> clone() const = 0;

@@ -30,9 +30,9 @@ Chip::Chip(sc_core::sc_module_name name, const models::Network& network, const M
   }
   for (std::size_t k = 0; k < m.arrays.size(); ++k) {
     const ArrayMap& am = m.arrays[k];
-    arrays_.push_back(std::make_unique<NeuronArray>(("array" + std::to_string(k)).c_str(),
-                                                    net_.layer(am.layer).bias().segment(am.begin, am.count),
-                                                    net_.layer(am.layer).activation(), nm.make(nm_params), ns(t.update_latency_ns)));
+    arrays_.push_back(std::make_unique<NeuronArray>(
+        ("array" + std::to_string(k)).c_str(), net_.layer(am.layer).bias().segment(am.begin, am.count),
+        net_.layer(am.layer).activation(), nm.make(nm_params), ns(t.update_latency_ns)));
   }
   interconnect_ = std::make_unique<Interconnect>("noc", *mapped.interconnect);
   tile_in_.resize(m.tiles.size());
@@ -209,7 +209,8 @@ void Chip::apply_fault(std::size_t s, std::uint64_t unit) {
     set_neuron(f.layer, f.index, f.value);
   } else {
     const models::ILayer& layer = programmed_.layer(f.layer);
-    set_synapse(f.layer, static_cast<int>(layer.synapse_row(f.synapse)), static_cast<int>(layer.synapse_col(f.synapse)), f.value);
+    set_synapse(f.layer, static_cast<int>(layer.synapse_row(f.synapse)), static_cast<int>(layer.synapse_col(f.synapse)),
+                f.value);
   }
 }
 

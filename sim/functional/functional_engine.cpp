@@ -25,9 +25,12 @@ FunctionalEngine::FunctionalEngine(const models::Network& network, const Eigen::
   }
   clean_ = net_.trace_batch(inputs_);
   rows_.resize(static_cast<std::size_t>(net_.num_layers()) + 1);
+  views_.resize(static_cast<std::size_t>(net_.num_layers()) + 1);
   for (int m = 1; m <= net_.num_layers(); ++m) {
     const models::ILayer& layer = net_.layer(m);
     if (layer.crossbar_positions() == 1) rows_[static_cast<std::size_t>(m)] = layer.crossbar_matrix();
+    views_[static_cast<std::size_t>(m)] = {&layer, layer.output_size(), layer.input_size(), &layer.activation(),
+                                           &layer.bias()};
   }
   if (!labels_.empty()) {
     if (static_cast<Eigen::Index>(labels_.size()) != inputs_.cols()) throw core::InternalError("one label per input expected");
@@ -119,8 +122,9 @@ void FunctionalEngine::faulty_delta_fast(const faults::FaultInstance& f, Eigen::
     full = true;
   };
   for (; m <= L; ++m) {
-    const models::ILayer& layer = net_.layer(m);
-    const Eigen::Index rows = layer.output_size(), width = layer.input_size();
+    const LayerView& view = views_[static_cast<std::size_t>(m)];
+    const models::ILayer& layer = *view.layer;
+    const Eigen::Index rows = view.rows, width = view.width;
     const double* clean_prev = clean_.y[m - 1].col(n).data();
     const double* clean_y = clean_.y[m].col(n).data();
     next.clear();
@@ -141,7 +145,7 @@ void FunctionalEngine::faulty_delta_fast(const faults::FaultInstance& f, Eigen::
         const auto& a = rows_[static_cast<std::size_t>(m)];
         if (a.size() > 0) {
           z.noalias() = a * ws.y.head(width);
-          z += layer.bias();
+          z += *view.bias;
         } else {
           z = layer.linear(ws.y.head(width));
         }
@@ -151,7 +155,7 @@ void FunctionalEngine::faulty_delta_fast(const faults::FaultInstance& f, Eigen::
         apply_weight_overrides(m, f, ws.y.data(), z.data());
       }
       double* y_next = ws.y_next.data();
-      layer.activation().apply_to(z.data(), y_next, rows);
+      view.activation->apply_to(z.data(), y_next, rows);
       for (const auto& o : f.neurons[m]) y_next[o.index] = o.value;
       next_full = true;
       if (m < L) {

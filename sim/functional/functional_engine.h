@@ -67,6 +67,14 @@ class FunctionalEngine {
   // matrix-vector products become dot products of contiguous rows, which suits the narrow last
   // layers (10 x 128) best.
   std::vector<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> rows_;
+  // Per layer 1..L, what the fast path reads on every inference, asked of the layer once.
+  struct LayerView {
+    const models::ILayer* layer = nullptr;
+    Eigen::Index rows = 0, width = 0;
+    const models::Activation* activation = nullptr;
+    const Eigen::VectorXd* bias = nullptr;
+  };
+  std::vector<LayerView> views_;
 };
 
 }  // namespace nfsim::sim

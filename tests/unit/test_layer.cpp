@@ -1,5 +1,4 @@
 #include <gtest/gtest.h>
-
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
@@ -32,7 +31,9 @@ using faults::FaultSpec;
 class Conv1dTestLayer final : public ILayer {
  public:
   Conv1dTestLayer(Eigen::Index inputs, Eigen::VectorXd taps, double bias, Activation activation)
-      : inputs_(inputs), taps_(taps.transpose()), bias_(Eigen::VectorXd::Constant(inputs - taps.size() + 1, bias)),
+      : inputs_(inputs),
+        taps_(taps.transpose()),
+        bias_(Eigen::VectorXd::Constant(inputs - taps.size() + 1, bias)),
         activation_(activation) {}
 
   std::string kind() const override { return "test_conv1d"; }
@@ -95,9 +96,10 @@ class Conv1dTestLayer final : public ILayer {
 // conv1d(6 -> 4, taps 0.5 -1 0.25, tanh) then dense 4 -> 2.
 Network conv_network() {
   std::vector<std::unique_ptr<ILayer>> layers;
-  layers.push_back(std::make_unique<Conv1dTestLayer>(6, Eigen::Vector3d(0.5, -1.0, 0.25), 0.1, Activation{ActivationKind::tanh}));
-  layers.push_back(std::make_unique<DenseLayer>(
-      DenseParams{(Eigen::MatrixXd(2, 4) << 1, -2, 0.5, 1, -1, 0.5, 2, -0.5).finished(), Eigen::Vector2d(0.2, -0.1), {}}));
+  layers.push_back(
+      std::make_unique<Conv1dTestLayer>(6, Eigen::Vector3d(0.5, -1.0, 0.25), 0.1, Activation{ActivationKind::tanh}));
+  layers.push_back(std::make_unique<DenseLayer>(DenseParams{
+      (Eigen::MatrixXd(2, 4) << 1, -2, 0.5, 1, -1, 0.5, 2, -0.5).finished(), Eigen::Vector2d(0.2, -0.1), {}}));
   return Network(std::move(layers));
 }
 
@@ -110,7 +112,8 @@ Eigen::VectorXd conv_forward_by_hand(const Eigen::VectorXd& x, const Eigen::Vect
 }
 
 TEST(DenseLayer, SynapsesAreRowMajorCellsOfWWithOneConnection) {
-  const DenseLayer layer(DenseParams{(Eigen::MatrixXd(2, 3) << 1, 2, 3, 4, 5, 6).finished(), Eigen::Vector2d(0.5, -0.5), {}});
+  const DenseLayer layer(
+      DenseParams{(Eigen::MatrixXd(2, 3) << 1, 2, 3, 4, 5, 6).finished(), Eigen::Vector2d(0.5, -0.5), {}});
   EXPECT_EQ(layer.kind(), "dense");
   EXPECT_EQ(layer.synapse_count(), 6u);
   EXPECT_EQ(layer.synapse(4), 5.0);  // s = row * n_in + col = 1 * 3 + 1
@@ -218,7 +221,8 @@ TEST(Network, SharedSynapseFaultsReachEveryConnection) {
     }
   }
   // Stuck-at on tap 1 only (later specs win): the sampler addresses it by synapse index.
-  const faults::FaultPlan stuck({FaultSpec{FaultKind::synapse_stuck_at, {1}, 1.0, faults::Persistence::transient, 2.0}}, net);
+  const faults::FaultPlan stuck({FaultSpec{FaultKind::synapse_stuck_at, {1}, 1.0, faults::Persistence::transient, 2.0}},
+                                net);
   const faults::FaultSampler sampler(stuck, net, 1);
   faults::FaultInstance f;
   sampler.realize(0, 0, f);

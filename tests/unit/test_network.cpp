@@ -12,9 +12,9 @@ namespace {
 
 Network tiny_network() {
   DenseParams l1{(Eigen::MatrixXd(2, 3) << 1, -1, 0.5, 2, 0, -1).finished(), Eigen::Vector2d(0.1, -0.2),
-                Activation{ActivationKind::relu}};
+                 Activation{ActivationKind::relu}};
   DenseParams l2{(Eigen::MatrixXd(1, 2) << 3, -2).finished(), Eigen::VectorXd::Constant(1, 0.5),
-                Activation{ActivationKind::identity}};
+                 Activation{ActivationKind::identity}};
   return dense_network({l1, l2});
 }
 
@@ -124,7 +124,8 @@ TEST(Network, LinearNetworkJacobianIsTheWeightProduct) {
   RandomNetworkSpec spec{{4, 5, 3}, Activation{ActivationKind::identity}, Activation{ActivationKind::identity}, 2.0, 0.0, 9};
   const Network net = make_random_network(spec);
   const ForwardTrace t = net.trace(Eigen::Vector4d(1, 2, 3, 4));
-  EXPECT_TRUE(net.jacobian_wrt_activations(t, 0).isApprox(as_dense(net.layer(2), "test").weights() * as_dense(net.layer(1), "test").weights(), 1e-14));
+  EXPECT_TRUE(net.jacobian_wrt_activations(t, 0).isApprox(
+      as_dense(net.layer(2), "test").weights() * as_dense(net.layer(1), "test").weights(), 1e-14));
 }
 
 TEST(Network, RejectsBadShapesAndValues) {

@@ -5,8 +5,8 @@
 
 #include "core/error.h"
 #include "models/dataset.h"
-#include "models/onnx_io.h"
 #include "models/layer/dense_layer.h"
+#include "models/onnx_io.h"
 #include "models/random_network.h"
 #include "tests/common/onnx_builder.h"
 #include "tests/common/temp_dir.h"
@@ -231,7 +231,8 @@ TEST(OnnxExport, Float32AndSoftmaxAndOldOpset) {
     onnx::checker::check_model(path);
     const Network back = load_onnx(path);
     EXPECT_TRUE(back.softmax_output());
-    EXPECT_EQ(as_dense(back.layer(1), "test").weights(), as_dense(net.layer(1), "test").weights().cast<float>().cast<double>());
+    EXPECT_EQ(as_dense(back.layer(1), "test").weights(),
+              as_dense(net.layer(1), "test").weights().cast<float>().cast<double>());
   }
   EXPECT_THROW(serialize_onnx(net, {OnnxDType::float64, 20}), core::InputError);
 }
