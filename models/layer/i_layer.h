@@ -32,6 +32,13 @@ struct Connection {
 // Everything that addresses neurons or synapses (fault plan, sampler, bounds, the functional
 // engine's fast path, the mapper and the chip) goes through this interface, so a new layer kind
 // is its own files (an ILayer implementation) plus the code that builds it (ONNX import).
+//
+// Design notes. The crossbar matrix keeps W's orientation (outputs x inputs), the one Crossbar
+// tiles and ICrossbarModel::program_block use, so programming a tile needs no transpose. Layers
+// are not registered by name: only the ONNX importer builds them, and a registry pays off once a
+// file can select among kinds. Parts that still serve dense layers only, and say so when given
+// another kind: the greedy mapper and the chip's dataflow (one crossbar position per layer), the
+// bounds' synapse terms (one connection per synapse), ONNX export (as_dense()).
 class ILayer {
  public:
   virtual ~ILayer() = default;
