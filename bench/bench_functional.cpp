@@ -20,6 +20,7 @@
 #include "faults/fault_sampler.h"
 #include "models/bounds/bounds.h"
 #include "models/dataset.h"
+#include "models/layer/dense_layer.h"
 #include "models/onnx_io.h"
 #include "sim/crossbar/crossbar.h"
 #include "sim/functional/functional_engine.h"
@@ -55,8 +56,8 @@ void BM_EigenBatchedForward(benchmark::State& state) {
   for (auto _ : state) {
     y = x;
     for (int m = 1; m <= s.net.num_layers(); ++m) {
-      z.noalias() = s.net.layer(m).weights * y;
-      z.colwise() += s.net.layer(m).bias;
+      z.noalias() = nfsim::models::as_dense(s.net.layer(m), "BM_EigenBatchedForward").weights() * y;
+      z.colwise() += s.net.layer(m).bias();
       y = m < s.net.num_layers() ? Eigen::MatrixXd(z.cwiseMax(0.0)) : z;
     }
     benchmark::DoNotOptimize(y.data());

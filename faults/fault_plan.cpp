@@ -67,8 +67,8 @@ FaultPlan::FaultPlan(std::vector<FaultSpec> specs, const models::Network& net) :
           }
         }
         for (const SynapseRef& w : g.synapses) {
-          if (w.layer < 1 || w.layer > L || w.row < 0 || w.row >= net.width(w.layer) || w.col < 0 ||
-              w.col >= net.width(w.layer - 1)) {
+          if (w.layer < 1 || w.layer > L || w.row < 0 || w.row >= net.layer(w.layer).crossbar_matrix().rows() ||
+              w.col < 0 || w.col >= net.layer(w.layer).crossbar_matrix().cols()) {
             throw core::InputError(where + ": group '" + g.name + "' synapse (" + std::to_string(w.layer) + ", " +
                                    std::to_string(w.row) + ", " + std::to_string(w.col) + ") does not exist");
           }
@@ -88,9 +88,8 @@ FaultPlan::FaultPlan(std::vector<FaultSpec> specs, const models::Network& net) :
         if (std::count(spec.layers.begin(), spec.layers.end(), l) > 1) {
           throw core::InputError(where + ".layers: layer " + std::to_string(l) + " listed twice");
         }
-        const std::uint64_t units = spec.acts_on_neurons()
-                                        ? static_cast<std::uint64_t>(net.width(l))
-                                        : static_cast<std::uint64_t>(net.width(l)) * static_cast<std::uint64_t>(net.width(l - 1));
+        const std::uint64_t units =
+            spec.acts_on_neurons() ? static_cast<std::uint64_t>(net.width(l)) : net.layer(l).synapse_count();
         offsets.push_back(offsets.back() + units);
       }
     }
@@ -123,19 +122,11 @@ FaultPlan::UnitFault FaultPlan::unit_fault(std::size_t s, std::uint64_t unit, co
     return f;
   }
   f.neuron = false;
-  const auto cols = static_cast<std::uint64_t>(net.width(f.layer - 1));
-  f.row = static_cast<int>(pos / cols);
-  f.col = static_cast<int>(pos % cols);
+  f.synapse = pos;
   if (spec.kind == FaultKind::synapse_stuck_at) f.value = spec.value;
-  if (spec.kind == FaultKind::weight_bit_flip) f.value = flip_weight_bit(net.layer(f.layer).weights(f.row, f.col), spec.bit, spec.format);
+  if (spec.kind == FaultKind::weight_bit_flip)
+    f.value = flip_weight_bit(net.layer(f.layer).synapse(pos), spec.bit, spec.format);
   return f;
-}
-
-bool FaultPlan::any_permanent() const {
-  return std::any_of(specs_.begin(), specs_.end(), [](const FaultSpec& s) { return s.persistence == Persistence::permanent; });
-}
-bool FaultPlan::any_transient() const {
-  return std::any_of(specs_.begin(), specs_.end(), [](const FaultSpec& s) { return s.persistence == Persistence::transient; });
 }
 
 }  // namespace nfsim::faults

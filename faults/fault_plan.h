@@ -26,20 +26,21 @@ class FaultPlan {
   // Number of independently failing units of spec s (neurons, synapses or groups).
   std::uint64_t unit_count(std::size_t s) const { return unit_offsets_[s].back(); }
   // Unit u of spec s as (layer, position): for neurons position is the index; for synapses it
-  // is row * n_{layer-1} + col; for groups the layer is -1 and the position is the group index.
+  // is the layer's synapse index (models::ILayer; dense: row * n_{layer-1} + col); for groups the
+  // layer is -1 and the position is the group index.
   void locate(std::size_t s, std::uint64_t unit, int& layer, std::uint64_t& position) const;
   // What unit `unit` of a logical (non-group) spec s does when it fails: a neuron (layer, index)
-  // or a weight (layer, row, col) takes `value` (crash 0, stuck-at v, the flipped stored weight of
-  // `network`, the network as the chip stores it). Both engines apply faults through this.
+  // or a synapse (layer, synapse index) takes `value` (crash 0, stuck-at v, the flipped stored
+  // weight of `network`, the network as the chip stores it). Both engines apply faults through
+  // this; they ask the layer which connections or crossbar cell the synapse is.
   struct UnitFault {
     bool neuron = true;
-    int layer = 0, index = 0, row = 0, col = 0;
+    int layer = 0;
+    int index = 0;              // neuron
+    std::uint64_t synapse = 0;  // synapse
     double value = 0.0;
   };
   UnitFault unit_fault(std::size_t s, std::uint64_t unit, const models::Network& network) const;
-
-  bool any_permanent() const;
-  bool any_transient() const;
 
  private:
   std::vector<FaultSpec> specs_;

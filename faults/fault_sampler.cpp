@@ -31,11 +31,11 @@ void FaultInstance::resolve_duplicates() {
   }
   for (auto& list : weights) {
     if (list.size() < 2) continue;
-    auto key = [](const WeightOverride& o) { return std::make_pair(o.row, o.col); };
-    std::stable_sort(list.begin(), list.end(), [&](const WeightOverride& a, const WeightOverride& b) { return key(a) < key(b); });
+    std::stable_sort(list.begin(), list.end(),
+                     [](const WeightOverride& a, const WeightOverride& b) { return a.synapse < b.synapse; });
     std::vector<WeightOverride> kept;
     for (std::size_t i = 0; i < list.size(); ++i) {
-      if (i + 1 < list.size() && key(list[i + 1]) == key(list[i])) continue;
+      if (i + 1 < list.size() && list[i + 1].synapse == list[i].synapse) continue;
       kept.push_back(list[i]);
     }
     list.swap(kept);
@@ -62,7 +62,8 @@ int FaultInstance::first_layer() const {
 }
 
 FaultSampler::FaultSampler(const FaultPlan& plan, const models::Network& network, std::uint64_t seed)
-    : plan_(plan), net_(network) {
+    : plan_(plan), net_(network), stored_cols_(static_cast<std::size_t>(network.num_layers()) + 1, 0) {
+  for (int l = 1; l <= network.num_layers(); ++l) stored_cols_[l] = network.layer(l).crossbar_matrix().cols();
   for (std::size_t s = 0; s < plan.size(); ++s) {
     // A per-spec key derived from the campaign seed, so specs draw independently.
     const auto k = core::philox4x32_10({static_cast<std::uint32_t>(s), 0x5EEDF417u, 0, 0},
@@ -100,18 +101,22 @@ void FaultSampler::apply_unit(std::size_t s, std::uint64_t unit, FaultInstance& 
   const FaultSpec& spec = plan_.specs()[s];
   ++out.fault_count;
   auto set_neuron = [&](int layer, int index, double value) { out.neurons[layer].push_back({index, value}); };
-  auto set_weight = [&](int layer, int row, int col, double value) { out.weights[layer].push_back({row, col, value}); };
+  auto set_weight = [&](int layer, std::uint64_t synapse, double value) {
+    out.weights[layer].push_back({synapse, value});
+  };
   if (spec.kind == FaultKind::group_crash) {
     const FaultGroup& g = spec.groups[unit];
     for (const NeuronRef& n : g.neurons) set_neuron(n.layer, n.index, 0.0);
-    for (const SynapseRef& w : g.synapses) set_weight(w.layer, w.row, w.col, 0.0);
+    for (const SynapseRef& w : g.synapses) {
+      set_weight(w.layer, models::ILayer::cell_synapse(w.row, w.col, stored_cols_[w.layer]), 0.0);
+    }
     return;
   }
   const FaultPlan::UnitFault f = plan_.unit_fault(s, unit, net_);
   if (f.neuron) {
     set_neuron(f.layer, f.index, f.value);
   } else {
-    set_weight(f.layer, f.row, f.col, f.value);
+    set_weight(f.layer, f.synapse, f.value);
   }
 }
 

@@ -14,8 +14,7 @@ struct NeuronOverride {
   double value;
 };
 struct WeightOverride {
-  int row;
-  int col;
+  std::uint64_t synapse;  // the layer's synapse index (models::ILayer)
   double value;
 };
 
@@ -63,6 +62,7 @@ class FaultSampler {
  private:
   const FaultPlan& plan_;
   const models::Network& net_;
+  std::vector<Eigen::Index> stored_cols_;  // per layer 1..L: columns of its crossbar matrix
   std::vector<std::uint64_t> spec_keys_;
   bool may_overlap_ = false;
 };

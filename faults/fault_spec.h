@@ -21,8 +21,10 @@ struct NeuronRef {
   int layer = 0;  // 0..L
   int index = 0;
 };
+// A synapse by the cell (row, col) of its layer's stored matrix (ILayer::crossbar_matrix(); dense:
+// the weight W_layer(row, col)), the form groups are written in and the mapper fills in.
 struct SynapseRef {
-  int layer = 1;  // 1..L: weight W_layer(row, col)
+  int layer = 1;  // 1..L
   int row = 0;
   int col = 0;
 };

@@ -15,7 +15,6 @@ struct Dataset {
   std::string source;       // file or generator, for reports and messages
 
   Eigen::Index count() const { return inputs.cols(); }
-  Eigen::Index features() const { return inputs.rows(); }
 };
 
 // What to load. A spec string is a path whose format follows its name (`.npy`, `.csv`,

@@ -11,56 +11,41 @@ std::string shape(Eigen::Index r, Eigen::Index c) { return std::to_string(r) + "
 
 }  // namespace
 
-Network::Network(std::vector<DenseLayer> layers, bool softmax_output)
-    : layers_(std::move(layers)), softmax_output_(softmax_output) {
-  if (layers_.empty()) throw core::InputError("network: no dense layers; expected at least one");
-  for (int l = 1; l <= num_layers(); ++l) {
-    const DenseLayer& layer = layers_[l - 1];
-    const std::string where = "network layer " + std::to_string(l);
-    if (layer.weights.rows() == 0 || layer.weights.cols() == 0) {
-      throw core::InputError(where + ": empty weight matrix " + shape(layer.weights.rows(), layer.weights.cols()));
+Network::Network(std::vector<std::unique_ptr<ILayer>> layers, bool softmax_output) : softmax_output_(softmax_output) {
+  if (layers.empty()) throw core::InputError("network: no dense layers; expected at least one");
+  for (std::size_t k = 0; k < layers.size(); ++k) {
+    if (!layers[k]) throw core::InternalError("network layer " + std::to_string(k + 1) + " is missing");
+    if (k > 0 && layers[k]->input_size() != layers_.back()->output_size()) {
+      const ILayer& layer = *layers[k];
+      const std::string outputs = std::to_string(layers_.back()->output_size());
+      const Eigen::MatrixXd& stored = layer.crossbar_matrix();
+      throw core::InputError("network layer " + std::to_string(k + 1) + ": " + layer.kind() + " layer (stored matrix " +
+                             shape(stored.rows(), stored.cols()) + ") reads " + std::to_string(layer.input_size()) +
+                             " inputs but layer " + std::to_string(k) + " has " + outputs + " outputs; expected " +
+                             outputs + " inputs");
     }
-    if (layer.bias.size() != layer.weights.rows()) {
-      throw core::InputError(where + ": bias has " + std::to_string(layer.bias.size()) + " entries; expected " +
-                             std::to_string(layer.weights.rows()) + " (the weight matrix is " +
-                             shape(layer.weights.rows(), layer.weights.cols()) + ")");
-    }
-    if (l > 1 && layer.weights.cols() != layers_[l - 2].weights.rows()) {
-      throw core::InputError(where + ": weight matrix is " + shape(layer.weights.rows(), layer.weights.cols()) +
-                             " but layer " + std::to_string(l - 1) + " has " +
-                             std::to_string(layers_[l - 2].weights.rows()) + " outputs; expected " +
-                             std::to_string(layers_[l - 2].weights.rows()) + " columns");
-    }
-    for (Eigen::Index i = 0; i < layer.weights.size(); ++i) {
-      if (!std::isfinite(layer.weights.data()[i])) {
-        const Eigen::Index r = i % layer.weights.rows(), c = i / layer.weights.rows();
-        throw core::InputError(where + ": weight W[" + std::to_string(r) + "," + std::to_string(c) + "] is " +
-                               std::to_string(layer.weights.data()[i]) + "; expected a finite number");
-      }
-    }
-    for (Eigen::Index i = 0; i < layer.bias.size(); ++i) {
-      if (!std::isfinite(layer.bias[i])) {
-        throw core::InputError(where + ": bias b[" + std::to_string(i) + "] is " + std::to_string(layer.bias[i]) +
-                               "; expected a finite number");
-      }
-    }
-    if (!std::isfinite(layer.activation.scale) || !std::isfinite(layer.activation.alpha)) {
-      throw core::InputError(where + ": activation parameters must be finite");
-    }
+    layers_.push_back(std::shared_ptr<ILayer>(std::move(layers[k])));
   }
 }
 
-Eigen::Index Network::input_size() const { return layers_.empty() ? 0 : layers_.front().weights.cols(); }
-Eigen::Index Network::output_size() const { return layers_.empty() ? 0 : layers_.back().weights.rows(); }
+Eigen::Index Network::input_size() const { return layers_.empty() ? 0 : layers_.front()->input_size(); }
+Eigen::Index Network::output_size() const { return layers_.empty() ? 0 : layers_.back()->output_size(); }
 
 Eigen::Index Network::width(int l) const {
   check_layer_index(l, 0);
-  return l == 0 ? input_size() : layers_[l - 1].weights.rows();
+  return l == 0 ? input_size() : layers_[l - 1]->output_size();
+}
+
+ILayer& Network::mutable_layer(int l) {
+  check_layer_index(l, 1);
+  std::shared_ptr<ILayer>& layer = layers_[static_cast<std::size_t>(l - 1)];
+  if (layer.use_count() > 1) layer = std::shared_ptr<ILayer>(layer->clone());
+  return *layer;
 }
 
 std::size_t Network::parameter_count() const {
   std::size_t n = 0;
-  for (const auto& layer : layers_) n += layer.weights.size() + layer.bias.size();
+  for (const auto& layer : layers_) n += layer->parameter_count();
   return n;
 }
 
@@ -97,20 +82,19 @@ Eigen::VectorXd Network::forward_from(int l, const Eigen::VectorXd& y_l) const {
   check_layer_index(l, 0);
   Eigen::VectorXd y = y_l;
   for (int m = l + 1; m <= num_layers(); ++m) {
-    const DenseLayer& layer = layers_[m - 1];
-    y = layer.activation.apply(Eigen::VectorXd(layer.weights * y + layer.bias));
+    const ILayer& layer = *layers_[m - 1];
+    y = layer.activation().apply(layer.linear(y));
   }
   return y;
 }
 
 Eigen::MatrixXd Network::forward_from_batch(int l, const Eigen::MatrixXd& y_l) const {
   check_layer_index(l, 0);
-  Eigen::MatrixXd y = y_l;
+  Eigen::MatrixXd y = y_l, z;
   for (int m = l + 1; m <= num_layers(); ++m) {
-    const DenseLayer& layer = layers_[m - 1];
-    Eigen::MatrixXd z = layer.weights * y;
-    z.colwise() += layer.bias;
-    y = layer.activation.apply(z);
+    const ILayer& layer = *layers_[m - 1];
+    layer.linear_batch(y, z);
+    y = layer.activation().apply(z);
   }
   return y;
 }
@@ -122,9 +106,9 @@ ForwardTrace Network::trace(const Eigen::VectorXd& input) const {
   t.y.resize(num_layers() + 1);
   t.y[0] = input;
   for (int l = 1; l <= num_layers(); ++l) {
-    const DenseLayer& layer = layers_[l - 1];
-    t.z[l] = layer.weights * t.y[l - 1] + layer.bias;
-    t.y[l] = layer.activation.apply(t.z[l]);
+    const ILayer& layer = *layers_[l - 1];
+    t.z[l] = layer.linear(t.y[l - 1]);
+    t.y[l] = layer.activation().apply(t.z[l]);
   }
   return t;
 }
@@ -136,10 +120,9 @@ BatchTrace Network::trace_batch(const Eigen::MatrixXd& inputs) const {
   t.y.resize(num_layers() + 1);
   t.y[0] = inputs;
   for (int l = 1; l <= num_layers(); ++l) {
-    const DenseLayer& layer = layers_[l - 1];
-    t.z[l] = layer.weights * t.y[l - 1];
-    t.z[l].colwise() += layer.bias;
-    t.y[l] = layer.activation.apply(t.z[l]);
+    const ILayer& layer = *layers_[l - 1];
+    layer.linear_batch(t.y[l - 1], t.z[l]);
+    t.y[l] = layer.activation().apply(t.z[l]);
   }
   return t;
 }
@@ -159,21 +142,22 @@ Eigen::MatrixXd Network::jacobian_wrt_activations(const ForwardTrace& trace, int
   check_layer_index(l, 0);
   Eigen::MatrixXd j = output_seed(trace, through_softmax);  // d out / d y_L
   for (int m = num_layers(); m > l; --m) {
-    const DenseLayer& layer = layers_[m - 1];
-    // d out / d y_{m-1} = (d out / d y_m) diag(phi'(z_m)) W_m
-    j = (j * layer.activation.derivative(trace.z[m]).asDiagonal()) * layer.weights;
+    const ILayer& layer = *layers_[m - 1];
+    // d out / d y_{m-1} = (d out / d y_m) diag(phi'(z_m)) A_m
+    j = layer.vjp(j * layer.activation().derivative(trace.z[m]).asDiagonal());
   }
   return j;
 }
 
 Eigen::MatrixXd Network::jacobian_wrt_preactivations(const ForwardTrace& trace, int l, bool through_softmax) const {
   check_layer_index(l, 1);
-  return jacobian_wrt_activations(trace, l, through_softmax) * layers_[l - 1].activation.derivative(trace.z[l]).asDiagonal();
+  return jacobian_wrt_activations(trace, l, through_softmax) *
+         layers_[l - 1]->activation().derivative(trace.z[l]).asDiagonal();
 }
 
 std::string Network::describe() const {
   std::string s = std::to_string(input_size());
-  for (const auto& layer : layers_) s += "-" + std::to_string(layer.weights.rows()) + "(" + layer.activation.describe() + ")";
+  for (const auto& layer : layers_) s += "-" + layer->describe();
   if (softmax_output_) s += "+softmax";
   return s;
 }

@@ -2,19 +2,14 @@
 
 #include <Eigen/Dense>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "models/activation.h"
+#include "models/layer/i_layer.h"
 
 namespace nfsim::models {
-
-// One dense layer l: z_l = W_l y_{l-1} + b_l, y_l = phi_l(z_l). W_l is n_l x n_{l-1}.
-struct DenseLayer {
-  Eigen::MatrixXd weights;
-  Eigen::VectorXd bias;
-  Activation activation;
-};
 
 // Every layer's pre-activations and activations for one input, in the paper's indexing:
 // y[0] is the input, z[l] and y[l] belong to layer l = 1..L (z[0] is empty).
@@ -29,14 +24,17 @@ struct BatchTrace {
   std::vector<Eigen::MatrixXd> y;
 };
 
-// A feed-forward network of dense layers, with an optional final softmax kept apart: forward()
-// and the Jacobians are on the pre-softmax output y_L unless asked otherwise, which is what the
-// bounds are about. Layers are numbered as in the paper: 0 is the input, 1..L the dense layers.
+// A feed-forward chain of layers (any ILayer kind), with an optional final softmax kept apart:
+// forward() and the Jacobians are on the pre-softmax output y_L unless asked otherwise, which is
+// what the bounds are about. Layers are numbered as in the paper: 0 is the input, 1..L the layers.
+// Copies share their layers (immutable through layer()); mutable_layer() copies a shared layer
+// before the first write, so a copy is cheap and writing to it never changes the original.
 class Network {
  public:
   Network() = default;
-  // Validates shapes and values; throws InputError naming the layer and the problem.
-  explicit Network(std::vector<DenseLayer> layers, bool softmax_output = false);
+  // Checks that each layer reads as many inputs as the previous one has outputs; throws
+  // InputError naming the layer and the problem. Layers check their own values when built.
+  explicit Network(std::vector<std::unique_ptr<ILayer>> layers, bool softmax_output = false);
 
   int num_layers() const { return static_cast<int>(layers_.size()); }
   Eigen::Index input_size() const;
@@ -44,10 +42,12 @@ class Network {
   // n_l for l = 0..L.
   Eigen::Index width(int l) const;
   // Layer l = 1..L (inline: engines call it in their inner loops).
-  const DenseLayer& layer(int l) const {
+  const ILayer& layer(int l) const {
     if (l < 1 || l > num_layers()) check_layer_index(l, 1);  // throws
-    return layers_[static_cast<std::size_t>(l - 1)];
+    return *layers_[static_cast<std::size_t>(l - 1)];
   }
+  // Layer l for writing (synapse values), unshared from other copies of this network first.
+  ILayer& mutable_layer(int l);
   bool softmax_output() const { return softmax_output_; }
   std::size_t parameter_count() const;
 
@@ -79,7 +79,7 @@ class Network {
   void check_input(Eigen::Index rows, const char* what) const;
   Eigen::MatrixXd output_seed(const ForwardTrace& trace, bool through_softmax) const;
 
-  std::vector<DenseLayer> layers_;
+  std::vector<std::shared_ptr<ILayer>> layers_;
   bool softmax_output_ = false;
 };
 

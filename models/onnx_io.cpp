@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "core/input_file.h"
 #include "core/strings.h"
+#include "models/layer/dense_layer.h"
 
 namespace nfsim::models {
 namespace {
@@ -160,7 +161,7 @@ class OnnxImporter {
     }
     check_input_shape();
     try {
-      return Network(std::move(layers_), softmax_);
+      return dense_network(std::move(layers_), softmax_);
     } catch (const core::InputError& e) {
       fail(e.what());
     }
@@ -458,7 +459,7 @@ class OnnxImporter {
 
   void finalize_pending(ActivationKind kind, double alpha) {
     if (!pending_) return;
-    DenseLayer layer;
+    DenseParams layer;
     layer.weights = std::move(pending_->weights);
     layer.bias = std::move(pending_->bias);
     layer.activation.kind = kind;
@@ -482,7 +483,7 @@ class OnnxImporter {
   std::map<std::string, ConstTensor> constants_;
   std::string current_, input_name_;
   std::optional<std::int64_t> input_features_;
-  std::vector<DenseLayer> layers_;
+  std::vector<DenseParams> layers_;
   std::optional<PendingLayer> pending_;
   double pre_scale_ = 1.0;
   bool softmax_ = false;
@@ -548,7 +549,7 @@ onnx::ModelProto build_model(const Network& net, const OnnxExportOptions& option
   set_value_info(g->add_input(), "input", net.input_size(), options.dtype);
   std::string cur = "input";
   for (int l = 1; l <= net.num_layers(); ++l) {
-    const DenseLayer& layer = net.layer(l);
+    const DenseParams& layer = as_dense(net.layer(l), "ONNX export").params();
     const std::string p = "layer" + std::to_string(l);
     std::vector<double> w(static_cast<std::size_t>(layer.weights.size()));
     for (Eigen::Index r = 0; r < layer.weights.rows(); ++r) {

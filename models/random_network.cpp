@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "models/layer/dense_layer.h"
 
 namespace nfsim::models {
 
@@ -32,14 +33,14 @@ Network make_random_network(const RandomNetworkSpec& spec) {
   }
   if (!std::isfinite(spec.mu)) throw core::InputError("random network: mu must be finite");
 
-  std::vector<DenseLayer> layers;
+  std::vector<DenseParams> layers;
   const int num_layers = static_cast<int>(spec.widths.size()) - 1;
   for (int l = 1; l <= num_layers; ++l) {
     const int n_in = spec.widths[l - 1], n_out = spec.widths[l];
     // One stream per layer and tensor, so adding a layer does not change the earlier ones.
     core::RandomStream w_rng(spec.seed, 2 * static_cast<std::uint64_t>(l));
     core::RandomStream b_rng(spec.seed, 2 * static_cast<std::uint64_t>(l) + 1);
-    DenseLayer layer;
+    DenseParams layer;
     layer.weights.resize(n_out, n_in);
     for (int j = 0; j < n_out; ++j) {
       for (int i = 0; i < n_in; ++i) layer.weights(j, i) = spec.mu + (spec.sigma / n_in) * w_rng.normal();
@@ -49,7 +50,7 @@ Network make_random_network(const RandomNetworkSpec& spec) {
     layer.activation = l == num_layers ? spec.output_activation : spec.activation;
     layers.push_back(std::move(layer));
   }
-  return Network(std::move(layers));
+  return dense_network(std::move(layers));
 }
 
 }  // namespace nfsim::models

@@ -21,6 +21,7 @@
 #include "core/plugin.h"
 #include "core/strings.h"
 #include "models/dataset.h"
+#include "models/layer/dense_layer.h"
 #include "models/onnx_io.h"
 #include "models/random_network.h"
 #include "core/running_stats.h"
@@ -95,9 +96,9 @@ int cmd_info(const std::vector<std::string>& args) {
   std::printf("%-6s %8s %8s %10s  %s\n", "layer", "inputs", "outputs", "params", "activation");
   for (int l = 1; l <= net.num_layers(); ++l) {
     const auto& layer = net.layer(l);
-    std::printf("%-6d %8ld %8ld %10ld  %s\n", l, static_cast<long>(layer.weights.cols()),
-                static_cast<long>(layer.weights.rows()), static_cast<long>(layer.weights.size() + layer.bias.size()),
-                layer.activation.describe().c_str());
+    std::printf("%-6d %8ld %8ld %10ld  %s\n", l, static_cast<long>(layer.input_size()),
+                static_cast<long>(layer.output_size()), static_cast<long>(layer.parameter_count()),
+                layer.activation().describe().c_str());
   }
   return 0;
 }
@@ -197,9 +198,7 @@ int cmd_gen_network(const std::vector<std::string>& args) {
   core::check_output_file(vm["out"].as<std::string>());
   models::Network net = models::make_random_network(spec);
   if (vm["softmax"].as<bool>()) {
-    std::vector<models::DenseLayer> layers;
-    for (int l = 1; l <= net.num_layers(); ++l) layers.push_back(net.layer(l));
-    net = models::Network(std::move(layers), true);
+    net = models::dense_network(models::dense_params(net, "--softmax"), true);
   }
   const std::string out = vm["out"].as<std::string>();
   models::save_onnx(net, out, export_options);

@@ -42,6 +42,18 @@ bool FaultModel::only_neuron_crashes() const {
          std::all_of(neurons.begin(), neurons.end(), [](const NeuronTerm& t) { return t.crash; });
 }
 
+Eigen::MatrixXd linear_map(const ILayer& layer) {
+  if (layer.crossbar_positions() == 1) return layer.crossbar_matrix();
+  Eigen::MatrixXd a(layer.output_size(), layer.input_size());
+  Eigen::VectorXd e = Eigen::VectorXd::Zero(layer.input_size());
+  for (Eigen::Index i = 0; i < a.cols(); ++i) {
+    e[i] = 1.0;
+    a.col(i) = layer.jvp(e);
+    e[i] = 0.0;
+  }
+  return a;
+}
+
 double induced_norm_1(const Eigen::MatrixXd& w) { return w.cwiseAbs().colwise().sum().maxCoeff(); }
 double induced_norm_inf(const Eigen::MatrixXd& w) { return w.cwiseAbs().rowwise().sum().maxCoeff(); }
 double spectral_norm(const Eigen::MatrixXd& w) {
@@ -56,15 +68,39 @@ double spectral_norm(const Eigen::MatrixXd& w) {
 BoundCalculator::BoundCalculator(const Network& network, FaultModel model) : net_(network), model_(std::move(model)) {
   const int L = net_.num_layers();
   norms_.resize(static_cast<std::size_t>(L) + 1);
+  max_abs_.resize(static_cast<std::size_t>(L) + 1);
+  std::vector<Eigen::MatrixXd> maps(static_cast<std::size_t>(L) + 1);
   for (int l = 1; l <= L; ++l) {
-    const Eigen::MatrixXd& w = net_.layer(l).weights;
+    maps[l] = linear_map(net_.layer(l));
+    const Eigen::MatrixXd& w = maps[l];
     norms_[l] = {induced_norm_1(w), spectral_norm(w), induced_norm_inf(w), w.norm()};
+    max_abs_[l] = w.cwiseAbs().maxCoeff();
   }
   for (const NeuronTerm& t : model_.neurons) {
     if (t.layer < 0 || t.layer > L) throw core::InputError("bounds: neuron fault layer " + std::to_string(t.layer) + " out of range");
   }
+  // Synapse terms add up per-connection changes, which is exact only when each synapse is read
+  // by one connection.
+  auto check_unshared = [&](int l) {
+    const ILayer& layer = net_.layer(l);
+    for (std::uint64_t s = 0; s < layer.synapse_count(); ++s) {
+      if (layer.connection_count(s) != 1) {
+        throw core::InputError("bounds: synapse faults on layer " + std::to_string(l) + " (" + layer.kind() +
+                               "): its synapses are shared by several connections; b3 and b4 support synapse faults "
+                               "only on layers whose synapses are read once (dense)");
+      }
+    }
+  };
   for (const SynapseTerm& t : model_.synapses) {
     if (t.layer < 1 || t.layer > L) throw core::InputError("bounds: synapse fault layer " + std::to_string(t.layer) + " out of range");
+    check_unshared(t.layer);
+  }
+  for (const GroupTerm& g : model_.groups) {
+    for (const auto& s : g.synapses) {
+      if (s[0] < 1 || s[0] > L)
+        throw core::InputError("bounds: group '" + g.name + "' synapse layer " + std::to_string(s[0]) +
+                               " out of range");
+    }
   }
   if (model_.only_neuron_crashes()) {
     // |W_L| ... |W_{l+1}| and the squared version, built from the output down.
@@ -73,7 +109,7 @@ BoundCalculator::BoundCalculator(const Network& network, FaultModel model) : net
     abs_products_[L] = Eigen::MatrixXd::Identity(net_.output_size(), net_.output_size());
     square_products_[L] = abs_products_[L];
     for (int l = L - 1; l >= 0; --l) {
-      const Eigen::MatrixXd& w = net_.layer(l + 1).weights;
+      const Eigen::MatrixXd& w = maps[l + 1];
       abs_products_[l] = abs_products_[l + 1] * w.cwiseAbs();
       square_products_[l] = square_products_[l + 1] * w.cwiseProduct(w);
     }
@@ -95,7 +131,7 @@ Eigen::MatrixXd BoundCalculator::single_unit_effects(const ForwardTrace& t, int 
     }
     return effects;
   }
-  const DenseLayer& next = net_.layer(l + 1);
+  const ILayer& next = net_.layer(l + 1);
   for (std::size_t begin = 0; begin < units.size(); begin += kColumnsPerChunk) {
     const std::size_t end = std::min(units.size(), begin + static_cast<std::size_t>(kColumnsPerChunk));
     const Eigen::Index cols = static_cast<Eigen::Index>(end - begin);
@@ -103,9 +139,9 @@ Eigen::MatrixXd BoundCalculator::single_unit_effects(const ForwardTrace& t, int 
     Eigen::MatrixXd z = t.z[l + 1].replicate(1, cols);
     for (Eigen::Index c = 0; c < cols; ++c) {
       const Eigen::Index i = units[begin + static_cast<std::size_t>(c)];
-      z.col(c) += next.weights.col(i) * dy[i];
+      next.add_input_changes(&i, &dy[i], 1, z.col(c).data());
     }
-    const Eigen::MatrixXd out = net_.forward_from_batch(l + 1, next.activation.apply(z));
+    const Eigen::MatrixXd out = net_.forward_from_batch(l + 1, next.activation().apply(z));
     effects.middleCols(static_cast<Eigen::Index>(begin), cols) = out.colwise() - t.y[L];
   }
   return effects;
@@ -137,12 +173,15 @@ void BoundCalculator::add_synapse_terms(const ForwardTrace& t, Wanted want, Boun
   for (const SynapseTerm& term : model_.synapses) {
     const int l = term.layer;
     const double p = term.probability;
-    const Eigen::MatrixXd& w = net_.layer(l).weights;
+    const ILayer& layer = net_.layer(l);
     const Eigen::VectorXd& y_prev = t.y[l - 1];
-    // dz(j, i) = (r(w_ji) - w_ji) * y_{l-1, i}: the change of z_l,j when synapse (j, i) fails.
-    Eigen::MatrixXd dz(w.rows(), w.cols());
-    for (Eigen::Index i = 0; i < w.cols(); ++i) {
-      for (Eigen::Index j = 0; j < w.rows(); ++j) dz(j, i) = (term.replace(w(j, i)) - w(j, i)) * y_prev[i];
+    // dz(j, i) = (r(w) - w) * y_{l-1, i}: the change of z_l,j when the synapse w of connection
+    // (j, i) fails (each synapse has one connection: checked in the constructor).
+    Eigen::MatrixXd dz = Eigen::MatrixXd::Zero(layer.output_size(), layer.input_size());
+    for (std::uint64_t s = 0; s < layer.synapse_count(); ++s) {
+      const Connection c = layer.connection(s, 0);
+      const double w = layer.synapse(s);
+      dz(c.output, c.input) = (term.replace(w) - w) * y_prev[c.input];
     }
     if (want.b3) {
       // b3 with H_l = d y_L / d z_l.
@@ -152,12 +191,12 @@ void BoundCalculator::add_synapse_terms(const ForwardTrace& t, Wanted want, Boun
     }
     if (!want.b4) continue;
     // b4: exact effect of each single synapse: y_l,j becomes phi(z_j + dz_ji), then layers > l.
-    const models::Activation& act = net_.layer(l).activation;
+    const models::Activation& act = layer.activation();
     Eigen::VectorXd mean = Eigen::VectorXd::Zero(net_.output_size());
     Eigen::VectorXd var = Eigen::VectorXd::Zero(net_.output_size());
     std::vector<std::pair<Eigen::Index, double>> changes;  // (row j, new y_l,j)
-    for (Eigen::Index i = 0; i < w.cols(); ++i) {
-      for (Eigen::Index j = 0; j < w.rows(); ++j) {
+    for (Eigen::Index i = 0; i < dz.cols(); ++i) {
+      for (Eigen::Index j = 0; j < dz.rows(); ++j) {
         if (dz(j, i) != 0.0) changes.emplace_back(j, act.apply(t.z[l][j] + dz(j, i)));
       }
     }
@@ -191,7 +230,13 @@ void BoundCalculator::add_group_terms(const ForwardTrace& t, Wanted want, BoundS
     }
     for (const auto& s : g.synapses) {
       if (!h_cache.count(s[0])) h_cache[s[0]] = net_.jacobian_wrt_preactivations(t, s[0]);
-      e -= h_cache[s[0]].col(s[1]) * (net_.layer(s[0]).weights(s[1], s[2]) * t.y[s[0] - 1][s[2]]);
+      const ILayer& layer = net_.layer(s[0]);
+      const std::uint64_t synapse = layer.synapse_at(s[1], s[2]);
+      const double w = layer.synapse(synapse);
+      for (int k = 0; k < layer.connection_count(synapse); ++k) {
+        const Connection c = layer.connection(synapse, k);
+        e -= h_cache[s[0]].col(c.output) * (w * t.y[s[0] - 1][c.input]);
+      }
       first = std::min(first, s[0]);
     }
     Eigen::VectorXd var = p * e.cwiseProduct(e);
@@ -204,11 +249,16 @@ void BoundCalculator::add_group_terms(const ForwardTrace& t, Wanted want, BoundS
       if (n[0] == start) y[n[1]] = 0.0;
     }
     for (int m = start + 1; m <= L; ++m) {
-      DenseLayer layer = net_.layer(m);
+      // Layer m with the group's synapses crashed (a copy only when it has some).
+      const ILayer* layer = &net_.layer(m);
+      std::unique_ptr<ILayer> faulty;
       for (const auto& s : g.synapses) {
-        if (s[0] == m) layer.weights(s[1], s[2]) = 0.0;
+        if (s[0] != m) continue;
+        if (!faulty) faulty = layer->clone();
+        faulty->set_synapse(faulty->synapse_at(s[1], s[2]), 0.0);
       }
-      y = layer.activation.apply(Eigen::VectorXd(layer.weights * y + layer.bias));
+      if (faulty) layer = faulty.get();
+      y = layer->activation().apply(layer->linear(y));
       for (const auto& n : g.neurons) {
         if (n[0] == m) y[n[1]] = 0.0;
       }
@@ -231,7 +281,7 @@ void BoundCalculator::add_paper_bounds(const ForwardTrace& t, BoundSet& out) con
       double prod = 1.0, prod_lipschitz = 1.0;
       for (int m = l + 1; m <= L; ++m) {
         prod *= norms_[m][norm_index];
-        prod_lipschitz *= net_.layer(m).activation.lipschitz() * norms_[m][norm_index];
+        prod_lipschitz *= net_.layer(m).activation().lipschitz() * norms_[m][norm_index];
       }
       const int ord = kOrds[o];
       const Eigen::VectorXd paper = Eigen::VectorXd::Constant(1, p * prod * vector_norm(t.y[0], ord));
@@ -250,12 +300,11 @@ void BoundCalculator::add_paper_bounds(const ForwardTrace& t, BoundSet& out) con
     const double c = y_abs.size() ? y_abs.maxCoeff() : 0.0;
     double wc = f * c;
     if (l < L) {
-      wc *= net_.layer(l + 1).weights.cwiseAbs().maxCoeff();
+      wc *= max_abs_[l + 1];
       for (int m = l + 2; m <= L; ++m) {
-        wc *= net_.layer(m - 1).activation.lipschitz() * static_cast<double>(net_.width(m - 1)) *
-              net_.layer(m).weights.cwiseAbs().maxCoeff();
+        wc *= net_.layer(m - 1).activation().lipschitz() * static_cast<double>(net_.width(m - 1)) * max_abs_[m];
       }
-      wc *= net_.layer(L).activation.lipschitz();
+      wc *= net_.layer(L).activation().lipschitz();
     }
     accumulate(out, "worst_case", Eigen::VectorXd::Constant(net_.output_size(), wc), nullptr);
   }
@@ -299,12 +348,12 @@ NetworkProfile network_profile(const Network& net, const Eigen::MatrixXd& inputs
     LayerProfile& lp = prof.layers[l];
     lp.layer = l;
     if (l >= 1) {
-      const Eigen::MatrixXd& w = net.layer(l).weights;
+      const Eigen::MatrixXd w = linear_map(net.layer(l));
       lp.norm_1 = induced_norm_1(w);
       lp.norm_2 = spectral_norm(w);
       lp.norm_inf = induced_norm_inf(w);
       lp.norm_fro = w.norm();
-      lp.lipschitz = net.layer(l).activation.lipschitz();
+      lp.lipschitz = net.layer(l).activation().lipschitz();
       prof.lipschitz_product *= lp.lipschitz * lp.norm_2;
     }
     lp.b3_variance_per_p = Eigen::VectorXd::Zero(net.output_size());

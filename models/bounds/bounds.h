@@ -21,7 +21,7 @@ struct NeuronTerm {
   double value = 0.0;
 };
 struct SynapseTerm {
-  int layer = 1;  // 1..L: the weights W_layer
+  int layer = 1;  // 1..L: every synapse of that layer
   double probability = 0.0;
   // The faulty weight as a function of the stored one (crash: 0; stuck-at: v; bit flip: ...).
   std::function<double(double)> replace;
@@ -31,7 +31,7 @@ struct GroupTerm {
   std::string name;
   double probability = 0.0;
   std::vector<std::array<int, 2>> neurons;   // (layer, index): crash together
-  std::vector<std::array<int, 3>> synapses;  // (layer, row, col)
+  std::vector<std::array<int, 3>> synapses;  // (layer, row, col): a cell of the layer's stored matrix
 };
 struct FaultModel {
   std::vector<NeuronTerm> neurons;
@@ -51,8 +51,11 @@ using BoundSet = std::map<std::string, BoundValue>;
 
 // Computes the bounds of docs/bounds.md for one network and fault model, summing over layers and terms:
 // b1_paper_{1,2,inf}, b1_{1,2,inf}, b2 and worst_case (neuron crashes only), b3 and b4 (every
-// kind), and sum_norms_{1,2,inf,fro} (the network-level proxy of the paper's code). b4 uses incremental partial forward passes: the crash of unit i
-// of layer l changes z_{l+1} by W_{l+1}[:, i] dy_i and only layers l+1..L are evaluated.
+// kind), and sum_norms_{1,2,inf,fro} (the network-level proxy of the paper's code). b4 uses incremental partial forward
+// passes: the crash of unit i of layer l changes z_{l+1} by A_{l+1}[:, i] dy_i and only layers l+1..L are evaluated.
+// Layers are read through models::ILayer: W_l below is the matrix A_l of the layer's linear part
+// (dense: its weights). Synapse terms need each synapse read by one connection (dense); shared
+// weights (convolution) are refused until their per-synapse terms exist.
 class BoundCalculator {
  public:
   BoundCalculator(const Network& network, FaultModel model);
@@ -76,6 +79,7 @@ class BoundCalculator {
   const Network& net_;
   FaultModel model_;
   std::vector<std::array<double, 4>> norms_;       // per layer 1..L: 1, 2, inf, fro
+  std::vector<double> max_abs_;                    // per layer 1..L: max |A_l(j, i)|
   std::vector<Eigen::MatrixXd> abs_products_;      // per l: |W_L| ... |W_{l+1}|
   std::vector<Eigen::MatrixXd> square_products_;   // per l: (W_L o W_L) ... (W_{l+1} o W_{l+1})
 };
@@ -93,6 +97,10 @@ struct NetworkProfile {
   double lipschitz_product = 1;      // prod_l K_l ||W_l||_2
 };
 NetworkProfile network_profile(const Network& network, const Eigen::MatrixXd& inputs);
+
+// A_l of a layer's linear part z = A_l y + b as an explicit n_l x n_{l-1} matrix: the crossbar
+// matrix when one position uses it (dense: W), else built column by column from jvp().
+Eigen::MatrixXd linear_map(const ILayer& layer);
 
 // Induced matrix norms: 1 = max column abs-sum, 2 = spectral, inf = max row abs-sum; fro.
 double induced_norm_1(const Eigen::MatrixXd& w);

@@ -20,15 +20,16 @@ Chip::Chip(sc_core::sc_module_name name, const models::Network& network, const M
   programmed_ = sim::programmed_network(net_, mapped);
   for (std::size_t k = 0; k < m.tiles.size(); ++k) {
     const TileMap& tm = m.tiles[k];
-    const Eigen::MatrixXd block = programmed_.layer(tm.layer).weights.block(tm.col_begin, tm.row_begin, tm.col_count, tm.row_count);
+    const Eigen::MatrixXd block =
+        programmed_.layer(tm.layer).crossbar_matrix().block(tm.col_begin, tm.row_begin, tm.col_count, tm.row_count);
     tiles_.push_back(std::make_unique<Crossbar>(("tile" + std::to_string(k)).c_str(), block, make_crossbar_model(t),
                                                 static_cast<int>(k), ns(t.read_latency_ns)));
   }
   for (std::size_t k = 0; k < m.arrays.size(); ++k) {
     const ArrayMap& am = m.arrays[k];
-    arrays_.push_back(std::make_unique<NeuronArray>(("array" + std::to_string(k)).c_str(),
-                                                    net_.layer(am.layer).bias.segment(am.begin, am.count),
-                                                    net_.layer(am.layer).activation, make_neuron_model(t), ns(t.update_latency_ns)));
+    arrays_.push_back(std::make_unique<NeuronArray>(
+        ("array" + std::to_string(k)).c_str(), net_.layer(am.layer).bias().segment(am.begin, am.count),
+        net_.layer(am.layer).activation(), make_neuron_model(t), ns(t.update_latency_ns)));
   }
   interconnect_ = std::make_unique<Interconnect>("noc", *mapped.interconnect);
   tile_in_.resize(m.tiles.size());
@@ -204,7 +205,9 @@ void Chip::apply_fault(std::size_t s, std::uint64_t unit) {
   if (f.neuron) {
     set_neuron(f.layer, f.index, f.value);
   } else {
-    set_synapse(f.layer, f.row, f.col, f.value);
+    const models::ILayer& layer = programmed_.layer(f.layer);
+    set_synapse(f.layer, static_cast<int>(layer.synapse_row(f.synapse)), static_cast<int>(layer.synapse_col(f.synapse)),
+                f.value);
   }
 }
 

@@ -48,6 +48,7 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   void reset_counters();
 
  private:
+  // The synapse at cell (row, col) of the layer's crossbar matrix.
   void set_synapse(int layer, int row, int col, double value);
   void set_neuron(int layer, int index, double value);
 

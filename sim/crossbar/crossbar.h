@@ -31,9 +31,6 @@ class Crossbar : public sc_core::sc_module {
 
   int rows() const { return static_cast<int>(stored_.cols()); }
   int cols() const { return static_cast<int>(stored_.rows()); }
-  // The cell values of a fault-free tile (weights after programming).
-  const Eigen::MatrixXd& programmed() const { return clean_; }
-  std::uint64_t reads() const { return reads_; }
   // Off: reads add no noise and do not advance the noise stream (the fault-free reference run).
   void set_read_noise(bool on) { read_noise_ = on; }
 

@@ -40,8 +40,7 @@ class ErrorStats {
   // when the campaign has labels.
   void add_trial_accuracy(double accuracy) { accuracy_.add(accuracy); }
   const core::RunningStats& accuracy() const { return accuracy_; }
-  // The first `cap` values of Delta for (input 0, output 0) in trial order, for histograms.
-  void set_sample_cap(std::size_t cap) { sample_cap_ = cap; }
+  // The first 2000 values of Delta for (input 0, output 0) in trial order, for histograms.
   const std::vector<double>& samples() const { return samples_; }
   std::uint64_t trials() const { return delta_.empty() ? 0 : delta_[0].count(); }
 
@@ -51,13 +50,6 @@ class ErrorStats {
   void serialize_to(std::string& out) const;
   static ErrorStats deserialize(const std::string& bytes);
   static ErrorStats deserialize(const char* bytes, std::size_t size);
-
-  // Raw access for serialisation (resume, MPI): per-(input, output) and per-(input, norm) arrays.
-  std::vector<core::RunningStats>& raw_delta() { return delta_; }
-  std::vector<core::RunningStats>& raw_abs() { return abs_; }
-  std::vector<core::RunningStats>& raw_norms() { return norms_; }
-  core::RunningStats& raw_accuracy() { return accuracy_; }
-  std::vector<double>& raw_samples() { return samples_; }
 
  private:
   std::size_t at(Eigen::Index input, Eigen::Index output) const {

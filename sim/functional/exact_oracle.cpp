@@ -1,6 +1,7 @@
 #include "sim/functional/exact_oracle.h"
 
 #include <cmath>
+#include <memory>
 
 #include "core/error.h"
 #include "faults/fault_sampler.h"
@@ -13,12 +14,17 @@ namespace {
 Eigen::MatrixXd faulty_forward(const models::Network& net, const Eigen::MatrixXd& inputs, const faults::FaultInstance& f) {
   Eigen::MatrixXd y = inputs;
   for (const auto& o : f.neurons[0]) y.row(o.index).setConstant(o.value);
+  Eigen::MatrixXd z;
   for (int m = 1; m <= net.num_layers(); ++m) {
-    models::DenseLayer layer = net.layer(m);
-    for (const auto& o : f.weights[m]) layer.weights(o.row, o.col) = o.value;
-    Eigen::MatrixXd z = layer.weights * y;
-    z.colwise() += layer.bias;
-    y = layer.activation.apply(z);
+    const models::ILayer* layer = &net.layer(m);
+    std::unique_ptr<models::ILayer> faulty;
+    if (!f.weights[m].empty()) {
+      faulty = layer->clone();
+      for (const auto& o : f.weights[m]) faulty->set_synapse(o.synapse, o.value);
+      layer = faulty.get();
+    }
+    layer->linear_batch(y, z);
+    y = layer->activation().apply(z);
     for (const auto& o : f.neurons[m]) y.row(o.index).setConstant(o.value);
   }
   return y;

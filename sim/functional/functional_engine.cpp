@@ -25,7 +25,13 @@ FunctionalEngine::FunctionalEngine(const models::Network& network, const Eigen::
   }
   clean_ = net_.trace_batch(inputs_);
   rows_.resize(static_cast<std::size_t>(net_.num_layers()) + 1);
-  for (int m = 1; m <= net_.num_layers(); ++m) rows_[static_cast<std::size_t>(m)] = net_.layer(m).weights;
+  views_.resize(static_cast<std::size_t>(net_.num_layers()) + 1);
+  for (int m = 1; m <= net_.num_layers(); ++m) {
+    const models::ILayer& layer = net_.layer(m);
+    if (layer.crossbar_positions() == 1) rows_[static_cast<std::size_t>(m)] = layer.crossbar_matrix();
+    views_[static_cast<std::size_t>(m)] = {&layer, layer.output_size(), layer.input_size(), &layer.activation(),
+                                           &layer.bias()};
+  }
   if (!labels_.empty()) {
     if (static_cast<Eigen::Index>(labels_.size()) != inputs_.cols()) throw core::InternalError("one label per input expected");
     for (Eigen::Index n = 0; n < inputs_.cols(); ++n) {
@@ -42,8 +48,8 @@ std::uint64_t FunctionalEngine::block_count(std::uint64_t total_trials) const {
 
 void FunctionalEngine::apply_weight_overrides(int layer, const faults::FaultInstance& f, const double* y_prev,
                                               double* z) const {
-  const Eigen::MatrixXd& w = net_.layer(layer).weights;
-  for (const auto& o : f.weights[layer]) z[o.row] += (o.value - w(o.row, o.col)) * y_prev[o.col];
+  const models::ILayer& l = net_.layer(layer);
+  for (const auto& o : f.weights[layer]) l.add_synapse_change(o.synapse, o.value, y_prev, z);
 }
 
 namespace {
@@ -71,7 +77,7 @@ struct DiffList {
 
 Eigen::Index widest_layer(const models::Network& net) {
   Eigen::Index widest = net.input_size();
-  for (int m = 1; m <= net.num_layers(); ++m) widest = std::max(widest, net.layer(m).weights.rows());
+  for (int m = 1; m <= net.num_layers(); ++m) widest = std::max(widest, net.layer(m).output_size());
   return widest;
 }
 
@@ -116,8 +122,9 @@ void FunctionalEngine::faulty_delta_fast(const faults::FaultInstance& f, Eigen::
     full = true;
   };
   for (; m <= L; ++m) {
-    const models::DenseLayer& layer = net_.layer(m);
-    const Eigen::Index rows = layer.weights.rows(), width = layer.weights.cols();
+    const LayerView& view = views_[static_cast<std::size_t>(m)];
+    const models::ILayer& layer = *view.layer;
+    const Eigen::Index rows = view.rows, width = view.width;
     const double* clean_prev = clean_.y[m - 1].col(n).data();
     const double* clean_y = clean_.y[m].col(n).data();
     next.clear();
@@ -130,28 +137,25 @@ void FunctionalEngine::faulty_delta_fast(const faults::FaultInstance& f, Eigen::
     } else {
       Eigen::Map<Eigen::VectorXd> z(ws.z.data(), rows);
       if (2 * static_cast<Eigen::Index>(diffs.size) < width) {
-        // z' = z + W[:, S] (y'[S] - y[S]): a few columns instead of the whole matrix.
+        // z' = z + A[:, S] (y'[S] - y[S]): a few columns instead of the whole matrix.
         z = clean_.z[m].col(n);
-        const auto& w = layer.weights;
-        const Eigen::Index* i = diffs.idx.data();
-        const double* v = diffs.val.data();
-        std::size_t j = 0;
-        // Four columns per pass over z: one load and store of z instead of four.
-        for (; j + 4 <= diffs.size; j += 4) {
-          z.noalias() += w.col(i[j]) * v[j] + w.col(i[j + 1]) * v[j + 1] + w.col(i[j + 2]) * v[j + 2] + w.col(i[j + 3]) * v[j + 3];
-        }
-        for (; j < diffs.size; ++j) z.noalias() += w.col(i[j]) * v[j];
+        layer.add_input_changes(diffs.idx.data(), diffs.val.data(), diffs.size, z.data());
       } else {
         materialize_prev(width, clean_prev);
-        z.noalias() = rows_[static_cast<std::size_t>(m)] * ws.y.head(width);
-        z += layer.bias;
+        const auto& a = rows_[static_cast<std::size_t>(m)];
+        if (a.size() > 0) {
+          z.noalias() = a * ws.y.head(width);
+          z += *view.bias;
+        } else {
+          z = layer.linear(ws.y.head(width));
+        }
       }
       if (!f.weights[m].empty()) {
         materialize_prev(width, clean_prev);
         apply_weight_overrides(m, f, ws.y.data(), z.data());
       }
       double* y_next = ws.y_next.data();
-      layer.activation.apply_to(z.data(), y_next, rows);
+      view.activation->apply_to(z.data(), y_next, rows);
       for (const auto& o : f.neurons[m]) y_next[o.index] = o.value;
       next_full = true;
       if (m < L) {
@@ -197,12 +201,11 @@ void FunctionalEngine::faulty_deltas_dense(Workspace& ws, std::size_t begin, std
     for (const auto& o : ws.pool[k].neurons[0]) y(o.index, c) = o.value;
   }
   for (int m = 1; m <= L; ++m) {
-    const models::DenseLayer& layer = net_.layer(m);
-    z.noalias() = layer.weights * y;
-    z.colwise() += layer.bias;
+    const models::ILayer& layer = net_.layer(m);
+    layer.linear_batch(y, z);
     for (Eigen::Index c = 0; c < count; ++c) apply_weight_overrides(m, ws.pool[slot(c)], y.col(c).data(), z.col(c).data());
     y.resize(z.rows(), z.cols());
-    layer.activation.apply_to(z.data(), y.data(), z.size());
+    layer.activation().apply_to(z.data(), y.data(), z.size());
     for (Eigen::Index c = 0; c < count; ++c) {
       for (const auto& o : ws.pool[slot(c)].neurons[m]) y(o.index, c) = o.value;
     }

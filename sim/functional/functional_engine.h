@@ -20,7 +20,7 @@ struct FunctionalOptions {
   // changes speed and memory, never the numbers.
   std::uint32_t batch_trials = 64;
   // Reuse the fault-free activations below the first faulty layer and update pre-activations
-  // by the sparse difference z' = z + W[:, S] (y'[S] - y[S]). Off: the plain dense path.
+  // by the sparse difference z' = z + A[:, S] (y'[S] - y[S]). Off: the plain dense path.
   bool fast_path = true;
 };
 
@@ -62,9 +62,19 @@ class FunctionalEngine {
   models::BatchTrace clean_;
   std::vector<int> labels_;
   std::vector<char> clean_correct_;
-  // Row-major copies of the weights: the fast path's dense matrix-vector products become dot
-  // products of contiguous rows, which suits the narrow last layers (10 x 128) best.
+  // Row-major copies of each layer's matrix A (its crossbar matrix, when one position uses it,
+  // as for dense layers; empty otherwise, and the layer computes z itself): the fast path's
+  // matrix-vector products become dot products of contiguous rows, which suits the narrow last
+  // layers (10 x 128) best.
   std::vector<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> rows_;
+  // Per layer 1..L, what the fast path reads on every inference, asked of the layer once.
+  struct LayerView {
+    const models::ILayer* layer = nullptr;
+    Eigen::Index rows = 0, width = 0;
+    const models::Activation* activation = nullptr;
+    const Eigen::VectorXd* bias = nullptr;
+  };
+  std::vector<LayerView> views_;
 };
 
 }  // namespace nfsim::sim

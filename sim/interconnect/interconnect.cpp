@@ -11,14 +11,10 @@ bool Interconnect::send(int src_core, int dst_core, std::size_t bytes, sc_core::
   const std::vector<int> route = model_.route(src_core, dst_core);
   delay += sc_core::sc_time(model_.latency_ns(route, bytes), sc_core::SC_NS);
   hops_ += route.size();
-  bytes_ += bytes;
   ++messages_;
   if (any_dead_) {
     for (int r : route) {
-      if (dead_[static_cast<std::size_t>(r)]) {
-        ++dropped_;
-        return false;
-      }
+      if (dead_[static_cast<std::size_t>(r)]) return false;
     }
   }
   return true;

@@ -10,7 +10,7 @@
 namespace nfsim::sim {
 
 // The network-on-chip as a module: carries vector messages between cores with the model's
-// latency, counts hops and bytes. Fault hook: a failed router drops every message that crosses
+// latency, counts messages and hops. Fault hook: a failed router drops every message that crosses
 // it; the receiver sees zeros for the values it carried.
 class Interconnect : public sc_core::sc_module {
  public:
@@ -22,16 +22,14 @@ class Interconnect : public sc_core::sc_module {
   void fail_router(int router);
   void clear_faults();
   std::uint64_t hops() const { return hops_; }
-  std::uint64_t bytes() const { return bytes_; }
   std::uint64_t messages() const { return messages_; }
-  std::uint64_t dropped() const { return dropped_; }
-  void reset_counters() { hops_ = bytes_ = messages_ = dropped_ = 0; }
+  void reset_counters() { hops_ = messages_ = 0; }
 
  private:
   const IInterconnectModel& model_;
   std::vector<char> dead_;
   bool any_dead_ = false;
-  std::uint64_t hops_ = 0, bytes_ = 0, messages_ = 0, dropped_ = 0;
+  std::uint64_t hops_ = 0, messages_ = 0;
 };
 
 }  // namespace nfsim::sim

@@ -17,12 +17,4 @@ void install_systemc_error_bridge() {
   sc_core::sc_report_handler::set_actions(sc_core::SC_FATAL, sc_core::SC_THROW);
 }
 
-void run_for(const sc_core::sc_time& duration) {
-  try {
-    sc_core::sc_start(duration);
-  } catch (const sc_core::sc_report& r) {
-    throw SimulationError(describe_report(r));
-  }
-}
-
 }  // namespace nfsim::sim

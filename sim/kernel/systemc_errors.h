@@ -22,7 +22,4 @@ void install_systemc_error_bridge();
 // "SystemC error [id]: message (at file:line)" for a report.
 std::string describe_report(const sc_core::sc_report& report);
 
-// sc_start(duration) that turns any sc_report escaping the kernel into SimulationError.
-void run_for(const sc_core::sc_time& duration);
-
 }  // namespace nfsim::sim

@@ -1,6 +1,7 @@
 #include "sim/topology/mapping.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -205,14 +206,35 @@ MappedChip map_network(const models::Network& net, const ChipTopology& topology)
 models::Network programmed_network(const models::Network& net, const MappedChip& chip) {
   const ChipTopology& t = chip.topology;
   const auto model = make_crossbar_model(t);
-  std::vector<models::DenseLayer> layers;
-  for (int l = 1; l <= net.num_layers(); ++l) layers.push_back(net.layer(l));
+  // Each tile's block of its layer's crossbar matrix, programmed and written back cell by cell
+  // (the copy shares the layers it does not write).
+  models::Network programmed = net;
   for (std::size_t k = 0; k < chip.mapping.tiles.size(); ++k) {
     const TileMap& tm = chip.mapping.tiles[k];
-    model->program_block(layers[tm.layer - 1].weights.block(tm.col_begin, tm.row_begin, tm.col_count, tm.row_count),
-                         static_cast<int>(k));
+    Eigen::MatrixXd block =
+        net.layer(tm.layer).crossbar_matrix().block(tm.col_begin, tm.row_begin, tm.col_count, tm.row_count);
+    model->program_block(block, static_cast<int>(k));
+    models::ILayer& layer = programmed.mutable_layer(tm.layer);
+    for (int i = 0; i < tm.row_count; ++i) {
+      for (int j = 0; j < tm.col_count; ++j)
+        layer.set_synapse(layer.synapse_at(tm.col_begin + j, tm.row_begin + i), block(j, i));
+    }
   }
-  return models::Network(std::move(layers), net.softmax_output());
+  // A crossbar model that programs a non-finite value would make every later number wrong.
+  for (int l = 1; l <= programmed.num_layers(); ++l) {
+    const models::ILayer& layer = programmed.layer(l);
+    const Eigen::MatrixXd& stored = layer.crossbar_matrix();
+    for (Eigen::Index c = 0; c < stored.cols(); ++c) {
+      for (Eigen::Index r = 0; r < stored.rows(); ++r) {
+        if (!std::isfinite(stored(r, c))) {
+          throw core::InputError("network layer " + std::to_string(l) + ": weight " +
+                                 layer.synapse_name(layer.synapse_at(r, c)) + " is " + std::to_string(stored(r, c)) +
+                                 "; expected a finite number");
+        }
+      }
+    }
+  }
+  return programmed;
 }
 
 std::vector<faults::FaultSpec> expand_physical_faults(const std::vector<faults::FaultSpec>& specs, const MappedChip& chip) {

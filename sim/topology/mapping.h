@@ -13,8 +13,9 @@
 
 namespace nfsim::sim {
 
-// A block of W_layer on one crossbar tile: crossbar rows carry the inputs
-// i in [row_begin, row_begin + row_count), columns the outputs j in [col_begin, col_begin + col_count).
+// A block of a layer's crossbar matrix (models::ILayer::crossbar_matrix(); dense: W_layer) on one
+// crossbar tile: crossbar rows carry the inputs i in [row_begin, row_begin + row_count), columns
+// the outputs j in [col_begin, col_begin + col_count).
 struct TileMap {
   int layer = 1;
   int row_begin = 0, row_count = 0;

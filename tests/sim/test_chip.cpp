@@ -6,6 +6,7 @@
 
 #include "faults/fault_plan.h"
 #include "models/dataset.h"
+#include "models/layer/dense_layer.h"
 #include "models/random_network.h"
 #include "sim/chip/chip_engine.h"
 #include "sim/crossbar/i_crossbar_model.h"
@@ -68,7 +69,9 @@ TEST_P(ChipWithoutFaults, ReproducesTheNetwork) {
     EXPECT_NEAR(out.data()[i], expected.data()[i], 1e-6 * std::abs(expected.data()[i]) + 1e-12);
   }
   if (GetParam() == 2) {
-    EXPECT_FALSE(engine.chip().programmed_network().layer(1).weights.isApprox(net.layer(1).weights, 1e-6));
+    EXPECT_FALSE(models::as_dense(engine.chip().programmed_network().layer(1), "test")
+                     .weights()
+                     .isApprox(models::as_dense(net.layer(1), "test").weights(), 1e-6));
   } else {
     EXPECT_TRUE(out.isApprox(net.forward_batch(x), 1e-12));
   }

@@ -9,6 +9,7 @@
 
 #include "faults/fault_plan.h"
 #include "models/dataset.h"
+#include "models/layer/dense_layer.h"
 #include "models/random_network.h"
 #include "sim/chip/chip_engine.h"
 #include "sim/topology/chip_topology.h"
@@ -41,9 +42,9 @@ struct Fixture {
 Eigen::MatrixXd with_layers_dead(const models::Network& net, const Eigen::MatrixXd& x, std::vector<int> dead) {
   Eigen::MatrixXd y = x;
   for (int l = 1; l <= net.num_layers(); ++l) {
-    Eigen::MatrixXd z = net.layer(l).weights * y;
-    z.colwise() += net.layer(l).bias;
-    y = net.layer(l).activation.apply(z);
+    Eigen::MatrixXd z = models::as_dense(net.layer(l), "test").weights() * y;
+    z.colwise() += net.layer(l).bias();
+    y = net.layer(l).activation().apply(z);
     if (std::find(dead.begin(), dead.end(), l) != dead.end()) y.setZero();
   }
   return y;

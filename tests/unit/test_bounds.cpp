@@ -7,6 +7,7 @@
 #include "faults/bound_model.h"
 #include "models/bounds/bounds.h"
 #include "models/dataset.h"
+#include "models/layer/dense_layer.h"
 #include "models/random_network.h"
 #include "sim/functional/exact_oracle.h"
 #include "sim/functional/functional_engine.h"
@@ -98,18 +99,14 @@ TEST(Bounds, WeightGradientIdentityAndSynapseTaylor) {
     const double h = 1e-6;
     for (Eigen::Index j = 0; j < net.width(l); ++j) {
       for (Eigen::Index i = 0; i < net.width(l - 1); ++i) {
-        std::vector<DenseLayer> plus, minus;
-        for (int m = 1; m <= net.num_layers(); ++m) {
-          plus.push_back(net.layer(m));
-          minus.push_back(net.layer(m));
-        }
+        std::vector<DenseParams> plus = dense_params(net, "test"), minus = plus;
         plus[l - 1].weights(j, i) += h;
         minus[l - 1].weights(j, i) -= h;
-        const Eigen::VectorXd grad = (Network(plus).forward(x) - Network(minus).forward(x)) / (2 * h);
-        lhs += net.layer(l).weights(j, i) * grad;
+        const Eigen::VectorXd grad = (dense_network(plus).forward(x) - dense_network(minus).forward(x)) / (2 * h);
+        lhs += as_dense(net.layer(l), "test").weights()(j, i) * grad;
       }
     }
-    const Eigen::VectorXd a = t.z[l] - net.layer(l).bias;
+    const Eigen::VectorXd a = t.z[l] - net.layer(l).bias();
     const Eigen::VectorXd rhs = net.jacobian_wrt_preactivations(t, l) * a;
     EXPECT_TRUE(lhs.isApprox(rhs, 1e-6)) << "layer " << l << ": " << lhs.transpose() << " vs " << rhs.transpose();
     const BoundSet b = bounds_for(net, {FaultSpec{FaultKind::synapse_crash, {l}, 0.01}}, x);
@@ -123,7 +120,7 @@ TEST(Bounds, PaperBoundsByHand) {
   const double p = 0.1;
   const BoundSet b = bounds_for(net, {FaultSpec{FaultKind::neuron_crash, {1}, p}}, x);
   const ForwardTrace t = net.trace(x);
-  const Eigen::MatrixXd& w2 = net.layer(2).weights;
+  const Eigen::MatrixXd& w2 = as_dense(net.layer(2), "test").weights();
   EXPECT_NEAR(b.at("b1_paper_1").mean[0], p * w2.cwiseAbs().colwise().sum().maxCoeff() * x.lpNorm<1>(), 1e-12);
   EXPECT_NEAR(b.at("b1_inf").mean[0], p * w2.cwiseAbs().rowwise().sum().maxCoeff() * t.y[1].lpNorm<Eigen::Infinity>(), 1e-12);
   Eigen::JacobiSVD<Eigen::MatrixXd> svd(w2);
@@ -132,7 +129,7 @@ TEST(Bounds, PaperBoundsByHand) {
   EXPECT_TRUE(b.at("b2").std.isApprox((p * w2.cwiseProduct(w2) * t.y[1].cwiseProduct(t.y[1])).cwiseSqrt(), 1e-12));
   const double wc = p * 4 * t.y[1].maxCoeff() * w2.cwiseAbs().maxCoeff();
   EXPECT_NEAR(b.at("worst_case").mean[1], wc, 1e-12);
-  EXPECT_NEAR(b.at("sum_norms_fro").mean[0], net.layer(1).weights.norm() + w2.norm(), 1e-12);
+  EXPECT_NEAR(b.at("sum_norms_fro").mean[0], as_dense(net.layer(1), "test").weights().norm() + w2.norm(), 1e-12);
   // Only the paper's setting gets b1/b2/worst_case.
   EXPECT_EQ(bounds_for(net, {FaultSpec{FaultKind::synapse_crash, {1}, p}}, x).count("b2"), 0u);
 }
@@ -241,7 +238,7 @@ TEST(Bounds, NetworkProfile) {
   const Eigen::MatrixXd x = random_inputs(4, 3, 1.0, 0.0, 1);
   const NetworkProfile prof = network_profile(net, x);
   ASSERT_EQ(prof.layers.size(), 3u);
-  EXPECT_NEAR(prof.layers[1].norm_fro, net.layer(1).weights.norm(), 1e-12);
+  EXPECT_NEAR(prof.layers[1].norm_fro, as_dense(net.layer(1), "test").weights().norm(), 1e-12);
   EXPECT_NEAR(prof.lipschitz_product, prof.layers[1].norm_2 * prof.layers[2].norm_2, 1e-12);  // K = 4/4 = 1
   // The b3 variance per unit p is what b3 reports at p = 1, averaged over the inputs.
   const FaultPlan plan({FaultSpec{FaultKind::neuron_crash, {1}, 1.0}}, net);

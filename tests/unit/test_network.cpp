@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "models/layer/dense_layer.h"
 #include "models/network.h"
 #include "models/random_network.h"
 
@@ -10,11 +11,11 @@ namespace nfsim::models {
 namespace {
 
 Network tiny_network() {
-  DenseLayer l1{(Eigen::MatrixXd(2, 3) << 1, -1, 0.5, 2, 0, -1).finished(), Eigen::Vector2d(0.1, -0.2),
-                Activation{ActivationKind::relu}};
-  DenseLayer l2{(Eigen::MatrixXd(1, 2) << 3, -2).finished(), Eigen::VectorXd::Constant(1, 0.5),
-                Activation{ActivationKind::identity}};
-  return Network({l1, l2});
+  DenseParams l1{(Eigen::MatrixXd(2, 3) << 1, -1, 0.5, 2, 0, -1).finished(), Eigen::Vector2d(0.1, -0.2),
+                 Activation{ActivationKind::relu}};
+  DenseParams l2{(Eigen::MatrixXd(1, 2) << 3, -2).finished(), Eigen::VectorXd::Constant(1, 0.5),
+                 Activation{ActivationKind::identity}};
+  return dense_network({l1, l2});
 }
 
 Network random_network(ActivationKind kind, double scale, std::vector<int> widths, std::uint64_t seed) {
@@ -83,7 +84,7 @@ void check_jacobians(const Network& net, const Eigen::VectorXd& x, bool through_
     }
     if (l == 0) continue;
     const Eigen::MatrixXd hz = net.jacobian_wrt_preactivations(t, l, through_softmax);
-    const Activation& act = net.layer(l).activation;
+    const Activation& act = net.layer(l).activation();
     for (Eigen::Index i = 0; i < net.width(l); ++i) {
       Eigen::VectorXd zp = t.z[l], zm = t.z[l];
       zp[i] += h;
@@ -112,8 +113,7 @@ INSTANTIATE_TEST_SUITE_P(AllActivations, JacobianPerActivation,
 
 TEST(Network, JacobianThroughSoftmax) {
   Network base = random_network(ActivationKind::tanh, 1.0, {4, 6, 3}, 3);
-  std::vector<DenseLayer> layers{base.layer(1), base.layer(2)};
-  const Network net(layers, true);
+  const Network net = dense_network(dense_params(base, "test"), true);
   check_jacobians(net, Eigen::Vector4d(0.3, -0.2, 1.0, 0.5), true);
   // Without through_softmax it is the pre-softmax Jacobian.
   const ForwardTrace t = net.trace(Eigen::Vector4d(0.3, -0.2, 1.0, 0.5));
@@ -124,31 +124,32 @@ TEST(Network, LinearNetworkJacobianIsTheWeightProduct) {
   RandomNetworkSpec spec{{4, 5, 3}, Activation{ActivationKind::identity}, Activation{ActivationKind::identity}, 2.0, 0.0, 9};
   const Network net = make_random_network(spec);
   const ForwardTrace t = net.trace(Eigen::Vector4d(1, 2, 3, 4));
-  EXPECT_TRUE(net.jacobian_wrt_activations(t, 0).isApprox(net.layer(2).weights * net.layer(1).weights, 1e-14));
+  EXPECT_TRUE(net.jacobian_wrt_activations(t, 0).isApprox(
+      as_dense(net.layer(2), "test").weights() * as_dense(net.layer(1), "test").weights(), 1e-14));
 }
 
 TEST(Network, RejectsBadShapesAndValues) {
-  DenseLayer good{Eigen::MatrixXd::Ones(2, 3), Eigen::VectorXd::Zero(2), {}};
-  DenseLayer wrong_cols{Eigen::MatrixXd::Ones(1, 4), Eigen::VectorXd::Zero(1), {}};
+  DenseParams good{Eigen::MatrixXd::Ones(2, 3), Eigen::VectorXd::Zero(2), {}};
+  DenseParams wrong_cols{Eigen::MatrixXd::Ones(1, 4), Eigen::VectorXd::Zero(1), {}};
   try {
-    Network({good, wrong_cols});
+    dense_network({good, wrong_cols});
     FAIL();
   } catch (const core::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("layer 2"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("1x4"), std::string::npos) << e.what();
   }
-  DenseLayer nan = good;
+  DenseParams nan = good;
   nan.weights(1, 2) = std::nan("");
   try {
-    Network({nan});
+    dense_network({nan});
     FAIL();
   } catch (const core::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("W[1,2]"), std::string::npos) << e.what();
   }
-  DenseLayer bad_bias{Eigen::MatrixXd::Ones(2, 3), Eigen::VectorXd::Zero(3), {}};
-  EXPECT_THROW(Network({bad_bias}), core::InputError);
-  EXPECT_THROW(Network(std::vector<DenseLayer>{}), core::InputError);
-  const Network net({good});
+  DenseParams bad_bias{Eigen::MatrixXd::Ones(2, 3), Eigen::VectorXd::Zero(3), {}};
+  EXPECT_THROW(dense_network({bad_bias}), core::InputError);
+  EXPECT_THROW(dense_network(std::vector<DenseParams>{}), core::InputError);
+  const Network net = dense_network({good});
   EXPECT_THROW(net.forward(Eigen::VectorXd::Zero(4)), core::InputError);
   EXPECT_THROW(net.layer(2), core::InputError);
 }
@@ -156,17 +157,17 @@ TEST(Network, RejectsBadShapesAndValues) {
 TEST(RandomNetwork, DeterministicAndDistributedAsThePaperSays) {
   RandomNetworkSpec spec{{400, 300, 1}, Activation{ActivationKind::relu}, Activation{}, 3.0, 0.1, 1};
   const Network a = make_random_network(spec), b = make_random_network(spec);
-  EXPECT_EQ(a.layer(1).weights, b.layer(1).weights);
-  EXPECT_EQ(a.layer(2).bias, b.layer(2).bias);
+  EXPECT_EQ(as_dense(a.layer(1), "test").weights(), as_dense(b.layer(1), "test").weights());
+  EXPECT_EQ(a.layer(2).bias(), b.layer(2).bias());
   spec.seed = 2;
-  EXPECT_NE(make_random_network(spec).layer(1).weights, a.layer(1).weights);
-  const Eigen::MatrixXd& w = a.layer(1).weights;  // N(0.1, (3/400)^2), 120000 samples
+  EXPECT_NE(as_dense(make_random_network(spec).layer(1), "test").weights(), as_dense(a.layer(1), "test").weights());
+  const Eigen::MatrixXd& w = as_dense(a.layer(1), "test").weights();  // N(0.1, (3/400)^2), 120000 samples
   const double mean = w.mean();
   const double sd = std::sqrt((w.array() - mean).square().mean());
   EXPECT_NEAR(mean, 0.1, 5 * (3.0 / 400) / std::sqrt(w.size()));
   EXPECT_NEAR(sd, 3.0 / 400, 0.02 * 3.0 / 400);
-  EXPECT_EQ(a.layer(1).activation.kind, ActivationKind::relu);
-  EXPECT_EQ(a.layer(2).activation.kind, ActivationKind::identity);
+  EXPECT_EQ(a.layer(1).activation().kind, ActivationKind::relu);
+  EXPECT_EQ(a.layer(2).activation().kind, ActivationKind::identity);
   EXPECT_THROW(make_random_network({{5}, {}, {}, 1, 0, 1}), core::InputError);
   EXPECT_THROW(make_random_network({{5, 0, 1}, {}, {}, 1, 0, 1}), core::InputError);
   EXPECT_THROW(make_random_network({{5, 1}, {}, {}, -1, 0, 1}), core::InputError);

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "models/dataset.h"
+#include "models/layer/dense_layer.h"
 #include "models/onnx_io.h"
 #include "models/random_network.h"
 #include "tests/common/onnx_builder.h"
@@ -45,9 +46,9 @@ TEST(OnnxImport, GemmWithTransBAndAllStorageForms) {
   for (Storage s : {Storage::raw_f32, Storage::raw_f64, Storage::typed_f32, Storage::typed_f64}) {
     const Network net = parse_onnx(gemm_model(13, s).bytes(), "m");
     ASSERT_EQ(net.num_layers(), 1);
-    EXPECT_EQ(net.layer(1).weights, (Eigen::MatrixXd(2, 3) << 1, 2, 3, 4, 5, 6).finished());
-    EXPECT_EQ(net.layer(1).bias, Eigen::Vector2d(0.5, -0.5));
-    EXPECT_EQ(net.layer(1).activation.kind, ActivationKind::relu);
+    EXPECT_EQ(as_dense(net.layer(1), "test").weights(), (Eigen::MatrixXd(2, 3) << 1, 2, 3, 4, 5, 6).finished());
+    EXPECT_EQ(net.layer(1).bias(), Eigen::Vector2d(0.5, -0.5));
+    EXPECT_EQ(net.layer(1).activation().kind, ActivationKind::relu);
   }
 }
 
@@ -65,9 +66,9 @@ TEST(OnnxImport, GemmWithoutTransposeAlphaBeta) {
       .node("Gemm", {"x", "B", "C"}, {"y"}, {Attr::Float("alpha", 2.0f), Attr::Float("beta", 0.5f)})
       .output("y");
   const Network net = parse_onnx(b.bytes(), "m");
-  EXPECT_EQ(net.layer(1).weights, (Eigen::MatrixXd(3, 2) << 2, 8, 4, 10, 6, 12).finished());
-  EXPECT_EQ(net.layer(1).bias, Eigen::Vector3d(0.5, 0.5, 0.5));
-  EXPECT_EQ(net.layer(1).activation.kind, ActivationKind::identity);
+  EXPECT_EQ(as_dense(net.layer(1), "test").weights(), (Eigen::MatrixXd(3, 2) << 2, 8, 4, 10, 6, 12).finished());
+  EXPECT_EQ(net.layer(1).bias(), Eigen::Vector3d(0.5, 0.5, 0.5));
+  EXPECT_EQ(net.layer(1).activation().kind, ActivationKind::identity);
 }
 
 TEST(OnnxImport, MatMulAddScalarScalesAndShapeNoOps) {
@@ -97,10 +98,10 @@ TEST(OnnxImport, MatMulAddScalarScalesAndShapeNoOps) {
   ASSERT_EQ(net.num_layers(), 2);
   EXPECT_TRUE(net.softmax_output());
   EXPECT_EQ(net.input_size(), 4);
-  EXPECT_EQ(net.layer(1).activation.kind, ActivationKind::sigmoid);
-  EXPECT_DOUBLE_EQ(net.layer(1).activation.scale, 4.0);
-  EXPECT_DOUBLE_EQ(net.layer(2).activation.scale, 0.5);
-  EXPECT_EQ(net.layer(2).activation.kind, ActivationKind::softplus);
+  EXPECT_EQ(net.layer(1).activation().kind, ActivationKind::sigmoid);
+  EXPECT_DOUBLE_EQ(net.layer(1).activation().scale, 4.0);
+  EXPECT_DOUBLE_EQ(net.layer(2).activation().scale, 0.5);
+  EXPECT_EQ(net.layer(2).activation().kind, ActivationKind::softplus);
   // Check the function against a hand evaluation.
   Eigen::Vector4d x(1.0, -2.0, 0.5, 3.0);
   const Eigen::Vector4d xs = 0.5 * x;
@@ -208,12 +209,12 @@ TEST(OnnxExport, RoundTripsExactlyForEveryActivation) {
     const Network back = parse_onnx(bytes, "m");
     ASSERT_EQ(back.num_layers(), net.num_layers());
     for (int l = 1; l <= net.num_layers(); ++l) {
-      EXPECT_EQ(back.layer(l).weights, net.layer(l).weights) << name;
-      EXPECT_EQ(back.layer(l).bias, net.layer(l).bias) << name;
-      EXPECT_EQ(back.layer(l).activation.kind, net.layer(l).activation.kind) << name;
-      EXPECT_EQ(back.layer(l).activation.scale, net.layer(l).activation.scale) << name;
-      if (net.layer(l).activation.kind == ActivationKind::leaky_relu) {
-        EXPECT_FLOAT_EQ(static_cast<float>(back.layer(l).activation.alpha), 0.3f);
+      EXPECT_EQ(as_dense(back.layer(l), "test").weights(), as_dense(net.layer(l), "test").weights()) << name;
+      EXPECT_EQ(back.layer(l).bias(), net.layer(l).bias()) << name;
+      EXPECT_EQ(back.layer(l).activation().kind, net.layer(l).activation().kind) << name;
+      EXPECT_EQ(back.layer(l).activation().scale, net.layer(l).activation().scale) << name;
+      if (net.layer(l).activation().kind == ActivationKind::leaky_relu) {
+        EXPECT_FLOAT_EQ(static_cast<float>(back.layer(l).activation().alpha), 0.3f);
       }
     }
   }
@@ -222,7 +223,7 @@ TEST(OnnxExport, RoundTripsExactlyForEveryActivation) {
 TEST(OnnxExport, Float32AndSoftmaxAndOldOpset) {
   RandomNetworkSpec spec{{5, 4, 3}, Activation{ActivationKind::tanh}, Activation{}, 1.0, 0.0, 2};
   const Network base = make_random_network(spec);
-  const Network net({base.layer(1), base.layer(2)}, true);
+  const Network net = dense_network(dense_params(base, "test"), true);
   test::TempDir dir;
   for (int opset : {9, 13, 17}) {
     const std::string path = dir.file("net" + std::to_string(opset) + ".onnx");
@@ -230,7 +231,8 @@ TEST(OnnxExport, Float32AndSoftmaxAndOldOpset) {
     onnx::checker::check_model(path);
     const Network back = load_onnx(path);
     EXPECT_TRUE(back.softmax_output());
-    EXPECT_EQ(back.layer(1).weights, net.layer(1).weights.cast<float>().cast<double>());
+    EXPECT_EQ(as_dense(back.layer(1), "test").weights(),
+              as_dense(net.layer(1), "test").weights().cast<float>().cast<double>());
   }
   EXPECT_THROW(serialize_onnx(net, {OnnxDType::float64, 20}), core::InputError);
 }

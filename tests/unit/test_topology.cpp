@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/error.h"
+#include "models/layer/dense_layer.h"
 #include "models/random_network.h"
 #include "sim/topology/chip_topology.h"
 #include "sim/topology/mapping.h"
@@ -110,12 +111,12 @@ TEST(Mapping, QuantizedCrossbarsProgramTheWeights) {
                           "t.yaml"));
   const models::Network p = programmed_network(net, chip);
   const double step = 1.0 / 7.0;
-  for (Eigen::Index i = 0; i < p.layer(1).weights.size(); ++i) {
-    const double w = p.layer(1).weights.data()[i];
+  for (Eigen::Index i = 0; i < models::as_dense(p.layer(1), "test").weights().size(); ++i) {
+    const double w = models::as_dense(p.layer(1), "test").weights().data()[i];
     EXPECT_LE(std::abs(w), 0.5 + 1e-12);
     EXPECT_NEAR(std::remainder(w + 0.5, step), 0.0, 1e-12);
   }
-  EXPECT_EQ(p.layer(1).bias, net.layer(1).bias);
+  EXPECT_EQ(p.layer(1).bias(), net.layer(1).bias());
 }
 
 TEST(Mapping, PhysicalFaultsNeedUnitsThatExist) {

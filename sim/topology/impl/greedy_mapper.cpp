@@ -15,7 +15,15 @@ class GreedyMapper : public IMapper {
     Mapping m;
     int next_tile_core = 0, next_array_core = 0;
     for (int l = 1; l <= net.num_layers(); ++l) {
-      const int n_in = static_cast<int>(net.width(l - 1)), n_out = static_cast<int>(net.width(l));
+      const models::ILayer& layer = net.layer(l);
+      // The dataflow (add_transfers) sends neuron ranges to crossbar rows: one position only.
+      if (layer.crossbar_positions() != 1) {
+        throw core::InputError(t.file + ": layer " + std::to_string(l) + " (" + layer.kind() +
+                               ") reuses its crossbar at " + std::to_string(layer.crossbar_positions()) +
+                               " output positions; the greedy mapper places layers with one position (dense) only");
+      }
+      const int n_in = static_cast<int>(layer.crossbar_matrix().cols()),
+                n_out = static_cast<int>(layer.crossbar_matrix().rows());
       for (int cb = 0; cb < n_out; cb += t.crossbar_cols) {
         for (int rb = 0; rb < n_in; rb += t.crossbar_rows) {
           m.tiles.push_back({l, rb, std::min(t.crossbar_rows, n_in - rb), cb, std::min(t.crossbar_cols, n_out - cb), next_tile_core++});
