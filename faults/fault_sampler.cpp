@@ -125,11 +125,7 @@ void FaultSampler::realize(std::uint64_t trial, std::uint32_t input, FaultInstan
   // keeps no allocation per call once the list has grown.
   thread_local std::vector<std::uint64_t> units;
   out.reset(net_.num_layers());
-  for (std::size_t s = 0; s < plan_.size(); ++s) {
-    const bool permanent = plan_.specs()[s].persistence == Persistence::permanent;
-    draw_units(s, trial, permanent ? kPermanentSlot : input, units);
-    for (std::uint64_t u : units) apply_unit(s, u, out);
-  }
+  for_each_failed(trial, input, units, [&](std::size_t s, std::uint64_t u) { apply_unit(s, u, out); });
   // Overlapping specs, or groups sharing members (two routers on one path), put a unit in twice;
   // the engines add weight corrections, so each unit must appear once.
   if (may_overlap_) out.resolve_duplicates();

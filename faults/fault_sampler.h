@@ -51,6 +51,17 @@ class FaultSampler {
 
   // The failed unit indices of spec s, ascending.
   void draw_units(std::size_t spec, std::uint64_t trial, std::uint32_t slot, std::vector<std::uint64_t>& units) const;
+  // The one draw loop of every engine: calls f(spec, unit) for each unit that fails in inference
+  // `input` of trial `trial`, specs in plan order, units ascending (permanent specs draw once per
+  // trial, transient ones once per inference). `scratch` holds the units of one spec.
+  template <typename F>
+  void for_each_failed(std::uint64_t trial, std::uint32_t input, std::vector<std::uint64_t>& scratch, F&& f) const {
+    for (std::size_t s = 0; s < plan_.size(); ++s) {
+      const bool permanent = plan_.specs()[s].persistence == Persistence::permanent;
+      draw_units(s, trial, permanent ? kPermanentSlot : input, scratch);
+      for (std::uint64_t u : scratch) f(s, u);
+    }
+  }
   // All faults acting on inference `input` of trial `trial`.
   void realize(std::uint64_t trial, std::uint32_t input, FaultInstance& out) const;
   // Adds the effect of unit `unit` of spec `spec` to `out` (also used by the exact oracle);

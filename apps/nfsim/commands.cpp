@@ -35,6 +35,7 @@
 #include "sim/topology/chip_topology.h"
 #include "sim/topology/components.h"
 #include "sim/topology/mapping.h"
+#include "sim/topology/physical_units.h"
 #include "testbench/campaign/campaign_config.h"
 #include "testbench/campaign/runner.h"
 #include "testbench/campaign/tolerate.h"
@@ -611,7 +612,7 @@ int cmd_list(const std::vector<std::string>& args) {
                 sim::describe_capabilities(e->capabilities).c_str());
   }
   std::printf("fault kinds (faults[].kind):\n  logical:  %s\n  physical: %s\n", core::join(faults::fault_kind_names(), ", ").c_str(),
-              core::join(sim::physical_kind_names(), ", ").c_str());
+              core::join(faults::physical_kind_names(), ", ").c_str());
   return 0;
 }
 

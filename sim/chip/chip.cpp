@@ -139,9 +139,7 @@ void Chip::set_fault_plan(const faults::FaultPlan& plan) {
   for (std::size_t s = 0; s < plan.size(); ++s) {
     const faults::FaultSpec& spec = plan.specs()[s];
     if (spec.physical_kind.empty()) continue;
-    const auto& names = physical_kind_names();
-    const auto kind = static_cast<PhysicalKind>(std::find(names.begin(), names.end(), spec.physical_kind) - names.begin());
-    physical_[s] = physical_units(kind, spec.layers, mapped_.mapping, *mapped_.interconnect);
+    physical_[s] = physical_units(faults::parse_physical_kind(spec.physical_kind), spec.layers, mapped_.mapping, *mapped_.interconnect);
     if (physical_[s].size() != spec.groups.size()) {
       throw core::InternalError("chip: physical fault units disagree with the expanded plan");
     }
@@ -187,11 +185,11 @@ void Chip::apply_fault(std::size_t s, std::uint64_t unit) {
   if (!spec.physical_kind.empty()) {
     const PhysicalUnit& u = physical_[s][unit];
     switch (u.kind) {
-      case PhysicalKind::crossbar_row: tiles_[u.tile]->crash_row(u.index); break;
-      case PhysicalKind::crossbar_column: tiles_[u.tile]->crash_column(u.index); break;
-      case PhysicalKind::crossbar_tile: tiles_[u.tile]->crash_tile(); break;
-      case PhysicalKind::neuron_array: arrays_[u.array]->crash_array(); break;
-      case PhysicalKind::router: interconnect_->fail_router(u.router); break;
+      case faults::PhysicalKind::crossbar_row: tiles_[u.tile]->crash_row(u.index); break;
+      case faults::PhysicalKind::crossbar_column: tiles_[u.tile]->crash_column(u.index); break;
+      case faults::PhysicalKind::crossbar_tile: tiles_[u.tile]->crash_tile(); break;
+      case faults::PhysicalKind::neuron_array: arrays_[u.array]->crash_array(); break;
+      case faults::PhysicalKind::router: interconnect_->fail_router(u.router); break;
     }
     return;
   }

@@ -13,6 +13,7 @@
 #include "sim/interconnect/interconnect.h"
 #include "sim/neuron/neuron_array.h"
 #include "sim/topology/mapping.h"
+#include "sim/topology/physical_units.h"
 
 namespace nfsim::sim {
 

@@ -7,7 +7,6 @@ namespace nfsim::sim {
 using faults::FaultPlan;
 using faults::FaultSampler;
 using faults::FaultSpec;
-using faults::Persistence;
 
 FaultController::FaultController(sc_core::sc_module_name name, const FaultPlan& plan, const models::Network& network,
                                  std::uint64_t seed, IFaultTarget& target)
@@ -46,19 +45,15 @@ std::size_t FaultController::begin_inference(std::uint64_t trial, std::uint32_t 
   onset_event_.cancel();
   std::size_t drawn = 0;
   const sc_core::sc_time now = sc_core::sc_time_stamp();
-  for (std::size_t s = 0; s < plan_->size(); ++s) {
+  sampler_->for_each_failed(trial, input, units_, [&](std::size_t s, std::uint64_t u) {
     const FaultSpec& spec = plan_->specs()[s];
-    const bool permanent = spec.persistence == Persistence::permanent;
-    sampler_->draw_units(s, trial, permanent ? FaultSampler::kPermanentSlot : input, units_);
-    for (std::uint64_t u : units_) {
-      if (spec.onset_ns > 0) {
-        pending_.push_back({now + sc_core::sc_time(spec.onset_ns, sc_core::SC_NS), s, u, trial, input});
-      } else {
-        apply(s, u, trial, input);
-      }
+    if (spec.onset_ns > 0) {
+      pending_.push_back({now + sc_core::sc_time(spec.onset_ns, sc_core::SC_NS), s, u, trial, input});
+    } else {
+      apply(s, u, trial, input);
     }
-    drawn += units_.size();
-  }
+    ++drawn;
+  });
   if (!pending_.empty()) {
     // Stable: equal onsets keep plan order, so later specs still win.
     std::stable_sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) { return a.at < b.at; });

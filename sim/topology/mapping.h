@@ -70,22 +70,6 @@ using MapperRegistrar = core::Registrar<IMapper>;
 // Fills Mapping::transfers from the tiles and arrays (the dataflow every mapper shares).
 void add_transfers(Mapping& mapping, const models::Network& network);
 
-// The physical fault kinds and their units, in a fixed order shared by both engines.
-enum class PhysicalKind { crossbar_row, crossbar_column, crossbar_tile, neuron_array, router };
-const std::vector<std::string>& physical_kind_names();
-bool is_physical_kind(const std::string& name);
-
-struct PhysicalUnit {
-  PhysicalKind kind;
-  int tile = -1, array = -1, router = -1;
-  int index = 0;  // row or column within the tile
-  faults::FaultGroup group;  // the logical neurons/synapses it takes down
-};
-
-// Units of a physical kind (restricted to `layers` when not empty), each with its logical group.
-std::vector<PhysicalUnit> physical_units(PhysicalKind kind, const std::vector<int>& layers, const Mapping& mapping,
-                                         const IInterconnectModel& interconnect);
-
 // A topology made concrete for a network: components built from their registries, the mapping.
 struct MappedChip {
   ChipTopology topology;
@@ -97,10 +81,5 @@ MappedChip map_network(const models::Network& network, const ChipTopology& topol
 
 // The network as the chip stores it: each tile's weights after its crossbar model's programming.
 models::Network programmed_network(const models::Network& network, const MappedChip& chip);
-
-// Fills in the groups of every physical fault spec (one group per unit, in physical_units()
-// order) so that the functional engine and the bounds see them as group crashes; logical specs
-// are returned unchanged. Spec positions are kept, so both engines draw the same units.
-std::vector<faults::FaultSpec> expand_physical_faults(const std::vector<faults::FaultSpec>& specs, const MappedChip& chip);
 
 }  // namespace nfsim::sim

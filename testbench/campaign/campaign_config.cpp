@@ -16,6 +16,7 @@
 #include "core/input_file.h"
 #include "core/strings.h"
 #include "sim/topology/mapping.h"
+#include "sim/topology/physical_units.h"
 
 namespace nfsim::tb {
 namespace {
@@ -106,10 +107,10 @@ faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::st
   faults::FaultSpec spec;
   spec.origin = r.context(n, key).with_key({}).prefix();
   std::vector<std::string> all_kinds = faults::fault_kind_names();
-  for (const auto& k : sim::physical_kind_names()) all_kinds.push_back(k);
+  for (const auto& k : faults::physical_kind_names()) all_kinds.push_back(k);
   if (!n["kind"]) r.fail(n, key + ".kind", "missing", "one of " + core::join(all_kinds, ", "));
   const std::string kind = r.text(n["kind"], key + ".kind");
-  if (sim::is_physical_kind(kind)) {
+  if (faults::is_physical_kind(kind)) {
     spec.kind = faults::FaultKind::group_crash;
     spec.physical_kind = kind;
   } else if (std::find(all_kinds.begin(), all_kinds.end(), kind) == all_kinds.end()) {

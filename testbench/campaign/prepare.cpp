@@ -4,6 +4,7 @@
 #include "models/onnx_io.h"
 #include "models/random_network.h"
 #include "sim/topology/components.h"
+#include "sim/topology/physical_units.h"
 
 namespace nfsim::tb {
 

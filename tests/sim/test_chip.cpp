@@ -14,6 +14,7 @@
 #include "sim/functional/functional_engine.h"
 #include "sim/topology/chip_topology.h"
 #include "sim/topology/mapping.h"
+#include "sim/topology/physical_units.h"
 
 namespace nfsim::sim {
 namespace {

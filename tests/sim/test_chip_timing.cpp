@@ -14,6 +14,7 @@
 #include "sim/chip/chip_engine.h"
 #include "sim/topology/chip_topology.h"
 #include "sim/topology/mapping.h"
+#include "sim/topology/physical_units.h"
 #include "tests/common/temp_dir.h"
 
 namespace nfsim::sim {

@@ -7,6 +7,7 @@
 #include "models/random_network.h"
 #include "sim/topology/chip_topology.h"
 #include "sim/topology/mapping.h"
+#include "sim/topology/physical_units.h"
 #include "tests/common/temp_dir.h"
 
 namespace nfsim::sim {
@@ -91,15 +92,15 @@ TEST(Mapping, SplitsLayersIntoRowAndColumnBlocks) {
     EXPECT_TRUE((cover.array() == 1).all()) << "layer " << l;
   }
   // Physical units and their groups.
-  const auto rows = physical_units(PhysicalKind::crossbar_row, {}, m, *chip.interconnect);
+  const auto rows = physical_units(faults::PhysicalKind::crossbar_row, {}, m, *chip.interconnect);
   std::size_t expected_rows = 0;
   for (const auto& t : m.tiles) expected_rows += static_cast<std::size_t>(t.row_count);
   EXPECT_EQ(rows.size(), expected_rows);
   EXPECT_EQ(rows[0].group.synapses.size(), static_cast<std::size_t>(m.tiles[0].col_count));
-  const auto routers = physical_units(PhysicalKind::router, {}, m, *chip.interconnect);
+  const auto routers = physical_units(faults::PhysicalKind::router, {}, m, *chip.interconnect);
   EXPECT_EQ(routers.size(), 20u);
   EXPECT_FALSE(routers[0].group.synapses.empty());  // the host sits at router 0: every input crosses it
-  const auto layer2_arrays = physical_units(PhysicalKind::neuron_array, {2}, m, *chip.interconnect);
+  const auto layer2_arrays = physical_units(faults::PhysicalKind::neuron_array, {2}, m, *chip.interconnect);
   EXPECT_EQ(layer2_arrays.size(), 2u);
   EXPECT_EQ(layer2_arrays[1].group.neurons.front().index, 8);
 }

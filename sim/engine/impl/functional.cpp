@@ -27,16 +27,11 @@ class FunctionalAdapter : public IEngine {
     const Eigen::Index inputs = setup_.inputs->cols();
     for (std::uint64_t t = 0; t < trials_done && lines < limit; ++t) {
       for (Eigen::Index n = 0; n < inputs && lines < limit; ++n) {
-        for (std::size_t s = 0; s < plan.size(); ++s) {
-          const auto& spec = plan.specs()[s];
-          const bool permanent = spec.persistence == faults::Persistence::permanent;
-          sampler.draw_units(s, t, permanent ? faults::FaultSampler::kPermanentSlot : static_cast<std::uint32_t>(n), units);
-          for (std::uint64_t u : units) {
-            log << "{\"trial\": " << t << ", \"input\": " << n << ", \"spec\": " << s << ", \"kind\": \""
-                << spec.kind_name() << "\", \"unit\": " << u << "}\n";
-            ++lines;
-          }
-        }
+        sampler.for_each_failed(t, static_cast<std::uint32_t>(n), units, [&](std::size_t s, std::uint64_t u) {
+          log << "{\"trial\": " << t << ", \"input\": " << n << ", \"spec\": " << s << ", \"kind\": \""
+              << plan.specs()[s].kind_name() << "\", \"unit\": " << u << "}\n";
+          ++lines;
+        });
       }
     }
     if (lines >= limit) log << "{\"truncated\": true, \"faults_logged\": " << lines << "}\n";
