@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/plugin.h"
 #include "core/strings.h"
 #include "sim/engine/i_engine.h"
 #include "sim/topology/mapping.h"
@@ -12,19 +13,21 @@ EngineRegistry& EngineRegistry::instance() {
   return registry;
 }
 
-// Registration runs in static initialisers (also inside dlopen), where throwing would abort:
-// a second registration is remembered and refused at the first look-up.
+// Registration runs in static initialisers (also inside dlopen, where throwing would abort): like
+// the component registries, a name registered twice is kept out and refused by the plug-in
+// loader (core::load_plugin), naming both libraries; a plug-in that registers an engine has
+// registered something.
 void EngineRegistry::add(Entry entry) {
-  if (entries_.count(entry.name)) {
-    duplicate_ = "engine '" + entry.name + "' is registered twice; expected one registration per engine name";
-    return;
-  }
+  const auto owner = owners_.find(entry.name);
+  const std::string library =
+      core::detail::note_registration("engine", entry.name, owner == owners_.end() ? std::string() : owner->second);
+  if (owner != owners_.end()) return;
+  owners_[entry.name] = library;
   const std::string name = entry.name;
   entries_.emplace(name, std::move(entry));
 }
 
 const EngineRegistry::Entry& EngineRegistry::get(const std::string& name, const std::string& where) const {
-  if (!duplicate_.empty()) throw core::InputError(duplicate_);
   const auto it = entries_.find(name);
   if (it != entries_.end()) return it->second;
   const std::string guess = core::closest_match(name, this->names());

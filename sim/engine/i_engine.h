@@ -76,7 +76,8 @@ class IEngine {
 };
 
 // The engines, registered by name (`engine: NAME`). Like the component registries, each entry
-// registers itself from its own .cpp (sim/engine/impl/); a name registered twice is refused.
+// registers itself from its own .cpp (sim/engine/impl/, or a plug-in loaded with --plugin or a
+// `plugins:` key); a name registered twice is refused by the plug-in loader.
 class EngineRegistry {
  public:
   using Factory = std::function<std::unique_ptr<IEngine>(const EngineSetup&)>;
@@ -103,7 +104,7 @@ class EngineRegistry {
 
  private:
   std::map<std::string, Entry> entries_;
-  std::string duplicate_;
+  std::map<std::string, std::string> owners_;  // name -> library that registered it
 };
 
 struct EngineRegistrar {

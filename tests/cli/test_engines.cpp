@@ -275,5 +275,27 @@ TEST(Engines, ZeroFaultProbabilityGivesZeroDeltaOnEveryEngineForEveryComponent) 
   EXPECT_GT(refused, 0u);
 }
 
+// An engine registered by a plug-in is listed, selected by name and run; a second library
+// registering the same engine name is refused naming both.
+TEST(Engines, AnEngineFromAPlugInRunsAndItsNameIsTakenOnce) {
+  TempDir dir;
+  const std::string plugin = std::string(" --plugin ") + NFSIM_ZERO_ENGINE_PLUGIN;
+  CliRun r = nfsim(plugin + " list", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("  test_zero "), std::string::npos) << r.out;
+  write_file(dir.file("c.yaml"), kTinyHead + "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.3}\ntrials: 50\n");
+  r = nfsim(plugin + " run " + dir.file("c.yaml") + " --engine test_zero --out " + dir.file("out"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json report = report_of(dir, "out");
+  EXPECT_EQ(report["campaign"]["engine"], "test_zero");
+  EXPECT_EQ(report["points"][0]["trials"].get<int>(), 50);
+  for (const auto& v : report["points"][0]["inputs"][0]["measured"]["std"]) EXPECT_EQ(v.get<double>(), 0.0);
+  r = nfsim(plugin + " --plugin " + NFSIM_ZERO_ENGINE_PLUGIN_COPY + " list", dir);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(lines_in(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("engine type 'test_zero' is registered twice"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nfsim_test_zero_engine_2"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace nfsim::test

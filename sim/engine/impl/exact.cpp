@@ -1,7 +1,7 @@
 // The exact engine: enumerates every subset of the units that may fail (0 < p < 1) and weighs
 // each by its probability, so mean, std, mean |Delta| and expected accuracy are exact (zero-width
 // intervals). For small blocks and tests: the cost is 2^units full forward passes of every input,
-// so it is refused above kMaxUnits (docs/engines.md).
+// so it is refused above kMaxUnits (docs/design.md, "Engines").
 #include <ostream>
 
 #include "core/error.h"
