@@ -70,6 +70,17 @@ std::string Mapping::describe(const models::Network& net, const ChipTopology& t)
 void add_transfers(Mapping& m, const models::Network& net) {
   m.transfers.clear();
   const int L = net.num_layers();
+  // The dataflow below (and Chip::infer) sends neuron ranges to crossbar rows once per layer: a
+  // layer that reuses its crossbar at several output positions would be computed wrongly, so it
+  // is refused here, whatever mapper placed it.
+  for (int l = 1; l <= L; ++l) {
+    const models::ILayer& layer = net.layer(l);
+    if (layer.crossbar_positions() != 1) {
+      throw core::InputError("layer " + std::to_string(l) + " (" + layer.kind() + ") reuses its crossbar at " +
+                             std::to_string(layer.crossbar_positions()) +
+                             " output positions; the chip's dataflow places layers with one position (dense) only");
+    }
+  }
   auto overlap = [](int b1, int n1, int b2, int n2, int& b, int& n) {
     b = std::max(b1, b2);
     n = std::min(b1 + n1, b2 + n2) - b;

@@ -268,5 +268,23 @@ TEST(Mapping, RefusesALayerThatReusesItsCrossbar) {
   }
 }
 
+// Whatever mapper placed it, the chip's dataflow refuses a layer that reuses its crossbar.
+TEST(Mapping, TheDataflowRefusesALayerThatReusesItsCrossbarWhateverTheMapper) {
+  const Network net = conv_network();
+  sim::Mapping m;  // as a third-party mapper might leave it: one tile per layer
+  for (int l = 1; l <= net.num_layers(); ++l) {
+    const auto& a = net.layer(l).crossbar_matrix();
+    m.tiles.push_back({l, 0, static_cast<int>(a.cols()), 0, static_cast<int>(a.rows()), 0});
+    m.arrays.push_back({l, 0, static_cast<int>(net.layer(l).output_size()), 0});
+  }
+  try {
+    sim::add_transfers(m, net);
+    FAIL() << "no error";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("chip's dataflow places layers with one position"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("4 output positions"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace nfsim::models
