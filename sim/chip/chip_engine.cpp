@@ -101,11 +101,15 @@ ChipEngine::ChipEngine(const models::Network& network, const Eigen::MatrixXd& in
   chip_->reset_counters();
 }
 
-void ChipEngine::set_plan(const faults::FaultPlan& plan, std::uint64_t seed) {
+void ChipEngine::set_plan(const faults::FaultPlan& plan, std::uint64_t seed, std::uint32_t block_trials) {
+  if (block_trials == 0) throw core::InputError("block_trials must be >= 1");
   plan_ = &plan;
   options_.seed = seed;
+  options_.block_trials = block_trials;
   chip_->set_fault_plan(plan);
   controller_->set_plan(plan, chip_->programmed_network(), seed);
+  latency_ns_ = core::RunningStats();
+  chip_->reset_counters();
 }
 
 ChipEngine::~ChipEngine() {

@@ -39,7 +39,8 @@ class ChipEngine {
 
   // Runs the next sweep point on the same elaborated chip: another fault plan and seed (and
   // labels); the network, inputs and chip stay.
-  void set_plan(const faults::FaultPlan& plan, std::uint64_t seed);
+  // Each point starts with an empty fault log, latency statistics and traffic counters.
+  void set_plan(const faults::FaultPlan& plan, std::uint64_t seed, std::uint32_t block_trials);
 
   ErrorStats run(std::uint64_t total_trials);
   // Statistics of trials [block * B, min((block + 1) * B, total_trials)), as the functional engine.

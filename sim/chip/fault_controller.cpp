@@ -28,6 +28,9 @@ void FaultController::set_plan(const FaultPlan& plan, const models::Network& net
   pending_.clear();
   next_pending_ = 0;
   onset_event_.cancel();
+  // A new point: its log starts empty (entries are labelled with this plan's specs).
+  log_.clear();
+  applied_total_ = 0;
 }
 
 void FaultController::apply(std::size_t spec, std::uint64_t unit, std::uint64_t trial, std::uint32_t input) {

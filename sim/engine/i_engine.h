@@ -1,6 +1,7 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -28,6 +29,9 @@ struct EngineCapabilities {
   bool needs_chip = false;       // the campaign must name a chip topology
   bool exact = false;            // enumerates every fault subset instead of sampling trials
   bool parallel_blocks = false;  // run_block may be called from several threads at once
+  // Keeps one simulated chip for the whole process (SystemC elaborates once): every point of a
+  // campaign must have the same model, chip and inputs (EngineSetup::chip_key).
+  bool single_session = false;
   std::uint64_t max_fault_units = 0;  // most failing units it accepts (0: no limit)
 };
 
@@ -46,11 +50,15 @@ struct EngineSetup {
   std::vector<int> labels;                   // one per input, or empty
   const faults::FaultPlan* plan = nullptr;   // physical specs expanded to groups
   MappedChip* chip = nullptr;                // null without a chip; an engine may move from it
-  std::string chip_key;                      // identity of (model, chip, inputs) for engines that keep state
+  // Identity of everything an engine that keeps state across points must not see change: the
+  // model's weights, the chip (components with their parameters, shapes, latencies, placement)
+  // and the input values (a hash; see prepare.cpp).
+  std::string chip_key;
   std::uint64_t seed = 1;
   std::uint32_t block_trials = 64, batch_trials = 64;
   std::string vcd_path;               // chip engine: VCD trace
   std::size_t fault_log_limit = 0;    // applied faults kept for the fault log
+  const std::atomic<bool>* interrupt = nullptr;  // set by SIGINT: engines that run long without blocks poll it
 };
 
 // One simulation engine for one campaign point. Monte-Carlo engines compute statistics block by

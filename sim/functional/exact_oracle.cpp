@@ -96,7 +96,8 @@ ExactMoments exact_moments(const models::Network& net, const Eigen::MatrixXd& in
 }
 
 ExactResult exact_distribution(const models::Network& net, const Eigen::MatrixXd& inputs, const faults::FaultPlan& plan,
-                               const Eigen::MatrixXd& reference, const std::vector<int>& labels, std::uint64_t max_units) {
+                               const Eigen::MatrixXd& reference, const std::vector<int>& labels, std::uint64_t max_units,
+                               const std::atomic<bool>* stop) {
   const std::vector<Site> sites = sites_of(plan);
   std::vector<std::size_t> uncertain;  // indices into sites
   for (std::size_t k = 0; k < sites.size(); ++k) {
@@ -120,6 +121,7 @@ ExactResult exact_distribution(const models::Network& net, const Eigen::MatrixXd
   faults::FaultInstance f;
   std::vector<char> fails(sites.size());
   for (std::uint64_t mask = 0; mask < r.subsets; ++mask) {
+    if (stop && (mask & 1023u) == 0 && stop->load()) throw EnumerationInterrupted{};
     double prob = 1.0;
     for (std::size_t k = 0; k < sites.size(); ++k) fails[k] = sites[k].p >= 1.0;
     for (std::size_t b = 0; b < uncertain.size(); ++b) {

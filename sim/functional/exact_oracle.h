@@ -1,6 +1,7 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -32,14 +33,19 @@ struct ExactResult {
   std::uint64_t subsets = 0;                          // 2^units
 };
 
+// Thrown by exact_distribution when `stop` is set during the enumeration (SIGINT).
+struct EnumerationInterrupted {};
+
 // Counts the units that can fail or not (0 < p < 1): the enumeration's exponent.
 std::uint64_t uncertain_units(const faults::FaultPlan& plan);
 
 // Exact summaries of Delta against `reference` (n_L x inputs; the fault-free outputs), with
 // `labels` (one per input, or empty) for the expected accuracy. Throws InputError above
 // `max_units` uncertain units.
+// `stop` (may be null) is polled every 1024 subsets; when set, EnumerationInterrupted is thrown.
 ExactResult exact_distribution(const models::Network& network, const Eigen::MatrixXd& inputs,
                                const faults::FaultPlan& plan, const Eigen::MatrixXd& reference,
-                               const std::vector<int>& labels, std::uint64_t max_units);
+                               const std::vector<int>& labels, std::uint64_t max_units,
+                               const std::atomic<bool>* stop = nullptr);
 
 }  // namespace nfsim::sim

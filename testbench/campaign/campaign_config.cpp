@@ -376,7 +376,8 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
              "chip: PATH (a topology file) in the campaign");
     }
     if (c.faults[i].onset_ns > 0 && !engine.onset_times) {
-      r.fail(faults[i], "faults[" + std::to_string(i) + "].onset_ns",
+      const YAML::Node onset = faults[i].IsMap() && faults[i]["onset_ns"] ? faults[i]["onset_ns"] : faults[i];
+      r.fail(onset, "faults[" + std::to_string(i) + "].onset_ns",
              "an onset time needs simulated time, which engine '" + c.engine + "' does not model",
              "engine: " + sim::EngineRegistry::instance().names_with([](const sim::EngineCapabilities& e) { return e.onset_times; }, " or "));
     }

@@ -22,13 +22,19 @@ std::string point_signature(const CampaignResult& r) {
     const auto* b = static_cast<const unsigned char*>(bytes);
     for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
   };
-  const Eigen::MatrixXd clean = network.forward_batch(data.inputs);
+  // The engine's own fault-free outputs (a chip's components change them), else the network's.
+  const Eigen::MatrixXd clean = r.fault_free_outputs.size() ? r.fault_free_outputs : network.forward_batch(data.inputs);
   const Eigen::Index shape[2] = {clean.rows(), clean.cols()};
   add(shape, sizeof shape);
   add(clean.data(), static_cast<std::size_t>(clean.size()) * sizeof(double));
   for (const auto& f : faults) {
     const std::string d = f.describe();
     add(d.data(), d.size());
+  }
+  add(config.engine.data(), config.engine.size());
+  if (r.chip) {
+    const std::string components = r.chip->components.dump();
+    add(components.data(), components.size());
   }
   add(&config.seed, sizeof config.seed);
   add(&config.block_trials, sizeof config.block_trials);

@@ -1,6 +1,8 @@
 #include "testbench/campaign/prepare.h"
 
 #include "core/error.h"
+#include "core/plugin.h"
+#include "core/strings.h"
 #include "models/onnx_io.h"
 #include "models/random_network.h"
 #include "sim/topology/components.h"
@@ -8,10 +10,45 @@
 
 namespace nfsim::tb {
 
+namespace {
+
+std::string chip_key_of(const PreparedPoint& p) {
+  std::string bytes;
+  auto add = [&bytes](const void* data, std::size_t n) { bytes.append(static_cast<const char*>(data), n); };
+  auto add_matrix = [&add](const Eigen::MatrixXd& m) {
+    const Eigen::Index shape[2] = {m.rows(), m.cols()};
+    add(shape, sizeof shape);
+    add(m.data(), static_cast<std::size_t>(m.size()) * sizeof(double));
+  };
+  add_matrix(p.data.inputs);
+  bytes += p.model.describe();
+  for (int l = 1; l <= p.model.num_layers(); ++l) {
+    add_matrix(p.model.layer(l).crossbar_matrix());
+    add_matrix(p.model.layer(l).bias());
+  }
+  const sim::ChipTopology& t = p.mapped->topology;
+  bytes += p.chip->components.dump() + "|" + t.name + "|" + std::to_string(t.cores) + "|" + std::to_string(t.mesh_width) + "x" +
+           std::to_string(t.mesh_height) + "|" + std::to_string(t.crossbar_rows) + "x" + std::to_string(t.crossbar_cols) + "|" +
+           core::format_double(t.read_latency_ns) + "|" + std::to_string(t.neuron_array_size) + "|" +
+           core::format_double(t.update_latency_ns);
+  return core::fnv1a64_hex(bytes);
+}
+
+}  // namespace
+
 PreparedPoint prepare_point(const CampaignConfig& config) {
   PreparedPoint p;
   const sim::EngineRegistry::Entry& engine = sim::EngineRegistry::instance().get(config.engine, config.file + ": engine");
   p.engine = &engine;
+  if (engine.capabilities.exact) {
+    for (const Requirement& q : config.require) {
+      if (q.condition == "min_inside_ci") {
+        throw core::InputError(config.file + ": require: " + q.describe() + ": engine '" + config.engine +
+                               "' gives exact values, with no interval to fall inside; expected max_median_rel_err, "
+                               "min_pearson or max_rank_loss");
+      }
+    }
+  }
   p.model = load_campaign_model(config.model);
   p.data = models::load_inputs(config.inputs, p.model.input_size(), p.model.output_size());
   std::vector<faults::FaultSpec> specs = config.faults;
@@ -39,6 +76,7 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
   }
   p.plan = std::make_unique<faults::FaultPlan>(specs, p.network);
   sim::check_engine_can(engine, sim::engine_needs(p.plan.get(), p.mapped ? &*p.mapped : nullptr));
+  if (p.mapped) p.chip_key = chip_key_of(p);
   return p;
 }
 

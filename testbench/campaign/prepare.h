@@ -27,6 +27,9 @@ struct PreparedPoint {
   std::unique_ptr<faults::FaultPlan> plan;
   std::optional<ChipReport> chip;  // topology and mapping for the report
   const sim::EngineRegistry::Entry* engine = nullptr;
+  // With a chip: a hash of the model's weights, the chip's components, parameters, shapes and
+  // latencies, and the input values: what the chip engine's session must keep across points.
+  std::string chip_key;
 };
 // Throws InputError for anything the engine cannot honour (before any trial).
 PreparedPoint prepare_point(const CampaignConfig& config);

@@ -141,9 +141,6 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
                            "a Monte-Carlo engine (" +
                            sim::EngineRegistry::instance().names_with([](const sim::EngineCapabilities& c) { return !c.exact; }) + ")");
   }
-  if (resume && p.engine->capabilities.exact) {
-    throw core::InputError(options.out_dir + "/checkpoint.json: engine '" + config.engine + "' has no blocks to resume");
-  }
   sim::EngineSetup setup;
   setup.model = &p.model;
   setup.network = &r.network;
@@ -151,16 +148,15 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   setup.labels = r.data.labels;
   setup.plan = p.plan.get();
   setup.chip = p.mapped ? &*p.mapped : nullptr;
-  if (config.chip) {
-    setup.chip_key = config.model.describe() + "|" + config.chip->file + "|" + p.data.source + "|" + std::to_string(p.data.count());
-  }
+  setup.chip_key = p.chip_key;
   setup.seed = config.seed;
   setup.block_trials = config.block_trials;
   setup.batch_trials = config.batch_trials;
   setup.vcd_path = options.vcd_path;
   setup.fault_log_limit = options.fault_log_path.empty() ? 0 : options.fault_log_limit;
+  setup.interrupt = &interrupt_requested;
   std::unique_ptr<sim::IEngine> engine = p.engine->make(setup);
-  const Eigen::MatrixXd fault_free = engine->clean_outputs();
+  const Eigen::MatrixXd& fault_free = r.fault_free_outputs = engine->clean_outputs();
   if (!r.data.labels.empty()) r.fault_free_accuracy = accuracy_of(fault_free, r.data.labels);
   if (r.chip) {
     // What the chip's components change before any fault (programming, neuron models): reported
@@ -172,10 +168,18 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   const std::uint64_t total = config.trials;
   const auto t0 = std::chrono::steady_clock::now();
   r.threads = p.engine->capabilities.parallel_blocks ? effective_threads(options.threads) : 1;
-  if (const sim::ExactResult* exact = engine->exact_result()) {
-    r.exact = *exact;
-    r.stop_reason = "exact";
+  if (p.engine->capabilities.exact) {
+    // An exact point has no blocks: interrupted, it is enumerated again from the start on resume
+    // (the checkpoint keeps its signature and empty statistics).
+    if (resume) check_resumed(*resume, r, config, options.out_dir);
     blocks_done = 0;
+    try {
+      r.exact = *engine->exact_result();
+      r.stop_reason = "exact";
+    } catch (const sim::EnumerationInterrupted&) {
+      r.stop_reason = "interrupted";
+      r.stats = sim::ErrorStats(r.data.count(), r.network.output_size());
+    }
   } else {
     const std::uint64_t nblocks = (total + config.block_trials - 1) / config.block_trials;
     const std::uint64_t start_block = resume ? resume->blocks_done : 0;
@@ -225,6 +229,32 @@ CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, c
   Checkpoint cp;
   if (options.resume) cp = read_checkpoint(options.out_dir);
   if (cp.point > points.size()) throw core::InputError(options.out_dir + "/checkpoint.json: point index beyond the campaign");
+  // Every later point is made concrete and checked against its engine before any trial, so a
+  // point the engine cannot honour stops the run at once, naming the point, not after hours.
+  if (points.size() - cp.point > 1) {
+    std::string first_key;  // an engine with one session: every point must keep its chip
+    for (std::size_t i = cp.point; i < points.size(); ++i) {
+      std::string sweep;
+      for (const auto& [k, v] : points[i].sweep_point) sweep += (sweep.empty() ? "" : ", ") + k + "=" + v;
+      const std::string where = "sweep point " + std::to_string(i) + (sweep.empty() ? "" : " (" + sweep + ")") + ": ";
+      std::string key;
+      bool single_session = false;
+      try {
+        const PreparedPoint p = prepare_point(points[i]);
+        key = p.chip_key;
+        single_session = p.engine->capabilities.single_session;
+      } catch (const core::InputError& e) {
+        throw core::InputError(where + e.what());
+      }
+      if (!single_session) continue;
+      if (first_key.empty()) first_key = key;
+      if (key != first_key) {
+        throw core::InputError(where + "engine '" + points[i].engine + "' keeps one chip for the whole run (SystemC elaborates once per "
+                               "process), so a sweep may change fault and trial keys only; this point changes the model, the chip "
+                               "(components, parameters, latencies) or the inputs; expected one campaign per chip");
+      }
+    }
+  }
   Report& report = outcome.report;
   report.points = std::move(cp.completed_points);
   std::unique_ptr<sim::IEngine> engine;

@@ -28,6 +28,7 @@ struct CampaignResult {
   std::vector<faults::FaultSpec> faults;
   sim::ErrorStats stats;                            // Monte-Carlo engines
   std::optional<sim::ExactResult> exact;            // exact engines (stats stays empty)
+  Eigen::MatrixXd fault_free_outputs;               // the engine's, that Delta is measured against
   std::vector<Measured> measured;                   // per input, at the campaign's confidence
   std::vector<models::bounds::BoundSet> bounds;     // per input, the requested bound families
   models::bounds::NetworkProfile profile;

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "sim/engine/i_engine.h"
 #include "core/running_stats.h"
 #include "faults/bound_model.h"
 #include "faults/fault_plan.h"
@@ -39,6 +40,13 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
     throw core::InputError("--metric '" + o.metric + "': expected mean_abs or accuracy_drop");
   }
   if (!(o.confidence > 0 && o.confidence < 1)) throw core::InputError("--confidence: expected a number in (0, 1)");
+  // The rate is checked by a Monte-Carlo run and its upper confidence limit.
+  if (sim::EngineRegistry::instance().get(config.engine, config.file + ": engine").capabilities.exact) {
+    throw core::InputError(config.file + ": engine '" + config.engine + "': nfsim tolerate checks its rate by Monte Carlo and "
+                           "the exact engine has no trials; expected engine: " +
+                           sim::EngineRegistry::instance().names_with([](const sim::EngineCapabilities& c) { return !c.exact; }) +
+                           " (--set engine=functional)");
+  }
   const PreparedCampaign prepared = prepare_campaign(config);
   const models::Network& net = prepared.network;
   const Eigen::MatrixXd& x = prepared.data.inputs;

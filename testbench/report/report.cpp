@@ -180,15 +180,15 @@ ChipReport chip_of(const json& j) {
   c.neuron_arrays = j["neuron_arrays"].get<std::size_t>();
   c.crossbar = j["crossbar"].get<std::string>();
   c.interconnect = j["interconnect"].get<std::string>();
-  c.programming_max_abs_output_error = j["programming_max_abs_output_error"].get<double>();
-  if (j.contains("fault_free_max_abs_output_error")) c.fault_free_max_abs_output_error = j["fault_free_max_abs_output_error"].get<double>();
+  c.programming_max_abs_output_error = num_of(j["programming_max_abs_output_error"]);
+  if (j.contains("fault_free_max_abs_output_error")) c.fault_free_max_abs_output_error = num_of(j["fault_free_max_abs_output_error"]);
   if (j.contains("inference_latency_ns")) {
     ChipReport::Timing t;
-    t.latency_mean_ns = j["inference_latency_ns"]["mean"].get<double>();
-    t.latency_min_ns = j["inference_latency_ns"]["min"].get<double>();
-    t.latency_max_ns = j["inference_latency_ns"]["max"].get<double>();
+    t.latency_mean_ns = num_of(j["inference_latency_ns"]["mean"]);
+    t.latency_min_ns = num_of(j["inference_latency_ns"]["min"]);
+    t.latency_max_ns = num_of(j["inference_latency_ns"]["max"]);
     t.messages_per_inference = j["messages_per_inference"].get<std::uint64_t>();
-    t.router_hops_per_inference = j["router_hops_per_inference"].get<double>();
+    t.router_hops_per_inference = num_of(j["router_hops_per_inference"]);
     c.timing = t;
   }
   if (j.contains("components")) c.components = j["components"];
@@ -287,7 +287,7 @@ PointReport point_from_json(const nlohmann::json& j) {
       p.stopping.units_enumerated = s["units_enumerated"].get<std::uint64_t>();
       p.stopping.subsets = s["subsets"].get<std::uint64_t>();
     } else {
-      if (s["target_rel_half_width"].is_number()) p.stopping.target_rel_half_width = s["target_rel_half_width"].get<double>();
+      if (s["target_rel_half_width"].is_number()) p.stopping.target_rel_half_width = num_of(s["target_rel_half_width"]);
       p.stopping.max_trials = s["max_trials"].get<std::uint64_t>();
     }
     for (const auto& in : j["inputs"]) {
@@ -308,28 +308,28 @@ PointReport point_from_json(const nlohmann::json& j) {
       BoundSummary b;
       b.mean = agreement_of(v["mean"]);
       if (v.contains("std")) b.std = agreement_of(v["std"]);
-      if (v.contains("fraction_holding")) b.fraction_holding = v["fraction_holding"].get<double>();
+      if (v.contains("fraction_holding")) b.fraction_holding = num_of(v["fraction_holding"]);
       p.summary[name] = b;
     }
-    for (const auto& t : j["variance_by_term"]) p.variance_by_term.emplace_back(t["term"].get<std::string>(), t["predicted_variance"].get<double>());
-    p.histogram_delta = j["histogram_samples"]["delta"].get<std::vector<double>>();
+    for (const auto& t : j["variance_by_term"]) p.variance_by_term.emplace_back(t["term"].get<std::string>(), num_of(t["predicted_variance"]));
+    p.histogram_delta = doubles_of(j["histogram_samples"]["delta"]);
     if (j.contains("accuracy")) {
       const json& a = j["accuracy"];
-      p.accuracy = AccuracyReport{a["fault_free"].get<double>(), a["faulty_mean"].get<double>(), num_of(a["faulty_ci95"]["lo"]),
-                                  num_of(a["faulty_ci95"]["hi"]), a["drop"].get<double>()};
+      p.accuracy = AccuracyReport{num_of(a["fault_free"]), num_of(a["faulty_mean"]), num_of(a["faulty_ci95"]["lo"]),
+                                  num_of(a["faulty_ci95"]["hi"]), num_of(a["drop"])};
     }
     if (j.contains("chip")) p.chip = chip_of(j["chip"]);
     for (const auto& q : j["requirements"]) {
       RequirementResult r;
       r.requirement = q["requirement"].get<std::string>();
-      if (q["value"].is_number()) r.value = q["value"].get<double>();
+      if (q["value"].is_number()) r.value = num_of(q["value"]);
       r.met = q["met"].get<bool>();
       if (q.contains("note")) r.note = q["note"].get<std::string>();
       p.requirements.push_back(r);
     }
     if (j.contains("timing")) {
-      p.timing.monte_carlo_s = j["timing"]["monte_carlo_s"].get<double>();
-      p.timing.bounds_s = j["timing"]["bounds_s"].get<double>();
+      p.timing.monte_carlo_s = num_of(j["timing"]["monte_carlo_s"]);
+      p.timing.bounds_s = num_of(j["timing"]["bounds_s"]);
       p.timing.threads = j["timing"]["threads"].get<unsigned>();
     }
     return p;

@@ -78,6 +78,52 @@ string(JSON origin GET "${report}" plugins 0 origin)
 if(NOT second GREATER first OR NOT origin MATCHES "checkpoint.json")
   message(FATAL_ERROR "the resumed run did not continue with the plug-in: ${first} then ${second} trials, plug-in from '${origin}'")
 endif()
+# The crossbar and neuron plug-ins of docs/plugins.md, as a reader writes them from the document
+# alone (its code blocks, extracted at configure time into DOC_PLUGIN_DIR), built against the
+# installed package with the light target, loaded by `plugins:` keys, interrupted and resumed,
+# and recorded with their parameters in report.json.
+file(WRITE ${WORK_DIR}/doc/CMakeLists.txt "cmake_minimum_required(VERSION 3.25)\nproject(doc_plugins LANGUAGES CXX)\n"
+     "find_package(nfsim 0.1 REQUIRED COMPONENTS plugin)\n"
+     "add_library(doc_crossbar MODULE ${DOC_PLUGIN_DIR}/doc_plugin_0.cpp)\n"
+     "add_library(doc_neuron MODULE ${DOC_PLUGIN_DIR}/doc_plugin_1.cpp)\n"
+     "target_link_libraries(doc_crossbar PRIVATE nfsim::plugin)\ntarget_link_libraries(doc_neuron PRIVATE nfsim::plugin)\n")
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${WORK_DIR}/doc -B ${WORK_DIR}/doc/build -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix
+                        -DCMAKE_BUILD_TYPE=Release
+                        -DCMAKE_DISABLE_FIND_PACKAGE_MPI=ON -DCMAKE_DISABLE_FIND_PACKAGE_ONNX=ON
+                        -DCMAKE_DISABLE_FIND_PACKAGE_Protobuf=ON -DCMAKE_DISABLE_FIND_PACKAGE_Boost=ON
+                        -DCMAKE_DISABLE_FIND_PACKAGE_PkgConfig=ON -DCMAKE_DISABLE_FIND_PACKAGE_nlohmann_json=ON
+                        "-DCMAKE_CXX_FLAGS=${OUTER_CXX_FLAGS}" "-DCMAKE_MODULE_LINKER_FLAGS=${OUTER_LINKER_FLAGS}"
+                RESULT_VARIABLE rc)
+if(NOT rc)
+  execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/doc/build RESULT_VARIABLE rc)
+endif()
+if(rc)
+  message(FATAL_ERROR "building the plug-ins of docs/plugins.md against the installed package failed: ${rc}")
+endif()
+file(WRITE ${WORK_DIR}/doc/chip.yaml "plugins: [build/libdoc_crossbar.so, build/libdoc_neuron.so]\nchip:\n  cores: {count: 16, layout: {type: mesh, width: 4, height: 4}}\n  crossbar: {type: drift, rows: 256, cols: 256, gain: 0.9}\n  neuron_array: {type: quantised_output, size: 256, step: 0.25}\n  interconnect: {type: mesh, hop_latency_ns: 5}\n")
+file(WRITE ${WORK_DIR}/doc/campaign.yaml "plugins: [build/libdoc_crossbar.so]\nmodel: ${MODEL}\nchip: chip.yaml\ninputs: {type: random, count: 2, scale: 0.3, shift: 0.3}\nfaults: [{kind: neuron_crash, layers: [1], probability: 0.01}]\nengine: chip\ntrials: 100000000\nbounds: [b4]\n")
+execute_process(COMMAND bash -c "${nfsim} run ${WORK_DIR}/doc/campaign.yaml --out ${WORK_DIR}/doc/out > ${WORK_DIR}/doc/cut.log 2>&1 & pid=$!; sleep 2; kill -INT $pid; wait $pid; echo -n $?"
+                OUTPUT_VARIABLE rc)
+file(READ ${WORK_DIR}/doc/cut.log log)
+if(NOT rc STREQUAL "4")
+  message(FATAL_ERROR "the run with the documentation's plug-ins did not exit 4 when interrupted (got '${rc}'):\n${log}")
+endif()
+file(READ ${WORK_DIR}/doc/out/report.json report)
+string(JSON first GET "${report}" points 0 trials)
+execute_process(COMMAND bash -c "${nfsim} run --resume ${WORK_DIR}/doc/out > ${WORK_DIR}/doc/resume.log 2>&1 & pid=$!; sleep 2; kill -INT $pid; wait $pid; echo -n $?"
+                OUTPUT_VARIABLE rc)
+file(READ ${WORK_DIR}/doc/resume.log log)
+file(READ ${WORK_DIR}/doc/out/report.json report)
+string(JSON second GET "${report}" points 0 trials)
+string(JSON crossbar GET "${report}" points 0 chip components crossbar type)
+string(JSON gain GET "${report}" points 0 chip components crossbar parameters gain)
+string(JSON neuron GET "${report}" points 0 chip components neuron_array type)
+string(JSON step GET "${report}" points 0 chip components neuron_array parameters step)
+if(NOT rc STREQUAL "4" OR NOT second GREATER first OR NOT crossbar STREQUAL "drift" OR NOT neuron STREQUAL "quantised_output"
+   OR NOT gain EQUAL 0.9 OR NOT step EQUAL 0.25)
+  message(FATAL_ERROR "the documentation's plug-ins did not resume or are not in the report: exit '${rc}', ${first} then "
+                      "${second} trials, crossbar ${crossbar} (gain ${gain}), neuron ${neuron} (step ${step}):\n${log}")
+endif()
 # Without the plug-in the type is unknown, with a clear error.
 execute_process(COMMAND ${nfsim} map ${MODEL} --chip ${examples}/plugin/stuck_on_chip.yaml ERROR_VARIABLE err RESULT_VARIABLE rc)
 if(NOT rc EQUAL 2 OR NOT err MATCHES "unknown type 'stuck_on'")

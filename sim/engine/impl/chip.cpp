@@ -30,10 +30,10 @@ ChipEngine& engine_for(const EngineSetup& s) {
   if (current) {
     if (current->key != s.chip_key) {
       throw core::InputError("a chip-engine campaign can sweep fault and trial keys only: the chip is elaborated once per "
-                             "process (SystemC), so the model, chip and inputs must stay; got a point with " + s.chip_key +
-                             " after " + current->key + " (run one campaign per chip instead)");
+                             "process (SystemC), so the model, the chip (components, parameters, latencies) and the inputs "
+                             "must stay the same at every point; this point changes them (run one campaign per chip instead)");
     }
-    current->engine->set_plan(*s.plan, s.seed);
+    current->engine->set_plan(*s.plan, s.seed, s.block_trials);
     return *current->engine;
   }
   current = std::make_unique<ChipSession>();
@@ -84,6 +84,7 @@ EngineCapabilities chip_capabilities() {
   c.custom_neurons = true;
   c.physical_faults = true;
   c.needs_chip = true;
+  c.single_session = true;
   return c;
 }
 

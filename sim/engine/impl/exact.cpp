@@ -23,7 +23,7 @@ class ExactEngine : public IEngine {
   const ExactResult* exact_result() override {
     if (!result_) {
       result_ = std::make_unique<ExactResult>(
-          exact_distribution(*setup_.network, *setup_.inputs, *setup_.plan, reference_, setup_.labels, kMaxUnits));
+          exact_distribution(*setup_.network, *setup_.inputs, *setup_.plan, reference_, setup_.labels, kMaxUnits, setup_.interrupt));
     }
     return result_.get();
   }
@@ -33,8 +33,11 @@ class ExactEngine : public IEngine {
   }
   Eigen::MatrixXd clean_outputs() override { return reference_; }
   void write_fault_log(std::ostream& out, std::size_t, std::uint64_t) override {
-    const ExactResult* r = exact_result();
-    out << "{\"exact\": true, \"units_enumerated\": " << r->units << ", \"subsets\": " << r->subsets << "}\n";
+    if (!result_) {  // interrupted before the enumeration finished
+      out << "{\"exact\": true, \"interrupted\": true}\n";
+      return;
+    }
+    out << "{\"exact\": true, \"units_enumerated\": " << result_->units << ", \"subsets\": " << result_->subsets << "}\n";
   }
 
  private:
