@@ -37,6 +37,9 @@
 #include "sim/topology/mapping.h"
 #include "sim/topology/physical_units.h"
 #include "testbench/campaign/campaign_config.h"
+#include "testbench/report/bounds_table.h"
+#include "testbench/campaign/checkpoint.h"
+#include "testbench/campaign/output_dir.h"
 #include "testbench/campaign/runner.h"
 #include "testbench/campaign/tolerate.h"
 #include "testbench/report/csv_table.h"
@@ -144,15 +147,7 @@ int cmd_eval(const std::vector<std::string>& args) {
     tb::write_columns_csv(os, out, names, precision);
     std::cout << os.str() << std::flush;
   }
-  if (!data.labels.empty()) {
-    Eigen::Index correct = 0;
-    for (Eigen::Index c = 0; c < out.cols(); ++c) {
-      Eigen::Index best = 0;
-      out.col(c).maxCoeff(&best);
-      if (best == data.labels[static_cast<std::size_t>(c)]) ++correct;
-    }
-    std::fprintf(stderr, "accuracy: %.6f\n", static_cast<double>(correct) / static_cast<double>(out.cols()));
-  }
+  if (!data.labels.empty()) std::fprintf(stderr, "accuracy: %.6f\n", tb::accuracy_of(out, data.labels));
   return 0;
 }
 
@@ -239,51 +234,9 @@ int cmd_bounds(const std::vector<std::string>& args) {
   std::vector<faults::FaultSpec> specs;
   for (const auto& f : vm["fault"].as<std::vector<std::string>>()) specs.push_back(faults::parse_fault_spec(f));
   const faults::FaultPlan plan(specs, net);
-  std::vector<std::string> families = core::split(vm["bounds"].as<std::string>(), ',');
-  for (const auto& f : families) {
-    const auto& names = tb::bound_family_names();
-    if (std::find(names.begin(), names.end(), f) == names.end()) {
-      throw core::InputError("--bounds: unknown bound '" + f + "'; expected a comma-separated subset of " + core::join(names, ","));
-    }
-  }
-  const models::bounds::BoundCalculator calc(net, faults::to_bound_model(plan));
-  nlohmann::json inputs = nlohmann::json::array();
-  std::printf("%5s %4s", "input", "out");
-  std::vector<std::string> columns;
-  for (Eigen::Index n = 0; n < data.count(); ++n) {
-    const models::bounds::BoundSet b = tb::select_bounds(calc.compute(data.inputs.col(n), families), families);
-    if (n == 0) {
-      for (const auto& [name, v] : b) {
-        if (name.rfind("sum_norms", 0) == 0) continue;
-        columns.push_back(name + " mean");
-        if (v.std.size()) columns.push_back(name + " std");
-      }
-      for (const auto& c : columns) std::printf(" %13s", c.c_str());
-      std::printf("\n");
-    }
-    nlohmann::json bj = nlohmann::json::object();
-    for (Eigen::Index k = 0; k < net.output_size(); ++k) {
-      std::printf("%5ld %4ld", static_cast<long>(n), static_cast<long>(k));
-      for (const auto& [name, v] : b) {
-        if (name.rfind("sum_norms", 0) == 0) continue;
-        std::printf(" %13.5e", v.mean.size() == 1 ? v.mean[0] : v.mean[k]);
-        if (v.std.size()) std::printf(" %13.5e", v.std[k]);
-      }
-      std::printf("\n");
-    }
-    for (const auto& [name, v] : b) {
-      nlohmann::json e{{"mean", tb::to_json(v.mean)}};
-      if (v.std.size()) e["std"] = tb::to_json(v.std);
-      bj[name] = e;
-    }
-    inputs.push_back({{"index", n}, {"bounds", bj}});
-  }
-  const nlohmann::json out{{"model", vm["model"].as<std::string>()},
-                           {"network", net.describe()},
-                           {"inputs", data.source},
-                           {"faults", tb::faults_to_json(plan.specs())},
-                           {"profile", tb::profile_to_json(models::bounds::network_profile(net, data.inputs))},
-                           {"points", nlohmann::json::array({{{"faults", tb::faults_to_json(plan.specs())}, {"inputs", inputs}}})}};
+  const tb::BoundsTable table = tb::compute_bounds_table(net, data, plan, core::split(vm["bounds"].as<std::string>(), ','));
+  tb::print_bounds_table(stdout, table);
+  const nlohmann::json out = tb::bounds_json(table, vm["model"].as<std::string>(), net, data, plan);
   const std::string path = vm["out"].as<std::string>();
   const std::string text = out.dump(1) + "\n";
   core::write_file_atomically(path, [&](std::ostream& os) { os << text; });
@@ -360,25 +313,10 @@ int cmd_run(const std::vector<std::string>& args) {
     }
     if (vm.count("out")) throw core::UsageError("--resume DIR writes its report into DIR; give no --out");
     out_dir = vm["resume"].as<std::string>();
-    if (!std::filesystem::exists(out_dir + "/checkpoint.json")) {
-      throw core::InputError(out_dir + ": no checkpoint.json; expected the output directory of an interrupted run");
-    }
-    const std::string meta_text =
-        core::read_input_file(out_dir + "/checkpoint.json", "a checkpoint written by nfsim run", core::kMaxTextFileBytes);
-    nlohmann::json meta;
-    std::vector<std::string> resume_plugins;
-    try {
-      meta = nlohmann::json::parse(meta_text);
-      file = meta.at("campaign_file_absolute").get<std::string>();
-      absolute_file = file;
-      shown_file = meta.at("campaign_file").get<std::string>();
-      overrides = meta.at("overrides").get<std::vector<std::string>>();
-      if (meta.contains("plugins")) resume_plugins = meta.at("plugins").get<std::vector<std::string>>();
-    } catch (const std::exception& e) {
-      throw core::InputError(out_dir + "/checkpoint.json: malformed (" + std::string(e.what()) + ")");
-    }
-    // The interrupted run's --plugin libraries: resuming needs no --plugin flags.
-    for (const std::string& lib : resume_plugins) core::load_plugin(lib, "--plugin (from " + out_dir + "/checkpoint.json)");
+    const tb::ResumeSource source = tb::read_resume_source(out_dir);  // loads the run's --plugin libraries too
+    file = absolute_file = source.campaign_file_absolute;
+    shown_file = source.campaign_file;
+    overrides = source.overrides;
     run_options.resume = true;
   } else {
     if (!vm.count("campaign")) throw core::UsageError("the option '--campaign' is required but missing");
@@ -424,41 +362,10 @@ int cmd_run(const std::vector<std::string>& args) {
     if (t < 1 || t > 1024) throw core::InputError("--threads: expected an integer from 1 to 1024, got " + std::to_string(t));
     run_options.threads = static_cast<unsigned>(t);
   }
-  // Every option is valid: only now does the output directory appear. A run that fails (bad
-  // input found at a later sweep point, an output that cannot be written) takes back what it
-  // wrote: the files it added to the directory, the VCD trace, and the directory if it made it.
-  // An interrupted run (exit 4) or unmet requirements (exit 3) keep everything.
-  struct OutputGuard {
-    std::string dir, vcd;
-    bool created_dir = false, vcd_existed = true;
-    std::set<std::string> before;
-    int uncaught = std::uncaught_exceptions();
-    ~OutputGuard() {
-      std::error_code ec;
-      if (std::uncaught_exceptions() > uncaught) {
-        std::vector<std::filesystem::path> added;
-        for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-          if (!before.count(e.path().filename().string())) added.push_back(e.path());
-        }
-        for (const auto& a : added) std::filesystem::remove_all(a, ec);
-        if (!vcd.empty() && !vcd_existed) std::filesystem::remove(vcd, ec);
-      }
-      if (created_dir && std::filesystem::is_empty(dir, ec) && !ec) std::filesystem::remove(dir, ec);
-    }
-  };
-  std::optional<OutputGuard> guard;
-  if (tb::mpi_rank() == 0) {
-    guard.emplace();
-    guard->dir = out_dir;
-    guard->vcd = run_options.vcd_path;
-    guard->vcd_existed = run_options.vcd_path.empty() || std::filesystem::exists(run_options.vcd_path);
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(out_dir, ec)) guard->before.insert(e.path().filename().string());
-    guard->created_dir = std::filesystem::create_directories(out_dir, ec);
-    if (ec || !std::filesystem::is_directory(out_dir)) {
-      throw core::InputError(out_dir + ": cannot create the output directory (" + ec.message() + "); expected a writable path");
-    }
-  }
+  // Every option is valid: only now does the output directory appear (and it is taken back if
+  // the run fails).
+  std::optional<tb::OutputDirGuard> guard;
+  if (tb::mpi_rank() == 0) guard.emplace(out_dir, run_options.vcd_path);
   run_options.campaign_file = file;
   run_options.campaign_file_absolute = std::filesystem::absolute(run_options.resume ? absolute_file : file).string();
   run_options.overrides = overrides;

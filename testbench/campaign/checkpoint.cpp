@@ -149,4 +149,24 @@ void check_resumed(const Checkpoint& cp, const CampaignResult& r, const Campaign
 }
 
 
+ResumeSource read_resume_source(const std::string& dir) {
+  if (!std::filesystem::exists(dir + "/checkpoint.json")) {
+    throw core::InputError(dir + ": no checkpoint.json; expected the output directory of an interrupted run");
+  }
+  const std::string meta_text = core::read_input_file(dir + "/checkpoint.json", "a checkpoint written by nfsim run", core::kMaxTextFileBytes);
+  ResumeSource source;
+  std::vector<std::string> plugins;
+  try {
+    const nlohmann::json meta = nlohmann::json::parse(meta_text);
+    source.campaign_file_absolute = meta.at("campaign_file_absolute").get<std::string>();
+    source.campaign_file = meta.at("campaign_file").get<std::string>();
+    source.overrides = meta.at("overrides").get<std::vector<std::string>>();
+    if (meta.contains("plugins")) plugins = meta.at("plugins").get<std::vector<std::string>>();
+  } catch (const std::exception& e) {
+    throw core::InputError(dir + "/checkpoint.json: malformed (" + std::string(e.what()) + ")");
+  }
+  for (const std::string& lib : plugins) core::load_plugin(lib, "--plugin (from " + dir + "/checkpoint.json)");
+  return source;
+}
+
 }  // namespace nfsim::tb

@@ -33,6 +33,15 @@ void write_checkpoint(const RunOptions& o, std::size_t point, std::uint64_t bloc
                       const sim::ErrorStats& stats, const std::string& signature);
 // Throws InputError naming the file and what is wrong.
 Checkpoint read_checkpoint(const std::string& dir);
+
+// What `nfsim run --resume DIR` needs before it can load the campaign: the campaign file as the
+// user named it and where to find it again, and its overrides. The interrupted run's --plugin
+// libraries are loaded here (resuming needs no --plugin flags). Throws InputError naming the file.
+struct ResumeSource {
+  std::string campaign_file, campaign_file_absolute;
+  std::vector<std::string> overrides;
+};
+ResumeSource read_resume_source(const std::string& dir);
 // A checkpoint's statistics fit the point they resume: same experiment (signature), same shape,
 // and as many trials as the blocks it claims.
 void check_resumed(const Checkpoint& cp, const CampaignResult& r, const CampaignConfig& config, const std::string& dir);

@@ -7,14 +7,15 @@
 include(${CMAKE_CURRENT_LIST_DIR}/install_and_build.cmake)
 set(examples ${WORK_DIR}/prefix/share/nfsim/examples)
 nfsim_install_and_build(${examples}/plugin)
+# Plug-ins are configured against the installed prefix with the heavy packages unfindable.
+set(light_configure -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release
+    -DCMAKE_DISABLE_FIND_PACKAGE_MPI=ON -DCMAKE_DISABLE_FIND_PACKAGE_ONNX=ON -DCMAKE_DISABLE_FIND_PACKAGE_Protobuf=ON
+    -DCMAKE_DISABLE_FIND_PACKAGE_Boost=ON -DCMAKE_DISABLE_FIND_PACKAGE_PkgConfig=ON -DCMAKE_DISABLE_FIND_PACKAGE_nlohmann_json=ON
+    "-DCMAKE_CXX_FLAGS=${OUTER_CXX_FLAGS}" "-DCMAKE_MODULE_LINKER_FLAGS=${OUTER_LINKER_FLAGS}")
 # The neuron plug-in, built the same way; the heavy packages cannot be found, so configuring
 # proves that find_package(nfsim COMPONENTS plugin) does not look for them.
-execute_process(COMMAND ${CMAKE_COMMAND} -S ${examples}/neuron_plugin -B ${WORK_DIR}/build-neuron -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix
-                        -DCMAKE_BUILD_TYPE=Release
-                        -DCMAKE_DISABLE_FIND_PACKAGE_MPI=ON -DCMAKE_DISABLE_FIND_PACKAGE_ONNX=ON
-                        -DCMAKE_DISABLE_FIND_PACKAGE_Protobuf=ON -DCMAKE_DISABLE_FIND_PACKAGE_Boost=ON
-                        -DCMAKE_DISABLE_FIND_PACKAGE_PkgConfig=ON -DCMAKE_DISABLE_FIND_PACKAGE_nlohmann_json=ON
-                        "-DCMAKE_CXX_FLAGS=${OUTER_CXX_FLAGS}" "-DCMAKE_MODULE_LINKER_FLAGS=${OUTER_LINKER_FLAGS}"
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${examples}/neuron_plugin -B ${WORK_DIR}/build-neuron
+                        ${light_configure}
                 RESULT_VARIABLE rc)
 if(rc)
   message(FATAL_ERROR "configuring the neuron plug-in with the light target failed: ${rc}")
@@ -87,12 +88,8 @@ file(WRITE ${WORK_DIR}/doc/CMakeLists.txt "cmake_minimum_required(VERSION 3.25)\
      "add_library(doc_crossbar MODULE ${DOC_PLUGIN_DIR}/doc_plugin_0.cpp)\n"
      "add_library(doc_neuron MODULE ${DOC_PLUGIN_DIR}/doc_plugin_1.cpp)\n"
      "target_link_libraries(doc_crossbar PRIVATE nfsim::plugin)\ntarget_link_libraries(doc_neuron PRIVATE nfsim::plugin)\n")
-execute_process(COMMAND ${CMAKE_COMMAND} -S ${WORK_DIR}/doc -B ${WORK_DIR}/doc/build -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix
-                        -DCMAKE_BUILD_TYPE=Release
-                        -DCMAKE_DISABLE_FIND_PACKAGE_MPI=ON -DCMAKE_DISABLE_FIND_PACKAGE_ONNX=ON
-                        -DCMAKE_DISABLE_FIND_PACKAGE_Protobuf=ON -DCMAKE_DISABLE_FIND_PACKAGE_Boost=ON
-                        -DCMAKE_DISABLE_FIND_PACKAGE_PkgConfig=ON -DCMAKE_DISABLE_FIND_PACKAGE_nlohmann_json=ON
-                        "-DCMAKE_CXX_FLAGS=${OUTER_CXX_FLAGS}" "-DCMAKE_MODULE_LINKER_FLAGS=${OUTER_LINKER_FLAGS}"
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${WORK_DIR}/doc -B ${WORK_DIR}/doc/build
+                        ${light_configure}
                 RESULT_VARIABLE rc)
 if(NOT rc)
   execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/doc/build RESULT_VARIABLE rc)
