@@ -114,6 +114,7 @@ class Cursor {
   Cursor(const char* b, std::size_t size) : b_(b), size_(size) {}
   void get(void* p, std::size_t n) {
     if (n > size_ - pos_) throw core::InputError("statistics data is truncated or corrupt");
+    if (n == 0) return;  // an empty vector's data() may be null, which memcpy must not get
     std::memcpy(p, b_ + pos_, n);
     pos_ += n;
   }

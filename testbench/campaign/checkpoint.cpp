@@ -22,8 +22,7 @@ std::string point_signature(const CampaignResult& r) {
     const auto* b = static_cast<const unsigned char*>(bytes);
     for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
   };
-  // The engine's own fault-free outputs (a chip's components change them), else the network's.
-  const Eigen::MatrixXd clean = r.fault_free_outputs.size() ? r.fault_free_outputs : network.forward_batch(data.inputs);
+  const Eigen::MatrixXd clean = network.forward_batch(data.inputs);
   const Eigen::Index shape[2] = {clean.rows(), clean.cols()};
   add(shape, sizeof shape);
   add(clean.data(), static_cast<std::size_t>(clean.size()) * sizeof(double));
@@ -32,10 +31,11 @@ std::string point_signature(const CampaignResult& r) {
     add(d.data(), d.size());
   }
   add(config.engine.data(), config.engine.size());
-  if (r.chip) {
+  if (r.chip) {  // the components, their parameters and libraries (a neuron model changes nothing above)
     const std::string components = r.chip->components.dump();
     add(components.data(), components.size());
   }
+  for (const auto& plugin : core::loaded_plugins()) add(plugin.fnv1a64.data(), plugin.fnv1a64.size());
   add(&config.seed, sizeof config.seed);
   add(&config.block_trials, sizeof config.block_trials);
   char hex[17];

@@ -22,9 +22,10 @@ struct Checkpoint {
 };
 
 // What a resumed point must have in common with the interrupted one, as a 64-bit FNV-1a hash:
-// the engine's fault-free outputs on its inputs (so the model, the inputs and what the chip's
-// components do to them), the engine, the chip's components and parameters, its fault plan,
-// seed and block size. A checkpoint from another campaign, or one whose model or inputs
+// the fault-free outputs of its network on its inputs (so the model and the inputs), the engine,
+// the chip's components with their parameters and libraries, the loaded plug-ins' hashes, its
+// fault plan, seed and block size. It is checked before the engine is built (no simulation runs
+// for a checkpoint that does not fit). A checkpoint from another campaign, or one whose model or inputs
 // changed since, would merge statistics of two different experiments.
 // Computed only when a checkpoint is written or resumed (it costs a forward pass of every input).
 std::string point_signature(const CampaignResult& r);

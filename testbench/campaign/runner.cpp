@@ -141,6 +141,8 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
                            "a Monte-Carlo engine (" +
                            sim::EngineRegistry::instance().names_with([](const sim::EngineCapabilities& c) { return !c.exact; }) + ")");
   }
+  // A checkpoint that does not fit this point is refused before anything is simulated.
+  if (resume) check_resumed(*resume, r, config, options.out_dir);
   sim::EngineSetup setup;
   setup.model = &p.model;
   setup.network = &r.network;
@@ -171,7 +173,6 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   if (p.engine->capabilities.exact) {
     // An exact point has no blocks: interrupted, it is enumerated again from the start on resume
     // (the checkpoint keeps its signature and empty statistics).
-    if (resume) check_resumed(*resume, r, config, options.out_dir);
     blocks_done = 0;
     try {
       r.exact = *engine->exact_result();
@@ -183,7 +184,6 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   } else {
     const std::uint64_t nblocks = (total + config.block_trials - 1) / config.block_trials;
     const std::uint64_t start_block = resume ? resume->blocks_done : 0;
-    if (resume) check_resumed(*resume, r, config, options.out_dir);
     sim::ErrorStats acc = resume ? std::move(*resume->stats) : sim::ErrorStats(r.data.count(), r.network.output_size());
     auto progress = [&](std::uint64_t trials) {
       if (options.progress) options.progress(point_index, point_count, trials, total);

@@ -87,7 +87,8 @@ TEST(CampaignPoints, ChipPointsKeepTheirOwnBlockSizeAndFaultLog) {
                                      "engine: chip\ntrials: 200\nsweep: {key: block_trials, values: [10, 64]}\n");
   CliRun r = nfsim("run " + dir.file("b.yaml") + " --out " + dir.file("b"), dir);
   ASSERT_EQ(r.code, 0) << r.err;
-  for (const auto& point : report_of(dir, "b")["points"]) EXPECT_EQ(point["trials"].get<int>(), 200);
+  const nlohmann::json blocks = report_of(dir, "b");
+  for (const auto& point : blocks["points"]) EXPECT_EQ(point["trials"].get<int>(), 200);
   // The log of a sweep ending at p = 0.5 equals that of the point run alone.
   write_file(dir.file("s.yaml"), kTiny + kTinyChip + "faults: [{kind: router, probability: 0.5, persistence: permanent}]\n" +
                                      "engine: chip\ntrials: 50\nsweep: {key: 'faults[0].probability', values: [0.2, 0.5]}\n");
@@ -98,8 +99,8 @@ TEST(CampaignPoints, ChipPointsKeepTheirOwnBlockSizeAndFaultLog) {
   const std::string sweep_log = read_file(dir.file("s/faults.jsonl")), one_log = read_file(dir.file("one/faults.jsonl"));
   EXPECT_GT(lines_in(one_log), 10u);
   EXPECT_EQ(lines_in(sweep_log), lines_in(one_log));
-  const auto a = report_of(dir, "s")["points"][1]["inputs"], b = report_of(dir, "one")["points"][0]["inputs"];
-  EXPECT_EQ(a, b);
+  const nlohmann::json sweep = report_of(dir, "s"), one = report_of(dir, "one");
+  EXPECT_EQ(sweep["points"][1]["inputs"], one["points"][0]["inputs"]);
 }
 
 // An interrupted exact point exits 4 and is enumerated again on resume, to the uninterrupted numbers.
@@ -110,12 +111,14 @@ TEST(CampaignPoints, AnExactPointIsInterruptibleAndResumes) {
              "inputs: {type: random, count: 8, scale: 1.0, shift: 0.0, seed: 1}\n"
              "faults: [{kind: neuron_crash, layers: [1], probability: 0.05}]\nengine: exact\ntrials: 10\nbounds: [b4]\n");
   EXPECT_EQ(interrupted("run " + dir.file("e.yaml") + " --out " + dir.file("cut"), dir, "cut.log", 0.3), 4) << read_file(dir.file("cut.log"));
-  EXPECT_EQ(report_of(dir, "cut")["points"][0]["stopping"]["reached"], "interrupted");
+  const nlohmann::json cut = report_of(dir, "cut");
+  EXPECT_EQ(cut["points"][0]["stopping"]["reached"], "interrupted");
   const CliRun resumed = nfsim("run --resume " + dir.file("cut"), dir);
   ASSERT_EQ(resumed.code, 0) << resumed.err;
   ASSERT_EQ(nfsim("run " + dir.file("e.yaml") + " --out " + dir.file("whole"), dir).code, 0);
-  EXPECT_EQ(report_of(dir, "cut")["points"][0]["inputs"], report_of(dir, "whole")["points"][0]["inputs"]);
-  EXPECT_EQ(report_of(dir, "cut")["points"][0]["stopping"]["reached"], "exact");
+  const nlohmann::json resumed_report = report_of(dir, "cut"), whole = report_of(dir, "whole");
+  EXPECT_EQ(resumed_report["points"][0]["inputs"], whole["points"][0]["inputs"]);
+  EXPECT_EQ(resumed_report["points"][0]["stopping"]["reached"], "exact");
 }
 
 // A resume after the chip's components changed is refused (it used to merge two chips' trials).
