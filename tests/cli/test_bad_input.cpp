@@ -173,6 +173,16 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
             "\", \"overrides\": [], \"point\": 0, \"blocks_done\": 1, \"completed_points\": [], \"signature\": \"0\"}\n");
     put("resume_stats/checkpoint.stats", "NFSIMST1 but cut short");
     put("a_file", "x");
+
+    // issue 13: non-finite numbers. big.onnx: weights of about 1e15 / fan-in turn a stuck-at
+    // value of 1e50 into outputs beyond 1e60 (an innocent spec before the culprit); bigw.onnx:
+    // weights of about 1e40 / fan-in whose fault-free outputs pass 1e60 at layer 2.
+    ASSERT_EQ(nfsim("gen-network --widths 4,3,2 --sigma 1e15 --out " + d.file("big.onnx"), d).code, 0);
+    ASSERT_EQ(nfsim("gen-network --widths 4,3,2 --sigma 1e40 --out " + d.file("bigw.onnx"), d).code, 0);
+    put("stuck_huge.yaml", campaign_head + "faults:\n  - {kind: neuron_stuck_at, layers: [1], probability: 0.1, value: 1e300}\n");
+    put("stuck_overflow.yaml", "model: big.onnx\ninputs: {type: random, count: 2}\nfaults:\n"
+                               "  - {kind: neuron_crash, layers: [1], probability: 0.1}\n"
+                               "  - {kind: neuron_stuck_at, layers: [1], probability: 0.2, value: 1e50}\ntrials: 10\n");
   }
   static void TearDownTestSuite() { dir_.reset(); }
 
@@ -356,6 +366,20 @@ const std::vector<BadCase> kCases{
     {"out_empty", "gen-network --widths 4,3,2 --out ''", {"empty output file name"}},
     {"out_float32_overflow", "gen-network --widths 4,3,2 --sigma 1e300 --dtype float32 --out $D/out.csv", {"beyond float32's range", "float64"}},
     {"out_file_unwritable", "eval $M --inputs random:2 --out /proc/nfsim-cannot-write.csv", {"/proc/nfsim-cannot-write.csv"}},
+    // issue 13: non-finite numbers
+    {"nonfinite_stuck_at_value", kRun + "$D/stuck_huge.yaml", {"stuck_huge.yaml:4", "faults[0].value", "'1e300'", "1e60"}},
+    {"nonfinite_stuck_at_flag", "bounds $M --inputs random:2 --fault neuron_stuck_at:layers=1:p=0.1:value=1e300 --out $D/out.csv",
+     {"value=1e300", "'1e300'", "1e60"}},
+    {"nonfinite_fault_output", kRun + "$D/stuck_overflow.yaml",
+     {"trials of block 0", "Delta", "stuck_overflow.yaml:5: fault spec faults[1] (neuron_stuck_at", "1e60"}},
+    {"nonfinite_fault_output_exact", kRun + "$D/stuck_overflow.yaml --engine exact",
+     {"exact engine", "stuck_overflow.yaml:5: fault spec faults[1] (neuron_stuck_at", "1e60"}},
+    {"nonfinite_input_scale_eval", kEval + "random:2:1e300", {"of random:2:1e+300", "fault-free output", "input value", "1e60"}},
+    {"nonfinite_input_scale_campaign", kRun + "$C --set inputs.scale=1e300",
+     {"of random:2:1e+300", "fault-free output", "input value", "1e60"}},
+    {"nonfinite_input_scale_bounds", "bounds $M --inputs random:2:1e300 --fault neuron_crash:layers=1:p=0.1 --out $D/out.csv",
+     {"of random:2:1e+300", "fault-free output", "1e60"}},
+    {"nonfinite_model_overflow", "eval $D/bigw.onnx --out $D/out.csv --inputs random:2", {"fault-free output", "layer 2", "1e60"}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Refused, BadInput, ::testing::ValuesIn(kCases),
