@@ -73,6 +73,22 @@ TEST_F(NonFinite, HugeStuckAtValueIsRefusedNamingTheSpec) {
   }
 }
 
+// The block named is the lowest that breaks the rule, whatever the thread count.
+TEST_F(NonFinite, TheMessageDoesNotDependOnThreads) {
+  write_file(d.file("t.yaml"), "model: big.onnx\ninputs: {type: random, count: 2}\nfaults:\n"
+                               "  - {kind: neuron_crash, layers: [1], probability: 0.1}\n"
+                               "  - {kind: neuron_stuck_at, layers: [1], probability: 0.01, value: 1e50}\n"
+                               "trials: 2000\nblock_trials: 16\n");
+  const CliRun one = nfsim("run " + d.file("t.yaml") + " --threads 1 --out " + d.file("o"), d);
+  EXPECT_EQ(one.code, 2) << one.err;
+  EXPECT_TRUE(has(one.err, "fault spec faults[1]")) << one.err;
+  for (const char* threads : {"2", "4"}) {
+    const CliRun many = nfsim("run " + d.file("t.yaml") + " --threads " + threads + " --out " + d.file("o"), d);
+    EXPECT_EQ(many.code, 2);
+    EXPECT_EQ(many.err, one.err) << threads << " threads";
+  }
+}
+
 // The same culprit on the chip engine (one SystemC session per process): the spec is found by
 // rerunning the block with each spec alone on the functional engine, which draws the same faults.
 TEST_F(NonFinite, ChipEngineNamesTheCulpritToo) {
