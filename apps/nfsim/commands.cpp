@@ -1,6 +1,7 @@
 #include "apps/nfsim/commands.h"
 
 #include <boost/program_options.hpp>
+#include <mpi.h>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -362,6 +363,7 @@ int cmd_run(const std::vector<std::string>& args) {
     if (t < 1 || t > 1024) throw core::InputError("--threads: expected an integer from 1 to 1024, got " + std::to_string(t));
     run_options.threads = static_cast<unsigned>(t);
   }
+  tb::mpi_environment();  // NFSIM_MPI_* variables are checked before anything is written
   // Every option is valid: only now does the output directory appear (and it is taken back if
   // the run fails).
   std::optional<tb::OutputDirGuard> guard;
@@ -371,7 +373,23 @@ int cmd_run(const std::vector<std::string>& args) {
   run_options.overrides = overrides;
   Progress progress;
   run_options.progress = [&](std::size_t p, std::size_t n, std::uint64_t d, std::uint64_t t) { progress(p, n, d, t); };
-  const tb::CampaignOutcome outcome = tb::run_campaign_points(points, run_options);
+  std::optional<tb::CampaignOutcome> ran;
+  try {
+    ran.emplace(tb::run_campaign_points(points, run_options));
+  } catch (const tb::PeerFailure& f) {
+    // Caught here, inside the output directory's guard: the checkpoint stays. The other ranks
+    // may be dead or hung, so MPI is aborted rather than finalised (the exit code is 4; mpirun
+    // reports a dead rank's status if it stopped the job first).
+    std::fflush(stdout);
+    std::fprintf(stderr, "nfsim run: error: %s; resume with: nfsim run --resume %s\n", core::escape_control_characters(f.what()).c_str(),
+                 out_dir.c_str());
+    std::fflush(stderr);
+    int initialised = 0;
+    MPI_Initialized(&initialised);
+    if (initialised) MPI_Abort(MPI_COMM_WORLD, 4);
+    return 4;
+  }
+  const tb::CampaignOutcome& outcome = *ran;
   if (!outcome.is_root) return 0;
   tb::print_summary(stdout, outcome.report);
   std::printf("wrote %s/report.json, report.html, summary.csv and faults.jsonl\n", out_dir.c_str());
