@@ -4,6 +4,7 @@
 #include <mpi.h>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <unistd.h>
 #include <fstream>
@@ -378,14 +379,17 @@ int cmd_run(const std::vector<std::string>& args) {
     ran.emplace(tb::run_campaign_points(points, run_options));
   } catch (const tb::PeerFailure& f) {
     // Caught here, inside the output directory's guard: the checkpoint stays. The other ranks
-    // may be dead or hung, so MPI is aborted rather than finalised (the exit code is 4; mpirun
-    // reports a dead rank's status if it stopped the job first).
+    // may be dead or hung, so MPI is not finalised: after a signal (mpirun is stopping the job,
+    // and kills what is left a second later) the process ends at once; after a timeout or an
+    // MPI error, MPI_Abort stops the job with exit code 4. (When a rank died, mpirun's own exit
+    // code is that rank's status.)
     std::fflush(stdout);
     std::fprintf(stderr, "nfsim run: error: %s; resume with: nfsim run --resume %s\n", core::escape_control_characters(f.what()).c_str(),
                  out_dir.c_str());
     std::fflush(stderr);
     int initialised = 0;
     MPI_Initialized(&initialised);
+    if (initialised && tb::interrupt_requested.load()) std::_Exit(4);
     if (initialised) MPI_Abort(MPI_COMM_WORLD, 4);
     return 4;
   }
