@@ -299,8 +299,10 @@ int cmd_run(const std::vector<std::string>& args) {
              "and prints a summary table. Same seed, same numbers. SIGINT/SIGTERM finish the current block, write\n"
              "the report with complete: false and a checkpoint; --resume DIR continues to the same final numbers\n"
              "(it loads the run's --plugin libraries again from the checkpoint: give no --plugin).\n"
-             "Under mpirun the trials are split over the ranks with bit-identical results.\n\n"
-             "Exit codes: 0 done and every requirement met, 3 a requirement not met, 4 interrupted (resumable),\n"
+             "Under mpirun the trials are split over the ranks with bit-identical results; rank 0 keeps a checkpoint\n"
+             "(every NFSIM_MPI_CHECKPOINT_SECONDS, default 60), and a rank that dies or sends nothing for\n"
+             "NFSIM_MPI_PEER_TIMEOUT seconds ends the run with a checkpoint and a line naming it (docs/report.md).\n\n"
+             "Exit codes: 0 done and every requirement met, 3 a requirement not met, 4 interrupted or an MPI rank lost (resumable),\n"
              "2 bad input, 1 internal error.",
              args, options, pos, vm)) {
     return 0;

@@ -12,7 +12,9 @@
 namespace nfsim::tb {
 
 // Set by SIGINT/SIGTERM (apps/ installs the handler): the run finishes the current block (or
-// round of blocks), writes the report with complete: false and a checkpoint, and stops.
+// round of blocks), writes the report with complete: false and a checkpoint, and stops. Under
+// MPI, a signal that finds rank 0 waiting for another rank's blocks ends the run at once with a
+// checkpoint of the rounds merged before (PeerFailure): mpirun kills what is left a second later.
 extern std::atomic<bool> interrupt_requested;
 // The signal that set it (SIGINT, SIGTERM), 0 before any: for the messages.
 extern std::atomic<int> interrupt_signal;
