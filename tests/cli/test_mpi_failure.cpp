@@ -95,9 +95,9 @@ TEST(MpiFailure, HungRankTimesOutWithExitCode4AndResumesOnOtherRankCounts) {
   TempDir dir;
   ASSERT_EQ(nfsim(kArgs.substr(1) + "--out " + dir.file("full"), dir).code, 0);
   const std::string cut = dir.file("cut");
-  const CliRun r = mpirun("NFSIM_MPI_PEER_TIMEOUT=3 NFSIM_TEST_HANG_AFTER_BLOCKS=40", 2, kArgs + "--out " + cut, dir);
+  const CliRun r = mpirun("NFSIM_MPI_PEER_TIMEOUT=5 NFSIM_TEST_HANG_AFTER_BLOCKS=40", 2, kArgs + "--out " + cut, dir);
   EXPECT_EQ(r.code, 4) << r.err;
-  EXPECT_NE(r.err.find("nfsim run: error: MPI rank 1 of 2 sent no blocks for 3 s (NFSIM_MPI_PEER_TIMEOUT): it died or hangs; " + cut +
+  EXPECT_NE(r.err.find("nfsim run: error: MPI rank 1 of 2 sent no blocks for 5 s (NFSIM_MPI_PEER_TIMEOUT): it died or hangs; " + cut +
                        "/checkpoint.json keeps the "),
             std::string::npos)
       << r.err;
