@@ -136,8 +136,11 @@ void write_trial_outputs(sim::IEngine& engine, const RunOptions& options, std::s
 // Runs one point on its engine. `resume`: the checkpoint of an interrupted run of this point (its
 // statistics are moved from), or null. The engine is handed back so that the caller can finish
 // it after the last point (the chip engine's trace spans every point).
+// `writer`, `finished`: rank 0 of an MPI run keeps periodic checkpoints of this point (after the
+// points in `finished`), or null.
 CampaignResult run_point(const CampaignConfig& config, const RunOptions& options, Checkpoint* resume, std::size_t point_index,
-                         std::size_t point_count, std::uint64_t& blocks_done, std::unique_ptr<sim::IEngine>& engine_out) {
+                         std::size_t point_count, std::uint64_t& blocks_done, std::unique_ptr<sim::IEngine>& engine_out,
+                         CheckpointWriter* writer = nullptr, const std::vector<PointReport>* finished = nullptr) {
   PreparedPoint p = prepare_point(config);
   CampaignResult r;
   r.config = config;
@@ -229,6 +232,15 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
       if (options.progress) options.progress(point_index, point_count, trials, total);
     };
     sim::IEngine& e = *engine;
+    SaveFn save;
+    std::string signature;
+    if (writer && finished && mpi_size() > 1 && mpi_rank() == 0) {
+      save = [&](std::uint64_t blocks, const sim::ErrorStats& merged, bool now) {
+        if (!writer->due(now)) return;
+        if (signature.empty()) signature = point_signature(r);
+        writer->write(point_index, blocks, *finished, merged, signature);
+      };
+    }
     // Each block is checked where it is computed (any thread or rank); the culprit is named here.
     auto checked_block = [&e, total](std::uint64_t b) {
       sim::ErrorStats block = e.run_block(b, total);
@@ -237,13 +249,19 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
     };
     try {
       blocks_done = run_blocks(checked_block, start_block, nblocks, config.block_trials, total, config, acc, r.stop_reason,
-                               progress, r.threads);
+                               progress, r.threads, save);
     } catch (const NonFiniteBlock& nf) {
       refuse_non_finite("trials of block " + std::to_string(nf.block) + " (" + r.data.source + ")", nf.detail,
                         name_culprit(r.faults, [&](std::size_t s) {
                           auto [plan, one] = engine_alone(s);
                           return first_non_finite(one->run_block(nf.block, total)).has_value();
                         }));
+    } catch (const PeerFailure& f) {
+      if (!save) throw;
+      throw PeerFailure(std::string(f.what()) + "; " + writer->json_path() + " keeps the " + std::to_string(f.blocks_done()) +
+                            " of " + std::to_string(nblocks) + " blocks merged before (point " + std::to_string(point_index + 1) +
+                            " of " + std::to_string(point_count) + ")",
+                        f.blocks_done());
     }
     // Blocks within the limit merge to finite moments (core/running_stats.h); a resumed
     // checkpoint's statistics are checked here too.
@@ -314,15 +332,17 @@ CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, c
   }
   Report& report = outcome.report;
   report.points = std::move(cp.completed_points);
+  CheckpointWriter writer(options, cp.stats_file);
   std::unique_ptr<sim::IEngine> engine;
   for (std::size_t i = cp.point; i < points.size(); ++i) {
     std::uint64_t blocks_done = 0;
     const bool resuming_this = options.resume && i == cp.point;
-    CampaignResult r = run_point(points[i], options, resuming_this ? &cp : nullptr, i, points.size(), blocks_done, engine);
+    CampaignResult r = run_point(points[i], options, resuming_this ? &cp : nullptr, i, points.size(), blocks_done, engine,
+                                 options.out_dir.empty() ? nullptr : &writer, &report.points);
     if (!outcome.is_root) continue;
     if (r.stop_reason == "interrupted") {
       outcome.complete = false;
-      write_checkpoint(options, i, blocks_done, report.points, r.stats, point_signature(r));
+      writer.write(i, blocks_done, report.points, r.stats, point_signature(r));
       report.points.push_back(make_point_report(r));
       outcome.results.push_back(std::move(r));
       break;
@@ -362,11 +382,7 @@ CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, c
     core::write_file_atomically(options.out_dir + "/summary.csv", [&](std::ostream& o) { write_summary_csv(o, report); });
     const std::string html = render_html_report(report);
     core::write_file_atomically(options.out_dir + "/report.html", [&](std::ostream& o) { o << html; });
-    if (outcome.complete) {
-      std::error_code ec;
-      std::filesystem::remove(options.out_dir + "/checkpoint.json", ec);
-      std::filesystem::remove(options.out_dir + "/checkpoint.stats", ec);
-    }
+    if (outcome.complete) writer.remove_files();
   }
   return outcome;
 }

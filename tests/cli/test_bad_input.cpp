@@ -173,6 +173,12 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
             "\", \"overrides\": [], \"point\": 0, \"blocks_done\": 1, \"completed_points\": [], \"signature\": \"0\"}\n");
     put("resume_stats/checkpoint.stats", "NFSIMST1 but cut short");
     put("a_file", "x");
+    // issue 13: MPI rank death (checkpoint.json names its statistics file)
+    std::filesystem::create_directories(d.file("resume_stats_file"));
+    put("resume_stats_file/checkpoint.json",
+        "{\"campaign_file\": \"c.yaml\", \"campaign_file_absolute\": \"" + d.file("c.yaml") +
+            "\", \"overrides\": [], \"point\": 0, \"blocks_done\": 1, \"completed_points\": [], \"signature\": \"0\", "
+            "\"stats_file\": \"../a_file\"}\n");
 
     // issue 13: non-finite numbers. big.onnx: weights of about 1e15 / fan-in turn a stuck-at
     // value of 1e50 into outputs beyond 1e60 (an innocent spec before the culprit); bigw.onnx:
@@ -366,6 +372,8 @@ const std::vector<BadCase> kCases{
     {"out_empty", "gen-network --widths 4,3,2 --out ''", {"empty output file name"}},
     {"out_float32_overflow", "gen-network --widths 4,3,2 --sigma 1e300 --dtype float32 --out $D/out.csv", {"beyond float32's range", "float64"}},
     {"out_file_unwritable", "eval $M --inputs random:2 --out /proc/nfsim-cannot-write.csv", {"/proc/nfsim-cannot-write.csv"}},
+    // issue 13: MPI rank death
+    {"resume_stats_file_elsewhere", "run --resume $D/resume_stats_file", {"'stats_file' is '../a_file'", "checkpoint.alt.stats"}},
     // issue 13: non-finite numbers
     {"nonfinite_stuck_at_value", kRun + "$D/stuck_huge.yaml", {"stuck_huge.yaml:4", "faults[0].value", "'1e300'", "1e60"}},
     {"nonfinite_stuck_at_flag", "bounds $M --inputs random:2 --fault neuron_stuck_at:layers=1:p=0.1:value=1e300 --out $D/out.csv",
