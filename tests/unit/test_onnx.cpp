@@ -39,6 +39,12 @@ OnnxBuilder gemm_model(int opset = 13, Storage storage = Storage::raw_f32) {
       .node("Gemm", {"x", "W", "b"}, {"z"}, {Attr::Int("transB", 1)}, "fc")
       .node("Relu", {"z"}, {"y"})
       .output("y");
+  if (storage == Storage::raw_f64 || storage == Storage::typed_f64) {
+    // ONNX wants the data in the weights' element type.
+    auto* g = b.model().mutable_graph();
+    g->mutable_input(0)->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::DOUBLE);
+    g->mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::DOUBLE);
+  }
   return b;
 }
 
@@ -72,7 +78,7 @@ TEST(OnnxImport, GemmWithoutTransposeAlphaBeta) {
 }
 
 TEST(OnnxImport, MatMulAddScalarScalesAndShapeNoOps) {
-  OnnxBuilder b(11);
+  OnnxBuilder b(12);  // Constant's value_float needs opset 12
   b.input("img", {0, 1, 2, 2})
       .initializer("half", {}, {0.5})
       .initializer("B1", {4, 3}, {1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1})
