@@ -21,7 +21,8 @@ namespace {
 }
 
 std::string type_name(int type) {
-  if (onnx::AttributeProto::AttributeType_IsValid(type) && type != onnx::AttributeProto::UNDEFINED) {
+  if (type == onnx::AttributeProto::UNDEFINED) return "UNDEFINED (no type)";
+  if (onnx::AttributeProto::AttributeType_IsValid(type)) {
     return onnx::AttributeProto::AttributeType_Name(static_cast<onnx::AttributeProto::AttributeType>(type));
   }
   return "type " + std::to_string(type);
@@ -141,7 +142,8 @@ void check_node_schema(const onnx::NodeProto& node, std::int64_t opset, const st
                              "' (attribute references belong in functions); expected a value");
     }
     if (a.type() != it->second.type) {
-      throw core::InputError(attr + " has type " + type_name(a.type()) + " (" + value_text(a) + "); " + op_at +
+      const std::string held = a.type() == onnx::AttributeProto::UNDEFINED ? "" : " (" + value_text(a) + ")";
+      throw core::InputError(attr + " has type " + type_name(a.type()) + held + "; " + op_at +
                              " expects " + type_name(it->second.type));
     }
   }

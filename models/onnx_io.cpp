@@ -348,7 +348,7 @@ class OnnxImporter {
       const std::int64_t axis = int_attr(node, "axis", opset_ >= 13 ? -1 : 1);
       check_axis(node, axis, tracked_rank(), tracked_rank() - 1);
       if (axis != 1 && axis != -1) {
-        fail_node(node, "axis = " + std::to_string(axis) + "; expected the feature axis (1 or -1)");
+        fail_node(node, "attribute 'axis' = " + std::to_string(axis) + "; expected the feature axis (1 or -1)");
       }
       finalize_pending(ActivationKind::identity, 0.0);
       if (layers_.empty()) fail_node(node, "comes before any dense layer");
@@ -356,7 +356,7 @@ class OnnxImporter {
     } else if (op == "Flatten") {
       const std::int64_t axis = int_attr(node, "axis", 1);
       check_axis(node, axis, tracked_rank(), tracked_rank());
-      if (axis != 1 && axis != 1 - tracked_rank()) fail_node(node, "axis = " + std::to_string(axis) + "; expected 1 (keep the batch axis)");
+      if (axis != 1 && axis != 1 - tracked_rank()) fail_node(node, "attribute 'axis' = " + std::to_string(axis) + "; expected 1 (keep the batch axis)");
     } else if (op == "Reshape") {
       check_flag(node, "allowzero");
       const ConstTensor& shape = constant_input(node, 1, "shape");
