@@ -167,10 +167,31 @@ void check_model_and_shapes(const onnx::ModelProto& model, const std::string& so
     fail(source, "onnx::checker refuses the model: " + collapse(e.what()) + "; expected a valid ONNX model");
   }
   // Inference on a copy whose declared output and intermediate types are taken out, so that what
-  // the nodes compute can be compared with what the model says they compute.
-  onnx::ModelProto copy = model;
-  copy.mutable_graph()->clear_value_info();
-  for (auto& out : *copy.mutable_graph()->mutable_output()) out.clear_type();
+  // the nodes compute can be compared with what the model says they compute. The copy leaves out
+  // the weights' values (inference needs their types and shapes; integer tensors, which may be
+  // shapes, are copied whole), so a large model is not held twice.
+  onnx::ModelProto copy;
+  copy.set_ir_version(model.ir_version());
+  *copy.mutable_opset_import() = model.opset_import();
+  *copy.mutable_functions() = model.functions();
+  onnx::GraphProto& g = *copy.mutable_graph();
+  g.set_name(graph.name());
+  *g.mutable_node() = graph.node();
+  *g.mutable_input() = graph.input();
+  *g.mutable_sparse_initializer() = graph.sparse_initializer();
+  for (const auto& out : graph.output()) g.add_output()->set_name(out.name());
+  for (const auto& init : graph.initializer()) {
+    const int t = init.data_type();
+    if (t == onnx::TensorProto::FLOAT || t == onnx::TensorProto::DOUBLE || t == onnx::TensorProto::FLOAT16 ||
+        t == onnx::TensorProto::BFLOAT16) {
+      auto* stub = g.add_initializer();
+      stub->set_name(init.name());
+      stub->set_data_type(t);
+      *stub->mutable_dims() = init.dims();
+    } else {
+      *g.add_initializer() = init;
+    }
+  }
   try {
     onnx::shape_inference::InferShapes(copy, onnx::OpSchemaRegistry::Instance(),
                                        onnx::ShapeInferenceOptions(/*check_type=*/true, /*error_mode=*/1));
