@@ -32,18 +32,26 @@ std::string type_name(int type) {
 std::string value_text(const onnx::AttributeProto& a) {
   auto list = [](const auto& values) {
     std::vector<std::string> parts;
-    for (int i = 0; i < values.size() && i < 8; ++i) parts.push_back(core::format_double(static_cast<double>(values.Get(i))));
+    for (int i = 0; i < values.size() && i < 8; ++i)
+      parts.push_back(core::format_double(static_cast<double>(values.Get(i))));
     if (values.size() > 8) parts.push_back("...");
     return "[" + core::join(parts, ", ") + "]";
   };
   switch (a.type()) {
-    case onnx::AttributeProto::INT: return std::to_string(a.i());
-    case onnx::AttributeProto::FLOAT: return core::format_double(static_cast<double>(a.f()));
-    case onnx::AttributeProto::STRING: return "'" + a.s().substr(0, 40) + "'";
-    case onnx::AttributeProto::INTS: return list(a.ints());
-    case onnx::AttributeProto::FLOATS: return list(a.floats());
-    case onnx::AttributeProto::TENSOR: return "a tensor";
-    default: return "a value of " + type_name(a.type());
+    case onnx::AttributeProto::INT:
+      return std::to_string(a.i());
+    case onnx::AttributeProto::FLOAT:
+      return core::format_double(static_cast<double>(a.f()));
+    case onnx::AttributeProto::STRING:
+      return "'" + a.s().substr(0, 40) + "'";
+    case onnx::AttributeProto::INTS:
+      return list(a.ints());
+    case onnx::AttributeProto::FLOATS:
+      return list(a.floats());
+    case onnx::AttributeProto::TENSOR:
+      return "a tensor";
+    default:
+      return "a value of " + type_name(a.type());
   }
 }
 
@@ -116,12 +124,14 @@ void check_node_schema(const onnx::NodeProto& node, std::int64_t opset, const st
   auto arity = [&](const char* what, int have, int lo, int hi) {
     if (have >= lo && have <= hi) return;
     const std::string allowed = lo == hi ? std::to_string(lo) : std::to_string(lo) + ".." + std::to_string(hi);
-    throw core::InputError(where + ": has " + std::to_string(have) + " " + what + "; " + op_at + " takes " + allowed);
+    const std::string count = std::to_string(have) + " " + what + (have == 1 ? "" : "s");
+    throw core::InputError(where + ": has " + count + "; " + op_at + " takes " + allowed);
   };
-  arity("inputs", node.input_size(), schema->min_input(), schema->max_input());
-  arity("outputs", node.output_size(), schema->min_output(), schema->max_output());
+  arity("input", node.input_size(), schema->min_input(), schema->max_input());
+  arity("output", node.output_size(), schema->min_output(), schema->max_output());
   for (int k = 0; k < node.output_size(); ++k) {
-    if (k == 0 && node.output(k).empty()) throw core::InputError(where + ": output 0 has an empty name; expected a value name");
+    if (k == 0 && node.output(k).empty())
+      throw core::InputError(where + ": output 0 has an empty name; expected a value name");
   }
   const auto& known = schema->attributes();
   std::set<std::string> seen;
@@ -143,8 +153,8 @@ void check_node_schema(const onnx::NodeProto& node, std::int64_t opset, const st
     }
     if (a.type() != it->second.type) {
       const std::string held = a.type() == onnx::AttributeProto::UNDEFINED ? "" : " (" + value_text(a) + ")";
-      throw core::InputError(attr + " has type " + type_name(a.type()) + held + "; " + op_at +
-                             " expects " + type_name(it->second.type));
+      throw core::InputError(attr + " has type " + type_name(a.type()) + held + "; " + op_at + " expects " +
+                             type_name(it->second.type));
     }
   }
   for (const auto& [name, spec] : known) {

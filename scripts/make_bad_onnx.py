@@ -303,7 +303,7 @@ def _(m):
     node(m, "act").output.append("h_extra")
 
 
-@case("gemm_one_input", [FC2, "has 1 inputs", "Gemm-13 takes 2..3"])
+@case("gemm_one_input", [FC2, "has 1 input;", "Gemm-13 takes 2..3"])
 def _(m):
     del node(m, "fc2").input[1]
 

@@ -394,7 +394,7 @@ const std::vector<BadCase> kCases{
     {"onnx_bad_constant_value_float_opset11", "info $D/onnx_bad/constant_value_float_opset11.onnx", {"constant_value_float_opset11.onnx", "node 'two' (Constant)", "attribute 'value_float'", "not an attribute of Constant-11"}},
     {"onnx_bad_relu_two_inputs", "info $D/onnx_bad/relu_two_inputs.onnx", {"relu_two_inputs.onnx", "node 'act' (Relu)", "has 2 inputs", "Relu-", "takes 1"}},
     {"onnx_bad_relu_two_outputs", "info $D/onnx_bad/relu_two_outputs.onnx", {"relu_two_outputs.onnx", "node 'act' (Relu)", "has 2 outputs", "takes 1"}},
-    {"onnx_bad_gemm_one_input", "info $D/onnx_bad/gemm_one_input.onnx", {"gemm_one_input.onnx", "node 'fc2' (Gemm)", "has 1 inputs", "Gemm-13 takes 2..3"}},
+    {"onnx_bad_gemm_one_input", "info $D/onnx_bad/gemm_one_input.onnx", {"gemm_one_input.onnx", "node 'fc2' (Gemm)", "has 1 input;", "Gemm-13 takes 2..3"}},
     {"onnx_bad_gemm_four_inputs", "info $D/onnx_bad/gemm_four_inputs.onnx", {"gemm_four_inputs.onnx", "node 'fc' (Gemm)", "has 4 inputs", "Gemm-13 takes 2..3"}},
     {"onnx_bad_softmax_no_output", "info $D/onnx_bad/softmax_no_output.onnx", {"softmax_no_output.onnx", "node 'sm' (Softmax)", "has 0 outputs", "takes 1"}},
     {"onnx_bad_gemm_weights_3d", "info $D/onnx_bad/gemm_weights_3d.onnx", {"gemm_weights_3d.onnx", "node 'fc' (Gemm)", "weights B have shape [2, 3, 1]", "2-D matrix"}},
