@@ -49,6 +49,7 @@ std::string dtype_name(int t) {
     case onnx::TensorProto::INT32: return "int32";
     case onnx::TensorProto::FLOAT16: return "float16";
     case onnx::TensorProto::BFLOAT16: return "bfloat16";
+    case onnx::TensorProto::BOOL: return "bool";
     default: return "data type " + std::to_string(t);
   }
 }
@@ -85,9 +86,10 @@ ConstTensor decode_tensor(const onnx::TensorProto& t, const std::string& where) 
     case onnx::TensorProto::DOUBLE: elem = 8; break;
     case onnx::TensorProto::INT64: elem = 8; break;
     case onnx::TensorProto::INT32: elem = 4; break;
+    case onnx::TensorProto::BOOL: elem = 1; break;
     default:
       throw core::InputError(where + ": tensor '" + t.name() + "' has element type " + dtype_name(type) +
-                             "; expected float32 or float64 (int64/int32 for shapes)");
+                             "; expected float32 or float64 (int64/int32 for shapes, bool for flags)");
   }
   if (t.has_raw_data()) {
     if (t.raw_data().size() != static_cast<std::size_t>(count) * elem) {
@@ -100,6 +102,7 @@ ConstTensor decode_tensor(const onnx::TensorProto& t, const std::string& where) 
       case onnx::TensorProto::FLOAT: read_raw<float>(t.raw_data(), count, c.values); break;
       case onnx::TensorProto::DOUBLE: read_raw<double>(t.raw_data(), count, c.values); break;
       case onnx::TensorProto::INT64: read_raw<std::int64_t>(t.raw_data(), count, c.values); break;
+      case onnx::TensorProto::BOOL: read_raw<std::uint8_t>(t.raw_data(), count, c.values); break;
       default: read_raw<std::int32_t>(t.raw_data(), count, c.values); break;
     }
     return c;
@@ -363,6 +366,15 @@ class OnnxImporter {
       if (shape.values.size() != 2) {
         fail_node(node, "reshapes to " + std::to_string(shape.values.size()) +
                             " dimensions; expected 2-D [batch, features]");
+      }
+    } else if (op == "Dropout" && node.input_size() > 2 && !node.input(2).empty()) {
+      // Opset 12's training_mode: nfsim runs inference, where Dropout passes the value through.
+      const ConstTensor& training = constant_input(node, 2, "training_mode");
+      for (double v : training.values) {
+        if (v != 0.0) {
+          fail_node(node, "input 'training_mode' ('" + node.input(2) + "') is " + core::format_double(v) +
+                              "; expected false or absent (nfsim runs the model in inference mode)");
+        }
       }
     }
     // Identity and Dropout (inference) pass the value through.

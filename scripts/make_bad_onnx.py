@@ -259,6 +259,13 @@ def _(m):  # from opset 12 the ratio is an input
     node(m, "fc2").input[0] = "hd"
 
 
+@case("dropout_training_mode_true", ["node 'drop' (Dropout)", "input 'training_mode' ('train') is 1", "inference mode"])
+def _(m):  # an active dropout is not the identity nfsim would read it as
+    m["inits"].append(helper.make_tensor("train", TensorProto.BOOL, [], [True]))
+    m["nodes"].insert(2, helper.make_node("Dropout", ["h", "", "train"], ["hd"], name="drop"))
+    node(m, "fc2").input[0] = "hd"
+
+
 @case("reshape_allowzero_2", ["node 'rs' (Reshape)", "attribute 'allowzero' = 2", "expected 0 or 1"])
 def _(m):
     m["opset"] = 14

@@ -388,6 +388,7 @@ const std::vector<BadCase> kCases{
     {"onnx_bad_flatten_axis_3", "info $D/onnx_bad/flatten_axis_3.onnx", {"flatten_axis_3.onnx", "node 'flat' (Flatten)", "attribute 'axis' = 3", "outside -2..2"}},
     {"onnx_bad_flatten_axis_0", "info $D/onnx_bad/flatten_axis_0.onnx", {"flatten_axis_0.onnx", "node 'flat' (Flatten)", "attribute 'axis' = 0", "expected 1"}},
     {"onnx_bad_dropout_ratio_attribute", "info $D/onnx_bad/dropout_ratio_attribute.onnx", {"dropout_ratio_attribute.onnx", "node 'drop' (Dropout)", "attribute 'ratio'", "not an attribute of Dropout-13", "seed"}},
+    {"onnx_bad_dropout_training_mode_true", "info $D/onnx_bad/dropout_training_mode_true.onnx", {"dropout_training_mode_true.onnx", "node 'drop' (Dropout)", "input 'training_mode' ('train') is 1", "inference mode"}},
     {"onnx_bad_reshape_allowzero_2", "info $D/onnx_bad/reshape_allowzero_2.onnx", {"reshape_allowzero_2.onnx", "node 'rs' (Reshape)", "attribute 'allowzero' = 2", "expected 0 or 1"}},
     {"onnx_bad_constant_two_values", "info $D/onnx_bad/constant_two_values.onnx", {"constant_two_values.onnx", "node 'two' (Constant)", "has 2 attributes", "exactly one value attribute"}},
     {"onnx_bad_constant_unknown_attribute", "info $D/onnx_bad/constant_unknown_attribute.onnx", {"constant_unknown_attribute.onnx", "node 'two' (Constant)", "attribute 'value_double'", "not an attribute of Constant-13"}},

@@ -378,6 +378,32 @@ TEST(OnnxStrict, TheSchemaFollowsTheOpset) {
   expect_rejected(no_bias.bytes(), {"node 'fc' (Gemm)", "has 2 inputs", "Gemm-9 takes 3"});
 }
 
+TEST(OnnxStrict, DropoutIsReadAsIdentityOnlyInInferenceMode) {
+  for (const bool training : {false, true}) {
+    const std::string bytes = strict_base([&](onnx::GraphProto& g) {
+      auto* t = g.add_initializer();
+      t->set_name("train");
+      t->set_data_type(onnx::TensorProto::BOOL);
+      t->add_int32_data(training ? 1 : 0);
+      auto* drop = g.add_node();
+      drop->set_op_type("Dropout");
+      drop->set_name("drop");
+      drop->add_input("h");
+      drop->add_input("");
+      drop->add_input("train");
+      drop->add_output("hd");
+      // Dropout between act and fc2: move it into place (nodes must stay in order).
+      for (int i = g.node_size() - 1; i > 2; --i) g.mutable_node()->SwapElements(i, i - 1);
+      g.mutable_node(3)->set_input(0, "hd");
+    });
+    if (training) {
+      expect_rejected(bytes, {"node 'drop' (Dropout)", "'training_mode' ('train') is 1", "inference mode"});
+    } else {
+      EXPECT_EQ(parse_onnx(bytes, "m").num_layers(), 2);
+    }
+  }
+}
+
 TEST(OnnxStrict, RequiredAttributesAndOperatorsOutsideTheOpset) {
   // None of the ops nfsim interprets has a required attribute: the check is shown on Cast ('to').
   onnx::NodeProto cast;
