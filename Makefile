@@ -53,7 +53,8 @@ bench: build
 	bash bench/compare.sh $(BUILD_DIR)
 
 # libFuzzer on every input reader (ONNX, campaign and topology YAML, IDX, NPY, CSV), built with
-# clang + ASan + UBSan in its own tree, FUZZ_SECONDS per target from tests/fuzz/corpus.
+# clang + ASan + UBSan in its own tree, FUZZ_SECONDS per target from tests/fuzz/corpus: the readers
+# (onnx, campaign, topology, idx, npy, csv) and onnx_attrs (attribute mutation on a valid model).
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 30
 fuzz:

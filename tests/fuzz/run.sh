@@ -18,7 +18,7 @@ export ASAN_OPTIONS="detect_leaks=0:allocator_may_return_null=1${ASAN_OPTIONS:+:
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 mkdir -p "$BUILD/fuzz-crashes"
 failed=()
-for target in onnx campaign topology idx npy csv; do
+for target in onnx campaign topology idx npy csv onnx_attrs; do
   bin="$BUILD/tests/fuzz/fuzz_$target"
   [ -x "$bin" ] || { echo "fuzz: $bin not built" >&2; exit 2; }
   work="$BUILD/fuzz-corpus/$target"
@@ -39,4 +39,4 @@ if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz: crashes in: ${failed[*]} (inputs in $BUILD/fuzz-crashes/, logs in $BUILD/fuzz-<target>.log)" >&2
   exit 1
 fi
-echo "fuzz: no crash in $((SECONDS_EACH * 6)) s of fuzzing"
+echo "fuzz: no crash in $((SECONDS_EACH * 7)) s of fuzzing"
