@@ -41,6 +41,7 @@
 #include "testbench/campaign/campaign_config.h"
 #include "testbench/report/bounds_table.h"
 #include "testbench/campaign/checkpoint.h"
+#include "testbench/campaign/finite_check.h"
 #include "testbench/campaign/output_dir.h"
 #include "testbench/campaign/runner.h"
 #include "testbench/campaign/tolerate.h"
@@ -140,6 +141,7 @@ int cmd_eval(const std::vector<std::string>& args) {
   const models::Network net = models::load_onnx(vm["model"].as<std::string>());
   const models::Dataset data = load_dataset(vm, net);
   const Eigen::MatrixXd out = vm["logits"].as<bool>() ? net.forward_batch(data.inputs) : net.output_batch(data.inputs);
+  tb::check_fault_free_outputs(net, data.inputs, out, data.source);  // no inf or NaN in the CSV
   const auto names = tb::numbered_names("out", out.rows());
   if (vm.count("out")) {
     core::write_file_atomically(vm["out"].as<std::string>(),
@@ -236,7 +238,9 @@ int cmd_bounds(const std::vector<std::string>& args) {
   std::vector<faults::FaultSpec> specs;
   for (const auto& f : vm["fault"].as<std::vector<std::string>>()) specs.push_back(faults::parse_fault_spec(f));
   const faults::FaultPlan plan(specs, net);
-  const tb::BoundsTable table = tb::compute_bounds_table(net, data, plan, core::split(vm["bounds"].as<std::string>(), ','));
+  const std::vector<std::string> families = core::split(vm["bounds"].as<std::string>(), ',');
+  const tb::BoundsTable table = tb::compute_bounds_table(net, data, plan, families);
+  tb::check_bounds_table(table, net, data, specs, families);  // no inf or NaN in the table or the JSON
   tb::print_bounds_table(stdout, table);
   const nlohmann::json out = tb::bounds_json(table, vm["model"].as<std::string>(), net, data, plan);
   const std::string path = vm["out"].as<std::string>();

@@ -209,7 +209,10 @@ std::vector<sim::ErrorStats> compute_blocks(const BlockFn& run_block, std::uint6
     return out;
   }
   std::atomic<std::uint64_t> next{begin};
+  // The failure of the lowest block wins (every lower block was taken before it, and is joined
+  // below), so the error does not depend on the thread count or timing.
   std::exception_ptr failure;
+  std::uint64_t failure_block = end;
   std::mutex failure_mutex;
   auto work = [&]() {
     for (std::uint64_t b = next++; b < end; b = next++) {
@@ -217,7 +220,10 @@ std::vector<sim::ErrorStats> compute_blocks(const BlockFn& run_block, std::uint6
         out[static_cast<std::size_t>(b - begin)] = run_block(b);
       } catch (...) {
         const std::lock_guard<std::mutex> lock(failure_mutex);
-        if (!failure) failure = std::current_exception();
+        if (!failure || b < failure_block) {
+          failure = std::current_exception();
+          failure_block = b;
+        }
         next = end;
       }
     }

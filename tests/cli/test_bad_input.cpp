@@ -183,6 +183,16 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     // issue 13: strict ONNX reading. The corpus of scripts/make_bad_onnx.py, copied so that the
     // messages name D/onnx_bad/<file> wherever the source tree is.
     std::filesystem::copy(std::string(NFSIM_SOURCE_DIR) + "/tests/fixtures/onnx_bad", d.file("onnx_bad"));
+
+    // issue 13: non-finite numbers. big.onnx: weights of about 1e15 / fan-in turn a stuck-at
+    // value of 1e50 into outputs beyond 1e60 (an innocent spec before the culprit); bigw.onnx:
+    // weights of about 1e40 / fan-in whose fault-free outputs pass 1e60 at layer 2.
+    ASSERT_EQ(nfsim("gen-network --widths 4,3,2 --sigma 1e15 --out " + d.file("big.onnx"), d).code, 0);
+    ASSERT_EQ(nfsim("gen-network --widths 4,3,2 --sigma 1e40 --out " + d.file("bigw.onnx"), d).code, 0);
+    put("stuck_huge.yaml", campaign_head + "faults:\n  - {kind: neuron_stuck_at, layers: [1], probability: 0.1, value: 1e300}\n");
+    put("stuck_overflow.yaml", "model: big.onnx\ninputs: {type: random, count: 2}\nfaults:\n"
+                               "  - {kind: neuron_crash, layers: [1], probability: 0.1}\n"
+                               "  - {kind: neuron_stuck_at, layers: [1], probability: 0.2, value: 1e50}\ntrials: 10\n");
   }
   static void TearDownTestSuite() { dir_.reset(); }
 
@@ -414,6 +424,20 @@ const std::vector<BadCase> kCases{
     {"onnx_bad_value_info_disagrees", "info $D/onnx_bad/value_info_disagrees.onnx", {"value_info_disagrees.onnx", "value 'h'", "declared float [N, 7]", "node 'act' (Relu)", "makes float [N, 2]"}},
     {"onnx_bad_input_type_disagrees", "info $D/onnx_bad/input_type_disagrees.onnx", {"input_type_disagrees.onnx", "shape inference fails", "node name: fc", "Gemm"}},
     {"onnx_bad_output_name_reused", "info $D/onnx_bad/output_name_reused.onnx", {"output_name_reused.onnx", "onnx::checker", "'h'", "SSA"}},
+    // issue 13: non-finite numbers
+    {"nonfinite_stuck_at_value", kRun + "$D/stuck_huge.yaml", {"stuck_huge.yaml:4", "faults[0].value", "'1e300'", "1e60"}},
+    {"nonfinite_stuck_at_flag", "bounds $M --inputs random:2 --fault neuron_stuck_at:layers=1:p=0.1:value=1e300 --out $D/out.csv",
+     {"value=1e300", "'1e300'", "1e60"}},
+    {"nonfinite_fault_output", kRun + "$D/stuck_overflow.yaml",
+     {"trials of block 0", "Delta", "stuck_overflow.yaml:5: fault spec faults[1] (neuron_stuck_at", "1e60"}},
+    {"nonfinite_fault_output_exact", kRun + "$D/stuck_overflow.yaml --engine exact",
+     {"exact engine", "stuck_overflow.yaml:5: fault spec faults[1] (neuron_stuck_at", "1e60"}},
+    {"nonfinite_input_scale_eval", kEval + "random:2:1e300", {"of random:2:1e+300", "fault-free output", "input value", "1e60"}},
+    {"nonfinite_input_scale_campaign", kRun + "$C --set inputs.scale=1e300",
+     {"of random:2:1e+300", "fault-free output", "input value", "1e60"}},
+    {"nonfinite_input_scale_bounds", "bounds $M --inputs random:2:1e300 --fault neuron_crash:layers=1:p=0.1 --out $D/out.csv",
+     {"of random:2:1e+300", "fault-free output", "1e60"}},
+    {"nonfinite_model_overflow", "eval $D/bigw.onnx --out $D/out.csv --inputs random:2", {"fault-free output", "layer 2", "1e60"}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Refused, BadInput, ::testing::ValuesIn(kCases),
