@@ -72,7 +72,12 @@ models::Dataset load_dataset(const po::variables_map& vm, const models::Network&
   }
   if (vm.count("scale")) spec.scale = vm["scale"].as<double>();
   if (vm.count("shift")) spec.shift = vm["shift"].as<double>();
-  if (vm.count("labels")) spec.labels_path = vm["labels"].as<std::string>();
+  if (vm.count("labels")) {
+    spec.labels_path = vm["labels"].as<std::string>();
+    if (spec.labels_path.empty()) {
+      throw core::InputError("--labels '': empty path; expected a labels file (*-idx1-ubyte[.gz], .npy or .csv)");
+    }
+  }
   return models::load_inputs(spec, net.input_size(), net.output_size());
 }
 

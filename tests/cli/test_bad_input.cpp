@@ -168,11 +168,25 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     std::filesystem::create_directories(d.file("resume_json"));
     put("resume_json/checkpoint.json", "{ not json");
     std::filesystem::create_directories(d.file("resume_stats"));
+    const std::string out = nfsim("--version", d).out;  // "nfsim 0.1.0\n"
+    const std::string version = out.substr(6, out.find('\n') - 6);
     put("resume_stats/checkpoint.json",
-        "{\"campaign_file\": \"c.yaml\", \"campaign_file_absolute\": \"" + d.file("c.yaml") +
+        "{\"nfsim_version\": \"" + version + "\", \"campaign_file\": \"c.yaml\", \"campaign_file_absolute\": \"" + d.file("c.yaml") +
             "\", \"overrides\": [], \"point\": 0, \"blocks_done\": 1, \"completed_points\": [], \"signature\": \"0\"}\n");
     put("resume_stats/checkpoint.stats", "NFSIMST1 but cut short");
     put("a_file", "x");
+    // issue 13: leftovers
+    std::string many_labels;
+    for (int i = 0; i < 10000; ++i) many_labels += "0\n";
+    put("labels10000.csv", many_labels);
+    put("dupdescr.npy", npy("{'descr': '<f8', 'descr': '<f4', 'fortran_order': False, 'shape': (2, 4), }",
+                            doubles({1, 2, 3, 4, 5, 6, 7, 8})));
+    std::filesystem::create_directories(d.file("resume_version"));
+    put("resume_version/checkpoint.json",
+        "{\"nfsim_version\": \"0.0.1\", \"campaign_file\": \"c.yaml\", \"campaign_file_absolute\": \"" + d.file("c.yaml") +
+            "\", \"overrides\": [], \"point\": 0, \"blocks_done\": 0, \"completed_points\": [], \"signature\": \"0\"}\n");
+    std::filesystem::copy_file(NFSIM_ZERO_ENGINE_PLUGIN, d.file("zero1.so"));
+    std::filesystem::copy_file(NFSIM_ZERO_ENGINE_PLUGIN_COPY, d.file("zero2.so"));
   }
   static void TearDownTestSuite() { dir_.reset(); }
 
@@ -356,6 +370,13 @@ const std::vector<BadCase> kCases{
     {"out_empty", "gen-network --widths 4,3,2 --out ''", {"empty output file name"}},
     {"out_float32_overflow", "gen-network --widths 4,3,2 --sigma 1e300 --dtype float32 --out $D/out.csv", {"beyond float32's range", "float64"}},
     {"out_file_unwritable", "eval $M --inputs random:2 --out /proc/nfsim-cannot-write.csv", {"/proc/nfsim-cannot-write.csv"}},
+    // issue 13: leftovers
+    {"labels_longer_than_random_inputs", kEval + "random:3 --labels $D/labels10000.csv", {"labels10000.csv", "has 4 labels; expected 3"}},
+    {"flag_labels_empty", kEval + "random:2 --labels ''", {"--labels ''", "empty path"}},
+    {"npy_duplicate_key", kEval + "$D/dupdescr.npy", {"dupdescr.npy", "'descr' twice", "each key once"}},
+    {"resume_other_version", "run --resume $D/resume_version", {"checkpoint.json", "nfsim 0.0.1", "this is nfsim "}},
+    {"flag_plugin_type_twice", "--plugin $D/zero1.so --plugin $D/zero2.so list",
+     {"--plugin '$D/zero2.so'", "'test_zero' is registered twice", "zero1.so", "zero2.so"}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Refused, BadInput, ::testing::ValuesIn(kCases),
