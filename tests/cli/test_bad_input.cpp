@@ -377,6 +377,8 @@ const std::vector<BadCase> kCases{
     {"resume_other_version", "run --resume $D/resume_version", {"checkpoint.json", "nfsim 0.0.1", "this is nfsim "}},
     {"flag_plugin_type_twice", "--plugin $D/zero1.so --plugin $D/zero2.so list",
      {"--plugin '$D/zero2.so'", "'test_zero' is registered twice", "zero1.so", "zero2.so"}},
+    {"campaign_require_programming_without_chip", kRun + "$C --set 'require={programming: {max_abs_output_error: 0.1}}'",
+     {"require.programming", "nothing to program", "no chip"}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Refused, BadInput, ::testing::ValuesIn(kCases),
