@@ -355,7 +355,6 @@ int cmd_run(const std::vector<std::string>& args) {
     run_options.vcd_path = vm["vcd"].as<std::string>();
     if (run_options.vcd_path.empty()) throw core::InputError("--vcd: empty path; expected a file name for the VCD trace");
   }
-  run_options.fault_log_path = out_dir + "/faults.jsonl";
   run_options.out_dir = out_dir;
   if (vm.count("trial-outputs")) {
     const long long n = vm["trial-outputs"].as<long long>();
@@ -367,10 +366,14 @@ int cmd_run(const std::vector<std::string>& args) {
     if (t < 1 || t > 1024) throw core::InputError("--threads: expected an integer from 1 to 1024, got " + std::to_string(t));
     run_options.threads = static_cast<unsigned>(t);
   }
-  // Every option is valid: only now does the output directory appear (and it is taken back if
-  // the run fails).
+  // Every option is valid: only now does the output directory appear. The report files are
+  // staged and moved into it at the end, so a run that fails leaves it as it was.
   std::optional<tb::OutputDirGuard> guard;
-  if (tb::mpi_rank() == 0) guard.emplace(out_dir, run_options.vcd_path);
+  if (tb::mpi_rank() == 0) {
+    guard.emplace(out_dir, run_options.vcd_path);
+    run_options.report_dir = guard->staging_dir();
+  }
+  run_options.fault_log_path = (run_options.report_dir.empty() ? out_dir : run_options.report_dir) + "/faults.jsonl";
   run_options.campaign_file = file;
   run_options.campaign_file_absolute = std::filesystem::absolute(run_options.resume ? absolute_file : file).string();
   run_options.overrides = overrides;
@@ -378,6 +381,8 @@ int cmd_run(const std::vector<std::string>& args) {
   run_options.progress = [&](std::size_t p, std::size_t n, std::uint64_t d, std::uint64_t t) { progress(p, n, d, t); };
   const tb::CampaignOutcome outcome = tb::run_campaign_points(points, run_options);
   if (!outcome.is_root) return 0;
+  guard->commit();
+  if (outcome.complete) tb::remove_checkpoint(out_dir);  // the report it led to is in place
   tb::print_summary(stdout, outcome.report);
   std::printf("wrote %s/report.json, report.html, summary.csv and faults.jsonl\n", out_dir.c_str());
   if (!outcome.complete) return 4;

@@ -66,6 +66,12 @@ void write_checkpoint(const RunOptions& o, std::size_t point, std::uint64_t bloc
   core::write_file_atomically(o.out_dir + "/checkpoint.json", [&](std::ostream& out) { out << text; });
 }
 
+void remove_checkpoint(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::remove(dir + "/checkpoint.json", ec);
+  std::filesystem::remove(dir + "/checkpoint.stats", ec);
+}
+
 Checkpoint read_checkpoint(const std::string& dir) {
   if (!std::filesystem::exists(dir + "/checkpoint.json")) {
     throw core::InputError(dir + ": no checkpoint.json; expected the output directory of an interrupted run");

@@ -34,6 +34,8 @@ void write_checkpoint(const RunOptions& o, std::size_t point, std::uint64_t bloc
                       const sim::ErrorStats& stats, const std::string& signature);
 // Throws InputError naming the file and what is wrong.
 Checkpoint read_checkpoint(const std::string& dir);
+// Removes DIR/checkpoint.json and DIR/checkpoint.stats (a finished run needs them no more).
+void remove_checkpoint(const std::string& dir);
 
 // What `nfsim run --resume DIR` needs before it can load the campaign: the campaign file as the
 // user named it and where to find it again, and its overrides. The interrupted run's --plugin
