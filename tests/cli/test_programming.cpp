@@ -74,6 +74,7 @@ TEST(CliProgramming, MapAndRunStateWhatProgrammingChanged) {
   EXPECT_EQ(p["max_abs_output_error"].get<double>(), chip["programming_max_abs_output_error"].get<double>());
   EXPECT_EQ(p["accuracy_before"].get<double>(), 1.0);
   EXPECT_EQ(p["accuracy_after"].get<double>(), rep["points"][0]["accuracy"]["fault_free"].get<double>());
+  EXPECT_NE(read_file(d.file("r/report.html")).find(line), std::string::npos);  // and report.html says it too
 }
 
 TEST(CliProgramming, ACampaignCanRequireAMaximumProgrammingError) {
