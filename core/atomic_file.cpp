@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
@@ -15,17 +16,35 @@
 namespace nfsim::core {
 namespace {
 
-void write_all(int fd, const std::string& data, const std::string& path) {
+[[noreturn]] void write_failed(const std::string& path, int err) {
+  throw InputError(path + ": write failed (" + std::strerror(err) +
+                   "); expected a writable disk with free space (the file's previous version, if any, is left as it was)");
+}
+
+// Test hook: with NFSIM_TEST_FAIL_WRITE=N in the environment, the N-th write_file_atomically of
+// the process (counting from 1) fails as a full disk does (ENOSPC from write()), so the tests can
+// show what a full disk leaves behind without filling one.
+bool inject_full_disk() {
+  static const long fail_at = [] {
+    const char* v = std::getenv("NFSIM_TEST_FAIL_WRITE");
+    return v ? std::strtol(v, nullptr, 10) : 0L;
+  }();
+  static long calls = 0;
+  return fail_at > 0 && ++calls == fail_at;
+}
+
+void write_all(int fd, const std::string& data, const std::string& path, bool full_disk) {
   std::size_t done = 0;
   while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    const ssize_t n = full_disk ? (errno = ENOSPC, -1) : ::write(fd, data.data() + done, data.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw_input_error(ErrorContext{path, 0, {}}, "write failed", std::strerror(errno));
+      write_failed(path, errno);
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0 && errno != EINVAL) throw_input_error(ErrorContext{path, 0, {}}, "write failed", std::strerror(errno));
+  if (full_disk) write_failed(path, ENOSPC);  // empty data: the sync reports it
+  if (::fsync(fd) != 0 && errno != EINVAL) write_failed(path, errno);
 }
 
 }  // namespace
@@ -58,6 +77,7 @@ void write_file_atomically(const std::string& path, const std::function<void(std
   std::ostringstream buffer;
   write(buffer);
   const std::string data = buffer.str();
+  const bool full_disk = inject_full_disk();
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw_input_error(ErrorContext{path, 0, {}}, "is a directory; expected a file path");
   std::string dir = std::filesystem::path(path).parent_path().string();
@@ -66,7 +86,7 @@ void write_file_atomically(const std::string& path, const std::function<void(std
   int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
   if (fd >= 0) {
     try {
-      write_all(fd, data, path);
+      write_all(fd, data, path, full_disk);
       const std::string proc = "/proc/self/fd/" + std::to_string(fd);
       ::unlink(tmp.c_str());
       if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, tmp.c_str(), AT_SYMLINK_FOLLOW) != 0) {
@@ -88,7 +108,7 @@ void write_file_atomically(const std::string& path, const std::function<void(std
                         "an existing, writable directory");
     }
     try {
-      write_all(fd, data, path);
+      write_all(fd, data, path, full_disk);
     } catch (...) {
       ::close(fd);
       std::remove(tmp.c_str());

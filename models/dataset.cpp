@@ -216,6 +216,10 @@ NpyArray parse_npy_header(const std::string& bytes, const std::string& path) {
   auto value_of = [&](const std::string& key) {
     const auto k = header.find("'" + key + "'");
     if (k == std::string::npos) fail(path, "NPY header lacks '" + key + "': " + core::trim(header));
+    // A key given twice would be read as its first value while numpy reads its last.
+    if (header.find("'" + key + "'", k + 1) != std::string::npos) {
+      fail(path, "NPY header gives '" + key + "' twice: " + core::trim(header) + "; expected each key once");
+    }
     const auto colon = header.find(':', k);
     if (colon == std::string::npos) fail(path, "malformed NPY header: " + core::trim(header));
     return core::trim(header.substr(colon + 1));
@@ -509,9 +513,11 @@ Dataset load_inputs(const InputSpec& spec, Eigen::Index features, Eigen::Index c
                        std::to_string(features));
   }
   if (!spec.labels_path.empty()) {
-    // With a count, the labels are cut like the inputs; without one, they must match exactly
-    // (one more label is read to tell "too many" from "just right").
-    d.labels = read_labels(spec.labels_path, spec.count ? d.count() : d.count() + 1);
+    // With a count on a file, the labels are cut like the inputs; otherwise (no count, or random
+    // inputs, whose count is all there is) they must match exactly: one more label is read to
+    // tell "too many" from "just right".
+    const bool cut = spec.count && spec.kind != InputSpec::Kind::random;
+    d.labels = read_labels(spec.labels_path, cut ? d.count() : d.count() + 1);
     if (static_cast<Eigen::Index>(d.labels.size()) != d.count()) {
       fail(spec.labels_path, "has " + std::to_string(d.labels.size()) + " labels; expected " +
                                  std::to_string(d.count()) + " (one per input)");

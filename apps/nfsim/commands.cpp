@@ -75,7 +75,12 @@ models::Dataset load_dataset(const po::variables_map& vm, const models::Network&
   }
   if (vm.count("scale")) spec.scale = vm["scale"].as<double>();
   if (vm.count("shift")) spec.shift = vm["shift"].as<double>();
-  if (vm.count("labels")) spec.labels_path = vm["labels"].as<std::string>();
+  if (vm.count("labels")) {
+    spec.labels_path = vm["labels"].as<std::string>();
+    if (spec.labels_path.empty()) {
+      throw core::InputError("--labels '': empty path; expected a labels file (*-idx1-ubyte[.gz], .npy or .csv)");
+    }
+  }
   return models::load_inputs(spec, net.input_size(), net.output_size());
 }
 
@@ -358,7 +363,6 @@ int cmd_run(const std::vector<std::string>& args) {
     run_options.vcd_path = vm["vcd"].as<std::string>();
     if (run_options.vcd_path.empty()) throw core::InputError("--vcd: empty path; expected a file name for the VCD trace");
   }
-  run_options.fault_log_path = out_dir + "/faults.jsonl";
   run_options.out_dir = out_dir;
   if (vm.count("trial-outputs")) {
     const long long n = vm["trial-outputs"].as<long long>();
@@ -371,10 +375,14 @@ int cmd_run(const std::vector<std::string>& args) {
     run_options.threads = static_cast<unsigned>(t);
   }
   tb::mpi_environment();  // NFSIM_MPI_* variables are checked before anything is written
-  // Every option is valid: only now does the output directory appear (and it is taken back if
-  // the run fails).
+  // Every option is valid: only now does the output directory appear. The report files are
+  // staged and moved into it at the end, so a run that fails leaves it as it was.
   std::optional<tb::OutputDirGuard> guard;
-  if (tb::mpi_rank() == 0) guard.emplace(out_dir, run_options.vcd_path);
+  if (tb::mpi_rank() == 0) {
+    guard.emplace(out_dir, run_options.vcd_path);
+    run_options.report_dir = guard->staging_dir();
+  }
+  run_options.fault_log_path = (run_options.report_dir.empty() ? out_dir : run_options.report_dir) + "/faults.jsonl";
   run_options.campaign_file = file;
   run_options.campaign_file_absolute = std::filesystem::absolute(run_options.resume ? absolute_file : file).string();
   run_options.overrides = overrides;
@@ -401,6 +409,8 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   const tb::CampaignOutcome& outcome = *ran;
   if (!outcome.is_root) return 0;
+  guard->commit();
+  if (outcome.complete) tb::remove_checkpoint(out_dir);  // the report it led to is in place
   tb::print_summary(stdout, outcome.report);
   std::printf("wrote %s/report.json, report.html, summary.csv and faults.jsonl\n", out_dir.c_str());
   if (!outcome.complete) return 4;
@@ -471,20 +481,37 @@ int cmd_map(const std::vector<std::string>& args) {
   po::options_description options("Options");
   options.add_options()                                                    //
       ("model", po::value<std::string>()->required(), "ONNX model file")   //
-      ("chip", po::value<std::string>()->required(), "chip topology YAML file");
+      ("chip", po::value<std::string>()->required(), "chip topology YAML file")  //
+      ("inputs", po::value<std::string>(),
+       "input SPEC (as for eval): also print the largest output change programming causes on these inputs")  //
+      ("labels", po::value<std::string>(), "labels file: also print the fault-free accuracy before and after programming")  //
+      ("count", po::value<long long>(), "use at most N inputs from the file")  //
+      ("scale", po::value<double>(), "multiply every file input value by S")  //
+      ("shift", po::value<double>(), "then add this to every file input value");
   po::positional_options_description pos;
   pos.add("model", 1);
   po::variables_map vm;
-  if (!parse("Usage: nfsim map MODEL --chip CHIP.yaml\n\n"
+  if (!parse("Usage: nfsim map MODEL --chip CHIP.yaml [--inputs SPEC [--labels PATH]]\n\n"
              "Maps the network onto the chip and prints the placement of every layer (crossbar tiles and\n"
              "neuron arrays, with their cores) and the utilisation. A network that does not fit is an error\n"
-             "saying what it needs and what the chip has.",
+             "saying what it needs and what the chip has. The programming: line says how many weights the\n"
+             "crossbar model clipped or quantised and by how much; with --inputs, the largest output change\n"
+             "that causes, and with --labels the fault-free accuracy before and after programming.",
              args, options, pos, vm)) {
     return 0;
+  }
+  for (const char* needs_inputs : {"labels", "count", "scale", "shift"}) {
+    if (vm.count(needs_inputs) && !vm.count("inputs")) {
+      throw core::UsageError(std::string("--") + needs_inputs + " applies to --inputs; expected --inputs SPEC too");
+    }
   }
   const models::Network net = models::load_onnx(vm["model"].as<std::string>());
   const sim::ChipTopology topology = sim::load_topology(vm["chip"].as<std::string>());
   const sim::MappedChip chip = sim::map_network(net, topology);
+  std::optional<models::Dataset> data;
+  if (vm.count("inputs")) data = load_dataset(vm, net);
+  sim::ProgrammingStats stats;
+  const models::Network programmed = sim::programmed_network(net, chip, &stats);
   std::printf("network %s\n%s", net.describe().c_str(), chip.mapping.describe(net, topology).c_str());
   std::printf("interconnect: %s; %zu messages per inference\n", chip.interconnect->describe().c_str(),
               chip.mapping.transfers.size());
@@ -501,6 +528,7 @@ int cmd_map(const std::vector<std::string>& args) {
                 params.c_str());
     if (c.contains("describe")) std::printf("  %-13s %s\n", "", c["describe"].get<std::string>().c_str());
   }
+  std::printf("%s\n", tb::describe_programming(tb::programming_report(stats, net, programmed, data ? &*data : nullptr)).c_str());
   for (const auto& p : sim::plugin_provenance()) {
     std::printf("plug-in %s: %s (%s), fnv1a64 %s, registers %s\n", p["path"].get<std::string>().c_str(),
                 p["resolved_path"].get<std::string>().c_str(), p["origin"].get<std::string>().c_str(),

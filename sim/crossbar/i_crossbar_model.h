@@ -3,6 +3,7 @@
 #include <Eigen/Dense>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/registry.h"
@@ -34,6 +35,9 @@ class ICrossbarModel {
     (void)read_index;
   }
   virtual bool noisy_reads() const { return false; }
+  // The largest |weight| a cell holds, when the model clips weights beyond it (none: it does not
+  // clip). Only counts what programming did (ProgrammingStats); program() does the clipping.
+  virtual std::optional<double> clip_limit() const { return std::nullopt; }
   // One line for `nfsim map` and reports.
   virtual std::string describe() const = 0;
 };

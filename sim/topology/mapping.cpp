@@ -133,9 +133,12 @@ MappedChip map_network(const models::Network& net, const ChipTopology& topology)
   return chip;
 }
 
-models::Network programmed_network(const models::Network& net, const MappedChip& chip) {
+models::Network programmed_network(const models::Network& net, const MappedChip& chip, ProgrammingStats* stats) {
   const ChipTopology& t = chip.topology;
   const auto model = make_crossbar_model(t);
+  ProgrammingStats s;
+  s.clip_limit = model->clip_limit();
+  double sum_abs_error = 0;
   // Each tile's block of its layer's crossbar matrix, programmed and written back cell by cell
   // (the copy shares the layers it does not write).
   models::Network programmed = net;
@@ -143,7 +146,21 @@ models::Network programmed_network(const models::Network& net, const MappedChip&
     const TileMap& tm = chip.mapping.tiles[k];
     Eigen::MatrixXd block =
         net.layer(tm.layer).crossbar_matrix().block(tm.col_begin, tm.row_begin, tm.col_count, tm.row_count);
+    const Eigen::MatrixXd weights = block;
     model->program_block(block, static_cast<int>(k));
+    for (Eigen::Index c = 0; c < block.cols(); ++c) {
+      for (Eigen::Index r = 0; r < block.rows(); ++r) {
+        const double w = weights(r, c), error = std::abs(block(r, c) - w);
+        ++s.weights;
+        if (s.clip_limit && std::abs(w) > *s.clip_limit) {
+          ++s.clipped;
+        } else if (error > 0) {
+          ++s.quantised;
+        }
+        s.max_abs_weight_error = std::max(s.max_abs_weight_error, error);
+        sum_abs_error += error;
+      }
+    }
     models::ILayer& layer = programmed.mutable_layer(tm.layer);
     for (int i = 0; i < tm.row_count; ++i) {
       for (int j = 0; j < tm.col_count; ++j)
@@ -163,6 +180,10 @@ models::Network programmed_network(const models::Network& net, const MappedChip&
         }
       }
     }
+  }
+  if (stats) {
+    s.mean_abs_weight_error = s.weights ? sum_abs_error / static_cast<double>(s.weights) : 0.0;
+    *stats = s;
   }
   return programmed;
 }

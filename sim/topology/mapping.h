@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -79,7 +80,19 @@ struct MappedChip {
 };
 MappedChip map_network(const models::Network& network, const ChipTopology& topology);
 
+// What programming the crossbars did to the weights, cell by cell (a cell holds one entry of a
+// layer's crossbar matrix).
+struct ProgrammingStats {
+  std::size_t weights = 0;             // cells programmed
+  std::optional<double> clip_limit;    // the crossbar model's (none: it does not clip)
+  std::size_t clipped = 0;             // cells whose |weight| exceeds clip_limit
+  std::size_t quantised = 0;           // other cells whose stored value differs from the weight
+  double max_abs_weight_error = 0;     // max and mean over the cells of |stored - weight|
+  double mean_abs_weight_error = 0;
+};
+
 // The network as the chip stores it: each tile's weights after its crossbar model's programming.
-models::Network programmed_network(const models::Network& network, const MappedChip& chip);
+// With `stats`, also says how many weights programming clipped or changed and by how much.
+models::Network programmed_network(const models::Network& network, const MappedChip& chip, ProgrammingStats* stats = nullptr);
 
 }  // namespace nfsim::sim

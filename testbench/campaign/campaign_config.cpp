@@ -442,11 +442,25 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
     if (!req.IsMap()) r.fail(req, "require", "wrong type", "a mapping like {b4: {max_median_rel_err: 0.05}, worst_case: holds}");
     const std::vector<std::string> magnitude{"b1_1", "b1_2", "b1_inf", "b1_paper_1", "b1_paper_2", "b1_paper_inf", "b2", "worst_case"};
     std::vector<std::string> judged = magnitude;
-    judged.insert(judged.end(), {"b3", "b4"});
+    judged.insert(judged.end(), {"b3", "b4", "programming"});
     for (const auto& kv : req) {
       if (!kv.first.IsScalar()) r.fail(kv.first, "require", "a key that is not a plain name", "one of " + core::join(judged, ", "));
       const std::string bound = kv.first.Scalar();
       const std::string key = "require." + bound;
+      // Not a bound: what programming the crossbars may change before any fault.
+      if (bound == "programming") {
+        const std::vector<std::string> conditions{"max_abs_output_error", "max_abs_weight_error"};
+        if (!kv.second.IsMap()) r.fail(kv.second, key, "wrong type", "a mapping like {max_abs_output_error: 0.1}");
+        if (!c.chip) r.fail(kv.first, key, "nothing to program (the campaign has no chip)", "a chip: section (programming happens on its crossbars)");
+        r.check_keys(kv.second, key, conditions);
+        for (const auto& cond : kv.second) {
+          const std::string name = cond.first.as<std::string>();
+          const double t = r.number(cond.second, key + "." + name);
+          if (!(t >= 0)) r.fail(cond.second, key + "." + name, "threshold out of range", "a number >= 0");
+          c.require.push_back({bound, name, t});
+        }
+        continue;
+      }
       if (std::find(judged.begin(), judged.end(), bound) == judged.end()) {
         const std::string best = core::closest_match(bound, judged);
         r.fail(kv.first, key, "unknown bound" + (best.empty() ? std::string() : " (did you mean '" + best + "'?)"),

@@ -22,8 +22,11 @@ struct ModelSource {
 // A requirement a campaign states on a bound's verdicts, e.g. `require: {b4: {max_median_rel_err:
 // 0.05}, worst_case: holds}`. Checked on every sweep point; unmet requirements make `nfsim run`
 // exit with code 3.
+// `require: {programming: {max_abs_output_error: 0.1}}` bounds what programming the chip's
+// crossbars changes before any fault (bound "programming"; conditions max_abs_output_error and
+// max_abs_weight_error).
 struct Requirement {
-  std::string bound;      // b3, b4, b2, worst_case, b1_2, ...
+  std::string bound;      // b3, b4, b2, worst_case, b1_2, ..., or programming
   std::string condition;  // max_median_rel_err, min_pearson, max_rank_loss, min_inside_ci, holds
   double threshold = 0;   // unused for holds
   std::string describe() const;

@@ -88,10 +88,12 @@ void CheckpointWriter::write(std::size_t point, std::uint64_t blocks_done, const
   last_ = std::chrono::steady_clock::now();
 }
 
-void CheckpointWriter::remove_files() const {
+void CheckpointWriter::remove_files() const { remove_checkpoint(options_.out_dir); }
+
+void remove_checkpoint(const std::string& dir) {
   std::error_code ec;
-  std::filesystem::remove(json_path(), ec);
-  for (const char* f : kStatsFiles) std::filesystem::remove(options_.out_dir + "/" + f, ec);
+  std::filesystem::remove(dir + "/checkpoint.json", ec);
+  for (const char* f : kStatsFiles) std::filesystem::remove(dir + "/" + f, ec);
 }
 
 Checkpoint read_checkpoint(const std::string& dir) {
@@ -192,10 +194,22 @@ ResumeSource read_resume_source(const std::string& dir) {
   std::vector<std::string> plugins;
   try {
     const nlohmann::json meta = nlohmann::json::parse(meta_text);
+    // Checkpoints hold binary statistics and report fragments in this version's layout, and the
+    // plug-ins they name were built against it: another version's checkpoint is not read.
+    const std::string version = meta.contains("nfsim_version") && meta["nfsim_version"].is_string()
+                                    ? meta["nfsim_version"].get<std::string>()
+                                    : std::string();
+    if (version != kNfsimVersion) {
+      throw core::InputError(dir + "/checkpoint.json: written by nfsim " + (version.empty() ? "of unknown version (no nfsim_version)" : version) +
+                             ", this is nfsim " + kNfsimVersion + "; expected a checkpoint of the same version (resume with nfsim " +
+                             (version.empty() ? "that wrote it" : version) + ", or start a new run)");
+    }
     source.campaign_file_absolute = meta.at("campaign_file_absolute").get<std::string>();
     source.campaign_file = meta.at("campaign_file").get<std::string>();
     source.overrides = meta.at("overrides").get<std::vector<std::string>>();
     if (meta.contains("plugins")) plugins = meta.at("plugins").get<std::vector<std::string>>();
+  } catch (const core::InputError&) {
+    throw;
   } catch (const std::exception& e) {
     throw core::InputError(dir + "/checkpoint.json: malformed (" + std::string(e.what()) + ")");
   }

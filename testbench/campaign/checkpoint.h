@@ -59,6 +59,9 @@ class CheckpointWriter {
 };
 // Throws InputError naming the file and what is wrong.
 Checkpoint read_checkpoint(const std::string& dir);
+// Removes DIR/checkpoint.json and its statistics files, checkpoint.stats and checkpoint.alt.stats
+// (a finished run needs them no more).
+void remove_checkpoint(const std::string& dir);
 
 // What `nfsim run --resume DIR` needs before it can load the campaign: the campaign file as the
 // user named it and where to find it again, and its overrides. The interrupted run's --plugin

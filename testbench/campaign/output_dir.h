@@ -1,27 +1,37 @@
 #pragma once
 
-#include <set>
 #include <string>
 
 namespace nfsim::tb {
 
-// The output directory of a run, made only once every option is valid. A run that fails (bad
-// input found at a later sweep point, an output that cannot be written) takes back what it wrote:
-// the files it added to the directory, the VCD trace if it made it, and the directory if it
-// created it. An interrupted run (exit 4) or unmet requirements (exit 3) keep everything: only
-// an exception leaving the guard's scope counts as a failure.
+// The output directory of a run, made only once every option is valid. The run writes its
+// report files (report.json, summary.csv, report.html, faults.jsonl, trial outputs) into a
+// staging directory inside it, DIR/.nfsim-staging-<pid>, and commit() renames them into DIR at
+// the end (also when a requirement is not met or the run was interrupted: exit 3 and 4 have a
+// report). A run that fails before commit() (an exception leaving the guard's scope: bad input
+// found at a later sweep point, a report that cannot be written, a full disk) removes the
+// staging directory, the VCD trace if it made it, and DIR if it created it and left it empty, so
+// a reused directory stays exactly as it was. Checkpoint files (checkpoint.json,
+// checkpoint.stats) are not staged: they are written straight into DIR, where `--resume DIR`
+// looks, and a failed or interrupted run leaves them there.
 class OutputDirGuard {
  public:
-  // Creates `dir` if needed; throws InputError when it cannot be made or is not a directory.
+  // Creates `dir` (if needed) and the staging directory; throws InputError when either cannot be
+  // made or `dir` is not a directory.
   OutputDirGuard(const std::string& dir, const std::string& vcd_path);
   ~OutputDirGuard();
   OutputDirGuard(const OutputDirGuard&) = delete;
   OutputDirGuard& operator=(const OutputDirGuard&) = delete;
 
+  // Where the run writes its report files.
+  const std::string& staging_dir() const { return staging_; }
+  // Renames every staged file into the output directory (replacing a file of the same name, each
+  // rename atomic) and removes the staging directory. Throws InputError when a rename fails.
+  void commit();
+
  private:
-  std::string dir_, vcd_;
-  bool created_dir_ = false, vcd_existed_ = true;
-  std::set<std::string> before_;
+  std::string dir_, staging_, vcd_;
+  bool created_dir_ = false, vcd_existed_ = true, committed_ = false;
   int uncaught_;
 };
 

@@ -56,9 +56,9 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
     p.mapped = sim::map_network(p.model, *config.chip);
     // The components first: a model the engine cannot honour is named before the faults on it.
     sim::check_engine_can(engine, sim::engine_needs(nullptr, &*p.mapped));
-    p.network = sim::programmed_network(p.model, *p.mapped);
+    sim::ProgrammingStats stats;
+    p.network = sim::programmed_network(p.model, *p.mapped, &stats);
     specs = sim::expand_physical_faults(config.faults, *p.mapped);
-    const Eigen::MatrixXd diff = p.network.forward_batch(p.data.inputs) - p.model.forward_batch(p.data.inputs);
     ChipReport chip;
     chip.name = p.mapped->topology.name;
     chip.file = p.mapped->topology.file;
@@ -68,7 +68,8 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
     chip.neuron_arrays = p.mapped->mapping.arrays.size();
     chip.crossbar = p.mapped->topology.crossbar.type;
     chip.interconnect = p.mapped->interconnect->describe();
-    chip.programming_max_abs_output_error = diff.size() ? diff.cwiseAbs().maxCoeff() : 0.0;
+    chip.programming = programming_report(stats, p.model, p.network, &p.data);
+    chip.programming_max_abs_output_error = *chip.programming->max_abs_output_error;
     chip.components = sim::component_provenance(*p.mapped);  // types, parameters, describe(), library
     p.chip = chip;
   } else {
@@ -99,6 +100,25 @@ models::bounds::BoundSet select_bounds(const models::bounds::BoundSet& all, cons
     }
   }
   return out;
+}
+
+ProgrammingReport programming_report(const sim::ProgrammingStats& stats, const models::Network& model,
+                                     const models::Network& programmed, const models::Dataset* data) {
+  ProgrammingReport r;
+  r.weights = stats.weights;
+  r.clip_limit = stats.clip_limit;
+  r.clipped = stats.clipped;
+  r.quantised = stats.quantised;
+  r.max_abs_weight_error = stats.max_abs_weight_error;
+  r.mean_abs_weight_error = stats.mean_abs_weight_error;
+  if (!data) return r;
+  const Eigen::MatrixXd before = model.forward_batch(data->inputs), after = programmed.forward_batch(data->inputs);
+  r.max_abs_output_error = before.size() ? (after - before).cwiseAbs().maxCoeff() : 0.0;
+  if (!data->labels.empty()) {
+    r.accuracy_before = accuracy_of(before, data->labels);
+    r.accuracy_after = accuracy_of(after, data->labels);
+  }
+  return r;
 }
 
 double accuracy_of(const Eigen::MatrixXd& out, const std::vector<int>& labels) {

@@ -48,6 +48,12 @@ models::Network load_campaign_model(const ModelSource& source);
 // Keeps the bounds of the requested families (b1 -> b1_paper_* and b1_*; sum_norms -> sum_norms_*).
 models::bounds::BoundSet select_bounds(const models::bounds::BoundSet& all, const std::vector<std::string>& families);
 
+// What programming did to a network (`programmed` = programmed_network(model, ..., &stats)): the
+// stats, and with `data` the largest output change on its inputs and, with labels, the
+// fault-free accuracy before and after programming.
+ProgrammingReport programming_report(const sim::ProgrammingStats& stats, const models::Network& model,
+                                     const models::Network& programmed, const models::Dataset* data);
+
 // Fraction of inputs whose argmax of `outputs` (one column per input) is the label.
 double accuracy_of(const Eigen::MatrixXd& outputs, const std::vector<int>& labels);
 

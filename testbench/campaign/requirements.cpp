@@ -10,7 +10,18 @@ std::vector<RequirementResult> check_requirements(const std::vector<Requirement>
     RequirementResult e;
     e.requirement = q.describe();
     const auto it = point.summary.find(q.bound);
-    if (it == point.summary.end()) {
+    if (q.bound == "programming") {
+      const ProgrammingReport* p = point.chip && point.chip->programming ? &*point.chip->programming : nullptr;
+      if (!p) {
+        e.note = "no chip programmed";
+      } else if (q.condition == "max_abs_output_error") {
+        e.value = p->max_abs_output_error;
+        e.met = p->max_abs_output_error && *p->max_abs_output_error <= q.threshold;
+      } else if (q.condition == "max_abs_weight_error") {
+        e.value = p->max_abs_weight_error;
+        e.met = p->max_abs_weight_error <= q.threshold;
+      }
+    } else if (it == point.summary.end()) {
       e.note = "bound not computed (is it in bounds:, and defined for these faults?)";
     } else {
       const BoundSummary& s = it->second;

@@ -53,6 +53,10 @@ Measured measure_exact(const sim::ExactResult& e, Eigen::Index n) {
   return m;
 }
 
+const std::string& report_dir_of(const RunOptions& options) {
+  return options.report_dir.empty() ? options.out_dir : options.report_dir;
+}
+
 // Measurements, bounds, profile and per-term predicted variance of a finished point.
 void finish_point(CampaignResult& r, const PreparedPoint& p) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -129,7 +133,7 @@ void write_trial_outputs(sim::IEngine& engine, const RunOptions& options, std::s
     }
   }
   const std::string text = csv.str();
-  core::write_file_atomically(options.out_dir + "/trial_outputs_" + std::to_string(point_index) + ".csv",
+  core::write_file_atomically(report_dir_of(options) + "/trial_outputs_" + std::to_string(point_index) + ".csv",
                               [&](std::ostream& o) { o << text; });
 }
 
@@ -377,12 +381,14 @@ CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, c
   if (!core::loaded_plugins().empty()) report.plugins = sim::plugin_provenance();  // paths, hashes, types
   check_finite(report);  // no report with a non-finite number is written
   if (!options.out_dir.empty()) {
+    const std::string& dir = report_dir_of(options);
     const std::string json = to_json(report).dump(1) + "\n";
-    core::write_file_atomically(options.out_dir + "/report.json", [&](std::ostream& o) { o << json; });
-    core::write_file_atomically(options.out_dir + "/summary.csv", [&](std::ostream& o) { write_summary_csv(o, report); });
+    core::write_file_atomically(dir + "/report.json", [&](std::ostream& o) { o << json; });
+    core::write_file_atomically(dir + "/summary.csv", [&](std::ostream& o) { write_summary_csv(o, report); });
     const std::string html = render_html_report(report);
-    core::write_file_atomically(options.out_dir + "/report.html", [&](std::ostream& o) { o << html; });
-    if (outcome.complete) writer.remove_files();
+    core::write_file_atomically(dir + "/report.html", [&](std::ostream& o) { o << html; });
+    // Staged: the checkpoint goes only once the report is in place (the caller's commit).
+    if (outcome.complete && options.report_dir.empty()) writer.remove_files();
   }
   return outcome;
 }

@@ -42,7 +42,12 @@ struct CampaignResult {
 };
 
 struct RunOptions {
-  std::string out_dir;         // where the report, checkpoint and logs go
+  std::string out_dir;         // the output directory: checkpoints go here (where --resume looks)
+  // Where the report files go (report.json, summary.csv, report.html, trial outputs): the
+  // staging directory of an OutputDirGuard, whose commit() moves them into out_dir (and then
+  // removes a finished run's checkpoint: remove_checkpoint). Empty: out_dir itself, and a
+  // finished run's checkpoint is removed here.
+  std::string report_dir;
   std::string vcd_path;        // chip engine: VCD trace
   std::string fault_log_path;  // chip engine: applied faults as JSON lines
   std::size_t fault_log_limit = 10000;  // entries; the log says when it was cut
@@ -70,7 +75,8 @@ struct CampaignOutcome {
 
 // Runs every point (MPI-aware: with more than one rank, blocks are dealt out in rounds and merged
 // in block order on rank 0, so the numbers do not depend on the rank count), writes report.json,
-// summary.csv and, on interruption, a checkpoint into options.out_dir.
+// summary.csv (into options.report_dir, or out_dir) and, on interruption, a checkpoint into
+// options.out_dir.
 CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, const RunOptions& options);
 
 // One point in this process (no MPI, no checkpoint): for tests and `nfsim tolerate`.

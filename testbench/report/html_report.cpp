@@ -9,6 +9,8 @@
 #include <sstream>
 #include <vector>
 
+#include "testbench/report/summary_table.h"
+
 namespace nfsim::tb {
 namespace {
 
@@ -191,6 +193,7 @@ std::string chip_section(const Report& report) {
     }
     if (chip->timing) html << ". Inference latency " << fmt(chip->timing->latency_mean_ns) << " ns (mean)";
     html << ".</p>";
+    if (chip->programming) html << "<p>" << esc(describe_programming(*chip->programming)) << ".</p>";
     if (chip->components.is_object()) {
       html << "<table class='prov'><tr><th>component</th><th>type</th><th>library</th><th>parameters</th><th>topology</th><th>describe()</th></tr>";
       for (const auto& [name, c] : chip->components.items()) {

@@ -162,6 +162,19 @@ json chip_to_json(const ChipReport& c) {
          {"interconnect", c.interconnect},
          {"programming_max_abs_output_error", c.programming_max_abs_output_error}};
   if (c.fault_free_max_abs_output_error) j["fault_free_max_abs_output_error"] = *c.fault_free_max_abs_output_error;
+  if (c.programming) {
+    const ProgrammingReport& p = *c.programming;
+    json q{{"weights", p.weights},
+           {"clip_limit", p.clip_limit ? num(*p.clip_limit) : json(nullptr)},
+           {"clipped", p.clipped},
+           {"quantised", p.quantised},
+           {"max_abs_weight_error", num(p.max_abs_weight_error)},
+           {"mean_abs_weight_error", num(p.mean_abs_weight_error)}};
+    if (p.max_abs_output_error) q["max_abs_output_error"] = num(*p.max_abs_output_error);
+    if (p.accuracy_before) q["accuracy_before"] = num(*p.accuracy_before);
+    if (p.accuracy_after) q["accuracy_after"] = num(*p.accuracy_after);
+    j["programming"] = q;
+  }
   if (c.timing) {
     j["inference_latency_ns"] = {{"mean", c.timing->latency_mean_ns}, {"min", c.timing->latency_min_ns}, {"max", c.timing->latency_max_ns}};
     j["messages_per_inference"] = c.timing->messages_per_inference;
@@ -182,6 +195,20 @@ ChipReport chip_of(const json& j) {
   c.interconnect = j["interconnect"].get<std::string>();
   c.programming_max_abs_output_error = num_of(j["programming_max_abs_output_error"]);
   if (j.contains("fault_free_max_abs_output_error")) c.fault_free_max_abs_output_error = num_of(j["fault_free_max_abs_output_error"]);
+  if (j.contains("programming")) {
+    const json& q = j["programming"];
+    ProgrammingReport p;
+    p.weights = q["weights"].get<std::size_t>();
+    if (!q["clip_limit"].is_null()) p.clip_limit = num_of(q["clip_limit"]);
+    p.clipped = q["clipped"].get<std::size_t>();
+    p.quantised = q["quantised"].get<std::size_t>();
+    p.max_abs_weight_error = num_of(q["max_abs_weight_error"]);
+    p.mean_abs_weight_error = num_of(q["mean_abs_weight_error"]);
+    if (q.contains("max_abs_output_error")) p.max_abs_output_error = num_of(q["max_abs_output_error"]);
+    if (q.contains("accuracy_before")) p.accuracy_before = num_of(q["accuracy_before"]);
+    if (q.contains("accuracy_after")) p.accuracy_after = num_of(q["accuracy_after"]);
+    c.programming = p;
+  }
   if (j.contains("inference_latency_ns")) {
     ChipReport::Timing t;
     t.latency_mean_ns = num_of(j["inference_latency_ns"]["mean"]);

@@ -102,6 +102,16 @@ struct AccuracyReport {
   double fault_free = 0, faulty_mean = 0, faulty_ci95_lo = 0, faulty_ci95_hi = 0, drop = 0;
 };
 
+// What programming the crossbars did to the network (sim::ProgrammingStats), and its effect on
+// the outputs of the inputs and, with labels, on the fault-free accuracy.
+struct ProgrammingReport {
+  std::size_t weights = 0, clipped = 0, quantised = 0;
+  std::optional<double> clip_limit;  // the crossbar model's (none: it does not clip)
+  double max_abs_weight_error = 0, mean_abs_weight_error = 0;
+  std::optional<double> max_abs_output_error;             // with inputs: programmed network vs model
+  std::optional<double> accuracy_before, accuracy_after;  // with labels: model, programmed network
+};
+
 // The chip a point ran on: topology, mapping, programming, and (chip engine) simulated time and
 // traffic.
 struct ChipReport {
@@ -110,6 +120,7 @@ struct ChipReport {
   std::size_t tiles = 0, neuron_arrays = 0;
   double programming_max_abs_output_error = 0;  // programmed network vs model
   std::optional<double> fault_free_max_abs_output_error;  // fault-free engine output vs model
+  std::optional<ProgrammingReport> programming;
   struct Timing {
     double latency_mean_ns = 0, latency_min_ns = 0, latency_max_ns = 0;
     std::uint64_t messages_per_inference = 0;

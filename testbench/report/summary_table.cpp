@@ -58,6 +58,23 @@ void write_summary_csv(std::ostream& out, const Report& report) {
   }
 }
 
+std::string describe_programming(const ProgrammingReport& p) {
+  // Four significant digits: the line is read, the report keeps every digit.
+  auto g = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+    return std::string(buf);
+  };
+  std::string s = "programming: " + std::to_string(p.weights) + " weights, " + std::to_string(p.clipped) + " clipped" +
+                  (p.clip_limit ? " to +-" + g(*p.clip_limit) : std::string()) + ", " + std::to_string(p.quantised) +
+                  " quantised; weight error max " + g(p.max_abs_weight_error) + ", mean " + g(p.mean_abs_weight_error);
+  if (p.max_abs_output_error) s += "; output error max " + g(*p.max_abs_output_error);
+  if (p.accuracy_before && p.accuracy_after) {
+    s += "; fault-free accuracy " + g(*p.accuracy_before) + " before, " + g(*p.accuracy_after) + " after programming";
+  }
+  return s;
+}
+
 void print_summary(std::FILE* to, const Report& report) {
   if (report.network) {
     std::fprintf(to, "network %s, %ld inputs, engine %s, seed %llu\n", report.network->description.c_str(),
@@ -92,6 +109,14 @@ void print_summary(std::FILE* to, const Report& report) {
                  has_b4 && count ? bstd / static_cast<double>(count) : kNaN,
                  has_b4 && b4->second.std ? b4->second.std->pearson : kNaN, has_b4 ? b4->second.mean.median_rel_err : kNaN, acc,
                  req.c_str());
+  }
+  // What programming did to each chip point's network, before any fault.
+  bool programming_header = false;
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    if (!points[p].chip || !points[p].chip->programming) continue;
+    if (!programming_header) std::fprintf(to, "\n");
+    programming_header = true;
+    std::fprintf(to, "point %zu %s\n", p, describe_programming(*points[p].chip->programming).c_str());
   }
   if (!points.empty()) {
     const auto& last = points.back();

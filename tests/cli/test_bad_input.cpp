@@ -168,15 +168,17 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     std::filesystem::create_directories(d.file("resume_json"));
     put("resume_json/checkpoint.json", "{ not json");
     std::filesystem::create_directories(d.file("resume_stats"));
+    const std::string out = nfsim("--version", d).out;  // "nfsim 0.1.0\n"
+    const std::string version = out.substr(6, out.find('\n') - 6);
     put("resume_stats/checkpoint.json",
-        "{\"campaign_file\": \"c.yaml\", \"campaign_file_absolute\": \"" + d.file("c.yaml") +
+        "{\"nfsim_version\": \"" + version + "\", \"campaign_file\": \"c.yaml\", \"campaign_file_absolute\": \"" + d.file("c.yaml") +
             "\", \"overrides\": [], \"point\": 0, \"blocks_done\": 1, \"completed_points\": [], \"signature\": \"0\"}\n");
     put("resume_stats/checkpoint.stats", "NFSIMST1 but cut short");
     put("a_file", "x");
     // issue 13: MPI rank death (checkpoint.json names its statistics file)
     std::filesystem::create_directories(d.file("resume_stats_file"));
     put("resume_stats_file/checkpoint.json",
-        "{\"campaign_file\": \"c.yaml\", \"campaign_file_absolute\": \"" + d.file("c.yaml") +
+        "{\"nfsim_version\": \"" + version + "\", \"campaign_file\": \"c.yaml\", \"campaign_file_absolute\": \"" + d.file("c.yaml") +
             "\", \"overrides\": [], \"point\": 0, \"blocks_done\": 1, \"completed_points\": [], \"signature\": \"0\", "
             "\"stats_file\": \"../a_file\"}\n");
 
@@ -193,6 +195,18 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     put("stuck_overflow.yaml", "model: big.onnx\ninputs: {type: random, count: 2}\nfaults:\n"
                                "  - {kind: neuron_crash, layers: [1], probability: 0.1}\n"
                                "  - {kind: neuron_stuck_at, layers: [1], probability: 0.2, value: 1e50}\ntrials: 10\n");
+    // issue 13: leftovers
+    std::string many_labels;
+    for (int i = 0; i < 10000; ++i) many_labels += "0\n";
+    put("labels10000.csv", many_labels);
+    put("dupdescr.npy", npy("{'descr': '<f8', 'descr': '<f4', 'fortran_order': False, 'shape': (2, 4), }",
+                            doubles({1, 2, 3, 4, 5, 6, 7, 8})));
+    std::filesystem::create_directories(d.file("resume_version"));
+    put("resume_version/checkpoint.json",
+        "{\"nfsim_version\": \"0.0.1\", \"campaign_file\": \"c.yaml\", \"campaign_file_absolute\": \"" + d.file("c.yaml") +
+            "\", \"overrides\": [], \"point\": 0, \"blocks_done\": 0, \"completed_points\": [], \"signature\": \"0\"}\n");
+    std::filesystem::copy_file(NFSIM_ZERO_ENGINE_PLUGIN, d.file("zero1.so"));
+    std::filesystem::copy_file(NFSIM_ZERO_ENGINE_PLUGIN_COPY, d.file("zero2.so"));
   }
   static void TearDownTestSuite() { dir_.reset(); }
 
@@ -438,6 +452,15 @@ const std::vector<BadCase> kCases{
     {"nonfinite_input_scale_bounds", "bounds $M --inputs random:2:1e300 --fault neuron_crash:layers=1:p=0.1 --out $D/out.csv",
      {"of random:2:1e+300", "fault-free output", "1e60"}},
     {"nonfinite_model_overflow", "eval $D/bigw.onnx --out $D/out.csv --inputs random:2", {"fault-free output", "layer 2", "1e60"}},
+    // issue 13: leftovers
+    {"labels_longer_than_random_inputs", kEval + "random:3 --labels $D/labels10000.csv", {"labels10000.csv", "has 4 labels; expected 3"}},
+    {"flag_labels_empty", kEval + "random:2 --labels ''", {"--labels ''", "empty path"}},
+    {"npy_duplicate_key", kEval + "$D/dupdescr.npy", {"dupdescr.npy", "'descr' twice", "each key once"}},
+    {"resume_other_version", "run --resume $D/resume_version", {"checkpoint.json", "nfsim 0.0.1", "this is nfsim "}},
+    {"flag_plugin_type_twice", "--plugin $D/zero1.so --plugin $D/zero2.so list",
+     {"--plugin '$D/zero2.so'", "'test_zero' is registered twice", "zero1.so", "zero2.so"}},
+    {"campaign_require_programming_without_chip", kRun + "$C --set 'require={programming: {max_abs_output_error: 0.1}}'",
+     {"require.programming", "nothing to program", "no chip"}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Refused, BadInput, ::testing::ValuesIn(kCases),

@@ -66,5 +66,45 @@ TEST(Report, APointWithNonFiniteNumbersSurvivesTheJsonRoundTrip) {
   EXPECT_EQ(q.inputs[0].verdicts.at("b4").std_inside_ci, (std::vector<bool>{false, true}));
 }
 
+// chip.programming goes into a checkpoint's finished points and comes back whole; what is not
+// known (no clip limit, no labels) stays absent.
+TEST(Report, ProgrammingRoundTrips) {
+  PointReport p;
+  ChipReport chip;
+  chip.name = "c";
+  ProgrammingReport with;
+  with.weights = 100;
+  with.clip_limit = 0.05;
+  with.clipped = 40;
+  with.quantised = 55;
+  with.max_abs_weight_error = 0.6;
+  with.mean_abs_weight_error = 0.03;
+  with.max_abs_output_error = 7.19;
+  with.accuracy_before = 0.86;
+  with.accuracy_after = 0.83;
+  chip.programming = with;
+  p.chip = chip;
+  const PointReport q = point_from_json(nlohmann::json::parse(point_to_json(p).dump()));
+  ASSERT_TRUE(q.chip && q.chip->programming);
+  const ProgrammingReport& r = *q.chip->programming;
+  EXPECT_EQ(r.weights, 100u);
+  EXPECT_EQ(r.clipped, 40u);
+  EXPECT_EQ(r.quantised, 55u);
+  EXPECT_EQ(r.clip_limit, 0.05);
+  EXPECT_EQ(r.max_abs_output_error, 7.19);
+  EXPECT_EQ(r.accuracy_before, 0.86);
+  EXPECT_EQ(r.accuracy_after, 0.83);
+  EXPECT_EQ(point_to_json(q).dump(), point_to_json(p).dump());
+
+  chip.programming = ProgrammingReport{};
+  p.chip = chip;
+  const nlohmann::json j = point_to_json(p);
+  EXPECT_TRUE(j["chip"]["programming"]["clip_limit"].is_null());
+  EXPECT_FALSE(j["chip"]["programming"].contains("accuracy_before"));
+  const PointReport b = point_from_json(j);
+  EXPECT_FALSE(b.chip->programming->clip_limit.has_value());
+  EXPECT_FALSE(b.chip->programming->accuracy_after.has_value());
+}
+
 }  // namespace
 }  // namespace nfsim::tb

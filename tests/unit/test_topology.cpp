@@ -120,6 +120,48 @@ TEST(Mapping, QuantizedCrossbarsProgramTheWeights) {
   EXPECT_EQ(p.layer(1).bias(), net.layer(1).bias());
 }
 
+// The stats count each cell against the model's weights: clipped beyond the range, quantised
+// inside it when the stored level differs, and the errors are those of the stored values.
+TEST(Mapping, ProgrammingStatsCountClippedAndQuantisedWeights) {
+  const models::Network net = net_20_17_12_5();
+  const MappedChip chip = map_network(
+      net, parse_topology(YAML::Load("cores: {count: 20}\ncrossbar: {type: quantized, rows: 32, cols: 32, weight_bits: 3, weight_range: 0.1}\n"),
+                          "t.yaml"));
+  ProgrammingStats stats;
+  const models::Network p = programmed_network(net, chip, &stats);
+  std::size_t weights = 0, clipped = 0, changed = 0;
+  double max_error = 0, sum_error = 0;
+  for (int l = 1; l <= net.num_layers(); ++l) {
+    const Eigen::MatrixXd& w = net.layer(l).crossbar_matrix();
+    const Eigen::MatrixXd& q = p.layer(l).crossbar_matrix();
+    for (Eigen::Index i = 0; i < w.size(); ++i) {
+      const double error = std::abs(q.data()[i] - w.data()[i]);
+      ++weights;
+      clipped += std::abs(w.data()[i]) > 0.1;
+      changed += error > 0;
+      max_error = std::max(max_error, error);
+      sum_error += error;
+    }
+  }
+  ASSERT_TRUE(stats.clip_limit.has_value());
+  EXPECT_EQ(*stats.clip_limit, 0.1);
+  EXPECT_EQ(stats.weights, weights);
+  EXPECT_GT(clipped, 0u);  // sigma 2: many weights beyond 0.1
+  EXPECT_EQ(stats.clipped, clipped);
+  EXPECT_EQ(stats.quantised, changed - clipped);  // every clipped weight changed too
+  EXPECT_DOUBLE_EQ(stats.max_abs_weight_error, max_error);
+  EXPECT_NEAR(stats.mean_abs_weight_error, sum_error / static_cast<double>(weights), 1e-15);
+
+  // An ideal crossbar changes nothing and has no limit.
+  const MappedChip ideal = map_network(net, parse_topology(YAML::Load("cores: {count: 20}\ncrossbar: {type: ideal, rows: 32, cols: 32}\n"), "t.yaml"));
+  ProgrammingStats none;
+  programmed_network(net, ideal, &none);
+  EXPECT_FALSE(none.clip_limit.has_value());
+  EXPECT_EQ(none.weights, weights);
+  EXPECT_EQ(none.clipped + none.quantised, 0u);
+  EXPECT_EQ(none.max_abs_weight_error, 0.0);
+}
+
 TEST(Mapping, PhysicalFaultsNeedUnitsThatExist) {
   const models::Network net = net_20_17_12_5();
   const MappedChip chip = map_network(net, parse_topology(YAML::Load("cores: {count: 4}\ninterconnect: {type: bus}\n"), "t.yaml"));

@@ -16,6 +16,7 @@ class QuantizedCrossbar : public ICrossbarModel {
     const double clipped = std::clamp(w, -range_, range_);
     return -range_ + std::nearbyint((clipped + range_) / step_) * step_;
   }
+  std::optional<double> clip_limit() const override { return range_; }
   std::string describe() const override {
     return "quantized(" + std::to_string(bits_) + " bits, range +-" + core::format_double(range_) + ")";
   }
