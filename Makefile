@@ -52,8 +52,9 @@ bench: build
 	bash scripts/install-deps.sh --python
 	bash bench/compare.sh $(BUILD_DIR)
 
-# libFuzzer on every input reader (ONNX, campaign and topology YAML, IDX, NPY, CSV), built with
-# clang + ASan + UBSan in its own tree, FUZZ_SECONDS per target from tests/fuzz/corpus.
+# libFuzzer on every input reader (ONNX, campaign and topology YAML, IDX, NPY, CSV) and on the
+# engines against each other (fuzz_engines: chip == functional, Monte Carlo vs exact, b4), built
+# with clang + ASan + UBSan in its own tree, FUZZ_SECONDS per target from tests/fuzz/corpus.
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 30
 fuzz:
