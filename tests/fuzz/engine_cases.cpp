@@ -79,8 +79,26 @@ std::string fmt(double v) {
   return s.str();
 }
 
-// The faulty outputs of `trials` trials of the chip engine, computed in a child process (SystemC
-// elaborates once per process). Throws std::runtime_error with the child's message on failure.
+// Statistics runs: this many trials in blocks of kStatsBlock (several blocks merged).
+constexpr std::uint64_t kStatsTrials = 40;
+constexpr std::uint32_t kStatsBlock = 16;
+
+// Mean, std and mean |Delta| of each (output, input) as three K x N matrices side by side.
+Eigen::MatrixXd stats_matrix(const sim::ErrorStats& st, Eigen::Index K, Eigen::Index N) {
+  Eigen::MatrixXd m(K, 3 * N);
+  for (Eigen::Index i = 0; i < N; ++i) {
+    for (Eigen::Index k = 0; k < K; ++k) {
+      m(k, i) = st.delta(i, k).mean();
+      m(k, N + i) = st.delta(i, k).std();
+      m(k, 2 * N + i) = st.abs_delta(i, k).mean();
+    }
+  }
+  return m;
+}
+
+// The faulty outputs of `trials` trials of the chip engine, and last the statistics of
+// kStatsTrials trials (stats_matrix), computed in a child process (SystemC elaborates once per
+// process). Throws std::runtime_error with the child's message on failure.
 std::vector<Eigen::MatrixXd> chip_trials_in_child(const EngineCase& c, const faults::FaultPlan& plan, std::uint64_t trials) {
   int fds[2];
   if (::pipe(fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
@@ -95,12 +113,15 @@ std::vector<Eigen::MatrixXd> chip_trials_in_child(const EngineCase& c, const fau
     try {
       sim::ChipEngineOptions options;
       options.seed = c.seed;
+      options.block_trials = kStatsBlock;
       sim::ChipEngine engine(c.network, c.inputs, c.chip, plan, options);
       for (std::uint64_t t = 0; t < trials; ++t) {
         const Eigen::MatrixXd y = engine.trial_outputs(t);
         if (y.rows() != K || y.cols() != N) throw std::runtime_error("chip trial outputs have the wrong shape");
         out.append(reinterpret_cast<const char*>(y.data()), static_cast<std::size_t>(y.size()) * sizeof(double));
       }
+      const Eigen::MatrixXd st = stats_matrix(engine.run(kStatsTrials), K, N);
+      out.append(reinterpret_cast<const char*>(st.data()), static_cast<std::size_t>(st.size()) * sizeof(double));
     } catch (const std::exception& e) {
       status = 1;
       out = e.what();
@@ -137,11 +158,11 @@ std::vector<Eigen::MatrixXd> chip_trials_in_child(const EngineCase& c, const fau
   }
   if (got[0] != 0) throw std::runtime_error("the chip engine threw: " + got.substr(1));
   const std::size_t bytes = static_cast<std::size_t>(K * N) * sizeof(double);
-  if (got.size() != 1 + bytes * trials) throw std::runtime_error("the chip engine's process sent " + std::to_string(got.size()) + " bytes");
+  if (got.size() != 1 + bytes * (trials + 3)) throw std::runtime_error("the chip engine's process sent " + std::to_string(got.size()) + " bytes");
   std::vector<Eigen::MatrixXd> out;
-  for (std::uint64_t t = 0; t < trials; ++t) {
-    Eigen::MatrixXd y(K, N);
-    std::memcpy(y.data(), got.data() + 1 + t * bytes, bytes);
+  for (std::uint64_t t = 0; t <= trials; ++t) {
+    Eigen::MatrixXd y(K, t < trials ? N : 3 * N);
+    std::memcpy(y.data(), got.data() + 1 + t * bytes, static_cast<std::size_t>(y.size()) * sizeof(double));
     out.push_back(std::move(y));
   }
   return out;
@@ -317,6 +338,7 @@ std::string check_chip_matches_functional(const EngineCase& c, std::uint64_t tri
   }
   sim::FunctionalOptions fast, dense;
   fast.seed = dense.seed = c.seed;
+  fast.block_trials = dense.block_trials = kStatsBlock;
   dense.fast_path = false;
   const sim::FunctionalEngine functional(c.programmed, c.inputs, plan, fast);
   const sim::FunctionalEngine plain(c.programmed, c.inputs, plan, dense);
@@ -337,6 +359,24 @@ std::string check_chip_matches_functional(const EngineCase& c, std::uint64_t tri
         m.precision(17);
         m << "trial " << t << ", output " << i % f.rows() << ", input " << i / f.rows() << ": chip " << ch
           << ", functional " << x << " (dense path " << pl << "), tolerance " << tol << "\n"
+          << c.describe();
+        return m.str();
+      }
+    }
+  }
+  // The statistics of a short campaign (blocks merged in order): the same in both engines.
+  const Eigen::Index K = c.network.output_size(), N = c.inputs.cols();
+  const Eigen::MatrixXd want = stats_matrix(functional.run(kStatsTrials), K, N);
+  const Eigen::MatrixXd& got = chip[trials];
+  const double tol = 1e-9 * std::max({scale, want.cwiseAbs().maxCoeff(), 1e-300});
+  for (Eigen::Index col = 0; col < want.cols(); ++col) {
+    for (Eigen::Index k = 0; k < K; ++k) {
+      if (!(std::abs(want(k, col) - got(k, col)) <= tol)) {
+        static const char* kWhat[] = {"mean Delta", "std Delta", "mean |Delta|"};
+        std::ostringstream m;
+        m.precision(17);
+        m << kStatsTrials << " trials, " << kWhat[col / N] << " of output " << k << ", input " << col % N << ": chip "
+          << got(k, col) << ", functional " << want(k, col) << ", tolerance " << tol << "\n"
           << c.describe();
         return m.str();
       }

@@ -5,8 +5,9 @@
 // logical and physical (crossbar_row/column/tile, neuron_array, router), transient and
 // permanent, with groups, onsets off. Three checks hold the engines against each other:
 //
-//  (a) chip == functional, trial by trial (1e-9 relative to the trial's output magnitude); the
-//      functional engine's fast path == its plain dense path as well;
+//  (a) chip == functional, trial by trial (1e-9 relative to the trial's output magnitude), and
+//      the statistics of a short run (several blocks merged); the functional engine's fast path
+//      == its plain dense path as well;
 //  (b) the functional engine's Monte-Carlo mean of Delta lies inside a Bernstein interval around
 //      the exact engine's mean (variance and range from the exact engine; family-wise error rate
 //      1e-9 over every (input, output) by Bonferroni);
