@@ -53,8 +53,9 @@ bench: build
 	bash bench/compare.sh $(BUILD_DIR)
 
 # libFuzzer on every input reader (ONNX, campaign and topology YAML, IDX, NPY, CSV) and on the
-# engines against each other (fuzz_engines: chip == functional, Monte Carlo vs exact, b4), built
-# with clang + ASan + UBSan in its own tree, FUZZ_SECONDS per target from tests/fuzz/corpus.
+# engines against each other, built with clang + ASan + UBSan in its own tree, FUZZ_SECONDS per
+# target from tests/fuzz/corpus: the readers (onnx, campaign, topology, idx, npy, csv), onnx_attrs
+# (attribute mutation on a valid model) and engines (chip == functional, Monte Carlo vs exact, b4).
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 30
 fuzz:

@@ -5,6 +5,16 @@
 
 namespace nfsim::core {
 
+// The largest magnitude of a value (an output, an error Delta, a fault value) that nfsim accepts
+// into its statistics. Derivation: a campaign has at most 2^32 trials per statistic, and the
+// worst intermediate product of merge() is d^4 * na * nb * (na^2 - na nb + nb^2), with d the
+// difference of two block means (|d| <= 2 * limit) and the count factor at most n^4 / 16 =
+// 2^124 ~ 2.1e37 for n = 2^32; 16 * limit^4 * 2.1e37 must stay below DBL_MAX ~ 1.8e308, i.e.
+// limit < 4.8e67. The fourth-power sum itself is at most n * (2 limit)^4 ~ 6.9e10 * limit^4.
+// 1e60 leaves a factor of more than 1e29 to spare (for sums over many outputs in the norms).
+// Values beyond it stop the run (docs/faults.md, "Non-finite numbers").
+constexpr double kMaxStatisticMagnitude = 1e60;
+
 // Streaming moments of one scalar (count, mean, central moments M2..M4, running max), updated
 // one value at a time (Welford / Terriberry) and merged exactly (Chan et al., Pebay 2008). The
 // merge is deterministic: merging the same blocks in the same order gives the same bits.

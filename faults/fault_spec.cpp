@@ -5,6 +5,7 @@
 #include <map>
 
 #include "core/error.h"
+#include "core/running_stats.h"
 #include "core/strings.h"
 
 namespace nfsim::faults {
@@ -72,6 +73,10 @@ void validate_fault_spec(const FaultSpec& spec, const std::set<std::string>& giv
     fail("onset_ns", "out of range", "a time in [0, 1e15] ns (inside SystemC's time range)");
   }
   if (!std::isfinite(spec.value)) fail("value", "not a finite number", "a finite number");
+  // A stuck-at value beyond the statistics' safe magnitude would make every moment of a trial
+  // that draws it overflow (core/running_stats.h, kMaxStatisticMagnitude).
+  if (std::abs(spec.value) > core::kMaxStatisticMagnitude)
+    fail("value", "magnitude beyond 1e60", "a finite number of magnitude <= 1e60 (larger values overflow the statistics)");
   if (flip) {
     if (spec.format.total_bits < 2 || spec.format.total_bits > 32 || spec.format.frac_bits < 0 ||
         spec.format.frac_bits >= spec.format.total_bits) {

@@ -20,6 +20,7 @@
 #include "core/input_file.h"
 #include "core/strings.h"
 #include "models/layer/dense_layer.h"
+#include "models/onnx_check.h"
 
 namespace nfsim::models {
 namespace {
@@ -48,6 +49,7 @@ std::string dtype_name(int t) {
     case onnx::TensorProto::INT32: return "int32";
     case onnx::TensorProto::FLOAT16: return "float16";
     case onnx::TensorProto::BFLOAT16: return "bfloat16";
+    case onnx::TensorProto::BOOL: return "bool";
     default: return "data type " + std::to_string(t);
   }
 }
@@ -84,9 +86,10 @@ ConstTensor decode_tensor(const onnx::TensorProto& t, const std::string& where) 
     case onnx::TensorProto::DOUBLE: elem = 8; break;
     case onnx::TensorProto::INT64: elem = 8; break;
     case onnx::TensorProto::INT32: elem = 4; break;
+    case onnx::TensorProto::BOOL: elem = 1; break;
     default:
       throw core::InputError(where + ": tensor '" + t.name() + "' has element type " + dtype_name(type) +
-                             "; expected float32 or float64 (int64/int32 for shapes)");
+                             "; expected float32 or float64 (int64/int32 for shapes, bool for flags)");
   }
   if (t.has_raw_data()) {
     if (t.raw_data().size() != static_cast<std::size_t>(count) * elem) {
@@ -99,6 +102,7 @@ ConstTensor decode_tensor(const onnx::TensorProto& t, const std::string& where) 
       case onnx::TensorProto::FLOAT: read_raw<float>(t.raw_data(), count, c.values); break;
       case onnx::TensorProto::DOUBLE: read_raw<double>(t.raw_data(), count, c.values); break;
       case onnx::TensorProto::INT64: read_raw<std::int64_t>(t.raw_data(), count, c.values); break;
+      case onnx::TensorProto::BOOL: read_raw<std::uint8_t>(t.raw_data(), count, c.values); break;
       default: read_raw<std::int32_t>(t.raw_data(), count, c.values); break;
     }
     return c;
@@ -160,11 +164,16 @@ class OnnxImporter {
            "'); expected a single chain of layers");
     }
     check_input_shape();
+    std::optional<Network> network;
     try {
-      return dense_network(std::move(layers_), softmax_);
+      network.emplace(dense_network(std::move(layers_), softmax_));
     } catch (const core::InputError& e) {
       fail(e.what());
     }
+    // What nfsim read is also what ONNX says the graph is: the checker, and the declared shapes
+    // against the inferred ones.
+    onnx_check::check_model_and_shapes(model, source_);
+    return std::move(*network);
   }
 
  private:
@@ -201,6 +210,7 @@ class OnnxImporter {
     const auto& type = inputs[0]->type();
     if (type.has_tensor_type() && type.tensor_type().has_shape()) {
       const auto& shape = type.tensor_type().shape();
+      rank_ = shape.dim_size();
       std::int64_t features = 1;
       bool known = shape.dim_size() >= 2;
       for (int d = 1; d < shape.dim_size(); ++d) {
@@ -266,7 +276,10 @@ class OnnxImporter {
     auto a = attribute(node, name);
     if (!a) return def;
     const float f = (*a)->f();
-    if (!std::isfinite(f)) fail_node(node, "attribute '" + name + "' is not finite");
+    if (!std::isfinite(f)) {
+      fail_node(node, "attribute '" + name + "' = " + core::format_double(static_cast<double>(f)) +
+                          "; expected a finite number");
+    }
     char buf[32];
     for (int precision = 1; precision <= 9; ++precision) {
       std::snprintf(buf, sizeof buf, "%.*g", precision, static_cast<double>(f));
@@ -296,11 +309,12 @@ class OnnxImporter {
       fail_node(node, "operator domain '" + node.domain() + "' is not supported; supported operators (ai.onnx): " +
                           core::join(supported_onnx_ops(), ", "));
     }
-    if (op == "Constant") return visit_constant(node);
     const auto& ops = supported_onnx_ops();
     if (std::find(ops.begin(), ops.end(), op) == ops.end()) {
       fail_node(node, "operator is not supported; supported operators: " + core::join(ops, ", "));
     }
+    onnx_check::check_node_schema(node, opset_, source_);
+    if (op == "Constant") return visit_constant(node);
     check_chain(node);
     if (op == "Gemm") {
       visit_gemm(node);
@@ -335,28 +349,66 @@ class OnnxImporter {
       finish_with(node, ActivationKind::softplus, 0.0);
     } else if (op == "Softmax") {
       const std::int64_t axis = int_attr(node, "axis", opset_ >= 13 ? -1 : 1);
+      check_axis(node, axis, tracked_rank(), tracked_rank() - 1);
       if (axis != 1 && axis != -1) {
-        fail_node(node, "axis = " + std::to_string(axis) + "; expected the feature axis (1 or -1)");
+        fail_node(node, "attribute 'axis' = " + std::to_string(axis) + "; expected the feature axis (1 or -1)");
       }
       finalize_pending(ActivationKind::identity, 0.0);
       if (layers_.empty()) fail_node(node, "comes before any dense layer");
       softmax_ = true;
     } else if (op == "Flatten") {
       const std::int64_t axis = int_attr(node, "axis", 1);
-      if (axis != 1) fail_node(node, "axis = " + std::to_string(axis) + "; expected 1 (keep the batch axis)");
+      check_axis(node, axis, tracked_rank(), tracked_rank());
+      if (axis != 1 && axis != 1 - tracked_rank()) fail_node(node, "attribute 'axis' = " + std::to_string(axis) + "; expected 1 (keep the batch axis)");
     } else if (op == "Reshape") {
+      check_flag(node, "allowzero");
       const ConstTensor& shape = constant_input(node, 1, "shape");
       if (shape.values.size() != 2) {
         fail_node(node, "reshapes to " + std::to_string(shape.values.size()) +
                             " dimensions; expected 2-D [batch, features]");
       }
+    } else if (op == "Dropout" && node.input_size() > 2 && !node.input(2).empty()) {
+      // Opset 12's training_mode: nfsim runs inference, where Dropout passes the value through.
+      const ConstTensor& training = constant_input(node, 2, "training_mode");
+      for (double v : training.values) {
+        if (v != 0.0) {
+          fail_node(node, "input 'training_mode' ('" + node.input(2) + "') is " + core::format_double(v) +
+                              "; expected false or absent (nfsim runs the model in inference mode)");
+        }
+      }
     }
     // Identity and Dropout (inference) pass the value through.
+    if (op == "Gemm" || op == "MatMul" || op == "Flatten" || op == "Reshape") rank_ = 2;
     current_ = node.output(0);
+  }
+
+  // The rank of the chain's current value: the graph input's declared rank until a layer or a
+  // Flatten/Reshape makes it 2-D (2 when the input does not declare one).
+  std::int64_t tracked_rank() const { return rank_ > 0 ? rank_ : 2; }
+
+  // An axis attribute within -rank..max (ONNX's range for the op).
+  void check_axis(const onnx::NodeProto& node, std::int64_t axis, std::int64_t rank, std::int64_t max) const {
+    if (axis < -rank || axis > max) {
+      fail_node(node, "attribute 'axis' = " + std::to_string(axis) + " is outside " + std::to_string(-rank) + ".." +
+                          std::to_string(max) + " for its rank-" + std::to_string(rank) + " input");
+    }
+  }
+
+  // An INT attribute that ONNX defines as 0 or 1.
+  std::int64_t check_flag(const onnx::NodeProto& node, const std::string& name) const {
+    const std::int64_t v = int_attr(node, name, 0);
+    if (v != 0 && v != 1) {
+      fail_node(node, "attribute '" + name + "' = " + std::to_string(v) + "; expected 0 or 1");
+    }
+    return v;
   }
 
   void visit_constant(const onnx::NodeProto& node) {
     if (node.output_size() != 1) fail_node(node, "expected exactly one output");
+    if (node.attribute_size() != 1) {
+      fail_node(node, "has " + std::to_string(node.attribute_size()) +
+                          " attributes; expected exactly one value attribute (value, value_float(s) or value_int(s))");
+    }
     for (const auto& a : node.attribute()) {
       ConstTensor c;
       if (a.name() == "value") {
@@ -399,11 +451,14 @@ class OnnxImporter {
 
   void visit_gemm(const onnx::NodeProto& node) {
     if (node.input(0) != current_) fail_node(node, "expected the data as operand A");
-    if (int_attr(node, "transA", 0) != 0) fail_node(node, "transA = 1 is not supported; expected transA = 0");
+    if (check_flag(node, "transA") != 0) {
+      fail_node(node, "attribute 'transA' = 1 (A transposed) is not supported; expected transA = 0 (data as rows)");
+    }
+    const bool trans_b = check_flag(node, "transB") != 0;
     const double alpha = float_attr(node, "alpha", 1.0), beta = float_attr(node, "beta", 1.0);
     const ConstTensor& b = constant_input(node, 1, "weights B");
     if (b.dims.size() != 2) fail_node(node, "weights B have shape " + b.shape_text() + "; expected a 2-D matrix");
-    Eigen::MatrixXd w = alpha * matrix(b, int_attr(node, "transB", 0) == 0);
+    Eigen::MatrixXd w = alpha * matrix(b, !trans_b);
     Eigen::VectorXd bias = Eigen::VectorXd::Zero(w.rows());
     if (node.input_size() > 2 && !node.input(2).empty()) bias = beta * bias_vector(node, constant_input(node, 2, "bias C"), w.rows());
     start_linear(node, std::move(w), std::move(bias));
@@ -480,6 +535,7 @@ class OnnxImporter {
 
   std::string source_;
   std::int64_t opset_ = 0;
+  std::int64_t rank_ = 0;  // the chain value's rank; 0 = not declared
   std::map<std::string, ConstTensor> constants_;
   std::string current_, input_name_;
   std::optional<std::int64_t> input_features_;

@@ -1,8 +1,10 @@
 #include "apps/nfsim/commands.h"
 
 #include <boost/program_options.hpp>
+#include <mpi.h>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <unistd.h>
 #include <fstream>
@@ -39,6 +41,7 @@
 #include "testbench/campaign/campaign_config.h"
 #include "testbench/report/bounds_table.h"
 #include "testbench/campaign/checkpoint.h"
+#include "testbench/campaign/finite_check.h"
 #include "testbench/campaign/output_dir.h"
 #include "testbench/campaign/runner.h"
 #include "testbench/campaign/tolerate.h"
@@ -138,6 +141,7 @@ int cmd_eval(const std::vector<std::string>& args) {
   const models::Network net = models::load_onnx(vm["model"].as<std::string>());
   const models::Dataset data = load_dataset(vm, net);
   const Eigen::MatrixXd out = vm["logits"].as<bool>() ? net.forward_batch(data.inputs) : net.output_batch(data.inputs);
+  tb::check_fault_free_outputs(net, data.inputs, out, data.source);  // no inf or NaN in the CSV
   const auto names = tb::numbered_names("out", out.rows());
   if (vm.count("out")) {
     core::write_file_atomically(vm["out"].as<std::string>(),
@@ -234,7 +238,9 @@ int cmd_bounds(const std::vector<std::string>& args) {
   std::vector<faults::FaultSpec> specs;
   for (const auto& f : vm["fault"].as<std::vector<std::string>>()) specs.push_back(faults::parse_fault_spec(f));
   const faults::FaultPlan plan(specs, net);
-  const tb::BoundsTable table = tb::compute_bounds_table(net, data, plan, core::split(vm["bounds"].as<std::string>(), ','));
+  const std::vector<std::string> families = core::split(vm["bounds"].as<std::string>(), ',');
+  const tb::BoundsTable table = tb::compute_bounds_table(net, data, plan, families);
+  tb::check_bounds_table(table, net, data, specs, families);  // no inf or NaN in the table or the JSON
   tb::print_bounds_table(stdout, table);
   const nlohmann::json out = tb::bounds_json(table, vm["model"].as<std::string>(), net, data, plan);
   const std::string path = vm["out"].as<std::string>();
@@ -297,8 +303,10 @@ int cmd_run(const std::vector<std::string>& args) {
              "and prints a summary table. Same seed, same numbers. SIGINT/SIGTERM finish the current block, write\n"
              "the report with complete: false and a checkpoint; --resume DIR continues to the same final numbers\n"
              "(it loads the run's --plugin libraries again from the checkpoint: give no --plugin).\n"
-             "Under mpirun the trials are split over the ranks with bit-identical results.\n\n"
-             "Exit codes: 0 done and every requirement met, 3 a requirement not met, 4 interrupted (resumable),\n"
+             "Under mpirun the trials are split over the ranks with bit-identical results; rank 0 keeps a checkpoint\n"
+             "(every NFSIM_MPI_CHECKPOINT_SECONDS, default 60), and a rank that dies or sends nothing for\n"
+             "NFSIM_MPI_PEER_TIMEOUT seconds ends the run with a checkpoint and a line naming it (docs/report.md).\n\n"
+             "Exit codes: 0 done and every requirement met, 3 a requirement not met, 4 interrupted or an MPI rank lost (resumable),\n"
              "2 bad input, 1 internal error.",
              args, options, pos, vm)) {
     return 0;
@@ -362,6 +370,7 @@ int cmd_run(const std::vector<std::string>& args) {
     if (t < 1 || t > 1024) throw core::InputError("--threads: expected an integer from 1 to 1024, got " + std::to_string(t));
     run_options.threads = static_cast<unsigned>(t);
   }
+  tb::mpi_environment();  // NFSIM_MPI_* variables are checked before anything is written
   // Every option is valid: only now does the output directory appear (and it is taken back if
   // the run fails).
   std::optional<tb::OutputDirGuard> guard;
@@ -371,7 +380,26 @@ int cmd_run(const std::vector<std::string>& args) {
   run_options.overrides = overrides;
   Progress progress;
   run_options.progress = [&](std::size_t p, std::size_t n, std::uint64_t d, std::uint64_t t) { progress(p, n, d, t); };
-  const tb::CampaignOutcome outcome = tb::run_campaign_points(points, run_options);
+  std::optional<tb::CampaignOutcome> ran;
+  try {
+    ran.emplace(tb::run_campaign_points(points, run_options));
+  } catch (const tb::PeerFailure& f) {
+    // Caught here, inside the output directory's guard: the checkpoint stays. The other ranks
+    // may be dead or hung, so MPI is not finalised: after a signal (mpirun is stopping the job,
+    // and kills what is left a second later) the process ends at once; after a timeout or an
+    // MPI error, MPI_Abort stops the job with exit code 4. (When a rank died, mpirun's own exit
+    // code is that rank's status.)
+    std::fflush(stdout);
+    std::fprintf(stderr, "nfsim run: error: %s; resume with: nfsim run --resume %s\n", core::escape_control_characters(f.what()).c_str(),
+                 out_dir.c_str());
+    std::fflush(stderr);
+    int initialised = 0;
+    MPI_Initialized(&initialised);
+    if (initialised && tb::interrupt_requested.load()) std::_Exit(4);
+    if (initialised) MPI_Abort(MPI_COMM_WORLD, 4);
+    return 4;
+  }
+  const tb::CampaignOutcome& outcome = *ran;
   if (!outcome.is_root) return 0;
   tb::print_summary(stdout, outcome.report);
   std::printf("wrote %s/report.json, report.html, summary.csv and faults.jsonl\n", out_dir.c_str());

@@ -88,7 +88,10 @@ std::vector<std::string> load_plugins(int argc, char* argv[]) {
   return rest;
 }
 
-extern "C" void on_signal(int) { nfsim::tb::interrupt_requested.store(true); }
+extern "C" void on_signal(int sig) {
+  nfsim::tb::interrupt_signal.store(sig);
+  nfsim::tb::interrupt_requested.store(true);
+}
 
 int run_nfsim(int argc_in, char* argv_in[]) {
   std::vector<std::string> args;
@@ -160,7 +163,12 @@ int main(int argc, char* argv[]) {
   // Under mpirun (OpenMPI sets OMPI_COMM_WORLD_SIZE), split the trials over the ranks; started
   // directly, run as one process without initialising MPI.
   const bool under_mpirun = std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMI_SIZE");
-  if (under_mpirun) MPI_Init(&argc, &argv);
+  if (under_mpirun) {
+    MPI_Init(&argc, &argv);
+    // A rank that fails is reported to rank 0 (which saves a checkpoint and names the rank)
+    // rather than aborting the job inside MPI.
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  }
   const int rc = run_nfsim(argc, argv);
   if (under_mpirun) {
     if (rc == kExitBadInput || rc == kExitInternal) {

@@ -22,6 +22,15 @@ void accumulate(BoundSet& out, const std::string& name, const Eigen::VectorXd& m
   if (var) it->second.std += *var;
 }
 
+// A term that never fails (p = 0) adds nothing. It is not computed at all: its effect times 0
+// would be NaN where the effect overflows (a huge stuck-at value: 0 * inf).
+template <typename W>
+void add_zero_term(BoundSet& out, const W& want, Eigen::Index outputs) {
+  const Eigen::VectorXd zero = Eigen::VectorXd::Zero(outputs);
+  if (want.b3) accumulate(out, "b3", zero, &zero);
+  if (want.b4) accumulate(out, "b4", zero, &zero);
+}
+
 // Turns accumulated variances into standard deviations.
 void finish(BoundSet& out) {
   for (auto& [name, v] : out) {
@@ -152,6 +161,10 @@ void BoundCalculator::add_neuron_terms(const ForwardTrace& t, Wanted want, Bound
     const Eigen::VectorXd& y = t.y[term.layer];
     const Eigen::VectorXd dy = term.crash ? Eigen::VectorXd(-y) : Eigen::VectorXd((term.value - y.array()).matrix());
     const double p = term.probability;
+    if (p == 0.0) {
+      add_zero_term(out, want, net_.output_size());
+      continue;
+    }
     if (want.b3) {
       // b3: first-order Taylor with G_l = d y_L / d y_l.
       const Eigen::MatrixXd g = net_.jacobian_wrt_activations(t, term.layer);
@@ -181,6 +194,10 @@ void BoundCalculator::add_synapse_terms(const ForwardTrace& t, Wanted want, Boun
   for (const SynapseTerm& term : model_.synapses) {
     const int l = term.layer;
     const double p = term.probability;
+    if (p == 0.0) {
+      add_zero_term(out, want, net_.output_size());
+      continue;
+    }
     const ILayer& layer = net_.layer(l);
     const Eigen::VectorXd& y_prev = t.y[l - 1];
     // dz(j, i) = (r(w) - w) * y_{l-1, i}: the change of z_l,j when the synapse w of connection
@@ -227,6 +244,10 @@ void BoundCalculator::add_group_terms(const ForwardTrace& t, Wanted want, BoundS
   const int L = net_.num_layers();
   for (const GroupTerm& g : model_.groups) {
     const double p = g.probability;
+    if (p == 0.0) {
+      add_zero_term(out, want, net_.output_size());
+      continue;
+    }
     // b3: the group's first-order effect, e = sum over members of G dy + H dz.
     Eigen::VectorXd e = Eigen::VectorXd::Zero(net_.output_size());
     std::map<int, Eigen::MatrixXd> g_cache, h_cache;

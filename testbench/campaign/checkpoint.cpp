@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/input_file.h"
 #include "core/plugin.h"
+#include "testbench/campaign/scheduler.h"
 #include "testbench/report/point_report.h"
 
 namespace nfsim::tb {
@@ -44,8 +45,23 @@ std::string point_signature(const CampaignResult& r) {
 }
 
 
-void write_checkpoint(const RunOptions& o, std::size_t point, std::uint64_t blocks_done, const std::vector<PointReport>& finished,
-                      const sim::ErrorStats& stats, const std::string& signature) {
+namespace {
+constexpr const char* kStatsFiles[] = {"checkpoint.stats", "checkpoint.alt.stats"};
+}  // namespace
+
+CheckpointWriter::CheckpointWriter(const RunOptions& o, std::string resumed_stats_file)
+    : options_(o), current_stats_file_(std::move(resumed_stats_file)), interval_s_(mpi_environment().checkpoint_seconds),
+      last_(std::chrono::steady_clock::now()) {}
+
+bool CheckpointWriter::due(bool now) const {
+  return now || std::chrono::duration<double>(std::chrono::steady_clock::now() - last_).count() >= interval_s_;
+}
+
+void CheckpointWriter::write(std::size_t point, std::uint64_t blocks_done, const std::vector<PointReport>& finished,
+                             const sim::ErrorStats& stats, const std::string& signature) {
+  const RunOptions& o = options_;
+  // The statistics go to the file the current checkpoint.json does not name.
+  const std::string stats_file = current_stats_file_ == kStatsFiles[0] ? kStatsFiles[1] : kStatsFiles[0];
   nlohmann::json completed = nlohmann::json::array();
   for (const auto& p : finished) completed.push_back(point_to_json(p));
   const nlohmann::json meta{{"nfsim_version", kNfsimVersion},
@@ -59,11 +75,23 @@ void write_checkpoint(const RunOptions& o, std::size_t point, std::uint64_t bloc
                             {"plugins", core::command_line_plugin_paths()},
                             {"point", point},
                             {"blocks_done", blocks_done},
+                            {"stats_file", stats_file},
                             {"completed_points", completed}};
   const std::string bytes = stats.serialize();
-  core::write_file_atomically(o.out_dir + "/checkpoint.stats", [&](std::ostream& out) { out.write(bytes.data(), static_cast<std::streamsize>(bytes.size())); });
+  core::write_file_atomically(o.out_dir + "/" + stats_file, [&](std::ostream& out) { out.write(bytes.data(), static_cast<std::streamsize>(bytes.size())); });
   const std::string text = meta.dump(1) + "\n";
-  core::write_file_atomically(o.out_dir + "/checkpoint.json", [&](std::ostream& out) { out << text; });
+  core::write_file_atomically(json_path(), [&](std::ostream& out) { out << text; });
+  // The other statistics file is no longer named by anything.
+  std::error_code ec;
+  if (!current_stats_file_.empty() && current_stats_file_ != stats_file) std::filesystem::remove(o.out_dir + "/" + current_stats_file_, ec);
+  current_stats_file_ = stats_file;
+  last_ = std::chrono::steady_clock::now();
+}
+
+void CheckpointWriter::remove_files() const {
+  std::error_code ec;
+  std::filesystem::remove(json_path(), ec);
+  for (const char* f : kStatsFiles) std::filesystem::remove(options_.out_dir + "/" + f, ec);
 }
 
 Checkpoint read_checkpoint(const std::string& dir) {
@@ -90,6 +118,8 @@ Checkpoint read_checkpoint(const std::string& dir) {
     c.blocks_done = meta.at("blocks_done").get<std::uint64_t>();
     completed = meta.at("completed_points");
     c.signature = meta.at("signature").get<std::string>();
+    // Checkpoints before the alternating statistics files name none: checkpoint.stats.
+    c.stats_file = meta.contains("stats_file") ? meta.at("stats_file").get<std::string>() : kStatsFiles[0];
   } catch (const core::InputError&) {
     throw;
   } catch (const std::exception& e) {
@@ -114,13 +144,17 @@ Checkpoint read_checkpoint(const std::string& dir) {
     throw core::InputError(where + ": field 'completed_points' is not the list of " + std::to_string(c.point) +
                            " finished points that nfsim run writes; expected an unmodified checkpoint");
   }
-  if (!std::filesystem::exists(dir + "/checkpoint.stats")) throw core::InputError(dir + ": no checkpoint.stats beside checkpoint.json");
-  const std::string stats_bytes = core::read_input_file(dir + "/checkpoint.stats", "statistics written by nfsim run",
-                                                        std::uintmax_t{16} << 30);
+  if (c.stats_file != kStatsFiles[0] && c.stats_file != kStatsFiles[1]) {
+    throw core::InputError(where + ": field 'stats_file' is '" + c.stats_file + "'; expected " + kStatsFiles[0] + " or " +
+                           kStatsFiles[1] + " (a file beside it)");
+  }
+  const std::string stats_path = dir + "/" + c.stats_file;
+  if (!std::filesystem::exists(stats_path)) throw core::InputError(dir + ": no " + c.stats_file + " beside checkpoint.json");
+  const std::string stats_bytes = core::read_input_file(stats_path, "statistics written by nfsim run", std::uintmax_t{16} << 30);
   try {
     c.stats = sim::ErrorStats::deserialize(stats_bytes);
   } catch (const core::InputError& e) {
-    throw core::InputError(dir + "/checkpoint.stats: " + e.what());
+    throw core::InputError(stats_path + ": " + e.what());
   }
   return c;
 }
@@ -135,7 +169,7 @@ void check_resumed(const Checkpoint& cp, const CampaignResult& r, const Campaign
                            "interrupted; expected the campaign as it was (or start a new run)");
   }
   if (stats.inputs() != r.data.count() || stats.outputs() != r.network.output_size()) {
-    throw core::InputError(dir + "/checkpoint.stats: statistics of " + std::to_string(stats.inputs()) + " inputs x " +
+    throw core::InputError(dir + "/" + cp.stats_file + ": statistics of " + std::to_string(stats.inputs()) + " inputs x " +
                            std::to_string(stats.outputs()) + " outputs; expected " + std::to_string(r.data.count()) + " x " +
                            std::to_string(r.network.output_size()) + " for this campaign");
   }
@@ -143,7 +177,7 @@ void check_resumed(const Checkpoint& cp, const CampaignResult& r, const Campaign
   const std::uint64_t claimed = start_block >= blocks ? config.trials : start_block * config.block_trials;
   if (start_block > blocks || stats.trials() != claimed) {
     throw core::InputError(dir + "/checkpoint.json: blocks_done " + std::to_string(start_block) + " (" + std::to_string(claimed) +
-                           " trials) does not match checkpoint.stats (" + std::to_string(stats.trials()) +
+                           " trials) does not match " + cp.stats_file + " (" + std::to_string(stats.trials()) +
                            " trials); expected the two files of one interrupted run");
   }
 }

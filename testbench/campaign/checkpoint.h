@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -11,9 +12,11 @@
 
 namespace nfsim::tb {
 
-// The state of an interrupted run (checkpoint.json + checkpoint.stats in the output directory):
-// the point it stopped in, the blocks merged so far, the reports of the points before it.
+// The state of an interrupted run (checkpoint.json + the statistics file it names, checkpoint.stats
+// or checkpoint.alt.stats, in the output directory): the point it stopped in, the blocks merged so
+// far, the reports of the points before it.
 struct Checkpoint {
+  std::string stats_file;  // the statistics file checkpoint.json names
   std::string signature;  // point_signature of the interrupted point
   std::size_t point = 0;
   std::uint64_t blocks_done = 0;
@@ -30,8 +33,30 @@ struct Checkpoint {
 // Computed only when a checkpoint is written or resumed (it costs a forward pass of every input).
 std::string point_signature(const CampaignResult& r);
 
-void write_checkpoint(const RunOptions& o, std::size_t point, std::uint64_t blocks_done, const std::vector<PointReport>& finished,
-                      const sim::ErrorStats& stats, const std::string& signature);
+// Writes the checkpoints of one run straight into the real output directory (never a staging
+// one: an interrupted run must leave them where --resume looks). checkpoint.json names its
+// statistics file, written first and alternately checkpoint.stats and checkpoint.alt.stats:
+// each file is written atomically, so a run killed between the two writes leaves the previous
+// json naming the previous statistics, a consistent pair.
+class CheckpointWriter {
+ public:
+  // `resumed_stats_file`: the statistics file of the checkpoint this run resumes ("" for none).
+  CheckpointWriter(const RunOptions& o, std::string resumed_stats_file);
+  void write(std::size_t point, std::uint64_t blocks_done, const std::vector<PointReport>& finished, const sim::ErrorStats& stats,
+             const std::string& signature);
+  // An MPI run's periodic checkpoint: written when NFSIM_MPI_CHECKPOINT_SECONDS have passed
+  // since the last one (or the run started), or `now`.
+  bool due(bool now) const;
+  // The run completed: the checkpoint files go.
+  void remove_files() const;
+  std::string json_path() const { return options_.out_dir + "/checkpoint.json"; }
+
+ private:
+  const RunOptions& options_;
+  std::string current_stats_file_;
+  double interval_s_;
+  std::chrono::steady_clock::time_point last_;
+};
 // Throws InputError naming the file and what is wrong.
 Checkpoint read_checkpoint(const std::string& dir);
 

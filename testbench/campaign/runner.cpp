@@ -19,6 +19,7 @@
 #include "core/strings.h"
 #include "faults/bound_model.h"
 #include "testbench/campaign/checkpoint.h"
+#include "testbench/campaign/finite_check.h"
 #include "testbench/campaign/prepare.h"
 #include "testbench/campaign/scheduler.h"
 #include "testbench/report/html_report.h"
@@ -60,7 +61,17 @@ void finish_point(CampaignResult& r, const PreparedPoint& p) {
   for (Eigen::Index n = 0; n < r.data.count(); ++n) r.measured.push_back(r.exact ? measure_exact(*r.exact, n) : measure(r.stats, n, z));
   const models::bounds::BoundCalculator calc(r.network, faults::to_bound_model(*p.plan));
   r.bounds.clear();
-  for (Eigen::Index n = 0; n < r.data.count(); ++n) r.bounds.push_back(select_bounds(calc.compute(r.data.inputs.col(n), r.config.bounds), r.config.bounds));
+  for (Eigen::Index n = 0; n < r.data.count(); ++n) {
+    r.bounds.push_back(select_bounds(calc.compute(r.data.inputs.col(n), r.config.bounds), r.config.bounds));
+    if (const auto bad = first_non_finite(r.bounds.back())) {
+      const std::string culprit = name_culprit(r.faults, [&](std::size_t s) {
+        const faults::FaultPlan alone(spec_alone(r.faults, s), r.network);
+        const models::bounds::BoundCalculator c(r.network, faults::to_bound_model(alone));
+        return first_non_finite(select_bounds(c.compute(r.data.inputs.col(n), r.config.bounds), r.config.bounds)).has_value();
+      });
+      refuse_non_finite("bounds of input " + std::to_string(n) + " of " + r.data.source, *bad, culprit);
+    }
+  }
   r.profile = models::bounds::network_profile(r.network, r.data.inputs);
   // Per-term contributions to the predicted variance (b4), over the first inputs.
   const models::bounds::FaultModel all = faults::to_bound_model(*p.plan);
@@ -70,6 +81,10 @@ void finish_point(CampaignResult& r, const PreparedPoint& p) {
     double v = 0;
     for (Eigen::Index n = 0; n < sample; ++n) v += c.compute(r.data.inputs.col(n), {"b4"}).at("b4").std.squaredNorm();
     r.variance_by_term.emplace_back(label, v / static_cast<double>(std::max<Eigen::Index>(1, sample)));
+    if (!std::isfinite(r.variance_by_term.back().second)) {
+      refuse_non_finite("predicted variance (b4) of the term " + label, describe_value(r.variance_by_term.back().second),
+                        "that term's fault spec");
+    }
   };
   r.variance_by_term.clear();
   for (const auto& t : all.neurons) {
@@ -100,6 +115,10 @@ void write_trial_outputs(sim::IEngine& engine, const RunOptions& options, std::s
   char buf[32];
   for (std::uint64_t t = 0; t < options.trial_outputs; ++t) {
     const Eigen::MatrixXd out = engine.trial_outputs(t);
+    if (const auto bad = first_non_finite_output(out)) {
+      refuse_non_finite("--trial-outputs: trial " + std::to_string(t) + " of point " + std::to_string(point_index), *bad,
+                        "the point's fault specs");
+    }
     for (Eigen::Index n = 0; n < out.cols(); ++n) {
       csv << t << ',' << n;
       for (Eigen::Index k = 0; k < out.rows(); ++k) {
@@ -117,8 +136,11 @@ void write_trial_outputs(sim::IEngine& engine, const RunOptions& options, std::s
 // Runs one point on its engine. `resume`: the checkpoint of an interrupted run of this point (its
 // statistics are moved from), or null. The engine is handed back so that the caller can finish
 // it after the last point (the chip engine's trace spans every point).
+// `writer`, `finished`: rank 0 of an MPI run keeps periodic checkpoints of this point (after the
+// points in `finished`), or null.
 CampaignResult run_point(const CampaignConfig& config, const RunOptions& options, Checkpoint* resume, std::size_t point_index,
-                         std::size_t point_count, std::uint64_t& blocks_done, std::unique_ptr<sim::IEngine>& engine_out) {
+                         std::size_t point_count, std::uint64_t& blocks_done, std::unique_ptr<sim::IEngine>& engine_out,
+                         CheckpointWriter* writer = nullptr, const std::vector<PointReport>* finished = nullptr) {
   PreparedPoint p = prepare_point(config);
   CampaignResult r;
   r.config = config;
@@ -159,6 +181,21 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   setup.interrupt = &interrupt_requested;
   std::unique_ptr<sim::IEngine> engine = p.engine->make(setup);
   const Eigen::MatrixXd& fault_free = r.fault_free_outputs = engine->clean_outputs();
+  check_fault_free_outputs(r.network, r.data.inputs, fault_free, r.data.source);
+  // Which spec makes a result non-finite: the same computation with that spec alone (the others
+  // at probability 0, so it draws exactly the faults it drew here), on a fresh engine of the same
+  // kind, or the functional engine for an engine that keeps one session per process.
+  auto engine_alone = [&](std::size_t s) {
+    const sim::EngineRegistry::Entry* entry = p.engine;
+    if (entry->capabilities.single_session) entry = &sim::EngineRegistry::instance().get("functional", "rerun");
+    auto plan = std::make_shared<faults::FaultPlan>(spec_alone(r.faults, s), r.network);
+    sim::EngineSetup one = setup;
+    one.plan = plan.get();
+    one.chip = nullptr;
+    one.vcd_path.clear();
+    one.fault_log_limit = 0;
+    return std::make_pair(plan, entry->make(one));
+  };
   if (!r.data.labels.empty()) r.fault_free_accuracy = accuracy_of(fault_free, r.data.labels);
   if (r.chip) {
     // What the chip's components change before any fault (programming, neuron models): reported
@@ -177,6 +214,12 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
     try {
       r.exact = *engine->exact_result();
       r.stop_reason = "exact";
+      if (const auto bad = first_non_finite(*r.exact)) {
+        refuse_non_finite("exact engine, " + r.data.source, *bad, name_culprit(r.faults, [&](std::size_t s) {
+                            auto [plan, one] = engine_alone(s);
+                            return first_non_finite(*one->exact_result()).has_value();
+                          }));
+      }
     } catch (const sim::EnumerationInterrupted&) {
       r.stop_reason = "interrupted";
       r.stats = sim::ErrorStats(r.data.count(), r.network.output_size());
@@ -189,8 +232,40 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
       if (options.progress) options.progress(point_index, point_count, trials, total);
     };
     sim::IEngine& e = *engine;
-    blocks_done = run_blocks([&e, total](std::uint64_t b) { return e.run_block(b, total); }, start_block, nblocks,
-                             config.block_trials, total, config, acc, r.stop_reason, progress, r.threads);
+    SaveFn save;
+    std::string signature;
+    if (writer && finished && mpi_size() > 1 && mpi_rank() == 0) {
+      save = [&](std::uint64_t blocks, const sim::ErrorStats& merged, bool now) {
+        if (!writer->due(now)) return;
+        if (signature.empty()) signature = point_signature(r);
+        writer->write(point_index, blocks, *finished, merged, signature);
+      };
+    }
+    // Each block is checked where it is computed (any thread or rank); the culprit is named here.
+    auto checked_block = [&e, total](std::uint64_t b) {
+      sim::ErrorStats block = e.run_block(b, total);
+      if (auto bad = first_non_finite(block)) throw NonFiniteBlock{b, *bad};
+      return block;
+    };
+    try {
+      blocks_done = run_blocks(checked_block, start_block, nblocks, config.block_trials, total, config, acc, r.stop_reason,
+                               progress, r.threads, save);
+    } catch (const NonFiniteBlock& nf) {
+      refuse_non_finite("trials of block " + std::to_string(nf.block) + " (" + r.data.source + ")", nf.detail,
+                        name_culprit(r.faults, [&](std::size_t s) {
+                          auto [plan, one] = engine_alone(s);
+                          return first_non_finite(one->run_block(nf.block, total)).has_value();
+                        }));
+    } catch (const PeerFailure& f) {
+      if (!save) throw;
+      throw PeerFailure(std::string(f.what()) + "; " + writer->json_path() + " keeps the " + std::to_string(f.blocks_done()) +
+                            " of " + std::to_string(nblocks) + " blocks merged before (point " + std::to_string(point_index + 1) +
+                            " of " + std::to_string(point_count) + ")",
+                        f.blocks_done());
+    }
+    // Blocks within the limit merge to finite moments (core/running_stats.h); a resumed
+    // checkpoint's statistics are checked here too.
+    if (const auto bad = first_non_finite(acc)) refuse_non_finite("merged trials (" + r.data.source + ")", *bad, "the point's fault specs");
     r.stats = std::move(acc);
     r.trials_done = r.stats.trials();
   }
@@ -257,15 +332,17 @@ CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, c
   }
   Report& report = outcome.report;
   report.points = std::move(cp.completed_points);
+  CheckpointWriter writer(options, cp.stats_file);
   std::unique_ptr<sim::IEngine> engine;
   for (std::size_t i = cp.point; i < points.size(); ++i) {
     std::uint64_t blocks_done = 0;
     const bool resuming_this = options.resume && i == cp.point;
-    CampaignResult r = run_point(points[i], options, resuming_this ? &cp : nullptr, i, points.size(), blocks_done, engine);
+    CampaignResult r = run_point(points[i], options, resuming_this ? &cp : nullptr, i, points.size(), blocks_done, engine,
+                                 options.out_dir.empty() ? nullptr : &writer, &report.points);
     if (!outcome.is_root) continue;
     if (r.stop_reason == "interrupted") {
       outcome.complete = false;
-      write_checkpoint(options, i, blocks_done, report.points, r.stats, point_signature(r));
+      writer.write(i, blocks_done, report.points, r.stats, point_signature(r));
       report.points.push_back(make_point_report(r));
       outcome.results.push_back(std::move(r));
       break;
@@ -298,17 +375,14 @@ CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, c
     report.profile = any.profile;
   }
   if (!core::loaded_plugins().empty()) report.plugins = sim::plugin_provenance();  // paths, hashes, types
+  check_finite(report);  // no report with a non-finite number is written
   if (!options.out_dir.empty()) {
     const std::string json = to_json(report).dump(1) + "\n";
     core::write_file_atomically(options.out_dir + "/report.json", [&](std::ostream& o) { o << json; });
     core::write_file_atomically(options.out_dir + "/summary.csv", [&](std::ostream& o) { write_summary_csv(o, report); });
     const std::string html = render_html_report(report);
     core::write_file_atomically(options.out_dir + "/report.html", [&](std::ostream& o) { o << html; });
-    if (outcome.complete) {
-      std::error_code ec;
-      std::filesystem::remove(options.out_dir + "/checkpoint.json", ec);
-      std::filesystem::remove(options.out_dir + "/checkpoint.stats", ec);
-    }
+    if (outcome.complete) writer.remove_files();
   }
   return outcome;
 }

@@ -1,7 +1,12 @@
 #include "testbench/campaign/scheduler.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <limits>
@@ -18,6 +23,7 @@
 namespace nfsim::tb {
 
 std::atomic<bool> interrupt_requested{false};
+std::atomic<int> interrupt_signal{0};
 
 namespace {
 
@@ -49,15 +55,147 @@ std::pair<int, int> mpi_world() {
 // in fragments, each needing a poll), then sleeps between polls. Blocking MPI calls busy-poll for
 // as long as they wait, and on machines whose cores share an execution unit (SMT siblings,
 // vCPUs) a rank waiting for a slower one would slow it down further.
-void wait_without_spinning(MPI_Request& request) {
+// Returns MPI's error code (MPI_ERRORS_RETURN is set on MPI_COMM_WORLD by apps/).
+int wait_without_spinning(MPI_Request& request) {
   const auto start = std::chrono::steady_clock::now();
   for (;;) {
     int done = 0;
-    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
-    if (done) return;
+    const int rc = MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS || done) return rc;
     if (std::chrono::steady_clock::now() - start > std::chrono::milliseconds(2)) {
       std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
+  }
+}
+#endif
+
+// A number of seconds from the environment: `fallback` when unset; InputError when it is not a
+// finite number >= `min` (> 0 when `positive`).
+double seconds_from_environment(const char* name, double fallback, bool positive) {
+  const char* text = std::getenv(name);
+  if (!text) return fallback;
+  char* end = nullptr;
+  const double v = std::strtod(text, &end);
+  if (!*text || *end || !std::isfinite(v) || v < 0 || (positive && v == 0) || v > 1e7) {
+    throw core::InputError(std::string("environment variable ") + name + "='" + text + "': expected a number of seconds " +
+                           (positive ? "> 0" : ">= 0") + " (at most 1e7)");
+  }
+  return v;
+}
+
+// Test hooks (tests/cli/test_mpi_failure.cpp): NFSIM_TEST_DIE_AFTER_BLOCKS=N kills (SIGKILL) and
+// NFSIM_TEST_HANG_AFTER_BLOCKS=N hangs the rank NFSIM_TEST_FAULTY_RANK (default: the last) of an
+// MPI run once it has computed N blocks. 0 = off.
+struct TestFault {
+  std::uint64_t die_after = 0, hang_after = 0;
+  int rank = -1;
+};
+
+TestFault test_fault_from_environment(int size) {
+  TestFault f;
+  auto number = [](const char* name) -> std::uint64_t {
+    const char* v = std::getenv(name);
+    return v ? std::strtoull(v, nullptr, 10) : 0;
+  };
+  f.die_after = number("NFSIM_TEST_DIE_AFTER_BLOCKS");
+  f.hang_after = number("NFSIM_TEST_HANG_AFTER_BLOCKS");
+  f.rank = std::getenv("NFSIM_TEST_FAULTY_RANK") ? static_cast<int>(number("NFSIM_TEST_FAULTY_RANK")) : size - 1;
+  return f;
+}
+
+void apply_test_fault(const TestFault& f, int rank, std::uint64_t computed) {
+  if (rank != f.rank) return;
+  if (f.die_after > 0 && computed >= f.die_after) std::raise(SIGKILL);
+  if (f.hang_after > 0 && computed >= f.hang_after) {
+    for (;;) ::sleep(1000);
+  }
+}
+
+#ifdef NFSIM_HAVE_MPI
+constexpr int kTagBlocks = 1;
+
+std::string mpi_error_text(int code) {
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  MPI_Error_string(code, text, &len);
+  return std::string(text, static_cast<std::size_t>(len));
+}
+
+std::string name_ranks(const std::vector<int>& ranks, int size) {
+  std::string s = ranks.size() == 1 ? "MPI rank " : "MPI ranks ";
+  for (std::size_t i = 0; i < ranks.size(); ++i) s += (i ? ", " : "") + std::to_string(ranks[i]);
+  return s + " of " + std::to_string(size);
+}
+
+// Rank 0: what stops it waiting for `ranks` (empty while it may wait on): an interruption (mpirun
+// sends SIGTERM to every rank when one dies) or the peer timeout.
+std::string give_up_reason(const std::vector<int>& ranks, int size, std::chrono::steady_clock::time_point since, double timeout_s,
+                           bool timeout_from_environment, const char* waiting_for) {
+  if (interrupt_requested.load()) {
+    const int sig = interrupt_signal.load();
+    return std::string("interrupted by ") + (sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "a signal") +
+           " while waiting for " + waiting_for + " from " + name_ranks(ranks, size) +
+           " (mpirun stops every rank this way when one dies)";
+  }
+  if (seconds_since(since) > timeout_s) {
+    char t[32];
+    std::snprintf(t, sizeof t, "%g", timeout_s);
+    return name_ranks(ranks, size) + " sent no " + waiting_for + " for " + t + " s (" +
+           (timeout_from_environment ? "NFSIM_MPI_PEER_TIMEOUT" : "the peer timeout: 60 s or 20 rounds, NFSIM_MPI_PEER_TIMEOUT") +
+           "): it died or hangs";
+  }
+  return {};
+}
+
+// Rank 0: the message of every other rank for this round (their blocks), in rank order. Returns
+// why it gave up, or "" once every message is in.
+std::string receive_round(std::vector<std::string>& from, int size, double timeout_s, bool timeout_from_environment) {
+  std::vector<int> pending;
+  for (int r = 1; r < size; ++r) pending.push_back(r);
+  const auto start = std::chrono::steady_clock::now();
+  while (!pending.empty()) {
+    bool progressed = false;
+    for (auto it = pending.begin(); it != pending.end();) {
+      const int r = *it;
+      int flag = 0;
+      MPI_Status status;
+      int rc = MPI_Iprobe(r, kTagBlocks, MPI_COMM_WORLD, &flag, &status);
+      if (rc == MPI_SUCCESS && flag) {
+        int count = 0;
+        MPI_Get_count(&status, MPI_BYTE, &count);
+        from[static_cast<std::size_t>(r)].resize(static_cast<std::size_t>(count));
+        rc = MPI_Recv(from[static_cast<std::size_t>(r)].data(), count, MPI_BYTE, r, kTagBlocks, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      }
+      if (rc != MPI_SUCCESS) return name_ranks({r}, size) + " failed: MPI error " + mpi_error_text(rc);
+      if (flag) {
+        it = pending.erase(it);
+        progressed = true;
+      } else {
+        ++it;
+      }
+    }
+    if (pending.empty()) break;
+    const std::string why = give_up_reason(pending, size, start, timeout_s, timeout_from_environment, "blocks");
+    if (!why.empty()) return why;
+    if (!progressed && seconds_since(start) > 0.002) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  return {};
+}
+
+// Waits for a request of rank 0 that involves every rank (the broadcast of a round's decision);
+// returns why it gave up, or "".
+std::string wait_on_peers(MPI_Request& request, int size, double timeout_s, bool timeout_from_environment) {
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    int done = 0;
+    const int rc = MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS) return "MPI error while broadcasting to the ranks: " + mpi_error_text(rc);
+    if (done) return {};
+    std::vector<int> all;
+    for (int r = 1; r < size; ++r) all.push_back(r);
+    const std::string why = give_up_reason(all, size, start, timeout_s, timeout_from_environment, "broadcast replies");
+    if (!why.empty()) return why;
+    if (seconds_since(start) > 0.002) std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
 }
 #endif
@@ -71,7 +209,10 @@ std::vector<sim::ErrorStats> compute_blocks(const BlockFn& run_block, std::uint6
     return out;
   }
   std::atomic<std::uint64_t> next{begin};
+  // The failure of the lowest block wins (every lower block was taken before it, and is joined
+  // below), so the error does not depend on the thread count or timing.
   std::exception_ptr failure;
+  std::uint64_t failure_block = end;
   std::mutex failure_mutex;
   auto work = [&]() {
     for (std::uint64_t b = next++; b < end; b = next++) {
@@ -79,7 +220,10 @@ std::vector<sim::ErrorStats> compute_blocks(const BlockFn& run_block, std::uint6
         out[static_cast<std::size_t>(b - begin)] = run_block(b);
       } catch (...) {
         const std::lock_guard<std::mutex> lock(failure_mutex);
-        if (!failure) failure = std::current_exception();
+        if (!failure || b < failure_block) {
+          failure = std::current_exception();
+          failure_block = b;
+        }
         next = end;
       }
     }
@@ -97,7 +241,7 @@ std::vector<sim::ErrorStats> compute_blocks(const BlockFn& run_block, std::uint6
 
 std::uint64_t run_blocks(const BlockFn& run_block, std::uint64_t start, std::uint64_t nblocks, std::uint64_t block_trials,
                          std::uint64_t total_trials, const CampaignConfig& config, sim::ErrorStats& acc, std::string& reason,
-                         const std::function<void(std::uint64_t)>& progress, unsigned threads) {
+                         const std::function<void(std::uint64_t)>& progress, unsigned threads, const SaveFn& save) {
   const int rank = mpi_rank(), size = mpi_size();
   const double z = core::normal_quantile_two_sided(config.confidence);
   // One block per round when alone; otherwise enough blocks to keep every rank and thread busy
@@ -113,8 +257,21 @@ std::uint64_t run_blocks(const BlockFn& run_block, std::uint64_t start, std::uin
   std::uint64_t done = start;
   reason = config.stopping.automatic ? "max_trials" : "trials";
   auto trials_after = [&](std::uint64_t blocks) { return std::min(total_trials, blocks * block_trials); };
+  // MPI: how long rank 0 waits for a rank's blocks (the slowest round so far sets the default).
+  const MpiEnvironment env = size > 1 ? mpi_environment() : MpiEnvironment{};
+  const TestFault test_fault = size > 1 ? test_fault_from_environment(size) : TestFault{};
+  static std::uint64_t computed_here = 0;  // blocks this rank computed, over every point (test hooks)
+  double slowest_round_s = 0;
+  [[maybe_unused]] auto peer_timeout_s = [&] { return env.peer_timeout_s > 0 ? env.peer_timeout_s : std::max(60.0, 20 * slowest_round_s); };
+  // Rank 0 gives up on a rank: the blocks merged before this round are saved, the run ends.
+  [[maybe_unused]] auto give_up = [&](const std::string& why) {
+    if (save) save(done, acc, true);
+    throw PeerFailure(why, done);
+  };
   std::string payload, all;  // MPI message buffers, reused
+  std::vector<std::string> from(static_cast<std::size_t>(size));
   while (done < nblocks) {
+    const auto round_start = std::chrono::steady_clock::now();
     const std::uint64_t round_begin = done;
     const std::uint64_t round_end = std::min(nblocks, round_begin + per_round);
     // This rank's blocks of the round.
@@ -125,52 +282,56 @@ std::uint64_t run_blocks(const BlockFn& run_block, std::uint64_t start, std::uin
     const auto compute_start = std::chrono::steady_clock::now();
     std::vector<sim::ErrorStats> mine = compute_blocks(run_block, my_begin, my_end, threads);
     const double compute_seconds = seconds_since(compute_start);
+    if (size > 1) {
+      computed_here += mine.size();
+      apply_test_fault(test_fault, rank, computed_here);
+    }
     std::vector<sim::ErrorStats> ordered;
 #ifdef NFSIM_HAVE_MPI
     if (size > 1) {
-      payload.clear();  // buffers kept across rounds: no large allocation (and page faults) per round
-      for (const auto& s : mine) {
-        const std::size_t at = payload.size();
-        std::uint64_t len = 0;
-        payload.append(reinterpret_cast<const char*>(&len), sizeof len);
-        s.serialize_to(payload);
-        len = payload.size() - at - sizeof len;
-        std::memcpy(&payload[at], &len, sizeof len);
-      }
-      int my_len = static_cast<int>(payload.size());
-      std::vector<int> lens(static_cast<std::size_t>(size)), offsets(static_cast<std::size_t>(size));
-      MPI_Request request;
-      MPI_Igather(&my_len, 1, MPI_INT, lens.data(), 1, MPI_INT, 0, MPI_COMM_WORLD, &request);
-      wait_without_spinning(request);
       // Each rank's speed this round, for the next round's shares.
       const double my_speed = my_end > my_begin && compute_seconds > 0 ? static_cast<double>(my_end - my_begin) / compute_seconds : 0.0;
-      std::vector<double> speeds(static_cast<std::size_t>(size), 0.0);
-      MPI_Igather(&my_speed, 1, MPI_DOUBLE, speeds.data(), 1, MPI_DOUBLE, 0, MPI_COMM_WORLD, &request);
-      wait_without_spinning(request);
       if (rank == 0) {
+        // Point to point rather than a gather: rank 0 knows which rank it still waits for, and
+        // gives up on it (timeout, MPI error, interruption) instead of waiting for ever.
+        const std::string why = receive_round(from, size, peer_timeout_s(), env.peer_timeout_s > 0);
+        if (!why.empty()) give_up(why);
+        std::vector<double> speeds(static_cast<std::size_t>(size), 0.0);
+        speeds[0] = my_speed;
+        ordered = std::move(mine);
+        for (int r = 1; r < size; ++r) {  // ranks in order, each rank's blocks in order: block order
+          const std::string& m = from[static_cast<std::size_t>(r)];
+          std::size_t pos = 0;
+          if (m.size() < sizeof(double)) throw core::InternalError("MPI rank " + std::to_string(r) + " sent a short message");
+          std::memcpy(&speeds[static_cast<std::size_t>(r)], m.data(), sizeof(double));
+          pos += sizeof(double);
+          while (pos < m.size()) {
+            std::uint64_t len = 0;
+            std::memcpy(&len, m.data() + pos, sizeof len);
+            pos += sizeof len;
+            ordered.push_back(sim::ErrorStats::deserialize(m.data() + pos, static_cast<std::size_t>(len)));
+            pos += static_cast<std::size_t>(len);
+          }
+        }
         for (std::size_t r = 0; r < speeds.size(); ++r) {
           if (speeds[r] > 0) speed[r] = speed[r] > 0 ? 0.5 * speed[r] + 0.5 * speeds[r] : speeds[r];
         }
-      }
-      if (rank == 0) {
-        int total = 0;
-        for (int r = 0; r < size; ++r) {
-          offsets[static_cast<std::size_t>(r)] = total;
-          total += lens[static_cast<std::size_t>(r)];
-        }
-        all.resize(static_cast<std::size_t>(total));
-      }
-      MPI_Igatherv(payload.data(), my_len, MPI_BYTE, all.data(), lens.data(), offsets.data(), MPI_BYTE, 0, MPI_COMM_WORLD,
-                   &request);
-      wait_without_spinning(request);
-      if (rank == 0) {
-        std::size_t pos = 0;
-        while (pos < all.size()) {  // ranks in order, each rank's blocks in order: block order
+      } else {
+        payload.clear();  // buffers kept across rounds: no large allocation (and page faults) per round
+        payload.append(reinterpret_cast<const char*>(&my_speed), sizeof my_speed);
+        for (const auto& s : mine) {
+          const std::size_t at = payload.size();
           std::uint64_t len = 0;
-          std::memcpy(&len, all.data() + pos, sizeof len);
-          pos += sizeof len;
-          ordered.push_back(sim::ErrorStats::deserialize(all.data() + pos, static_cast<std::size_t>(len)));
-          pos += static_cast<std::size_t>(len);
+          payload.append(reinterpret_cast<const char*>(&len), sizeof len);
+          s.serialize_to(payload);
+          len = payload.size() - at - sizeof len;
+          std::memcpy(&payload[at], &len, sizeof len);
+        }
+        MPI_Request request;
+        int rc = MPI_Isend(payload.data(), static_cast<int>(payload.size()), MPI_BYTE, 0, kTagBlocks, MPI_COMM_WORLD, &request);
+        if (rc == MPI_SUCCESS) rc = wait_without_spinning(request);
+        if (rc != MPI_SUCCESS) {
+          throw PeerFailure("MPI rank " + std::to_string(rank) + " could not send its blocks to rank 0: MPI error " + mpi_error_text(rc), 0);
         }
       }
     } else {
@@ -196,6 +357,9 @@ std::uint64_t run_blocks(const BlockFn& run_block, std::uint64_t start, std::uin
         stop = 1;
       }
       if (progress) progress(trials_after(done));
+      // A periodic checkpoint when due; on an interruption at once (before the bounds and the
+      // report: mpirun follows its SIGTERM with SIGKILL a second later).
+      if (save && done < nblocks && (!stop || reason == "interrupted")) save(done, acc, stop != 0);
     } else {
       done = round_end;
     }
@@ -222,16 +386,35 @@ std::uint64_t run_blocks(const BlockFn& run_block, std::uint64_t start, std::uin
         }
       }
       MPI_Request request;
-      MPI_Ibcast(msg.data(), static_cast<int>(msg.size()), MPI_UINT64_T, 0, MPI_COMM_WORLD, &request);
-      wait_without_spinning(request);
+      int rc = MPI_Ibcast(msg.data(), static_cast<int>(msg.size()), MPI_UINT64_T, 0, MPI_COMM_WORLD, &request);
+      if (rank == 0) {
+        const std::string why = rc == MPI_SUCCESS ? wait_on_peers(request, size, peer_timeout_s(), env.peer_timeout_s > 0)
+                                                  : "MPI error while broadcasting to the ranks: " + mpi_error_text(rc);
+        if (!why.empty()) give_up(why);
+      } else {
+        // The other ranks wait for rank 0 without a timeout: between rounds it alone computes the
+        // bounds and writes the report; if it dies, mpirun stops them.
+        if (rc == MPI_SUCCESS) rc = wait_without_spinning(request);
+        if (rc != MPI_SUCCESS) {
+          throw PeerFailure("MPI rank " + std::to_string(rank) + " lost rank 0: MPI error " + mpi_error_text(rc), 0);
+        }
+      }
       stop = static_cast<int>(msg[0]);
       done = msg[1];
       for (std::size_t i = 0; i < share.size(); ++i) share[i] = msg[2 + i];
     }
 #endif
+    slowest_round_s = std::max(slowest_round_s, seconds_since(round_start));
     if (stop) break;
   }
   return done;
+}
+
+MpiEnvironment mpi_environment() {
+  MpiEnvironment e;
+  e.peer_timeout_s = seconds_from_environment("NFSIM_MPI_PEER_TIMEOUT", 0, true);
+  e.checkpoint_seconds = seconds_from_environment("NFSIM_MPI_CHECKPOINT_SECONDS", 60, false);
+  return e;
 }
 
 unsigned effective_threads(unsigned asked) {

@@ -6,6 +6,7 @@
 #include "core/strings.h"
 #include "faults/bound_model.h"
 #include "testbench/campaign/campaign_config.h"
+#include "testbench/campaign/finite_check.h"
 #include "testbench/campaign/prepare.h"
 #include "testbench/report/point_report.h"
 #include "testbench/report/report.h"
@@ -26,6 +27,21 @@ BoundsTable compute_bounds_table(const models::Network& net, const models::Datas
   t.outputs = net.output_size();
   for (Eigen::Index n = 0; n < data.count(); ++n) t.per_input.push_back(select_bounds(calc.compute(data.inputs.col(n), families), families));
   return t;
+}
+
+void check_bounds_table(const BoundsTable& t, const models::Network& net, const models::Dataset& data,
+                        const std::vector<faults::FaultSpec>& specs, const std::vector<std::string>& families) {
+  check_fault_free_outputs(net, data.inputs, net.forward_batch(data.inputs), data.source);
+  for (std::size_t n = 0; n < t.per_input.size(); ++n) {
+    const auto bad = first_non_finite(t.per_input[n]);
+    if (!bad) continue;
+    const Eigen::VectorXd x = data.inputs.col(static_cast<Eigen::Index>(n));
+    refuse_non_finite("bounds of input " + std::to_string(n) + " of " + data.source, *bad, name_culprit(specs, [&](std::size_t s) {
+                        const faults::FaultPlan alone(spec_alone(specs, s), net);
+                        const models::bounds::BoundCalculator c(net, faults::to_bound_model(alone));
+                        return first_non_finite(select_bounds(c.compute(x, families), families)).has_value();
+                      }));
+  }
 }
 
 void print_bounds_table(std::FILE* to, const BoundsTable& t) {

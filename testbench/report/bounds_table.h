@@ -21,6 +21,10 @@ struct BoundsTable {
 // Throws InputError for an unknown family.
 BoundsTable compute_bounds_table(const models::Network& network, const models::Dataset& data, const faults::FaultPlan& plan,
                                  const std::vector<std::string>& families);
+// Every bound finite, else an InputError naming the input, the bound, the value and the fault
+// spec that makes it non-finite (testbench/campaign/finite_check.h).
+void check_bounds_table(const BoundsTable& table, const models::Network& network, const models::Dataset& data,
+                        const std::vector<faults::FaultSpec>& specs, const std::vector<std::string>& families);
 // One row per (input, output), one column per bound's mean and std (sum_norms left out).
 void print_bounds_table(std::FILE* to, const BoundsTable& table);
 // bounds.json: the model, network, inputs, faults, the network's profile and the bounds per input.

@@ -173,6 +173,26 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
             "\", \"overrides\": [], \"point\": 0, \"blocks_done\": 1, \"completed_points\": [], \"signature\": \"0\"}\n");
     put("resume_stats/checkpoint.stats", "NFSIMST1 but cut short");
     put("a_file", "x");
+    // issue 13: MPI rank death (checkpoint.json names its statistics file)
+    std::filesystem::create_directories(d.file("resume_stats_file"));
+    put("resume_stats_file/checkpoint.json",
+        "{\"campaign_file\": \"c.yaml\", \"campaign_file_absolute\": \"" + d.file("c.yaml") +
+            "\", \"overrides\": [], \"point\": 0, \"blocks_done\": 1, \"completed_points\": [], \"signature\": \"0\", "
+            "\"stats_file\": \"../a_file\"}\n");
+
+    // issue 13: strict ONNX reading. The corpus of scripts/make_bad_onnx.py, copied so that the
+    // messages name D/onnx_bad/<file> wherever the source tree is.
+    std::filesystem::copy(std::string(NFSIM_SOURCE_DIR) + "/tests/fixtures/onnx_bad", d.file("onnx_bad"));
+
+    // issue 13: non-finite numbers. big.onnx: weights of about 1e15 / fan-in turn a stuck-at
+    // value of 1e50 into outputs beyond 1e60 (an innocent spec before the culprit); bigw.onnx:
+    // weights of about 1e40 / fan-in whose fault-free outputs pass 1e60 at layer 2.
+    ASSERT_EQ(nfsim("gen-network --widths 4,3,2 --sigma 1e15 --out " + d.file("big.onnx"), d).code, 0);
+    ASSERT_EQ(nfsim("gen-network --widths 4,3,2 --sigma 1e40 --out " + d.file("bigw.onnx"), d).code, 0);
+    put("stuck_huge.yaml", campaign_head + "faults:\n  - {kind: neuron_stuck_at, layers: [1], probability: 0.1, value: 1e300}\n");
+    put("stuck_overflow.yaml", "model: big.onnx\ninputs: {type: random, count: 2}\nfaults:\n"
+                               "  - {kind: neuron_crash, layers: [1], probability: 0.1}\n"
+                               "  - {kind: neuron_stuck_at, layers: [1], probability: 0.2, value: 1e50}\ntrials: 10\n");
   }
   static void TearDownTestSuite() { dir_.reset(); }
 
@@ -356,6 +376,68 @@ const std::vector<BadCase> kCases{
     {"out_empty", "gen-network --widths 4,3,2 --out ''", {"empty output file name"}},
     {"out_float32_overflow", "gen-network --widths 4,3,2 --sigma 1e300 --dtype float32 --out $D/out.csv", {"beyond float32's range", "float64"}},
     {"out_file_unwritable", "eval $M --inputs random:2 --out /proc/nfsim-cannot-write.csv", {"/proc/nfsim-cannot-write.csv"}},
+    // issue 13: MPI rank death
+    {"resume_stats_file_elsewhere", "run --resume $D/resume_stats_file", {"'stats_file' is '../a_file'", "checkpoint.alt.stats"}},
+    // issue 13: strict ONNX reading (tests/fixtures/onnx_bad, written by scripts/make_bad_onnx.py --cases)
+    {"onnx_bad_gemm_unknown_attribute", "info $D/onnx_bad/gemm_unknown_attribute.onnx", {"gemm_unknown_attribute.onnx", "node 'fc' (Gemm)", "attribute 'foo'", "not an attribute of Gemm-13", "alpha, beta, transA, transB"}},
+    {"onnx_bad_gemm_transb_2", "info $D/onnx_bad/gemm_transb_2.onnx", {"gemm_transb_2.onnx", "node 'fc' (Gemm)", "attribute 'transB' = 2", "expected 0 or 1"}},
+    {"onnx_bad_gemm_transb_negative", "info $D/onnx_bad/gemm_transb_negative.onnx", {"gemm_transb_negative.onnx", "node 'fc' (Gemm)", "attribute 'transB' = -1", "expected 0 or 1"}},
+    {"onnx_bad_gemm_transa_1", "info $D/onnx_bad/gemm_transa_1.onnx", {"gemm_transa_1.onnx", "node 'fc' (Gemm)", "attribute 'transA' = 1", "not supported", "transA = 0"}},
+    {"onnx_bad_gemm_transa_7", "info $D/onnx_bad/gemm_transa_7.onnx", {"gemm_transa_7.onnx", "node 'fc' (Gemm)", "attribute 'transA' = 7", "expected 0 or 1"}},
+    {"onnx_bad_gemm_transb_float", "info $D/onnx_bad/gemm_transb_float.onnx", {"gemm_transb_float.onnx", "node 'fc' (Gemm)", "attribute 'transB'", "has type FLOAT (1)", "expects INT"}},
+    {"onnx_bad_gemm_transb_no_type", "info $D/onnx_bad/gemm_transb_no_type.onnx", {"gemm_transb_no_type.onnx", "node 'fc' (Gemm)", "attribute 'transB'", "UNDEFINED (no type)", "expects INT"}},
+    {"onnx_bad_gemm_transb_twice", "info $D/onnx_bad/gemm_transb_twice.onnx", {"gemm_transb_twice.onnx", "node 'fc' (Gemm)", "attribute 'transB'", "given twice"}},
+    {"onnx_bad_gemm_transb_ints", "info $D/onnx_bad/gemm_transb_ints.onnx", {"gemm_transb_ints.onnx", "node 'fc' (Gemm)", "attribute 'transB'", "has type INTS ([1, 1])", "expects INT"}},
+    {"onnx_bad_gemm_alpha_string", "info $D/onnx_bad/gemm_alpha_string.onnx", {"gemm_alpha_string.onnx", "node 'fc' (Gemm)", "attribute 'alpha'", "has type STRING ('two')", "expects FLOAT"}},
+    {"onnx_bad_gemm_alpha_int", "info $D/onnx_bad/gemm_alpha_int.onnx", {"gemm_alpha_int.onnx", "node 'fc' (Gemm)", "attribute 'alpha'", "has type INT (2)", "expects FLOAT"}},
+    {"onnx_bad_gemm_alpha_inf", "info $D/onnx_bad/gemm_alpha_inf.onnx", {"gemm_alpha_inf.onnx", "node 'fc' (Gemm)", "attribute 'alpha' = inf", "expected a finite number"}},
+    {"onnx_bad_gemm_beta_nan", "info $D/onnx_bad/gemm_beta_nan.onnx", {"gemm_beta_nan.onnx", "node 'fc' (Gemm)", "attribute 'beta' = nan", "expected a finite number"}},
+    {"onnx_bad_gemm_attribute_reference", "info $D/onnx_bad/gemm_attribute_reference.onnx", {"gemm_attribute_reference.onnx", "node 'fc' (Gemm)", "attribute 'transB'", "refers to 'tb'", "belong in functions"}},
+    {"onnx_bad_gemm_broadcast_attribute", "info $D/onnx_bad/gemm_broadcast_attribute.onnx", {"gemm_broadcast_attribute.onnx", "node 'fc' (Gemm)", "attribute 'broadcast'", "not an attribute of Gemm-13"}},
+    {"onnx_bad_relu_unknown_attribute", "info $D/onnx_bad/relu_unknown_attribute.onnx", {"relu_unknown_attribute.onnx", "node 'act' (Relu)", "attribute 'alpha'", "not an attribute of Relu-", "no attributes"}},
+    {"onnx_bad_leakyrelu_alpha_int", "info $D/onnx_bad/leakyrelu_alpha_int.onnx", {"leakyrelu_alpha_int.onnx", "node 'act' (LeakyRelu)", "attribute 'alpha'", "has type INT (1)", "expects FLOAT"}},
+    {"onnx_bad_leakyrelu_alpha_nan", "info $D/onnx_bad/leakyrelu_alpha_nan.onnx", {"leakyrelu_alpha_nan.onnx", "node 'act' (LeakyRelu)", "attribute 'alpha' = nan", "expected a finite number"}},
+    {"onnx_bad_sigmoid_unknown_attribute", "info $D/onnx_bad/sigmoid_unknown_attribute.onnx", {"sigmoid_unknown_attribute.onnx", "node 'act' (Sigmoid)", "attribute 'slope'", "not an attribute of Sigmoid-"}},
+    {"onnx_bad_matmul_transb_attribute", "info $D/onnx_bad/matmul_transb_attribute.onnx", {"matmul_transb_attribute.onnx", "node 'mm' (MatMul)", "attribute 'transB'", "not an attribute of MatMul-13"}},
+    {"onnx_bad_add_broadcast_attribute", "info $D/onnx_bad/add_broadcast_attribute.onnx", {"add_broadcast_attribute.onnx", "node 'bias' (Add)", "attribute 'broadcast'", "not an attribute of Add-13"}},
+    {"onnx_bad_softmax_axis_5", "info $D/onnx_bad/softmax_axis_5.onnx", {"softmax_axis_5.onnx", "node 'sm' (Softmax)", "attribute 'axis' = 5", "outside -2..1"}},
+    {"onnx_bad_softmax_axis_0", "info $D/onnx_bad/softmax_axis_0.onnx", {"softmax_axis_0.onnx", "node 'sm' (Softmax)", "attribute 'axis' = 0", "expected the feature axis (1 or -1)"}},
+    {"onnx_bad_softmax_axis_float", "info $D/onnx_bad/softmax_axis_float.onnx", {"softmax_axis_float.onnx", "node 'sm' (Softmax)", "attribute 'axis'", "has type FLOAT (1)", "expects INT"}},
+    {"onnx_bad_flatten_axis_3", "info $D/onnx_bad/flatten_axis_3.onnx", {"flatten_axis_3.onnx", "node 'flat' (Flatten)", "attribute 'axis' = 3", "outside -2..2"}},
+    {"onnx_bad_flatten_axis_0", "info $D/onnx_bad/flatten_axis_0.onnx", {"flatten_axis_0.onnx", "node 'flat' (Flatten)", "attribute 'axis' = 0", "expected 1"}},
+    {"onnx_bad_dropout_ratio_attribute", "info $D/onnx_bad/dropout_ratio_attribute.onnx", {"dropout_ratio_attribute.onnx", "node 'drop' (Dropout)", "attribute 'ratio'", "not an attribute of Dropout-13", "seed"}},
+    {"onnx_bad_dropout_training_mode_true", "info $D/onnx_bad/dropout_training_mode_true.onnx", {"dropout_training_mode_true.onnx", "node 'drop' (Dropout)", "input 'training_mode' ('train') is 1", "inference mode"}},
+    {"onnx_bad_reshape_allowzero_2", "info $D/onnx_bad/reshape_allowzero_2.onnx", {"reshape_allowzero_2.onnx", "node 'rs' (Reshape)", "attribute 'allowzero' = 2", "expected 0 or 1"}},
+    {"onnx_bad_constant_two_values", "info $D/onnx_bad/constant_two_values.onnx", {"constant_two_values.onnx", "node 'two' (Constant)", "has 2 attributes", "exactly one value attribute"}},
+    {"onnx_bad_constant_unknown_attribute", "info $D/onnx_bad/constant_unknown_attribute.onnx", {"constant_unknown_attribute.onnx", "node 'two' (Constant)", "attribute 'value_double'", "not an attribute of Constant-13"}},
+    {"onnx_bad_constant_value_float_opset11", "info $D/onnx_bad/constant_value_float_opset11.onnx", {"constant_value_float_opset11.onnx", "node 'two' (Constant)", "attribute 'value_float'", "not an attribute of Constant-11"}},
+    {"onnx_bad_relu_two_inputs", "info $D/onnx_bad/relu_two_inputs.onnx", {"relu_two_inputs.onnx", "node 'act' (Relu)", "has 2 inputs", "Relu-", "takes 1"}},
+    {"onnx_bad_relu_two_outputs", "info $D/onnx_bad/relu_two_outputs.onnx", {"relu_two_outputs.onnx", "node 'act' (Relu)", "has 2 outputs", "takes 1"}},
+    {"onnx_bad_gemm_one_input", "info $D/onnx_bad/gemm_one_input.onnx", {"gemm_one_input.onnx", "node 'fc2' (Gemm)", "has 1 input;", "Gemm-13 takes 2..3"}},
+    {"onnx_bad_gemm_four_inputs", "info $D/onnx_bad/gemm_four_inputs.onnx", {"gemm_four_inputs.onnx", "node 'fc' (Gemm)", "has 4 inputs", "Gemm-13 takes 2..3"}},
+    {"onnx_bad_softmax_no_output", "info $D/onnx_bad/softmax_no_output.onnx", {"softmax_no_output.onnx", "node 'sm' (Softmax)", "has 0 outputs", "takes 1"}},
+    {"onnx_bad_gemm_weights_3d", "info $D/onnx_bad/gemm_weights_3d.onnx", {"gemm_weights_3d.onnx", "node 'fc' (Gemm)", "weights B have shape [2, 3, 1]", "2-D matrix"}},
+    {"onnx_bad_gemm_bias_wrong_length", "info $D/onnx_bad/gemm_bias_wrong_length.onnx", {"gemm_bias_wrong_length.onnx", "node 'fc' (Gemm)", "bias has shape [3]", "expected [2]"}},
+    {"onnx_bad_output_shape_disagrees", "info $D/onnx_bad/output_shape_disagrees.onnx", {"output_shape_disagrees.onnx", "graph output 'p'", "declared float [N, 5]", "node 'sm' (Softmax)", "makes float [N, 2]", "dimension 1"}},
+    {"onnx_bad_output_rank_disagrees", "info $D/onnx_bad/output_rank_disagrees.onnx", {"output_rank_disagrees.onnx", "graph output 'p'", "declared float [N]", "node 'sm' (Softmax)", "rank differs"}},
+    {"onnx_bad_output_type_disagrees", "info $D/onnx_bad/output_type_disagrees.onnx", {"output_type_disagrees.onnx", "graph output 'p'", "declared double", "node 'sm' (Softmax)", "element type differs"}},
+    {"onnx_bad_value_info_disagrees", "info $D/onnx_bad/value_info_disagrees.onnx", {"value_info_disagrees.onnx", "value 'h'", "declared float [N, 7]", "node 'act' (Relu)", "makes float [N, 2]"}},
+    {"onnx_bad_input_type_disagrees", "info $D/onnx_bad/input_type_disagrees.onnx", {"input_type_disagrees.onnx", "shape inference fails", "node name: fc", "Gemm"}},
+    {"onnx_bad_output_name_reused", "info $D/onnx_bad/output_name_reused.onnx", {"output_name_reused.onnx", "onnx::checker", "'h'", "SSA"}},
+    // issue 13: non-finite numbers
+    {"nonfinite_stuck_at_value", kRun + "$D/stuck_huge.yaml", {"stuck_huge.yaml:4", "faults[0].value", "'1e300'", "1e60"}},
+    {"nonfinite_stuck_at_flag", "bounds $M --inputs random:2 --fault neuron_stuck_at:layers=1:p=0.1:value=1e300 --out $D/out.csv",
+     {"value=1e300", "'1e300'", "1e60"}},
+    {"nonfinite_fault_output", kRun + "$D/stuck_overflow.yaml",
+     {"trials of block 0", "Delta", "stuck_overflow.yaml:5: fault spec faults[1] (neuron_stuck_at", "1e60"}},
+    {"nonfinite_fault_output_exact", kRun + "$D/stuck_overflow.yaml --engine exact",
+     {"exact engine", "stuck_overflow.yaml:5: fault spec faults[1] (neuron_stuck_at", "1e60"}},
+    {"nonfinite_input_scale_eval", kEval + "random:2:1e300", {"of random:2:1e+300", "fault-free output", "input value", "1e60"}},
+    {"nonfinite_input_scale_campaign", kRun + "$C --set inputs.scale=1e300",
+     {"of random:2:1e+300", "fault-free output", "input value", "1e60"}},
+    {"nonfinite_input_scale_bounds", "bounds $M --inputs random:2:1e300 --fault neuron_crash:layers=1:p=0.1 --out $D/out.csv",
+     {"of random:2:1e+300", "fault-free output", "1e60"}},
+    {"nonfinite_model_overflow", "eval $D/bigw.onnx --out $D/out.csv --inputs random:2", {"fault-free output", "layer 2", "1e60"}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Refused, BadInput, ::testing::ValuesIn(kCases),

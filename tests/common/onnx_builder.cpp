@@ -92,7 +92,12 @@ OnnxBuilder& OnnxBuilder::node(const std::string& op, const std::vector<std::str
 OnnxBuilder& OnnxBuilder::output(const std::string& name) {
   auto* v = model_.mutable_graph()->add_output();
   v->set_name(name);
-  v->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  auto* tt = v->mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(onnx::TensorProto::FLOAT);
+  // onnx::checker wants a declared shape: [N, M] with both sizes symbolic, which agrees with
+  // whatever the importer's shape inference finds for a 2-D [batch, features] output.
+  tt->mutable_shape()->add_dim()->set_dim_param("N");
+  tt->mutable_shape()->add_dim()->set_dim_param("M");
   return *this;
 }
 

@@ -31,6 +31,7 @@ class OnnxBuilder {
   OnnxBuilder& node(const std::string& op, const std::vector<std::string>& inputs,
                     const std::vector<std::string>& outputs, const std::vector<Attr>& attrs = {},
                     const std::string& name = "");
+  // Declares a float output of shape [N, M] (both symbolic).
   OnnxBuilder& output(const std::string& name);
   onnx::ModelProto& model() { return model_; }
   std::string bytes() const { return model_.SerializeAsString(); }

@@ -20,7 +20,7 @@ struct Target {
   Harness run;
 };
 
-// onnx, campaign, topology, idx, npy, csv.
+// onnx, campaign, topology, idx, npy, csv, onnx_attrs (attribute mutation on a valid model).
 const std::vector<Target>& targets();
 const Target& target(const std::string& name);
 

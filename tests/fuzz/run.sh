@@ -20,7 +20,7 @@ export ASAN_OPTIONS="detect_leaks=0:allocator_may_return_null=1${ASAN_OPTIONS:+:
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 mkdir -p "$BUILD/fuzz-crashes"
 failed=()
-targets=(onnx campaign topology idx npy csv engines)
+targets=(onnx campaign topology idx npy csv onnx_attrs engines)
 for target in "${targets[@]}"; do
   bin="$BUILD/tests/fuzz/fuzz_$target"
   [ -x "$bin" ] || { echo "fuzz: $bin not built" >&2; exit 2; }

@@ -50,7 +50,36 @@ TEST_P(FuzzReplay, SeedCorpusIsAcceptedAndRegressionsDoNotCrash) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Readers, FuzzReplay, ::testing::Values("onnx", "campaign", "topology", "idx", "npy", "csv"),
+// The attribute-mutation harness reaches the strict checks: a few edit scripts (byte 0: the opset,
+// then groups of operation, node, attribute, value) and what the importer says to each.
+TEST(FuzzOnnxAttrs, EditsReachTheAttributeChecks) {
+  const Target& t = target("onnx_attrs");
+  struct Script {
+    std::vector<std::uint8_t> bytes;
+    std::string refusal;  // empty: accepted
+  };
+  const std::vector<Script> scripts{
+      {{6}, ""},                                          // opset 13, no edit
+      {{6, 3, 1, 0, 2}, "node 'fc' (Gemm): attribute 'transB' = 2"},  // fc's first attribute (transB) := 2
+      {{6, 5, 1, 0, 1}, "attribute 'transB' has type FLOAT"},          // ... retyped as FLOAT
+      {{6, 1, 1, 0, 0}, "attribute 'transB' is given twice"},          // ... repeated
+      {{6, 0, 3, 16, 17}, "node 'drop' (Dropout): attribute 'foo' is not an attribute of Dropout-13"},
+      {{6, 4, 2, 0, 4}, "node 'act' (LeakyRelu): attribute 'alpha' = nan"},
+      {{6, 7, 5, 0, 0}, "node 'scale' (Mul): has 3 inputs"},
+      {{6, 10, 0, 3, 3}, "graph output 'p' is declared float [N, 3]"},
+  };
+  for (const auto& s : scripts) {
+    const bool accepted = accepts(t, s.bytes.data(), s.bytes.size());
+    if (s.refusal.empty()) {
+      EXPECT_TRUE(accepted) << last_refusal();
+    } else {
+      EXPECT_FALSE(accepted) << s.refusal;
+      EXPECT_NE(last_refusal().find(s.refusal), std::string::npos) << "want '" << s.refusal << "', got: " << last_refusal();
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Readers, FuzzReplay, ::testing::Values("onnx", "campaign", "topology", "idx", "npy", "csv", "onnx_attrs"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
 }  // namespace

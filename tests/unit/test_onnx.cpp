@@ -2,10 +2,16 @@
 #include <onnx/checker.h>
 
 #include <cmath>
+#include <filesystem>
+#include <functional>
+#include <fstream>
+#include <set>
+#include <sstream>
 
 #include "core/error.h"
 #include "models/dataset.h"
 #include "models/layer/dense_layer.h"
+#include "models/onnx_check.h"
 #include "models/onnx_io.h"
 #include "models/random_network.h"
 #include "tests/common/onnx_builder.h"
@@ -39,6 +45,12 @@ OnnxBuilder gemm_model(int opset = 13, Storage storage = Storage::raw_f32) {
       .node("Gemm", {"x", "W", "b"}, {"z"}, {Attr::Int("transB", 1)}, "fc")
       .node("Relu", {"z"}, {"y"})
       .output("y");
+  if (storage == Storage::raw_f64 || storage == Storage::typed_f64) {
+    // ONNX wants the data in the weights' element type.
+    auto* g = b.model().mutable_graph();
+    g->mutable_input(0)->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::DOUBLE);
+    g->mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::DOUBLE);
+  }
   return b;
 }
 
@@ -72,7 +84,7 @@ TEST(OnnxImport, GemmWithoutTransposeAlphaBeta) {
 }
 
 TEST(OnnxImport, MatMulAddScalarScalesAndShapeNoOps) {
-  OnnxBuilder b(11);
+  OnnxBuilder b(12);  // Constant's value_float needs opset 12
   b.input("img", {0, 1, 2, 2})
       .initializer("half", {}, {0.5})
       .initializer("B1", {4, 3}, {1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1})
@@ -260,6 +272,224 @@ TEST(OnnxImport, PyTorchExportMatchesPyTorchOutputs) {
       EXPECT_NEAR(out.data()[i], expected.data()[i], 1e-5 * std::abs(expected.data()[i]) + 1e-12) << file << " " << i;
       EXPECT_NEAR(logits.data()[i], expected_logits.data()[i], 1e-5 * std::abs(expected_logits.data()[i]) + 1e-12);
     }
+  }
+}
+
+// --- strict reading (issue 13) -------------------------------------------------------------------
+
+// The network of scripts/make_bad_onnx.py, valid: x [N, 3] -> Gemm fc -> Relu act -> Gemm fc2 ->
+// Softmax sm -> p. `edit` breaks one thing before the bytes are made.
+std::string strict_base(const std::function<void(onnx::GraphProto&)>& edit = {}) {
+  OnnxBuilder b;
+  b.input("x", {0, 3})
+      .initializer("W", {2, 3}, {0.1, 0.2, 0.3, -0.1, -0.2, -0.3})
+      .initializer("b", {2}, {0.5, -0.5})
+      .initializer("W2", {2, 2}, {1, 0, 0, 1})
+      .node("Gemm", {"x", "W", "b"}, {"z"}, {Attr::Int("transB", 1)}, "fc")
+      .node("Relu", {"z"}, {"h"}, {}, "act")
+      .node("Gemm", {"h", "W2"}, {"z2"}, {Attr::Int("transB", 1)}, "fc2")
+      .node("Softmax", {"z2"}, {"p"}, {Attr::Int("axis", 1)}, "sm")
+      .output("p");
+  if (edit) edit(*b.model().mutable_graph());
+  return b.bytes();
+}
+
+onnx::AttributeProto& attribute_of(onnx::GraphProto& g, int node, const std::string& name) {
+  for (auto& a : *g.mutable_node(node)->mutable_attribute()) {
+    if (a.name() == name) return a;
+  }
+  return *g.mutable_node(node)->add_attribute();
+}
+
+TEST(OnnxStrict, TheValidBaseIsAcceptedWithConcreteOrSymbolicOutputShapes) {
+  EXPECT_EQ(parse_onnx(strict_base(), "m").num_layers(), 2);
+  const Network net = parse_onnx(strict_base([](onnx::GraphProto& g) {
+                                   auto* shape = g.mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+                                   shape->mutable_dim(1)->set_dim_value(2);  // [N, 2]: what Softmax makes
+                                 }),
+                                 "m");
+  EXPECT_EQ(net.output_size(), 2);
+}
+
+TEST(OnnxStrict, AttributeValuesOutsideTheirDomainNameNodeAttributeValueAndAllowed) {
+  expect_rejected(strict_base([](onnx::GraphProto& g) { attribute_of(g, 0, "transB").set_i(2); }),
+                  {"node 'fc' (Gemm)", "attribute 'transB' = 2", "expected 0 or 1"});
+  expect_rejected(strict_base([](onnx::GraphProto& g) {
+                    auto& a = attribute_of(g, 2, "transA");
+                    a.set_name("transA");
+                    a.set_type(onnx::AttributeProto::INT);
+                    a.set_i(1);
+                  }),
+                  {"node 'fc2' (Gemm)", "attribute 'transA' = 1", "not supported"});
+  expect_rejected(strict_base([](onnx::GraphProto& g) {
+                    auto& a = attribute_of(g, 0, "beta");
+                    a.set_name("beta");
+                    a.set_type(onnx::AttributeProto::FLOAT);
+                    a.set_f(-INFINITY);
+                  }),
+                  {"node 'fc' (Gemm)", "attribute 'beta' = -inf", "finite"});
+  expect_rejected(strict_base([](onnx::GraphProto& g) { attribute_of(g, 3, "axis").set_i(-3); }),
+                  {"node 'sm' (Softmax)", "attribute 'axis' = -3", "outside -2..1"});
+}
+
+TEST(OnnxStrict, AttributesAreCheckedAgainstTheSchemaOfTheModelsOpset) {
+  // Unknown, mistyped and repeated attributes.
+  expect_rejected(strict_base([](onnx::GraphProto& g) { attribute_of(g, 1, "alpha").set_name("alpha"); }),
+                  {"node 'act' (Relu)", "attribute 'alpha'", "not an attribute of Relu-13", "no attributes"});
+  expect_rejected(strict_base([](onnx::GraphProto& g) {
+                    auto& a = attribute_of(g, 0, "transB");
+                    a.set_type(onnx::AttributeProto::FLOAT);
+                    a.set_f(1.0f);
+                  }),
+                  {"node 'fc' (Gemm)", "attribute 'transB'", "has type FLOAT (1)", "expects INT"});
+  expect_rejected(strict_base([](onnx::GraphProto& g) { *g.mutable_node(0)->add_attribute() = g.node(0).attribute(0); }),
+                  {"node 'fc' (Gemm)", "attribute 'transB'", "given twice"});
+  // Input and output counts.
+  expect_rejected(strict_base([](onnx::GraphProto& g) { g.mutable_node(1)->add_input("b"); }),
+                  {"node 'act' (Relu)", "has 2 inputs", "Relu-13 takes 1"});
+  expect_rejected(strict_base([](onnx::GraphProto& g) { g.mutable_node(2)->add_output("extra"); }),
+                  {"node 'fc2' (Gemm)", "has 2 outputs", "takes 1"});
+}
+
+TEST(OnnxStrict, TheSchemaFollowsTheOpset) {
+  // Softmax's axis default moved from 1 to -1 in opset 13, Dropout's ratio from attribute to
+  // input in opset 12, LeakyRelu's schema dates from opset 6: each model is read by its own opset.
+  OnnxBuilder old(10);
+  old.input("x", {0, 3})
+      .initializer("W", {2, 3}, {1, 2, 3, 4, 5, 6})
+      .initializer("b", {2}, {0, 0})
+      .node("Gemm", {"x", "W", "b"}, {"z"}, {Attr::Int("transB", 1)}, "fc")  // C is optional only from opset 11
+      .node("Dropout", {"z"}, {"d"}, {Attr::Float("ratio", 0.5f)}, "drop")
+      .node("Softmax", {"d"}, {"p"}, {}, "sm")
+      .output("p");
+  EXPECT_TRUE(parse_onnx(old.bytes(), "m").softmax_output());
+  OnnxBuilder now(13);
+  now.input("x", {0, 3})
+      .initializer("W", {2, 3}, {1, 2, 3, 4, 5, 6})
+      .node("Gemm", {"x", "W"}, {"z"}, {Attr::Int("transB", 1)}, "fc")
+      .node("Dropout", {"z"}, {"d"}, {Attr::Float("ratio", 0.5f)}, "drop")
+      .output("d");
+  expect_rejected(now.bytes(), {"node 'drop' (Dropout)", "attribute 'ratio'", "not an attribute of Dropout-13"});
+  OnnxBuilder no_bias(9);
+  no_bias.input("x", {0, 3})
+      .initializer("W", {2, 3}, {1, 2, 3, 4, 5, 6})
+      .node("Gemm", {"x", "W"}, {"z"}, {Attr::Int("transB", 1)}, "fc")
+      .output("z");
+  expect_rejected(no_bias.bytes(), {"node 'fc' (Gemm)", "has 2 inputs", "Gemm-9 takes 3"});
+}
+
+TEST(OnnxStrict, DropoutIsReadAsIdentityOnlyInInferenceMode) {
+  for (const bool training : {false, true}) {
+    const std::string bytes = strict_base([&](onnx::GraphProto& g) {
+      auto* t = g.add_initializer();
+      t->set_name("train");
+      t->set_data_type(onnx::TensorProto::BOOL);
+      t->add_int32_data(training ? 1 : 0);
+      auto* drop = g.add_node();
+      drop->set_op_type("Dropout");
+      drop->set_name("drop");
+      drop->add_input("h");
+      drop->add_input("");
+      drop->add_input("train");
+      drop->add_output("hd");
+      // Dropout between act and fc2: move it into place (nodes must stay in order).
+      for (int i = g.node_size() - 1; i > 2; --i) g.mutable_node()->SwapElements(i, i - 1);
+      g.mutable_node(3)->set_input(0, "hd");
+    });
+    if (training) {
+      expect_rejected(bytes, {"node 'drop' (Dropout)", "'training_mode' ('train') is 1", "inference mode"});
+    } else {
+      EXPECT_EQ(parse_onnx(bytes, "m").num_layers(), 2);
+    }
+  }
+}
+
+TEST(OnnxStrict, RequiredAttributesAndOperatorsOutsideTheOpset) {
+  // None of the ops nfsim interprets has a required attribute: the check is shown on Cast ('to').
+  onnx::NodeProto cast;
+  cast.set_op_type("Cast");
+  cast.set_name("c");
+  cast.add_input("x");
+  cast.add_output("y");
+  try {
+    onnx_check::check_node_schema(cast, 13, "m.onnx");
+    ADD_FAILURE() << "a Cast without 'to' was accepted";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("m.onnx: node 'c' (Cast): required attribute 'to' is missing"), std::string::npos)
+        << e.what();
+  }
+  auto* to = cast.add_attribute();
+  to->set_name("to");
+  to->set_type(onnx::AttributeProto::INT);
+  to->set_i(onnx::TensorProto::FLOAT);
+  EXPECT_NO_THROW(onnx_check::check_node_schema(cast, 13, "m.onnx"));
+  cast.set_op_type("CastLike");  // since opset 15
+  try {
+    onnx_check::check_node_schema(cast, 13, "m.onnx");
+    ADD_FAILURE() << "CastLike in opset 13 was accepted";
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("not defined in opset 13"), std::string::npos) << e.what();
+  }
+}
+
+TEST(OnnxStrict, DeclaredShapesMustAgreeWithInferredOnes) {
+  expect_rejected(strict_base([](onnx::GraphProto& g) {
+                    g.mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(1)->set_dim_value(3);
+                  }),
+                  {"graph output 'p'", "declared float [N, 3]", "node 'sm' (Softmax)", "makes float [N, 2]", "dimension 1"});
+  expect_rejected(strict_base([](onnx::GraphProto& g) {
+                    auto* v = g.add_value_info();
+                    v->set_name("z");
+                    v->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+                    v->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_param("N");
+                  }),
+                  {"value 'z'", "node 'fc' (Gemm)", "rank differs"});
+  // A value_info that agrees is fine.
+  EXPECT_NO_THROW(parse_onnx(strict_base([](onnx::GraphProto& g) {
+                               auto* v = g.add_value_info();
+                               v->set_name("h");
+                               auto* tt = v->mutable_type()->mutable_tensor_type();
+                               tt->set_elem_type(onnx::TensorProto::FLOAT);
+                               tt->mutable_shape()->add_dim()->set_dim_param("N");
+                               tt->mutable_shape()->add_dim()->set_dim_value(2);
+                             }),
+                             "m"));
+}
+
+TEST(OnnxStrict, CheckerErrorsAreRefused) {
+  expect_rejected(strict_base([](onnx::GraphProto& g) {
+                    g.mutable_node(2)->set_output(0, "h");  // fc2 writes h again
+                    g.mutable_node(3)->set_input(0, "h");
+                  }),
+                  {"onnx::checker", "'h'", "SSA"});
+}
+
+// Every model of tests/fixtures/onnx_bad (scripts/make_bad_onnx.py) is refused with the fragments
+// expected.txt gives for it, and expected.txt lists every model there.
+TEST(OnnxStrict, BadCorpusIsRefusedWithTheExpectedMessages) {
+  const std::filesystem::path dir = std::filesystem::path(NFSIM_FIXTURES_DIR) / "onnx_bad";
+  std::ifstream in(dir / "expected.txt");
+  ASSERT_TRUE(in) << dir / "expected.txt";
+  std::set<std::string> listed;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::string file, fragment;
+    std::getline(fields, file, '\t');
+    std::vector<std::string> fragments;
+    while (std::getline(fields, fragment, '\t')) fragments.push_back(fragment);
+    EXPECT_GE(fragments.size(), 2u) << line;
+    listed.insert(file);
+    try {
+      load_onnx((dir / file).string());
+      ADD_FAILURE() << file << " was accepted";
+    } catch (const core::InputError& e) {
+      const std::string msg = e.what();
+      for (const auto& f : fragments) EXPECT_NE(msg.find(f), std::string::npos) << file << ": missing '" << f << "' in: " << msg;
+    }
+  }
+  EXPECT_GE(listed.size(), 30u);
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() == ".onnx") EXPECT_TRUE(listed.count(e.path().filename().string())) << e.path() << " not in expected.txt";
   }
 }
 
