@@ -52,9 +52,10 @@ bench: build
 	bash scripts/install-deps.sh --python
 	bash bench/compare.sh $(BUILD_DIR)
 
-# libFuzzer on every input reader (ONNX, campaign and topology YAML, IDX, NPY, CSV), built with
-# clang + ASan + UBSan in its own tree, FUZZ_SECONDS per target from tests/fuzz/corpus: the readers
-# (onnx, campaign, topology, idx, npy, csv) and onnx_attrs (attribute mutation on a valid model).
+# libFuzzer on every input reader (ONNX, campaign and topology YAML, IDX, NPY, CSV) and on the
+# engines against each other, built with clang + ASan + UBSan in its own tree, FUZZ_SECONDS per
+# target from tests/fuzz/corpus: the readers (onnx, campaign, topology, idx, npy, csv), onnx_attrs
+# (attribute mutation on a valid model) and engines (chip == functional, Monte Carlo vs exact, b4).
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 30
 fuzz:

@@ -18,14 +18,19 @@ void FaultInstance::reset(int num_layers) {
 }
 
 void FaultInstance::resolve_duplicates() {
-  // Stable sort by unit, then keep the last entry of each unit: the latest spec wins.
+  // Stable sort by unit, then keep per unit the last dominant entry (a physical fault's crash)
+  // if there is one, else the last entry: the latest spec wins, but not over dead hardware.
   for (auto& list : neurons) {
     if (list.size() < 2) continue;
     std::stable_sort(list.begin(), list.end(), [](const NeuronOverride& a, const NeuronOverride& b) { return a.index < b.index; });
     std::vector<NeuronOverride> kept;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      if (i + 1 < list.size() && list[i + 1].index == list[i].index) continue;
-      kept.push_back(list[i]);
+    for (std::size_t i = 0; i < list.size();) {
+      std::size_t end = i, pick = i;
+      for (; end < list.size() && list[end].index == list[i].index; ++end) {
+        if (list[end].dominant || !list[pick].dominant) pick = end;
+      }
+      kept.push_back(list[pick]);
+      i = end;
     }
     list.swap(kept);
   }
@@ -34,9 +39,13 @@ void FaultInstance::resolve_duplicates() {
     std::stable_sort(list.begin(), list.end(),
                      [](const WeightOverride& a, const WeightOverride& b) { return a.synapse < b.synapse; });
     std::vector<WeightOverride> kept;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      if (i + 1 < list.size() && list[i + 1].synapse == list[i].synapse) continue;
-      kept.push_back(list[i]);
+    for (std::size_t i = 0; i < list.size();) {
+      std::size_t end = i, pick = i;
+      for (; end < list.size() && list[end].synapse == list[i].synapse; ++end) {
+        if (list[end].dominant || !list[pick].dominant) pick = end;
+      }
+      kept.push_back(list[pick]);
+      i = end;
     }
     list.swap(kept);
   }
@@ -100,9 +109,11 @@ void FaultSampler::draw_units(std::size_t s, std::uint64_t trial, std::uint32_t 
 void FaultSampler::apply_unit(std::size_t s, std::uint64_t unit, FaultInstance& out) const {
   const FaultSpec& spec = plan_.specs()[s];
   ++out.fault_count;
-  auto set_neuron = [&](int layer, int index, double value) { out.neurons[layer].push_back({index, value}); };
+  // A physical spec's units are dead hardware: their crashes dominate logical faults.
+  const bool dominant = !spec.physical_kind.empty();
+  auto set_neuron = [&](int layer, int index, double value) { out.neurons[layer].push_back({index, value, dominant}); };
   auto set_weight = [&](int layer, std::uint64_t synapse, double value) {
-    out.weights[layer].push_back({synapse, value});
+    out.weights[layer].push_back({synapse, value, dominant});
   };
   if (spec.kind == FaultKind::group_crash) {
     const FaultGroup& g = spec.groups[unit];

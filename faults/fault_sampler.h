@@ -8,25 +8,32 @@
 
 namespace nfsim::faults {
 
-// One changed neuron output or weight, as the faulty chip sees it.
+// One changed neuron output or weight, as the faulty chip sees it. `dominant` marks the units a
+// physical fault (a dead crossbar row, column or tile, neuron array or router) takes down: the
+// hardware that would compute or carry the value is gone, so no logical fault on the same unit
+// can give it another value, whatever the plan order (the chip zeroes them in the module).
 struct NeuronOverride {
   int index;
   double value;
+  bool dominant = false;
 };
 struct WeightOverride {
   std::uint64_t synapse;  // the layer's synapse index (models::ILayer)
   double value;
+  bool dominant = false;
 };
 
 // The faults acting on one inference: per layer, the neuron outputs and weights that differ from
-// the fault-free network. Later specs of the plan override earlier ones on the same unit.
+// the fault-free network. Later specs of the plan override earlier ones on the same unit, except
+// that a physical fault's crash (a dominant override) wins over any logical fault.
 struct FaultInstance {
   std::vector<std::vector<NeuronOverride>> neurons;  // index 0..L
   std::vector<std::vector<WeightOverride>> weights;  // index 1..L (0 unused)
   std::size_t fault_count = 0;                       // units drawn as failed (groups count once)
 
   void reset(int num_layers);
-  // Keeps one override per unit, the one added last (later specs win).
+  // Keeps one override per unit: the last dominant one if the unit has any, else the one added
+  // last (later specs win; a unit a physical fault took down stays down).
   void resolve_duplicates();
   // No override at all (no unit failed, or only units with no effect, such as a router that no
   // message crosses).

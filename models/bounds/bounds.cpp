@@ -175,6 +175,14 @@ void BoundCalculator::add_neuron_terms(const ForwardTrace& t, Wanted want, Bound
     if (want.b4) {
       // b4: exact single-fault effects.
       const Eigen::MatrixXd d = single_unit_effects(t, term.layer, dy);
+      // No unit changes value (crashed outputs that are already 0, as dead relu units): a zero
+      // term. Eigen's row sums of a matrix without columns offset a null pointer (UBSan; found
+      // by fuzz_engines, tests/fuzz/regressions/engines/).
+      if (d.cols() == 0) {
+        const Eigen::VectorXd zero = Eigen::VectorXd::Zero(net_.output_size());
+        accumulate(out, "b4", zero, &zero);
+        continue;
+      }
       const Eigen::VectorXd var = p * d.cwiseProduct(d).rowwise().sum();
       accumulate(out, "b4", p * d.rowwise().sum(), &var);
     }

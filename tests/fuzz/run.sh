@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# `make fuzz`: runs every libFuzzer target for a fixed time from the committed seed corpus.
+# `make fuzz`: runs every libFuzzer target (the six readers and the differential engine target)
+# for a fixed time from the committed seed corpus.
 #
 #   tests/fuzz/run.sh BUILD_DIR [SECONDS_PER_TARGET]     (default 30 s each)
 #
 # New interesting inputs go to BUILD_DIR/fuzz-corpus/<target> (the committed corpus is not
 # touched); a crash, sanitizer report, leak-free OOM (> 2 GiB) or hang (> 10 s per input) stops
 # that target and leaves its input in BUILD_DIR/fuzz-crashes/. Exit status 1 if any target
-# found one: copy the input to tests/fuzz/regressions/<target>/, fix the reader, and the unit
-# suite replays it from then on (tests/unit/test_fuzz_replay.cpp).
+# found one: copy the input to tests/fuzz/regressions/<target>/, fix the reader (or the engines),
+# and the unit suite replays it from then on (tests/unit/test_fuzz_replay.cpp,
+# tests/unit/test_engine_properties.cpp).
 set -uo pipefail
 BUILD="${1:?usage: tests/fuzz/run.sh BUILD_DIR [SECONDS]}"
 SECONDS_EACH="${2:-30}"
@@ -18,7 +20,8 @@ export ASAN_OPTIONS="detect_leaks=0:allocator_may_return_null=1${ASAN_OPTIONS:+:
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 mkdir -p "$BUILD/fuzz-crashes"
 failed=()
-for target in onnx campaign topology idx npy csv onnx_attrs; do
+targets=(onnx campaign topology idx npy csv onnx_attrs engines)
+for target in "${targets[@]}"; do
   bin="$BUILD/tests/fuzz/fuzz_$target"
   [ -x "$bin" ] || { echo "fuzz: $bin not built" >&2; exit 2; }
   work="$BUILD/fuzz-corpus/$target"
@@ -39,4 +42,4 @@ if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz: crashes in: ${failed[*]} (inputs in $BUILD/fuzz-crashes/, logs in $BUILD/fuzz-<target>.log)" >&2
   exit 1
 fi
-echo "fuzz: no crash in $((SECONDS_EACH * 7)) s of fuzzing"
+echo "fuzz: no crash in $((SECONDS_EACH * ${#targets[@]})) s of fuzzing"
