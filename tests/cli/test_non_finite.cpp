@@ -92,6 +92,11 @@ TEST_F(NonFinite, TheMessageDoesNotDependOnThreads) {
 // The same culprit on the chip engine (one SystemC session per process): the spec is found by
 // rerunning the block with each spec alone on the functional engine, which draws the same faults.
 TEST_F(NonFinite, ChipEngineNamesTheCulpritToo) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The chip's non-finite block throws from a SystemC coroutine stack: AddressSanitizer then reports
+  // a false stack-use-after-scope (google/sanitizers#189; see tests/sim/test_chip.cpp). Plain builds run it.
+  GTEST_SKIP() << "AddressSanitizer cannot follow exceptions thrown on SystemC's coroutine stacks";
+#endif
   write_file(d.file("chip.yaml"), "chip:\n  cores: {count: 4, layout: {type: mesh, width: 2, height: 2}}\n"
                                   "  crossbar: {type: ideal, rows: 4, cols: 4}\n  neuron_array: {type: rate, size: 4}\n"
                                   "  interconnect: {type: mesh, hop_latency_ns: 5, flit_bytes: 8}\n");
