@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/bounds/bounds.h"
+#include "testbench/report/criticality_report.h"
 
 namespace nfsim::tb {
 
@@ -147,6 +148,7 @@ struct PointReport {
   std::vector<double> histogram_delta;                           // Delta of input 0, output 0
   std::optional<AccuracyReport> accuracy;
   std::optional<ChipReport> chip;
+  std::optional<CriticalityReport> criticality;  // when asked for (criticality: or nfsim criticality)
   std::vector<RequirementResult> requirements;
   PointTiming timing;
   bool requirements_met() const;

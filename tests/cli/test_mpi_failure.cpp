@@ -32,15 +32,7 @@ bool have_mpirun() { return std::system("command -v mpirun > /dev/null 2>&1") ==
 
 // `env mpirun -np N nfsim ARGS`, stdout and stderr in DIR/mpi.out and DIR/mpi.err.
 CliRun mpirun(const std::string& env, int np, const std::string& args, const TempDir& dir) {
-  const std::string out = dir.file("mpi.out"), err = dir.file("mpi.err");
-  const std::string cmd = kMpiEnv + env + " timeout -k 5 300 mpirun -np " + std::to_string(np) + " " + NFSIM_EXE + " " + args + " >" +
-                          out + " 2>" + err;
-  const int status = std::system(cmd.c_str());
-  CliRun r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = read_file(out);
-  r.err = read_file(err);
-  return r;
+  return run_captured(kMpiEnv + env + " timeout -k 5 300 mpirun -np " + std::to_string(np) + " " + NFSIM_EXE + " " + args, dir, "mpi");
 }
 
 nlohmann::json report_without_timing(const std::string& dir) {
