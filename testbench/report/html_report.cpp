@@ -20,11 +20,12 @@ std::string html_number(double v) {
   if (v == 0) return "0";
   char b[40];
   // 4 significant digits, more where they would show a value that is not an integer as one
-  // (0.99996 is not "1", 2.00004 is not "2"); large values keep their exponent form.
+  // (0.99996 is not "1", 2.00004 is not "2"); large values keep their exponent form. Within
+  // 1e-12 (relative) of the integer is floating-point noise (704.0000000000001), shown as it.
   for (int precision = 4; precision <= 17; ++precision) {
     std::snprintf(b, sizeof b, "%.*g", precision, v);
     const double shown = std::strtod(b, nullptr);
-    if (shown == v || std::abs(v) >= 1e4 || shown != std::round(shown)) break;
+    if (std::abs(shown - v) <= 1e-12 * std::abs(v) || std::abs(v) >= 1e4 || shown != std::round(shown)) break;
   }
   return b;
 }
@@ -232,6 +233,13 @@ class Chart {
           if (ok_x(s.x[i]) && ok_y(s.lo[i])) down << c1(px(s.x[i])) << ',' << c1(py(s.lo[i])) << ' ';
         }
         o << "<polygon points='" << up.str() << down.str() << "' fill='" << s.color << "' fill-opacity='0.18' stroke='none'/>";
+        for (std::size_t i = 0; i < s.x.size(); ++i) {  // and an error bar at each point (a single point has no band)
+          if (!ok_x(s.x[i]) || !ok_y(s.lo[i]) || !ok_y(s.hi[i])) continue;
+          const std::string x = c1(px(s.x[i])), xl = c1(px(s.x[i]) - 4), xr = c1(px(s.x[i]) + 4);
+          const std::string lo = c1(py(s.lo[i])), hi = c1(py(s.hi[i]));
+          o << "<path d='M" << x << ' ' << lo << "V" << hi << "M" << xl << ' ' << lo << "H" << xr << "M" << xl << ' ' << hi << "H" << xr
+            << "' stroke='" << s.color << "' stroke-width='1' fill='none'/>";
+        }
       }
       std::ostringstream pts;
       double first_x = 0, last_x = 0;
@@ -444,7 +452,7 @@ std::string heat_map(const CriticalityReport& c, int id) {
   o << "</linearGradient></defs>";
   // Empty grid first (cores without ranked units), then the cores that have some.
   for (int y = 0; y < height; ++y) {
-    o << "<text x='" << L - 6 << "' y='" << T + y * cell + cell / 2 + 4 << "' text-anchor='end' font-size='10'>y " << y << "</text>";
+    if (height > 1) o << "<text x='" << L - 6 << "' y='" << T + y * cell + cell / 2 + 4 << "' text-anchor='end' font-size='10'>y " << y << "</text>";
     for (int x = 0; x < width; ++x) {
       o << "<rect x='" << L + x * cell << "' y='" << T + y * cell << "' width='" << cell << "' height='" << cell
         << "' fill='#eee' stroke='#fff'/>";
@@ -504,7 +512,7 @@ std::string criticality_section(const Report& report) {
     any_acc = any_acc || u.accuracy_drop.has_value();
     any_verified = any_verified || u.verified_variance.has_value();
   }
-  html << "<table class='crit'><tr><th>rank</th><th>unit</th><th>kind</th><th>spec</th><th>predicted variance</th>"
+  html << "<table class='crit'><tr><th>rank</th><th class='name'>unit</th><th class='name'>kind</th><th>spec</th><th>predicted variance</th>"
        << (any_acc ? "<th>predicted accuracy drop</th>" : "") << (any_verified ? "<th>verified variance (MC)</th><th>verified / predicted</th>" : "")
        << "</tr>";
   for (std::size_t i = 0; i < c->top.size(); ++i) {
@@ -520,7 +528,7 @@ std::string criticality_section(const Report& report) {
   }
   if (c->top.empty()) html << "<tr><td colspan='5'>no unit ranked</td></tr>";
   html << "</table>";
-  if (!c->cores.empty()) html << "<div class='grid'>" << heat_map(*c, static_cast<int>(at)) << "</div>";
+  if (!c->cores.empty()) html << "<div class='grid heat'>" << heat_map(*c, static_cast<int>(at)) << "</div>";
   return html.str();
 }
 
@@ -543,8 +551,8 @@ std::string requirements_section(const Report& report) {
   for (const auto& pt : report.points) any = any || !pt.requirements.empty();
   if (!any) return "";
   std::ostringstream html;
-  html << "<h2>Requirements</h2><table class='req'><tr><th>point</th><th>requirement</th><th>measured</th><th>threshold</th>"
-          "<th>result</th><th>note</th></tr>";
+  html << "<h2>Requirements</h2><table class='req'><tr><th>point</th><th class='name'>requirement</th><th>measured</th><th>threshold</th>"
+          "<th>result</th><th class='name'>note</th></tr>";
   for (std::size_t i = 0; i < report.points.size(); ++i) {
     for (const auto& q : report.points[i].requirements) {
       html << "<tr><td>" << i << "</td><td class='name'>" << esc(q.requirement) << "</td><td>" << (q.value ? fmt(*q.value) : "-")
@@ -666,7 +674,7 @@ std::string render_html_report(const Report& report) {
           "body{font-family:sans-serif;margin:24px;color:#222}h1{font-size:20px}h2{font-size:16px;margin-top:28px}"
           ".grid{display:flex;flex-wrap:wrap;gap:18px}.plot{border:1px solid #ddd;background:#fafafa}"
           "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-          ".kv th{text-align:left;background:#f4f4f4}.kv td,td.name{text-align:left}"
+          ".kv th{text-align:left;background:#f4f4f4}.kv td,td.name,th.name{text-align:left}.heat{margin-top:14px}"
           ".bad{color:#b00}.good{color:#070}.neutral{color:#555}.small{font-size:12px;color:#444}.prov td{text-align:left;max-width:380px;word-break:break-all}</style></head><body>";
   html << "<h1>nfsim fault-injection report</h1><p>";
   if (report.network) html << "Network <b>" << esc(report.network->description) << "</b>, ";
@@ -692,9 +700,9 @@ std::string render_html_report(const Report& report) {
   std::vector<double> samples;
   if (!points.empty()) samples = points.back().histogram_delta;
   html << histogram(samples) << "</div>";
-  html << "<h2>Points</h2><table><tr><th>point</th><th>sweep</th><th>trials</th><th>stopped</th><th>measured std</th>"
+  html << "<h2>Points</h2><table><tr><th>point</th><th class='name'>sweep</th><th>trials</th><th>stopped</th><th>measured std</th>"
           "<th>b4 std</th><th>b4 Pearson (std)</th>"
-       << (acc.empty() ? "" : "<th>accuracy (95% interval)</th><th>fault-free</th>") << (any_requirements ? "<th>requirements</th>" : "")
+       << (xa.title == "fault probability" ? "" : "<th>p of faults[0]</th>") << (acc.empty() ? "" : "<th>accuracy (95% interval)</th><th>fault-free</th>") << (any_requirements ? "<th>requirements</th>" : "")
        << "</tr>";
   for (std::size_t i = 0; i < points.size(); ++i) {
     const auto& pt = points[i];
@@ -706,6 +714,7 @@ std::string render_html_report(const Report& report) {
          << esc(pt.stopping.reached) << "</td><td>" << fmt(mstd[i]) << "</td><td>"
          << (bound_std.count("b4") && bound_std["b4"].size() == points.size() ? fmt(bound_std["b4"][i]) : "-") << "</td><td>"
          << (b4 != pt.summary.end() && b4->second.std ? fmt(b4->second.std->pearson) : "-") << "</td>";
+    if (xa.title != "fault probability") html << "<td>" << (pt.faults.empty() ? "-" : fmt(pt.faults[0].probability)) << "</td>";
     if (!acc.empty()) {
       if (pt.accuracy) {
         html << "<td>" << fmt(pt.accuracy->faulty_mean) << " (" << fmt(pt.accuracy->faulty_ci95_lo) << ", "

@@ -17,8 +17,8 @@ namespace nfsim::tb {
 std::string render_html_report(const Report& report);
 
 // A number as report.html shows it: 4 significant digits, more where 4 would show a value that
-// is not an integer as one (0.99996 is "0.99996", never "1"); "n/a" for NaN, an infinity sign
-// for infinities.
+// is not an integer as one (0.99996 is "0.99996", never "1"; only floating-point noise, within
+// 1e-12 relative of the integer, is shown as it); "n/a" for NaN, an infinity sign for infinities.
 std::string html_number(double v);
 
 // Round axis ticks for the range [lo, hi]: on a log axis the powers of ten inside it (with 2 and

@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <random>
 #include <regex>
@@ -79,6 +81,14 @@ void expect_clean(const std::string& html) {
   EXPECT_EQ(html.find("http://"), html.find("http://www.w3.org/2000/svg"));  // no external resource
 }
 
+// Keeps a page where a reader can open or render it (scripts/render_report.sh):
+// build/tests/tmp/html_report/<name>.html.
+void keep(const std::string& name, const std::string& html) {
+  const std::filesystem::path dir = std::filesystem::path(NFSIM_TEST_TMP) / "html_report";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / (name + ".html")) << html;
+}
+
 // The svg whose title holds `title`.
 std::string svg_with(const std::string& html, const std::string& title) {
   for (const auto& s : svg_blocks(html)) {
@@ -109,8 +119,11 @@ TEST(HtmlReport, NumbersNeverShowAValueThatIsNotOneAsOne) {
   EXPECT_EQ(html_number(0.123456), "0.1235");
   EXPECT_EQ(html_number(0), "0");
   EXPECT_EQ(html_number(kNaN), "n/a");
+  EXPECT_EQ(html_number(1 - 1e-9), "0.999999999");
+  EXPECT_EQ(html_number(704.0000000000001), "704");  // floating-point noise, not a value
+  EXPECT_EQ(html_number(1234.5), "1234.5");
   std::mt19937_64 rng(7);
-  std::uniform_real_distribution<double> u(-12, 0);
+  std::uniform_real_distribution<double> u(-11, 0);
   for (int i = 0; i < 20000; ++i) {
     const double v = i % 2 ? 1 - std::pow(10.0, u(rng)) : 1 + std::pow(10.0, u(rng));  // near 1, never 1
     if (v == 1.0) continue;
@@ -273,6 +286,7 @@ TEST(HtmlReport, CriticalityTableAndHeatMapOnTheMesh) {
   Report r = report({0.01});
   r.points[0].criticality = criticality(3, 2);
   const std::string html = render_html_report(r);
+  keep("criticality_mesh", html);
   expect_clean(html);
   EXPECT_NE(html.find("<h2>Criticality</h2>"), std::string::npos);
   EXPECT_NE(html.find("<td>1</td><td class='name'>layer 1, neuron 10 (array 0, core 0)</td><td class='name'>neuron</td><td>faults[0]</td>"
@@ -298,6 +312,7 @@ TEST(HtmlReport, CriticalityTableAndHeatMapOnTheMesh) {
   EXPECT_NE(map.find(">0.006</text>"), std::string::npos);  // the top of the scale
   // A line layout: one row.
   r.points[0].criticality = criticality(0, 0);
+  keep("criticality_line", render_html_report(r));
   const std::string line = svg_with(render_html_report(r), "Predicted variance per core");
   EXPECT_NE(line.find("(line)"), std::string::npos);
   std::set<std::string> ys;
