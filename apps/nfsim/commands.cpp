@@ -304,7 +304,7 @@ int cmd_run(const std::vector<std::string>& args) {
              "       nfsim run --resume DIR\n\n"
              "Runs a fault-injection campaign (every sweep point): Monte Carlo of the faulty network or chip on the\n"
              "campaign's inputs, the analytic bounds, their verdicts and the campaign's requirements. Writes\n"
-             "DIR/report.json (schema: docs/report.md), DIR/summary.csv (and DIR/faults.jsonl with the chip engine)\n"
+             "DIR/report.json (schema: docs/report.md), DIR/summary.csv (and DIR/faults.jsonl: the faults drawn, units named with coordinates)\n"
              "and prints a summary table. Same seed, same numbers. SIGINT/SIGTERM finish the current block, write\n"
              "the report with complete: false and a checkpoint; --resume DIR continues to the same final numbers\n"
              "(it loads the run's --plugin libraries again from the checkpoint: give no --plugin).\n"

@@ -493,6 +493,12 @@ const std::vector<BadCase> kCases{
     {"campaign_model_path_and_generate", kRun + "$C --set 'model={path: m.onnx, generate: {widths: [4, 3, 2]}}'",
      {"key 'model.path'", "given with model.generate", "not both"}},
     {"campaign_key_missing", kRun + "$D/noinputs.yaml", {"noinputs.yaml:1: key 'inputs': missing: expected an inputs: section"}},
+    // issue 14: criticality and the fault log
+    {"campaign_fault_log_max_lines_negative", kRun + "$C --set 'fault_log={max_lines: -1}'", {"fault_log.max_lines", "'-1'"}},
+    {"campaign_fault_log_unknown_key", kRun + "$C --set 'fault_log={lines: 5}'", {"'lines'", "max_lines"}},
+    {"campaign_criticality_verify_above_top", kRun + "$C --set 'criticality={top: 3, verify: 5}'",
+     {"criticality.verify", "more than top (3)", "at most criticality.top"}},
+    {"campaign_criticality_top_zero", kRun + "$C --set 'criticality={top: 0}'", {"criticality.top", "'0'"}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Refused, BadInput, ::testing::ValuesIn(kCases),
