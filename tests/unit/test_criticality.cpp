@@ -1,6 +1,8 @@
 // Per-unit criticality (testbench/campaign/criticality.h) against the exact engine's oracle.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <yaml-cpp/yaml.h>
 
 #include "models/random_network.h"
@@ -22,15 +24,18 @@ TEST(Spearman, RanksWithTies) {
   EXPECT_NEAR(spearman({1, 2, 2, 3}, {1, 2, 3, 4}), 0.9486832980505138, 1e-12);  // average ranks for the tie
 }
 
-// A 3-5-4-2 tanh net with neuron crashes on layers 1 and 2 and synapse crashes on layer 3: 17
+// A 3-4-3-2 tanh net with neuron crashes on layers 1 and 2 and synapse crashes on layer 3: 13
 // units, few enough for the exact engine to enumerate every subset. The oracle for unit u's
 // share of the variance is Var(all units fail at p) - Var(all but u), summed over outputs and
 // averaged over inputs (exact, interactions included); the analysis predicts p (1 - p) |e_u|^2,
-// exact to first order in p.
-TEST(Criticality, FirstOrderRankingMatchesTheExactLeaveOneOutVariance) {
-  const models::Network net = models::make_random_network({{3, 5, 4, 2}, {models::ActivationKind::tanh}, {}, 1.5, 0.1, 11});
-  Eigen::MatrixXd inputs = Eigen::MatrixXd::Random(3, 4);
-  const double p = 0.02;
+// exact to first order in p: its error relative to the oracle shrinks in proportion to p.
+struct FirstOrderCheck {
+  double spearman = 0, worst_rel = 0, sum_rel = 0;
+};
+
+FirstOrderCheck check_first_order(double p) {
+  const models::Network net = models::make_random_network({{3, 4, 3, 2}, {models::ActivationKind::tanh}, {}, 1.5, 0.1, 11});
+  const Eigen::MatrixXd inputs = Eigen::MatrixXd::Random(3, 4);
   const faults::FaultPlan plan({{FaultKind::neuron_crash, {1, 2}, p}, {FaultKind::synapse_crash, {3}, p}}, net);
   CriticalityInputs in;
   in.network = &net;
@@ -38,18 +43,18 @@ TEST(Criticality, FirstOrderRankingMatchesTheExactLeaveOneOutVariance) {
   in.inputs = &inputs;
   CriticalityOptions o;
   o.top = 20;
-  o.verify = 17;
+  o.verify = 13;
   const CriticalityReport c = analyse_criticality(in, o);
-  ASSERT_EQ(c.units, 17u);
-  ASSERT_EQ(c.top.size(), 17u);
-
-  // Every unit as its own group: the same faults, and a plan without any one of them.
+  EXPECT_EQ(c.units, 13u);
+  EXPECT_EQ(c.top.size(), 13u);
+  // Every unit as its own group: the same faults, and a plan without any one of them. Spec 0
+  // numbers layer 1's neurons then layer 2's, spec 1 layer 3's synapses row-major: this order.
   std::vector<faults::FaultGroup> groups;
   for (int l = 1; l <= 2; ++l) {
     for (int i = 0; i < net.width(l); ++i) groups.push_back({"n" + std::to_string(l) + "_" + std::to_string(i), {{l, i}}, {}});
   }
   for (int r = 0; r < 2; ++r) {
-    for (int col = 0; col < 4; ++col) groups.push_back({"s" + std::to_string(r) + "_" + std::to_string(col), {}, {{3, r, col}}});
+    for (int col = 0; col < 3; ++col) groups.push_back({"s" + std::to_string(r) + "_" + std::to_string(col), {}, {{3, r, col}}});
   }
   auto variance_of = [&](const std::vector<faults::FaultGroup>& g) {
     FaultSpec spec{FaultKind::group_crash, {}, p};
@@ -60,27 +65,37 @@ TEST(Criticality, FirstOrderRankingMatchesTheExactLeaveOneOutVariance) {
   const double all = variance_of(groups);
   std::vector<double> predicted, exact;
   double sum_predicted = 0;
+  FirstOrderCheck out;
   for (const CriticalUnit& u : c.top) {
-    // Spec 0 numbers layer 1's neurons then layer 2's; spec 1 layer 3's synapses row-major:
-    // the same order as `groups`.
-    const std::size_t g = u.spec == 0 ? static_cast<std::size_t>(u.unit) : 9 + static_cast<std::size_t>(u.unit);
+    const std::size_t g = u.spec == 0 ? static_cast<std::size_t>(u.unit) : 7 + static_cast<std::size_t>(u.unit);
     std::vector<faults::FaultGroup> without = groups;
     without.erase(without.begin() + static_cast<std::ptrdiff_t>(g));
     predicted.push_back(u.variance);
     exact.push_back(all - variance_of(without));
     sum_predicted += u.variance;
+    out.worst_rel = std::max(out.worst_rel, std::abs(predicted.back() - exact.back()) / predicted.back());
     // The targeted run (the unit failed alone) reproduces the predicted share.
-    ASSERT_TRUE(u.verified_variance.has_value());
-    EXPECT_NEAR(*u.verified_variance, u.variance, 1e-9 * std::max(1.0, u.variance)) << u.name;
+    EXPECT_TRUE(u.verified_variance.has_value()) << u.name;
+    if (u.verified_variance) EXPECT_NEAR(*u.verified_variance, u.variance, 1e-9 * std::max(1.0, u.variance)) << u.name;
   }
-  // The ranking is by decreasing predicted variance.
-  for (std::size_t i = 1; i < predicted.size(); ++i) EXPECT_GE(predicted[i - 1], predicted[i]);
-  EXPECT_GE(spearman(predicted, exact), 0.95);
-  ASSERT_TRUE(c.spearman_top.has_value());
-  EXPECT_GE(*c.spearman_top, 0.95);
-  // To first order the shares add up to the whole variance (within O(p^2)).
-  EXPECT_NEAR(sum_predicted, all, 0.05 * all);
-  for (std::size_t i = 0; i < predicted.size(); ++i) EXPECT_NEAR(predicted[i], exact[i], 0.1 * predicted[i] + 1e-12) << c.top[i].name;
+  for (std::size_t i = 1; i < predicted.size(); ++i) EXPECT_GE(predicted[i - 1], predicted[i]);  // ranked
+  EXPECT_TRUE(c.spearman_top.has_value());
+  if (c.spearman_top) EXPECT_GE(*c.spearman_top, 0.95);
+  out.spearman = spearman(predicted, exact);
+  out.sum_rel = std::abs(sum_predicted - all) / all;
+  return out;
+}
+
+TEST(Criticality, FirstOrderRankingMatchesTheExactLeaveOneOutVariance) {
+  const FirstOrderCheck coarse = check_first_order(0.01), fine = check_first_order(0.005);
+  // Ranking: Spearman >= 0.95 against the exact oracle.
+  EXPECT_GE(fine.spearman, 0.95);
+  // First order: halving p halves the error (up to O(p^2)), per unit and for the sum.
+  EXPECT_LT(fine.worst_rel, 0.6 * coarse.worst_rel) << coarse.worst_rel << " " << fine.worst_rel;
+  EXPECT_LT(fine.sum_rel, 0.6 * coarse.sum_rel) << coarse.sum_rel << " " << fine.sum_rel;
+  if (std::getenv("CRIT_PRINT")) {
+    for (const FirstOrderCheck& f : {coarse, fine}) std::printf("spearman %.4f worst rel %.4f sum rel %.4f\n", f.spearman, f.worst_rel, f.sum_rel);
+  }
 }
 
 // On a mesh chip: physical units named with coordinates, and the heat map sums every unit's
