@@ -98,7 +98,13 @@ int cmd_criticality(const std::vector<std::string>& args) {
     if (u.verified_variance) std::snprintf(ver, sizeof ver, "%.4g", *u.verified_variance);
     std::printf("%4zu  %-52s %14.4g %14s %14s\n", r + 1, u.name.c_str(), u.variance, acc, ver);
   }
-  if (c.spearman_top) std::printf("Spearman rank correlation, predicted vs verified (top %zu verified): %.4f\n", o.verify, *c.spearman_top);
+  std::size_t verified = 0;
+  for (const tb::CriticalUnit& u : c.top) verified += u.verified_variance.has_value();
+  if (c.spearman_top) {
+    std::printf("Spearman rank correlation, predicted vs verified (%zu verified units): %.4f\n", verified, *c.spearman_top);
+  } else if (verified > 0) {
+    std::printf("Spearman rank correlation undefined (%zu verified unit(s), or equal values on one side)\n", verified);
+  }
   if (!c.cores.empty()) {
     std::printf("variance per core%s:\n", c.mesh_width ? " (mesh x, y)" : "");
     for (const tb::CoreHeat& h : c.cores) {

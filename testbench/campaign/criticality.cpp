@@ -97,8 +97,8 @@ CriticalUnit critical_unit(const sim::UnitLocation& loc, std::size_t spec, std::
   return c;
 }
 
-double spearman(const std::vector<double>& a, const std::vector<double>& b) {
-  if (a.size() != b.size() || a.size() < 2) return 0.0;
+std::optional<double> spearman(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size() || a.size() < 2) return std::nullopt;
   const std::vector<double> ra = ranks(a), rb = ranks(b);
   const double n = static_cast<double>(a.size());
   const double ma = std::accumulate(ra.begin(), ra.end(), 0.0) / n, mb = std::accumulate(rb.begin(), rb.end(), 0.0) / n;
@@ -108,7 +108,8 @@ double spearman(const std::vector<double>& a, const std::vector<double>& b) {
     saa += (ra[i] - ma) * (ra[i] - ma);
     sbb += (rb[i] - mb) * (rb[i] - mb);
   }
-  return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0.0;
+  if (!(saa > 0 && sbb > 0)) return std::nullopt;
+  return sab / std::sqrt(saa * sbb);
 }
 
 CriticalityReport analyse_criticality(const CriticalityInputs& in, const CriticalityOptions& options) {
@@ -134,8 +135,14 @@ CriticalityReport analyse_criticality(const CriticalityInputs& in, const Critica
       for (Eigen::Index u = 0; u < e.cols(); ++u, ++k) {
         sq[k] += col_sq[u];
         if (!labelled || col_sq[u] == 0.0) continue;
-        Eigen::Index faulty_class = 0;
-        (clean + e.col(u)).maxCoeff(&faulty_class);
+        Eigen::Index faulty_class = 0;  // argmax of clean + e_u, without a temporary
+        double best = clean[0] + e(0, u);
+        for (Eigen::Index o = 1; o < e.rows(); ++o) {
+          if (clean[o] + e(o, u) > best) {
+            best = clean[o] + e(o, u);
+            faulty_class = o;
+          }
+        }
         if (clean_class == label && faulty_class != label) flipped[k] += 1;
         if (clean_class != label && faulty_class == label) flipped[k] -= 1;
       }
@@ -192,7 +199,7 @@ CriticalityReport analyse_criticality(const CriticalityInputs& in, const Critica
     predicted.push_back(c.variance);
     verified.push_back(*c.verified_variance);
   }
-  if (predicted.size() >= 2) report.spearman_top = spearman(predicted, verified);
+  report.spearman_top = spearman(predicted, verified);
 
   // The heat map: every unit's variance summed on its core.
   if (in.chip) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <optional>
 #include <vector>
 
 #include "faults/fault_plan.h"
@@ -46,7 +47,8 @@ CriticalityReport analyse_criticality(const CriticalityInputs& in, const Critica
 // The analysis of a prepared campaign point (its programmed network, plan, inputs, chip).
 CriticalityReport point_criticality(const PreparedPoint& point, const CampaignConfig& config);
 
-// Spearman's rank correlation (average ranks for ties); 0 when either side is constant.
-double spearman(const std::vector<double>& a, const std::vector<double>& b);
+// Spearman's rank correlation (average ranks for ties); none when it is undefined (fewer than two
+// values, or either side constant).
+std::optional<double> spearman(const std::vector<double>& a, const std::vector<double>& b);
 
 }  // namespace nfsim::tb

@@ -19,9 +19,11 @@ using faults::FaultKind;
 using faults::FaultSpec;
 
 TEST(Spearman, RanksWithTies) {
-  EXPECT_DOUBLE_EQ(spearman({1, 2, 3, 4}, {10, 20, 30, 40}), 1.0);
-  EXPECT_DOUBLE_EQ(spearman({1, 2, 3, 4}, {4, 3, 2, 1}), -1.0);
-  EXPECT_NEAR(spearman({1, 2, 2, 3}, {1, 2, 3, 4}), 0.9486832980505138, 1e-12);  // average ranks for the tie
+  EXPECT_DOUBLE_EQ(spearman({1, 2, 3, 4}, {10, 20, 30, 40}).value(), 1.0);
+  EXPECT_DOUBLE_EQ(spearman({1, 2, 3, 4}, {4, 3, 2, 1}).value(), -1.0);
+  EXPECT_NEAR(spearman({1, 2, 2, 3}, {1, 2, 3, 4}).value(), 0.9486832980505138, 1e-12);  // average ranks for the tie
+  EXPECT_FALSE(spearman({1, 1}, {1, 2}).has_value());  // one side constant: undefined, not 0
+  EXPECT_FALSE(spearman({1}, {1}).has_value());
 }
 
 // A 3-4-3-2 tanh net with neuron crashes on layers 1 and 2 and synapse crashes on layer 3: 13
@@ -81,7 +83,7 @@ FirstOrderCheck check_first_order(double p) {
   for (std::size_t i = 1; i < predicted.size(); ++i) EXPECT_GE(predicted[i - 1], predicted[i]);  // ranked
   EXPECT_TRUE(c.spearman_top.has_value());
   if (c.spearman_top) EXPECT_GE(*c.spearman_top, 0.95);
-  out.spearman = spearman(predicted, exact);
+  out.spearman = spearman(predicted, exact).value_or(0.0);
   out.sum_rel = std::abs(sum_predicted - all) / all;
   return out;
 }
