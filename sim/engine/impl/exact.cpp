@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "core/error.h"
+#include "sim/engine/fault_log.h"
 #include "sim/engine/i_engine.h"
 
 namespace nfsim::sim {
