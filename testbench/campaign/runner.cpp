@@ -23,6 +23,7 @@
 #include "faults/bound_model.h"
 #include "sim/engine/fault_log.h"
 #include "testbench/campaign/checkpoint.h"
+#include "testbench/campaign/criticality.h"
 #include "testbench/campaign/finite_check.h"
 #include "testbench/campaign/prepare.h"
 #include "testbench/campaign/scheduler.h"
@@ -187,6 +188,8 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   setup.vcd_path = options.vcd_path;
   if (!options.fault_log_path.empty()) setup.fault_log_limit = config.fault_log_max_lines;
   setup.interrupt = &interrupt_requested;
+  // Asked for only (criticality:): before the engine, which may take the mapped chip.
+  if (config.criticality && mpi_rank() == 0) r.criticality = point_criticality(p, config);
   std::unique_ptr<sim::IEngine> engine = p.engine->make(setup);
   const Eigen::MatrixXd& fault_free = r.fault_free_outputs = engine->clean_outputs();
   check_fault_free_outputs(r.network, r.data.inputs, fault_free, r.data.source);

@@ -38,6 +38,7 @@ struct CampaignResult {
   std::uint64_t trials_done = 0;
   std::string stop_reason;  // "trials", "target", "max_trials", "interrupted", "exact"
   double seconds_monte_carlo = 0, seconds_bounds = 0;
+  std::optional<CriticalityReport> criticality;  // `criticality:` asked for
   unsigned threads = 1;  // engine threads used
 };
 

@@ -62,6 +62,7 @@ PointReport make_point_report(const CampaignResult& r) {
     point.inputs.push_back(std::move(in));
   }
   point.sweep = r.config.sweep_point;
+  point.criticality = r.criticality;
   point.faults = fault_reports(r.faults);
   point.trials = r.trials_done;
   point.stopping.reached = r.stop_reason;

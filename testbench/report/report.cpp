@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "testbench/report/criticality_json.h"
 
 namespace nfsim::tb {
 namespace {
@@ -279,6 +280,7 @@ json point_json(const PointReport& p, bool with_timing) {
                          {"drop", a.drop}};
   }
   if (p.chip) point["chip"] = chip_to_json(*p.chip);
+  if (p.criticality) point["criticality"] = criticality_to_json(*p.criticality);
   json requirements = json::array();
   for (const auto& q : p.requirements) {
     json e{{"requirement", q.requirement}, {"value", q.value ? num(*q.value) : json(nullptr)}, {"met", q.met}};
@@ -350,6 +352,7 @@ PointReport point_from_json(const nlohmann::json& j) {
                                   num_of(a["faulty_ci95"]["hi"]), num_of(a["drop"])};
     }
     if (j.contains("chip")) p.chip = chip_of(j["chip"]);
+    if (j.contains("criticality")) p.criticality = criticality_from_json(j["criticality"]);
     for (const auto& q : j["requirements"]) {
       RequirementResult r;
       r.requirement = q["requirement"].get<std::string>();

@@ -499,6 +499,9 @@ const std::vector<BadCase> kCases{
     {"campaign_criticality_verify_above_top", kRun + "$C --set 'criticality={top: 3, verify: 5}'",
      {"criticality.verify", "more than top (3)", "at most criticality.top"}},
     {"campaign_criticality_top_zero", kRun + "$C --set 'criticality={top: 0}'", {"criticality.top", "'0'"}},
+    {"flag_criticality_top_zero", "criticality $C --top 0", {"--top 0", "[1, 100000]"}},
+    {"flag_criticality_verify_above_top", "criticality $C --top 3 --verify 4", {"--verify 4", "[0, 3]", "at most --top"}},
+    {"flag_criticality_point_beyond", "criticality $C --point 5", {"--point 5", "1 point(s)", "[0, 0]"}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Refused, BadInput, ::testing::ValuesIn(kCases),
