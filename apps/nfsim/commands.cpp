@@ -304,7 +304,7 @@ int cmd_run(const std::vector<std::string>& args) {
              "       nfsim run --resume DIR\n\n"
              "Runs a fault-injection campaign (every sweep point): Monte Carlo of the faulty network or chip on the\n"
              "campaign's inputs, the analytic bounds, their verdicts and the campaign's requirements. Writes\n"
-             "DIR/report.json (schema: docs/report.md), DIR/summary.csv (and DIR/faults.jsonl with the chip engine)\n"
+             "DIR/report.json (schema: docs/report.md), DIR/summary.csv (and DIR/faults.jsonl: the faults drawn, units named with coordinates)\n"
              "and prints a summary table. Same seed, same numbers. SIGINT/SIGTERM finish the current block, write\n"
              "the report with complete: false and a checkpoint; --resume DIR continues to the same final numbers\n"
              "(it loads the run's --plugin libraries again from the checkpoint: give no --plugin).\n"
@@ -329,6 +329,10 @@ int cmd_run(const std::vector<std::string>& args) {
     const tb::ResumeSource source = tb::read_resume_source(out_dir);  // loads the run's --plugin libraries too
     file = absolute_file = source.campaign_file_absolute;
     shown_file = source.campaign_file;
+    // Resumed where the run started, the file is read under the name it was given, so the paths
+    // it names (model, inputs, chip) are reported as the first run wrote them, not made absolute.
+    std::error_code same_ec;
+    if (std::filesystem::equivalent(shown_file, absolute_file, same_ec)) file = shown_file;
     overrides = source.overrides;
     run_options.resume = true;
   } else {
@@ -381,6 +385,7 @@ int cmd_run(const std::vector<std::string>& args) {
   if (tb::mpi_rank() == 0) {
     guard.emplace(out_dir, run_options.vcd_path);
     run_options.report_dir = guard->staging_dir();
+    run_options.vcd_path = guard->staged_path(run_options.vcd_path);  // a trace in DIR is staged like the report
   }
   run_options.fault_log_path = (run_options.report_dir.empty() ? out_dir : run_options.report_dir) + "/faults.jsonl";
   run_options.campaign_file = file;
@@ -411,7 +416,7 @@ int cmd_run(const std::vector<std::string>& args) {
   if (!outcome.is_root) return 0;
   guard->commit();
   if (outcome.complete) tb::remove_checkpoint(out_dir);  // the report it led to is in place
-  tb::print_summary(stdout, outcome.report);
+  tb::print_summary(stdout, outcome.report, out_dir);
   std::printf("wrote %s/report.json, report.html, summary.csv and faults.jsonl\n", out_dir.c_str());
   if (!outcome.complete) return 4;
   return outcome.requirements_met ? 0 : 3;

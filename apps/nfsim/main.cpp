@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/plugin.h"
 #include "testbench/campaign/runner.h"
+#include "testbench/report/point_report.h"
 
 namespace {
 
@@ -37,6 +38,7 @@ const std::map<std::string, Command>& commands() {
       {"bounds", {nfsim::app::cmd_bounds, "analytic error bounds (b1-b4, worst case) of a model under a fault plan"}},
       {"run", {nfsim::app::cmd_run, "run a fault-injection campaign (YAML): Monte Carlo, bounds, verdicts, report"}},
       {"tolerate", {nfsim::app::cmd_tolerate, "largest failure probability the bounds tolerate for an error budget, checked by Monte Carlo"}},
+      {"criticality", {nfsim::app::cmd_criticality, "rank the units (neurons, synapses, tiles, rows, routers) by their share of the error, verified by Monte Carlo"}},
       {"map", {nfsim::app::cmd_map, "place a network on a chip topology; print placement and utilisation"}},
       {"list", {nfsim::app::cmd_list, "list registered crossbar, neuron, interconnect and mapper types and fault kinds"}},
   };
@@ -115,7 +117,7 @@ int run_nfsim(int argc_in, char* argv_in[]) {
     return kExitOk;
   }
   if (name == "--version") {
-    std::printf("nfsim 0.1.0\n");
+    std::printf("nfsim %s\n", nfsim::tb::kNfsimVersion);
     return kExitOk;
   }
   const auto it = commands().find(name);

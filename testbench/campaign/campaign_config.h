@@ -25,10 +25,17 @@ struct ModelSource {
 // `require: {programming: {max_abs_output_error: 0.1}}` bounds what programming the chip's
 // crossbars changes before any fault (bound "programming"; conditions max_abs_output_error and
 // max_abs_weight_error).
+// Budgets (not bounds): `require: {accuracy: {max_drop: 0.01}}` or `{min: 0.9}`, and
+// `require: {error: {max_mean_abs: 0.05, max_std: 0.1, output: 3}}` (output: an index or all),
+// judged on the conservative side of the measured interval (`judged_on` says which).
 struct Requirement {
-  std::string bound;      // b3, b4, b2, worst_case, b1_2, ..., or programming
-  std::string condition;  // max_median_rel_err, min_pearson, max_rank_loss, min_inside_ci, holds
+  std::string bound;      // b3, b4, b2, worst_case, b1_2, ..., programming, accuracy or error
+  std::string condition;  // max_median_rel_err, min_pearson, max_rank_loss, min_inside_ci, holds;
+                          // max_drop, min (accuracy); max_mean_abs, max_std (error)
   double threshold = 0;   // unused for holds
+  int output = -1;        // error budgets: the output judged, -1 for all
+  std::string judged_on;  // budgets: which side of which interval, as printed
+  std::string origin;     // error budgets with an output: where it was written (for a later check)
   std::string describe() const;
 };
 const std::vector<std::string>& requirement_conditions();
@@ -40,6 +47,15 @@ struct StoppingRule {
   double rel_half_width = 0.05;
   std::uint64_t min_trials = 1000;
   std::uint64_t max_trials = 1000000;
+};
+
+// `criticality:` (docs/report.md, "criticality"): rank every unit of every spec by its share of
+// the output error variance (b4 single-unit terms), keep the top ones, verify some by targeted
+// Monte Carlo (that unit failed alone).
+struct CriticalityOptions {
+  std::size_t top = 20;          // units kept in the ranking
+  std::size_t verify = 5;        // of those, verified by targeted Monte Carlo (the highest first)
+  std::uint64_t trials = 1;      // trials per verified unit (more only matter with read noise on the chip)
 };
 
 // A validated campaign (campaign.yaml after --set overrides and command-line flags).
@@ -59,6 +75,8 @@ struct CampaignConfig {
   double confidence = 0.95;
   StoppingRule stopping;
   std::vector<Requirement> require;
+  std::size_t fault_log_max_lines = 10000;  // `fault_log: {max_lines}`: fault lines per point in faults.jsonl
+  std::optional<CriticalityOptions> criticality;  // `criticality:`; none: not computed
   // The sweep values of this point (empty without a sweep): key -> value as written.
   std::vector<std::pair<std::string, std::string>> sweep_point;
 };

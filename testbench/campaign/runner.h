@@ -38,6 +38,7 @@ struct CampaignResult {
   std::uint64_t trials_done = 0;
   std::string stop_reason;  // "trials", "target", "max_trials", "interrupted", "exact"
   double seconds_monte_carlo = 0, seconds_bounds = 0;
+  std::optional<CriticalityReport> criticality;  // `criticality:` asked for
   unsigned threads = 1;  // engine threads used
 };
 
@@ -49,8 +50,7 @@ struct RunOptions {
   // finished run's checkpoint is removed here.
   std::string report_dir;
   std::string vcd_path;        // chip engine: VCD trace
-  std::string fault_log_path;  // chip engine: applied faults as JSON lines
-  std::size_t fault_log_limit = 10000;  // entries; the log says when it was cut
+  std::string fault_log_path;  // the faults each point drew, as JSON lines (cap: fault_log.max_lines)
   std::string campaign_file;            // for the checkpoint (resume), as the user named it
   std::string campaign_file_absolute;   // where to find it again
   std::vector<std::string> overrides;   // for the checkpoint (resume)
