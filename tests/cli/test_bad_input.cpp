@@ -493,6 +493,8 @@ const std::vector<BadCase> kCases{
     {"campaign_model_path_and_generate", kRun + "$C --set 'model={path: m.onnx, generate: {widths: [4, 3, 2]}}'",
      {"key 'model.path'", "given with model.generate", "not both"}},
     {"campaign_key_missing", kRun + "$D/noinputs.yaml", {"noinputs.yaml:1: key 'inputs': missing: expected an inputs: section"}},
+    {"set_inputs_path_on_random", kRun + "$C --set inputs.path=$D/x3.csv", {"key 'inputs.path'", "does not apply to type: random"}},
+    {"set_inputs_seed_on_file", kRun + "$C --set 'inputs={path: $D/x3.csv, seed: 3}'", {"key 'inputs.seed'", "does not apply to inputs read from a file"}},
     // issue 14: criticality and the fault log
     {"campaign_fault_log_max_lines_negative", kRun + "$C --set 'fault_log={max_lines: -1}'", {"fault_log.max_lines", "'-1'"}},
     {"campaign_fault_log_unknown_key", kRun + "$C --set 'fault_log={lines: 5}'", {"'lines'", "max_lines"}},
