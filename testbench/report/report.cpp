@@ -285,6 +285,10 @@ json point_json(const PointReport& p, bool with_timing) {
   for (const auto& q : p.requirements) {
     json e{{"requirement", q.requirement}, {"value", q.value ? num(*q.value) : json(nullptr)}, {"met", q.met}};
     if (!q.note.empty()) e["note"] = q.note;
+    if (q.limit) e["limit"] = num(*q.limit);
+    if (q.estimate) e["estimate"] = num(*q.estimate);
+    if (q.input) e["input"] = *q.input;
+    if (q.output) e["output"] = *q.output;
     requirements.push_back(e);
   }
   point["requirements"] = requirements;
@@ -355,6 +359,10 @@ PointReport point_from_json(const nlohmann::json& j) {
       if (q["value"].is_number()) r.value = num_of(q["value"]);
       r.met = q["met"].get<bool>();
       if (q.contains("note")) r.note = q["note"].get<std::string>();
+      if (q.contains("limit")) r.limit = num_of(q["limit"]);
+      if (q.contains("estimate")) r.estimate = num_of(q["estimate"]);
+      if (q.contains("input")) r.input = q["input"].get<long>();
+      if (q.contains("output")) r.output = q["output"].get<int>();
       p.requirements.push_back(r);
     }
     if (j.contains("timing")) {
