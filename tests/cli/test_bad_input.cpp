@@ -502,6 +502,14 @@ const std::vector<BadCase> kCases{
     {"flag_criticality_top_zero", "criticality $C --top 0", {"--top 0", "[1, 100000]"}},
     {"flag_criticality_verify_above_top", "criticality $C --top 3 --verify 4", {"--verify 4", "[0, 3]", "at most --top"}},
     {"flag_criticality_point_beyond", "criticality $C --point 5", {"--point 5", "1 point(s)", "[0, 0]"}},
+    // issue 14: tolerate
+    {"tolerate_spec_onset",
+     "tolerate $C --epsilon 0.1 --set 'chip={cores: {count: 1}, crossbar: {type: ideal, rows: 4, cols: 4}, neuron_array: {size: 4}}' "
+     "--set engine=chip --set faults[0].onset_ns=100",
+     {"faults[0].onset_ns", "cannot vary a fault that starts during the inference", "expected no onset_ns"}},
+    {"tolerate_rate_precision_zero", "tolerate $C --epsilon 0.1 --rate-precision 0", {"--rate-precision 0", "expected a positive number"}},
+    {"tolerate_max_trials_zero", "tolerate $C --epsilon 0.1 --max-trials 0", {"--max-trials 0", "[1, 4294967296]"}},
+    {"tolerate_engine_exact", "tolerate $C --epsilon 0.1 --engine exact", {"--engine exact", "the search needs trials"}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Refused, BadInput, ::testing::ValuesIn(kCases),
