@@ -31,7 +31,7 @@ struct CampaignResult {
   Eigen::MatrixXd fault_free_outputs;               // the engine's, that Delta is measured against
   std::vector<Measured> measured;                   // per input, at the campaign's confidence
   std::vector<models::bounds::BoundSet> bounds;     // per input, the requested bound families
-  models::bounds::NetworkProfile profile;
+  std::optional<models::bounds::NetworkProfile> profile;  // when a bound is asked for
   std::vector<std::pair<std::string, double>> variance_by_term;  // predicted variance (b4) per fault term
   std::optional<ChipReport> chip;  // topology, mapping and (chip engine) simulated latency and traffic
   double fault_free_accuracy = -1;                  // with labels
