@@ -110,6 +110,11 @@ models::InputSpec read_inputs(const Reader& r, const YAML::Node& n) {
   if (n["scale"]) spec.scale = r.number(n["scale"], "inputs.scale");
   if (n["shift"]) spec.shift = r.number(n["shift"], "inputs.shift");
   if (n["seed"]) spec.seed = static_cast<std::uint64_t>(r.integer(n["seed"], "inputs.seed", 0, std::numeric_limits<long long>::max()));
+  // Keys that would change nothing are refused rather than ignored (a --set on them too).
+  if (type == "random" && n["path"]) r.fail(n["path"], "inputs.path", "does not apply to type: random", "no path, or the file's type");
+  if (spec.kind != models::InputSpec::Kind::random && n["seed"]) {
+    r.fail(n["seed"], "inputs.seed", "does not apply to inputs read from a file", "seed only with type: random");
+  }
   if (n["labels"]) spec.labels_path = r.path(n["labels"], "inputs.labels");
   return spec;
 }

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
+#include <tuple>
 
 #include "core/error.h"
 #include "faults/bound_model.h"
@@ -33,7 +35,8 @@ std::vector<Slot> effect_slots(const faults::FaultPlan& plan, const models::Netw
     }
     std::uint64_t offset = 0;
     for (int l : spec.layers) {
-      const std::uint64_t n = spec.acts_on_neurons() ? static_cast<std::uint64_t>(net.width(l)) : net.layer(l).synapse_count();
+      const std::uint64_t n =
+          spec.acts_on_neurons() ? static_cast<std::uint64_t>(net.width(l)) : net.layer(l).synapse_count();
       auto& out = spec.acts_on_neurons() ? neurons : synapses;
       for (std::uint64_t u = 0; u < n; ++u) out.push_back({s, offset + u});
       offset += n;
@@ -61,10 +64,12 @@ std::vector<double> ranks(const std::vector<double>& v) {
 
 // The fault of one unit as a group of logical neurons and synapses, for a targeted run; none for
 // faults that are not crashes (stuck-at, bit flip).
-std::optional<faults::FaultGroup> unit_group(const faults::FaultPlan& plan, const models::Network& net, std::size_t s, std::uint64_t unit) {
+std::optional<faults::FaultGroup> unit_group(const faults::FaultPlan& plan, const models::Network& net, std::size_t s,
+                                             std::uint64_t unit) {
   const faults::FaultSpec& spec = plan.specs()[s];
   if (spec.kind == faults::FaultKind::group_crash) return spec.groups.at(unit);
-  if (spec.kind != faults::FaultKind::neuron_crash && spec.kind != faults::FaultKind::synapse_crash) return std::nullopt;
+  if (spec.kind != faults::FaultKind::neuron_crash && spec.kind != faults::FaultKind::synapse_crash)
+    return std::nullopt;
   int layer = 0;
   std::uint64_t pos = 0;
   plan.locate(s, unit, layer, pos);
@@ -130,7 +135,8 @@ CriticalityReport analyse_criticality(const CriticalityInputs& in, const Critica
     std::size_t k = 0;
     for (const models::bounds::TermEffects& term : calc.unit_effects(x)) {
       const Eigen::MatrixXd& e = term.effects;
-      if (k + static_cast<std::size_t>(e.cols()) > slots.size()) throw core::InternalError("criticality: more unit effects than units");
+      if (k + static_cast<std::size_t>(e.cols()) > slots.size())
+        throw core::InternalError("criticality: more unit effects than units");
       const Eigen::RowVectorXd col_sq = e.colwise().squaredNorm();
       for (Eigen::Index u = 0; u < e.cols(); ++u, ++k) {
         sq[k] += col_sq[u];
@@ -147,7 +153,9 @@ CriticalityReport analyse_criticality(const CriticalityInputs& in, const Critica
         if (clean_class != label && faulty_class == label) flipped[k] -= 1;
       }
     }
-    if (k != slots.size()) throw core::InternalError("criticality: " + std::to_string(k) + " unit effects for " + std::to_string(slots.size()) + " units");
+    if (k != slots.size())
+      throw core::InternalError("criticality: " + std::to_string(k) + " unit effects for " +
+                                std::to_string(slots.size()) + " units");
   }
   std::vector<double> variance(slots.size());
   for (std::size_t i = 0; i < slots.size(); ++i) {
@@ -160,9 +168,9 @@ CriticalityReport analyse_criticality(const CriticalityInputs& in, const Critica
   std::vector<std::size_t> order(slots.size());
   std::iota(order.begin(), order.end(), 0);
   const std::size_t top = std::min(options.top, order.size());
-  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(top), order.end(), [&](std::size_t a, std::size_t b) {
-    return variance[a] != variance[b] ? variance[a] > variance[b] : a < b;
-  });
+  std::partial_sort(
+      order.begin(), order.begin() + static_cast<std::ptrdiff_t>(top), order.end(),
+      [&](std::size_t a, std::size_t b) { return variance[a] != variance[b] ? variance[a] > variance[b] : a < b; });
   const sim::UnitLocator locator(plan, net, in.chip);
   for (std::size_t r = 0; r < top; ++r) {
     const std::size_t i = order[r];
@@ -195,7 +203,8 @@ CriticalityReport analyse_criticality(const CriticalityInputs& in, const Critica
     double sum = 0;
     for (std::uint64_t t = 0; t < options.trials; ++t) sum += (engine->trial_outputs(t) - clean).squaredNorm();
     const double p = plan.specs()[static_cast<std::size_t>(c.spec)].probability;
-    c.verified_variance = N > 0 ? p * (1 - p) * sum / static_cast<double>(options.trials) / static_cast<double>(N) : 0.0;
+    c.verified_variance =
+        N > 0 ? p * (1 - p) * sum / static_cast<double>(options.trials) / static_cast<double>(N) : 0.0;
     predicted.push_back(c.variance);
     verified.push_back(*c.verified_variance);
   }
@@ -211,11 +220,57 @@ CriticalityReport analyse_criticality(const CriticalityInputs& in, const Critica
       report.mesh_height = topo.mesh_height;
     }
     for (int core = 0; core < topo.cores; ++core) report.cores.push_back({core, core % w, core / w, 0.0});
+    const sim::Mapping& m = in.chip->mapping;
+    std::map<std::tuple<int, int, int>, CriticalUnit> sums;  // (kind 0..3, tile or array, row or column)
+    auto add = [&](int kind, int where, int index, double v) {
+      CriticalUnit& u = sums[{kind, where, index}];
+      if (u.name.empty()) {
+        if (kind == 3) {
+          const sim::ArrayMap& a = m.arrays[static_cast<std::size_t>(where)];
+          u.kind = "neuron_array";
+          u.array = where;
+          u.layer = a.layer;
+          u.core = a.core;
+          u.name = "layer " + std::to_string(a.layer) + ", neuron array " + std::to_string(where) + " (core " +
+                   std::to_string(a.core) + ")";
+        } else {
+          const sim::TileMap& t = m.tiles[static_cast<std::size_t>(where)];
+          u.tile = where;
+          u.layer = t.layer;
+          u.core = t.core;
+          u.name = "layer " + std::to_string(t.layer) + ", tile " + std::to_string(where) + " (core " +
+                   std::to_string(t.core) + ")";
+          u.kind = kind == 0 ? "crossbar_tile" : kind == 1 ? "crossbar_row" : "crossbar_column";
+          if (kind == 1) {
+            u.row = index;
+            u.name += ", row " + std::to_string(index);
+          } else if (kind == 2) {
+            u.column = index;
+            u.name += ", column " + std::to_string(index);
+          }
+        }
+      }
+      u.variance += v;
+    };
     for (std::size_t i = 0; i < slots.size(); ++i) {
       if (variance[i] == 0.0) continue;
-      const int core = locator.locate(slots[i].spec, slots[i].unit).core;
-      if (core >= 0 && core < topo.cores) report.cores[static_cast<std::size_t>(core)].variance += variance[i];
+      const sim::UnitLocation loc = locator.locate(slots[i].spec, slots[i].unit);
+      if (loc.core >= 0 && loc.core < topo.cores)
+        report.cores[static_cast<std::size_t>(loc.core)].variance += variance[i];
+      if (loc.kind == "synapse" && loc.tile >= 0) {
+        // A tile's crossbar rows carry the inputs (the matrix's columns), its columns the outputs.
+        const sim::TileMap& t = m.tiles[static_cast<std::size_t>(loc.tile)];
+        add(0, loc.tile, -1, variance[i]);
+        add(1, loc.tile, loc.column - t.row_begin, variance[i]);
+        add(2, loc.tile, loc.row - t.col_begin, variance[i]);
+      } else if (loc.kind == "neuron" && loc.array >= 0) {
+        add(3, loc.array, -1, variance[i]);
+      }
     }
+    for (auto& [key, u] : sums) report.aggregated.push_back(std::move(u));
+    std::stable_sort(report.aggregated.begin(), report.aggregated.end(),
+                     [](const CriticalUnit& a, const CriticalUnit& b) { return a.variance > b.variance; });
+    if (report.aggregated.size() > options.top) report.aggregated.resize(options.top);
   }
   return report;
 }

@@ -456,7 +456,8 @@ std::string heat_map(const CriticalityReport& c, int id) {
   }
   const int cell = std::clamp(480 / std::max(width, 1), 18, 72);
   const int L = 46, T = 40, legend_w = 110;
-  const int W = std::max(L + cell * width + 24 + legend_w, 360), H = std::max(T + cell * height + 40, T + 190);
+  const int sh = std::clamp(cell * height, 100, 200);  // the colour scale's height
+  const int W = std::max(L + cell * width + 24 + legend_w, 360), H = T + std::max(cell * height + 24, sh + 30) + 10;
   const bool labels = cell >= 40;
   std::ostringstream o;
   o << "<svg xmlns='http://www.w3.org/2000/svg' width='" << W << "' height='" << H << "' class='plot heatmap'>";
@@ -493,7 +494,7 @@ std::string heat_map(const CriticalityReport& c, int id) {
     }
   }
   // Scale.
-  const int sx = L + cell * width + 24, sy = T, sh = 140;
+  const int sx = L + cell * width + 24, sy = T;
   o << "<rect x='" << sx << "' y='" << sy << "' width='16' height='" << sh << "' fill='url(#heat" << id << ")' stroke='#888'/>";
   for (int i = 0; i <= 4; ++i) {
     const int y = sy + sh - sh * i / 4;

@@ -493,6 +493,8 @@ const std::vector<BadCase> kCases{
     {"campaign_model_path_and_generate", kRun + "$C --set 'model={path: m.onnx, generate: {widths: [4, 3, 2]}}'",
      {"key 'model.path'", "given with model.generate", "not both"}},
     {"campaign_key_missing", kRun + "$D/noinputs.yaml", {"noinputs.yaml:1: key 'inputs': missing: expected an inputs: section"}},
+    {"set_inputs_path_on_random", kRun + "$C --set inputs.path=$D/x3.csv", {"key 'inputs.path'", "does not apply to type: random"}},
+    {"set_inputs_seed_on_file", kRun + "$C --set 'inputs={path: $D/x3.csv, seed: 3}'", {"key 'inputs.seed'", "does not apply to inputs read from a file"}},
     // issue 14: criticality and the fault log
     {"campaign_fault_log_max_lines_negative", kRun + "$C --set 'fault_log={max_lines: -1}'", {"fault_log.max_lines", "'-1'"}},
     {"campaign_fault_log_unknown_key", kRun + "$C --set 'fault_log={lines: 5}'", {"'lines'", "max_lines"}},
@@ -502,6 +504,14 @@ const std::vector<BadCase> kCases{
     {"flag_criticality_top_zero", "criticality $C --top 0", {"--top 0", "[1, 100000]"}},
     {"flag_criticality_verify_above_top", "criticality $C --top 3 --verify 4", {"--verify 4", "[0, 3]", "at most --top"}},
     {"flag_criticality_point_beyond", "criticality $C --point 5", {"--point 5", "1 point(s)", "[0, 0]"}},
+    // issue 14: tolerate
+    {"tolerate_spec_onset",
+     "tolerate $C --epsilon 0.1 --set 'chip={cores: {count: 1}, crossbar: {type: ideal, rows: 4, cols: 4}, neuron_array: {size: 4}}' "
+     "--set engine=chip --set faults[0].onset_ns=100",
+     {"faults[0].onset_ns", "cannot vary a fault that starts during the inference", "expected no onset_ns"}},
+    {"tolerate_rate_precision_zero", "tolerate $C --epsilon 0.1 --rate-precision 0", {"--rate-precision 0", "expected a positive number"}},
+    {"tolerate_max_trials_zero", "tolerate $C --epsilon 0.1 --max-trials 0", {"--max-trials 0", "[1, 4294967296]"}},
+    {"tolerate_engine_exact", "tolerate $C --epsilon 0.1 --engine exact", {"--engine exact", "the search needs trials"}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Refused, BadInput, ::testing::ValuesIn(kCases),

@@ -1,9 +1,9 @@
 // Per-unit criticality (testbench/campaign/criticality.h) against the exact engine's oracle.
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
-
-#include <yaml-cpp/yaml.h>
+#include <map>
 
 #include "models/random_network.h"
 #include "sim/functional/exact_oracle.h"
@@ -36,7 +36,8 @@ struct FirstOrderCheck {
 };
 
 FirstOrderCheck check_first_order(double p) {
-  const models::Network net = models::make_random_network({{3, 4, 3, 2}, {models::ActivationKind::tanh}, {}, 1.5, 0.1, 11});
+  const models::Network net =
+      models::make_random_network({{3, 4, 3, 2}, {models::ActivationKind::tanh}, {}, 1.5, 0.1, 11});
   const Eigen::MatrixXd inputs = Eigen::MatrixXd::Random(3, 4);
   const faults::FaultPlan plan({{FaultKind::neuron_crash, {1, 2}, p}, {FaultKind::synapse_crash, {3}, p}}, net);
   CriticalityInputs in;
@@ -53,10 +54,12 @@ FirstOrderCheck check_first_order(double p) {
   // numbers layer 1's neurons then layer 2's, spec 1 layer 3's synapses row-major: this order.
   std::vector<faults::FaultGroup> groups;
   for (int l = 1; l <= 2; ++l) {
-    for (int i = 0; i < net.width(l); ++i) groups.push_back({"n" + std::to_string(l) + "_" + std::to_string(i), {{l, i}}, {}});
+    for (int i = 0; i < net.width(l); ++i)
+      groups.push_back({"n" + std::to_string(l) + "_" + std::to_string(i), {{l, i}}, {}});
   }
   for (int r = 0; r < 2; ++r) {
-    for (int col = 0; col < 3; ++col) groups.push_back({"s" + std::to_string(r) + "_" + std::to_string(col), {}, {{3, r, col}}});
+    for (int col = 0; col < 3; ++col)
+      groups.push_back({"s" + std::to_string(r) + "_" + std::to_string(col), {}, {{3, r, col}}});
   }
   auto variance_of = [&](const std::vector<faults::FaultGroup>& g) {
     FaultSpec spec{FaultKind::group_crash, {}, p};
@@ -96,18 +99,21 @@ TEST(Criticality, FirstOrderRankingMatchesTheExactLeaveOneOutVariance) {
   EXPECT_LT(fine.worst_rel, 0.6 * coarse.worst_rel) << coarse.worst_rel << " " << fine.worst_rel;
   EXPECT_LT(fine.sum_rel, 0.6 * coarse.sum_rel) << coarse.sum_rel << " " << fine.sum_rel;
   if (std::getenv("CRIT_PRINT")) {
-    for (const FirstOrderCheck& f : {coarse, fine}) std::printf("spearman %.4f worst rel %.4f sum rel %.4f\n", f.spearman, f.worst_rel, f.sum_rel);
+    for (const FirstOrderCheck& f : {coarse, fine})
+      std::printf("spearman %.4f worst rel %.4f sum rel %.4f\n", f.spearman, f.worst_rel, f.sum_rel);
   }
 }
 
 // On a mesh chip: physical units named with coordinates, and the heat map sums every unit's
 // variance on its core.
 TEST(Criticality, PhysicalUnitsOnAMeshAndTheHeatMap) {
-  const models::Network net = models::make_random_network({{20, 17, 12, 5}, {models::ActivationKind::tanh}, {}, 1.5, 0.1, 2});
+  const models::Network net =
+      models::make_random_network({{20, 17, 12, 5}, {models::ActivationKind::tanh}, {}, 1.5, 0.1, 2});
   const sim::MappedChip chip = sim::map_network(
-      net, sim::parse_topology(YAML::Load("cores: {count: 20, layout: {type: mesh, width: 5, height: 4}}\n"
-                                          "crossbar: {rows: 8, cols: 8}\nneuron_array: {size: 8}\ninterconnect: {type: mesh}\n"),
-                               "t.yaml"));
+      net, sim::parse_topology(
+               YAML::Load("cores: {count: 20, layout: {type: mesh, width: 5, height: 4}}\n"
+                          "crossbar: {rows: 8, cols: 8}\nneuron_array: {size: 8}\ninterconnect: {type: mesh}\n"),
+               "t.yaml"));
   FaultSpec rows{FaultKind::group_crash, {}, 0.01};
   rows.physical_kind = "crossbar_row";
   FaultSpec routers{FaultKind::group_crash, {}, 0.01};
@@ -143,8 +149,10 @@ TEST(Criticality, PhysicalUnitsOnAMeshAndTheHeatMap) {
       EXPECT_EQ(u.name.rfind("router " + std::to_string(u.router) + " (x ", 0), 0u) << u.name;
     } else if (u.kind == "crossbar_row") {
       ++seen_row;
-      EXPECT_NE(u.name.find("tile " + std::to_string(u.tile) + " (core " + std::to_string(u.core) + "), row " + std::to_string(u.row)),
-                std::string::npos) << u.name;
+      EXPECT_NE(u.name.find("tile " + std::to_string(u.tile) + " (core " + std::to_string(u.core) + "), row " +
+                            std::to_string(u.row)),
+                std::string::npos)
+          << u.name;
     } else {
       EXPECT_EQ(u.kind, "neuron");
       EXPECT_NE(u.name.find("(array "), std::string::npos) << u.name;
@@ -158,6 +166,55 @@ TEST(Criticality, PhysicalUnitsOnAMeshAndTheHeatMap) {
     EXPECT_NEAR(*c.top[r].verified_variance, c.top[r].variance, 1e-9 * c.top[r].variance) << c.top[r].name;
   }
   EXPECT_FALSE(c.top[3].verified_variance.has_value());
+  // The neuron shares summed per neuron array: layer 2's 12 neurons sit on two arrays.
+  double arrays = 0, neurons = 0;
+  for (const CriticalUnit& u : c.aggregated) arrays += u.kind == "neuron_array" ? u.variance : 0.0;
+  for (const CriticalUnit& u : c.top) neurons += u.kind == "neuron" ? u.variance : 0.0;
+  EXPECT_NEAR(arrays, neurons, 1e-12 + 1e-9 * neurons);
+}
+
+// Synapse shares summed per tile, per crossbar row (an input of the tile) and per column (an output).
+TEST(Criticality, SynapseSharesAggregateToTilesRowsAndColumns) {
+  const models::Network net = models::make_random_network({{20, 17, 12, 5}, {models::ActivationKind::tanh}, {}, 1.5, 0.1, 2});
+  const sim::MappedChip chip = sim::map_network(
+      net, sim::parse_topology(YAML::Load("cores: {count: 20, layout: {type: mesh, width: 5, height: 4}}\n"
+                                          "crossbar: {rows: 8, cols: 8}\nneuron_array: {size: 8}\ninterconnect: {type: mesh}\n"),
+                               "t.yaml"));
+  const faults::FaultPlan plan({{FaultKind::synapse_crash, {2}, 0.01}}, net);
+  const Eigen::MatrixXd inputs = Eigen::MatrixXd::Random(20, 3);
+  CriticalityInputs in;
+  in.network = &net;
+  in.plan = &plan;
+  in.inputs = &inputs;
+  in.chip = &chip;
+  CriticalityOptions o;
+  o.top = 100000;
+  o.verify = 0;
+  const CriticalityReport c = analyse_criticality(in, o);
+  ASSERT_EQ(c.top.size(), 12u * 17u);
+  std::map<std::string, double> expected;  // by kind and tile (and row / column within it)
+  double total = 0;
+  for (const CriticalUnit& u : c.top) {
+    const sim::TileMap& t = chip.mapping.tiles[static_cast<std::size_t>(u.tile)];
+    expected["tile " + std::to_string(u.tile)] += u.variance;
+    expected["row " + std::to_string(u.tile) + " " + std::to_string(u.column - t.row_begin)] += u.variance;
+    expected["col " + std::to_string(u.tile) + " " + std::to_string(u.row - t.col_begin)] += u.variance;
+    total += u.variance;
+  }
+  ASSERT_EQ(c.aggregated.size(), expected.size());
+  for (std::size_t i = 0; i < c.aggregated.size(); ++i) {
+    const CriticalUnit& a = c.aggregated[i];
+    if (i > 0) EXPECT_GE(c.aggregated[i - 1].variance, a.variance);
+    const std::string key = a.kind == "crossbar_tile"  ? "tile " + std::to_string(a.tile)
+                            : a.kind == "crossbar_row" ? "row " + std::to_string(a.tile) + " " + std::to_string(a.row)
+                                                       : "col " + std::to_string(a.tile) + " " + std::to_string(a.column);
+    ASSERT_TRUE(expected.count(key)) << a.name;
+    EXPECT_NEAR(a.variance, expected[key], 1e-12 + 1e-9 * expected[key]) << a.name;
+    EXPECT_EQ(a.name.rfind("layer 2, tile " + std::to_string(a.tile) + " (core ", 0), 0u) << a.name;
+  }
+  double tiles = 0;
+  for (const CriticalUnit& a : c.aggregated) tiles += a.kind == "crossbar_tile" ? a.variance : 0.0;
+  EXPECT_NEAR(tiles, total, 1e-9 * total);
 }
 
 }  // namespace
