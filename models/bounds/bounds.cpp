@@ -165,6 +165,27 @@ void BoundCalculator::add_neuron_terms(const ForwardTrace& t, Wanted want, Bound
       add_zero_term(out, want, net_.output_size());
       continue;
     }
+    if (!term.unit_probability.empty()) {
+      // Per-unit probabilities (protected units): each unit's terms weighted by its own p.
+      Eigen::VectorXd pu = Eigen::VectorXd::Constant(dy.size(), p);
+      for (const auto& [u, q] : term.unit_probability) pu[static_cast<Eigen::Index>(u)] = q;
+      if (want.b3) {
+        const Eigen::MatrixXd gdy = net_.jacobian_wrt_activations(t, term.layer) * dy.asDiagonal();
+        const Eigen::VectorXd var = gdy.cwiseProduct(gdy) * pu;
+        accumulate(out, "b3", gdy * pu, &var);
+      }
+      if (want.b4) {
+        const Eigen::MatrixXd d = single_unit_effects(t, term.layer, dy);
+        Eigen::VectorXd pc(d.cols());
+        for (Eigen::Index i = 0, c = 0; i < dy.size(); ++i) {
+          if (dy[i] != 0.0) pc[c++] = pu[i];
+        }
+        const Eigen::VectorXd zero = Eigen::VectorXd::Zero(net_.output_size());
+        const Eigen::VectorXd var = d.cols() ? Eigen::VectorXd(d.cwiseProduct(d) * pc) : zero;
+        accumulate(out, "b4", d.cols() ? Eigen::VectorXd(d * pc) : zero, &var);
+      }
+      continue;
+    }
     if (want.b3) {
       // b3: first-order Taylor with G_l = d y_L / d y_l.
       const Eigen::MatrixXd g = net_.jacobian_wrt_activations(t, term.layer);
@@ -208,7 +229,21 @@ void BoundCalculator::add_synapse_terms(const ForwardTrace& t, Wanted want, Boun
       const double w = layer.synapse(s);
       dz(c.output, c.input) = (term.replace(w) - w) * y_prev[c.input];
     }
-    if (want.b3) {
+    // Per-synapse probabilities (protected synapses), as a matrix over connections; empty when
+    // every synapse has the term's p (the plain path below keeps its rounding).
+    Eigen::MatrixXd pm;
+    if (!term.unit_probability.empty()) {
+      pm = Eigen::MatrixXd::Constant(dz.rows(), dz.cols(), p);
+      for (const auto& [s, q] : term.unit_probability) {
+        const Connection c = layer.connection(s, 0);
+        pm(c.output, c.input) = q;
+      }
+    }
+    if (want.b3 && pm.size() > 0) {
+      const Eigen::MatrixXd h = net_.jacobian_wrt_preactivations(t, l);
+      const Eigen::VectorXd var = h.cwiseProduct(h) * dz.cwiseProduct(dz).cwiseProduct(pm).rowwise().sum();
+      accumulate(out, "b3", h * dz.cwiseProduct(pm).rowwise().sum(), &var);
+    } else if (want.b3) {
       // b3 with H_l = d y_L / d z_l.
       const Eigen::MatrixXd h = net_.jacobian_wrt_preactivations(t, l);
       const Eigen::VectorXd var = p * (h.cwiseProduct(h) * dz.cwiseProduct(dz).rowwise().sum());
@@ -220,9 +255,13 @@ void BoundCalculator::add_synapse_terms(const ForwardTrace& t, Wanted want, Boun
     Eigen::VectorXd mean = Eigen::VectorXd::Zero(net_.output_size());
     Eigen::VectorXd var = Eigen::VectorXd::Zero(net_.output_size());
     std::vector<std::pair<Eigen::Index, double>> changes;  // (row j, new y_l,j)
+    std::vector<double> change_p;                          // its probability (with pm only)
     for (Eigen::Index i = 0; i < dz.cols(); ++i) {
       for (Eigen::Index j = 0; j < dz.rows(); ++j) {
-        if (dz(j, i) != 0.0) changes.emplace_back(j, act.apply(t.z[l][j] + dz(j, i)));
+        if (dz(j, i) != 0.0) {
+          changes.emplace_back(j, act.apply(t.z[l][j] + dz(j, i)));
+          if (pm.size() > 0) change_p.push_back(pm(j, i));
+        }
       }
     }
     for (std::size_t begin = 0; begin < changes.size(); begin += kColumnsPerChunk) {
@@ -231,11 +270,19 @@ void BoundCalculator::add_synapse_terms(const ForwardTrace& t, Wanted want, Boun
       Eigen::MatrixXd y = t.y[l].replicate(1, cols);
       for (Eigen::Index c = 0; c < cols; ++c) y(changes[begin + c].first, c) = changes[begin + c].second;
       const Eigen::MatrixXd d = net_.forward_from_batch(l, y).colwise() - t.y[L];
-      mean += d.rowwise().sum();
-      var += d.cwiseProduct(d).rowwise().sum();
+      if (pm.size() > 0) {
+        const Eigen::Map<const Eigen::VectorXd> pc(change_p.data() + begin, cols);
+        mean += d * pc;
+        var += d.cwiseProduct(d) * pc;
+      } else {
+        mean += d.rowwise().sum();
+        var += d.cwiseProduct(d).rowwise().sum();
+      }
     }
-    mean *= p;
-    var *= p;
+    if (pm.size() == 0) {
+      mean *= p;
+      var *= p;
+    }
     accumulate(out, "b4", mean, &var);
   }
 }

@@ -9,6 +9,7 @@
 #include "models/dataset.h"
 #include "models/random_network.h"
 #include "sim/topology/chip_topology.h"
+#include "testbench/campaign/protection.h"
 
 namespace nfsim::tb {
 
@@ -59,6 +60,8 @@ struct CampaignConfig {
   double confidence = 0.95;
   StoppingRule stopping;
   std::vector<Requirement> require;
+  Protection protection;  // `protection:` (TMR, spares): docs/faults.md, "Protection"
+  Replicas replicas;      // `replicas:` (the seed paper's Algorithm 1)
   // The sweep values of this point (empty without a sweep): key -> value as written.
   std::vector<std::pair<std::string, std::string>> sweep_point;
 };

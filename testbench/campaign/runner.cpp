@@ -183,6 +183,7 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   setup.vcd_path = options.vcd_path;
   setup.fault_log_limit = options.fault_log_path.empty() ? 0 : options.fault_log_limit;
   setup.interrupt = &interrupt_requested;
+  setup.replicas = config.replicas.count;
   std::unique_ptr<sim::IEngine> engine = p.engine->make(setup);
   const Eigen::MatrixXd& fault_free = r.fault_free_outputs = engine->clean_outputs();
   check_fault_free_outputs(r.network, r.data.inputs, fault_free, r.data.source);
