@@ -13,6 +13,6 @@ trap 'rm -rf "$profile"' EXIT
 abs=$(readlink -f "$html")
 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
   --disable-component-update --disable-sync --user-data-dir="$profile" --hide-scrollbars \
-  --window-size=1200,1500 --screenshot="$(readlink -f "$(dirname "$png")")/$(basename "$png")" "file://$abs" > /dev/null 2>&1
+  --window-size=${NFSIM_SHOT_SIZE:-1200,1500} --screenshot="$(readlink -f "$(dirname "$png")")/$(basename "$png")" "file://$abs" > /dev/null 2>&1
 [[ -s "$png" ]] || { echo "render_report.sh: chromium wrote no screenshot" >&2; exit 1; }
 echo "$png"

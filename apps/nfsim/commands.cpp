@@ -305,7 +305,7 @@ int cmd_run(const std::vector<std::string>& args) {
              "       nfsim run --resume DIR\n\n"
              "Runs a fault-injection campaign (every sweep point): Monte Carlo of the faulty network or chip on the\n"
              "campaign's inputs, the analytic bounds, their verdicts and the campaign's requirements. Writes\n"
-             "DIR/report.json (schema: docs/report.md), DIR/summary.csv (and DIR/faults.jsonl with the chip engine)\n"
+             "DIR/report.json (schema: docs/report.md), DIR/summary.csv (and DIR/faults.jsonl: the faults drawn, units named with coordinates)\n"
              "and prints a summary table. Same seed, same numbers. SIGINT/SIGTERM finish the current block, write\n"
              "the report with complete: false and a checkpoint; --resume DIR continues to the same final numbers\n"
              "(it loads the run's --plugin libraries again from the checkpoint: give no --plugin).\n"
@@ -574,7 +574,7 @@ int cmd_harden(const std::vector<std::string>& args) {
   const tb::HardenResult r = tb::harden(config, o);
   std::printf("harden: TMR on %zu of %zu units (q = 3p^2 - 2p^3, voter fault-free), metric %s, first %lld inputs\n", r.chosen.size(),
               r.candidates, r.metric.c_str(), static_cast<long long>(r.inputs));
-  for (const auto& h : r.chosen) std::printf("  %-60s p %.4g -> q %.4g, predicted reduction %.6g\n", h.name.c_str(), h.p, h.q, h.reduction);
+  for (const auto& h : r.chosen) std::printf("  %-64s p %.4g -> q %.4g, predicted reduction %.6g\n", h.name.c_str(), h.p, h.q, h.reduction);
   std::printf("  predicted (first order)  before %.6g  after %.6g  reduction %.6g\n", r.predicted_before, r.predicted_after,
               r.predicted_before - r.predicted_after);
   std::printf("  measured (%llu trials, %g%% intervals over %llu blocks, same seed)\n", static_cast<unsigned long long>(r.trials),

@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/plugin.h"
 #include "testbench/campaign/runner.h"
+#include "testbench/report/point_report.h"
 
 namespace {
 
@@ -116,7 +117,7 @@ int run_nfsim(int argc_in, char* argv_in[]) {
     return kExitOk;
   }
   if (name == "--version") {
-    std::printf("nfsim 0.1.0\n");
+    std::printf("nfsim %s\n", nfsim::tb::kNfsimVersion);
     return kExitOk;
   }
   const auto it = commands().find(name);

@@ -3,6 +3,7 @@
 #include <Eigen/SVD>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/error.h"
 
@@ -78,12 +79,12 @@ BoundCalculator::BoundCalculator(const Network& network, FaultModel model) : net
   const int L = net_.num_layers();
   norms_.resize(static_cast<std::size_t>(L) + 1);
   max_abs_.resize(static_cast<std::size_t>(L) + 1);
-  std::vector<Eigen::MatrixXd> maps(static_cast<std::size_t>(L) + 1);
+  maps_.resize(static_cast<std::size_t>(L) + 1);
   for (int l = 1; l <= L; ++l) {
-    maps[l] = linear_map(net_.layer(l));
-    const Eigen::MatrixXd& w = maps[l];
+    maps_[l] = linear_map(net_.layer(l));
+    const Eigen::MatrixXd& w = maps_[l];
     norms_[l] = {induced_norm_1(w), spectral_norm(w), induced_norm_inf(w), w.norm()};
-    max_abs_[l] = w.cwiseAbs().maxCoeff();
+    max_abs_[l] = w.size() ? w.cwiseAbs().maxCoeff() : 0.0;
   }
   for (const NeuronTerm& t : model_.neurons) {
     if (t.layer < 0 || t.layer > L) throw core::InputError("bounds: neuron fault layer " + std::to_string(t.layer) + " out of range");
@@ -103,13 +104,61 @@ BoundCalculator::BoundCalculator(const Network& network, FaultModel model) : net
   for (const SynapseTerm& t : model_.synapses) {
     if (t.layer < 1 || t.layer > L) throw core::InputError("bounds: synapse fault layer " + std::to_string(t.layer) + " out of range");
     check_unshared(t.layer);
+    // The weight changes do not depend on the input: computed once, ordered by input index so
+    // that an input whose activation is 0 skips its synapses at once.
+    const ILayer& layer = net_.layer(t.layer);
+    SynapseDeltas d;
+    std::vector<std::pair<Eigen::Index, std::uint64_t>> order;
+    for (std::uint64_t s = 0; s < layer.synapse_count(); ++s) {
+      const double w = layer.synapse(s);
+      if (t.replace(w) - w != 0.0) order.emplace_back(layer.connection(s, 0).input, s);
+    }
+    std::stable_sort(order.begin(), order.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    for (const auto& [input, s] : order) {
+      const Connection c = layer.connection(s, 0);
+      const double w = layer.synapse(s);
+      d.synapse.push_back(s);
+      d.row.push_back(c.output);
+      d.col.push_back(c.input);
+      d.dw.push_back(t.replace(w) - w);
+    }
+    synapse_deltas_.push_back(std::move(d));
   }
   for (const GroupTerm& g : model_.groups) {
+    GroupPlan plan;
+    plan.neurons.resize(static_cast<std::size_t>(L) + 1);
+    plan.synapses.resize(static_cast<std::size_t>(L) + 1);
+    int first = L + 1;
+    for (const auto& n : g.neurons) {
+      if (n[0] < 0 || n[0] > L || n[1] < 0 || n[1] >= net_.width(n[0]))
+        throw core::InputError("bounds: group '" + g.name + "' neuron (" + std::to_string(n[0]) + ", " + std::to_string(n[1]) +
+                               ") out of range");
+      plan.neurons[n[0]].push_back(n[1]);
+      first = std::min(first, n[0]);
+    }
     for (const auto& s : g.synapses) {
       if (s[0] < 1 || s[0] > L)
         throw core::InputError("bounds: group '" + g.name + "' synapse layer " + std::to_string(s[0]) +
                                " out of range");
+      const ILayer& layer = net_.layer(s[0]);
+      const Eigen::MatrixXd& cells = layer.crossbar_matrix();
+      if (s[1] < 0 || s[1] >= cells.rows() || s[2] < 0 || s[2] >= cells.cols())
+        throw core::InputError("bounds: group '" + g.name + "' synapse (" + std::to_string(s[0]) + ", " + std::to_string(s[1]) +
+                               ", " + std::to_string(s[2]) + ") out of range");
+      plan.synapses[s[0]].push_back(layer.synapse_at(s[1], s[2]));
+      first = std::min(first, s[0]);
     }
+    // A member listed twice fails once.
+    for (auto& v : plan.neurons) {
+      std::sort(v.begin(), v.end());
+      v.erase(std::unique(v.begin(), v.end()), v.end());
+    }
+    for (auto& v : plan.synapses) {
+      std::sort(v.begin(), v.end());
+      v.erase(std::unique(v.begin(), v.end()), v.end());
+    }
+    plan.start = first > L ? L + 1 : std::max(first, 1);
+    group_plans_.push_back(std::move(plan));
   }
   if (model_.only_neuron_crashes()) {
     // |W_L| ... |W_{l+1}| and the squared version, built from the output down.
@@ -118,43 +167,234 @@ BoundCalculator::BoundCalculator(const Network& network, FaultModel model) : net
     abs_products_[L] = Eigen::MatrixXd::Identity(net_.output_size(), net_.output_size());
     square_products_[L] = abs_products_[L];
     for (int l = L - 1; l >= 0; --l) {
-      const Eigen::MatrixXd& w = maps[l + 1];
+      const Eigen::MatrixXd& w = maps_[l + 1];
       abs_products_[l] = abs_products_[l + 1] * w.cwiseAbs();
       square_products_[l] = square_products_[l + 1] * w.cwiseProduct(w);
     }
   }
 }
 
-Eigen::MatrixXd BoundCalculator::single_unit_effects(const ForwardTrace& t, int l, const Eigen::VectorXd& dy) const {
-  const int L = net_.num_layers();
-  std::vector<Eigen::Index> units;
-  for (Eigen::Index i = 0; i < dy.size(); ++i) {
-    if (dy[i] != 0.0) units.push_back(i);
-  }
-  Eigen::MatrixXd effects(net_.output_size(), static_cast<Eigen::Index>(units.size()));
-  if (units.empty()) return effects;
-  if (l == L) {
-    for (std::size_t c = 0; c < units.size(); ++c) {
-      effects.col(static_cast<Eigen::Index>(c)).setZero();
-      effects(units[c], static_cast<Eigen::Index>(c)) = dy[units[c]];
-    }
-    return effects;
-  }
-  const ILayer& next = net_.layer(l + 1);
-  for (std::size_t begin = 0; begin < units.size(); begin += kColumnsPerChunk) {
-    const std::size_t end = std::min(units.size(), begin + static_cast<std::size_t>(kColumnsPerChunk));
-    const Eigen::Index cols = static_cast<Eigen::Index>(end - begin);
-    // Rank-one update of the next layer's pre-activations, then layers l+1..L only.
-    Eigen::MatrixXd z = t.z[l + 1].replicate(1, cols);
-    for (Eigen::Index c = 0; c < cols; ++c) {
-      const Eigen::Index i = units[begin + static_cast<std::size_t>(c)];
-      next.add_input_changes(&i, &dy[i], 1, z.col(c).data());
-    }
-    const Eigen::MatrixXd out = net_.forward_from_batch(l + 1, next.activation().apply(z));
-    effects.middleCols(static_cast<Eigen::Index>(begin), cols) = out.colwise() - t.y[L];
-  }
-  return effects;
+std::string BoundCalculator::term_label(const NeuronTerm& t) {
+  return std::string(t.crash ? "neuron_crash" : "neuron_stuck_at") + " layer " + std::to_string(t.layer);
 }
+
+std::string BoundCalculator::term_label(const SynapseTerm& t) { return t.kind + " layer " + std::to_string(t.layer); }
+
+void BoundCalculator::propagate_changes(const ForwardTrace& t, int l, const std::vector<Change>& changes, const EffectSink& sink) const {
+  const int L = net_.num_layers();
+  const Eigen::Index outputs = net_.output_size();
+  if (changes.empty()) return;
+  std::vector<Eigen::Index> units;
+  if (l == L) {
+    // The output itself: the effect is dy at its row.
+    for (std::size_t begin = 0; begin < changes.size(); begin += static_cast<std::size_t>(kColumnsPerChunk)) {
+      const std::size_t end = std::min(changes.size(), begin + static_cast<std::size_t>(kColumnsPerChunk));
+      Eigen::MatrixXd e = Eigen::MatrixXd::Zero(outputs, static_cast<Eigen::Index>(end - begin));
+      units.clear();
+      for (std::size_t c = begin; c < end; ++c) {
+        e(changes[c].row, static_cast<Eigen::Index>(c - begin)) = changes[c].dy;
+        units.push_back(changes[c].unit);
+      }
+      sink(units.data(), e);
+    }
+    return;
+  }
+  // With piecewise-linear activations after layer l (identity, relu, leaky_relu), F_l is affine
+  // along e_row for |dy| up to the first kink any pre-activation meets: there the effect is
+  // exactly dy G[:, row] (G = d y_L / d y_l). Worth its GEMMs only when the layer has more
+  // changes than neurons (synapse terms); the other changes take the partial forward passes.
+  bool piecewise_linear = true;
+  for (int m = l + 1; m <= L; ++m) {
+    const ActivationKind k = net_.layer(m).activation().kind;
+    piecewise_linear &= k == ActivationKind::identity || k == ActivationKind::relu || k == ActivationKind::leaky_relu;
+  }
+  std::vector<const Change*> rest;
+  rest.reserve(changes.size());
+  if (piecewise_linear && static_cast<Eigen::Index>(changes.size()) > net_.width(l)) {
+    // v: the change of z_m per unit dy of each y_l[row] (one column per row); radius: how far
+    // dy may go before a pre-activation of layers l+1..L crosses 0.
+    Eigen::MatrixXd v = maps_[l + 1];
+    Eigen::VectorXd radius = Eigen::VectorXd::Constant(net_.width(l), std::numeric_limits<double>::infinity());
+    for (int m = l + 1; m <= L; ++m) {
+      const Activation& act = net_.layer(m).activation();
+      if (m > l + 1) v = maps_[m] * v;
+      if (act.kind != ActivationKind::identity) {
+        const Eigen::VectorXd& z = t.z[m];
+        for (Eigen::Index j = 0; j < v.cols(); ++j) {
+          double r = radius[j];
+          for (Eigen::Index k = 0; k < v.rows(); ++k) {
+            const double a = std::abs(v(k, j));
+            if (a > 0.0) r = std::min(r, std::abs(z[k]) / a);
+          }
+          radius[j] = r;
+        }
+      }
+      v = act.derivative(t.z[m]).asDiagonal() * v;
+    }
+    // v is now G (outputs x n_l).
+    Eigen::MatrixXd e(outputs, kColumnsPerChunk);
+    Eigen::Index filled = 0;
+    for (const Change& c : changes) {
+      if (std::isfinite(c.dy) && std::abs(c.dy) <= radius[c.row]) {
+        e.col(filled) = v.col(c.row) * c.dy;
+        units.push_back(c.unit);
+        if (++filled == kColumnsPerChunk) {
+          sink(units.data(), e);
+          units.clear();
+          filled = 0;
+        }
+      } else {
+        rest.push_back(&c);
+      }
+    }
+    if (filled > 0) {
+      const Eigen::MatrixXd part = e.leftCols(filled);
+      sink(units.data(), part);
+      units.clear();
+    }
+  } else {
+    for (const Change& c : changes) rest.push_back(&c);
+  }
+  // The others: a rank-one update of z_{l+1} per change, then layers l+1..L on all columns at once.
+  const Eigen::MatrixXd& a = maps_[l + 1];
+  const Activation& next_act = net_.layer(l + 1).activation();
+  for (std::size_t begin = 0; begin < rest.size(); begin += static_cast<std::size_t>(kColumnsPerChunk)) {
+    const std::size_t end = std::min(rest.size(), begin + static_cast<std::size_t>(kColumnsPerChunk));
+    const Eigen::Index cols = static_cast<Eigen::Index>(end - begin);
+    Eigen::MatrixXd z = t.z[l + 1].replicate(1, cols);
+    units.clear();
+    for (Eigen::Index c = 0; c < cols; ++c) {
+      const Change& ch = *rest[begin + static_cast<std::size_t>(c)];
+      z.col(c).noalias() += a.col(ch.row) * ch.dy;
+      units.push_back(ch.unit);
+    }
+    next_act.apply_to(z.data(), z.data(), z.size());
+    const Eigen::MatrixXd out = net_.forward_from_batch(l + 1, z);
+    sink(units.data(), out.colwise() - t.y[L]);
+  }
+}
+
+void BoundCalculator::neuron_effects(const ForwardTrace& t, const NeuronTerm& term, const EffectSink& sink) const {
+  const Eigen::VectorXd& y = t.y[term.layer];
+  std::vector<Change> changes;
+  for (Eigen::Index i = 0; i < y.size(); ++i) {
+    const double dy = term.crash ? -y[i] : term.value - y[i];
+    // A unit that keeps its value (a crashed output already 0, a dead relu unit) changes nothing.
+    if (dy != 0.0) changes.push_back({i, i, dy});
+  }
+  propagate_changes(t, term.layer, changes, sink);
+}
+
+void BoundCalculator::synapse_effects(const ForwardTrace& t, std::size_t index, const EffectSink& sink) const {
+  const SynapseTerm& term = model_.synapses[index];
+  const SynapseDeltas& d = synapse_deltas_[index];
+  const int l = term.layer;
+  const Activation& act = net_.layer(l).activation();
+  const Eigen::VectorXd& y_prev = t.y[l - 1];
+  const Eigen::VectorXd& z = t.z[l];
+  const Eigen::VectorXd& y = t.y[l];
+  // The failed synapse of connection (j, i) changes z_l[j] by dz = (r(w) - w) y_{l-1}[i] and
+  // nothing else: y_l[j] becomes phi(z_l[j] + dz).
+  std::vector<Change> changes;
+  for (std::size_t k = 0; k < d.synapse.size(); ++k) {
+    const double dz = d.dw[k] * y_prev[d.col[k]];
+    if (dz == 0.0) continue;
+    const Eigen::Index j = d.row[k];
+    const double dy = act.apply(z[j] + dz) - y[j];
+    if (dy != 0.0) changes.push_back({static_cast<Eigen::Index>(d.synapse[k]), j, dy});
+  }
+  propagate_changes(t, l, changes, sink);
+}
+
+void BoundCalculator::group_effects(const ForwardTrace& t, const EffectSink& sink) const {
+  const int L = net_.num_layers();
+  // Groups that start at the same layer share a batch: their columns run layers start..L together
+  // (GEMMs), each column with its own members failed.
+  std::vector<Eigen::Index> order;
+  for (std::size_t g = 0; g < group_plans_.size(); ++g) {
+    if (group_plans_[g].start <= L) order.push_back(static_cast<Eigen::Index>(g));
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [&](Eigen::Index x, Eigen::Index y) { return group_plans_[x].start < group_plans_[y].start; });
+  std::size_t begin = 0;
+  while (begin < order.size()) {
+    const int start = group_plans_[order[begin]].start;
+    std::size_t end = begin;
+    while (end < order.size() && end - begin < static_cast<std::size_t>(kColumnsPerChunk) && group_plans_[order[end]].start == start) ++end;
+    const Eigen::Index cols = static_cast<Eigen::Index>(end - begin);
+    // Layer `start`: its inputs are the fault-free y_{start-1}, except crashed input neurons.
+    const ILayer& first = net_.layer(start);
+    Eigen::MatrixXd z = t.z[start].replicate(1, cols);
+    Eigen::VectorXd y_prev = t.y[start - 1];
+    std::vector<double> dy;
+    for (Eigen::Index c = 0; c < cols; ++c) {
+      const GroupPlan& plan = group_plans_[order[begin + static_cast<std::size_t>(c)]];
+      const std::vector<Eigen::Index>& crashed_inputs = plan.neurons[start - 1];
+      dy.clear();
+      for (Eigen::Index i : crashed_inputs) dy.push_back(-y_prev[i]);
+      if (!crashed_inputs.empty()) first.add_input_changes(crashed_inputs.data(), dy.data(), crashed_inputs.size(), z.col(c).data());
+      for (Eigen::Index i : crashed_inputs) y_prev[i] = 0.0;
+      for (std::uint64_t s : plan.synapses[start]) first.add_synapse_change(s, 0.0, y_prev.data(), z.col(c).data());
+      for (Eigen::Index i : crashed_inputs) y_prev[i] = t.y[start - 1][i];
+    }
+    Eigen::MatrixXd y;
+    for (int m = start;; ++m) {
+      const ILayer& layer = net_.layer(m);
+      if (m > start) {
+        layer.linear_batch(y, z);
+        for (Eigen::Index c = 0; c < cols; ++c) {
+          for (std::uint64_t s : group_plans_[order[begin + static_cast<std::size_t>(c)]].synapses[m])
+            layer.add_synapse_change(s, 0.0, y.col(c).data(), z.col(c).data());
+        }
+      }
+      y = layer.activation().apply(z);
+      for (Eigen::Index c = 0; c < cols; ++c) {
+        for (Eigen::Index i : group_plans_[order[begin + static_cast<std::size_t>(c)]].neurons[m]) y(i, c) = 0.0;
+      }
+      if (m == L) break;
+    }
+    sink(order.data() + begin, y.colwise() - t.y[L]);
+    begin = end;
+  }
+}
+
+namespace {
+
+// b4 of one term: p times the sums over its units of e and e^2, chunk by chunk (a term without
+// any unit that changes something adds zeros: no reduction over an empty range).
+struct B4Sums {
+  Eigen::VectorXd sum, sum_sq;
+  explicit B4Sums(Eigen::Index outputs) : sum(Eigen::VectorXd::Zero(outputs)), sum_sq(Eigen::VectorXd::Zero(outputs)) {}
+  void add(const Eigen::MatrixXd& e) {
+    for (Eigen::Index c = 0; c < e.cols(); ++c) {
+      sum += e.col(c);
+      sum_sq += e.col(c).cwiseAbs2();
+    }
+  }
+  void add_to(BoundSet& out, double p) const {
+    const Eigen::VectorXd var = p * sum_sq;
+    accumulate(out, "b4", p * sum, &var);
+  }
+  // A term whose units have probabilities of their own (TMR: docs/faults.md, "Protection"):
+  // each column weighted by its unit's p. Then add_to(out, 1).
+  void add_weighted(const Eigen::Index* units, const Eigen::MatrixXd& e, const Eigen::VectorXd& pu) {
+    for (Eigen::Index c = 0; c < e.cols(); ++c) {
+      const double p = pu[units[c]];
+      sum += p * e.col(c);
+      sum_sq += p * e.col(c).cwiseAbs2();
+    }
+  }
+};
+
+// The per-unit probabilities of a term with overrides: `count` units at p, the listed ones at
+// their own.
+Eigen::VectorXd unit_probabilities(Eigen::Index count, double p, const std::vector<std::pair<std::uint64_t, double>>& overrides) {
+  Eigen::VectorXd pu = Eigen::VectorXd::Constant(count, p);
+  for (const auto& [u, q] : overrides) pu[static_cast<Eigen::Index>(u)] = q;
+  return pu;
+}
+
+}  // namespace
 
 void BoundCalculator::add_neuron_terms(const ForwardTrace& t, Wanted want, BoundSet& out) const {
   for (const NeuronTerm& term : model_.neurons) {
@@ -166,23 +406,18 @@ void BoundCalculator::add_neuron_terms(const ForwardTrace& t, Wanted want, Bound
       continue;
     }
     if (!term.unit_probability.empty()) {
-      // Per-unit probabilities (protected units): each unit's terms weighted by its own p.
-      Eigen::VectorXd pu = Eigen::VectorXd::Constant(dy.size(), p);
-      for (const auto& [u, q] : term.unit_probability) pu[static_cast<Eigen::Index>(u)] = q;
+      // Protected units: each unit with its own probability (the plain path below keeps its
+      // rounding for every other campaign).
+      const Eigen::VectorXd pu = unit_probabilities(dy.size(), p, term.unit_probability);
       if (want.b3) {
         const Eigen::MatrixXd gdy = net_.jacobian_wrt_activations(t, term.layer) * dy.asDiagonal();
-        const Eigen::VectorXd var = gdy.cwiseProduct(gdy) * pu;
+        const Eigen::VectorXd var = gdy.cwiseAbs2() * pu;
         accumulate(out, "b3", gdy * pu, &var);
       }
       if (want.b4) {
-        const Eigen::MatrixXd d = single_unit_effects(t, term.layer, dy);
-        Eigen::VectorXd pc(d.cols());
-        for (Eigen::Index i = 0, c = 0; i < dy.size(); ++i) {
-          if (dy[i] != 0.0) pc[c++] = pu[i];
-        }
-        const Eigen::VectorXd zero = Eigen::VectorXd::Zero(net_.output_size());
-        const Eigen::VectorXd var = d.cols() ? Eigen::VectorXd(d.cwiseProduct(d) * pc) : zero;
-        accumulate(out, "b4", d.cols() ? Eigen::VectorXd(d * pc) : zero, &var);
+        B4Sums sums(net_.output_size());
+        neuron_effects(t, term, [&](const Eigen::Index* u, const Eigen::MatrixXd& e) { sums.add_weighted(u, e, pu); });
+        sums.add_to(out, 1.0);
       }
       continue;
     }
@@ -190,159 +425,149 @@ void BoundCalculator::add_neuron_terms(const ForwardTrace& t, Wanted want, Bound
       // b3: first-order Taylor with G_l = d y_L / d y_l.
       const Eigen::MatrixXd g = net_.jacobian_wrt_activations(t, term.layer);
       const Eigen::MatrixXd gdy = g * dy.asDiagonal();
-      const Eigen::VectorXd var = p * gdy.cwiseProduct(gdy).rowwise().sum();
-      accumulate(out, "b3", p * gdy.rowwise().sum(), &var);
+      Eigen::VectorXd mean = Eigen::VectorXd::Zero(net_.output_size()), var = mean;
+      for (Eigen::Index i = 0; i < gdy.cols(); ++i) {
+        mean += gdy.col(i);
+        var += gdy.col(i).cwiseAbs2();
+      }
+      mean *= p;
+      var *= p;
+      accumulate(out, "b3", mean, &var);
     }
     if (want.b4) {
       // b4: exact single-fault effects.
-      const Eigen::MatrixXd d = single_unit_effects(t, term.layer, dy);
-      // No unit changes value (crashed outputs that are already 0, as dead relu units): a zero
-      // term. Eigen's row sums of a matrix without columns offset a null pointer (UBSan; found
-      // by fuzz_engines, tests/fuzz/regressions/engines/).
-      if (d.cols() == 0) {
-        const Eigen::VectorXd zero = Eigen::VectorXd::Zero(net_.output_size());
-        accumulate(out, "b4", zero, &zero);
-        continue;
-      }
-      const Eigen::VectorXd var = p * d.cwiseProduct(d).rowwise().sum();
-      accumulate(out, "b4", p * d.rowwise().sum(), &var);
+      B4Sums sums(net_.output_size());
+      neuron_effects(t, term, [&](const Eigen::Index*, const Eigen::MatrixXd& e) { sums.add(e); });
+      sums.add_to(out, p);
     }
   }
 }
 
 void BoundCalculator::add_synapse_terms(const ForwardTrace& t, Wanted want, BoundSet& out) const {
-  const int L = net_.num_layers();
-  for (const SynapseTerm& term : model_.synapses) {
+  for (std::size_t index = 0; index < model_.synapses.size(); ++index) {
+    const SynapseTerm& term = model_.synapses[index];
     const int l = term.layer;
     const double p = term.probability;
     if (p == 0.0) {
       add_zero_term(out, want, net_.output_size());
       continue;
     }
-    const ILayer& layer = net_.layer(l);
-    const Eigen::VectorXd& y_prev = t.y[l - 1];
-    // dz(j, i) = (r(w) - w) * y_{l-1, i}: the change of z_l,j when the synapse w of connection
-    // (j, i) fails (each synapse has one connection: checked in the constructor).
-    Eigen::MatrixXd dz = Eigen::MatrixXd::Zero(layer.output_size(), layer.input_size());
-    for (std::uint64_t s = 0; s < layer.synapse_count(); ++s) {
-      const Connection c = layer.connection(s, 0);
-      const double w = layer.synapse(s);
-      dz(c.output, c.input) = (term.replace(w) - w) * y_prev[c.input];
-    }
-    // Per-synapse probabilities (protected synapses), as a matrix over connections; empty when
-    // every synapse has the term's p (the plain path below keeps its rounding).
-    Eigen::MatrixXd pm;
-    if (!term.unit_probability.empty()) {
-      pm = Eigen::MatrixXd::Constant(dz.rows(), dz.cols(), p);
-      for (const auto& [s, q] : term.unit_probability) {
-        const Connection c = layer.connection(s, 0);
-        pm(c.output, c.input) = q;
-      }
-    }
-    if (want.b3 && pm.size() > 0) {
-      const Eigen::MatrixXd h = net_.jacobian_wrt_preactivations(t, l);
-      const Eigen::VectorXd var = h.cwiseProduct(h) * dz.cwiseProduct(dz).cwiseProduct(pm).rowwise().sum();
-      accumulate(out, "b3", h * dz.cwiseProduct(pm).rowwise().sum(), &var);
-    } else if (want.b3) {
-      // b3 with H_l = d y_L / d z_l.
-      const Eigen::MatrixXd h = net_.jacobian_wrt_preactivations(t, l);
-      const Eigen::VectorXd var = p * (h.cwiseProduct(h) * dz.cwiseProduct(dz).rowwise().sum());
-      accumulate(out, "b3", p * (h * dz.rowwise().sum()), &var);
-    }
-    if (!want.b4) continue;
-    // b4: exact effect of each single synapse: y_l,j becomes phi(z_j + dz_ji), then layers > l.
-    const models::Activation& act = layer.activation();
-    Eigen::VectorXd mean = Eigen::VectorXd::Zero(net_.output_size());
-    Eigen::VectorXd var = Eigen::VectorXd::Zero(net_.output_size());
-    std::vector<std::pair<Eigen::Index, double>> changes;  // (row j, new y_l,j)
-    std::vector<double> change_p;                          // its probability (with pm only)
-    for (Eigen::Index i = 0; i < dz.cols(); ++i) {
-      for (Eigen::Index j = 0; j < dz.rows(); ++j) {
-        if (dz(j, i) != 0.0) {
-          changes.emplace_back(j, act.apply(t.z[l][j] + dz(j, i)));
-          if (pm.size() > 0) change_p.push_back(pm(j, i));
+    if (want.b3) {
+      // b3 with H_l = d y_L / d z_l: dz(j, i) = (r(w) - w) * y_{l-1, i}, the change of z_l,j when
+      // the synapse of connection (j, i) fails (each synapse has one connection: checked in the
+      // constructor).
+      const SynapseDeltas& d = synapse_deltas_[index];
+      const Eigen::VectorXd& y_prev = t.y[l - 1];
+      Eigen::VectorXd dz_sum = Eigen::VectorXd::Zero(net_.width(l)), dz_sq = dz_sum;
+      if (!term.unit_probability.empty()) {
+        // Protected synapses: each weighted by its own probability (p is applied below as 1).
+        const Eigen::VectorXd pu = unit_probabilities(static_cast<Eigen::Index>(net_.layer(l).synapse_count()), p, term.unit_probability);
+        for (std::size_t k = 0; k < d.synapse.size(); ++k) {
+          const double dz = d.dw[k] * y_prev[d.col[k]];
+          const double w = pu[static_cast<Eigen::Index>(d.synapse[k])];
+          dz_sum[d.row[k]] += w * dz;
+          dz_sq[d.row[k]] += w * dz * dz;
         }
-      }
-    }
-    for (std::size_t begin = 0; begin < changes.size(); begin += kColumnsPerChunk) {
-      const std::size_t end = std::min(changes.size(), begin + static_cast<std::size_t>(kColumnsPerChunk));
-      const Eigen::Index cols = static_cast<Eigen::Index>(end - begin);
-      Eigen::MatrixXd y = t.y[l].replicate(1, cols);
-      for (Eigen::Index c = 0; c < cols; ++c) y(changes[begin + c].first, c) = changes[begin + c].second;
-      const Eigen::MatrixXd d = net_.forward_from_batch(l, y).colwise() - t.y[L];
-      if (pm.size() > 0) {
-        const Eigen::Map<const Eigen::VectorXd> pc(change_p.data() + begin, cols);
-        mean += d * pc;
-        var += d.cwiseProduct(d) * pc;
+        const Eigen::MatrixXd h = net_.jacobian_wrt_preactivations(t, l);
+        const Eigen::VectorXd var = h.cwiseProduct(h) * dz_sq;
+        accumulate(out, "b3", h * dz_sum, &var);
       } else {
-        mean += d.rowwise().sum();
-        var += d.cwiseProduct(d).rowwise().sum();
+        for (std::size_t k = 0; k < d.synapse.size(); ++k) {
+          const double dz = d.dw[k] * y_prev[d.col[k]];
+          dz_sum[d.row[k]] += dz;
+          dz_sq[d.row[k]] += dz * dz;
+        }
+        const Eigen::MatrixXd h = net_.jacobian_wrt_preactivations(t, l);
+        const Eigen::VectorXd var = p * (h.cwiseProduct(h) * dz_sq);
+        accumulate(out, "b3", p * (h * dz_sum), &var);
       }
     }
-    if (pm.size() == 0) {
-      mean *= p;
-      var *= p;
+    if (want.b4) {
+      B4Sums sums(net_.output_size());
+      if (!term.unit_probability.empty()) {
+        const Eigen::VectorXd pu = unit_probabilities(static_cast<Eigen::Index>(net_.layer(l).synapse_count()), p, term.unit_probability);
+        synapse_effects(t, index, [&](const Eigen::Index* u, const Eigen::MatrixXd& e) { sums.add_weighted(u, e, pu); });
+        sums.add_to(out, 1.0);
+      } else {
+        synapse_effects(t, index, [&](const Eigen::Index*, const Eigen::MatrixXd& e) { sums.add(e); });
+        sums.add_to(out, p);
+      }
     }
-    accumulate(out, "b4", mean, &var);
   }
 }
 
 void BoundCalculator::add_group_terms(const ForwardTrace& t, Wanted want, BoundSet& out) const {
-  const int L = net_.num_layers();
-  for (const GroupTerm& g : model_.groups) {
-    const double p = g.probability;
-    if (p == 0.0) {
-      add_zero_term(out, want, net_.output_size());
-      continue;
-    }
-    // b3: the group's first-order effect, e = sum over members of G dy + H dz.
-    Eigen::VectorXd e = Eigen::VectorXd::Zero(net_.output_size());
+  if (model_.groups.empty()) return;
+  const Eigen::Index outputs = net_.output_size();
+  if (want.b3) {
+    // b3: each group's first-order effect, e = sum over members of G dy + H dz (Jacobians once
+    // per layer for all groups).
     std::map<int, Eigen::MatrixXd> g_cache, h_cache;
-    int first = L + 1;
-    for (const auto& n : g.neurons) {
-      if (!g_cache.count(n[0])) g_cache[n[0]] = net_.jacobian_wrt_activations(t, n[0]);
-      e -= g_cache[n[0]].col(n[1]) * t.y[n[0]][n[1]];
-      first = std::min(first, n[0]);
-    }
-    for (const auto& s : g.synapses) {
-      if (!h_cache.count(s[0])) h_cache[s[0]] = net_.jacobian_wrt_preactivations(t, s[0]);
-      const ILayer& layer = net_.layer(s[0]);
-      const std::uint64_t synapse = layer.synapse_at(s[1], s[2]);
-      const double w = layer.synapse(synapse);
-      for (int k = 0; k < layer.connection_count(synapse); ++k) {
-        const Connection c = layer.connection(synapse, k);
-        e -= h_cache[s[0]].col(c.output) * (w * t.y[s[0] - 1][c.input]);
+    for (const GroupTerm& g : model_.groups) {
+      const double p = g.probability;
+      if (p == 0.0) {
+        add_zero_term(out, Wanted{true, false}, outputs);
+        continue;
       }
-      first = std::min(first, s[0]);
-    }
-    Eigen::VectorXd var = p * e.cwiseProduct(e);
-    if (want.b3) accumulate(out, "b3", p * e, &var);
-    if (!want.b4) continue;
-    // b4: the exact effect of the whole group, forward from its lowest layer.
-    Eigen::VectorXd y = first == 0 ? t.y[0] : t.y[first - 1];
-    int start = first == 0 ? 0 : first - 1;
-    for (const auto& n : g.neurons) {
-      if (n[0] == start) y[n[1]] = 0.0;
-    }
-    for (int m = start + 1; m <= L; ++m) {
-      // Layer m with the group's synapses crashed (a copy only when it has some).
-      const ILayer* layer = &net_.layer(m);
-      std::unique_ptr<ILayer> faulty;
-      for (const auto& s : g.synapses) {
-        if (s[0] != m) continue;
-        if (!faulty) faulty = layer->clone();
-        faulty->set_synapse(faulty->synapse_at(s[1], s[2]), 0.0);
-      }
-      if (faulty) layer = faulty.get();
-      y = layer->activation().apply(layer->linear(y));
+      Eigen::VectorXd e = Eigen::VectorXd::Zero(outputs);
       for (const auto& n : g.neurons) {
-        if (n[0] == m) y[n[1]] = 0.0;
+        if (!g_cache.count(n[0])) g_cache[n[0]] = net_.jacobian_wrt_activations(t, n[0]);
+        e -= g_cache[n[0]].col(n[1]) * t.y[n[0]][n[1]];
       }
+      for (const auto& s : g.synapses) {
+        if (!h_cache.count(s[0])) h_cache[s[0]] = net_.jacobian_wrt_preactivations(t, s[0]);
+        const ILayer& layer = net_.layer(s[0]);
+        const std::uint64_t synapse = layer.synapse_at(s[1], s[2]);
+        const double w = layer.synapse(synapse);
+        for (int k = 0; k < layer.connection_count(synapse); ++k) {
+          const Connection c = layer.connection(synapse, k);
+          e -= h_cache[s[0]].col(c.output) * (w * t.y[s[0] - 1][c.input]);
+        }
+      }
+      const Eigen::VectorXd var = p * e.cwiseProduct(e);
+      accumulate(out, "b3", p * e, &var);
     }
-    const Eigen::VectorXd d = y - t.y[L];
-    var = p * d.cwiseProduct(d);
-    accumulate(out, "b4", p * d, &var);
   }
+  if (!want.b4) return;
+  // b4: the exact effect of each whole group. Groups with p = 0 add nothing (not even 0 * inf).
+  Eigen::VectorXd mean = Eigen::VectorXd::Zero(outputs), var = mean;
+  group_effects(t, [&](const Eigen::Index* units, const Eigen::MatrixXd& e) {
+    for (Eigen::Index c = 0; c < e.cols(); ++c) {
+      const double p = model_.groups[static_cast<std::size_t>(units[c])].probability;
+      if (p == 0.0) continue;
+      mean += p * e.col(c);
+      var += p * e.col(c).cwiseAbs2();
+    }
+  });
+  accumulate(out, "b4", mean, &var);
+}
+
+std::vector<TermEffects> BoundCalculator::unit_effects(const Eigen::VectorXd& input) const {
+  const ForwardTrace t = net_.trace(input);
+  const Eigen::Index outputs = net_.output_size();
+  std::vector<TermEffects> out;
+  for (const NeuronTerm& term : model_.neurons) {
+    TermEffects te{term_label(term), term.layer, term.probability, Eigen::MatrixXd::Zero(outputs, net_.width(term.layer))};
+    neuron_effects(t, term, [&](const Eigen::Index* units, const Eigen::MatrixXd& e) {
+      for (Eigen::Index c = 0; c < e.cols(); ++c) te.effects.col(units[c]) = e.col(c);
+    });
+    out.push_back(std::move(te));
+  }
+  for (std::size_t index = 0; index < model_.synapses.size(); ++index) {
+    const SynapseTerm& term = model_.synapses[index];
+    const Eigen::Index units = static_cast<Eigen::Index>(net_.layer(term.layer).synapse_count());
+    TermEffects te{term_label(term), term.layer, term.probability, Eigen::MatrixXd::Zero(outputs, units)};
+    synapse_effects(t, index, [&](const Eigen::Index* u, const Eigen::MatrixXd& e) {
+      for (Eigen::Index c = 0; c < e.cols(); ++c) te.effects.col(u[c]) = e.col(c);
+    });
+    out.push_back(std::move(te));
+  }
+  const std::size_t first_group = out.size();
+  for (const GroupTerm& g : model_.groups) out.push_back({g.name, -1, g.probability, Eigen::MatrixXd::Zero(outputs, 1)});
+  group_effects(t, [&](const Eigen::Index* units, const Eigen::MatrixXd& e) {
+    for (Eigen::Index c = 0; c < e.cols(); ++c) out[first_group + static_cast<std::size_t>(units[c])].effects.col(0) = e.col(c);
+  });
+  return out;
 }
 
 void BoundCalculator::add_paper_bounds(const ForwardTrace& t, BoundSet& out) const {

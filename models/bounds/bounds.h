@@ -53,6 +53,23 @@ struct BoundValue {
 };
 using BoundSet = std::map<std::string, BoundValue>;
 
+// The single-unit effects of one input for one term of the fault model (BoundCalculator::
+// unit_effects): column u of `effects` is F(x with unit u of this term failed alone) - F(x), an
+// (outputs x units) matrix of pre-softmax output changes, computed by exact nonlinear propagation
+// (not a linearisation). Units: neuron term, neuron index i of the layer (n_l columns); synapse
+// term, synapse index s of the layer (ILayer's numbering, synapse_count() columns); group term,
+// one column (u = 0): the whole group failed. `term` names it as the report's variance_by_term
+// does ("neuron_crash layer 1", "synapse_crash layer 1") or is the group's name; `layer` is -1 for
+// a group. A unit whose failure changes nothing has a zero column. b4 is mean = sum_u p e_u,
+// var = sum_u p e_u^2 over these columns (docs/bounds.md: p, not p(1-p), as the paper's code;
+// the first-order variance of independent Bernoulli failures is sum_u p (1-p) e_u^2).
+struct TermEffects {
+  std::string term;
+  int layer = -1;
+  double probability = 0;
+  Eigen::MatrixXd effects;
+};
+
 // Computes the bounds of docs/bounds.md for one network and fault model, summing over layers and terms:
 // b1_paper_{1,2,inf}, b1_{1,2,inf}, b2 and worst_case (neuron crashes only), b3 and b4 (every
 // kind), and sum_norms_{1,2,inf,fro} (the network-level proxy of the paper's code). b4 uses incremental partial forward
@@ -66,22 +83,59 @@ class BoundCalculator {
   // The bounds for one input. `families` limits the work to those named (b1, b1_paper, b2,
   // worst_case, b3, b4, sum_norms; b1 also covers b1_paper); empty computes every bound.
   BoundSet compute(const Eigen::VectorXd& input, const std::vector<std::string>& families = {}) const;
+  // The single-unit effects of every term for one input, one TermEffects per term in the order
+  // model().neurons, model().synapses, model().groups (whatever a term's probability: a term
+  // with p = 0 still has effects). b4 is computed by the same code (compute() sums these columns
+  // chunk by chunk without keeping them).
+  std::vector<TermEffects> unit_effects(const Eigen::VectorXd& input) const;
   const FaultModel& model() const { return model_; }
+  // The labels of unit_effects() and of the report's variance_by_term.
+  static std::string term_label(const NeuronTerm& t);
+  static std::string term_label(const SynapseTerm& t);
 
  private:
   struct Wanted {
     bool b3 = true, b4 = true;
   };
+  // One unit whose failure changes one activation y_l[row] by dy (a neuron, or a synapse into
+  // neuron `row`).
+  struct Change {
+    Eigen::Index unit = 0;
+    Eigen::Index row = 0;
+    double dy = 0;
+  };
+  // Receives the effects of `count` units (units[0..count)), one column each: never empty.
+  using EffectSink = std::function<void(const Eigen::Index* units, const Eigen::MatrixXd& effects)>;
+  // Per synapse term, the weight changes r(w) - w that are not zero, sorted by input index.
+  struct SynapseDeltas {
+    std::vector<std::uint64_t> synapse;
+    std::vector<Eigen::Index> row, col;
+    std::vector<double> dw;
+  };
+  // Per group, its distinct members by layer, and the lowest layer whose pre-activations change.
+  struct GroupPlan {
+    int start = 1;  // 1..L, or L + 1 for an empty group
+    std::vector<std::vector<Eigen::Index>> neurons;    // per layer 0..L
+    std::vector<std::vector<std::uint64_t>> synapses;  // per layer 0..L (0 unused)
+  };
   void add_neuron_terms(const ForwardTrace& t, Wanted w, BoundSet& out) const;
   void add_synapse_terms(const ForwardTrace& t, Wanted w, BoundSet& out) const;
   void add_group_terms(const ForwardTrace& t, Wanted w, BoundSet& out) const;
   void add_paper_bounds(const ForwardTrace& t, BoundSet& out) const;
-  // Exact effect on the output of replacing y_l[i] by y_l[i] + dy[i], one column per i (only the
-  // nonzero dy): F_l(y + dy_i e_i) - F_l(y).
-  Eigen::MatrixXd single_unit_effects(const ForwardTrace& t, int layer, const Eigen::VectorXd& dy) const;
+  // The units of each term with a nonzero effect, in chunks (the single implementation of the
+  // single-unit effects: unit_effects() and b4 both use it).
+  void neuron_effects(const ForwardTrace& t, const NeuronTerm& term, const EffectSink& sink) const;
+  void synapse_effects(const ForwardTrace& t, std::size_t term, const EffectSink& sink) const;
+  // Units: indices into model_.groups.
+  void group_effects(const ForwardTrace& t, const EffectSink& sink) const;
+  // Exact effects F_l(y_l + dy e_row) - F_l(y_l), one column per change (dy != 0).
+  void propagate_changes(const ForwardTrace& t, int layer, const std::vector<Change>& changes, const EffectSink& sink) const;
 
   const Network& net_;
   FaultModel model_;
+  std::vector<Eigen::MatrixXd> maps_;              // per layer 1..L: A_l
+  std::vector<SynapseDeltas> synapse_deltas_;      // per synapse term
+  std::vector<GroupPlan> group_plans_;             // per group term
   std::vector<std::array<double, 4>> norms_;       // per layer 1..L: 1, 2, inf, fro
   std::vector<double> max_abs_;                    // per layer 1..L: max |A_l(j, i)|
   std::vector<Eigen::MatrixXd> abs_products_;      // per l: |W_L| ... |W_{l+1}|

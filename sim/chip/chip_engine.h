@@ -6,6 +6,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "core/running_stats.h"
 #include "sim/chip/fault_controller.h"
@@ -20,7 +21,7 @@ namespace nfsim::sim {
 struct ChipEngineOptions {
   std::uint64_t seed = 1;
   std::uint32_t block_trials = 64;  // statistics blocks, merged in order (as the functional engine)
-  std::size_t fault_log_limit = 0;  // applied faults kept for the fault log
+  std::optional<std::size_t> fault_log_limit;  // applied faults kept for the fault log (none: no log)
   // Write a VCD trace here (inference index, busy, per-output values, active faults per spec).
   // Tracing separates inferences by 1 ps so that `busy` shows every inference.
   std::string vcd_path;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sim/engine/fault_log.h"
+
 namespace nfsim::sim {
 
 using faults::FaultPlan;
@@ -30,14 +32,21 @@ void FaultController::set_plan(const FaultPlan& plan, const models::Network& net
   onset_event_.cancel();
   // A new point: its log starts empty (entries are labelled with this plan's specs).
   log_.clear();
-  applied_total_ = 0;
+  log_left_out_ = 0;
+  last_trial_ = ~std::uint64_t{0};
 }
 
 void FaultController::apply(std::size_t spec, std::uint64_t unit, std::uint64_t trial, std::uint32_t input) {
   target_.apply_fault(spec, unit);
   ++active_[spec];
-  ++applied_total_;
-  if (log_.size() < log_limit_) log_.push_back({sc_core::sc_time_stamp().to_seconds() * 1e9, trial, input, spec, unit});
+  if (!log_limit_) return;
+  // A permanent fault is one fault per trial: logged with the trial's first inference.
+  if (plan_->specs()[spec].persistence == faults::Persistence::permanent && !first_of_trial_) return;
+  if (log_.size() < *log_limit_) {
+    log_.push_back({(sc_core::sc_time_stamp() - inference_start_).to_seconds() * 1e9, trial, input, spec, unit});
+  } else {
+    ++log_left_out_;
+  }
 }
 
 std::size_t FaultController::begin_inference(std::uint64_t trial, std::uint32_t input) {
@@ -48,6 +57,9 @@ std::size_t FaultController::begin_inference(std::uint64_t trial, std::uint32_t 
   onset_event_.cancel();
   std::size_t drawn = 0;
   const sc_core::sc_time now = sc_core::sc_time_stamp();
+  inference_start_ = now;
+  first_of_trial_ = trial != last_trial_;
+  last_trial_ = trial;
   sampler_->for_each_failed(trial, input, units_, [&](std::size_t s, std::uint64_t u) {
     const FaultSpec& spec = plan_->specs()[s];
     if (spec.onset_ns > 0) {
@@ -74,16 +86,9 @@ void FaultController::apply_due() {
   if (next_pending_ < pending_.size()) onset_event_.notify(pending_[next_pending_].at - now);
 }
 
-void FaultController::write_log(std::ostream& out) const {
-  for (const auto& e : log_) {
-    const FaultSpec& spec = plan_->specs()[e.spec];
-    out << "{\"time_ns\": " << e.time_ns << ", \"trial\": " << e.trial << ", \"input\": " << e.input
-        << ", \"spec\": " << e.spec << ", \"kind\": \"" << spec.kind_name()
-        << "\", \"unit\": " << e.unit << "}\n";
-  }
-  if (applied_total_ > log_.size()) {
-    out << "{\"truncated\": true, \"faults_applied\": " << applied_total_ << ", \"faults_logged\": " << log_.size() << "}\n";
-  }
+void FaultController::write_log(FaultLogWriter& writer) const {
+  for (const auto& e : log_) writer.add(e.trial, e.input, e.spec, e.unit, e.time_ns);
+  writer.add_left_out(log_left_out_);
 }
 
 }  // namespace nfsim::sim

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -25,9 +26,13 @@ class IFaultTarget {
   virtual void apply_fault(std::size_t spec, std::uint64_t unit) = 0;
 };
 
-// One applied fault, for the fault log.
+class FaultLogWriter;
+
+// One applied fault, for the fault log: a transient fault at every inference it acts on, a
+// permanent one at the first inference of each trial only (it is re-applied at every inference
+// of the trial, as the chip clears its faults between inferences, but it is one fault).
 struct FaultLogEntry {
-  double time_ns;
+  double time_ns;  // simulated time since the start of that inference (onset_ns for delayed faults)
   std::uint64_t trial;
   std::uint32_t input;
   std::size_t spec;
@@ -52,11 +57,13 @@ class FaultController : public sc_core::sc_module {
   // Faults currently applied, per spec (for traces).
   const std::vector<std::size_t>& active_per_spec() const { return active_; }
 
-  // Keep at most this many log entries in memory (0: do not log).
-  void set_log_limit(std::size_t entries) { log_limit_ = entries; }
+  // Keep at most this many log entries in memory (none: do not log); later ones are counted.
+  void set_log_limit(std::optional<std::size_t> entries) { log_limit_ = entries; }
   const std::vector<FaultLogEntry>& log() const { return log_; }
-  // JSON lines: {"time_ns", "trial", "input", "spec", "kind", "unit"}.
-  void write_log(std::ostream& out) const;
+  // Fault events beyond the limit (counted, not kept).
+  std::uint64_t log_left_out() const { return log_left_out_; }
+  // The kept entries and the count left out, as JSON lines through `writer`.
+  void write_log(FaultLogWriter& writer) const;
 
  private:
   struct Pending {
@@ -78,8 +85,11 @@ class FaultController : public sc_core::sc_module {
   IFaultTarget& target_;
   std::vector<std::uint64_t> units_;
   std::vector<FaultLogEntry> log_;
-  std::uint64_t applied_total_ = 0;
-  std::size_t log_limit_ = 0;
+  std::uint64_t log_left_out_ = 0;
+  std::optional<std::size_t> log_limit_;
+  sc_core::sc_time inference_start_;        // when the current inference began
+  bool first_of_trial_ = true;              // the current inference is the first of its trial seen
+  std::uint64_t last_trial_ = ~std::uint64_t{0};
 };
 
 }  // namespace nfsim::sim

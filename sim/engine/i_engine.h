@@ -18,6 +18,7 @@
 namespace nfsim::sim {
 
 struct MappedChip;
+struct FaultLogContext;
 
 // What an engine can honour. The runner compares a campaign's needs with these before any trial
 // and refuses, naming the engine, the feature and the engines that have it (never ignores).
@@ -58,7 +59,7 @@ struct EngineSetup {
   std::uint64_t seed = 1;
   std::uint32_t block_trials = 64, batch_trials = 64;
   std::string vcd_path;               // chip engine: VCD trace
-  std::size_t fault_log_limit = 0;    // applied faults kept for the fault log
+  std::optional<std::size_t> fault_log_limit;  // fault events kept for the fault log (none: no log)
   std::uint32_t replicas = 1;         // `replicas.count`: per-output median of R faulty copies
   const std::atomic<bool>* interrupt = nullptr;  // set by SIGINT: engines that run long without blocks poll it
 };
@@ -78,8 +79,9 @@ class IEngine {
   virtual Eigen::MatrixXd trial_outputs(std::uint64_t trial) = 0;
   // The fault-free outputs Delta is measured against (n_L x inputs).
   virtual Eigen::MatrixXd clean_outputs() = 0;
-  // Faults of the first trials as JSON lines (at most `limit` lines, then a `truncated` line).
-  virtual void write_fault_log(std::ostream& out, std::size_t limit, std::uint64_t trials_done) = 0;
+  // The faults of this point's trials as JSON lines (docs/report.md, "faults.jsonl"): at most
+  // context.max_lines fault lines, then one summary line with the count left out (FaultLogWriter).
+  virtual void write_fault_log(std::ostream& out, const FaultLogContext& context) = 0;
   virtual std::optional<ChipRunMetrics> chip_metrics() const { return std::nullopt; }
   // After the last point: close traces (throws if that fails).
   virtual void finish() {}

@@ -285,6 +285,25 @@ void apply_override(YAML::Node root, const std::string& text) {
   }
 }
 
+// `fault_log: {max_lines: N}` and `criticality: {top: N, verify: K, trials: T}` (docs/report.md).
+void read_fault_log_and_criticality(const Reader& r, const YAML::Node& root, CampaignConfig& c) {
+  if (const YAML::Node f = root["fault_log"]) {
+    if (!f.IsMap()) r.fail(f, "fault_log", "wrong type", "a mapping such as {max_lines: 10000}");
+    r.check_keys(f, "fault_log", {"max_lines"});
+    if (f["max_lines"]) c.fault_log_max_lines = static_cast<std::size_t>(r.integer(f["max_lines"], "fault_log.max_lines", 0, 100000000));
+  }
+  if (const YAML::Node k = root["criticality"]) {
+    CriticalityOptions o;
+    if (!k.IsMap()) r.fail(k, "criticality", "wrong type", "a mapping such as {top: 20, verify: 5}");
+    r.check_keys(k, "criticality", {"top", "verify", "trials"});
+    if (k["top"]) o.top = static_cast<std::size_t>(r.integer(k["top"], "criticality.top", 1, 100000));
+    if (k["verify"]) o.verify = static_cast<std::size_t>(r.integer(k["verify"], "criticality.verify", 0, 100000));
+    if (k["trials"]) o.trials = static_cast<std::uint64_t>(r.integer(k["trials"], "criticality.trials", 1, 1000000));
+    if (o.verify > o.top) r.fail(k["verify"], "criticality.verify", "more than top (" + std::to_string(o.top) + ")", "at most criticality.top units to verify");
+    c.criticality = o;
+  }
+}
+
 }  // namespace
 
 const std::vector<std::string>& requirement_conditions() {
@@ -324,7 +343,8 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
   }
   const Reader r(source, base_dir, reader_overrides(overrides));
   r.check_keys(root, "", {"model", "inputs", "faults", "chip", "engine", "trials", "seed", "bounds", "block_trials",
-                          "batch_trials", "confidence", "stopping", "require", "sweep", "plugins", "protection", "replicas"});
+                          "batch_trials", "confidence", "stopping", "require", "sweep", "plugins", "fault_log", "criticality",
+                          "protection", "replicas"});
   CampaignConfig c;
   c.file = source;
   // Plug-ins first: the chip's component types may come from them.
@@ -403,6 +423,7 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
   }
   if (c.stopping.automatic) c.trials = c.stopping.max_trials;
   if (root["seed"]) c.seed = static_cast<std::uint64_t>(r.integer(root["seed"], "seed", 0, std::numeric_limits<long long>::max()));
+  read_fault_log_and_criticality(r, root, c);
   if (root["block_trials"]) c.block_trials = static_cast<std::uint32_t>(r.integer(root["block_trials"], "block_trials", 1, 1 << 20));
   if (root["batch_trials"]) c.batch_trials = static_cast<std::uint32_t>(r.integer(root["batch_trials"], "batch_trials", 1, 1 << 20));
   if (root["confidence"]) {

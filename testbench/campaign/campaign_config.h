@@ -43,6 +43,15 @@ struct StoppingRule {
   std::uint64_t max_trials = 1000000;
 };
 
+// `criticality:` (docs/report.md, "criticality"): rank every unit of every spec by its share of
+// the output error variance (b4 single-unit terms), keep the top ones, verify some by targeted
+// Monte Carlo (that unit failed alone).
+struct CriticalityOptions {
+  std::size_t top = 20;          // units kept in the ranking
+  std::size_t verify = 5;        // of those, verified by targeted Monte Carlo (the highest first)
+  std::uint64_t trials = 1;      // trials per verified unit (more only matter with read noise on the chip)
+};
+
 // A validated campaign (campaign.yaml after --set overrides and command-line flags).
 struct CampaignConfig {
   std::string file;  // the YAML file it came from (for messages and the report)
@@ -60,6 +69,8 @@ struct CampaignConfig {
   double confidence = 0.95;
   StoppingRule stopping;
   std::vector<Requirement> require;
+  std::size_t fault_log_max_lines = 10000;  // `fault_log: {max_lines}`: fault lines per point in faults.jsonl
+  std::optional<CriticalityOptions> criticality;  // `criticality:`; none: not computed
   Protection protection;  // `protection:` (TMR, spares): docs/faults.md, "Protection"
   Replicas replicas;      // `replicas:` (the seed paper's Algorithm 1)
   // The sweep values of this point (empty without a sweep): key -> value as written.

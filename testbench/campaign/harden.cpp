@@ -13,7 +13,7 @@
 #include "core/running_stats.h"
 #include "core/strings.h"
 #include "faults/bound_model.h"
-#include "faults/fault_sampler.h"
+#include "sim/topology/unit_location.h"
 #include "models/bounds/bounds.h"
 #include "testbench/campaign/prepare.h"
 
@@ -22,39 +22,6 @@ namespace {
 
 // Inputs ranked and measured: the first ones of the campaign (as the report's variance_by_term).
 constexpr Eigen::Index kMaxInputs = 20;
-
-// The outputs of every input with the faults `f` applied: a plain forward pass.
-Eigen::MatrixXd faulty_forward(const models::Network& net, const Eigen::MatrixXd& inputs, const faults::FaultInstance& f) {
-  Eigen::MatrixXd y = inputs;
-  for (const auto& o : f.neurons[0]) y.row(o.index).setConstant(o.value);
-  Eigen::MatrixXd z;
-  for (int m = 1; m <= net.num_layers(); ++m) {
-    const models::ILayer* layer = &net.layer(m);
-    std::unique_ptr<models::ILayer> faulty;
-    if (!f.weights[m].empty()) {
-      faulty = layer->clone();
-      for (const auto& o : f.weights[m]) faulty->set_synapse(o.synapse, o.value);
-      layer = faulty.get();
-    }
-    layer->linear_batch(y, z);
-    y = layer->activation().apply(z);
-    for (const auto& o : f.neurons[m]) y.row(o.index).setConstant(o.value);
-  }
-  return y;
-}
-
-std::string unit_name(const faults::FaultPlan& plan, std::size_t s, std::uint64_t u, const models::Network& net) {
-  const faults::FaultSpec& spec = plan.specs()[s];
-  std::string out = "faults[" + std::to_string(s) + "] " + spec.kind_name() + ": ";
-  if (spec.kind == faults::FaultKind::group_crash) return out + spec.groups[u].name;
-  int layer = 0;
-  std::uint64_t pos = 0;
-  plan.locate(s, u, layer, pos);
-  if (spec.acts_on_neurons()) return out + "layer " + std::to_string(layer) + ", neuron " + std::to_string(pos);
-  const Eigen::Index cols = net.layer(layer).crossbar_matrix().cols();
-  return out + "layer " + std::to_string(layer) + ", synapse " + std::to_string(pos) + " (row " +
-         std::to_string(pos / static_cast<std::uint64_t>(cols)) + ", col " + std::to_string(pos % static_cast<std::uint64_t>(cols)) + ")";
-}
 
 // Mean and interval of per-block values (batch means).
 Estimate batch_mean(const std::vector<double>& v, double z) {
@@ -152,31 +119,69 @@ HardenResult harden(const CampaignConfig& config_in, const HardenOptions& o) {
     return c;
   };
   const Eigen::VectorXd clean_correct = before.labels.empty() ? Eigen::VectorXd() : correct_of(clean);
-  // Single-unit effects: the metric's first-order contribution of each unit per unit of
-  // failure probability (variance: mean over inputs of |e_u|^2; accuracy: the mean accuracy
-  // lost when u alone fails).
-  const faults::FaultSampler sampler(plan, net, config.seed);
+  // Single-unit effects (BoundCalculator::unit_effects, the columns b4 is built from): the
+  // metric's first-order contribution of each unit per unit of failure probability (variance:
+  // mean over inputs of |e_u|^2; accuracy: the mean accuracy lost when u alone fails).
+  const models::bounds::BoundCalculator calc(net, faults::to_bound_model(plan));
+  // unit_effects' terms in order (neuron terms, synapse terms, groups; to_bound_model makes them
+  // spec by spec): the spec of each and the spec's unit of its first column.
+  struct TermUnits {
+    std::size_t spec;
+    std::uint64_t first;
+  };
+  std::vector<TermUnits> neuron_terms, synapse_terms, group_terms;
+  for (std::size_t s = 0; s < plan.size(); ++s) {
+    const faults::FaultSpec& spec = plan.specs()[s];
+    if (spec.kind == faults::FaultKind::group_crash) {
+      for (std::uint64_t g = 0; g < spec.groups.size(); ++g) group_terms.push_back({s, g});
+      continue;
+    }
+    std::uint64_t first = 0;
+    for (int l : spec.layers) {
+      (spec.acts_on_neurons() ? neuron_terms : synapse_terms).push_back({s, first});
+      first += spec.acts_on_neurons() ? static_cast<std::uint64_t>(net.width(l)) : net.layer(l).synapse_count();
+    }
+  }
+  std::vector<TermUnits> terms = neuron_terms;
+  terms.insert(terms.end(), synapse_terms.begin(), synapse_terms.end());
+  terms.insert(terms.end(), group_terms.begin(), group_terms.end());
+  std::vector<std::vector<double>> effect(plan.size());
+  for (std::size_t s = 0; s < plan.size(); ++s) effect[s].assign(static_cast<std::size_t>(plan.unit_count(s)), 0.0);
+  for (Eigen::Index n = 0; n < r.inputs; ++n) {
+    const std::vector<models::bounds::TermEffects> effects = calc.unit_effects(before.inputs.col(n));
+    if (effects.size() != terms.size()) throw core::InternalError("harden: unit_effects gave " + std::to_string(effects.size()) + " terms, expected " + std::to_string(terms.size()));
+    for (std::size_t k = 0; k < terms.size(); ++k) {
+      const Eigen::MatrixXd& e = effects[k].effects;
+      std::vector<double>& out = effect[terms[k].spec];
+      for (Eigen::Index c = 0; c < e.cols(); ++c) {
+        double v = 0;
+        if (o.metric == "variance") {
+          v = e.col(c).squaredNorm();
+        } else {
+          Eigen::Index best = 0;
+          (clean.col(n) + e.col(c)).maxCoeff(&best);
+          v = clean_correct[n] - (best == before.labels[static_cast<std::size_t>(n)] ? 1.0 : 0.0);
+        }
+        out[static_cast<std::size_t>(terms[k].first) + static_cast<std::size_t>(c)] += v / static_cast<double>(r.inputs);
+      }
+    }
+  }
   std::vector<HardenedUnit> candidates;
-  faults::FaultInstance f;
   for (std::size_t s = 0; s < plan.size(); ++s) {
     const double p = plan.specs()[s].probability;
+    // With spares, a column's probability of being dead after repair (docs/bounds.md).
+    const std::vector<double> pe = plan.effective_probabilities(s);
     for (std::uint64_t u = 0; u < plan.unit_count(s); ++u) {
-      const double pu = plan.unit_probability(s, u);
-      f.reset(net.num_layers());
-      sampler.apply_unit(s, u, f);
-      f.resolve_duplicates();
-      const Eigen::MatrixXd out = faulty_forward(net, before.inputs, f);
-      const double effect = o.metric == "variance" ? (out - clean).squaredNorm() / static_cast<double>(r.inputs)
-                                                   : (clean_correct - correct_of(out)).mean();
-      const double weight = o.metric == "variance" ? pu * (1 - pu) : pu;
-      r.predicted_before += weight * effect;
+      const double pu = pe[static_cast<std::size_t>(u)];
+      const double eff = effect[s][static_cast<std::size_t>(u)];
+      r.predicted_before += (o.metric == "variance" ? pu * (1 - pu) : pu) * eff;
       if (p <= 0.0 || p >= 1.0 || plan.is_tmr(s, u)) continue;  // nothing to gain, or already protected
       HardenedUnit h;
       h.spec = s;
       h.unit = u;
       h.p = p;
       h.q = faults::tmr_probability(p);
-      h.reduction = o.metric == "variance" ? (p * (1 - p) - h.q * (1 - h.q)) * effect : (p - h.q) * effect;
+      h.reduction = o.metric == "variance" ? (p * (1 - p) - h.q * (1 - h.q)) * eff : (p - h.q) * eff;
       candidates.push_back(h);
     }
   }
@@ -185,8 +190,10 @@ HardenResult harden(const CampaignConfig& config_in, const HardenOptions& o) {
   std::stable_sort(candidates.begin(), candidates.end(), [](const HardenedUnit& a, const HardenedUnit& b) { return a.reduction > b.reduction; });
   candidates.resize(std::min<std::size_t>(candidates.size(), o.budget));
   r.predicted_after = r.predicted_before;
+  const sim::UnitLocator locator(plan, net, before.p.mapped ? &*before.p.mapped : nullptr);
   for (HardenedUnit& h : candidates) {
-    h.name = unit_name(plan, h.spec, h.unit, net);
+    h.name = "faults[" + std::to_string(h.spec) + "] " + plan.specs()[h.spec].kind_name() + " unit " + std::to_string(h.unit) + ": " +
+             locator.locate(h.spec, h.unit).name;
     r.predicted_after -= h.reduction;
   }
   r.chosen = candidates;

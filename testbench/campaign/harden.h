@@ -28,7 +28,7 @@ struct Estimate {
 struct HardenedUnit {
   std::size_t spec = 0;
   std::uint64_t unit = 0;
-  std::string name;          // where it is: "faults[0] neuron_crash: layer 2, neuron 5"
+  std::string name;          // "faults[0] neuron_crash unit 11: layer 2, neuron 3 (array 0, core 1)" (sim::UnitLocator)
   double p = 0, q = 0;       // its probability, unprotected and under TMR
   double reduction = 0;      // predicted reduction of the metric (first order)
 };

@@ -3,12 +3,15 @@
 // checkpoints (checkpoint.cpp), compute bounds, and write the report (testbench/report/).
 #include "testbench/campaign/runner.h"
 
+#include "sim/engine/fault_log.h"
+
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "core/atomic_file.h"
@@ -18,6 +21,7 @@
 #include "core/running_stats.h"
 #include "core/strings.h"
 #include "faults/bound_model.h"
+#include "sim/engine/fault_log.h"
 #include "testbench/campaign/checkpoint.h"
 #include "testbench/campaign/finite_check.h"
 #include "testbench/campaign/prepare.h"
@@ -181,7 +185,7 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   setup.block_trials = config.block_trials;
   setup.batch_trials = config.batch_trials;
   setup.vcd_path = options.vcd_path;
-  setup.fault_log_limit = options.fault_log_path.empty() ? 0 : options.fault_log_limit;
+  if (!options.fault_log_path.empty()) setup.fault_log_limit = config.fault_log_max_lines;
   setup.interrupt = &interrupt_requested;
   setup.replicas = config.replicas.count;
   std::unique_ptr<sim::IEngine> engine = p.engine->make(setup);
@@ -198,7 +202,7 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
     one.plan = plan.get();
     one.chip = nullptr;
     one.vcd_path.clear();
-    one.fault_log_limit = 0;
+    one.fault_log_limit.reset();
     return std::make_pair(plan, entry->make(one));
   };
   if (!r.data.labels.empty()) r.fault_free_accuracy = accuracy_of(fault_free, r.data.labels);
@@ -276,8 +280,18 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   }
   r.seconds_monte_carlo = seconds_since(t0);  // the trials only (not the logs below)
   if (mpi_rank() == 0 && !options.fault_log_path.empty()) {
+    // One file for the whole campaign: each point appends its lines (and its summary line).
     std::ostringstream log;
-    engine->write_fault_log(log, options.fault_log_limit, r.trials_done);
+    if (point_index > 0) {
+      std::ifstream previous(options.fault_log_path);
+      if (previous) log << previous.rdbuf();
+    }
+    sim::FaultLogContext context;
+    context.max_lines = config.fault_log_max_lines;
+    context.trials_done = r.trials_done;
+    context.point = point_index;
+    context.sweep = config.sweep_point;
+    engine->write_fault_log(log, context);
     const std::string text = log.str();
     core::write_file_atomically(options.fault_log_path, [&](std::ostream& o) { o << text; });
   }

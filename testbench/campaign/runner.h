@@ -49,8 +49,7 @@ struct RunOptions {
   // finished run's checkpoint is removed here.
   std::string report_dir;
   std::string vcd_path;        // chip engine: VCD trace
-  std::string fault_log_path;  // chip engine: applied faults as JSON lines
-  std::size_t fault_log_limit = 10000;  // entries; the log says when it was cut
+  std::string fault_log_path;  // the faults each point drew, as JSON lines (cap: fault_log.max_lines)
   std::string campaign_file;            // for the checkpoint (resume), as the user named it
   std::string campaign_file_absolute;   // where to find it again
   std::vector<std::string> overrides;   // for the checkpoint (resume)

@@ -9,8 +9,9 @@
 
 namespace nfsim::tb {
 
-// The version written into reports and checkpoints.
-inline constexpr const char* kNfsimVersion = "0.1.0";
+// The version written into reports and checkpoints and printed by --version: project(VERSION)
+// of the top CMakeLists.txt, passed down by testbench/CMakeLists.txt.
+inline constexpr const char* kNfsimVersion = NFSIM_VERSION_STRING;
 
 // The report of one finished point: measurements at 95%, bounds, verdicts, summary,
 // requirements (judged here), accuracy, chip, timing.

@@ -461,6 +461,12 @@ const std::vector<BadCase> kCases{
      {"--plugin '$D/zero2.so'", "'test_zero' is registered twice", "zero1.so", "zero2.so"}},
     {"campaign_require_programming_without_chip", kRun + "$C --set 'require={programming: {max_abs_output_error: 0.1}}'",
      {"require.programming", "nothing to program", "no chip"}},
+    // issue 14: criticality and the fault log
+    {"campaign_fault_log_max_lines_negative", kRun + "$C --set 'fault_log={max_lines: -1}'", {"fault_log.max_lines", "'-1'"}},
+    {"campaign_fault_log_unknown_key", kRun + "$C --set 'fault_log={lines: 5}'", {"'lines'", "max_lines"}},
+    {"campaign_criticality_verify_above_top", kRun + "$C --set 'criticality={top: 3, verify: 5}'",
+     {"criticality.verify", "more than top (3)", "at most criticality.top"}},
+    {"campaign_criticality_top_zero", kRun + "$C --set 'criticality={top: 0}'", {"criticality.top", "'0'"}},
     // issue 14: protection
     {"protection_unknown_key", kRun + "$C --set 'protection={spare: {columns: 1}}'", {"protection", "'spare'", "did you mean 'spares'"}},
     {"protection_tmr_spec_out_of_range", kRun + "$C --set 'protection={tmr: [{spec: 3, units: [0]}]}'",

@@ -80,7 +80,8 @@ TEST(CampaignPoints, APointTheEngineCannotHonourIsRefusedBeforeTheFirstPointRuns
 }
 
 // Each point of a chip sweep runs the trials and the block size it asks for, and the fault log
-// holds the last point's faults only (it used to keep the first point's block size and log).
+// holds each point's own faults, labelled with the point (it used to keep the first point's
+// block size and log, then only the last point's log).
 TEST(CampaignPoints, ChipPointsKeepTheirOwnBlockSizeAndFaultLog) {
   TempDir dir;
   write_file(dir.file("b.yaml"), kTiny + kTinyChip + "faults: [{kind: router, probability: 0.5, persistence: permanent}]\n" +
@@ -98,7 +99,25 @@ TEST(CampaignPoints, ChipPointsKeepTheirOwnBlockSizeAndFaultLog) {
   ASSERT_EQ(nfsim("run " + dir.file("one.yaml") + " --out " + dir.file("one"), dir).code, 0);
   const std::string sweep_log = read_file(dir.file("s/faults.jsonl")), one_log = read_file(dir.file("one/faults.jsonl"));
   EXPECT_GT(lines_in(one_log), 10u);
-  EXPECT_EQ(lines_in(sweep_log), lines_in(one_log));
+  // The sweep's point-1 lines are the lone point's lines, with the point and its sweep value.
+  std::istringstream sweep_lines(sweep_log), one_lines(one_log);
+  std::vector<nlohmann::json> point1, alone;
+  for (std::string line; std::getline(sweep_lines, line);) {
+    nlohmann::json j = nlohmann::json::parse(line);
+    if (j["point"] != 1) continue;
+    EXPECT_EQ(j["sweep"]["faults[0].probability"], "0.5");
+    j.erase("point");
+    j.erase("sweep");
+    point1.push_back(j);
+  }
+  for (std::string line; std::getline(one_lines, line);) {
+    nlohmann::json j = nlohmann::json::parse(line);
+    j.erase("point");
+    j.erase("sweep");
+    alone.push_back(j);
+  }
+  EXPECT_EQ(point1, alone);
+  EXPECT_GT(lines_in(sweep_log), lines_in(one_log));  // point 0's faults are there too
   const nlohmann::json sweep = report_of(dir, "s"), one = report_of(dir, "one");
   EXPECT_EQ(sweep["points"][1]["inputs"], one["points"][0]["inputs"]);
 }

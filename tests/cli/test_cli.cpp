@@ -15,6 +15,7 @@
 #include "models/dataset.h"
 #include "models/onnx_io.h"
 #include "tests/common/cli_run.h"
+#include "tests/common/html_check.h"
 #include "tests/common/onnx_builder.h"
 #include "tests/common/temp_dir.h"
 
@@ -645,9 +646,7 @@ TEST(CliReport, HtmlReportRendersItsPlotsInChromium) {
   const CliRun r = nfsim("run " + dir.file("s.yaml") + " --trials 2000 --set inputs.count=4 --out " + dir.file("o"), dir);
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string html = read_file(dir.file("o/report.html"));
-  std::size_t svgs = 0;
-  for (std::size_t pos = 0; (pos = html.find("<svg", pos)) != std::string::npos; ++pos) ++svgs;
-  EXPECT_EQ(svgs, 4u);  // error vs p, |Delta| vs p with bounds, variance by term, histogram
+  EXPECT_EQ(svg_blocks(html).size(), 4u);  // error vs p, |Delta| vs p with bounds, variance by term, histogram
   for (const char* title : {"Error std vs fault probability", "b4 predicted", "Predicted variance by fault term", "Delta histogram"}) {
     EXPECT_NE(html.find(title), std::string::npos) << title;
   }

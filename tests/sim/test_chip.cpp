@@ -130,7 +130,7 @@ void PrintTo(const AgreementCase& c, std::ostream* os) { *os << c.name; }
 class EnginesAgree : public ::testing::TestWithParam<AgreementCase> {};
 
 // Same seed and trial: the chip and the functional engine draw the same faults and produce the
-// same outputs (1e-5 relative), for every fault kind, logical and physical, transient and permanent.
+// same outputs (1e-9 relative), for every fault kind, logical and physical, transient and permanent.
 TEST_P(EnginesAgree, PerTrialOutputs) {
   const models::Network net = test_network();
   const Eigen::MatrixXd x = models::random_inputs(20, 3, 1.0, 0.0, 5);
@@ -151,7 +151,7 @@ TEST_P(EnginesAgree, PerTrialOutputs) {
     const Eigen::MatrixXd clean = functional.clean().y[net.num_layers()];
     if (!b.isApprox(clean, 1e-12)) ++faulty_trials;
     for (Eigen::Index i = 0; i < a.size(); ++i) {
-      EXPECT_NEAR(a.data()[i], b.data()[i], 1e-5 * std::abs(b.data()[i]) + 1e-9) << GetParam().name << " trial " << t;
+      EXPECT_NEAR(a.data()[i], b.data()[i], 1e-9 * std::abs(b.data()[i]) + 1e-12) << GetParam().name << " trial " << t;
     }
   }
   EXPECT_GT(faulty_trials, 0) << "no trial drew a fault: the comparison would be vacuous";

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "sim/chip/chip_engine.h"
+#include "sim/engine/fault_log.h"
 #include "sim/engine/i_engine.h"
 #include "sim/topology/mapping.h"
 
@@ -52,13 +53,20 @@ ChipEngine& engine_for(const EngineSetup& s) {
 
 class ChipAdapter : public IEngine {
  public:
-  explicit ChipAdapter(const EngineSetup& s) : engine_(engine_for(s)) {}
+  explicit ChipAdapter(const EngineSetup& s) : engine_(engine_for(s)), plan_(s.plan) {}
 
   ErrorStats run_block(std::uint64_t block, std::uint64_t total_trials) override { return engine_.run_block(block, total_trials); }
   Eigen::MatrixXd trial_outputs(std::uint64_t trial) override { return engine_.trial_outputs(trial); }
   Eigen::MatrixXd clean_outputs() override { return engine_.reference_outputs(); }
   // The faults the controller applied, with their simulated times.
-  void write_fault_log(std::ostream& out, std::size_t, std::uint64_t) override { engine_.controller().write_log(out); }
+  // The faults the controller applied, with their simulated times. The controller kept at most
+  // the limit the setup gave it; the writer's cap is the same number.
+  void write_fault_log(std::ostream& out, const FaultLogContext& context) override {
+    const ChipSession& s = *session();
+    FaultLogWriter writer(out, context, *plan_, s.model, &s.mapped);
+    engine_.controller().write_log(writer);
+    writer.finish();
+  }
   std::optional<ChipRunMetrics> chip_metrics() const override {
     ChipRunMetrics m;
     const auto& lat = engine_.latency_ns();
@@ -75,6 +83,7 @@ class ChipAdapter : public IEngine {
 
  private:
   ChipEngine& engine_;
+  const faults::FaultPlan* plan_;
 };
 
 EngineCapabilities chip_capabilities() {

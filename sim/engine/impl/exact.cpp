@@ -32,7 +32,7 @@ class ExactEngine : public IEngine {
                            "Monte-Carlo engine (functional or chip)");
   }
   Eigen::MatrixXd clean_outputs() override { return reference_; }
-  void write_fault_log(std::ostream& out, std::size_t, std::uint64_t) override {
+  void write_fault_log(std::ostream& out, const FaultLogContext&) override {
     if (!result_) {  // interrupted before the enumeration finished
       out << "{\"exact\": true, \"interrupted\": true}\n";
       return;

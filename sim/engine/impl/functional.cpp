@@ -2,6 +2,7 @@
 #include <ostream>
 
 #include "faults/fault_sampler.h"
+#include "sim/engine/fault_log.h"
 #include "sim/engine/i_engine.h"
 #include "sim/functional/functional_engine.h"
 
@@ -17,24 +18,31 @@ class FunctionalAdapter : public IEngine {
   Eigen::MatrixXd trial_outputs(std::uint64_t trial) override { return engine_.trial_outputs(trial); }
   Eigen::MatrixXd clean_outputs() override { return engine_.clean().y.back(); }
 
-  // Faults are a pure function of (seed, trial, input, spec, unit): those of the first trials
-  // are drawn again for the log.
-  void write_fault_log(std::ostream& log, std::size_t limit, std::uint64_t trials_done) override {
+  // Faults are a pure function of (seed, trial, input, spec, unit): those of every trial run are
+  // drawn again for the log, in the chip engine's order (per trial and input, specs in plan
+  // order; a permanent spec's units once per trial, with its first input). Past the cap the
+  // draws are only counted (a cost proportional to the faults drawn, not to the units).
+  void write_fault_log(std::ostream& log, const FaultLogContext& context) override {
     const faults::FaultPlan& plan = *setup_.plan;
     const faults::FaultSampler sampler(plan, *setup_.network, setup_.seed);
+    FaultLogWriter writer(log, context, plan, *setup_.network, setup_.chip);
     std::vector<std::uint64_t> units;
-    std::size_t lines = 0;
     const Eigen::Index inputs = setup_.inputs->cols();
-    for (std::uint64_t t = 0; t < trials_done && lines < limit; ++t) {
-      for (Eigen::Index n = 0; n < inputs && lines < limit; ++n) {
-        sampler.for_each_failed(t, static_cast<std::uint32_t>(n), units, [&](std::size_t s, std::uint64_t u) {
-          log << "{\"trial\": " << t << ", \"input\": " << n << ", \"spec\": " << s << ", \"kind\": \""
-              << plan.specs()[s].kind_name() << "\", \"unit\": " << u << "}\n";
-          ++lines;
-        });
+    for (std::uint64_t t = 0; t < context.trials_done; ++t) {
+      for (Eigen::Index n = 0; n < inputs; ++n) {
+        for (std::size_t s = 0; s < plan.size(); ++s) {
+          const bool permanent = plan.specs()[s].persistence == faults::Persistence::permanent;
+          if (permanent && n > 0) continue;
+          sampler.draw_units(s, t, permanent ? faults::FaultSampler::kPermanentSlot : static_cast<std::uint32_t>(n), units);
+          if (writer.full()) {
+            writer.add_left_out(units.size());
+            continue;
+          }
+          for (std::uint64_t u : units) writer.add(t, static_cast<std::uint32_t>(n), s, u);
+        }
       }
     }
-    if (lines >= limit) log << "{\"truncated\": true, \"faults_logged\": " << lines << "}\n";
+    writer.finish();
   }
 
  private:
