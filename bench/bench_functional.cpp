@@ -6,6 +6,7 @@
 //   BM_FunctionalFast        nfsim's default path (clean activations reused, sparse updates)
 //   BM_FaultDraw             drawing the faults of one inference
 //   BM_BoundsB3B4            b3 and b4 for every faulty layer, one input
+//   BM_BoundsSynapseB3B4     b3 and b4 for synapse crashes on layer 1 (200,704 synapses), one input
 //   BM_StatsMerge            merging one block's statistics (100 inputs x 10 outputs)
 //   BM_StatsSerializeRoundTrip  one block's statistics to bytes and back (an MPI message)
 //   BM_CrossbarTileRead      one read of a 256x256 crossbar tile
@@ -113,6 +114,22 @@ void BM_BoundsB3B4(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_BoundsB3B4)->Unit(benchmark::kMicrosecond);
+
+// The same for synapse crashes on the first layer at p = 0.01 (bench/campaigns/synapse.yaml):
+// one single-fault effect per synapse that reads a nonzero pixel.
+void BM_BoundsSynapseB3B4(benchmark::State& state) {
+  Setup& s = setup();
+  const nfsim::faults::FaultPlan plan({nfsim::faults::FaultSpec{nfsim::faults::FaultKind::synapse_crash, {1}, 0.01}}, s.net);
+  const nfsim::models::bounds::BoundCalculator calc(s.net, nfsim::faults::to_bound_model(plan));
+  Eigen::Index n = 0;
+  for (auto _ : state) {
+    const auto b = calc.compute(s.x.col(n), {"b3", "b4"});
+    benchmark::DoNotOptimize(b.at("b4").mean.data());
+    n = (n + 1) % kInputs;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_BoundsSynapseB3B4)->Unit(benchmark::kMicrosecond);
 
 void BM_StatsMerge(benchmark::State& state) {
   Setup& s = setup();

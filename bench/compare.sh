@@ -53,6 +53,18 @@ for r in $(seq 1 "$REPS"); do
   "$NFSIM" "${AUTO_ARGS[@]}" --out "$OUT/auto_$r" > "$OUT/auto_$r.log"
 done
 
+log "7. Synapse crashes on layer 1: Monte Carlo until every std has a 1% relative half-width, one thread, once"
+# Long (tens of minutes on one thread): capped by NFSIM_BENCH_SYNAPSE_MAX_TRIALS; a run that stops
+# at the cap is reported with its time extrapolated to the target (1/sqrt(trials)), and says so.
+"$NFSIM" run "$ROOT/bench/campaigns/synapse.yaml" --trials auto --threads 1 --set stopping.rel_half_width=0.01 \
+  --set stopping.min_trials=1000 --set stopping.max_trials="${NFSIM_BENCH_SYNAPSE_MAX_TRIALS:-200000}" \
+  --out "$OUT/synapse_auto" > "$OUT/synapse_auto.log"
+
+log "8. bounds: [] on the synapse campaign (2000 trials, one thread), $REPS times"
+for r in $(seq 1 "$REPS"); do
+  "$NFSIM" run "$ROOT/bench/campaigns/synapse.yaml" --threads 1 --set 'bounds=[]' --out "$OUT/synapse_none_$r" > "$OUT/synapse_none_$r.log"
+done
+
 log "5. MPI: 2 ranks against 1 process (one thread each), $REPS times"
 MPI_ARGS=(run "$ROOT/bench/campaigns/peer.yaml" --trials 100000 --threads 1)
 for r in $(seq 1 "$REPS"); do

@@ -130,6 +130,38 @@ def main():
     ratio6 = rss7 / rss5
     rows.append((6, "peak RSS at 10^7 trials / at 10^5 trials", f"{ratio6:.3f}", "<= 1.10", ratio6 <= 1.10))
 
+    # 7. b3 + b4 for synapse crashes on layer 1 against the Monte Carlo until 1% (one thread each).
+    syn_bound_s = seconds(fn["BM_BoundsSynapseB3B4"]["real_time"], fn["BM_BoundsSynapseB3B4"]["time_unit"])  # per input
+    syn = load(f"{R}/synapse_auto/report.json")
+    syn_point = syn["points"][0]
+    syn_trials = syn_point["trials"]
+    syn_reached = syn_point["stopping"]["reached"]
+    syn_mc_s = syn["timing"]["points"][0]["monte_carlo_s"]
+    syn_run_bounds_s = syn["timing"]["points"][0]["bounds_s"]
+    syn_inputs = len(syn_point["inputs"])
+    syn_worst = 0.0
+    for entry in syn_point["inputs"]:
+        m = entry["measured"]
+        for k in range(len(m["std"])):
+            if m["std"][k] > 0:
+                syn_worst = max(syn_worst, (m["ci95"]["std"]["hi"][k] - m["ci95"]["std"]["lo"][k]) / 2 / m["std"][k])
+    if syn_reached == "target":
+        syn_target_s, syn_how = syn_mc_s, "measured"
+    else:  # stopped at the cap: the half-width shrinks as 1/sqrt(trials)
+        syn_target_s = syn_mc_s * max(1.0, (syn_worst / 0.01) ** 2)
+        syn_how = f"extrapolated from {syn_trials:,} trials"
+    ratio7 = syn_target_s / (syn_bound_s * syn_inputs)
+    rows.append((7, "Monte Carlo until every std has a 1% relative half-width / b3 + b4, synapse crashes on layer 1 of the bundled MLP, "
+                 f"same 100 inputs, one thread each ({syn_how})", f"{ratio7:,.0f}x", ">= 100x", ratio7 >= 100))
+
+    # 8. bounds: [] spends (almost) nothing in bounds.
+    none_runs = [load(f"{R}/synapse_none_{r}/report.json")["timing"]["points"][0] for r in range(1, a.reps + 1)]
+    share8 = statistics.median(t["bounds_s"] / (t["bounds_s"] + t["monte_carlo_s"]) for t in none_runs)
+    none_bounds = statistics.median(t["bounds_s"] for t in none_runs)
+    none_mc = statistics.median(t["monte_carlo_s"] for t in none_runs)
+    rows.append((8, "`bounds: []`: time in bounds / time in bounds + Monte Carlo (synapse campaign, 2000 trials, one thread)",
+                 f"{100 * share8:.3f}%", "< 1%", share8 < 0.01))
+
     commit = sh(f"git -C {os.path.dirname(os.path.abspath(__file__))} rev-parse --short HEAD")
     blas = sh("update-alternatives --query libblas.so.3-x86_64-linux-gnu | sed -n 's/^Value: //p'") or "?"
     cpu = sh("lscpu | sed -n 's/^Model name: *//p'")
@@ -181,6 +213,14 @@ def main():
     w(f"5. **MPI.** 100,000 trials of the peer campaign, `--threads 1`: one process {t1:.3f} s, `mpirun -np 2` {t2:.3f} s")
     w(f"   (Monte-Carlo time, medians). Reports bit-identical: {'yes' if same else 'NO'}.")
     w(f"6. **Memory.** `bench/campaigns/memory.yaml` (one input): peak RSS {rss5:,} kB at 10^5 trials, {rss7:,} kB at 10^7.")
+    w(f"7. **Bounds for synapse crashes.** `bench/campaigns/synapse.yaml`: synapse crashes on layer 1 of the bundled MLP")
+    w(f"   (200,704 synapses), p = 0.01, 100 test images. b3 + b4: {syn_bound_s * 1e3:,.2f} ms per input (`BM_BoundsSynapseB3B4`),")
+    w(f"   {syn_bound_s * syn_inputs:,.3f} s for the {syn_inputs} inputs (in the run itself, with the profile and variance_by_term:")
+    w(f"   bounds_s = {syn_run_bounds_s:,.3f} s). The Monte Carlo, `--trials auto --threads 1` with `stopping.rel_half_width=0.01`:")
+    w(f"   {syn_trials:,} trials (stopped: {syn_reached}) in {syn_mc_s:,.1f} s, worst relative half-width of a std {syn_worst:.4f};")
+    w(f"   until 1%: {syn_target_s:,.0f} s ({syn_how}{'' if syn_reached == 'target' else ': time x (half-width / 0.01)^2'}).")
+    w(f"8. **`bounds: []`.** The same campaign with `--set bounds=[]`, 2000 trials, `--threads 1`: bounds_s {none_bounds:.4f} s")
+    w(f"   against {none_mc:,.1f} s of Monte Carlo (medians of {a.reps}): nothing but the measured statistics' summary.")
     w("")
     w("## Hot parts (Google Benchmark medians)")
     w("")
@@ -203,6 +243,9 @@ def main():
     w("build/apps/nfsim run bench/campaigns/peer.yaml --trials 100000 --threads 1 --out ...")
     w("mpirun -np 2 build/apps/nfsim run bench/campaigns/peer.yaml --trials 100000 --threads 1 --out ...")
     w("build/apps/nfsim run bench/campaigns/memory.yaml --trials 100000 | 10000000 --out ...")
+    w("build/apps/nfsim run bench/campaigns/synapse.yaml --trials auto --threads 1 --set stopping.rel_half_width=0.01 \\")
+    w("    --set stopping.min_trials=1000 --set stopping.max_trials=$NFSIM_BENCH_SYNAPSE_MAX_TRIALS --out ...   # default 200000")
+    w("build/apps/nfsim run bench/campaigns/synapse.yaml --threads 1 --set 'bounds=[]' --out ...   # x reps")
     w("```")
     with open(a.out, "w") as f:
         f.write("\n".join(lines) + "\n")

@@ -9,10 +9,13 @@
 namespace nfsim::core {
 
 ErrorContext YamlReader::context(const YAML::Node& node, const std::string& key) const {
-  ErrorContext ctx{file_, (!node || node.Mark().is_null()) ? 0 : node.Mark().line + 1, key};
+  const bool unwritten = !node || node.Mark().is_null();  // not in the file: made by an override
+  ErrorContext ctx{file_, unwritten ? 0 : node.Mark().line + 1, key};
   for (const Override& o : overrides_) {
-    // The override's own key, or a key inside the value it set (--set 'require={b4: ...}').
-    if (key == o.key || key.rfind(o.key + ".", 0) == 0 || key.rfind(o.key + "[", 0) == 0) {
+    // The override's own key, or a key inside the value it set (--set 'require={b4: ...}'), or
+    // a mapping the override made to hold its key (--set sweep.key=... on a file without sweep:).
+    if (key == o.key || key.rfind(o.key + ".", 0) == 0 || key.rfind(o.key + "[", 0) == 0 ||
+        (unwritten && !key.empty() && (o.key.rfind(key + ".", 0) == 0 || o.key.rfind(key + "[", 0) == 0))) {
       ctx = ErrorContext{file_ + " (" + o.label + ")", 0, key};
     }
   }
@@ -29,6 +32,11 @@ void YamlReader::fail(const YAML::Node& node, const std::string& key, const std:
   else if (node && node.IsMap())
     got = "a mapping";
   throw_input_error(context(node, key), what, got, expected);
+}
+
+void YamlReader::missing(const YAML::Node& parent, const std::string& key, const std::string& what,
+                         const std::string& expected) const {
+  throw_input_error(context(parent, key), what, "", expected);
 }
 
 void YamlReader::check_keys(const YAML::Node& map, const std::string& key, const std::vector<std::string>& allowed,

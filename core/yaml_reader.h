@@ -33,6 +33,11 @@ class YamlReader {
   [[noreturn]] void fail(const YAML::Node& node, const std::string& key, const std::string& what,
                          const std::string& expected = {}) const;
 
+  // A key that is absent from `parent` (or must be given with others that are): the error is
+  // located at the parent, without a "got" (the parent is not the bad value).
+  [[noreturn]] void missing(const YAML::Node& parent, const std::string& key, const std::string& what,
+                            const std::string& expected) const;
+
   // `map` must be a mapping whose keys are all in `allowed`; an unknown key is named with the
   // closest allowed one. `unknown` words the error ("unknown key").
   void check_keys(const YAML::Node& map, const std::string& key, const std::vector<std::string>& allowed,

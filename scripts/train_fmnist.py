@@ -102,8 +102,11 @@ def main():
         torch.onnx.export(model, torch.zeros(1, 1, 28, 28), os.path.join(ROOT, "examples", "models", name + ".onnx"),
                           opset_version=13, input_names=["image"], output_names=["logits"],
                           dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}})
-    with open(os.path.join(ROOT, "examples", "models", "accuracy.json"), "w") as f:
-        json.dump(results, f, indent=1)
+    path = os.path.join(ROOT, "examples", "models", "accuracy.json")
+    kept = json.load(open(path)) if os.path.exists(path) else {}  # other scripts' models stay
+    kept.update(results)
+    with open(path, "w") as f:
+        json.dump(kept, f, indent=1)
         f.write("\n")
     return 0
 

@@ -330,6 +330,10 @@ int cmd_run(const std::vector<std::string>& args) {
     const tb::ResumeSource source = tb::read_resume_source(out_dir);  // loads the run's --plugin libraries too
     file = absolute_file = source.campaign_file_absolute;
     shown_file = source.campaign_file;
+    // Resumed where the run started, the file is read under the name it was given, so the paths
+    // it names (model, inputs, chip) are reported as the first run wrote them, not made absolute.
+    std::error_code same_ec;
+    if (std::filesystem::equivalent(shown_file, absolute_file, same_ec)) file = shown_file;
     overrides = source.overrides;
     run_options.resume = true;
   } else {
@@ -382,6 +386,7 @@ int cmd_run(const std::vector<std::string>& args) {
   if (tb::mpi_rank() == 0) {
     guard.emplace(out_dir, run_options.vcd_path);
     run_options.report_dir = guard->staging_dir();
+    run_options.vcd_path = guard->staged_path(run_options.vcd_path);  // a trace in DIR is staged like the report
   }
   run_options.fault_log_path = (run_options.report_dir.empty() ? out_dir : run_options.report_dir) + "/faults.jsonl";
   run_options.campaign_file = file;
@@ -412,7 +417,7 @@ int cmd_run(const std::vector<std::string>& args) {
   if (!outcome.is_root) return 0;
   guard->commit();
   if (outcome.complete) tb::remove_checkpoint(out_dir);  // the report it led to is in place
-  tb::print_summary(stdout, outcome.report);
+  tb::print_summary(stdout, outcome.report, out_dir);
   std::printf("wrote %s/report.json, report.html, summary.csv and faults.jsonl\n", out_dir.c_str());
   if (!outcome.complete) return 4;
   return outcome.requirements_met ? 0 : 3;
@@ -425,18 +430,28 @@ int cmd_tolerate(const std::vector<std::string>& args) {
       ("epsilon", po::value<double>()->required(), "the largest acceptable metric value")  //
       ("metric", po::value<std::string>()->default_value("mean_abs"),
        "mean_abs (max over inputs and outputs of E|Delta|) or accuracy_drop (needs labels)")  //
-      ("confidence", po::value<double>()->default_value(0.99), "confidence of the Monte-Carlo check's upper limit")  //
+      ("confidence", po::value<double>()->default_value(0.99, "0.99"),
+       "confidence of every measured interval (the metric's at each rate, and so the rate's)")  //
       ("spec", po::value<int>(), "vary only this fault spec's probability (index in faults:); default: scale all together")  //
-      ("trials", po::value<long long>(), "trials of the Monte-Carlo check (default: the campaign's)")  //
+      ("trials", po::value<long long>()->default_value(256), "Monte-Carlo trials per round at one search point")  //
+      ("max-trials", po::value<long long>()->default_value(20000), "trial budget of the whole search")  //
+      ("rate-precision", po::value<double>()->default_value(0.05, "0.05"),
+       "stop when the rate interval's relative width (hi / lo - 1) is at most this")  //
+      ("engine", po::value<std::string>()->default_value("functional"),
+       "engine of the search (a Monte-Carlo engine), or 'campaign' for the campaign's")  //
       ("set", po::value<std::vector<std::string>>()->composing(), "override a campaign key (repeatable)")  //
       ("out", po::value<std::string>(), "also write the result as JSON to this file");
   po::positional_options_description pos;
   pos.add("campaign", 1);
   po::variables_map vm;
-  if (!parse("Usage: nfsim tolerate CAMPAIGN.yaml --epsilon E [--metric mean_abs|accuracy_drop] [--confidence 0.99] [--spec I]\n\n"
-             "Finds the largest failure probability (the campaign's specs scaled together, or one spec) at which the\n"
-             "bounds keep the metric under E, then checks it by Monte Carlo at that probability and says whether the\n"
-             "two agree (the measured upper confidence limit is under E). See docs/tolerate.md.",
+  if (!parse("Usage: nfsim tolerate CAMPAIGN.yaml --epsilon E [--metric mean_abs|accuracy_drop] [--spec I] [--confidence 0.99]\n"
+             "                      [--rate-precision 0.05] [--trials 256] [--max-trials 20000] [--out result.json]\n\n"
+             "The largest failure rate (the campaign's probabilities scaled together, or one spec's probability) at which\n"
+             "the metric stays at most E, two ways: the certified rate (the b4 bound inverted through a distribution-free\n"
+             "inequality: a guaranteed lower bound, often far below the truth) and the estimated rate (a Monte-Carlo\n"
+             "search on log p from the certified rate, common random numbers, with a confidence interval on the rate\n"
+             "itself), their ratio and the measured metric at each. Exit 3 when even rate 0 cannot meet E (the specs\n"
+             "held fixed exceed it) or the budget ends before a bracket is found. See docs/tolerate.md.",
              args, options, pos, vm)) {
     return 0;
   }
@@ -451,29 +466,30 @@ int cmd_tolerate(const std::vector<std::string>& args) {
     o.spec = vm["spec"].as<int>();
     if (o.spec < 0) throw core::InputError("--spec " + std::to_string(o.spec) + ": expected an index >= 0");
   }
-  if (vm.count("trials")) {
-    const long long t = vm["trials"].as<long long>();
-    if (t < 1 || t > (1ll << 32)) throw core::InputError("--trials " + std::to_string(t) + ": expected an integer in [1, 4294967296]");
-    o.trials = static_cast<std::uint64_t>(vm["trials"].as<long long>());
-  }
+  auto count_option = [&](const char* name) {
+    const long long t = vm[name].as<long long>();
+    if (t < 1 || t > (1ll << 32)) {
+      throw core::InputError(std::string("--") + name + " " + std::to_string(t) + ": expected an integer in [1, 4294967296]");
+    }
+    return static_cast<std::uint64_t>(t);
+  };
+  o.step_trials = count_option("trials");
+  o.max_trials = count_option("max-trials");
+  o.rate_precision = vm["rate-precision"].as<double>();
+  o.engine = vm["engine"].as<std::string>();
   if (vm.count("out")) core::check_output_file(vm["out"].as<std::string>());
   const nlohmann::json result = tb::tolerate(config, o);
-  std::printf("metric %s <= %g\n", o.metric.c_str(), o.epsilon);
-  for (const auto& p : result["tolerated_probabilities"]) {
-    std::printf("  tolerated: spec %d (%s) p = %.6g\n", p["spec"].get<int>(), p["kind"].get<std::string>().c_str(),
-                p["probability"].get<double>());
-  }
-  std::printf("  bounds predict      %.6g%s\n", result["predicted_metric"].get<double>(),
-              result["at_search_limit"].get<bool>() ? " (at the search limit: every probability up to 1 is tolerated)" : "");
-  std::printf("  Monte Carlo (%llu trials): %.6g, upper %g%% limit %.6g\n",
-              static_cast<unsigned long long>(result["monte_carlo"]["trials"].get<std::uint64_t>()),
-              result["monte_carlo"]["measured_metric"].get<double>(), 100 * o.confidence,
-              result["monte_carlo"]["upper_confidence_limit"].get<double>());
-  std::printf("  agree: %s\n", result["agree"].get<bool>() ? "yes (Monte Carlo confirms the metric stays under epsilon)"
-                                                             : "NO (Monte Carlo exceeds epsilon at this probability)");
+  tb::print_tolerate(stdout, result);
   if (vm.count("out")) {
     const std::string text = result.dump(1) + "\n";
     core::write_file_atomically(vm["out"].as<std::string>(), [&](std::ostream& os) { os << text; });
+  }
+  const std::string status = result["status"].get<std::string>();
+  if (status == "unreachable" || status == "incomplete") {
+    std::fprintf(stderr, "nfsim tolerate: %s\n",
+                 status == "unreachable" ? "epsilon cannot be met even at rate 0 (the specs held fixed exceed it); exit 3"
+                                         : "the search budget (--max-trials) ended before a rate above and below epsilon was found; exit 3");
+    return 3;
   }
   return 0;
 }

@@ -16,5 +16,6 @@ int cmd_map(const std::vector<std::string>& args);
 int cmd_tolerate(const std::vector<std::string>& args);
 int cmd_harden(const std::vector<std::string>& args);
 int cmd_list(const std::vector<std::string>& args);
+int cmd_criticality(const std::vector<std::string>& args);  // cmd_criticality.cpp
 
 }  // namespace nfsim::app

@@ -258,19 +258,22 @@ void BoundCalculator::propagate_changes(const ForwardTrace& t, int l, const std:
   // The others: a rank-one update of z_{l+1} per change, then layers l+1..L on all columns at once.
   const Eigen::MatrixXd& a = maps_[l + 1];
   const Activation& next_act = net_.layer(l + 1).activation();
+  const Eigen::VectorXd& z0 = t.z[l + 1];
+  Eigen::MatrixXd z;
   for (std::size_t begin = 0; begin < rest.size(); begin += static_cast<std::size_t>(kColumnsPerChunk)) {
     const std::size_t end = std::min(rest.size(), begin + static_cast<std::size_t>(kColumnsPerChunk));
     const Eigen::Index cols = static_cast<Eigen::Index>(end - begin);
-    Eigen::MatrixXd z = t.z[l + 1].replicate(1, cols);
+    z.resize(z0.size(), cols);
     units.clear();
     for (Eigen::Index c = 0; c < cols; ++c) {
       const Change& ch = *rest[begin + static_cast<std::size_t>(c)];
-      z.col(c).noalias() += a.col(ch.row) * ch.dy;
+      z.col(c).noalias() = z0 + a.col(ch.row) * ch.dy;
       units.push_back(ch.unit);
     }
     next_act.apply_to(z.data(), z.data(), z.size());
-    const Eigen::MatrixXd out = net_.forward_from_batch(l + 1, z);
-    sink(units.data(), out.colwise() - t.y[L]);
+    Eigen::MatrixXd out = net_.forward_from_batch(l + 1, z);
+    out.colwise() -= t.y[L];
+    sink(units.data(), out);
   }
 }
 
@@ -324,7 +327,8 @@ void BoundCalculator::group_effects(const ForwardTrace& t, const EffectSink& sin
     const Eigen::Index cols = static_cast<Eigen::Index>(end - begin);
     // Layer `start`: its inputs are the fault-free y_{start-1}, except crashed input neurons.
     const ILayer& first = net_.layer(start);
-    Eigen::MatrixXd z = t.z[start].replicate(1, cols);
+    Eigen::MatrixXd z(t.z[start].size(), cols);
+    for (Eigen::Index c = 0; c < cols; ++c) z.col(c) = t.z[start];
     Eigen::VectorXd y_prev = t.y[start - 1];
     std::vector<double> dy;
     for (Eigen::Index c = 0; c < cols; ++c) {
@@ -353,7 +357,8 @@ void BoundCalculator::group_effects(const ForwardTrace& t, const EffectSink& sin
       }
       if (m == L) break;
     }
-    sink(order.data() + begin, y.colwise() - t.y[L]);
+    y.colwise() -= t.y[L];
+    sink(order.data() + begin, y);
     begin = end;
   }
 }
@@ -371,9 +376,10 @@ struct B4Sums {
       sum_sq += e.col(c).cwiseAbs2();
     }
   }
-  void add_to(BoundSet& out, double p) const {
+  void add_to(BoundSet& out, double p, std::vector<Eigen::VectorXd>* terms) const {
     const Eigen::VectorXd var = p * sum_sq;
     accumulate(out, "b4", p * sum, &var);
+    if (terms) terms->push_back(var);
   }
   // A term whose units have probabilities of their own (TMR: docs/faults.md, "Protection"):
   // each column weighted by its unit's p. Then add_to(out, 1).
@@ -396,13 +402,14 @@ Eigen::VectorXd unit_probabilities(Eigen::Index count, double p, const std::vect
 
 }  // namespace
 
-void BoundCalculator::add_neuron_terms(const ForwardTrace& t, Wanted want, BoundSet& out) const {
+void BoundCalculator::add_neuron_terms(const ForwardTrace& t, Wanted want, BoundSet& out, std::vector<Eigen::VectorXd>* terms) const {
   for (const NeuronTerm& term : model_.neurons) {
     const Eigen::VectorXd& y = t.y[term.layer];
     const Eigen::VectorXd dy = term.crash ? Eigen::VectorXd(-y) : Eigen::VectorXd((term.value - y.array()).matrix());
     const double p = term.probability;
     if (p == 0.0) {
       add_zero_term(out, want, net_.output_size());
+      if (want.b4 && terms) terms->push_back(Eigen::VectorXd::Zero(net_.output_size()));
       continue;
     }
     if (!term.unit_probability.empty()) {
@@ -417,7 +424,7 @@ void BoundCalculator::add_neuron_terms(const ForwardTrace& t, Wanted want, Bound
       if (want.b4) {
         B4Sums sums(net_.output_size());
         neuron_effects(t, term, [&](const Eigen::Index* u, const Eigen::MatrixXd& e) { sums.add_weighted(u, e, pu); });
-        sums.add_to(out, 1.0);
+        sums.add_to(out, 1.0, terms);
       }
       continue;
     }
@@ -438,18 +445,19 @@ void BoundCalculator::add_neuron_terms(const ForwardTrace& t, Wanted want, Bound
       // b4: exact single-fault effects.
       B4Sums sums(net_.output_size());
       neuron_effects(t, term, [&](const Eigen::Index*, const Eigen::MatrixXd& e) { sums.add(e); });
-      sums.add_to(out, p);
+      sums.add_to(out, p, terms);
     }
   }
 }
 
-void BoundCalculator::add_synapse_terms(const ForwardTrace& t, Wanted want, BoundSet& out) const {
+void BoundCalculator::add_synapse_terms(const ForwardTrace& t, Wanted want, BoundSet& out, std::vector<Eigen::VectorXd>* terms) const {
   for (std::size_t index = 0; index < model_.synapses.size(); ++index) {
     const SynapseTerm& term = model_.synapses[index];
     const int l = term.layer;
     const double p = term.probability;
     if (p == 0.0) {
       add_zero_term(out, want, net_.output_size());
+      if (want.b4 && terms) terms->push_back(Eigen::VectorXd::Zero(net_.output_size()));
       continue;
     }
     if (want.b3) {
@@ -487,16 +495,16 @@ void BoundCalculator::add_synapse_terms(const ForwardTrace& t, Wanted want, Boun
       if (!term.unit_probability.empty()) {
         const Eigen::VectorXd pu = unit_probabilities(static_cast<Eigen::Index>(net_.layer(l).synapse_count()), p, term.unit_probability);
         synapse_effects(t, index, [&](const Eigen::Index* u, const Eigen::MatrixXd& e) { sums.add_weighted(u, e, pu); });
-        sums.add_to(out, 1.0);
+        sums.add_to(out, 1.0, terms);
       } else {
         synapse_effects(t, index, [&](const Eigen::Index*, const Eigen::MatrixXd& e) { sums.add(e); });
-        sums.add_to(out, p);
+        sums.add_to(out, p, terms);
       }
     }
   }
 }
 
-void BoundCalculator::add_group_terms(const ForwardTrace& t, Wanted want, BoundSet& out) const {
+void BoundCalculator::add_group_terms(const ForwardTrace& t, Wanted want, BoundSet& out, std::vector<Eigen::VectorXd>* terms) const {
   if (model_.groups.empty()) return;
   const Eigen::Index outputs = net_.output_size();
   if (want.b3) {
@@ -531,12 +539,16 @@ void BoundCalculator::add_group_terms(const ForwardTrace& t, Wanted want, BoundS
   if (!want.b4) return;
   // b4: the exact effect of each whole group. Groups with p = 0 add nothing (not even 0 * inf).
   Eigen::VectorXd mean = Eigen::VectorXd::Zero(outputs), var = mean;
+  const std::size_t first = terms ? terms->size() : 0;
+  if (terms) terms->resize(first + model_.groups.size(), Eigen::VectorXd::Zero(outputs));
   group_effects(t, [&](const Eigen::Index* units, const Eigen::MatrixXd& e) {
     for (Eigen::Index c = 0; c < e.cols(); ++c) {
       const double p = model_.groups[static_cast<std::size_t>(units[c])].probability;
       if (p == 0.0) continue;
+      const Eigen::VectorXd v = p * e.col(c).cwiseAbs2();
       mean += p * e.col(c);
-      var += p * e.col(c).cwiseAbs2();
+      var += v;
+      if (terms) (*terms)[first + static_cast<std::size_t>(units[c])] = v;
     }
   });
   accumulate(out, "b4", mean, &var);
@@ -612,6 +624,11 @@ void BoundCalculator::add_paper_bounds(const ForwardTrace& t, BoundSet& out) con
 }
 
 BoundSet BoundCalculator::compute(const Eigen::VectorXd& input, const std::vector<std::string>& families) const {
+  return compute(input, families, nullptr);
+}
+
+BoundSet BoundCalculator::compute(const Eigen::VectorXd& input, const std::vector<std::string>& families,
+                                  std::vector<Eigen::VectorXd>* b4_term_variance) const {
   auto wanted = [&](std::initializer_list<const char*> names) {
     if (families.empty()) return true;
     for (const char* n : names) {
@@ -623,9 +640,11 @@ BoundSet BoundCalculator::compute(const Eigen::VectorXd& input, const std::vecto
   const ForwardTrace t = net_.trace(input);
   BoundSet out;
   if (want.b3 || want.b4) {
-    add_neuron_terms(t, want, out);
-    add_synapse_terms(t, want, out);
-    add_group_terms(t, want, out);
+    if (b4_term_variance) b4_term_variance->clear();
+    std::vector<Eigen::VectorXd>* terms = want.b4 ? b4_term_variance : nullptr;
+    add_neuron_terms(t, want, out, terms);
+    add_synapse_terms(t, want, out, terms);
+    add_group_terms(t, want, out, terms);
   }
   if (model_.only_neuron_crashes() && wanted({"b1", "b1_paper", "b2", "worst_case"})) add_paper_bounds(t, out);
   if (wanted({"sum_norms"})) {

@@ -83,6 +83,11 @@ class BoundCalculator {
   // The bounds for one input. `families` limits the work to those named (b1, b1_paper, b2,
   // worst_case, b3, b4, sum_norms; b1 also covers b1_paper); empty computes every bound.
   BoundSet compute(const Eigen::VectorXd& input, const std::vector<std::string>& families = {}) const;
+  // The same, and, when b4 is computed, b4's variance per term (p sum_u e_u^2 per output, in the
+  // order of unit_effects(): neurons, synapses, each group) in `b4_term_variance`: the report's
+  // variance_by_term from the same pass.
+  BoundSet compute(const Eigen::VectorXd& input, const std::vector<std::string>& families,
+                   std::vector<Eigen::VectorXd>* b4_term_variance) const;
   // The single-unit effects of every term for one input, one TermEffects per term in the order
   // model().neurons, model().synapses, model().groups (whatever a term's probability: a term
   // with p = 0 still has effects). b4 is computed by the same code (compute() sums these columns
@@ -118,9 +123,9 @@ class BoundCalculator {
     std::vector<std::vector<Eigen::Index>> neurons;    // per layer 0..L
     std::vector<std::vector<std::uint64_t>> synapses;  // per layer 0..L (0 unused)
   };
-  void add_neuron_terms(const ForwardTrace& t, Wanted w, BoundSet& out) const;
-  void add_synapse_terms(const ForwardTrace& t, Wanted w, BoundSet& out) const;
-  void add_group_terms(const ForwardTrace& t, Wanted w, BoundSet& out) const;
+  void add_neuron_terms(const ForwardTrace& t, Wanted w, BoundSet& out, std::vector<Eigen::VectorXd>* terms) const;
+  void add_synapse_terms(const ForwardTrace& t, Wanted w, BoundSet& out, std::vector<Eigen::VectorXd>* terms) const;
+  void add_group_terms(const ForwardTrace& t, Wanted w, BoundSet& out, std::vector<Eigen::VectorXd>* terms) const;
   void add_paper_bounds(const ForwardTrace& t, BoundSet& out) const;
   // The units of each term with a nonzero effect, in chunks (the single implementation of the
   // single-unit effects: unit_effects() and b4 both use it).

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include "sim/kernel/systemc_errors.h"
+#include "sysc/tracing/sc_tracing_ids.h"
 
 namespace nfsim::sim {
 
@@ -58,6 +59,10 @@ struct ChipEngine::Tracer {
       std::ofstream probe(tmp_base + ".vcd");
       if (!probe) throw core::InputError(path + ": cannot create the VCD file (missing directory or no permission)");
     }
+    // SystemC's info lines about the time unit name the file it writes, which is the temporary
+    // one: nfsim sets the unit itself (1 ps, below), so they say nothing the user needs.
+    sc_core::sc_report_handler::set_actions(sc_core::SC_ID_TRACING_TIMESCALE_DEFAULT_, sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+    sc_core::sc_report_handler::set_actions(sc_core::SC_ID_TRACING_TIMESCALE_UNIT_, sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
     file = sc_core::sc_create_vcd_trace_file(tmp_base.c_str());
     if (!file) throw core::InputError(path + ": cannot create the VCD file");
     file->set_time_unit(1, sc_core::SC_PS);

@@ -14,7 +14,8 @@ FaultLogWriter::FaultLogWriter(std::ostream& out, const FaultLogContext& context
   prefix_ = "{\"point\": " + std::to_string(context_.point) + ", \"sweep\": " + sweep.dump() + ", ";
 }
 
-void FaultLogWriter::add(std::uint64_t trial, std::uint32_t input, std::size_t spec, std::uint64_t unit, std::optional<double> time_ns) {
+void FaultLogWriter::add(std::uint64_t trial, std::uint32_t input, std::size_t spec, std::uint64_t unit,
+                         std::optional<double> time_ns) {
   if (full()) {
     ++left_out_;
     return;
@@ -29,9 +30,9 @@ void FaultLogWriter::add(std::uint64_t trial, std::uint32_t input, std::size_t s
   if (time_ns) out_ << ", \"time_ns\": " << core::format_double(*time_ns);
   out_ << ", \"spec\": " << spec << ", \"kind\": \"" << sp.kind_name() << "\", \"unit\": " << unit
        << ", \"name\": " << nlohmann::json(loc.name).dump() << ", \"unit_kind\": \"" << loc.kind << "\"";
-  const std::pair<const char*, int> coords[] = {{"layer", loc.layer}, {"tile", loc.tile},     {"core", loc.core},
-                                                {"array", loc.array}, {"router", loc.router}, {"row", loc.row},
-                                                {"column", loc.column}, {"x", loc.x},         {"y", loc.y}};
+  const std::pair<const char*, int> coords[] = {{"layer", loc.layer},   {"tile", loc.tile},     {"core", loc.core},
+                                                {"array", loc.array},   {"router", loc.router}, {"row", loc.row},
+                                                {"column", loc.column}, {"x", loc.x},           {"y", loc.y}};
   for (const auto& [key, value] : coords) {
     if (value >= 0) out_ << ", \"" << key << "\": " << value;
   }

@@ -17,9 +17,9 @@ struct MappedChip;
 
 // What a fault log of one campaign point is written with (docs/report.md, "faults.jsonl").
 struct FaultLogContext {
-  std::size_t max_lines = 10000;     // fault lines at most (the campaign's fault_log.max_lines)
-  std::uint64_t trials_done = 0;     // trials the point ran
-  std::size_t point = 0;             // sweep point index
+  std::size_t max_lines = 10000;                           // fault lines at most (the campaign's fault_log.max_lines)
+  std::uint64_t trials_done = 0;                           // trials the point ran
+  std::size_t point = 0;                                   // sweep point index
   std::vector<std::pair<std::string, std::string>> sweep;  // its sweep values (key -> value as written)
 };
 
@@ -30,15 +30,17 @@ struct FaultLogContext {
 // with the number of events left out.
 class FaultLogWriter {
  public:
-  FaultLogWriter(std::ostream& out, const FaultLogContext& context, const faults::FaultPlan& plan, const models::Network& network,
-                 const MappedChip* chip);
+  FaultLogWriter(std::ostream& out, const FaultLogContext& context, const faults::FaultPlan& plan,
+                 const models::Network& network, const MappedChip* chip);
   // One fault event; `input` is ignored for permanent specs; `time_ns`: simulated time since the
   // start of that inference (chip engine).
-  void add(std::uint64_t trial, std::uint32_t input, std::size_t spec, std::uint64_t unit, std::optional<double> time_ns = {});
+  void add(std::uint64_t trial, std::uint32_t input, std::size_t spec, std::uint64_t unit,
+           std::optional<double> time_ns = {});
   // Counts `n` more events beyond the cap without writing them.
   void add_left_out(std::uint64_t n) { left_out_ += n; }
   bool full() const { return logged_ >= context_.max_lines; }
-  // The summary line: {"point", "sweep", "summary": true, "faults_logged", "faults_left_out", "max_lines", "truncated"}.
+  // The summary line: {"point", "sweep", "summary": true, "faults_logged", "faults_left_out", "max_lines",
+  // "truncated"}.
   void finish();
 
  private:

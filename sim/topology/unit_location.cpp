@@ -28,7 +28,8 @@ UnitLocation UnitLocator::locate(std::size_t s, std::uint64_t unit) const {
   if (spec.kind == faults::FaultKind::group_crash) {  // a physical unit of the chip
     auto it = physical_.find(s);
     if (it == physical_.end()) {
-      auto units = physical_units(faults::parse_physical_kind(spec.physical_kind), spec.layers, chip_->mapping, *chip_->interconnect);
+      auto units = physical_units(faults::parse_physical_kind(spec.physical_kind), spec.layers, chip_->mapping,
+                                  *chip_->interconnect);
       for (auto& pu : units) pu.group = {};
       it = physical_.emplace(s, std::move(units)).first;
     }
@@ -46,7 +47,8 @@ UnitLocation UnitLocator::locate(std::size_t s, std::uint64_t unit) const {
         loc.x = pu.router % w;
         loc.y = pu.router / w;
         loc.core = pu.router;  // one router per core position
-        loc.name = "router " + std::to_string(pu.router) + " (x " + std::to_string(loc.x) + ", y " + std::to_string(loc.y) + ")";
+        loc.name = "router " + std::to_string(pu.router) + " (x " + std::to_string(loc.x) + ", y " +
+                   std::to_string(loc.y) + ")";
         return loc;
       }
       case PhysicalKind::neuron_array: {
@@ -54,7 +56,8 @@ UnitLocation UnitLocator::locate(std::size_t s, std::uint64_t unit) const {
         loc.array = pu.array;
         loc.layer = a.layer;
         loc.core = a.core;
-        loc.name = "layer " + std::to_string(a.layer) + ", neuron array " + std::to_string(pu.array) + " (core " + std::to_string(a.core) + ")";
+        loc.name = "layer " + std::to_string(a.layer) + ", neuron array " + std::to_string(pu.array) + " (core " +
+                   std::to_string(a.core) + ")";
         break;
       }
       default: {
@@ -62,7 +65,8 @@ UnitLocation UnitLocator::locate(std::size_t s, std::uint64_t unit) const {
         loc.tile = pu.tile;
         loc.layer = t.layer;
         loc.core = t.core;
-        loc.name = "layer " + std::to_string(t.layer) + ", tile " + std::to_string(pu.tile) + " (core " + std::to_string(t.core) + ")";
+        loc.name = "layer " + std::to_string(t.layer) + ", tile " + std::to_string(pu.tile) + " (core " +
+                   std::to_string(t.core) + ")";
         if (pu.kind == PhysicalKind::crossbar_row) {
           loc.row = pu.index;
           loc.name += ", row " + std::to_string(pu.index);
@@ -124,8 +128,8 @@ UnitLocation UnitLocator::locate(std::size_t s, std::uint64_t unit) const {
   return loc;
 }
 
-UnitLocation unit_location(const faults::FaultPlan& plan, std::size_t spec, std::uint64_t unit, const models::Network& network,
-                           const MappedChip* chip) {
+UnitLocation unit_location(const faults::FaultPlan& plan, std::size_t spec, std::uint64_t unit,
+                           const models::Network& network, const MappedChip* chip) {
   return UnitLocator(plan, network, chip).locate(spec, unit);
 }
 

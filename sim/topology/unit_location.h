@@ -47,7 +47,7 @@ class UnitLocator {
 };
 
 // One unit, without keeping a locator (lists a physical spec's units on every call).
-UnitLocation unit_location(const faults::FaultPlan& plan, std::size_t spec, std::uint64_t unit, const models::Network& network,
-                           const MappedChip* chip);
+UnitLocation unit_location(const faults::FaultPlan& plan, std::size_t spec, std::uint64_t unit,
+                           const models::Network& network, const MappedChip* chip);
 
 }  // namespace nfsim::sim

@@ -13,6 +13,7 @@
 #include "sim/engine/i_engine.h"
 #include "core/yaml_file.h"
 #include "core/yaml_reader.h"
+#include "testbench/campaign/requirements.h"
 #include "core/input_file.h"
 #include "core/strings.h"
 #include "sim/topology/mapping.h"
@@ -47,11 +48,23 @@ std::vector<core::YamlReader::Override> reader_overrides(const std::vector<std::
 
 using Reader = core::YamlReader;
 
+// Two keys name the same value or one holds the other: faults[0] and faults[0].probability.
+bool keys_overlap(const std::string& a, const std::string& b) {
+  auto within = [](const std::string& inner, const std::string& outer) {
+    return inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+           (inner[outer.size()] == '.' || inner[outer.size()] == '[');
+  };
+  return a == b || within(a, b) || within(b, a);
+}
+
 models::RandomNetworkSpec read_generate(const Reader& r, const YAML::Node& g) {
   r.check_keys(g, "model.generate", {"widths", "activation", "output_activation", "activation_scale", "sigma", "mu", "seed"});
   models::RandomNetworkSpec spec;
   const YAML::Node w = g["widths"];
-  if (!w || !w.IsSequence() || w.size() < 2) r.fail(w ? w : g, "model.generate.widths", "missing or too short", "a list of at least 2 widths");
+  if (!w || !w.IsSequence() || w.size() < 2) {
+    if (!w) r.missing(g, "model.generate.widths", "missing", "a list of at least 2 widths");
+    r.fail(w, "model.generate.widths", "too short or not a list", "a list of at least 2 widths");
+  }
   for (std::size_t i = 0; i < w.size(); ++i) {
     spec.widths.push_back(static_cast<int>(r.integer(w[i], "model.generate.widths[" + std::to_string(i) + "]", 1, 1000000)));
   }
@@ -89,14 +102,19 @@ models::InputSpec read_inputs(const Reader& r, const YAML::Node& n) {
     if (it == kinds.end()) r.fail(n["type"], "inputs.type", "unknown input type", "one of idx, csv, npy, random");
     spec.kind = static_cast<models::InputSpec::Kind>(it - kinds.begin());
   } else if (!n["path"]) {
-    r.fail(n, "inputs", "neither type nor path given", "type: random (with count) or a path");
+    r.missing(n, "inputs", "neither type nor path given", "type: random (with count) or a path");
   }
-  if (spec.kind != models::InputSpec::Kind::random && spec.path.empty()) r.fail(n, "inputs.path", "missing", "a data file path");
+  if (spec.kind != models::InputSpec::Kind::random && spec.path.empty()) r.missing(n, "inputs.path", "missing", "a data file path");
   if (n["count"]) spec.count = r.integer(n["count"], "inputs.count", 1, std::int64_t{1} << 28);
-  if (spec.kind == models::InputSpec::Kind::random && !spec.count) r.fail(n, "inputs.count", "missing for random inputs", "a count >= 1");
+  if (spec.kind == models::InputSpec::Kind::random && !spec.count) r.missing(n, "inputs.count", "missing for random inputs", "a count >= 1");
   if (n["scale"]) spec.scale = r.number(n["scale"], "inputs.scale");
   if (n["shift"]) spec.shift = r.number(n["shift"], "inputs.shift");
   if (n["seed"]) spec.seed = static_cast<std::uint64_t>(r.integer(n["seed"], "inputs.seed", 0, std::numeric_limits<long long>::max()));
+  // Keys that would change nothing are refused rather than ignored (a --set on them too).
+  if (type == "random" && n["path"]) r.fail(n["path"], "inputs.path", "does not apply to type: random", "no path, or the file's type");
+  if (spec.kind != models::InputSpec::Kind::random && n["seed"]) {
+    r.fail(n["seed"], "inputs.seed", "does not apply to inputs read from a file", "seed only with type: random");
+  }
   if (n["labels"]) spec.labels_path = r.path(n["labels"], "inputs.labels");
   return spec;
 }
@@ -108,7 +126,7 @@ faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::st
   spec.origin = r.context(n, key).with_key({}).prefix();
   std::vector<std::string> all_kinds = faults::fault_kind_names();
   for (const auto& k : faults::physical_kind_names()) all_kinds.push_back(k);
-  if (!n["kind"]) r.fail(n, key + ".kind", "missing", "one of " + core::join(all_kinds, ", "));
+  if (!n["kind"]) r.missing(n, key + ".kind", "missing", "one of " + core::join(all_kinds, ", "));
   const std::string kind = r.text(n["kind"], key + ".kind");
   if (faults::is_physical_kind(kind)) {
     spec.kind = faults::FaultKind::group_crash;
@@ -124,7 +142,7 @@ faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::st
     if (n["probability"]) r.fail(n["fit"], key + ".fit", "both fit and probability given", "one of them");
     const double fit = r.number(n["fit"], key + ".fit");
     if (fit < 0) r.fail(n["fit"], key + ".fit", "negative FIT rate", "failures per 10^9 device-hours >= 0");
-    if (!n["mission_hours"]) r.fail(n, key + ".mission_hours", "missing (needed with fit)", "the mission time in hours");
+    if (!n["mission_hours"]) r.missing(n, key + ".mission_hours", "missing (needed with fit)", "the mission time in hours");
     const double hours = r.number(n["mission_hours"], key + ".mission_hours");
     if (hours < 0) r.fail(n["mission_hours"], key + ".mission_hours", "negative", "hours >= 0");
     spec.probability = -std::expm1(-fit * 1e-9 * hours);
@@ -133,7 +151,7 @@ faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::st
       r.fail(n["persistence"], key + ".persistence", "FIT faults accumulate", "permanent");
     }
   } else {
-    if (!n["probability"]) r.fail(n, key + ".probability", "missing", "a number in [0, 1] (or fit + mission_hours)");
+    if (!n["probability"]) r.missing(n, key + ".probability", "missing", "a number in [0, 1] (or fit + mission_hours)");
     spec.probability = r.number(n["probability"], key + ".probability");
   }
   if (n["onset_ns"]) spec.onset_ns = r.number(n["onset_ns"], key + ".onset_ns");
@@ -155,7 +173,9 @@ faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::st
   } else if (spec.kind == faults::FaultKind::group_crash) {
     const YAML::Node groups = n["groups"];
     if (!groups || !groups.IsSequence() || groups.size() == 0) {
-      r.fail(groups ? groups : n, key + ".groups", "missing or empty", "a list of {name, neurons: [[layer, index]...], synapses: [[layer, row, col]...]}");
+      const std::string expected = "a list of {name, neurons: [[layer, index]...], synapses: [[layer, row, col]...]}";
+      if (!groups) r.missing(n, key + ".groups", "missing", expected);
+      r.fail(groups, key + ".groups", "empty or not a list", expected);
     }
     for (std::size_t g = 0; g < groups.size(); ++g) {
       const std::string gk = key + ".groups[" + std::to_string(g) + "]";
@@ -182,7 +202,7 @@ faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::st
       spec.groups.push_back(std::move(group));
     }
   } else if (const YAML::Node layers = n["layers"]; !layers) {
-    r.fail(n, key + ".layers", "missing", "a layer index or a list of them (0 = input)");
+    r.missing(n, key + ".layers", "missing", "a layer index or a list of them (0 = input)");
   } else if (layers.IsScalar()) {
     spec.layers.push_back(static_cast<int>(r.integer(layers, key + ".layers", 0, 1000000)));
   } else if (layers.IsSequence()) {
@@ -274,7 +294,21 @@ void apply_override(YAML::Node root, const std::string& text) {
       }
       chain.push_back(node[static_cast<std::size_t>(idx)]);
     } else {
-      if (!node.IsMap() && !node.IsNull()) throw core::InputError("'" + label + "': '" + tok + "' is not inside a mapping");
+      if (!node.IsMap() && !node.IsNull()) {
+        // What holds the key is a value (or a list): nothing inside it can be named by a key.
+        std::string parent;
+        for (std::size_t u = 0; u < t; ++u) parent += (u && tokens[u].front() != '[' ? "." : "") + tokens[u];
+        std::string why = "'" + tok + "' is not inside a mapping";
+        if (node.IsScalar()) {
+          why = "'" + parent + "' is the value '" + node.Scalar() + "', not a mapping, so it has no key '" + tok + "'";
+          if (parent == "chip" || parent == "model") {
+            why += " (a file's keys cannot be set from the campaign; set " + parent + " itself to another file, or write it inline)";
+          }
+        } else if (node.IsSequence()) {
+          why = "'" + parent + "' is a list: name an element, e.g. " + parent + "[0]." + tok;
+        }
+        throw core::InputError("'" + label + "': " + why);
+      }
       if (last) {
         node[tok] = value;
         return;
@@ -313,7 +347,10 @@ const std::vector<std::string>& requirement_conditions() {
 
 std::string Requirement::describe() const {
   if (condition == "holds") return bound + " holds";
-  return bound + " " + condition + " " + core::format_double(threshold);
+  std::string text = bound + " " + condition + " " + core::format_double(threshold);
+  if (bound == "error") text += output < 0 ? " all outputs" : " output " + std::to_string(output);
+  if (!judged_on.empty()) text += " (judged on " + judged_on + ")";
+  return text;
 }
 
 std::string ModelSource::describe() const {
@@ -350,24 +387,30 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
   // Plug-ins first: the chip's component types may come from them.
   if (const YAML::Node plugins = root["plugins"]) c.plugins = core::load_plugins_key(r, plugins);
   const YAML::Node model = root["model"];
-  if (!model) r.fail(root, "model", "missing", "a path to an ONNX file or {generate: {...}}");
+  if (!model) r.missing(root, "model", "missing", "a path to an ONNX file or {generate: {...}}");
   if (model.IsMap()) {
     r.check_keys(model, "model", {"generate", "path"});
+    if (model["generate"] && model["path"]) {
+      // One network: a path beside generate would be ignored without a word.
+      r.fail(model["path"], "model.path", "given with model.generate (the network is either a file or generated)",
+             "model.path or model.generate, not both");
+    }
     if (model["generate"]) {
       c.model.generate = read_generate(r, model["generate"]);
     } else if (model["path"]) {
       c.model.path = r.path(model["path"], "model.path");
     } else {
-      r.fail(model, "model", "neither path nor generate", "model: FILE.onnx or model: {generate: {...}}");
+      r.missing(model, "model", "neither path nor generate", "model: FILE.onnx or model: {generate: {...}}");
     }
   } else {
     c.model.path = r.path(model, "model");
   }
-  if (!root["inputs"]) r.fail(root, "inputs", "missing", "an inputs: section");
+  if (!root["inputs"]) r.missing(root, "inputs", "missing", "an inputs: section");
   c.inputs = read_inputs(r, root["inputs"]);
   const YAML::Node faults = root["faults"];
   if (!faults || !faults.IsSequence() || faults.size() == 0) {
-    r.fail(faults ? faults : root, "faults", "missing or empty", "a list of fault specs {kind, layers, probability}");
+    if (!faults) r.missing(root, "faults", "missing", "a list of fault specs {kind, layers, probability}");
+    r.fail(faults, "faults", "empty or not a list", "a list of fault specs {kind, layers, probability}");
   }
   for (std::size_t i = 0; i < faults.size(); ++i) c.faults.push_back(read_fault(r, faults[i], "faults[" + std::to_string(i) + "]"));
   if (const YAML::Node chip = root["chip"]) {
@@ -388,7 +431,7 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
   }
   const sim::EngineCapabilities& engine = sim::EngineRegistry::instance().get(c.engine, "engine").capabilities;
   if (engine.needs_chip && !c.chip) {
-    r.fail(root, "chip", "missing (the " + c.engine + " engine needs a topology)", "chip: PATH or an inline chip: section");
+    r.missing(root, "chip", "missing (the " + c.engine + " engine needs a topology)", "chip: PATH or an inline chip: section");
   }
   for (std::size_t i = 0; i < c.faults.size(); ++i) {
     if (!c.faults[i].physical_kind.empty() && !c.chip) {
@@ -409,6 +452,15 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
       c.stopping.automatic = true;
     } else {
       c.trials = static_cast<std::uint64_t>(r.integer(root["trials"], "trials", 1, std::int64_t{1} << 32));
+    }
+  }
+  // The stopping rule serves trials: auto only; one set from outside (--set, a sweep) for fixed
+  // trials would change nothing.
+  for (const auto& o : overrides) {
+    const std::string key = override_key(o);
+    if (!c.stopping.automatic && (key == "stopping" || key.rfind("stopping.", 0) == 0)) {
+      core::throw_input_error(r.context(YAML::Node(), key), "the stopping rule applies to trials: auto only",
+                              "trials " + std::to_string(c.trials), "trials: auto (--trials auto) with it, or no stopping override");
     }
   }
   if (const YAML::Node st = root["stopping"]) {
@@ -465,11 +517,16 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
     if (!req.IsMap()) r.fail(req, "require", "wrong type", "a mapping like {b4: {max_median_rel_err: 0.05}, worst_case: holds}");
     const std::vector<std::string> magnitude{"b1_1", "b1_2", "b1_inf", "b1_paper_1", "b1_paper_2", "b1_paper_inf", "b2", "worst_case"};
     std::vector<std::string> judged = magnitude;
-    judged.insert(judged.end(), {"b3", "b4", "programming"});
+    judged.insert(judged.end(), {"b3", "b4", "programming", "accuracy", "error"});
     for (const auto& kv : req) {
       if (!kv.first.IsScalar()) r.fail(kv.first, "require", "a key that is not a plain name", "one of " + core::join(judged, ", "));
       const std::string bound = kv.first.Scalar();
       const std::string key = "require." + bound;
+      // Not bounds: budgets on what the faulty network measures (requirements.cpp).
+      if (is_budget(bound)) {
+        read_budget(r, bound, kv.first, kv.second, c, c.require);
+        continue;
+      }
       // Not a bound: what programming the crossbars may change before any fault.
       if (bound == "programming") {
         const std::vector<std::string> conditions{"max_abs_output_error", "max_abs_weight_error"};
@@ -480,7 +537,7 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
           const std::string name = cond.first.as<std::string>();
           const double t = r.number(cond.second, key + "." + name);
           if (!(t >= 0)) r.fail(cond.second, key + "." + name, "threshold out of range", "a number >= 0");
-          c.require.push_back({bound, name, t});
+          c.require.push_back({bound, name, t, -1, {}, {}});
         }
         continue;
       }
@@ -497,7 +554,7 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
       auto add = [&](const std::string& name, const YAML::Node& value) {
         if (name == "holds") {
           if (!is_magnitude) r.fail(value, key, "'holds' applies to magnitude bounds only", "one of " + core::join(magnitude, ", "));
-          c.require.push_back({bound, "holds", 0});
+          c.require.push_back({bound, "holds", 0, -1, {}, {}});
           return;
         }
         const double t = r.number(value, key + "." + name);
@@ -510,7 +567,7 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
                  name == "min_pearson" ? "a number in [-1, 1]" : name == "max_rank_loss" ? "a number in [0, 0.5]"
                  : name == "min_inside_ci" ? "a fraction in [0, 1]" : "a number >= 0");
         }
-        c.require.push_back({bound, name, t});
+        c.require.push_back({bound, name, t, -1, {}, {}});
       };
       if (kv.second.IsScalar()) {
         if (kv.second.Scalar() != "holds") r.fail(kv.second, key, "unknown requirement", "holds, or a mapping of conditions");
@@ -535,11 +592,23 @@ std::string read_campaign_text(const std::string& path) {
 std::vector<CampaignConfig> load_campaign_points(const std::string& path, const std::vector<std::string>& overrides) {
   const std::string text = read_campaign_text(path);
   const std::string base = std::filesystem::path(path).parent_path().string();
-  const YAML::Node root = core::parse_yaml(text, path);
+  // The sweep is read after the overrides: --set sweep.values=[...] (or sweep.key, or a whole
+  // sweep=...) changes the points; an override that fails is reported as parse_campaign would.
+  YAML::Node root = core::parse_yaml(text, path);
+  if (root.IsMap()) {
+    for (const auto& o : overrides) {
+      try {
+        apply_override(root, o);
+      } catch (const core::InputError& e) {
+        throw core::InputError(path + ": " + e.what());
+      }
+    }
+  }
+  const Reader r(path, base, reader_overrides(overrides));
   std::vector<std::pair<std::string, std::vector<std::string>>> axes;
-  if (root.IsMap() && root["sweep"]) {
+  // sweep: null (--set sweep=null) runs the campaign without its sweep.
+  if (root.IsMap() && root["sweep"] && !root["sweep"].IsNull()) {
     const YAML::Node sweep = root["sweep"];
-    const Reader r(path, base);
     std::vector<YAML::Node> list;
     if (sweep.IsMap()) {
       list.push_back(sweep);
@@ -552,7 +621,7 @@ std::vector<CampaignConfig> load_campaign_points(const std::string& path, const 
       const std::string key = "sweep" + (sweep.IsSequence() ? "[" + std::to_string(i) + "]" : std::string());
       r.check_keys(list[i], key, {"key", "values"});
       if (!list[i]["key"] || !list[i]["values"] || !list[i]["values"].IsSequence() || list[i]["values"].size() == 0) {
-        r.fail(list[i], key, "needs key and a non-empty values list", "{key: faults[0].probability, values: [0.001, 0.01]}");
+        r.missing(list[i], key, "needs key and a non-empty values list", "{key: faults[0].probability, values: [0.001, 0.01]}");
       }
       std::vector<std::string> values;
       for (const auto& v : list[i]["values"]) {
@@ -582,6 +651,20 @@ std::vector<CampaignConfig> load_campaign_points(const std::string& path, const 
         }
       }
       axes.emplace_back(keys, values);
+    }
+  }
+  // An override of a key the sweep varies would be replaced by each point's value: refused.
+  for (const auto& o : overrides) {
+    const std::string set = override_key(o);
+    if (set == "sweep" || set.rfind("sweep.", 0) == 0 || set.rfind("sweep[", 0) == 0) continue;
+    for (const auto& [keys, unused] : axes) {
+      for (const auto& k : core::split(keys, '&')) {
+        if (!keys_overlap(set, k)) continue;
+        core::throw_input_error(r.context(YAML::Node(), set),
+                                set == k ? "the sweep varies this key, so each point would replace the value set here"
+                                         : "the sweep varies '" + k + "', so each point would replace what is set here",
+                                "", "--set 'sweep.values=[...]' to change the swept values, or a key the sweep does not vary");
+      }
     }
   }
   std::vector<CampaignConfig> points;

@@ -26,10 +26,17 @@ struct ModelSource {
 // `require: {programming: {max_abs_output_error: 0.1}}` bounds what programming the chip's
 // crossbars changes before any fault (bound "programming"; conditions max_abs_output_error and
 // max_abs_weight_error).
+// Budgets (not bounds): `require: {accuracy: {max_drop: 0.01}}` or `{min: 0.9}`, and
+// `require: {error: {max_mean_abs: 0.05, max_std: 0.1, output: 3}}` (output: an index or all),
+// judged on the conservative side of the measured interval (`judged_on` says which).
 struct Requirement {
-  std::string bound;      // b3, b4, b2, worst_case, b1_2, ..., or programming
-  std::string condition;  // max_median_rel_err, min_pearson, max_rank_loss, min_inside_ci, holds
+  std::string bound;      // b3, b4, b2, worst_case, b1_2, ..., programming, accuracy or error
+  std::string condition;  // max_median_rel_err, min_pearson, max_rank_loss, min_inside_ci, holds;
+                          // max_drop, min (accuracy); max_mean_abs, max_std (error)
   double threshold = 0;   // unused for holds
+  int output = -1;        // error budgets: the output judged, -1 for all
+  std::string judged_on;  // budgets: which side of which interval, as printed
+  std::string origin;     // error budgets with an output: where it was written (for a later check)
   std::string describe() const;
 };
 const std::vector<std::string>& requirement_conditions();

@@ -31,6 +31,17 @@ OutputDirGuard::OutputDirGuard(const std::string& dir, const std::string& vcd_pa
   }
 }
 
+std::string OutputDirGuard::staged_path(const std::string& path) const {
+  std::error_code ec;
+  const std::filesystem::path p(path);
+  if (p.filename().empty() || std::filesystem::is_directory(p, ec)) return path;
+  const auto parent = std::filesystem::weakly_canonical(std::filesystem::absolute(p).parent_path(), ec);
+  if (ec) return path;
+  const auto dir = std::filesystem::weakly_canonical(std::filesystem::absolute(dir_), ec);
+  if (ec || parent != dir) return path;
+  return staging_ + "/" + p.filename().string();
+}
+
 void OutputDirGuard::commit() {
   std::vector<std::filesystem::path> staged;
   for (const auto& e : std::filesystem::directory_iterator(staging_)) staged.push_back(e.path());

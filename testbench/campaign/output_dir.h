@@ -25,6 +25,10 @@ class OutputDirGuard {
 
   // Where the run writes its report files.
   const std::string& staging_dir() const { return staging_; }
+  // Where to write `path` so that commit() moves it into place: its name in the staging
+  // directory when `path` is a file directly in the output directory (the VCD trace of --vcd
+  // DIR/trace.vcd), else `path` itself (written in place, removed if the run fails).
+  std::string staged_path(const std::string& path) const;
   // Renames every staged file into the output directory (replacing a file of the same name, each
   // rename atomic) and removes the staging directory. Throws InputError when a rename fails.
   void commit();

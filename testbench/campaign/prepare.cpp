@@ -5,6 +5,7 @@
 #include "core/strings.h"
 #include "models/onnx_io.h"
 #include "models/random_network.h"
+#include "testbench/campaign/requirements.h"
 #include "sim/topology/components.h"
 #include "sim/topology/physical_units.h"
 
@@ -51,6 +52,7 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
   }
   p.model = load_campaign_model(config.model);
   p.data = models::load_inputs(config.inputs, p.model.input_size(), p.model.output_size());
+  check_budgets_fit(config, p.model.output_size());
   std::vector<faults::FaultSpec> specs = config.faults;
   if (config.chip) {
     p.mapped = sim::map_network(p.model, *config.chip);

@@ -23,7 +23,9 @@
 #include "faults/bound_model.h"
 #include "sim/engine/fault_log.h"
 #include "testbench/campaign/checkpoint.h"
+#include "testbench/campaign/criticality.h"
 #include "testbench/campaign/finite_check.h"
+#include "testbench/campaign/point_bounds.h"
 #include "testbench/campaign/prepare.h"
 #include "testbench/campaign/scheduler.h"
 #include "testbench/report/html_report.h"
@@ -61,55 +63,14 @@ const std::string& report_dir_of(const RunOptions& options) {
   return options.report_dir.empty() ? options.out_dir : options.report_dir;
 }
 
-// Measurements, bounds, profile and per-term predicted variance of a finished point.
-void finish_point(CampaignResult& r, const PreparedPoint& p) {
+// Measurements, bounds, profile and per-term predicted variance of a finished point (bounds on
+// `threads` threads).
+void finish_point(CampaignResult& r, const PreparedPoint& p, unsigned threads) {
   const auto t0 = std::chrono::steady_clock::now();
   const double z = core::normal_quantile_two_sided(r.config.confidence);
   r.measured.clear();
   for (Eigen::Index n = 0; n < r.data.count(); ++n) r.measured.push_back(r.exact ? measure_exact(*r.exact, n) : measure(r.stats, n, z));
-  const models::bounds::BoundCalculator calc(r.network, faults::to_bound_model(*p.plan));
-  r.bounds.clear();
-  for (Eigen::Index n = 0; n < r.data.count(); ++n) {
-    r.bounds.push_back(select_bounds(calc.compute(r.data.inputs.col(n), r.config.bounds), r.config.bounds));
-    if (const auto bad = first_non_finite(r.bounds.back())) {
-      const std::string culprit = name_culprit(r.faults, [&](std::size_t s) {
-        const faults::FaultPlan alone(spec_alone(r.faults, s), r.network);
-        const models::bounds::BoundCalculator c(r.network, faults::to_bound_model(alone));
-        return first_non_finite(select_bounds(c.compute(r.data.inputs.col(n), r.config.bounds), r.config.bounds)).has_value();
-      });
-      refuse_non_finite("bounds of input " + std::to_string(n) + " of " + r.data.source, *bad, culprit);
-    }
-  }
-  r.profile = models::bounds::network_profile(r.network, r.data.inputs);
-  // Per-term contributions to the predicted variance (b4), over the first inputs.
-  const models::bounds::FaultModel all = faults::to_bound_model(*p.plan);
-  const Eigen::Index sample = std::min<Eigen::Index>(r.data.count(), 20);
-  auto contribution = [&](const models::bounds::FaultModel& one, const std::string& label) {
-    const models::bounds::BoundCalculator c(r.network, one);
-    double v = 0;
-    for (Eigen::Index n = 0; n < sample; ++n) v += c.compute(r.data.inputs.col(n), {"b4"}).at("b4").std.squaredNorm();
-    r.variance_by_term.emplace_back(label, v / static_cast<double>(std::max<Eigen::Index>(1, sample)));
-    if (!std::isfinite(r.variance_by_term.back().second)) {
-      refuse_non_finite("predicted variance (b4) of the term " + label, describe_value(r.variance_by_term.back().second),
-                        "that term's fault spec");
-    }
-  };
-  r.variance_by_term.clear();
-  for (const auto& t : all.neurons) {
-    models::bounds::FaultModel one;
-    one.neurons.push_back(t);
-    contribution(one, std::string(t.crash ? "neuron_crash" : "neuron_stuck_at") + " layer " + std::to_string(t.layer));
-  }
-  for (const auto& t : all.synapses) {
-    models::bounds::FaultModel one;
-    one.synapses.push_back(t);
-    contribution(one, t.kind + " layer " + std::to_string(t.layer));
-  }
-  if (!all.groups.empty()) {
-    models::bounds::FaultModel groups;
-    groups.groups = all.groups;
-    contribution(groups, "groups (" + std::to_string(all.groups.size()) + ")");
-  }
+  compute_point_bounds(r, *p.plan, threads);  // only what a requested bound needs (point_bounds.h)
   r.seconds_bounds = seconds_since(t0);
 }
 
@@ -188,6 +149,8 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   if (!options.fault_log_path.empty()) setup.fault_log_limit = config.fault_log_max_lines;
   setup.interrupt = &interrupt_requested;
   setup.replicas = config.replicas.count;
+  // Asked for only (criticality:): before the engine, which may take the mapped chip.
+  if (config.criticality && mpi_rank() == 0) r.criticality = point_criticality(p, config);
   std::unique_ptr<sim::IEngine> engine = p.engine->make(setup);
   const Eigen::MatrixXd& fault_free = r.fault_free_outputs = engine->clean_outputs();
   check_fault_free_outputs(r.network, r.data.inputs, fault_free, r.data.source);
@@ -302,7 +265,7 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
     r.chip->timing = ChipReport::Timing{m->latency_mean_ns, m->latency_min_ns, m->latency_max_ns, m->messages_per_inference,
                                         m->router_hops_per_inference};
   }
-  if (mpi_rank() == 0) finish_point(r, p);
+  if (mpi_rank() == 0) finish_point(r, p, effective_threads(options.threads));
   engine_out = std::move(engine);
   return r;
 }

@@ -31,13 +31,14 @@ struct CampaignResult {
   Eigen::MatrixXd fault_free_outputs;               // the engine's, that Delta is measured against
   std::vector<Measured> measured;                   // per input, at the campaign's confidence
   std::vector<models::bounds::BoundSet> bounds;     // per input, the requested bound families
-  models::bounds::NetworkProfile profile;
+  std::optional<models::bounds::NetworkProfile> profile;  // when a bound is asked for
   std::vector<std::pair<std::string, double>> variance_by_term;  // predicted variance (b4) per fault term
   std::optional<ChipReport> chip;  // topology, mapping and (chip engine) simulated latency and traffic
   double fault_free_accuracy = -1;                  // with labels
   std::uint64_t trials_done = 0;
   std::string stop_reason;  // "trials", "target", "max_trials", "interrupted", "exact"
   double seconds_monte_carlo = 0, seconds_bounds = 0;
+  std::optional<CriticalityReport> criticality;  // `criticality:` asked for
   unsigned threads = 1;  // engine threads used
 };
 

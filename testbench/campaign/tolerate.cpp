@@ -1,14 +1,20 @@
 #include "testbench/campaign/tolerate.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <map>
+#include <limits>
+#include <memory>
 
 #include "core/error.h"
-#include "sim/engine/i_engine.h"
 #include "core/running_stats.h"
+#include "core/strings.h"
 #include "faults/bound_model.h"
 #include "faults/fault_plan.h"
 #include "models/bounds/bounds.h"
+#include "sim/engine/i_engine.h"
+#include "testbench/campaign/finite_check.h"
 #include "testbench/campaign/runner.h"
 
 namespace nfsim::tb {
@@ -32,20 +38,69 @@ Coefficients coefficients(const models::Network& net, const Eigen::MatrixXd& inp
   return c;
 }
 
+// Units a spec can fail (0: varying its probability changes nothing).
+std::uint64_t unit_count(const models::Network& net, const faults::FaultSpec& spec) {
+  if (spec.kind == faults::FaultKind::group_crash) return spec.groups.size();
+  std::uint64_t n = 0;
+  for (int l : spec.layers) {
+    if (spec.acts_on_synapses()) {
+      n += static_cast<std::uint64_t>(net.layer(l).synapse_count());
+    } else {
+      n += static_cast<std::uint64_t>(net.width(l));
+    }
+  }
+  return n;
+}
+
+// One search point: the merged statistics of its rounds (round k ran with seed + k).
+struct Point {
+  double rate = 0;
+  int rounds = 0;
+  // The engine of this point, kept between rounds (engines with one session per process are made
+  // again for each round instead: they run any block on demand).
+  std::unique_ptr<PreparedPoint> prepared;
+  std::unique_ptr<sim::IEngine> engine;
+  sim::ErrorStats stats;
+  double fault_free_accuracy = -1;
+  double metric = 0, lower = 0, upper = 0;
+  enum Verdict { below, above, undecided } verdict = undecided;
+};
+
+const char* verdict_name(Point::Verdict v) {
+  return v == Point::below ? "below" : v == Point::above ? "above" : "undecided";
+}
+
 }  // namespace
 
 nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) {
-  if (!(o.epsilon > 0) || !std::isfinite(o.epsilon)) throw core::InputError("--epsilon " + std::to_string(o.epsilon) + ": expected a positive number");
+  const auto t0 = std::chrono::steady_clock::now();
+  if (!(o.epsilon > 0) || !std::isfinite(o.epsilon)) throw core::InputError("--epsilon " + core::format_double(o.epsilon) + ": expected a positive number");
   if (o.metric != "mean_abs" && o.metric != "accuracy_drop") {
     throw core::InputError("--metric '" + o.metric + "': expected mean_abs or accuracy_drop");
   }
   if (!(o.confidence > 0 && o.confidence < 1)) throw core::InputError("--confidence: expected a number in (0, 1)");
-  // The rate is checked by a Monte-Carlo run and its upper confidence limit.
-  if (sim::EngineRegistry::instance().get(config.engine, config.file + ": engine").capabilities.exact) {
+  if (!(o.rate_precision > 0) || !std::isfinite(o.rate_precision)) {
+    throw core::InputError("--rate-precision " + core::format_double(o.rate_precision) + ": expected a positive number (relative width of the rate interval)");
+  }
+  const auto& registry = sim::EngineRegistry::instance();
+  // The rate is found by Monte Carlo: the exact engine has no trials.
+  if (registry.get(config.engine, config.file + ": engine").capabilities.exact) {
     throw core::InputError(config.file + ": engine '" + config.engine + "': nfsim tolerate checks its rate by Monte Carlo and "
                            "the exact engine has no trials; expected engine: " +
-                           sim::EngineRegistry::instance().names_with([](const sim::EngineCapabilities& c) { return !c.exact; }) +
+                           registry.names_with([](const sim::EngineCapabilities& c) { return !c.exact; }) +
                            " (--set engine=functional)");
+  }
+  std::string engine = o.engine.empty() ? std::string("functional") : o.engine == "campaign" ? config.engine : o.engine;
+  if (registry.get(engine, "--engine").capabilities.exact) {
+    throw core::InputError("--engine " + engine + ": the search needs trials; expected a Monte-Carlo engine: " +
+                           registry.names_with([](const sim::EngineCapabilities& c) { return !c.exact; }) + " or campaign");
+  }
+  for (std::size_t s = 0; s < config.faults.size(); ++s) {
+    if (config.faults[s].onset_ns > 0) {
+      throw core::InputError(config.file + ": faults[" + std::to_string(s) + "].onset_ns " + core::format_double(config.faults[s].onset_ns) +
+                             ": nfsim tolerate cannot vary a fault that starts during the inference (the bounds do not model onset "
+                             "times); expected no onset_ns");
+    }
   }
   const PreparedCampaign prepared = prepare_campaign(config);
   const models::Network& net = prepared.network;
@@ -56,11 +111,13 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
   if (o.spec >= static_cast<int>(prepared.specs.size())) {
     throw core::InputError("--spec " + std::to_string(o.spec) + ": the campaign has " + std::to_string(prepared.specs.size()) + " fault specs");
   }
-  for (const auto& s : prepared.specs) {
-    if (s.onset_ns > 0) throw core::InputError("tolerate: onset times are not modelled by the bounds; remove onset_ns");
+  if (o.spec >= 0 && unit_count(net, prepared.specs[static_cast<std::size_t>(o.spec)]) == 0) {
+    const auto& s = prepared.specs[static_cast<std::size_t>(o.spec)];
+    throw core::InputError("--spec " + std::to_string(o.spec) + " (" + s.kind_name() + "): the spec has no unit to fail (" +
+                           (s.physical_kind.empty() ? "no neuron or synapse in its layers" : "no " + s.physical_kind + " carries or computes any value of the mapped network") +
+                           "), so no rate of it changes the metric; expected a spec with units");
   }
-  // Per-spec coefficients; the searched probability vector is p_s(a) = a * base_s for the varied
-  // specs (base 1 for a single varied spec), fixed for the others.
+  // ---- The certified rate: b4 is linear in each probability.
   std::vector<Coefficients> coef;
   std::vector<double> base;
   for (std::size_t s = 0; s < prepared.specs.size(); ++s) {
@@ -76,7 +133,7 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
   if (!one) {
     double pmax = 0;
     for (double b : base) pmax = std::max(pmax, b);
-    if (pmax <= 0) throw core::InputError(config.file + ": every fault probability is 0; nothing to scale");
+    if (pmax <= 0) throw core::InputError(config.file + ": every fault probability is 0; nothing to scale (use --spec I to vary one spec)");
     a_max = 1.0 / pmax;
   }
   const Eigen::MatrixXd clean = net.forward_batch(x);
@@ -104,61 +161,373 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
     }
     return drop / static_cast<double>(clean.cols());
   };
-  // Bisection for the largest a with predicted(a) <= epsilon.
-  double lo = 0, hi = a_max;
+  double certified = 0;
+  std::string certified_note;
   if (predicted(0) > o.epsilon) {
-    lo = hi = 0;
+    certified_note = "none: the bound predicts " + std::to_string(predicted(0)) + " > epsilon at rate 0 (from the specs held fixed)";
   } else if (predicted(a_max) <= o.epsilon) {
-    lo = hi = a_max;
+    certified = a_max;
   } else {
-    for (int it = 0; it < 60; ++it) {
-      const double mid = 0.5 * (lo + hi);
+    double lo = 0, hi = a_max;
+    for (int it = 0; it < 80; ++it) {
+      const double mid = lo > 0 ? std::sqrt(lo * hi) : 0.5 * hi;
       (predicted(mid) <= o.epsilon ? lo : hi) = mid;
+      if (lo > 0 && hi / lo - 1 < 1e-9) break;
     }
+    certified = lo;
   }
-  const double a = lo;
-  // Monte-Carlo check at that probability.
-  CampaignConfig check = config;
-  for (std::size_t s = 0; s < check.faults.size(); ++s) check.faults[s].probability = probability(s, a);
-  if (o.trials > 0) {
-    check.trials = o.trials;
-    check.stopping.automatic = false;
-  }
-  check.bounds = {"b4"};
-  check.confidence = o.confidence;
-  const CampaignResult r = run_campaign(check);
+
+  // ---- The Monte-Carlo search.
   const double z = core::normal_quantile_two_sided(o.confidence);
-  double measured = 0, upper = 0;
-  if (o.metric == "mean_abs") {
-    for (Eigen::Index n = 0; n < r.stats.inputs(); ++n) {
-      for (Eigen::Index k = 0; k < r.stats.outputs(); ++k) {
-        const auto& s = r.stats.abs_delta(n, k);
-        measured = std::max(measured, s.mean());
-        upper = std::max(upper, s.mean() + s.mean_half_width(z));
+  // Round k of a point runs trials [k * step, (k + 1) * step): trial t draws the same random
+  // numbers at every rate (counter-based sampler), so the points share their randomness.
+  const std::uint64_t block = config.block_trials;
+  const std::uint64_t blocks_per_round = (std::max<std::uint64_t>(1, o.step_trials) + block - 1) / block;
+  const std::uint64_t step = blocks_per_round * block;
+  const std::uint64_t total_trials = std::min<std::uint64_t>(std::uint64_t{1} << 32, std::max<std::uint64_t>(o.max_trials, step) * static_cast<std::uint64_t>(o.max_rounds + 1));
+  const unsigned threads = effective_threads(0);
+  std::uint64_t spent = 0, budget = o.max_trials;
+  std::map<double, Point> points;
+  auto run_round = [&](Point& pt) {
+    if (!pt.engine) {
+      CampaignConfig c = config;
+      for (std::size_t s = 0; s < c.faults.size(); ++s) c.faults[s].probability = probability(s, pt.rate);
+      c.engine = engine;
+      c.bounds.clear();
+      c.require.clear();
+      c.stopping.automatic = false;
+      pt.prepared = std::make_unique<PreparedPoint>(prepare_point(c));
+      sim::EngineSetup setup;
+      setup.model = &pt.prepared->model;
+      setup.network = &pt.prepared->network;
+      setup.inputs = &pt.prepared->data.inputs;
+      setup.labels = pt.prepared->data.labels;
+      setup.plan = pt.prepared->plan.get();
+      setup.chip = pt.prepared->mapped ? &*pt.prepared->mapped : nullptr;
+      setup.chip_key = pt.prepared->chip_key;
+      setup.seed = config.seed;
+      setup.block_trials = config.block_trials;
+      setup.batch_trials = config.batch_trials;
+      pt.engine = pt.prepared->engine->make(setup);
+      if (!pt.prepared->data.labels.empty()) pt.fault_free_accuracy = accuracy_of(pt.engine->clean_outputs(), pt.prepared->data.labels);
+      if (pt.rounds == 0) pt.stats = sim::ErrorStats(pt.prepared->data.count(), pt.prepared->network.output_size());
+    }
+    const std::uint64_t start = static_cast<std::uint64_t>(pt.rounds) * blocks_per_round;
+    std::string reason;
+    sim::IEngine& e = *pt.engine;
+    run_blocks([&e, total_trials](std::uint64_t b) { return e.run_block(b, total_trials); }, start, start + blocks_per_round,
+               block, total_trials, config, pt.stats, reason, {}, pt.prepared->engine->capabilities.parallel_blocks ? threads : 1);
+    if (const auto bad = first_non_finite(pt.stats)) {
+      throw core::InputError(config.file + ": the trials at rate " + std::to_string(pt.rate) + " give " + *bad +
+                             "; expected finite outputs (docs/faults.md, \"Non-finite numbers\")");
+    }
+    if (pt.prepared->engine->capabilities.single_session) {
+      pt.engine.reset();
+      pt.prepared.reset();
+    }
+    ++pt.rounds;
+    spent += step;
+    if (o.metric == "mean_abs") {
+      pt.metric = pt.lower = pt.upper = 0;
+      for (Eigen::Index n = 0; n < pt.stats.inputs(); ++n) {
+        for (Eigen::Index k = 0; k < pt.stats.outputs(); ++k) {
+          const auto& s = pt.stats.abs_delta(n, k);
+          const double hw = s.mean_half_width(z);
+          pt.metric = std::max(pt.metric, s.mean());
+          pt.upper = std::max(pt.upper, s.mean() + hw);
+          pt.lower = std::max(pt.lower, s.mean() - hw);
+        }
+      }
+    } else {
+      const auto& acc = pt.stats.accuracy();
+      pt.metric = pt.fault_free_accuracy - acc.mean();
+      const double hw = acc.mean_half_width(z);
+      pt.lower = pt.metric - hw;
+      pt.upper = pt.metric + hw;
+    }
+    pt.verdict = pt.upper <= o.epsilon ? Point::below : pt.lower >= o.epsilon ? Point::above : Point::undecided;
+  };
+  // Measures the metric at rate a, adding rounds while its interval contains epsilon (up to
+  // max_rounds and the budget). `min_rounds`: rounds it needs at least (the final measurements).
+  auto classify = [&](double a, int min_rounds = 1, int max_rounds = -1) -> Point& {
+    if (max_rounds < 0) max_rounds = o.max_rounds;
+    // A rate within 1e-9 (relative) of a measured one is that point (bisection revisits them).
+    auto near = points.lower_bound(a * (1 - 1e-9));
+    if (near != points.end() && near->first <= a * (1 + 1e-9)) a = near->first;
+    Point& pt = points[a];
+    pt.rate = a;
+    while (pt.rounds < min_rounds || (pt.verdict == Point::undecided && pt.rounds < max_rounds)) {
+      if (pt.rounds >= 1 && spent + step > budget) break;  // a new point always gets its first round
+      run_round(pt);
+    }
+    return pt;
+  };
+  auto budget_left = [&] { return spent + step <= budget; };
+
+  std::string status = "ok", stop_reason;
+  double lo = -1, hi = -1;  // rates classified below / above epsilon
+  // Can the specs held fixed meet epsilon at all?
+  bool fixed_nonzero = false;
+  for (std::size_t s = 0; s < base.size(); ++s) fixed_nonzero |= one && static_cast<int>(s) != o.spec && base[s] > 0;
+  const Point* at_zero = nullptr;
+  if (fixed_nonzero) {
+    Point& p0 = classify(0.0);
+    at_zero = &p0;
+    if (p0.verdict == Point::above || (p0.verdict == Point::undecided && p0.metric >= o.epsilon)) status = "unreachable";
+  }
+  const double floor_rate = 1e-12 * a_max;
+  if (status == "ok") {
+    const double start = certified > 0 ? certified : 1e-4 * a_max;
+    Point::Verdict v = classify(start).verdict;
+    if (v == Point::below) lo = start;
+    if (v == Point::above) hi = start;
+    // Grow until a rate above epsilon (or the search limit).
+    if (v != Point::above) {
+      double a = start;
+      // Growing: points near the rate are left undecided after 2 rounds (the bisection comes back).
+      while (a < a_max && budget_left()) {
+        a = std::min(a_max, a * 4);
+        const Point::Verdict w = classify(a, 1, 2).verdict;
+        if (w == Point::below) lo = a;
+        if (w == Point::above) {
+          hi = a;
+          break;
+        }
+      }
+      if (hi < 0 && a >= a_max && lo < a_max) {
+        const Point::Verdict w = classify(a_max).verdict;  // the limit gets its full rounds
+        if (w == Point::below) lo = a_max;
+        if (w == Point::above) hi = a_max;
+      }
+      if (hi < 0 && lo >= a_max) status = "limit";
+      if (hi < 0 && a >= a_max && lo < a_max && points[a_max].verdict == Point::undecided) {
+        hi = a_max;  // within noise of epsilon at the search limit: the interval ends there
+        stop_reason = "search limit: the metric at the limit is within its interval of epsilon";
       }
     }
+    // Shrink until a rate below epsilon.
+    if (v != Point::below && status == "ok") {
+      double a = start;
+      while (lo < 0 && a > floor_rate && budget_left()) {
+        a /= 4;
+        if (classify(a, 1, 2).verdict == Point::below) lo = a;
+      }
+      if (lo < 0 && a <= floor_rate) status = "unreachable";
+    }
+  }
+  if (status == "ok" && stop_reason.empty() && (lo < 0 || hi < 0)) stop_reason = "budget: no bracket found within --max-trials";
+  // Interpolated crossing of epsilon by the measured metric, on log rate, inside [lo, hi], and
+  // the metric's slope per unit of log rate between the two points it is interpolated from.
+  double local_slope = 0;
+  auto crossing = [&] {
+    const Point* before = nullptr;
+    local_slope = 0;
+    for (const auto& [a, pt] : points) {
+      if (a < lo || a > hi) continue;
+      if (pt.metric >= o.epsilon && before) {
+        local_slope = (pt.metric - before->metric) / (std::log(a) - std::log(before->rate));
+        const double t = (o.epsilon - before->metric) / (pt.metric - before->metric);
+        return std::clamp(std::exp(std::log(before->rate) + t * (std::log(a) - std::log(before->rate))), lo, hi);
+      }
+      if (pt.metric < o.epsilon) before = &pt;
+    }
+    return std::sqrt(lo * hi);
+  };
+  // Bisection on log rate while the midpoints decide within max_rounds.
+  bool noisy = false;
+  while (status == "ok" && stop_reason.empty() && lo > 0 && hi > 0 && !noisy) {
+    if (hi / lo - 1 <= o.rate_precision) {
+      stop_reason = "precision";
+      break;
+    }
+    if (!budget_left()) {
+      stop_reason = "budget";
+      break;
+    }
+    const double mid = std::sqrt(lo * hi);
+    const Point::Verdict v = classify(mid).verdict;
+    if (v == Point::below) lo = mid;
+    if (v == Point::above) hi = mid;
+    noisy = v == Point::undecided;
+  }
+  // Near the rate the metric is within its noise of epsilon. Each pass puts two probes around the
+  // interpolated crossing, as far apart as the noise of a quarter of the remaining budget each
+  // needs to decide them (from the per-trial spread and the local slope), at least
+  // rate_precision apart, and gives them rounds up to that quarter; probes that stay undecided
+  // move outwards on the next pass. Until the precision is reached or the budget ends.
+  double widen = 1;
+  int idle = 0;
+  while (noisy && stop_reason.empty()) {
+    if (hi / lo - 1 <= o.rate_precision) {
+      stop_reason = "precision";
+      break;
+    }
+    if (!budget_left()) {
+      stop_reason = "budget";
+      break;
+    }
+    const double r = crossing();
+    double slope = local_slope;
+    if (!(slope > 0)) slope = (points[hi].metric - points[lo].metric) / (std::log(hi) - std::log(lo));
+    double spread = 0;  // per-trial standard deviation of the metric near the crossing
+    for (const auto& [a, pt] : points) {
+      if (a >= lo && a <= hi) spread = std::max(spread, 0.5 * (pt.upper - pt.lower) * std::sqrt(static_cast<double>(pt.stats.trials())) / z);
+    }
+    const std::uint64_t probe_trials = std::max<std::uint64_t>(step, (budget - spent) / 4);
+    double half = 0.5 * std::log1p(o.rate_precision);
+    if (slope > 0) half = std::max(half, widen * 1.3 * z * spread / std::sqrt(static_cast<double>(probe_trials)) / slope);
+    const double q1 = std::max(r * std::exp(-half), std::sqrt(lo * r)), q3 = std::min(r * std::exp(half), std::sqrt(r * hi));
+    const std::uint64_t spent_before = spent;
+    Point& p1 = classify(q1, 1, 1);
+    Point& p3 = classify(q3, 1, 1);
+    const int cap = static_cast<int>(std::max<std::uint64_t>(1, probe_trials / step));
+    while (budget_left()) {
+      const bool u1 = p1.verdict == Point::undecided && p1.rounds < cap, u3 = p3.verdict == Point::undecided && p3.rounds < cap;
+      if (!u1 && !u3) break;
+      run_round(u1 && (!u3 || p1.rounds <= p3.rounds) ? p1 : p3);
+    }
+    bool moved = false;
+    if (p1.verdict == Point::below && p1.rate > lo) lo = p1.rate, moved = true;
+    if (p1.verdict == Point::above && p1.rate < hi) hi = p1.rate, moved = true;
+    if (p3.verdict == Point::above && p3.rate < hi) hi = p3.rate, moved = true;
+    if (p3.verdict == Point::below && p3.rate > lo) lo = p3.rate, moved = true;
+    widen = (!moved || p1.verdict == Point::undecided || p3.verdict == Point::undecided) ? widen * 1.5 : 1;
+    if (!moved && !budget_left()) stop_reason = "budget";
+    // Nothing new measured and nothing moved: the probes are points already decided or undecided.
+    idle = (!moved && spent == spent_before) ? idle + 1 : 0;
+    if (idle > 8) stop_reason = "noise";
+  }
+  // The point estimate: where the measured metric crosses epsilon, interpolated on log rate
+  // between the neighbouring measured points, inside [lo, hi].
+  double estimate = -1;
+  if (status == "limit") {
+    estimate = lo = hi = a_max;
+  } else if (status == "ok" && lo > 0 && hi > 0) {
+    estimate = crossing();
+  }
+  if (status == "ok" && estimate < 0) status = "incomplete";
+  // Measured at each answer (the estimate gets as many rounds as the interval's ends had).
+  auto point_json = [&](const Point& pt) {
+    return nlohmann::json{{"rate", pt.rate},       {"trials", pt.stats.trials()}, {"metric", pt.metric},
+                          {"lower", pt.lower},     {"upper", pt.upper},           {"verdict", verdict_name(pt.verdict)}};
+  };
+  auto probabilities_at = [&](double a) {
+    nlohmann::json out = nlohmann::json::array();
+    for (std::size_t s = 0; s < prepared.specs.size(); ++s) {
+      const auto& spec = prepared.specs[s];
+      out.push_back({{"spec", s}, {"kind", spec.kind_name()}, {"probability", probability(s, a)}, {"varied", !one || static_cast<int>(s) == o.spec}});
+    }
+    return out;
+  };
+  nlohmann::json est = nullptr;
+  if (estimate >= 0) {
+    // Outside the budget: at least 4 rounds (1024 trials by default) at the estimate itself.
+    const Point* at_ptr = nullptr;
+    budget = std::numeric_limits<std::uint64_t>::max();
+    at_ptr = &classify(estimate, std::min(8, std::max({4, points[lo].rounds, points[hi].rounds})), 0);
+    const Point& at = *at_ptr;
+    est = {{"label", "Monte-Carlo estimate"},
+           {"rate", estimate},
+           {"interval", {lo, hi}},
+           {"relative_width", hi / lo - 1},
+           {"probabilities", probabilities_at(estimate)},
+           {"measured", point_json(at)},
+           {"measured_at_lower_end", point_json(points[lo])},
+           {"measured_at_upper_end", point_json(points[hi])}};
+  }
+  nlohmann::json cert = {{"label", "guaranteed lower bound (distribution-free)"},
+                         {"rate", certified > 0 ? nlohmann::json(certified) : nlohmann::json(nullptr)},
+                         {"predicted_metric", certified > 0 ? nlohmann::json(predicted(certified)) : nlohmann::json(nullptr)}};
+  if (!certified_note.empty()) cert["note"] = certified_note;
+  if (certified > 0) {
+    cert["probabilities"] = probabilities_at(certified);
+    if (points.count(certified)) cert["measured"] = point_json(points[certified]);
+  }
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& [a, pt] : points) steps.push_back(point_json(pt));
+  std::string varied;
+  if (one) {
+    const auto& s = prepared.specs[static_cast<std::size_t>(o.spec)];
+    varied = "probability of spec " + std::to_string(o.spec) + " (" + s.kind_name() + "; the others fixed)";
   } else {
-    const auto& acc = r.stats.accuracy();
-    measured = r.fault_free_accuracy - acc.mean();
-    upper = measured + acc.mean_half_width(z);
+    varied = "scale a of every spec's probability (p_s = min(1, a * p_s0))";
   }
-  nlohmann::json probabilities = nlohmann::json::array();
-  for (std::size_t s = 0; s < prepared.specs.size(); ++s) {
-    const auto& spec = prepared.specs[s];
-    probabilities.push_back({{"spec", s}, {"kind", spec.kind_name()},
-                             {"probability", probability(s, a)}});
+  nlohmann::json out = {
+      {"metric", o.metric},
+      {"epsilon", o.epsilon},
+      {"confidence", o.confidence},
+      {"spec", one ? nlohmann::json(o.spec) : nlohmann::json("all")},
+      {"varied", varied},
+      {"search_limit", a_max},
+      {"status", status},
+      {"certified", cert},
+      {"estimated", est},
+      {"ratio", (estimate > 0 && certified > 0) ? nlohmann::json(estimate / certified) : nlohmann::json(nullptr)},
+      {"search",
+       {{"engine", engine},
+        {"trials", spent},
+        {"trials_per_round", step},
+        {"max_trials", o.max_trials},
+        {"rate_precision", o.rate_precision},
+        {"stop_reason", status == "ok" ? stop_reason : status},
+        {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()},
+        {"points", steps}}}};
+  if (at_zero) out["measured_at_rate_0"] = point_json(*at_zero);
+  return out;
+}
+
+namespace {
+
+std::string interval_text(const nlohmann::json& m) {
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "%.4g [%.4g, %.4g] (%llu trials)", m["metric"].get<double>(), m["lower"].get<double>(),
+                m["upper"].get<double>(), static_cast<unsigned long long>(m["trials"].get<std::uint64_t>()));
+  return buf;
+}
+
+}  // namespace
+
+void print_tolerate(std::FILE* out, const nlohmann::json& r) {
+  const std::string metric = r["metric"].get<std::string>();
+  const double conf = 100 * r["confidence"].get<double>();
+  std::fprintf(out, "metric %s <= %g; varied: %s\n", metric.c_str(), r["epsilon"].get<double>(), r["varied"].get<std::string>().c_str());
+  const bool scale = r["spec"].is_string();
+  const char* name = scale ? "a" : "p";
+  const auto& c = r["certified"];
+  if (c["rate"].is_null()) {
+    std::fprintf(out, "  certified  (guaranteed lower bound, distribution-free): %s\n", c.value("note", std::string("none")).c_str());
+  } else {
+    std::fprintf(out, "  certified  %s = %.4g  guaranteed lower bound (distribution-free, b4 to first order in p)\n", name,
+                 c["rate"].get<double>());
+    std::fprintf(out, "             bound predicts %.4g", c["predicted_metric"].get<double>());
+    if (c.contains("measured")) std::fprintf(out, "; measured %s", interval_text(c["measured"]).c_str());
+    std::fprintf(out, "\n");
   }
-  const bool agree = upper <= o.epsilon;
-  return {{"metric", o.metric},
-          {"epsilon", o.epsilon},
-          {"confidence", o.confidence},
-          {"varied", one ? nlohmann::json(o.spec) : nlohmann::json("all specs, scaled together")},
-          {"scale", one ? nlohmann::json(nullptr) : nlohmann::json(a)},
-          {"tolerated_probabilities", probabilities},
-          {"predicted_metric", predicted(a)},
-          {"monte_carlo", {{"trials", r.trials_done}, {"measured_metric", measured}, {"upper_confidence_limit", upper}}},
-          {"agree", agree},
-          {"at_search_limit", a >= a_max}};
+  const auto& e = r["estimated"];
+  const std::string status = r["status"].get<std::string>();
+  if (!e.is_null()) {
+    std::fprintf(out, "  estimated  %s = %.4g  Monte-Carlo estimate, %g%% interval [%.4g, %.4g] (relative width %.3g)%s\n", name,
+                 e["rate"].get<double>(), conf, e["interval"][0].get<double>(), e["interval"][1].get<double>(),
+                 e["relative_width"].get<double>(), status == "limit" ? " at the search limit: every rate up to it is tolerated" : "");
+    std::fprintf(out, "             measured %s at the estimate\n", interval_text(e["measured"]).c_str());
+    std::fprintf(out, "             measured %s at the interval's lower end, %s at its upper end\n",
+                 interval_text(e["measured_at_lower_end"]).c_str(), interval_text(e["measured_at_upper_end"]).c_str());
+    for (const auto& p : e["probabilities"]) {
+      std::fprintf(out, "             spec %d (%s) p = %.4g%s\n", p["spec"].get<int>(), p["kind"].get<std::string>().c_str(),
+                   p["probability"].get<double>(), p["varied"].get<bool>() ? "" : " (fixed)");
+    }
+  } else if (status == "unreachable") {
+    std::fprintf(out, "  estimated  none: epsilon is not met even at rate 0");
+    if (r.contains("measured_at_rate_0")) std::fprintf(out, " (measured %s there)", interval_text(r["measured_at_rate_0"]).c_str());
+    std::fprintf(out, "\n");
+  } else {
+    std::fprintf(out, "  estimated  none: %s\n", r["search"]["stop_reason"].get<std::string>().c_str());
+  }
+  if (!r["ratio"].is_null()) std::fprintf(out, "  ratio estimated / certified: %.3g\n", r["ratio"].get<double>());
+  const auto& s = r["search"];
+  std::fprintf(out, "  search: %zu points, %llu trials (%s engine), %.1f s, stopped: %s\n", s["points"].size(),
+               static_cast<unsigned long long>(s["trials"].get<std::uint64_t>()), s["engine"].get<std::string>().c_str(),
+               s["seconds"].get<double>(), s["stop_reason"].get<std::string>().c_str());
 }
 
 }  // namespace nfsim::tb

@@ -43,6 +43,11 @@ struct CriticalityReport {
   std::size_t units = 0;            // units ranked (all specs)
   std::vector<CriticalUnit> top;    // the highest first
   std::optional<double> spearman_top;  // rank agreement of predicted and verified on `top`
+  // With a chip: the shares of the logical units (neurons, synapses) summed by the physical unit
+  // they sit on (crossbar tile, crossbar row, crossbar column, neuron array), the highest first
+  // (as many as `top`). A sum of independent first-order shares: what those units contribute
+  // failing one by one, not the share of the physical unit failing as a whole.
+  std::vector<CriticalUnit> aggregated;
   std::vector<CoreHeat> cores;         // empty without a chip
   int mesh_width = 0, mesh_height = 0; // 0 when the chip has no mesh
 };

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <limits>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
@@ -14,7 +15,10 @@
 
 namespace nfsim::tb {
 
-std::string html_number(double v) {
+namespace {
+
+// html_number with at least `digits` significant digits.
+std::string number_text(double v, int digits) {
   if (std::isnan(v)) return "n/a";
   if (std::isinf(v)) return v > 0 ? "&#8734;" : "-&#8734;";
   if (v == 0) return "0";
@@ -22,12 +26,24 @@ std::string html_number(double v) {
   // 4 significant digits, more where they would show a value that is not an integer as one
   // (0.99996 is not "1", 2.00004 is not "2"); large values keep their exponent form. Within
   // 1e-12 (relative) of the integer is floating-point noise (704.0000000000001), shown as it.
-  for (int precision = 4; precision <= 17; ++precision) {
+  for (int precision = digits; precision <= 17; ++precision) {
     std::snprintf(b, sizeof b, "%.*g", precision, v);
     const double shown = std::strtod(b, nullptr);
     if (std::abs(shown - v) <= 1e-12 * std::abs(v) || std::abs(v) >= 1e4 || shown != std::round(shown)) break;
   }
   return b;
+}
+
+}  // namespace
+
+std::string html_number(double v) { return number_text(v, 4); }
+
+std::string html_number_apart(double v, double from) {
+  for (int digits = 4; digits < 17; ++digits) {
+    const std::string a = number_text(v, digits);
+    if (v == from || a != number_text(from, digits)) return a;
+  }
+  return number_text(v, 17);
 }
 
 std::vector<double> nice_ticks(double& lo, double& hi, bool log_scale) {
@@ -440,7 +456,8 @@ std::string heat_map(const CriticalityReport& c, int id) {
   }
   const int cell = std::clamp(480 / std::max(width, 1), 18, 72);
   const int L = 46, T = 40, legend_w = 110;
-  const int W = std::max(L + cell * width + 24 + legend_w, 360), H = std::max(T + cell * height + 40, T + 190);
+  const int sh = std::clamp(cell * height, 100, 200);  // the colour scale's height
+  const int W = std::max(L + cell * width + 24 + legend_w, 360), H = T + std::max(cell * height + 24, sh + 30) + 10;
   const bool labels = cell >= 40;
   std::ostringstream o;
   o << "<svg xmlns='http://www.w3.org/2000/svg' width='" << W << "' height='" << H << "' class='plot heatmap'>";
@@ -477,7 +494,7 @@ std::string heat_map(const CriticalityReport& c, int id) {
     }
   }
   // Scale.
-  const int sx = L + cell * width + 24, sy = T, sh = 140;
+  const int sx = L + cell * width + 24, sy = T;
   o << "<rect x='" << sx << "' y='" << sy << "' width='16' height='" << sh << "' fill='url(#heat" << id << ")' stroke='#888'/>";
   for (int i = 0; i <= 4; ++i) {
     const int y = sy + sh - sh * i / 4;
@@ -532,18 +549,16 @@ std::string criticality_section(const Report& report) {
   return html.str();
 }
 
-// "b4 max_median_rel_err 0.05" -> the threshold with its comparison, when the text has one.
-std::string threshold_of(const std::string& requirement) {
-  const auto last = requirement.rfind(' ');
-  if (last == std::string::npos) return "-";
-  const std::string number = requirement.substr(last + 1);
+// "b4 max_median_rel_err 0.05" (bound, condition, threshold, then anything): the threshold and
+// its comparison ("&#8804; "), when the text has them.
+std::optional<std::pair<std::string, double>> threshold_of(const std::string& requirement) {
+  std::istringstream words(requirement);
+  std::string bound, condition, number;
+  words >> bound >> condition >> number;
   char* end = nullptr;
   const double t = std::strtod(number.c_str(), &end);
-  if (end == number.c_str() || *end != '\0') return "-";
-  const auto before = requirement.rfind(' ', last - 1);
-  const std::string condition = requirement.substr(before == std::string::npos ? 0 : before + 1, last - (before == std::string::npos ? 0 : before + 1));
-  const std::string op = condition.rfind("max", 0) == 0 ? "&#8804; " : condition.rfind("min", 0) == 0 ? "&#8805; " : "";
-  return op + fmt(t);
+  if (number.empty() || *end != '\0') return std::nullopt;
+  return std::make_pair(std::string(condition.rfind("max", 0) == 0 ? "&#8804; " : condition.rfind("min", 0) == 0 ? "&#8805; " : ""), t);
 }
 
 std::string requirements_section(const Report& report) {
@@ -555,9 +570,21 @@ std::string requirements_section(const Report& report) {
           "<th>result</th><th class='name'>note</th></tr>";
   for (std::size_t i = 0; i < report.points.size(); ++i) {
     for (const auto& q : report.points[i].requirements) {
-      html << "<tr><td>" << i << "</td><td class='name'>" << esc(q.requirement) << "</td><td>" << (q.value ? fmt(*q.value) : "-")
-           << "</td><td>" << threshold_of(q.requirement) << "</td><td class='" << (q.met ? "good'>met" : "bad'>NOT met") << "</td><td class='name'>"
-           << esc(q.note) << "</td></tr>";
+      // Budgets carry their limit (their text ends with what they are judged on), the point
+      // estimate beside the conservative value, and where the largest one was found.
+      std::optional<std::pair<std::string, double>> threshold = threshold_of(q.requirement);
+      if (q.limit) threshold = std::make_pair(std::string(q.requirement.find(" min ") != std::string::npos ? "&#8805; " : "&#8804; "), *q.limit);
+      std::string note = q.note;
+      if (q.estimate) {
+        note = "estimate " + fmt(*q.estimate) +
+               (q.input ? " at input " + std::to_string(*q.input) + (q.output ? ", output " + std::to_string(*q.output) : std::string()) : std::string()) +
+               (note.empty() ? "" : "; " + note);
+      }
+      // The value with enough digits not to read as its threshold (0.010004 is not 0.01).
+      const std::string value = !q.value ? "-" : threshold ? html_number_apart(*q.value, threshold->second) : fmt(*q.value);
+      html << "<tr><td>" << i << "</td><td class='name'>" << esc(q.requirement) << "</td><td>" << value << "</td><td>"
+           << (threshold ? threshold->first + fmt(threshold->second) : "-") << "</td><td class='" << (q.met ? "good'>met" : "bad'>NOT met")
+           << "</td><td class='name'>" << esc(note) << "</td></tr>";
     }
   }
   html << "</table>";

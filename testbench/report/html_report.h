@@ -20,6 +20,9 @@ std::string render_html_report(const Report& report);
 // is not an integer as one (0.99996 is "0.99996", never "1"; only floating-point noise, within
 // 1e-12 relative of the integer, is shown as it); "n/a" for NaN, an infinity sign for infinities.
 std::string html_number(double v);
+// html_number(v) with as many more digits as it takes not to read as `from` (a requirement's
+// value beside its threshold: 0.010004 is "0.010004" beside 0.01, not "0.01").
+std::string html_number_apart(double v, double from);
 
 // Round axis ticks for the range [lo, hi]: on a log axis the powers of ten inside it (with 2 and
 // 5 times them when fewer than three fit, every digit when fewer than two; then round linear steps), on a linear

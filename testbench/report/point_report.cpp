@@ -64,6 +64,7 @@ PointReport make_point_report(const CampaignResult& r) {
     point.inputs.push_back(std::move(in));
   }
   point.sweep = r.config.sweep_point;
+  point.criticality = r.criticality;
   point.faults = fault_reports(r.faults);
   if (r.config.replicas.count > 1) point.replicas = r.config.replicas.count;
   point.trials = r.trials_done;
@@ -87,7 +88,7 @@ PointReport make_point_report(const CampaignResult& r) {
     point.accuracy = AccuracyReport{r.fault_free_accuracy, mean, mean - hw, mean + hw, r.fault_free_accuracy - mean};
   }
   point.chip = r.chip;
-  point.requirements = check_requirements(r.config.require, point);
+  point.requirements = check_requirements(r.config.require, point, budget_evidence(r));
   point.timing = {r.seconds_monte_carlo, r.seconds_bounds, r.threads};
   return point;
 }

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "testbench/report/criticality_json.h"
 
 namespace nfsim::tb {
 namespace {
@@ -284,10 +285,15 @@ json point_json(const PointReport& p, bool with_timing) {
                          {"drop", a.drop}};
   }
   if (p.chip) point["chip"] = chip_to_json(*p.chip);
+  if (p.criticality) point["criticality"] = criticality_to_json(*p.criticality);
   json requirements = json::array();
   for (const auto& q : p.requirements) {
     json e{{"requirement", q.requirement}, {"value", q.value ? num(*q.value) : json(nullptr)}, {"met", q.met}};
     if (!q.note.empty()) e["note"] = q.note;
+    if (q.limit) e["limit"] = num(*q.limit);
+    if (q.estimate) e["estimate"] = num(*q.estimate);
+    if (q.input) e["input"] = *q.input;
+    if (q.output) e["output"] = *q.output;
     requirements.push_back(e);
   }
   point["requirements"] = requirements;
@@ -352,12 +358,17 @@ PointReport point_from_json(const nlohmann::json& j) {
                                   num_of(a["faulty_ci95"]["hi"]), num_of(a["drop"])};
     }
     if (j.contains("chip")) p.chip = chip_of(j["chip"]);
+    if (j.contains("criticality")) p.criticality = criticality_from_json(j["criticality"]);
     for (const auto& q : j["requirements"]) {
       RequirementResult r;
       r.requirement = q["requirement"].get<std::string>();
       if (q["value"].is_number()) r.value = num_of(q["value"]);
       r.met = q["met"].get<bool>();
       if (q.contains("note")) r.note = q["note"].get<std::string>();
+      if (q.contains("limit")) r.limit = num_of(q["limit"]);
+      if (q.contains("estimate")) r.estimate = num_of(q["estimate"]);
+      if (q.contains("input")) r.input = q["input"].get<long>();
+      if (q.contains("output")) r.output = q["output"].get<int>();
       p.requirements.push_back(r);
     }
     if (j.contains("timing")) {

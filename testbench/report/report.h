@@ -68,10 +68,15 @@ struct BoundSummary {
 };
 
 struct RequirementResult {
-  std::string requirement;     // as written: "b4.max_median_rel_err <= 0.05"
-  std::optional<double> value;  // what was measured (none when it could not be)
+  std::string requirement;     // as written, e.g. "b4 max_median_rel_err 0.05"; a budget says what it is judged on
+  std::optional<double> value;  // what was measured (none when it could not be); a budget's conservative limit
   bool met = false;
   std::string note;  // why there is no value
+  // Budgets (accuracy, error): the threshold `value` was held against, the point estimate
+  // beside it, and (error) the input and output where the largest limit was found.
+  std::optional<double> limit, estimate;
+  std::optional<long> input;
+  std::optional<int> output;
 };
 
 // One fault spec as reported.

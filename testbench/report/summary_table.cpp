@@ -1,7 +1,9 @@
 #include "testbench/report/summary_table.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <optional>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -21,6 +23,30 @@ std::string sweep_label(const PointReport& pt) {
   std::string sweep;
   for (const auto& [k, v] : pt.sweep) sweep += (sweep.empty() ? "" : ",") + k + "=" + v;
   return sweep.empty() ? std::string("-") : sweep;
+}
+
+// "value V[, limit L][, estimate E][, at input N output K][; note]" of a requirement's result.
+std::string describe_requirement_value(const RequirementResult& q) {
+  const auto num = [](const std::optional<double>& v) {
+    return v && std::isfinite(*v) ? core::format_double(*v) : std::string("null");
+  };
+  std::string s = "value " + num(q.value);
+  if (q.limit) s += ", limit " + num(q.limit);
+  if (q.estimate) s += ", estimate " + num(q.estimate);
+  if (q.input) s += ", at input " + std::to_string(*q.input) + (q.output ? " output " + std::to_string(*q.output) : std::string());
+  if (!q.note.empty()) s += "; " + q.note;
+  return s;
+}
+
+// A directory as a shell word: quoted when it holds anything but plain path characters.
+std::string shell_word(const std::string& s) {
+  const bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::string("/._-+,:@%").find(c) != std::string::npos;
+  });
+  if (plain) return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
 }
 
 }  // namespace
@@ -75,7 +101,7 @@ std::string describe_programming(const ProgrammingReport& p) {
   return s;
 }
 
-void print_summary(std::FILE* to, const Report& report) {
+void print_summary(std::FILE* to, const Report& report, const std::string& out_dir) {
   if (report.network) {
     std::fprintf(to, "network %s, %ld inputs, engine %s, seed %llu\n", report.network->description.c_str(),
                  report.campaign.input_count.value_or(0L), report.campaign.engine.c_str(),
@@ -126,12 +152,17 @@ void print_summary(std::FILE* to, const Report& report) {
       std::fprintf(to, "%-14s %9.4f %9.4f %9.4f %9.4f %9s\n", name.c_str(), v.mean.pearson, v.mean.rank_loss, v.mean.median_rel_err,
                    v.std ? v.std->pearson : kNaN, v.fraction_holding ? core::format_double(*v.fraction_holding).c_str() : "-");
     }
-    for (const auto& q : last.requirements) {
-      const nlohmann::json value = q.value && std::isfinite(*q.value) ? nlohmann::json(*q.value) : nlohmann::json(nullptr);
-      std::fprintf(to, "requirement %-40s %s (value %s)\n", q.requirement.c_str(), q.met ? "met" : "NOT MET", value.dump().c_str());
+    // Every requirement of the last point, and those not met at the others (with their point).
+    for (std::size_t p = 0; p < points.size(); ++p) {
+      for (const auto& q : points[p].requirements) {
+        if (q.met && p + 1 != points.size()) continue;
+        std::string at = p + 1 == points.size() ? std::string() : "point " + std::to_string(p) + ": ";
+        std::fprintf(to, "requirement %s%-40s %s (%s)\n", at.c_str(), q.requirement.c_str(), q.met ? "met" : "NOT MET",
+                     describe_requirement_value(q).c_str());
+      }
     }
   }
-  if (!report.complete) std::fprintf(to, "\nINTERRUPTED: resume with nfsim run --resume <out dir>\n");
+  if (!report.complete) std::fprintf(to, "\nINTERRUPTED: resume with nfsim run --resume %s\n", out_dir.empty() ? "<out dir>" : shell_word(out_dir).c_str());
 }
 
 }  // namespace nfsim::tb

@@ -207,6 +207,8 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
             "\", \"overrides\": [], \"point\": 0, \"blocks_done\": 0, \"completed_points\": [], \"signature\": \"0\"}\n");
     std::filesystem::copy_file(NFSIM_ZERO_ENGINE_PLUGIN, d.file("zero1.so"));
     std::filesystem::copy_file(NFSIM_ZERO_ENGINE_PLUGIN_COPY, d.file("zero2.so"));
+    // issue 14: budgets and --set
+    put("noinputs.yaml", "model: m.onnx\n" + crash + "trials: 10\n");
   }
   static void TearDownTestSuite() { dir_.reset(); }
 
@@ -461,12 +463,55 @@ const std::vector<BadCase> kCases{
      {"--plugin '$D/zero2.so'", "'test_zero' is registered twice", "zero1.so", "zero2.so"}},
     {"campaign_require_programming_without_chip", kRun + "$C --set 'require={programming: {max_abs_output_error: 0.1}}'",
      {"require.programming", "nothing to program", "no chip"}},
+    // issue 14: budgets and --set
+    {"budget_accuracy_negative", kRun + "$C --set 'require={accuracy: {max_drop: -0.1}}'",
+     {"key 'require.accuracy.max_drop'", "'-0.1'", "a number in [0, 1]"}},
+    {"budget_accuracy_above_one", kRun + "$C --set 'require={accuracy: {min: 1.5}}'", {"key 'require.accuracy.min'", "'1.5'", "[0, 1]"}},
+    {"budget_accuracy_unknown_key", kRun + "$C --set 'require={accuracy: {max_drp: 0.1}}'",
+     {"require.accuracy.max_drp", "did you mean 'max_drop'", "one of max_drop, min"}},
+    {"budget_accuracy_without_labels", kRun + "$C --set 'require={accuracy: {max_drop: 0.01}}'",
+     {"key 'require.accuracy'", "needs labelled inputs", "inputs.labels"}},
+    {"budget_error_negative", kRun + "$C --set 'require={error: {max_mean_abs: -1}}'",
+     {"key 'require.error.max_mean_abs'", "'-1'", "a number >= 0"}},
+    {"budget_error_no_budget", kRun + "$C --set 'require={error: {output: 0}}'", {"key 'require.error'", "no budget given", "max_std"}},
+    {"budget_error_output_out_of_range", kRun + "$C --set 'require={error: {max_std: 0.1, output: 2}}'",
+     {"c.yaml", "require.error.output", "'2'", "an index below 2 (the network's outputs) or all"}},
+    {"budget_error_output_not_an_index", kRun + "$C --set 'require={error: {max_std: 0.1, output: last}}'",
+     {"require.error.output", "'last'", "an output index >= 0 or all"}},
+    {"budget_deadline_miss", kRun + "$C --set 'require={deadline_miss: 0.01}'", {"require.deadline_miss", "not yet available"}},
+    {"set_swept_key", kRun + "$C --set 'sweep={key: \"faults[0].probability\", values: [0.1, 0.2]}' --set faults[0].probability=0.3",
+     {"--set faults[0].probability=0.3", "the sweep varies this key", "sweep.values"}},
+    {"set_inside_swept_key",
+     kRun + "$C --set 'sweep={key: \"faults[0].probability\", values: [0.1, 0.2]}' --set 'faults[0]={kind: neuron_crash, layers: [1], probability: 0.3}'",
+     {"key 'faults[0]'", "the sweep varies 'faults[0].probability'"}},
+    {"set_sweep_without_values", kRun + "$C --set 'sweep.key=faults[0].probability'",
+     {"(--set sweep.key=faults[0].probability)", "needs key and a non-empty values list"}},
+    {"set_stopping_with_fixed_trials", kRun + "$C --set stopping.max_trials=100",
+     {"(--set stopping.max_trials=100)", "applies to trials: auto only", "trials 10"}},
+    {"set_key_inside_a_file_path", kRun + "$C --set model.path=other.onnx",
+     {"'model' is the value '", "m.onnx', not a mapping", "a file's keys cannot be set"}},
+    {"campaign_model_path_and_generate", kRun + "$C --set 'model={path: m.onnx, generate: {widths: [4, 3, 2]}}'",
+     {"key 'model.path'", "given with model.generate", "not both"}},
+    {"campaign_key_missing", kRun + "$D/noinputs.yaml", {"noinputs.yaml:1: key 'inputs': missing: expected an inputs: section"}},
+    {"set_inputs_path_on_random", kRun + "$C --set inputs.path=$D/x3.csv", {"key 'inputs.path'", "does not apply to type: random"}},
+    {"set_inputs_seed_on_file", kRun + "$C --set 'inputs={path: $D/x3.csv, seed: 3}'", {"key 'inputs.seed'", "does not apply to inputs read from a file"}},
     // issue 14: criticality and the fault log
     {"campaign_fault_log_max_lines_negative", kRun + "$C --set 'fault_log={max_lines: -1}'", {"fault_log.max_lines", "'-1'"}},
     {"campaign_fault_log_unknown_key", kRun + "$C --set 'fault_log={lines: 5}'", {"'lines'", "max_lines"}},
     {"campaign_criticality_verify_above_top", kRun + "$C --set 'criticality={top: 3, verify: 5}'",
      {"criticality.verify", "more than top (3)", "at most criticality.top"}},
     {"campaign_criticality_top_zero", kRun + "$C --set 'criticality={top: 0}'", {"criticality.top", "'0'"}},
+    {"flag_criticality_top_zero", "criticality $C --top 0", {"--top 0", "[1, 100000]"}},
+    {"flag_criticality_verify_above_top", "criticality $C --top 3 --verify 4", {"--verify 4", "[0, 3]", "at most --top"}},
+    {"flag_criticality_point_beyond", "criticality $C --point 5", {"--point 5", "1 point(s)", "[0, 0]"}},
+    // issue 14: tolerate
+    {"tolerate_spec_onset",
+     "tolerate $C --epsilon 0.1 --set 'chip={cores: {count: 1}, crossbar: {type: ideal, rows: 4, cols: 4}, neuron_array: {size: 4}}' "
+     "--set engine=chip --set faults[0].onset_ns=100",
+     {"faults[0].onset_ns", "cannot vary a fault that starts during the inference", "expected no onset_ns"}},
+    {"tolerate_rate_precision_zero", "tolerate $C --epsilon 0.1 --rate-precision 0", {"--rate-precision 0", "expected a positive number"}},
+    {"tolerate_max_trials_zero", "tolerate $C --epsilon 0.1 --max-trials 0", {"--max-trials 0", "[1, 4294967296]"}},
+    {"tolerate_engine_exact", "tolerate $C --epsilon 0.1 --engine exact", {"--engine exact", "the search needs trials"}},
     // issue 14: protection
     {"protection_unknown_key", kRun + "$C --set 'protection={spare: {columns: 1}}'", {"protection", "'spare'", "did you mean 'spares'"}},
     {"protection_tmr_spec_out_of_range", kRun + "$C --set 'protection={tmr: [{spec: 3, units: [0]}]}'",

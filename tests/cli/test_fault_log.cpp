@@ -40,7 +40,8 @@ std::string campaign(const std::string& extra) {
 
 TEST(FaultLog, NamesUnitsWithCoordinatesLogsPermanentFaultsOncePerTrialAndAgreesAcrossEngines) {
   TempDir dir;
-  write_file(dir.file("c.yaml"), campaign("fault_log: {max_lines: 100000}\nsweep: {key: 'faults[0].probability', values: [0.01, 0.02]}\n"));
+  write_file(dir.file("c.yaml"),
+             campaign("fault_log: {max_lines: 100000}\nsweep: {key: 'faults[0].probability', values: [0.01, 0.02]}\n"));
   CliRun r = nfsim("run " + dir.file("c.yaml") + " --engine chip --out " + dir.file("chip"), dir);
   ASSERT_EQ(r.code, 0) << r.err;
   // The functional engine cannot honour onsets: the same campaign without one.
@@ -82,20 +83,25 @@ TEST(FaultLog, NamesUnitsWithCoordinatesLogsPermanentFaultsOncePerTrialAndAgrees
     if (c["kind"] == "router") {
       const int router = c["router"], x = c["x"], y = c["y"];
       EXPECT_EQ(router, x + 4 * y);
-      EXPECT_EQ(name, "router " + std::to_string(router) + " (x " + std::to_string(x) + ", y " + std::to_string(y) + ")");
+      EXPECT_EQ(name,
+                "router " + std::to_string(router) + " (x " + std::to_string(x) + ", y " + std::to_string(y) + ")");
     } else if (c["kind"] == "crossbar_column") {
-      EXPECT_EQ(name, "layer " + std::to_string(c["layer"].get<int>()) + ", tile " + std::to_string(c["tile"].get<int>()) + " (core " +
-                          std::to_string(c["core"].get<int>()) + "), column " + std::to_string(c["column"].get<int>()));
+      EXPECT_EQ(name, "layer " + std::to_string(c["layer"].get<int>()) + ", tile " +
+                          std::to_string(c["tile"].get<int>()) + " (core " + std::to_string(c["core"].get<int>()) +
+                          "), column " + std::to_string(c["column"].get<int>()));
     } else if (c["kind"] == "neuron_crash") {
       EXPECT_EQ(c["unit_kind"], "neuron");
-      EXPECT_NE(name.find("(array " + std::to_string(c["array"].get<int>()) + ", core " + std::to_string(c["core"].get<int>()) + ")"),
-                std::string::npos) << name;
+      EXPECT_NE(name.find("(array " + std::to_string(c["array"].get<int>()) + ", core " +
+                          std::to_string(c["core"].get<int>()) + ")"),
+                std::string::npos)
+          << name;
     } else {
       EXPECT_EQ(c["unit_kind"], "synapse");
       EXPECT_EQ(c["layer"], 2);
       EXPECT_NE(name.find("layer 2, synapse [row " + std::to_string(c["row"].get<int>()) + ", col " +
                           std::to_string(c["column"].get<int>()) + "] (tile " + std::to_string(c["tile"].get<int>())),
-                std::string::npos) << name;
+                std::string::npos)
+          << name;
     }
     EXPECT_EQ(c["core"].get<int>(), c["x"].get<int>() + 4 * c["y"].get<int>()) << c;
   }
@@ -128,7 +134,8 @@ TEST(FaultLog, TheCapKeepsTheFirstLinesAndCountsTheRest) {
   EXPECT_TRUE(summary["truncated"].get<bool>());
   EXPECT_EQ(summary["max_lines"], 7);
   EXPECT_EQ(summary["faults_logged"], 7);
-  EXPECT_EQ(summary["faults_left_out"].get<std::size_t>(), all.size() - 1 - 7);  // `all` has every fault and its summary
+  EXPECT_EQ(summary["faults_left_out"].get<std::size_t>(),
+            all.size() - 1 - 7);  // `all` has every fault and its summary
   EXPECT_EQ(all.back()["faults_left_out"], 0);
   EXPECT_FALSE(all.back()["truncated"].get<bool>());
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <cstdlib>
 #include <regex>
 #include <string>
@@ -101,6 +102,55 @@ TEST(HtmlReportCli, MissionHoursSweepHasTimeOnTheXAxis) {
   EXPECT_NE(html.find("Error std vs mission time"), std::string::npos);
   EXPECT_NE(html.find("mission time (hours, faults[0].mission_hours) (log)"), std::string::npos);
   EXPECT_EQ(x_ticks(html, "Error std vs mission time"), (std::vector<std::string>{"10", "100", "1000"}));
+}
+
+}  // namespace
+}  // namespace nfsim::test
+
+namespace nfsim::test {
+namespace {
+
+// A chip campaign with `criticality:`: the page has the ranking table and the heat map of the
+// 2x2 mesh (one cell per core, the scale), well-formed, and headless Chromium renders it.
+TEST(HtmlReportCli, CriticalityTableAndHeatMapOfARealRun) {
+  TempDir dir;
+  write_file(dir.file("c.yaml"), kHead +
+                                     "chip:\n  cores: {count: 4, layout: {type: mesh, width: 2, height: 2}}\n"
+                                     "  crossbar: {type: ideal, rows: 4, cols: 4}\n  neuron_array: {type: rate, size: 4}\n"
+                                     "  interconnect: {type: mesh, hop_latency_ns: 5, flit_bytes: 8}\n"
+                                     "engine: functional\nbounds: [b4]\ncriticality: {top: 6, verify: 3}\n"
+                                     "faults:\n  - {kind: neuron_crash, layers: [1, 2], probability: 0.02}\n"
+                                     "  - {kind: router, probability: 0.01, persistence: permanent}\n");
+  const CliRun r = nfsim("run " + dir.file("c.yaml") + " --out " + dir.file("o"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string html = read_file(dir.file("o/report.html"));
+  expect_well_formed(html);
+  EXPECT_NE(html.find("<h2>Criticality</h2>"), std::string::npos);
+  const auto json = nlohmann::json::parse(read_file(dir.file("o/report.json")));
+  const auto& top = json["points"][0]["criticality"]["top"];
+  ASSERT_EQ(top.size(), 6u);
+  // The table lists the report's units in its order.
+  std::size_t at = 0;
+  for (const auto& u : top) {
+    at = html.find("<td class='name'>" + u["name"].get<std::string>() + "</td>", at);
+    ASSERT_NE(at, std::string::npos) << u["name"];
+  }
+  std::string map;
+  for (const auto& s : svg_blocks(html)) {
+    if (s.find("Predicted variance per core (mesh 2 x 2)") != std::string::npos) map = s;
+  }
+  ASSERT_FALSE(map.empty());
+  std::size_t cells = 0;
+  for (std::size_t pos = 0; (pos = map.find("<title>core ", pos)) != std::string::npos; ++pos) ++cells;
+  EXPECT_EQ(cells, 4u);
+  EXPECT_NE(map.find("linearGradient"), std::string::npos);
+  if (std::system("command -v chromium > /dev/null 2>&1") != 0) GTEST_SKIP() << "chromium not installed";
+  const std::string cmd = std::string(NFSIM_SOURCE_DIR) + "/scripts/render_report.sh " + dir.file("o/report.html") + " " +
+                          dir.file("shot.png") + " > /dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const std::string png = read_file(dir.file("shot.png"));
+  EXPECT_EQ(png.substr(1, 3), "PNG");
+  EXPECT_GT(png.size(), 30000u) << "a blank page would compress to a few kB";
 }
 
 }  // namespace

@@ -122,6 +122,9 @@ TEST(HtmlReport, NumbersNeverShowAValueThatIsNotOneAsOne) {
   EXPECT_EQ(html_number(1 - 1e-9), "0.999999999");
   EXPECT_EQ(html_number(704.0000000000001), "704");  // floating-point noise, not a value
   EXPECT_EQ(html_number(1234.5), "1234.5");
+  EXPECT_EQ(html_number_apart(0.010004, 0.01), "0.010004");  // a value beside its threshold
+  EXPECT_EQ(html_number_apart(0.0312, 0.05), "0.0312");
+  EXPECT_EQ(html_number_apart(0.05, 0.05), "0.05");
   std::mt19937_64 rng(7);
   std::uniform_real_distribution<double> u(-11, 0);
   for (int i = 0; i < 20000; ++i) {
@@ -179,7 +182,9 @@ TEST(HtmlReport, NoRequirementsIsSaidNeutrally) {
 TEST(HtmlReport, RequirementsTableShowsValueThresholdAndResult) {
   Report r = report({0.001, 0.01});
   r.points[0].requirements = {{"b4 max_median_rel_err 0.05", 0.0312, true, ""}};
-  r.points[1].requirements = {{"b4 max_median_rel_err 0.05", 0.0712, false, ""}, {"b2 holds", std::nullopt, false, "bound not computed"}};
+  r.points[1].requirements = {{"b4 max_median_rel_err 0.05", 0.0712, false, ""},
+                              {"b2 holds", std::nullopt, false, "bound not computed"},
+                              {"b4 min_pearson 0.99", 0.98999, false, ""}};
   r.requirements_met = false;
   const std::string html = render_html_report(r);
   expect_clean(html);
@@ -188,6 +193,7 @@ TEST(HtmlReport, RequirementsTableShowsValueThresholdAndResult) {
   EXPECT_NE(html.find("<td>0.0712</td><td>&#8804; 0.05</td><td class='bad'>NOT met</td>"), std::string::npos);
   EXPECT_NE(html.find("<td>0.0312</td><td>&#8804; 0.05</td><td class='good'>met</td>"), std::string::npos);
   EXPECT_NE(html.find("bound not computed"), std::string::npos);
+  EXPECT_NE(html.find("<td>0.98999</td><td>&#8805; 0.99</td><td class='bad'>NOT met</td>"), std::string::npos);
 }
 
 TEST(HtmlReport, MagnitudePlotSaysWhenNoMagnitudeBoundWasRequested) {

@@ -1,6 +1,5 @@
 // Unit names with coordinates (sim/topology/unit_location.h): checked against the mapping itself.
 #include <gtest/gtest.h>
-
 #include <yaml-cpp/yaml.h>
 
 #include "models/random_network.h"
@@ -17,10 +16,11 @@ using faults::FaultSpec;
 
 struct Fixture {
   models::Network net = models::make_random_network({{20, 17, 12, 5}, {models::ActivationKind::relu}, {}, 2.0, 0.1, 2});
-  MappedChip chip = map_network(net, parse_topology(YAML::Load("cores: {count: 20, layout: {type: mesh, width: 5, height: 4}}\n"
-                                                                "crossbar: {rows: 8, cols: 8}\nneuron_array: {size: 8}\n"
-                                                                "interconnect: {type: mesh}\n"),
-                                                     "t.yaml"));
+  MappedChip chip =
+      map_network(net, parse_topology(YAML::Load("cores: {count: 20, layout: {type: mesh, width: 5, height: 4}}\n"
+                                                 "crossbar: {rows: 8, cols: 8}\nneuron_array: {size: 8}\n"
+                                                 "interconnect: {type: mesh}\n"),
+                                      "t.yaml"));
 };
 
 FaultSpec physical(const std::string& kind, std::vector<int> layers = {}) {
@@ -57,21 +57,23 @@ TEST(UnitLocation, LogicalUnitsWithAndWithoutAChip) {
   EXPECT_EQ(t.layer, 2);
   EXPECT_EQ(t.row_begin, 8);
   EXPECT_EQ(t.col_begin, 0);
-  EXPECT_EQ(syn.name, "layer 2, synapse [row 5, col 10] (tile " + std::to_string(syn.tile) + ", core " + std::to_string(t.core) + ")");
+  EXPECT_EQ(syn.name, "layer 2, synapse [row 5, col 10] (tile " + std::to_string(syn.tile) + ", core " +
+                          std::to_string(t.core) + ")");
   EXPECT_EQ(unit_location(plan, 1, s, f.net, nullptr).name, "layer 2, synapse [row 5, col 10]");
 }
 
 TEST(UnitLocation, PhysicalUnitsFollowTheEnginesNumbering) {
   Fixture f;
-  const std::vector<FaultSpec> specs = expand_physical_faults(
-      {physical("crossbar_column", {2}), physical("router"), physical("neuron_array"), physical("crossbar_tile"), physical("crossbar_row")},
-      f.chip);
+  const std::vector<FaultSpec> specs =
+      expand_physical_faults({physical("crossbar_column", {2}), physical("router"), physical("neuron_array"),
+                              physical("crossbar_tile"), physical("crossbar_row")},
+                             f.chip);
   const faults::FaultPlan plan(specs, f.net);
   const UnitLocator loc(plan, f.net, &f.chip);
   // Every unit of every spec: the coordinates match the unit physical_units() lists at that index.
   for (std::size_t s = 0; s < specs.size(); ++s) {
-    const auto units = physical_units(faults::parse_physical_kind(specs[s].physical_kind), specs[s].layers, f.chip.mapping,
-                                      *f.chip.interconnect);
+    const auto units = physical_units(faults::parse_physical_kind(specs[s].physical_kind), specs[s].layers,
+                                      f.chip.mapping, *f.chip.interconnect);
     ASSERT_EQ(units.size(), plan.unit_count(s));
     for (std::size_t u = 0; u < units.size(); ++u) {
       const UnitLocation l = loc.locate(s, u);
@@ -92,7 +94,8 @@ TEST(UnitLocation, PhysicalUnitsFollowTheEnginesNumbering) {
   EXPECT_EQ(loc.locate(1, 7).name, "router 7 (x 2, y 1)");
   const UnitLocation tile = loc.locate(3, 0);
   EXPECT_EQ(tile.name, "layer 1, tile 0 (core " + std::to_string(f.chip.mapping.tiles[0].core) + ")");
-  EXPECT_EQ(loc.locate(4, 2).name, "layer 1, tile 0 (core " + std::to_string(f.chip.mapping.tiles[0].core) + "), row 2");
+  EXPECT_EQ(loc.locate(4, 2).name,
+            "layer 1, tile 0 (core " + std::to_string(f.chip.mapping.tiles[0].core) + "), row 2");
 }
 
 TEST(UnitLocation, NamedGroupsKeepTheirNames) {

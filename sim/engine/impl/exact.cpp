@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "core/error.h"
+#include "sim/engine/fault_log.h"
 #include "sim/engine/i_engine.h"
 
 namespace nfsim::sim {
@@ -32,12 +33,13 @@ class ExactEngine : public IEngine {
                            "Monte-Carlo engine (functional or chip)");
   }
   Eigen::MatrixXd clean_outputs() override { return reference_; }
-  void write_fault_log(std::ostream& out, const FaultLogContext&) override {
+  void write_fault_log(std::ostream& out, const FaultLogContext& context) override {
+    out << "{\"point\": " << context.point << ", ";
     if (!result_) {  // interrupted before the enumeration finished
-      out << "{\"exact\": true, \"interrupted\": true}\n";
+      out << "\"exact\": true, \"interrupted\": true}\n";
       return;
     }
-    out << "{\"exact\": true, \"units_enumerated\": " << result_->units << ", \"subsets\": " << result_->subsets << "}\n";
+    out << "\"exact\": true, \"units_enumerated\": " << result_->units << ", \"subsets\": " << result_->subsets << "}\n";
   }
 
  private:
