@@ -1,16 +1,33 @@
 #include "faults/bound_model.h"
 
+#include <algorithm>
+
 namespace nfsim::faults {
 
 models::bounds::FaultModel to_bound_model(const FaultPlan& plan) {
   models::bounds::FaultModel model;
-  for (const FaultSpec& spec : plan.specs()) {
+  for (std::size_t s = 0; s < plan.size(); ++s) {
+    const FaultSpec& spec = plan.specs()[s];
+    // TMR units of spec s, spread over its terms (one per layer, units numbered layer after
+    // layer in the order of `layers:`): the term's unit index and q.
+    auto add_tmr = [&](auto first_term) {
+      if (spec.tmr_units.empty()) return;
+      const double q = tmr_probability(spec.probability);
+      for (std::uint64_t u : spec.tmr_units) {
+        int layer = 0;
+        std::uint64_t pos = 0;
+        plan.locate(s, u, layer, pos);
+        const auto k = std::find(spec.layers.begin(), spec.layers.end(), layer) - spec.layers.begin();
+        (first_term + k)->unit_probability.emplace_back(pos, q);
+      }
+    };
     switch (spec.kind) {
       case FaultKind::neuron_crash:
       case FaultKind::neuron_stuck_at:
         for (int l : spec.layers) {
-          model.neurons.push_back({l, spec.probability, spec.kind == FaultKind::neuron_crash, spec.value});
+          model.neurons.push_back({l, spec.probability, spec.kind == FaultKind::neuron_crash, spec.value, {}});
         }
+        add_tmr(model.neurons.end() - static_cast<std::ptrdiff_t>(spec.layers.size()));
         break;
       case FaultKind::synapse_crash:
       case FaultKind::synapse_stuck_at:
@@ -32,17 +49,22 @@ models::bounds::FaultModel to_bound_model(const FaultPlan& plan) {
           }
           model.synapses.push_back(std::move(term));
         }
+        add_tmr(model.synapses.end() - static_cast<std::ptrdiff_t>(spec.layers.size()));
         break;
-      case FaultKind::group_crash:
-        for (const FaultGroup& g : spec.groups) {
+      case FaultKind::group_crash: {
+        // Each group with its own probability: q under TMR, dead-and-not-repaired with spares.
+        const std::vector<double> pg = plan.effective_probabilities(s);
+        for (std::size_t k = 0; k < spec.groups.size(); ++k) {
+          const FaultGroup& g = spec.groups[k];
           models::bounds::GroupTerm term;
           term.name = g.name;
-          term.probability = spec.probability;
+          term.probability = spec.tmr_units.empty() && spec.spare_pool.empty() ? spec.probability : pg[k];
           for (const auto& n : g.neurons) term.neurons.push_back({n.layer, n.index});
           for (const auto& s : g.synapses) term.synapses.push_back({s.layer, s.row, s.col});
           model.groups.push_back(std::move(term));
         }
         break;
+      }
     }
   }
   return model;

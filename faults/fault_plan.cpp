@@ -1,6 +1,7 @@
 #include "faults/fault_plan.h"
 
 #include <algorithm>
+#include <map>
 #include <tuple>
 #include <cmath>
 
@@ -22,6 +23,8 @@ double flip_weight_bit(double w, int bit, const FixedPointFormat& f) {
   q = static_cast<std::int64_t>(u);
   return std::ldexp(static_cast<double>(q), -f.frac_bits);
 }
+
+double tmr_probability(double p) { return p * p * (3.0 - 2.0 * p); }
 
 FaultPlan::FaultPlan(std::vector<FaultSpec> specs, const models::Network& net) : specs_(std::move(specs)) {
   const int L = net.num_layers();
@@ -94,6 +97,17 @@ FaultPlan::FaultPlan(std::vector<FaultSpec> specs, const models::Network& net) :
       }
     }
     if (offsets.back() >= (std::uint64_t{1} << 32)) throw core::InputError(where + ": more than 2^32 units");
+    for (std::size_t k = 0; k < spec.tmr_units.size(); ++k) {
+      if (spec.tmr_units[k] >= offsets.back() || (k > 0 && spec.tmr_units[k] <= spec.tmr_units[k - 1])) {
+        throw core::InputError(where + ": protected unit " + std::to_string(spec.tmr_units[k]) +
+                               (spec.tmr_units[k] >= offsets.back() ? " does not exist; expected a unit below " + std::to_string(offsets.back())
+                                                                    : " listed out of order; expected ascending unique units"));
+      }
+    }
+    if (!spec.spare_pool.empty() && spec.spare_pool.size() != offsets.back()) {
+      throw core::InternalError(where + ": spare pools for " + std::to_string(spec.spare_pool.size()) + " of " +
+                                std::to_string(offsets.back()) + " units");
+    }
     unit_offsets_.push_back(std::move(offsets));
   }
 }
@@ -127,6 +141,60 @@ FaultPlan::UnitFault FaultPlan::unit_fault(std::size_t s, std::uint64_t unit, co
   if (spec.kind == FaultKind::weight_bit_flip)
     f.value = flip_weight_bit(net.layer(f.layer).synapse(pos), spec.bit, spec.format);
   return f;
+}
+
+bool FaultPlan::is_tmr(std::size_t s, std::uint64_t unit) const {
+  const auto& t = specs_[s].tmr_units;
+  return std::binary_search(t.begin(), t.end(), unit);
+}
+
+double FaultPlan::unit_probability(std::size_t s, std::uint64_t unit) const {
+  const double p = specs_[s].probability;
+  return is_tmr(s, unit) ? tmr_probability(p) : p;
+}
+
+void FaultPlan::repair(std::size_t s, std::vector<std::uint64_t>& failed) const {
+  const FaultSpec& spec = specs_[s];
+  if (spec.spare_pool.empty() || spec.spares == 0 || failed.empty()) return;
+  // Pools are not assumed contiguous: count the failures seen so far per pool.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> used;  // (pool, repaired so far)
+  std::size_t kept = 0;
+  for (std::uint64_t u : failed) {
+    const std::uint32_t pool = spec.spare_pool[u];
+    auto it = std::find_if(used.begin(), used.end(), [pool](const auto& e) { return e.first == pool; });
+    if (it == used.end()) {
+      used.emplace_back(pool, 0);
+      it = used.end() - 1;
+    }
+    if (it->second < spec.spares) {
+      ++it->second;  // a spare takes this unit's place
+      continue;
+    }
+    failed[kept++] = u;
+  }
+  failed.resize(kept);
+}
+
+std::vector<double> FaultPlan::effective_probabilities(std::size_t s) const {
+  const FaultSpec& spec = specs_[s];
+  const std::uint64_t n = unit_count(s);
+  std::vector<double> out(static_cast<std::size_t>(n));
+  for (std::uint64_t u = 0; u < n; ++u) out[u] = unit_probability(s, u);
+  if (spec.spare_pool.empty() || spec.spares == 0) return out;
+  // Per pool, the distribution of the number of failures among its lower units, capped at
+  // `spares` (the last entry holds P(at least spares)).
+  const std::size_t cap = spec.spares;
+  std::map<std::uint32_t, std::vector<double>> dist;
+  for (std::uint64_t u = 0; u < n; ++u) {
+    auto [it, fresh] = dist.try_emplace(spec.spare_pool[u], std::vector<double>(cap + 1, 0.0));
+    std::vector<double>& d = it->second;
+    if (fresh) d[0] = 1.0;
+    const double p = out[u];
+    out[u] = p * d[cap];
+    for (std::size_t k = cap; k > 0; --k) d[k] = d[k] * (k == cap ? 1.0 : 1.0 - p) + d[k - 1] * p;
+    d[0] *= 1.0 - p;
+  }
+  return out;
 }
 
 }  // namespace nfsim::faults

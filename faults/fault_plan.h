@@ -14,6 +14,10 @@ namespace nfsim::faults {
 // (0 = least significant; total_bits - 1 = sign).
 double flip_weight_bit(double w, int bit, const FixedPointFormat& format);
 
+// A unit under triple modular redundancy with a fault-free majority voter fails when at least two
+// of its three replicas fail, each independently with p: 3p^2 - 2p^3.
+double tmr_probability(double p);
+
 // The fault specs of a campaign, checked against a network.
 class FaultPlan {
  public:
@@ -41,6 +45,17 @@ class FaultPlan {
     double value = 0.0;
   };
   UnitFault unit_fault(std::size_t s, std::uint64_t unit, const models::Network& network) const;
+  // The probability with which unit `unit` of spec s fails in one draw before any repair: the
+  // spec's p, or q = 3p^2 - 2p^3 for a unit under TMR (docs/faults.md, "Protection").
+  double unit_probability(std::size_t s, std::uint64_t unit) const;
+  bool is_tmr(std::size_t s, std::uint64_t unit) const;
+  // Removes the units that spares repair from `failed` (spec s's failed units, ascending): per
+  // repair pool, the first `spares` of them. No-op for a spec without spares.
+  void repair(std::size_t s, std::vector<std::uint64_t>& failed) const;
+  // Per unit of spec s, the probability that it is dead after repair (spares), assuming the
+  // units fail independently with unit_probability(): p_i P(at least `spares` of the pool's
+  // lower units failed). Equals unit_probability() without spares.
+  std::vector<double> effective_probabilities(std::size_t s) const;
 
  private:
   std::vector<FaultSpec> specs_;

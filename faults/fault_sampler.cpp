@@ -71,29 +71,24 @@ int FaultInstance::first_layer() const {
 }
 
 FaultSampler::FaultSampler(const FaultPlan& plan, const models::Network& network, std::uint64_t seed)
-    : plan_(plan), net_(network), stored_cols_(static_cast<std::size_t>(network.num_layers()) + 1, 0) {
+    : plan_(plan), net_(network), stored_cols_(static_cast<std::size_t>(network.num_layers()) + 1, 0), seed_(seed) {
   for (int l = 1; l <= network.num_layers(); ++l) stored_cols_[l] = network.layer(l).crossbar_matrix().cols();
   for (std::size_t s = 0; s < plan.size(); ++s) {
     // A per-spec key derived from the campaign seed, so specs draw independently.
-    const auto k = core::philox4x32_10({static_cast<std::uint32_t>(s), 0x5EEDF417u, 0, 0},
-                                       {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)});
-    spec_keys_.push_back((static_cast<std::uint64_t>(k[0]) << 32) | k[1]);
+    spec_keys_.push_back(stream_key(s, 0, 0));
     if (plan.specs()[s].kind == FaultKind::group_crash && plan.specs()[s].groups.size() > 1) may_overlap_ = true;
   }
   if (plan.size() > 1) may_overlap_ = true;
 }
 
-void FaultSampler::draw_units(std::size_t s, std::uint64_t trial, std::uint32_t slot,
-                              std::vector<std::uint64_t>& units) const {
-  units.clear();
-  const double p = plan_.specs()[s].probability;
-  const std::uint64_t n = plan_.unit_count(s);
-  if (p <= 0.0 || n == 0) return;
-  if (p >= 1.0) {
-    for (std::uint64_t u = 0; u < n; ++u) units.push_back(u);
-    return;
-  }
-  core::RandomStream rng(spec_keys_[s], (trial << 32) | slot);
+std::uint64_t FaultSampler::stream_key(std::size_t s, std::uint32_t replica, std::uint32_t which) const {
+  const auto k = core::philox4x32_10({static_cast<std::uint32_t>(s), 0x5EEDF417u, replica, which},
+                                     {static_cast<std::uint32_t>(seed_), static_cast<std::uint32_t>(seed_ >> 32)});
+  return (static_cast<std::uint64_t>(k[0]) << 32) | k[1];
+}
+
+void FaultSampler::skip_draw(std::uint64_t key, std::uint64_t stream, double p, std::uint64_t n, std::vector<std::uint64_t>& units) {
+  core::RandomStream rng(key, stream);
   const double log_q = std::log1p(-p);
   std::uint64_t u = 0;
   while (true) {
@@ -104,6 +99,39 @@ void FaultSampler::draw_units(std::size_t s, std::uint64_t trial, std::uint32_t 
     ++u;
     if (u >= n) break;
   }
+}
+
+void FaultSampler::draw_units(std::size_t s, std::uint64_t trial, std::uint32_t slot, std::vector<std::uint64_t>& units,
+                              std::uint32_t replica) const {
+  units.clear();
+  const FaultSpec& spec = plan_.specs()[s];
+  const double p = spec.probability;
+  const std::uint64_t n = plan_.unit_count(s);
+  if (p <= 0.0 || n == 0) return;
+  const std::uint64_t stream = (trial << 32) | slot;
+  const auto& tmr = spec.tmr_units;
+  if (p >= 1.0) {
+    for (std::uint64_t u = 0; u < n; ++u) units.push_back(u);  // q = 1 too
+  } else {
+    skip_draw(replica == 0 ? spec_keys_[s] : stream_key(s, replica, 0), stream, p, n, units);
+    if (!tmr.empty()) {
+      // Protected units are drawn from their own stream with q; their draws above are dropped.
+      std::size_t kept = 0;
+      for (std::uint64_t u : units) {
+        if (!std::binary_search(tmr.begin(), tmr.end(), u)) units[kept++] = u;
+      }
+      units.resize(kept);
+      thread_local std::vector<std::uint64_t> picked;
+      picked.clear();
+      skip_draw(stream_key(s, replica, 1), stream, tmr_probability(p), tmr.size(), picked);
+      if (!picked.empty()) {
+        const std::size_t before = units.size();
+        for (std::uint64_t k : picked) units.push_back(tmr[k]);
+        std::inplace_merge(units.begin(), units.begin() + static_cast<std::ptrdiff_t>(before), units.end());
+      }
+    }
+  }
+  plan_.repair(s, units);
 }
 
 void FaultSampler::apply_unit(std::size_t s, std::uint64_t unit, FaultInstance& out) const {
@@ -131,12 +159,12 @@ void FaultSampler::apply_unit(std::size_t s, std::uint64_t unit, FaultInstance& 
   }
 }
 
-void FaultSampler::realize(std::uint64_t trial, std::uint32_t input, FaultInstance& out) const {
+void FaultSampler::realize(std::uint64_t trial, std::uint32_t input, FaultInstance& out, std::uint32_t replica) const {
   // One scratch list per thread: realize() is called concurrently by the engine's threads, and
   // keeps no allocation per call once the list has grown.
   thread_local std::vector<std::uint64_t> units;
   out.reset(net_.num_layers());
-  for_each_failed(trial, input, units, [&](std::size_t s, std::uint64_t u) { apply_unit(s, u, out); });
+  for_each_failed(trial, input, units, [&](std::size_t s, std::uint64_t u) { apply_unit(s, u, out); }, replica);
   // Overlapping specs, or groups sharing members (two routers on one path), put a unit in twice;
   // the engines add weight corrections, so each unit must appear once.
   if (may_overlap_) out.resolve_duplicates();

@@ -56,21 +56,25 @@ class FaultSampler {
 
   FaultSampler(const FaultPlan& plan, const models::Network& network, std::uint64_t seed);
 
-  // The failed unit indices of spec s, ascending.
-  void draw_units(std::size_t spec, std::uint64_t trial, std::uint32_t slot, std::vector<std::uint64_t>& units) const;
+  // The failed unit indices of spec s, ascending, in replica `replica` (0 without replicas):
+  // unprotected units with p, TMR units with 3p^2 - 2p^3 from a second stream, then the units
+  // that spares repair removed (docs/faults.md, "Protection").
+  void draw_units(std::size_t spec, std::uint64_t trial, std::uint32_t slot, std::vector<std::uint64_t>& units,
+                  std::uint32_t replica = 0) const;
   // The one draw loop of every engine: calls f(spec, unit) for each unit that fails in inference
   // `input` of trial `trial`, specs in plan order, units ascending (permanent specs draw once per
   // trial, transient ones once per inference). `scratch` holds the units of one spec.
   template <typename F>
-  void for_each_failed(std::uint64_t trial, std::uint32_t input, std::vector<std::uint64_t>& scratch, F&& f) const {
+  void for_each_failed(std::uint64_t trial, std::uint32_t input, std::vector<std::uint64_t>& scratch, F&& f,
+                       std::uint32_t replica = 0) const {
     for (std::size_t s = 0; s < plan_.size(); ++s) {
       const bool permanent = plan_.specs()[s].persistence == Persistence::permanent;
-      draw_units(s, trial, permanent ? kPermanentSlot : input, scratch);
+      draw_units(s, trial, permanent ? kPermanentSlot : input, scratch, replica);
       for (std::uint64_t u : scratch) f(s, u);
     }
   }
   // All faults acting on inference `input` of trial `trial`.
-  void realize(std::uint64_t trial, std::uint32_t input, FaultInstance& out) const;
+  void realize(std::uint64_t trial, std::uint32_t input, FaultInstance& out, std::uint32_t replica = 0) const;
   // Adds the effect of unit `unit` of spec `spec` to `out` (also used by the exact oracle);
   // call out.resolve_duplicates() once all units are in when specs may overlap.
   void apply_unit(std::size_t spec, std::uint64_t unit, FaultInstance& out) const;
@@ -81,6 +85,11 @@ class FaultSampler {
   const FaultPlan& plan_;
   const models::Network& net_;
   std::vector<Eigen::Index> stored_cols_;  // per layer 1..L: columns of its crossbar matrix
+  // Key of spec s's stream for replica r: word 1 = 0 for the spec's units, 1 for its TMR units.
+  std::uint64_t stream_key(std::size_t s, std::uint32_t replica, std::uint32_t which) const;
+  // Geometric skipping over n units with probability p (0 < p < 1), appending unit indices.
+  static void skip_draw(std::uint64_t key, std::uint64_t stream, double p, std::uint64_t n, std::vector<std::uint64_t>& out);
+  std::uint64_t seed_ = 0;
   std::vector<std::uint64_t> spec_keys_;
   bool may_overlap_ = false;
 };

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <set>
 #include <string>
@@ -55,6 +56,14 @@ struct FaultSpec {
   double onset_ns = 0.0;
   // Where the spec was written, for messages ("campaign.yaml:4", "fault spec '...'"); may be empty.
   std::string origin;
+  // Protection (docs/faults.md, "Protection"), filled in from the campaign's `protection:` once
+  // the units are known. `tmr_units`: units of this spec under triple modular redundancy
+  // (ascending, unique), each drawn with 3p^2 - 2p^3 in place of p. `spare_pool`: empty, or one
+  // entry per unit naming its repair pool (the tile of a crossbar row or column); in each draw
+  // the first `spares` failed units of each pool (lowest unit first) are repaired.
+  std::vector<std::uint64_t> tmr_units;
+  std::vector<std::uint32_t> spare_pool;
+  std::uint32_t spares = 0;
 
   bool acts_on_neurons() const;
   bool acts_on_synapses() const;

@@ -45,6 +45,7 @@
 #include "testbench/campaign/output_dir.h"
 #include "testbench/campaign/runner.h"
 #include "testbench/campaign/tolerate.h"
+#include "testbench/campaign/harden.h"
 #include "testbench/report/csv_table.h"
 #include "testbench/scoreboard/scoreboard.h"
 
@@ -490,6 +491,113 @@ int cmd_tolerate(const std::vector<std::string>& args) {
                                          : "the search budget (--max-trials) ended before a rate above and below epsilon was found; exit 3");
     return 3;
   }
+  return 0;
+}
+
+int cmd_harden(const std::vector<std::string>& args) {
+  po::options_description options("Options");
+  options.add_options()                                                         //
+      ("campaign", po::value<std::string>()->required(), "campaign YAML file")  //
+      ("budget", po::value<long long>(), "protect this many units with TMR (the ones that lower the metric most)")  //
+      ("metric", po::value<std::string>()->default_value("variance"),
+       "variance (mean over inputs of the summed output variance of Delta) or accuracy_drop (needs labels)")  //
+      ("replicas", po::bool_switch(), "instead: the seed paper's certificate for R replicas with a median (Algorithm 1)")  //
+      ("epsilon", po::value<double>(), "--replicas: a replica fails when |Delta_k| > epsilon")  //
+      ("delta", po::value<double>()->default_value(0.01, "0.01"), "--replicas: the failure probability to certify")  //
+      ("trials", po::value<long long>(), "Monte-Carlo trials of each check (default: the campaign's)")  //
+      ("confidence", po::value<double>()->default_value(0.95, "0.95"), "confidence of the printed intervals")  //
+      ("set", po::value<std::vector<std::string>>()->composing(), "override a campaign key (repeatable)");
+  po::positional_options_description pos;
+  pos.add("campaign", 1);
+  po::variables_map vm;
+  if (!parse("Usage: nfsim harden CAMPAIGN.yaml --budget N [--metric variance|accuracy_drop] [--trials T]\n"
+             "       nfsim harden CAMPAIGN.yaml --replicas --epsilon E [--delta D] [--trials T]\n\n"
+             "--budget: ranks every unit of the campaign's fault specs by how much triple modular redundancy on it\n"
+             "(fails only when 2 of 3 replicas fail: q = 3p^2 - 2p^3, voter fault-free) lowers the predicted metric,\n"
+             "to first order: (p(1-p) - q(1-q)) |e_u|^2 for the variance, (p - q) times the accuracy lost when u\n"
+             "alone fails for accuracy_drop, e_u the unit's single-fault effect on the outputs. It protects the best\n"
+             "N, then runs the campaign before and after by Monte Carlo with the same seed on the first 20 inputs and\n"
+             "prints the predicted and measured metric with intervals (batch means over blocks), and the\n"
+             "protection: entry to paste into the campaign.\n"
+             "--replicas: the certificate of Algorithm 1 of arXiv 1902.01686 (v2): from b4's mean and std, c = max\n"
+             "Var/(eps - |mean|)^2 over inputs and outputs; if c < 1/3 the paper takes R = ceil(2 ln(1/delta)/ln 3)\n"
+             "replicas; nfsim also gives the median's failure bound P(Binomial(R, c) >= R/2) at that R and the\n"
+             "smallest R for which it is below delta, then measures the failure rate (|Delta_k| > eps, worst input\n"
+             "and output) of one replica and of the median of R by Monte Carlo. See docs/harden.md.",
+             args, options, pos, vm)) {
+    return 0;
+  }
+  std::vector<std::string> overrides;
+  if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
+  std::optional<std::uint64_t> trials;
+  if (vm.count("trials")) {
+    const long long t = vm["trials"].as<long long>();
+    if (t < 1 || t > (1ll << 32)) throw core::InputError("--trials " + std::to_string(t) + ": expected an integer in [1, 4294967296]");
+    trials = static_cast<std::uint64_t>(t);
+  }
+  const double confidence = vm["confidence"].as<double>();
+  if (!(confidence > 0 && confidence < 1)) throw core::InputError("--confidence " + core::format_double(confidence) + ": expected a number in (0, 1)");
+  const bool replicas = vm["replicas"].as<bool>();
+  if (replicas == (vm.count("budget") > 0)) {
+    throw core::InputError(std::string(replicas ? "--replicas with --budget" : "neither --budget nor --replicas") +
+                           ": expected one of them (--budget N ranks units for TMR; --replicas certifies Algorithm 1)");
+  }
+  const auto points = tb::load_campaign_points(vm["campaign"].as<std::string>(), overrides);
+  if (points.size() != 1) {
+    throw core::InputError(vm["campaign"].as<std::string>() + ": sweep: " + std::to_string(points.size()) +
+                           " points; expected one point for harden (pick one with --set on the swept key's value, or remove sweep:)");
+  }
+  const tb::CampaignConfig& config = points.front();
+  auto interval = [](const tb::Estimate& e) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "%.6g [%.6g, %.6g]", e.value, e.low, e.high);
+    return std::string(buf);
+  };
+  if (replicas) {
+    if (!vm.count("epsilon")) throw core::InputError("--replicas: --epsilon missing; expected the error a replica may not exceed");
+    tb::CertificateOptions o;
+    o.epsilon = vm["epsilon"].as<double>();
+    o.delta = vm["delta"].as<double>();
+    o.trials = trials;
+    o.confidence = confidence;
+    const tb::CertificateResult r = tb::replica_certificate(config, o);
+    std::printf("Algorithm 1 (median of R replicas), epsilon %g, delta %g, first %lld inputs\n", o.epsilon, o.delta,
+                static_cast<long long>(r.inputs));
+    std::printf("  per replica: Var/(eps - |mean|)^2 = %.6g (b4, input %lld output %lld): %s 1/3\n", r.chebyshev,
+                static_cast<long long>(r.worst_input), static_cast<long long>(r.worst_output), r.condition ? "below" : "NOT below");
+    std::printf("  paper's R = ceil(2 ln(1/delta) / ln 3) = %u; certified median failure bound there P(Bin(R, c) >= R/2) = %.6g%s\n",
+                r.r_paper, r.tail_at_r_paper, r.tail_at_r_paper <= o.delta ? "" : " (above delta: the paper's R is not enough at this c)");
+    if (r.r_binomial > 0) {
+      std::printf("  smallest R with a bound below delta: %u\n", r.r_binomial);
+    } else {
+      std::printf("  smallest R with a bound below delta: none up to 1000 (c >= 1/2 or too close)\n");
+    }
+    std::printf("  Monte Carlo (%llu trials, worst input and output, %g%% Wilson limits):\n", static_cast<unsigned long long>(r.trials),
+                100 * confidence);
+    std::printf("    one replica    failure rate %.6g (upper %.6g)\n", r.rate_single, r.rate_single_upper);
+    std::printf("    median of %-4u failure rate %.6g [%.6g, %.6g]\n", r.r_paper, r.rate_median, r.rate_median_lower, r.rate_median_upper);
+    std::printf("  certificate %s (the bounds are first order in p: b4's mean and std, not a guarantee about the network)\n",
+                r.holds ? "holds: the measured rate is within the certified bound" : "CONTRADICTED by Monte Carlo");
+    return 0;
+  }
+  tb::HardenOptions o;
+  const long long budget = vm["budget"].as<long long>();
+  if (budget < 1) throw core::InputError("--budget " + std::to_string(budget) + ": expected an integer >= 1");
+  o.budget = static_cast<std::uint64_t>(budget);
+  o.metric = vm["metric"].as<std::string>();
+  o.trials = trials;
+  o.confidence = confidence;
+  const tb::HardenResult r = tb::harden(config, o);
+  std::printf("harden: TMR on %zu of %zu units (q = 3p^2 - 2p^3, voter fault-free), metric %s, first %lld inputs\n", r.chosen.size(),
+              r.candidates, r.metric.c_str(), static_cast<long long>(r.inputs));
+  for (const auto& h : r.chosen) std::printf("  %-64s p %.4g -> q %.4g, predicted reduction %.6g\n", h.name.c_str(), h.p, h.q, h.reduction);
+  std::printf("  predicted (first order)  before %.6g  after %.6g  reduction %.6g\n", r.predicted_before, r.predicted_after,
+              r.predicted_before - r.predicted_after);
+  std::printf("  measured (%llu trials, %g%% intervals over %llu blocks, same seed)\n", static_cast<unsigned long long>(r.trials),
+              100 * confidence, static_cast<unsigned long long>(r.blocks));
+  std::printf("    before     %s\n    after      %s\n    reduction  %s\n", interval(r.measured_before).c_str(),
+              interval(r.measured_after).c_str(), interval(r.measured_reduction).c_str());
+  std::printf("%s", r.protection_yaml.c_str());
   return 0;
 }
 

@@ -14,6 +14,7 @@ int cmd_bounds(const std::vector<std::string>& args);
 int cmd_run(const std::vector<std::string>& args);
 int cmd_map(const std::vector<std::string>& args);
 int cmd_tolerate(const std::vector<std::string>& args);
+int cmd_harden(const std::vector<std::string>& args);
 int cmd_list(const std::vector<std::string>& args);
 int cmd_criticality(const std::vector<std::string>& args);  // cmd_criticality.cpp
 

@@ -37,6 +37,7 @@ const std::map<std::string, Command>& commands() {
       {"gen-network", {nfsim::app::cmd_gen_network, "generate a random network (the paper's recipe) as ONNX"}},
       {"bounds", {nfsim::app::cmd_bounds, "analytic error bounds (b1-b4, worst case) of a model under a fault plan"}},
       {"run", {nfsim::app::cmd_run, "run a fault-injection campaign (YAML): Monte Carlo, bounds, verdicts, report"}},
+      {"harden", {nfsim::app::cmd_harden, "units whose TMR lowers the error most, or the replica certificate, checked by Monte Carlo"}},
       {"tolerate", {nfsim::app::cmd_tolerate, "largest failure probability the bounds tolerate for an error budget, checked by Monte Carlo"}},
       {"criticality", {nfsim::app::cmd_criticality, "rank the units (neurons, synapses, tiles, rows, routers) by their share of the error, verified by Monte Carlo"}},
       {"map", {nfsim::app::cmd_map, "place a network on a chip topology; print placement and utilisation"}},

@@ -381,7 +381,24 @@ struct B4Sums {
     accumulate(out, "b4", p * sum, &var);
     if (terms) terms->push_back(var);
   }
+  // A term whose units have probabilities of their own (TMR: docs/faults.md, "Protection"):
+  // each column weighted by its unit's p. Then add_to(out, 1).
+  void add_weighted(const Eigen::Index* units, const Eigen::MatrixXd& e, const Eigen::VectorXd& pu) {
+    for (Eigen::Index c = 0; c < e.cols(); ++c) {
+      const double p = pu[units[c]];
+      sum += p * e.col(c);
+      sum_sq += p * e.col(c).cwiseAbs2();
+    }
+  }
 };
+
+// The per-unit probabilities of a term with overrides: `count` units at p, the listed ones at
+// their own.
+Eigen::VectorXd unit_probabilities(Eigen::Index count, double p, const std::vector<std::pair<std::uint64_t, double>>& overrides) {
+  Eigen::VectorXd pu = Eigen::VectorXd::Constant(count, p);
+  for (const auto& [u, q] : overrides) pu[static_cast<Eigen::Index>(u)] = q;
+  return pu;
+}
 
 }  // namespace
 
@@ -393,6 +410,22 @@ void BoundCalculator::add_neuron_terms(const ForwardTrace& t, Wanted want, Bound
     if (p == 0.0) {
       add_zero_term(out, want, net_.output_size());
       if (want.b4 && terms) terms->push_back(Eigen::VectorXd::Zero(net_.output_size()));
+      continue;
+    }
+    if (!term.unit_probability.empty()) {
+      // Protected units: each unit with its own probability (the plain path below keeps its
+      // rounding for every other campaign).
+      const Eigen::VectorXd pu = unit_probabilities(dy.size(), p, term.unit_probability);
+      if (want.b3) {
+        const Eigen::MatrixXd gdy = net_.jacobian_wrt_activations(t, term.layer) * dy.asDiagonal();
+        const Eigen::VectorXd var = gdy.cwiseAbs2() * pu;
+        accumulate(out, "b3", gdy * pu, &var);
+      }
+      if (want.b4) {
+        B4Sums sums(net_.output_size());
+        neuron_effects(t, term, [&](const Eigen::Index* u, const Eigen::MatrixXd& e) { sums.add_weighted(u, e, pu); });
+        sums.add_to(out, 1.0, terms);
+      }
       continue;
     }
     if (want.b3) {
@@ -434,19 +467,39 @@ void BoundCalculator::add_synapse_terms(const ForwardTrace& t, Wanted want, Boun
       const SynapseDeltas& d = synapse_deltas_[index];
       const Eigen::VectorXd& y_prev = t.y[l - 1];
       Eigen::VectorXd dz_sum = Eigen::VectorXd::Zero(net_.width(l)), dz_sq = dz_sum;
-      for (std::size_t k = 0; k < d.synapse.size(); ++k) {
-        const double dz = d.dw[k] * y_prev[d.col[k]];
-        dz_sum[d.row[k]] += dz;
-        dz_sq[d.row[k]] += dz * dz;
+      if (!term.unit_probability.empty()) {
+        // Protected synapses: each weighted by its own probability (p is applied below as 1).
+        const Eigen::VectorXd pu = unit_probabilities(static_cast<Eigen::Index>(net_.layer(l).synapse_count()), p, term.unit_probability);
+        for (std::size_t k = 0; k < d.synapse.size(); ++k) {
+          const double dz = d.dw[k] * y_prev[d.col[k]];
+          const double w = pu[static_cast<Eigen::Index>(d.synapse[k])];
+          dz_sum[d.row[k]] += w * dz;
+          dz_sq[d.row[k]] += w * dz * dz;
+        }
+        const Eigen::MatrixXd h = net_.jacobian_wrt_preactivations(t, l);
+        const Eigen::VectorXd var = h.cwiseProduct(h) * dz_sq;
+        accumulate(out, "b3", h * dz_sum, &var);
+      } else {
+        for (std::size_t k = 0; k < d.synapse.size(); ++k) {
+          const double dz = d.dw[k] * y_prev[d.col[k]];
+          dz_sum[d.row[k]] += dz;
+          dz_sq[d.row[k]] += dz * dz;
+        }
+        const Eigen::MatrixXd h = net_.jacobian_wrt_preactivations(t, l);
+        const Eigen::VectorXd var = p * (h.cwiseProduct(h) * dz_sq);
+        accumulate(out, "b3", p * (h * dz_sum), &var);
       }
-      const Eigen::MatrixXd h = net_.jacobian_wrt_preactivations(t, l);
-      const Eigen::VectorXd var = p * (h.cwiseProduct(h) * dz_sq);
-      accumulate(out, "b3", p * (h * dz_sum), &var);
     }
     if (want.b4) {
       B4Sums sums(net_.output_size());
-      synapse_effects(t, index, [&](const Eigen::Index*, const Eigen::MatrixXd& e) { sums.add(e); });
-      sums.add_to(out, p, terms);
+      if (!term.unit_probability.empty()) {
+        const Eigen::VectorXd pu = unit_probabilities(static_cast<Eigen::Index>(net_.layer(l).synapse_count()), p, term.unit_probability);
+        synapse_effects(t, index, [&](const Eigen::Index* u, const Eigen::MatrixXd& e) { sums.add_weighted(u, e, pu); });
+        sums.add_to(out, 1.0, terms);
+      } else {
+        synapse_effects(t, index, [&](const Eigen::Index*, const Eigen::MatrixXd& e) { sums.add(e); });
+        sums.add_to(out, p, terms);
+      }
     }
   }
 }

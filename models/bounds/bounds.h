@@ -19,6 +19,8 @@ struct NeuronTerm {
   double probability = 0.0;
   bool crash = true;         // crash: y -> 0; otherwise stuck-at: y -> value
   double value = 0.0;
+  // Units (neuron indices) whose probability differs from `probability` (TMR: 3p^2 - 2p^3).
+  std::vector<std::pair<std::uint64_t, double>> unit_probability;
 };
 struct SynapseTerm {
   int layer = 1;  // 1..L: every synapse of that layer
@@ -26,6 +28,8 @@ struct SynapseTerm {
   // The faulty weight as a function of the stored one (crash: 0; stuck-at: v; bit flip: ...).
   std::function<double(double)> replace;
   std::string kind = "synapse_crash";
+  // Synapses (the layer's synapse index) whose probability differs from `probability` (TMR).
+  std::vector<std::pair<std::uint64_t, double>> unit_probability;
 };
 struct GroupTerm {
   std::string name;

@@ -105,6 +105,10 @@ void check_engine_can(const EngineRegistry::Entry& engine, const EngineNeeds& ne
     refuse("physical faults (crossbar rows, columns, tiles, neuron arrays, routers): they need a mapped chip",
            [](const EngineCapabilities& c) { return c.physical_faults; });
   }
+  if (needs.replicas > 1 && !caps.replicas) {
+    refuse("replicas (" + std::to_string(needs.replicas) + " copies of the network with a median at the host: the seed paper's "
+           "Algorithm 1)", [](const EngineCapabilities& c) { return c.replicas; });
+  }
   if (caps.max_fault_units > 0 && needs.fault_units > caps.max_fault_units) {
     throw core::InputError("engine '" + engine.name + "' enumerates every subset of the failing units and accepts at most " +
                            std::to_string(caps.max_fault_units) + " units; the fault plan has " +
@@ -123,6 +127,7 @@ std::string describe_capabilities(const EngineCapabilities& caps) {
   if (caps.physical_faults) words.push_back("physical faults");
   if (caps.needs_chip) words.push_back("needs a chip");
   if (caps.parallel_blocks) words.push_back("threads");
+  if (caps.replicas) words.push_back("replicas");
   return core::join(words, ", ");
 }
 

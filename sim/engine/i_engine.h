@@ -34,6 +34,7 @@ struct EngineCapabilities {
   // campaign must have the same model, chip and inputs (EngineSetup::chip_key).
   bool single_session = false;
   std::uint64_t max_fault_units = 0;  // most failing units it accepts (0: no limit)
+  bool replicas = false;  // `replicas:` (R copies of the network, per-output median at the host)
 };
 
 // Simulated time and traffic of a chip run, for the report.
@@ -59,6 +60,7 @@ struct EngineSetup {
   std::uint32_t block_trials = 64, batch_trials = 64;
   std::string vcd_path;               // chip engine: VCD trace
   std::optional<std::size_t> fault_log_limit;  // fault events kept for the fault log (none: no log)
+  std::uint32_t replicas = 1;         // `replicas.count`: per-output median of R faulty copies
   const std::atomic<bool>* interrupt = nullptr;  // set by SIGINT: engines that run long without blocks poll it
 };
 
@@ -131,6 +133,7 @@ struct EngineNeeds {
   bool physical_faults = false;
   bool has_chip = false;
   std::uint64_t fault_units = 0;
+  std::uint32_t replicas = 1;  // `replicas.count` (set by the caller: not in the plan)
 };
 // From the fault plan (null: not built yet) and the mapped chip (null: none).
 EngineNeeds engine_needs(const faults::FaultPlan* plan, const MappedChip* chip);

@@ -40,11 +40,26 @@ struct Site {
 std::vector<Site> sites_of(const faults::FaultPlan& plan) {
   std::vector<Site> sites;
   for (std::size_t s = 0; s < plan.size(); ++s) {
-    const double p = plan.specs()[s].probability;
-    if (p == 0.0) continue;
-    for (std::uint64_t u = 0; u < plan.unit_count(s); ++u) sites.push_back({s, u, p});
+    if (plan.specs()[s].probability == 0.0) continue;
+    for (std::uint64_t u = 0; u < plan.unit_count(s); ++u) sites.push_back({s, u, plan.unit_probability(s, u)});
   }
   return sites;
+}
+
+// Applies the failed sites to `f` spec by spec, after the repair by spares (the plan's rule,
+// which FaultSampler::draw_units applies to every Monte-Carlo draw).
+void apply_failed(const faults::FaultPlan& plan, const faults::FaultSampler& sampler, const std::vector<Site>& sites,
+                  const std::vector<char>& fails, faults::FaultInstance& f) {
+  std::vector<std::uint64_t> units;
+  for (std::size_t k = 0; k < sites.size();) {
+    const std::size_t s = sites[k].spec;
+    units.clear();
+    for (; k < sites.size() && sites[k].spec == s; ++k) {
+      if (fails[k]) units.push_back(sites[k].unit);
+    }
+    plan.repair(s, units);
+    for (std::uint64_t u : units) sampler.apply_unit(s, u, f);
+  }
 }
 
 }  // namespace
@@ -60,9 +75,9 @@ std::uint64_t uncertain_units(const faults::FaultPlan& plan) {
 
 ExactMoments exact_moments(const models::Network& net, const Eigen::MatrixXd& inputs, const faults::FaultPlan& plan,
                            int max_sites) {
-  std::vector<std::pair<std::size_t, std::uint64_t>> sites;  // (spec, unit)
+  std::vector<Site> sites;
   for (std::size_t s = 0; s < plan.size(); ++s) {
-    for (std::uint64_t u = 0; u < plan.unit_count(s); ++u) sites.emplace_back(s, u);
+    for (std::uint64_t u = 0; u < plan.unit_count(s); ++u) sites.push_back({s, u, plan.unit_probability(s, u)});
   }
   if (static_cast<int>(sites.size()) > max_sites) {
     throw core::InputError("exact oracle: " + std::to_string(sites.size()) + " fault sites; at most " +
@@ -77,16 +92,14 @@ ExactMoments exact_moments(const models::Network& net, const Eigen::MatrixXd& in
   for (std::uint64_t mask = 0; mask < subsets; ++mask) {
     double prob = 1.0;
     f.reset(net.num_layers());
+    std::vector<char> fails(sites.size());
     for (std::size_t k = 0; k < sites.size(); ++k) {
-      const double p = plan.specs()[sites[k].first].probability;
-      if (mask & (std::uint64_t{1} << k)) {
-        prob *= p;
-        sampler.apply_unit(sites[k].first, sites[k].second, f);
-      } else {
-        prob *= 1.0 - p;
-      }
+      const double p = sites[k].p;
+      fails[k] = (mask >> k) & 1u;
+      prob *= fails[k] ? p : 1.0 - p;
     }
     if (prob == 0.0) continue;
+    apply_failed(plan, sampler, sites, fails, f);
     f.resolve_duplicates();
     const Eigen::MatrixXd delta = faulty_forward(net, inputs, f) - clean;
     mean += prob * delta;
@@ -132,9 +145,7 @@ ExactResult exact_distribution(const models::Network& net, const Eigen::MatrixXd
     }
     if (prob == 0.0) continue;
     f.reset(net.num_layers());
-    for (std::size_t k = 0; k < sites.size(); ++k) {
-      if (fails[k]) sampler.apply_unit(sites[k].spec, sites[k].unit, f);
-    }
+    apply_failed(plan, sampler, sites, fails, f);
     f.resolve_duplicates();
     const Eigen::MatrixXd out = faulty_forward(net, inputs, f);
     const Eigen::MatrixXd delta = out - reference;

@@ -20,6 +20,7 @@ FunctionalEngine::FunctionalEngine(const models::Network& network, const Eigen::
     : net_(network), inputs_(inputs), options_(options), sampler_(plan, network, options.seed), labels_(std::move(labels)) {
   if (options_.block_trials == 0) throw core::InputError("block_trials must be >= 1");
   if (options_.batch_trials == 0) throw core::InputError("batch_trials must be >= 1");
+  if (options_.replicas == 0) throw core::InputError("replicas.count must be >= 1");
   if (inputs_.cols() >= static_cast<Eigen::Index>(faults::FaultSampler::kPermanentSlot)) {
     throw core::InputError("too many inputs for one campaign (at most 2^32 - 2)");
   }
@@ -97,7 +98,36 @@ struct FunctionalEngine::Workspace {
   std::vector<faults::FaultInstance> pool;
   std::vector<std::size_t> jobs;
   Eigen::MatrixXd deltas, dense_y, dense_z;
+  // Replicas: each replica's faulty outputs (n_L x R) and one output's values across them.
+  Eigen::MatrixXd replica_outputs;
+  std::vector<double> values;
 };
+
+void FunctionalEngine::median_delta(std::uint64_t trial, Eigen::Index n, Workspace& ws, double* delta) const {
+  const Eigen::Index K = net_.output_size();
+  const std::uint32_t R = options_.replicas;
+  const double* clean = clean_.y[net_.num_layers()].col(n).data();
+  ws.replica_outputs.resize(K, static_cast<Eigen::Index>(R));
+  for (std::uint32_t r = 0; r < R; ++r) {
+    double* out = ws.replica_outputs.col(static_cast<Eigen::Index>(r)).data();
+    sampler_.realize(trial, static_cast<std::uint32_t>(n), ws.instance, r);
+    if (ws.instance.empty()) {
+      std::copy(clean, clean + K, out);
+      continue;
+    }
+    faulty_delta_fast(ws.instance, n, ws, out);
+    for (Eigen::Index k = 0; k < K; ++k) out[k] += clean[k];
+  }
+  ws.values.resize(R);
+  const std::size_t mid = R / 2;
+  for (Eigen::Index k = 0; k < K; ++k) {
+    for (std::uint32_t r = 0; r < R; ++r) ws.values[r] = ws.replica_outputs(k, static_cast<Eigen::Index>(r));
+    std::nth_element(ws.values.begin(), ws.values.begin() + static_cast<std::ptrdiff_t>(mid), ws.values.end());
+    double median = ws.values[mid];
+    if (R % 2 == 0) median = 0.5 * (median + *std::max_element(ws.values.begin(), ws.values.begin() + static_cast<std::ptrdiff_t>(mid)));
+    delta[k] = median - clean[k];
+  }
+}
 
 void FunctionalEngine::faulty_delta_fast(const faults::FaultInstance& f, Eigen::Index n, Workspace& ws,
                                          double* delta) const {
@@ -248,7 +278,7 @@ ErrorStats FunctionalEngine::run_block(std::uint64_t block, std::uint64_t total_
     if (!labels_.empty()) stats.add_trial_accuracy(static_cast<double>(correct) / static_cast<double>(N));
     correct = 0;
   };
-  if (options_.fast_path) {
+  if (options_.fast_path || options_.replicas > 1) {
     // One inference at a time, input by input (each input's clean activations stay in cache),
     // the input's errors over the block's trials gathered and added as one block of statistics.
     // Per-trial accuracy is counted aside.
@@ -259,6 +289,11 @@ ErrorStats FunctionalEngine::run_block(std::uint64_t block, std::uint64_t total_
       const bool clean_correct = !labels_.empty() && clean_correct_[static_cast<std::size_t>(n)];
       for (std::size_t t = 0; t < T; ++t) {
         double* delta = ws.deltas.col(static_cast<Eigen::Index>(t)).data();
+        if (options_.replicas > 1) {
+          median_delta(first + t, n, ws, delta);
+          if (!labels_.empty()) correct_by_trial[t] += faulty_correct(n, delta) ? 1 : 0;
+          continue;
+        }
         sampler_.realize(first + t, static_cast<std::uint32_t>(n), ws.instance);
         if (ws.instance.empty()) {
           std::fill(delta, delta + K, 0.0);
@@ -320,6 +355,11 @@ Eigen::MatrixXd FunctionalEngine::trial_outputs(std::uint64_t trial) const {
   Eigen::MatrixXd outputs = clean_.y[net_.num_layers()];
   Workspace ws(net_);
   for (Eigen::Index n = 0; n < N; ++n) {
+    if (options_.replicas > 1) {
+      median_delta(trial, n, ws, ws.delta.data());
+      outputs.col(n) += ws.delta;
+      continue;
+    }
     sampler_.realize(trial, static_cast<std::uint32_t>(n), ws.instance);
     if (ws.instance.empty()) continue;
     faulty_delta_fast(ws.instance, n, ws, ws.delta.data());

@@ -22,6 +22,11 @@ struct FunctionalOptions {
   // Reuse the fault-free activations below the first faulty layer and update pre-activations
   // by the sparse difference z' = z + A[:, S] (y'[S] - y[S]). Off: the plain dense path.
   bool fast_path = true;
+  // The seed paper's Algorithm 1: each inference is run on `replicas` copies of the network,
+  // replica r with its own faults (FaultSampler replica r), and the output is the per-output
+  // median of the copies' outputs (even counts: the mean of the two middle values). 1: none.
+  // Replicas always take the fast path.
+  std::uint32_t replicas = 1;
 };
 
 // The functional engine: a batched Eigen model of the faulty network, with the fault semantics
@@ -53,6 +58,8 @@ class FunctionalEngine {
   void faulty_delta_fast(const faults::FaultInstance& f, Eigen::Index n, Workspace& ws, double* delta) const;
   // The same for up to kDenseChunk inferences (slots[begin, end) of the pool), every layer dense.
   void faulty_deltas_dense(Workspace& ws, std::size_t begin, std::size_t end) const;
+  // Delta of the per-output median over the replicas of inference (trial, n).
+  void median_delta(std::uint64_t trial, Eigen::Index n, Workspace& ws, double* delta) const;
   void apply_weight_overrides(int layer, const faults::FaultInstance& f, const double* y_prev, double* z) const;
 
   const models::Network& net_;

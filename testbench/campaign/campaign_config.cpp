@@ -380,7 +380,8 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
   }
   const Reader r(source, base_dir, reader_overrides(overrides));
   r.check_keys(root, "", {"model", "inputs", "faults", "chip", "engine", "trials", "seed", "bounds", "block_trials",
-                          "batch_trials", "confidence", "stopping", "require", "sweep", "plugins", "fault_log", "criticality"});
+                          "batch_trials", "confidence", "stopping", "require", "sweep", "plugins", "fault_log", "criticality",
+                          "protection", "replicas"});
   CampaignConfig c;
   c.file = source;
   // Plug-ins first: the chip's component types may come from them.
@@ -444,6 +445,8 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
              "engine: " + sim::EngineRegistry::instance().names_with([](const sim::EngineCapabilities& e) { return e.onset_times; }, " or "));
     }
   }
+  if (const YAML::Node pr = root["protection"]) c.protection = read_protection(r, pr, c.faults, c.chip.has_value());
+  if (const YAML::Node rep = root["replicas"]) c.replicas = read_replicas(r, rep);
   if (root["trials"]) {
     if (root["trials"].IsScalar() && root["trials"].Scalar() == "auto") {
       c.stopping.automatic = true;

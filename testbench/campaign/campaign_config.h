@@ -9,6 +9,7 @@
 #include "models/dataset.h"
 #include "models/random_network.h"
 #include "sim/topology/chip_topology.h"
+#include "testbench/campaign/protection.h"
 
 namespace nfsim::tb {
 
@@ -77,6 +78,8 @@ struct CampaignConfig {
   std::vector<Requirement> require;
   std::size_t fault_log_max_lines = 10000;  // `fault_log: {max_lines}`: fault lines per point in faults.jsonl
   std::optional<CriticalityOptions> criticality;  // `criticality:`; none: not computed
+  Protection protection;  // `protection:` (TMR, spares): docs/faults.md, "Protection"
+  Replicas replicas;      // `replicas:` (the seed paper's Algorithm 1)
   // The sweep values of this point (empty without a sweep): key -> value as written.
   std::vector<std::pair<std::string, std::string>> sweep_point;
 };

@@ -30,7 +30,15 @@ std::string point_signature(const CampaignResult& r) {
   for (const auto& f : faults) {
     const std::string d = f.describe();
     add(d.data(), d.size());
+    // Protection changes the draws: a resumed run must have the same (nothing added without it,
+    // so checkpoints of unprotected campaigns keep their signatures).
+    if (!f.tmr_units.empty()) add(f.tmr_units.data(), f.tmr_units.size() * sizeof(std::uint64_t));
+    if (!f.spare_pool.empty()) {
+      add(f.spare_pool.data(), f.spare_pool.size() * sizeof(std::uint32_t));
+      add(&f.spares, sizeof f.spares);
+    }
   }
+  if (config.replicas.count > 1) add(&config.replicas.count, sizeof config.replicas.count);
   add(config.engine.data(), config.engine.size());
   if (r.chip) {  // the components, their parameters and libraries (a neuron model changes nothing above)
     const std::string components = r.chip->components.dump();

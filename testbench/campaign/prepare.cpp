@@ -77,8 +77,11 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
   } else {
     p.network = p.model;
   }
+  apply_protection(config.protection, specs, p.network, p.mapped ? &*p.mapped : nullptr);
   p.plan = std::make_unique<faults::FaultPlan>(specs, p.network);
-  sim::check_engine_can(engine, sim::engine_needs(p.plan.get(), p.mapped ? &*p.mapped : nullptr));
+  sim::EngineNeeds needs = sim::engine_needs(p.plan.get(), p.mapped ? &*p.mapped : nullptr);
+  needs.replicas = config.replicas.count;
+  sim::check_engine_can(engine, needs);
   if (p.mapped) p.chip_key = chip_key_of(p);
   return p;
 }

@@ -148,6 +148,7 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   setup.vcd_path = options.vcd_path;
   if (!options.fault_log_path.empty()) setup.fault_log_limit = config.fault_log_max_lines;
   setup.interrupt = &interrupt_requested;
+  setup.replicas = config.replicas.count;
   // Asked for only (criticality:): before the engine, which may take the mapped chip.
   if (config.criticality && mpi_rank() == 0) r.criticality = point_criticality(p, config);
   std::unique_ptr<sim::IEngine> engine = p.engine->make(setup);

@@ -29,6 +29,8 @@ std::vector<FaultReport> fault_reports(const std::vector<faults::FaultSpec>& spe
       f.frac_bits = s.format.frac_bits;
     }
     if (s.onset_ns > 0) f.onset_ns = s.onset_ns;
+    if (!s.tmr_units.empty()) f.tmr_units = s.tmr_units.size();
+    if (!s.spare_pool.empty() && s.spares > 0) f.spares = s.spares;
     out.push_back(f);
   }
   return out;
@@ -64,6 +66,7 @@ PointReport make_point_report(const CampaignResult& r) {
   point.sweep = r.config.sweep_point;
   point.criticality = r.criticality;
   point.faults = fault_reports(r.faults);
+  if (r.config.replicas.count > 1) point.replicas = r.config.replicas.count;
   point.trials = r.trials_done;
   point.stopping.reached = r.stop_reason;
   if (r.exact) {

@@ -125,6 +125,8 @@ nlohmann::json to_json(const FaultReport& f) {
     j["format"] = {{"total_bits", f.total_bits.value_or(0)}, {"frac_bits", f.frac_bits.value_or(0)}};
   }
   if (f.onset_ns) j["onset_ns"] = *f.onset_ns;
+  if (f.tmr_units) j["tmr_units"] = *f.tmr_units;
+  if (f.spares) j["spares"] = *f.spares;
   return j;
 }
 namespace {
@@ -149,6 +151,8 @@ FaultReport fault_of(const json& j) {
     f.frac_bits = j["format"]["frac_bits"].get<int>();
   }
   if (j.contains("onset_ns")) f.onset_ns = j["onset_ns"].get<double>();
+  if (j.contains("tmr_units")) f.tmr_units = j["tmr_units"].get<std::size_t>();
+  if (j.contains("spares")) f.spares = j["spares"].get<std::uint32_t>();
   return f;
 }
 
@@ -271,6 +275,7 @@ json point_json(const PointReport& p, bool with_timing) {
              {"summary", summary},
              {"variance_by_term", terms},
              {"histogram_samples", {{"input", 0}, {"output", 0}, {"delta", p.histogram_delta}}}};
+  if (p.replicas) point["replicas"] = *p.replicas;
   if (p.accuracy) {
     const AccuracyReport& a = *p.accuracy;
     point["fault_free_accuracy"] = a.fault_free;
@@ -312,6 +317,7 @@ PointReport point_from_json(const nlohmann::json& j) {
     PointReport p;
     for (const auto& [k, v] : j["sweep"].items()) p.sweep.emplace_back(k, v.get<std::string>());
     for (const auto& f : j["faults"]) p.faults.push_back(fault_of(f));
+    if (j.contains("replicas")) p.replicas = j["replicas"].get<std::uint32_t>();
     p.trials = j["trials"].get<std::uint64_t>();
     const json& s = j["stopping"];
     p.stopping.rule = s["rule"].get<std::string>();

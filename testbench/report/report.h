@@ -94,6 +94,8 @@ struct FaultReport {
   std::optional<double> value;              // stuck-at
   std::optional<int> bit, total_bits, frac_bits;  // weight_bit_flip
   std::optional<double> onset_ns;
+  std::optional<std::size_t> tmr_units;  // units under TMR (docs/faults.md, "Protection")
+  std::optional<std::uint32_t> spares;   // spare rows or columns per tile repairing this spec
 };
 
 struct StoppingReport {
@@ -145,6 +147,7 @@ struct PointTiming {
 struct PointReport {
   std::vector<std::pair<std::string, std::string>> sweep;  // key -> value as written
   std::vector<FaultReport> faults;
+  std::optional<std::uint32_t> replicas;  // `replicas:` (Algorithm 1): Delta is the median of this many copies
   std::uint64_t trials = 0;
   StoppingReport stopping;
   std::vector<InputReport> inputs;

@@ -51,6 +51,7 @@ class FunctionalAdapter : public IEngine {
     o.seed = s.seed;
     o.block_trials = s.block_trials;
     o.batch_trials = s.batch_trials;
+    o.replicas = s.replicas;
     return o;
   }
   EngineSetup setup_;
@@ -61,6 +62,7 @@ EngineCapabilities functional_capabilities() {
   EngineCapabilities c;
   c.physical_faults = true;  // as the groups of units the mapping puts on each physical unit
   c.parallel_blocks = true;
+  c.replicas = true;  // the per-output median of R faulty copies (Algorithm 1 of the seed paper)
   return c;
 }
 
