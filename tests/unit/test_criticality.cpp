@@ -1,5 +1,7 @@
 // Per-unit criticality (testbench/campaign/criticality.h) against the exact engine's oracle.
 #include <gtest/gtest.h>
+
+#include <random>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
@@ -31,6 +33,17 @@ TEST(Spearman, RanksWithTies) {
 // share of the variance is Var(all units fail at p) - Var(all but u), summed over outputs and
 // averaged over inputs (exact, interactions included); the analysis predicts p (1 - p) |e_u|^2,
 // exact to first order in p: its error relative to the oracle shrinks in proportion to p.
+// Inputs uniform in [-1, 1] from a fixed seed: the same in every call and whatever tests ran
+// before (Eigen's Random() draws from std::rand's global state).
+Eigen::MatrixXd fixed_inputs(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  Eigen::MatrixXd x(rows, cols);
+  for (Eigen::Index c = 0; c < cols; ++c)
+    for (Eigen::Index r = 0; r < rows; ++r) x(r, c) = u(gen);
+  return x;
+}
+
 struct FirstOrderCheck {
   double spearman = 0, worst_rel = 0, sum_rel = 0;
 };
@@ -38,7 +51,7 @@ struct FirstOrderCheck {
 FirstOrderCheck check_first_order(double p) {
   const models::Network net =
       models::make_random_network({{3, 4, 3, 2}, {models::ActivationKind::tanh}, {}, 1.5, 0.1, 11});
-  const Eigen::MatrixXd inputs = Eigen::MatrixXd::Random(3, 4);
+  const Eigen::MatrixXd inputs = fixed_inputs(3, 4, 11);
   const faults::FaultPlan plan({{FaultKind::neuron_crash, {1, 2}, p}, {FaultKind::synapse_crash, {3}, p}}, net);
   CriticalityInputs in;
   in.network = &net;
@@ -120,7 +133,7 @@ TEST(Criticality, PhysicalUnitsOnAMeshAndTheHeatMap) {
   routers.physical_kind = "router";
   const auto specs = sim::expand_physical_faults({{FaultKind::neuron_crash, {2}, 0.01}, rows, routers}, chip);
   const faults::FaultPlan plan(specs, net);
-  Eigen::MatrixXd inputs = Eigen::MatrixXd::Random(20, 3);
+  Eigen::MatrixXd inputs = fixed_inputs(20, 3, 5);
   CriticalityInputs in;
   in.network = &net;
   in.plan = &plan;
@@ -181,7 +194,7 @@ TEST(Criticality, SynapseSharesAggregateToTilesRowsAndColumns) {
                                           "crossbar: {rows: 8, cols: 8}\nneuron_array: {size: 8}\ninterconnect: {type: mesh}\n"),
                                "t.yaml"));
   const faults::FaultPlan plan({{FaultKind::synapse_crash, {2}, 0.01}}, net);
-  const Eigen::MatrixXd inputs = Eigen::MatrixXd::Random(20, 3);
+  const Eigen::MatrixXd inputs = fixed_inputs(20, 3, 5);
   CriticalityInputs in;
   in.network = &net;
   in.plan = &plan;
