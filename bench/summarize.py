@@ -159,7 +159,7 @@ def main():
     share8 = statistics.median(t["bounds_s"] / (t["bounds_s"] + t["monte_carlo_s"]) for t in none_runs)
     none_bounds = statistics.median(t["bounds_s"] for t in none_runs)
     none_mc = statistics.median(t["monte_carlo_s"] for t in none_runs)
-    rows.append((8, "`bounds: []`: time in bounds / time in bounds + Monte Carlo (synapse campaign, 2000 trials, one thread)",
+    rows.append((8, "`bounds: []`: time in bounds / time in bounds + Monte Carlo (synapse campaign, 300 trials, one thread)",
                  f"{100 * share8:.3f}%", "< 1%", share8 < 0.01))
 
     commit = sh(f"git -C {os.path.dirname(os.path.abspath(__file__))} rev-parse --short HEAD")
@@ -219,7 +219,7 @@ def main():
     w(f"   bounds_s = {syn_run_bounds_s:,.3f} s). The Monte Carlo, `--trials auto --threads 1` with `stopping.rel_half_width=0.01`:")
     w(f"   {syn_trials:,} trials (stopped: {syn_reached}) in {syn_mc_s:,.1f} s, worst relative half-width of a std {syn_worst:.4f};")
     w(f"   until 1%: {syn_target_s:,.0f} s ({syn_how}{'' if syn_reached == 'target' else ': time x (half-width / 0.01)^2'}).")
-    w(f"8. **`bounds: []`.** The same campaign with `--set bounds=[]`, 2000 trials, `--threads 1`: bounds_s {none_bounds:.4f} s")
+    w(f"8. **`bounds: []`.** The same campaign with `--set bounds=[]`, 300 trials, `--threads 1`: bounds_s {none_bounds:.4f} s")
     w(f"   against {none_mc:,.1f} s of Monte Carlo (medians of {a.reps}): nothing but the measured statistics' summary.")
     w("")
     w("## Hot parts (Google Benchmark medians)")
@@ -244,8 +244,8 @@ def main():
     w("mpirun -np 2 build/apps/nfsim run bench/campaigns/peer.yaml --trials 100000 --threads 1 --out ...")
     w("build/apps/nfsim run bench/campaigns/memory.yaml --trials 100000 | 10000000 --out ...")
     w("build/apps/nfsim run bench/campaigns/synapse.yaml --trials auto --threads 1 --set stopping.rel_half_width=0.01 \\")
-    w("    --set stopping.min_trials=1000 --set stopping.max_trials=$NFSIM_BENCH_SYNAPSE_MAX_TRIALS --out ...   # default 200000")
-    w("build/apps/nfsim run bench/campaigns/synapse.yaml --threads 1 --set 'bounds=[]' --out ...   # x reps")
+    w("    --set stopping.min_trials=1000 --set stopping.max_trials=$NFSIM_BENCH_SYNAPSE_MAX_TRIALS --out ...   # default 1000")
+    w("build/apps/nfsim run bench/campaigns/synapse.yaml --threads 1 --trials 300 --set 'bounds=[]' --out ...   # x reps")
     w("```")
     with open(a.out, "w") as f:
         f.write("\n".join(lines) + "\n")
