@@ -54,6 +54,9 @@ struct FaultSpec {
   // Time after the start of each inference from which the fault acts (chip engine only; 0 =
   // the whole inference). See docs/chip.md for which computations it reaches.
   double onset_ns = 0.0;
+  // Given as `fit` + `mission_hours`: the mission in hours (0 otherwise). The probability is then
+  // 1 - exp(-FIT 1e-9 mission_hours), and a probability p stands for FIT -ln(1 - p) / (1e-9 hours).
+  double mission_hours = 0.0;
   // Where the spec was written, for messages ("campaign.yaml:4", "fault spec '...'"); may be empty.
   std::string origin;
   // Protection (docs/faults.md, "Protection"), filled in from the campaign's `protection:` once

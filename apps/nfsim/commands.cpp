@@ -434,7 +434,7 @@ int cmd_tolerate(const std::vector<std::string>& args) {
        "confidence of every measured interval (the metric's at each rate, and so the rate's)")  //
       ("spec", po::value<int>(), "vary only this fault spec's probability (index in faults:); default: scale all together")  //
       ("trials", po::value<long long>()->default_value(256), "Monte-Carlo trials per round at one search point")  //
-      ("max-trials", po::value<long long>()->default_value(20000), "trial budget of the whole search")  //
+      ("max-trials", po::value<long long>()->default_value(200000), "trial budget of the whole search")  //
       ("rate-precision", po::value<double>()->default_value(0.05, "0.05"),
        "stop when the rate interval's relative width (hi / lo - 1) is at most this")  //
       ("engine", po::value<std::string>()->default_value("functional"),
@@ -445,7 +445,7 @@ int cmd_tolerate(const std::vector<std::string>& args) {
   pos.add("campaign", 1);
   po::variables_map vm;
   if (!parse("Usage: nfsim tolerate CAMPAIGN.yaml --epsilon E [--metric mean_abs|accuracy_drop] [--spec I] [--confidence 0.99]\n"
-             "                      [--rate-precision 0.05] [--trials 256] [--max-trials 20000] [--out result.json]\n\n"
+             "                      [--rate-precision 0.05] [--trials 256] [--max-trials 200000] [--out result.json]\n\n"
              "The largest failure rate (the campaign's probabilities scaled together, or one spec's probability) at which\n"
              "the metric stays at most E, two ways: the certified rate (the b4 bound inverted through a distribution-free\n"
              "inequality: a guaranteed lower bound, often far below the truth) and the estimated rate (a Monte-Carlo\n"
@@ -457,7 +457,7 @@ int cmd_tolerate(const std::vector<std::string>& args) {
   }
   std::vector<std::string> overrides;
   if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
-  const tb::CampaignConfig config = tb::load_campaign(vm["campaign"].as<std::string>(), overrides);
+  const tb::CampaignConfig config = tb::load_single_point(vm["campaign"].as<std::string>(), overrides, "tolerate");
   tb::TolerateOptions o;
   o.epsilon = vm["epsilon"].as<double>();
   o.metric = vm["metric"].as<std::string>();
@@ -542,12 +542,7 @@ int cmd_harden(const std::vector<std::string>& args) {
     throw core::InputError(std::string(replicas ? "--replicas with --budget" : "neither --budget nor --replicas") +
                            ": expected one of them (--budget N ranks units for TMR; --replicas certifies Algorithm 1)");
   }
-  const auto points = tb::load_campaign_points(vm["campaign"].as<std::string>(), overrides);
-  if (points.size() != 1) {
-    throw core::InputError(vm["campaign"].as<std::string>() + ": sweep: " + std::to_string(points.size()) +
-                           " points; expected one point for harden (pick one with --set on the swept key's value, or remove sweep:)");
-  }
-  const tb::CampaignConfig& config = points.front();
+  const tb::CampaignConfig config = tb::load_single_point(vm["campaign"].as<std::string>(), overrides, "harden");
   auto interval = [](const tb::Estimate& e) {
     char buf[128];
     std::snprintf(buf, sizeof buf, "%.6g [%.6g, %.6g]", e.value, e.low, e.high);

@@ -15,7 +15,7 @@ FaultLogWriter::FaultLogWriter(std::ostream& out, const FaultLogContext& context
 }
 
 void FaultLogWriter::add(std::uint64_t trial, std::uint32_t input, std::size_t spec, std::uint64_t unit,
-                         std::optional<double> time_ns) {
+                         std::optional<double> time_ns, std::optional<std::uint32_t> replica) {
   if (full()) {
     ++left_out_;
     return;
@@ -28,6 +28,7 @@ void FaultLogWriter::add(std::uint64_t trial, std::uint32_t input, std::size_t s
   if (!permanent) out_ << ", \"input\": " << input;
   out_ << ", \"persistence\": \"" << (permanent ? "permanent" : "transient") << "\"";
   if (time_ns) out_ << ", \"time_ns\": " << core::format_double(*time_ns);
+  if (replica) out_ << ", \"replica\": " << *replica;
   out_ << ", \"spec\": " << spec << ", \"kind\": \"" << sp.kind_name() << "\", \"unit\": " << unit
        << ", \"name\": " << nlohmann::json(loc.name).dump() << ", \"unit_kind\": \"" << loc.kind << "\"";
   const std::pair<const char*, int> coords[] = {{"layer", loc.layer},   {"tile", loc.tile},     {"core", loc.core},

@@ -33,9 +33,9 @@ class FaultLogWriter {
   FaultLogWriter(std::ostream& out, const FaultLogContext& context, const faults::FaultPlan& plan,
                  const models::Network& network, const MappedChip* chip);
   // One fault event; `input` is ignored for permanent specs; `time_ns`: simulated time since the
-  // start of that inference (chip engine).
+  // start of that inference (chip engine); `replica`: which copy of the network (with `replicas:`).
   void add(std::uint64_t trial, std::uint32_t input, std::size_t spec, std::uint64_t unit,
-           std::optional<double> time_ns = {});
+           std::optional<double> time_ns = {}, std::optional<std::uint32_t> replica = {});
   // Counts `n` more events beyond the cap without writing them.
   void add_left_out(std::uint64_t n) { left_out_ += n; }
   bool full() const { return logged_ >= context_.max_lines; }

@@ -146,6 +146,7 @@ faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::st
     const double hours = r.number(n["mission_hours"], key + ".mission_hours");
     if (hours < 0) r.fail(n["mission_hours"], key + ".mission_hours", "negative", "hours >= 0");
     spec.probability = -std::expm1(-fit * 1e-9 * hours);
+    spec.mission_hours = hours;
     spec.persistence = faults::Persistence::permanent;
     if (n["persistence"] && r.text(n["persistence"], key + ".persistence") != "permanent") {
       r.fail(n["persistence"], key + ".persistence", "FIT faults accumulate", "permanent");
@@ -696,6 +697,15 @@ std::vector<CampaignConfig> load_campaign_points(const std::string& path, const 
     }
     if (axes.empty()) return points;
   }
+}
+
+CampaignConfig load_single_point(const std::string& path, const std::vector<std::string>& overrides, const std::string& command) {
+  std::vector<CampaignConfig> points = load_campaign_points(path, overrides);
+  if (points.size() != 1) {
+    throw core::InputError(path + ": sweep: " + std::to_string(points.size()) + " points; expected one point for " + command +
+                           " (keep one value with --set 'sweep.values=[V]', or drop the sweep with --set sweep=null)");
+  }
+  return std::move(points.front());
 }
 
 CampaignConfig load_campaign(const std::string& path, const std::vector<std::string>& overrides) {

@@ -87,6 +87,9 @@ struct CampaignConfig {
 // A campaign file expanded over its sweep (one config per point, the grid's cartesian product in
 // the order the keys are listed, last key fastest). Without `sweep:` a single point.
 std::vector<CampaignConfig> load_campaign_points(const std::string& path, const std::vector<std::string>& overrides = {});
+// The campaign's one point, for commands that take no sweep (`command`: tolerate, harden): a sweep
+// of more than one point is refused (InputError naming the file, the point count and how to keep one).
+CampaignConfig load_single_point(const std::string& path, const std::vector<std::string>& overrides, const std::string& command);
 
 // The bound families a campaign may ask for.
 const std::vector<std::string>& bound_family_names();

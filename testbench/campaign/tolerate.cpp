@@ -350,11 +350,41 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
     if (v == Point::above) hi = mid;
     noisy = v == Point::undecided;
   }
-  // Near the rate the metric is within its noise of epsilon. Each pass puts two probes around the
-  // interpolated crossing, as far apart as the noise of a quarter of the remaining budget each
-  // needs to decide them (from the per-trial spread and the local slope), at least
-  // rate_precision apart, and gives them rounds up to that quarter; probes that stay undecided
-  // move outwards on the next pass. Until the precision is reached or the budget ends.
+  // Near the rate the metric is within its noise of epsilon: refine in passes. Each pass puts two
+  // probes around the interpolated crossing r, at r exp(-h) and r exp(h), and runs each until it
+  // is decided or has n trials (alternating rounds). n is what the target width w = ln(1 +
+  // precision) needs when the probes sit 1.5 half-widths from epsilon: from the per-trial spread
+  // sigma of the metric and its slope s per unit of log rate, n = (1.5 z sigma / (0.475 w s))^2,
+  // at most half the remaining budget; then h = 1.5 z sigma / (sqrt(n) s) (= 0.475 w when the
+  // budget allows n). A probe still undecided at n gets up to 2n; a pass that decides neither
+  // probe widens h by 1.5 on the next one. Until the precision is reached or the budget ends.
+  const double target = std::log1p(o.rate_precision);
+  auto spread_near = [&] {  // per-trial standard deviation of the metric inside [lo, hi]
+    double spread = 0;
+    for (const auto& [a, pt] : points) {
+      if (a >= lo && a <= hi && pt.rounds > 0) spread = std::max(spread, 0.5 * (pt.upper - pt.lower) * std::sqrt(static_cast<double>(pt.stats.trials())) / z);
+    }
+    return spread;
+  };
+  // Least-squares line of the metric on log rate through the points inside [lo, hi] (weighted by
+  // their trials): its slope, and the rate at which it crosses epsilon (the pass's centre).
+  double fit_rate = -1;
+  auto slope_near = [&] {
+    double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (const auto& [a, pt] : points) {
+      if (a < lo || a > hi || pt.rounds == 0 || !(a > 0)) continue;
+      const double w = static_cast<double>(pt.stats.trials()), x = std::log(a);
+      sw += w, sx += w * x, sy += w * pt.metric, sxx += w * x * x, sxy += w * x * pt.metric;
+    }
+    fit_rate = -1;
+    const double den = sw * sxx - sx * sx;
+    if (sw > 0 && den > 1e-12 * sw * sw) {
+      const double b = (sw * sxy - sx * sy) / den, c = (sy - b * sx) / sw;
+      if (b > 0) fit_rate = std::exp((o.epsilon - c) / b);
+      return b;
+    }
+    return (points[hi].metric - points[lo].metric) / (std::log(hi) - std::log(lo));
+  };
   double widen = 1;
   int idle = 0;
   while (noisy && stop_reason.empty()) {
@@ -366,32 +396,49 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
       stop_reason = "budget";
       break;
     }
-    const double r = crossing();
-    double slope = local_slope;
-    if (!(slope > 0)) slope = (points[hi].metric - points[lo].metric) / (std::log(hi) - std::log(lo));
-    double spread = 0;  // per-trial standard deviation of the metric near the crossing
-    for (const auto& [a, pt] : points) {
-      if (a >= lo && a <= hi) spread = std::max(spread, 0.5 * (pt.upper - pt.lower) * std::sqrt(static_cast<double>(pt.stats.trials())) / z);
+    const double slope = slope_near(), sigma = spread_near();
+    const double r = (fit_rate > lo && fit_rate < hi) ? fit_rate : crossing();
+    const std::uint64_t half_left = std::max<std::uint64_t>(step, (budget - spent) / 2 / step * step);
+    std::uint64_t n = half_left;
+    double h = 0.475 * target;  // 5% inside the target, so that two decided probes reach it
+    if (slope > 0 && sigma > 0) {
+      const double want = std::pow(1.5 * z * sigma / (0.475 * target * slope), 2);
+      n = std::min<std::uint64_t>(half_left, std::max<std::uint64_t>(step, static_cast<std::uint64_t>(std::ceil(want / static_cast<double>(step))) * step));
+      h = std::max(h, 1.5 * z * sigma / (std::sqrt(static_cast<double>(n)) * slope));
+    } else {
+      h = std::max(h, 0.25 * std::log(hi / lo));
     }
-    const std::uint64_t probe_trials = std::max<std::uint64_t>(step, (budget - spent) / 4);
-    double half = 0.5 * std::log1p(o.rate_precision);
-    if (slope > 0) half = std::max(half, widen * 1.3 * z * spread / std::sqrt(static_cast<double>(probe_trials)) / slope);
-    const double q1 = std::max(r * std::exp(-half), std::sqrt(lo * r)), q3 = std::min(r * std::exp(half), std::sqrt(r * hi));
+    h *= widen;
+    // A side whose probe would fall outside (lo, hi) is already as close as this budget gets it.
+    const bool side1 = r * std::exp(-h) > lo * (1 + 1e-9), side3 = r * std::exp(h) < hi * (1 - 1e-9);
+    if (!side1 && !side3) {
+      if (widen > 1) {  // the widening overshot: back to the offset the noise asks for
+        widen = 1;
+        continue;
+      }
+      stop_reason = "budget";  // only a larger budget than what is left gets the probes closer
+      break;
+    }
     const std::uint64_t spent_before = spent;
-    Point& p1 = classify(q1, 1, 1);
-    Point& p3 = classify(q3, 1, 1);
-    const int cap = static_cast<int>(std::max<std::uint64_t>(1, probe_trials / step));
-    while (budget_left()) {
-      const bool u1 = p1.verdict == Point::undecided && p1.rounds < cap, u3 = p3.verdict == Point::undecided && p3.rounds < cap;
-      if (!u1 && !u3) break;
-      run_round(u1 && (!u3 || p1.rounds <= p3.rounds) ? p1 : p3);
+    Point* p1 = side1 ? &classify(r * std::exp(-h), 1, 1) : nullptr;
+    Point* p3 = side3 ? &classify(r * std::exp(h), 1, 1) : nullptr;
+    auto open = [](const Point* p, std::uint64_t cap) { return p && p->verdict == Point::undecided && p->stats.trials() < cap; };
+    auto undecided = [](const Point* p) { return p && p->verdict == Point::undecided; };
+    for (const std::uint64_t cap : {n, 2 * n}) {
+      while (budget_left()) {
+        const bool u1 = open(p1, cap), u3 = open(p3, cap);
+        if (!u1 && !u3) break;
+        run_round(u1 && (!u3 || p1->rounds <= p3->rounds) ? *p1 : *p3);
+      }
+      // Past n only a probe still undecided while the other side is settled gets more trials.
+      if ((undecided(p1) || !p1) && (undecided(p3) || !p3)) break;
     }
     bool moved = false;
-    if (p1.verdict == Point::below && p1.rate > lo) lo = p1.rate, moved = true;
-    if (p1.verdict == Point::above && p1.rate < hi) hi = p1.rate, moved = true;
-    if (p3.verdict == Point::above && p3.rate < hi) hi = p3.rate, moved = true;
-    if (p3.verdict == Point::below && p3.rate > lo) lo = p3.rate, moved = true;
-    widen = (!moved || p1.verdict == Point::undecided || p3.verdict == Point::undecided) ? widen * 1.5 : 1;
+    for (const Point* p : {p1, p3}) {
+      if (p && p->verdict == Point::below && p->rate > lo) lo = p->rate, moved = true;
+      if (p && p->verdict == Point::above && p->rate < hi) hi = p->rate, moved = true;
+    }
+    widen = ((undecided(p1) || !p1) && (undecided(p3) || !p3)) ? widen * 1.5 : 1;
     if (!moved && !budget_left()) stop_reason = "budget";
     // Nothing new measured and nothing moved: the probes are points already decided or undecided.
     idle = (!moved && spent == spent_before) ? idle + 1 : 0;
@@ -415,7 +462,13 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
     nlohmann::json out = nlohmann::json::array();
     for (std::size_t s = 0; s < prepared.specs.size(); ++s) {
       const auto& spec = prepared.specs[s];
-      out.push_back({{"spec", s}, {"kind", spec.kind_name()}, {"probability", probability(s, a)}, {"varied", !one || static_cast<int>(s) == o.spec}});
+      const double ps = probability(s, a);
+      nlohmann::json entry = {{"spec", s}, {"kind", spec.kind_name()}, {"probability", ps}, {"varied", !one || static_cast<int>(s) == o.spec}};
+      if (spec.mission_hours > 0) {  // given as a FIT rate: the FIT rate that gives ps over the same mission
+        entry["mission_hours"] = spec.mission_hours;
+        entry["fit"] = ps < 1 ? nlohmann::json(-std::log1p(-ps) / (1e-9 * spec.mission_hours)) : nlohmann::json(nullptr);
+      }
+      out.push_back(entry);
     }
     return out;
   };
@@ -513,8 +566,14 @@ void print_tolerate(std::FILE* out, const nlohmann::json& r) {
     std::fprintf(out, "             measured %s at the interval's lower end, %s at its upper end\n",
                  interval_text(e["measured_at_lower_end"]).c_str(), interval_text(e["measured_at_upper_end"]).c_str());
     for (const auto& p : e["probabilities"]) {
-      std::fprintf(out, "             spec %d (%s) p = %.4g%s\n", p["spec"].get<int>(), p["kind"].get<std::string>().c_str(),
-                   p["probability"].get<double>(), p["varied"].get<bool>() ? "" : " (fixed)");
+      std::string fit;
+      if (p.contains("fit") && !p["fit"].is_null()) {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, ", FIT %.4g over %g h", p["fit"].get<double>(), p["mission_hours"].get<double>());
+        fit = buf;
+      }
+      std::fprintf(out, "             spec %d (%s) p = %.4g%s%s\n", p["spec"].get<int>(), p["kind"].get<std::string>().c_str(),
+                   p["probability"].get<double>(), fit.c_str(), p["varied"].get<bool>() ? "" : " (fixed)");
     }
   } else if (status == "unreachable") {
     std::fprintf(out, "  estimated  none: epsilon is not met even at rate 0");

@@ -14,7 +14,7 @@ struct TolerateOptions {
   double confidence = 0.99;
   int spec = -1;                    // -1: scale every spec's probability together; else only this one
   std::uint64_t step_trials = 256;  // Monte-Carlo trials per round at one search point
-  std::uint64_t max_trials = 20000; // trial budget of the whole search
+  std::uint64_t max_trials = 200000; // trial budget of the whole search
   double rate_precision = 0.05;     // stop when hi / lo - 1 of the rate interval is at most this
   int max_rounds = 8;               // rounds (of step_trials) at most per point before it is called undecided
   std::string engine;               // engine of the search; empty: functional (campaign's if it is "campaign")

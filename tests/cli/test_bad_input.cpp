@@ -512,6 +512,8 @@ const std::vector<BadCase> kCases{
     {"tolerate_rate_precision_zero", "tolerate $C --epsilon 0.1 --rate-precision 0", {"--rate-precision 0", "expected a positive number"}},
     {"tolerate_max_trials_zero", "tolerate $C --epsilon 0.1 --max-trials 0", {"--max-trials 0", "[1, 4294967296]"}},
     {"tolerate_engine_exact", "tolerate $C --epsilon 0.1 --engine exact", {"--engine exact", "the search needs trials"}},
+    {"tolerate_sweep", "tolerate $C --epsilon 0.1 --set 'sweep={key: seed, values: [1, 2]}'",
+     {"sweep: 2 points", "expected one point for tolerate", "--set sweep=null"}},
     // issue 14: protection
     {"protection_unknown_key", kRun + "$C --set 'protection={spare: {columns: 1}}'", {"protection", "'spare'", "did you mean 'spares'"}},
     {"protection_tmr_spec_out_of_range", kRun + "$C --set 'protection={tmr: [{spec: 3, units: [0]}]}'",
@@ -534,6 +536,7 @@ const std::vector<BadCase> kCases{
     {"harden_replicas_without_epsilon", "harden $C --replicas", {"--epsilon missing"}},
     {"harden_bad_metric", "harden $C --budget 1 --metric bogus", {"--metric 'bogus'", "variance or accuracy_drop"}},
     {"harden_exact_engine", "harden $C --budget 1 --set engine=exact", {"engine 'exact'", "Monte Carlo"}},
+    {"harden_sweep", "harden $C --budget 1 --set 'sweep={key: seed, values: [1, 2]}'", {"sweep: 2 points", "expected one point for harden"}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Refused, BadInput, ::testing::ValuesIn(kCases),

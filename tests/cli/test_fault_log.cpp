@@ -140,5 +140,29 @@ TEST(FaultLog, TheCapKeepsTheFirstLinesAndCountsTheRest) {
   EXPECT_FALSE(all.back()["truncated"].get<bool>());
 }
 
+// The chip engine keeps one SystemC session per process across sweep points: a swept cap must
+// reach each point (it kept the first point's cap).
+TEST(FaultLog, ASweptCapAppliesToEachPointOnTheChipEngine) {
+  TempDir dir;
+  write_file(dir.file("c.yaml"), campaign("engine: chip\nsweep: {key: fault_log.max_lines, values: [3, 9]}\n"));
+  const CliRun r = nfsim("run " + dir.file("c.yaml") + " --out " + dir.file("out"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::map<int, std::size_t> faults;
+  std::map<int, nlohmann::json> summary;
+  for (const auto& line : lines_of(dir.file("out/faults.jsonl"))) {
+    if (line.value("summary", false)) {
+      summary[line["point"].get<int>()] = line;
+    } else {
+      ++faults[line["point"].get<int>()];
+    }
+  }
+  ASSERT_EQ(summary.size(), 2u);
+  EXPECT_EQ(summary[0]["max_lines"], 3);
+  EXPECT_EQ(summary[1]["max_lines"], 9);
+  EXPECT_EQ(faults[0], 3u);
+  EXPECT_EQ(faults[1], 9u);
+  EXPECT_GT(summary[1]["faults_left_out"].get<std::size_t>(), 0u);
+}
+
 }  // namespace
 }  // namespace nfsim::test

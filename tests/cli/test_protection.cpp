@@ -4,9 +4,11 @@
 // oracle and the chip engine agreeing trial by trial; with every probability 0, Delta is 0.
 #include <gtest/gtest.h>
 
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -296,6 +298,11 @@ TEST(Protection, ZeroProbabilityGivesZeroDeltaWithProtectionOn) {
           for (const auto& v : in["measured"][stat]) EXPECT_EQ(v.get<double>(), 0.0) << engine << " " << stat;
         }
       }
+      // The HTML report shows the protection: TMR units and spares per spec, the replicas.
+      const std::string html = read_file(dir.file(out + "/report.html"));
+      EXPECT_NE(html.find("<h2>Protection</h2>"), std::string::npos) << engine;
+      EXPECT_NE(html.find("<td>faults[2]</td><td class='name'>crossbar_column</td><td>2 of "), std::string::npos) << engine;
+      EXPECT_EQ(html.find("replicas (Algorithm 1)</td><td>-</td><td>-</td><td>3</td>") != std::string::npos, !replicas.empty()) << engine;
     }
   }
 }
@@ -315,6 +322,26 @@ TEST(Replicas, MedianOfThreeHidesOneFailingReplica) {
   for (std::size_t n = 0; n < 3; ++n) {
     EXPECT_EQ(one["points"][0]["inputs"][n]["measured"]["mean"], three["points"][0]["inputs"][n]["measured"]["mean"]);
   }
+  // faults.jsonl logs every replica's faults, each line naming its replica (here every replica
+  // loses every neuron: the unreplicated run's lines, three times).
+  std::map<int, std::size_t> per_replica;
+  std::size_t lines_one = 0;
+  for (const auto& [out, count] : {std::pair<std::string, int>{"one", 1}, {"three", 3}}) {
+    std::istringstream in(read_file(dir.file(out + "/faults.jsonl")));
+    for (std::string line; std::getline(in, line);) {
+      const nlohmann::json j = nlohmann::json::parse(line);
+      if (j.value("summary", false)) continue;
+      if (count == 1) {
+        EXPECT_FALSE(j.contains("replica")) << line;
+        ++lines_one;
+      } else {
+        ++per_replica[j.at("replica").get<int>()];
+      }
+    }
+  }
+  ASSERT_GT(lines_one, 0u);
+  EXPECT_EQ(per_replica.size(), 3u);
+  for (const auto& [r, n] : per_replica) EXPECT_EQ(n, lines_one) << "replica " << r;
   // Rare faults: the median of 3 fails only when two replicas fail, so its variance is far
   // below one replica's (about 3p times it, to first order).
   write_file(dir.file("rare.yaml"), head + "faults:\n  - {kind: neuron_crash, layers: [1, 2], probability: 0.02}\ntrials: 20000\n");

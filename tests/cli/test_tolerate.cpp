@@ -4,6 +4,7 @@
 // it; a router spec gets a nonzero rate; a budget the specs held fixed already exceed is exit 3.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -14,8 +15,8 @@ namespace nfsim::test {
 namespace {
 
 const std::string kCampaigns = std::string(NFSIM_SOURCE_DIR) + "/examples/campaigns/";
-// Neuron crashes on the hidden layers, scaled together: cheap trials, so the search gets a few
-// thousand of them within a test's time.
+// Neuron crashes on the hidden layers, scaled together: cheap trials (50 inputs), so the search
+// reaches a 5% interval on the rate within a test's time (measured: 17k-113k trials, 2-13 s).
 const std::string kNeuronCrashes = " --set 'faults=[{kind: neuron_crash, layers: [1, 2], probability: 0.01}]' --set inputs.count=50";
 
 // The accuracy drop `nfsim run` measures with every probability of kNeuronCrashes scaled by `a`,
@@ -37,7 +38,7 @@ void check_rate_brackets_independent_monte_carlo(const std::string& campaign) {
   TempDir dir;
   const double eps = 0.01;
   const CliRun r = nfsim("tolerate " + campaign + kNeuronCrashes +
-                             " --epsilon 0.01 --metric accuracy_drop --max-trials 6000 --rate-precision 0.05 --out " + dir.file("t.json"),
+                             " --epsilon 0.01 --metric accuracy_drop --max-trials 200000 --rate-precision 0.05 --out " + dir.file("t.json"),
                          dir);
   ASSERT_EQ(r.code, 0) << r.err;
   const nlohmann::json t = nlohmann::json::parse(read_file(dir.file("t.json")));
@@ -58,8 +59,12 @@ void check_rate_brackets_independent_monte_carlo(const std::string& campaign) {
   EXPECT_LE(e["measured_at_lower_end"]["upper"].get<double>(), eps);
   EXPECT_GE(e["measured_at_upper_end"]["lower"].get<double>(), eps);
   EXPECT_GT(e["measured"]["trials"].get<std::uint64_t>(), 0u);
+  // A few-percent precision within the budget: the interval's ends at most 5% apart.
+  EXPECT_EQ(t["search"]["stop_reason"], "precision") << t["search"].dump(1);
+  EXPECT_LE(e["relative_width"].get<double>(), 0.05);
+  EXPECT_NEAR(e["relative_width"].get<double>(), hi / lo - 1, 1e-12);
   // The budget, plus a first round for a new point and at most 8 rounds at the estimate.
-  EXPECT_LE(t["search"]["trials"].get<std::uint64_t>(), 6000u + 9 * 256u);
+  EXPECT_LE(t["search"]["trials"].get<std::uint64_t>(), 200000u + 9 * 256u);
   // An independent Monte Carlo (another seed) at the interval's ends, with as many trials as the
   // search gave them: the drop is at most epsilon at the lower end and at least at the upper one,
   // so the rate at which it measures 1% lies inside the interval.
@@ -86,7 +91,7 @@ const std::string kRouterCampaign =
     "  scale: 0.00392156862745098\n"
     "faults:\n"
     "  - {kind: neuron_crash, layers: [1], probability: 0.001}\n"
-    "  - {kind: router, probability: 0.002, persistence: permanent}\n"
+    "  - {kind: router, fit: 22.85, mission_hours: 87600}\n"  // p = 0.002 over 10 years
     "engine: chip\n"
     "trials: 100\n"
     "seed: 1\n";
@@ -114,6 +119,11 @@ TEST(CliTolerate, RouterSpecGetsANonzeroRateWithAnInterval) {
   EXPECT_DOUBLE_EQ(e["probabilities"][0]["probability"].get<double>(), 0.001);  // held fixed
   EXPECT_EQ(t["search"]["engine"], "functional");
   EXPECT_NE(r.out.find("spec 1 (router) p = "), std::string::npos) << r.out;
+  // A FIT spec: the FIT rate that gives the estimate over the same mission, in the JSON and on the console.
+  EXPECT_DOUBLE_EQ(e["probabilities"][1]["mission_hours"].get<double>(), 87600);
+  EXPECT_NEAR(e["probabilities"][1]["fit"].get<double>(), -std::log1p(-est) / (1e-9 * 87600), 1e-9 * e["probabilities"][1]["fit"].get<double>());
+  EXPECT_NE(r.out.find("over 87600 h"), std::string::npos) << r.out;
+  EXPECT_FALSE(e["probabilities"][0].contains("fit"));
 }
 
 // With the other specs at probabilities that already exceed epsilon, no rate of the varied spec

@@ -35,6 +35,7 @@ ChipEngine& engine_for(const EngineSetup& s) {
                              "must stay the same at every point; this point changes them (run one campaign per chip instead)");
     }
     current->engine->set_plan(*s.plan, s.seed, s.block_trials);
+    current->engine->controller().set_log_limit(s.fault_log_limit);  // each point its own cap (fault_log.max_lines)
     return *current->engine;
   }
   current = std::make_unique<ChipSession>();

@@ -1,4 +1,5 @@
 // The functional engine behind the engine interface: values without time, batched in Eigen.
+#include <algorithm>
 #include <ostream>
 
 #include "faults/fault_sampler.h"
@@ -28,17 +29,22 @@ class FunctionalAdapter : public IEngine {
     FaultLogWriter writer(log, context, plan, *setup_.network, setup_.chip);
     std::vector<std::uint64_t> units;
     const Eigen::Index inputs = setup_.inputs->cols();
+    // With replicas, every replica's faults, each line naming its replica.
+    const std::uint32_t replicas = std::max<std::uint32_t>(1, setup_.replicas);
     for (std::uint64_t t = 0; t < context.trials_done; ++t) {
       for (Eigen::Index n = 0; n < inputs; ++n) {
-        for (std::size_t s = 0; s < plan.size(); ++s) {
-          const bool permanent = plan.specs()[s].persistence == faults::Persistence::permanent;
-          if (permanent && n > 0) continue;
-          sampler.draw_units(s, t, permanent ? faults::FaultSampler::kPermanentSlot : static_cast<std::uint32_t>(n), units);
-          if (writer.full()) {
-            writer.add_left_out(units.size());
-            continue;
+        for (std::uint32_t r = 0; r < replicas; ++r) {
+          for (std::size_t s = 0; s < plan.size(); ++s) {
+            const bool permanent = plan.specs()[s].persistence == faults::Persistence::permanent;
+            if (permanent && n > 0) continue;
+            sampler.draw_units(s, t, permanent ? faults::FaultSampler::kPermanentSlot : static_cast<std::uint32_t>(n), units, r);
+            if (writer.full()) {
+              writer.add_left_out(units.size());
+              continue;
+            }
+            const std::optional<std::uint32_t> replica = replicas > 1 ? std::optional<std::uint32_t>(r) : std::nullopt;
+            for (std::uint64_t u : units) writer.add(t, static_cast<std::uint32_t>(n), s, u, std::nullopt, replica);
           }
-          for (std::uint64_t u : units) writer.add(t, static_cast<std::uint32_t>(n), s, u);
         }
       }
     }
