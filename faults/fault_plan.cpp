@@ -181,20 +181,25 @@ std::vector<double> FaultPlan::effective_probabilities(std::size_t s) const {
   std::vector<double> out(static_cast<std::size_t>(n));
   for (std::uint64_t u = 0; u < n; ++u) out[u] = unit_probability(s, u);
   if (spec.spare_pool.empty() || spec.spares == 0) return out;
+  return after_repair(std::move(out), spec.spare_pool, spec.spares);
+}
+
+std::vector<double> FaultPlan::after_repair(std::vector<double> p, const std::vector<std::uint32_t>& pool, std::size_t spares) {
+  if (spares == 0) return p;
   // Per pool, the distribution of the number of failures among its lower units, capped at
   // `spares` (the last entry holds P(at least spares)).
-  const std::size_t cap = spec.spares;
+  const std::size_t cap = spares;
   std::map<std::uint32_t, std::vector<double>> dist;
-  for (std::uint64_t u = 0; u < n; ++u) {
-    auto [it, fresh] = dist.try_emplace(spec.spare_pool[u], std::vector<double>(cap + 1, 0.0));
+  for (std::size_t u = 0; u < p.size(); ++u) {
+    auto [it, fresh] = dist.try_emplace(pool[u], std::vector<double>(cap + 1, 0.0));
     std::vector<double>& d = it->second;
     if (fresh) d[0] = 1.0;
-    const double p = out[u];
-    out[u] = p * d[cap];
-    for (std::size_t k = cap; k > 0; --k) d[k] = d[k] * (k == cap ? 1.0 : 1.0 - p) + d[k - 1] * p;
-    d[0] *= 1.0 - p;
+    const double pu = p[u];
+    p[u] = pu * d[cap];
+    for (std::size_t k = cap; k > 0; --k) d[k] = d[k] * (k == cap ? 1.0 : 1.0 - pu) + d[k - 1] * pu;
+    d[0] *= 1.0 - pu;
   }
-  return out;
+  return p;
 }
 
 }  // namespace nfsim::faults

@@ -56,6 +56,9 @@ class FaultPlan {
   // units fail independently with unit_probability(): p_i P(at least `spares` of the pool's
   // lower units failed). Equals unit_probability() without spares.
   std::vector<double> effective_probabilities(std::size_t s) const;
+  // The same for given per-unit probabilities `p` (before repair) of units in ascending order,
+  // `pool[i]` the repair pool of unit i and `spares` spares per pool.
+  static std::vector<double> after_repair(std::vector<double> p, const std::vector<std::uint32_t>& pool, std::size_t spares);
 
  private:
   std::vector<FaultSpec> specs_;

@@ -485,10 +485,12 @@ int cmd_tolerate(const std::vector<std::string>& args) {
     core::write_file_atomically(vm["out"].as<std::string>(), [&](std::ostream& os) { os << text; });
   }
   const std::string status = result["status"].get<std::string>();
-  if (status == "unreachable" || status == "incomplete") {
+  if (status == "unreachable" || status == "incomplete" || status == "unconfirmed") {
     std::fprintf(stderr, "nfsim tolerate: %s\n",
-                 status == "unreachable" ? "epsilon cannot be met even at rate 0 (the specs held fixed exceed it); exit 3"
-                                         : "the search budget (--max-trials) ended before a rate above and below epsilon was found; exit 3");
+                 status == "unreachable"  ? "epsilon cannot be met even at rate 0 (the specs held fixed exceed it); exit 3"
+                 : status == "incomplete" ? "the search budget (--max-trials) ended before a rate above and below epsilon was found; exit 3"
+                                          : "an end of the rate interval failed its confirmation on fresh trials three times (the metric may "
+                                            "not grow with the rate there); the interval is the search's, unconfirmed; exit 3");
     return 3;
   }
   return 0;

@@ -166,22 +166,46 @@ HardenResult harden(const CampaignConfig& config_in, const HardenOptions& o) {
       }
     }
   }
+  // A unit failing with probability x adds v(x) times its single-fault effect (first order).
+  auto v = [&](double x) { return o.metric == "variance" ? x * (1 - x) : x; };
   std::vector<HardenedUnit> candidates;
   for (std::size_t s = 0; s < plan.size(); ++s) {
-    const double p = plan.specs()[s].probability;
+    const faults::FaultSpec& spec = plan.specs()[s];
+    const double p = spec.probability;
     // With spares, a column's probability of being dead after repair (docs/bounds.md).
     const std::vector<double> pe = plan.effective_probabilities(s);
+    const bool spared = !spec.spare_pool.empty() && spec.spares > 0;
+    // Spared specs: each pool's units, ascending; TMR on one of them also frees the spare it
+    // would have taken for the units above it, so its gain is the pool's, recomputed with q.
+    std::map<std::uint32_t, std::vector<std::uint64_t>> pools;
+    if (spared) {
+      for (std::uint64_t u = 0; u < plan.unit_count(s); ++u) pools[spec.spare_pool[static_cast<std::size_t>(u)]].push_back(u);
+    }
     for (std::uint64_t u = 0; u < plan.unit_count(s); ++u) {
       const double pu = pe[static_cast<std::size_t>(u)];
       const double eff = effect[s][static_cast<std::size_t>(u)];
-      r.predicted_before += (o.metric == "variance" ? pu * (1 - pu) : pu) * eff;
+      r.predicted_before += v(pu) * eff;
       if (p <= 0.0 || p >= 1.0 || plan.is_tmr(s, u)) continue;  // nothing to gain, or already protected
       HardenedUnit h;
       h.spec = s;
       h.unit = u;
       h.p = p;
       h.q = faults::tmr_probability(p);
-      h.reduction = o.metric == "variance" ? (p * (1 - p) - h.q * (1 - h.q)) * eff : (p - h.q) * eff;
+      if (!spared) {
+        h.reduction = (v(p) - v(h.q)) * eff;
+      } else {
+        const std::vector<std::uint64_t>& members = pools[spec.spare_pool[static_cast<std::size_t>(u)]];
+        std::vector<double> before_repair(members.size());
+        for (std::size_t i = 0; i < members.size(); ++i) {
+          before_repair[i] = members[i] == u ? h.q : plan.unit_probability(s, members[i]);
+        }
+        const std::vector<double> after = faults::FaultPlan::after_repair(before_repair, std::vector<std::uint32_t>(members.size(), 0), spec.spares);
+        h.reduction = 0;
+        for (std::size_t i = 0; i < members.size(); ++i) {
+          const auto w = static_cast<std::size_t>(members[i]);
+          h.reduction += (v(pe[w]) - v(after[i])) * effect[s][w];
+        }
+      }
       candidates.push_back(h);
     }
   }

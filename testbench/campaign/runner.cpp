@@ -14,6 +14,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/plugin.h"
@@ -280,6 +282,36 @@ CampaignResult run_campaign(const CampaignConfig& config, const RunOptions& opti
   return r;
 }
 
+namespace {
+
+// On --resume: the fault lines (and summary lines) of the points the interrupted run finished,
+// from its faults.jsonl in the output directory into this run's log, which the later points then
+// append to. A missing file carries nothing; a line that is not a JSON object with a point is an
+// input error (the directory was edited).
+void carry_fault_log(const std::string& previous, std::size_t finished_points, const std::string& log_path) {
+  std::ifstream in(previous);
+  if (!in) return;
+  std::ostringstream kept;
+  std::size_t number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception&) {
+    }
+    if (!j.is_object() || !j.contains("point") || !j["point"].is_number_unsigned()) {
+      throw core::InputError(previous + " line " + std::to_string(number) + ": not a fault-log line; expected a JSON object with a \"point\" " +
+                             "(the fault log of the interrupted run, as nfsim wrote it)");
+    }
+    if (j["point"].get<std::size_t>() < finished_points) kept << line << "\n";
+  }
+  const std::string text = kept.str();
+  core::write_file_atomically(log_path, [&](std::ostream& o) { o << text; });
+}
+
+}  // namespace
+
 CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, const RunOptions& options) {
   CampaignOutcome outcome;
   outcome.is_root = mpi_rank() == 0;
@@ -311,6 +343,9 @@ CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, c
                                "(components, parameters, latencies) or the inputs; expected one campaign per chip");
       }
     }
+  }
+  if (options.resume && outcome.is_root && cp.point > 0 && !options.fault_log_path.empty()) {
+    carry_fault_log(options.out_dir + "/faults.jsonl", cp.point, options.fault_log_path);
   }
   Report& report = outcome.report;
   report.points = std::move(cp.completed_points);

@@ -56,6 +56,7 @@ std::uint64_t unit_count(const models::Network& net, const faults::FaultSpec& sp
 struct Point {
   double rate = 0;
   int rounds = 0;
+  std::uint64_t seed = 0;  // the campaign's for the search; another one for a confirmation
   // The engine of this point, kept between rounds (engines with one session per process are made
   // again for each round instead: they run any block on demand).
   std::unique_ptr<PreparedPoint> prepared;
@@ -188,7 +189,9 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
   const unsigned threads = effective_threads(0);
   std::uint64_t spent = 0, budget = o.max_trials;
   std::map<double, Point> points;
-  auto run_round = [&](Point& pt) {
+  // One more round at pt; its interval at `zz`; `counted`: spent from the search's budget.
+  auto run_round = [&](Point& pt, double zz = 0, bool counted = true) {
+    if (zz <= 0) zz = z;
     if (!pt.engine) {
       CampaignConfig c = config;
       for (std::size_t s = 0; s < c.faults.size(); ++s) c.faults[s].probability = probability(s, pt.rate);
@@ -205,7 +208,7 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
       setup.plan = pt.prepared->plan.get();
       setup.chip = pt.prepared->mapped ? &*pt.prepared->mapped : nullptr;
       setup.chip_key = pt.prepared->chip_key;
-      setup.seed = config.seed;
+      setup.seed = pt.seed;
       setup.block_trials = config.block_trials;
       setup.batch_trials = config.batch_trials;
       pt.engine = pt.prepared->engine->make(setup);
@@ -226,13 +229,13 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
       pt.prepared.reset();
     }
     ++pt.rounds;
-    spent += step;
+    if (counted) spent += step;
     if (o.metric == "mean_abs") {
       pt.metric = pt.lower = pt.upper = 0;
       for (Eigen::Index n = 0; n < pt.stats.inputs(); ++n) {
         for (Eigen::Index k = 0; k < pt.stats.outputs(); ++k) {
           const auto& s = pt.stats.abs_delta(n, k);
-          const double hw = s.mean_half_width(z);
+          const double hw = s.mean_half_width(zz);
           pt.metric = std::max(pt.metric, s.mean());
           pt.upper = std::max(pt.upper, s.mean() + hw);
           pt.lower = std::max(pt.lower, s.mean() - hw);
@@ -241,11 +244,16 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
     } else {
       const auto& acc = pt.stats.accuracy();
       pt.metric = pt.fault_free_accuracy - acc.mean();
-      const double hw = acc.mean_half_width(z);
+      const double hw = acc.mean_half_width(zz);
       pt.lower = pt.metric - hw;
       pt.upper = pt.metric + hw;
     }
-    pt.verdict = pt.upper <= o.epsilon ? Point::below : pt.lower >= o.epsilon ? Point::above : Point::undecided;
+    // A point is decided on max_rounds rounds at least (2048 trials by default): with fewer, the
+    // skewed per-trial metric makes the normal interval too narrow, and the common random numbers
+    // would carry one unlucky stretch of trials into every point (measured: decisions on 256-512
+    // trials put 2 of 40 intervals beside the crossing).
+    const bool enough = pt.rounds >= o.max_rounds;
+    pt.verdict = !enough ? Point::undecided : pt.upper <= o.epsilon ? Point::below : pt.lower >= o.epsilon ? Point::above : Point::undecided;
   };
   // Measures the metric at rate a, adding rounds while its interval contains epsilon (up to
   // max_rounds and the budget). `min_rounds`: rounds it needs at least (the final measurements).
@@ -256,6 +264,7 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
     if (near != points.end() && near->first <= a * (1 + 1e-9)) a = near->first;
     Point& pt = points[a];
     pt.rate = a;
+    pt.seed = config.seed;
     while (pt.rounds < min_rounds || (pt.verdict == Point::undecided && pt.rounds < max_rounds)) {
       if (pt.rounds >= 1 && spent + step > budget) break;  // a new point always gets its first round
       run_round(pt);
@@ -284,10 +293,10 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
     // Grow until a rate above epsilon (or the search limit).
     if (v != Point::above) {
       double a = start;
-      // Growing: points near the rate are left undecided after 2 rounds (the bisection comes back).
+      // Growing: a point within noise of epsilon stays undecided (the bisection comes back to it).
       while (a < a_max && budget_left()) {
         a = std::min(a_max, a * 4);
-        const Point::Verdict w = classify(a, 1, 2).verdict;
+        const Point::Verdict w = classify(a).verdict;
         if (w == Point::below) lo = a;
         if (w == Point::above) {
           hi = a;
@@ -310,7 +319,7 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
       double a = start;
       while (lo < 0 && a > floor_rate && budget_left()) {
         a /= 4;
-        if (classify(a, 1, 2).verdict == Point::below) lo = a;
+        if (classify(a).verdict == Point::below) lo = a;
       }
       if (lo < 0 && a <= floor_rate) status = "unreachable";
     }
@@ -422,6 +431,7 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
     const std::uint64_t spent_before = spent;
     Point* p1 = side1 ? &classify(r * std::exp(-h), 1, 1) : nullptr;
     Point* p3 = side3 ? &classify(r * std::exp(h), 1, 1) : nullptr;
+    n = std::max<std::uint64_t>(n, static_cast<std::uint64_t>(o.max_rounds) * step);  // decisions need max_rounds rounds
     auto open = [](const Point* p, std::uint64_t cap) { return p && p->verdict == Point::undecided && p->stats.trials() < cap; };
     auto undecided = [](const Point* p) { return p && p->verdict == Point::undecided; };
     for (const std::uint64_t cap : {n, 2 * n}) {
@@ -453,11 +463,81 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
     estimate = crossing();
   }
   if (status == "ok" && estimate < 0) status = "incomplete";
-  // Measured at each answer (the estimate gets as many rounds as the interval's ends had).
   auto point_json = [&](const Point& pt) {
     return nlohmann::json{{"rate", pt.rate},       {"trials", pt.stats.trials()}, {"metric", pt.metric},
                           {"lower", pt.lower},     {"upper", pt.upper},           {"verdict", verdict_name(pt.verdict)}};
   };
+  // Confirmation (docs/tolerate.md, "Confirmation"). The search chose [lo, hi] after many looks at
+  // many points, so the ends' own intervals overstate its confidence (measured: 38 of 40 searches
+  // held the crossing at 99%). Each end is measured again on trials the search never saw (another
+  // seed): the lower end must have its upper limit at most epsilon, the upper end its lower limit
+  // at least epsilon, looking at n, 2n, 4n and 8n trials, n what that needs at its distance from
+  // the estimate. An end that fails moves out by sqrt(1 + precision), twice at most, measured
+  // afresh each time. Each of these at most 24 tests (2 ends, 3 rates, 4 looks) is wrong with
+  // probability at most (1 - confidence) / 24 (one-sided), so the interval holds the crossing
+  // with at least the confidence (union bound), when the metric grows with the rate between its
+  // ends.
+  const Point* lower_end = nullptr;
+  const Point* upper_end = nullptr;
+  std::vector<std::unique_ptr<Point>> checks;
+  nlohmann::json confirmation = nullptr;
+  if (status == "ok" && estimate > 0) {
+    lower_end = &points[lo];
+    upper_end = &points[hi];
+    const double alpha = 1 - o.confidence;
+    const double zc = core::normal_quantile_two_sided(1 - alpha / 12);  // one-sided alpha / 24 per test
+    // The search-limit case: the upper end is the limit itself, within noise of epsilon.
+    const bool upper_open = points[hi].verdict != Point::above;
+    nlohmann::json attempts = nlohmann::json::array();
+    std::uint64_t confirm_trials = 0;
+    bool confirmed = true;
+    // The trials a measurement at log-distance d from the estimate needs to decide with
+    // probability about 0.93: its half-width at zc two thirds of the metric's distance s d from
+    // epsilon (sigma, s: the per-trial spread and the slope near the crossing, as in the refine).
+    const double slope = slope_near(), sigma = spread_near();
+    auto trials_for = [&](double d, std::uint64_t fallback) {
+      if (!(slope > 0) || !(sigma > 0) || !(d > 0)) return std::max<std::uint64_t>(8 * step, fallback);
+      const double want = std::min(1e12, std::pow(1.5 * zc * sigma / (slope * d), 2));
+      return std::max<std::uint64_t>(8 * step, static_cast<std::uint64_t>(std::ceil(want / static_cast<double>(step))) * step);
+    };
+    for (int end = 0; end < 2; ++end) {
+      if (end == 1 && upper_open) continue;
+      const double at = end == 0 ? lo : hi;
+      bool ok = false;
+      for (int k = 0; k < 3 && !ok; ++k) {
+        // Attempt k: half the target width further out each time.
+        const double factor = std::pow(1 + o.rate_precision, 0.5 * k);
+        const double rate = end == 0 ? at / factor : std::min(a_max, at * factor);
+        const std::uint64_t n = trials_for(std::abs(std::log(rate / estimate)), 4 * points[at].stats.trials());
+        auto pt = std::make_unique<Point>();
+        pt->rate = rate;
+        pt->seed = config.seed + 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(1 + k + 3 * end);
+        // Looks at n, 2n, 4n and 8n trials (the planned n rests on a slope the search measured
+        // on the points it selected, so it can be short).
+        for (int look = 0; look < 4 && !ok; ++look) {
+          while (pt->rounds == 0 || pt->stats.trials() < (n << look)) run_round(*pt, zc, false);
+          ok = end == 0 ? pt->upper <= o.epsilon : pt->lower >= o.epsilon;
+        }
+        confirm_trials += pt->stats.trials();
+        nlohmann::json j = point_json(*pt);
+        j["end"] = end == 0 ? "lower" : "upper";
+        j["confirmed"] = ok;
+        attempts.push_back(j);
+        if (ok) {
+          (end == 0 ? lo : hi) = rate;
+          (end == 0 ? lower_end : upper_end) = pt.get();
+        }
+        checks.push_back(std::move(pt));
+      }
+      confirmed = confirmed && ok;
+    }
+    confirmation = {{"confirmed", confirmed},
+                    {"level_per_test", 1 - alpha / 24},
+                    {"trials", confirm_trials},
+                    {"attempts", attempts}};
+    if (!confirmed) status = "unconfirmed";
+    estimate = std::clamp(estimate, lo, hi);
+  }
   auto probabilities_at = [&](double a) {
     nlohmann::json out = nlohmann::json::array();
     for (std::size_t s = 0; s < prepared.specs.size(); ++s) {
@@ -474,19 +554,20 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
   };
   nlohmann::json est = nullptr;
   if (estimate >= 0) {
-    // Outside the budget: at least 4 rounds (1024 trials by default) at the estimate itself.
-    const Point* at_ptr = nullptr;
+    // Outside the budget: 4 to 8 rounds (1024-2048 trials by default) at the estimate itself.
     budget = std::numeric_limits<std::uint64_t>::max();
-    at_ptr = &classify(estimate, std::min(8, std::max({4, points[lo].rounds, points[hi].rounds})), 0);
-    const Point& at = *at_ptr;
+    if (!lower_end) lower_end = &points[lo];
+    if (!upper_end) upper_end = &points[hi];
+    const Point& at = classify(estimate, std::min(8, std::max({4, lower_end->rounds, upper_end->rounds})), 0);
     est = {{"label", "Monte-Carlo estimate"},
            {"rate", estimate},
            {"interval", {lo, hi}},
            {"relative_width", hi / lo - 1},
            {"probabilities", probabilities_at(estimate)},
            {"measured", point_json(at)},
-           {"measured_at_lower_end", point_json(points[lo])},
-           {"measured_at_upper_end", point_json(points[hi])}};
+           {"measured_at_lower_end", point_json(*lower_end)},
+           {"measured_at_upper_end", point_json(*upper_end)},
+           {"confirmation", confirmation}};
   }
   nlohmann::json cert = {{"label", "guaranteed lower bound (distribution-free)"},
                          {"rate", certified > 0 ? nlohmann::json(certified) : nlohmann::json(nullptr)},
@@ -565,6 +646,15 @@ void print_tolerate(std::FILE* out, const nlohmann::json& r) {
     std::fprintf(out, "             measured %s at the estimate\n", interval_text(e["measured"]).c_str());
     std::fprintf(out, "             measured %s at the interval's lower end, %s at its upper end\n",
                  interval_text(e["measured_at_lower_end"]).c_str(), interval_text(e["measured_at_upper_end"]).c_str());
+    if (e.contains("confirmation") && !e["confirmation"].is_null()) {
+      const auto& cf = e["confirmation"];
+      std::size_t moved = 0;
+      for (const auto& a : cf["attempts"]) moved += a["confirmed"].get<bool>() ? 0 : 1;
+      std::fprintf(out, "             ends %s on %llu fresh trials (another seed; each test at %g%% one-sided)%s\n",
+                   cf["confirmed"].get<bool>() ? "confirmed" : "NOT confirmed", static_cast<unsigned long long>(cf["trials"].get<std::uint64_t>()),
+                   100 * cf["level_per_test"].get<double>(),
+                   moved ? (cf["confirmed"].get<bool>() ? "; an end failed and moved out" : "; an end failed three times: the interval is the search's, unconfirmed") : "");
+    }
     for (const auto& p : e["probabilities"]) {
       std::string fit;
       if (p.contains("fit") && !p["fit"].is_null()) {

@@ -505,18 +505,21 @@ TEST(CliCampaign, ThreadCountGivesBitIdenticalReports) {
 }
 
 // SIGINT finishes the block, writes a resumable report (exit 4); --resume ends with the numbers
-// of an uninterrupted run.
+// of an uninterrupted run, and with its fault log: the lines of the point finished before the
+// interruption are kept (a sweep whose first point is short, so the signal lands in the second).
 TEST(CliCampaign, InterruptThenResumeEqualsAnUninterruptedRun) {
   TempDir dir;
-  const std::string args = "run " + kPaperCampaign + " --set inputs.count=2 --trials 10000000 --out ";
+  const std::string args = "run " + kPaperCampaign + " --set inputs.count=2 --set 'sweep={key: trials, values: [640, 10000000]}' --out ";
   ASSERT_EQ(nfsim(args + dir.file("full"), dir).code, 0);
-  const std::string cmd = std::string(NFSIM_EXE) + " " + args + dir.file("cut") + " > " + dir.file("cut.log") + " 2>&1 & pid=$!; sleep 0.5; kill -INT $pid; wait $pid; echo $? > " + dir.file("rc");
-  ASSERT_EQ(std::system(("bash -c '" + cmd + "'").c_str()), 0);
+  write_file(dir.file("cut.sh"), std::string(NFSIM_EXE) + " " + args + dir.file("cut") + " > " + dir.file("cut.log") +
+                                     " 2>&1 & pid=$!; sleep 2; kill -INT $pid; wait $pid; echo $? > " + dir.file("rc") + "\n");
+  ASSERT_EQ(std::system(("bash " + dir.file("cut.sh")).c_str()), 0);
   ASSERT_EQ(read_file(dir.file("rc")), "4\n") << read_file(dir.file("cut.log"));
   nlohmann::json cut = nlohmann::json::parse(read_file(dir.file("cut/report.json")));
   EXPECT_FALSE(cut["complete"].get<bool>());
-  EXPECT_EQ(cut["points"][0]["stopping"]["reached"], "interrupted");
-  EXPECT_LT(cut["points"][0]["trials"].get<std::uint64_t>(), 10000000u);
+  ASSERT_EQ(cut["points"].size(), 2u) << "the interrupt should land in the second point";
+  EXPECT_EQ(cut["points"][1]["stopping"]["reached"], "interrupted");
+  EXPECT_LT(cut["points"][1]["trials"].get<std::uint64_t>(), 10000000u);
   EXPECT_TRUE(file_exists(dir.file("cut/checkpoint.json")));
   const CliRun r = nfsim("run --resume " + dir.file("cut"), dir);
   ASSERT_EQ(r.code, 0) << r.err;
@@ -525,6 +528,7 @@ TEST(CliCampaign, InterruptThenResumeEqualsAnUninterruptedRun) {
   a.erase("timing");
   b.erase("timing");
   EXPECT_EQ(a.dump(), b.dump());
+  EXPECT_EQ(read_file(dir.file("full/faults.jsonl")), read_file(dir.file("cut/faults.jsonl")));
   EXPECT_FALSE(file_exists(dir.file("cut/checkpoint.json")));
   EXPECT_EQ(nfsim("run --resume " + dir.file("full"), dir).code, 2);
 }
