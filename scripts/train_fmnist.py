@@ -13,28 +13,17 @@ For this relu network df/dy_1 = W3 diag(relu'(z2)) W2 and df/dy_2 = W3, so the p
 in closed form per sample. Prints both test accuracies and writes them to
 examples/models/accuracy.json (checked by the test suite with nfsim eval).
 """
-import gzip
-import json
 import os
-import struct
 import sys
 
-import numpy as np
 import torch
 from torch import nn
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA = "/usr/share/datasets/fashion-mnist"
+from fmnist_data import DATA, ROOT, read_idx, record_accuracy
+
 P = 0.01
 LAMBDA = 20.0
 EPOCHS = 6
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        magic = f.read(4)
-        dims = struct.unpack(">" + "I" * magic[3], f.read(4 * magic[3]))
-        return np.frombuffer(f.read(), dtype=np.uint8).reshape(dims)
 
 
 class Mlp(nn.Module):
@@ -102,12 +91,7 @@ def main():
         torch.onnx.export(model, torch.zeros(1, 1, 28, 28), os.path.join(ROOT, "examples", "models", name + ".onnx"),
                           opset_version=13, input_names=["image"], output_names=["logits"],
                           dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}})
-    path = os.path.join(ROOT, "examples", "models", "accuracy.json")
-    kept = json.load(open(path)) if os.path.exists(path) else {}  # other scripts' models stay
-    kept.update(results)
-    with open(path, "w") as f:
-        json.dump(kept, f, indent=1)
-        f.write("\n")
+    record_accuracy(results)
     return 0
 
 

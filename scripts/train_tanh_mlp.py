@@ -12,30 +12,20 @@ examples/models/fmnist_tanh_mlp.onnx (opset 13: Flatten, Gemm, Tanh) and its tes
 10000 test images into examples/models/accuracy.json (other entries kept; checked by the test
 suite with nfsim eval). Used by examples/campaigns/fmnist_tanh.yaml and nfsim tolerate's tests.
 """
-import gzip
-import json
 import os
-import struct
 import sys
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA = "/usr/share/datasets/fashion-mnist"
+from fmnist_data import DATA, ROOT, read_idx, record_accuracy
+
 NAME = "fmnist_tanh_mlp"
 WIDTHS = [784, 100, 50, 10]
 EPOCHS = 8
 BATCH = 128
 LR = 1e-3
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        magic = f.read(4)
-        dims = struct.unpack(">" + "I" * magic[3], f.read(4 * magic[3]))
-        return np.frombuffer(f.read(), dtype=np.uint8).reshape(dims)
 
 
 def forward(params, x):
@@ -115,14 +105,8 @@ def main():
     params = train(train_x, train_y)
     acc = float((forward(params, test_x)[1][-1].argmax(axis=1) == test_y).mean())
     print(f"{NAME}: test accuracy {acc:.4f} on 10000 images")
-    models = os.path.join(ROOT, "examples", "models")
-    export(params, os.path.join(models, NAME + ".onnx"))
-    path = os.path.join(models, "accuracy.json")
-    results = json.load(open(path)) if os.path.exists(path) else {}
-    results[NAME] = {"test_accuracy": round(acc, 4)}
-    with open(path, "w") as f:
-        json.dump(results, f, indent=1)
-        f.write("\n")
+    export(params, os.path.join(ROOT, "examples", "models", NAME + ".onnx"))
+    record_accuracy({NAME: {"test_accuracy": round(acc, 4)}})
     return 0
 
 

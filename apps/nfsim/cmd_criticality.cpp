@@ -54,9 +54,7 @@ int cmd_criticality(const std::vector<std::string>& args) {
     return 0;
   }
   po::notify(vm);
-  std::vector<std::string> overrides;
-  if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
-  const std::vector<tb::CampaignConfig> points = tb::load_campaign_points(vm["campaign"].as<std::string>(), overrides);
+  const std::vector<tb::CampaignConfig> points = tb::load_campaign_points(vm["campaign"].as<std::string>(), set_overrides(vm));
   const long long point = vm["point"].as<long long>();
   if (point < 0 || point >= static_cast<long long>(points.size())) {
     throw core::InputError("--point " + std::to_string(point) + ": the campaign has " + std::to_string(points.size()) +

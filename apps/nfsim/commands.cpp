@@ -85,7 +85,21 @@ models::Dataset load_dataset(const po::variables_map& vm, const models::Network&
   return models::load_inputs(spec, net.input_size(), net.output_size());
 }
 
+// The value of a trial-count option such as --trials: an integer in [1, 2^32].
+std::uint64_t count_option(const po::variables_map& vm, const char* name) {
+  const long long t = vm[name].as<long long>();
+  if (t < 1 || t > (1ll << 32)) {
+    throw core::InputError(std::string("--") + name + " " + std::to_string(t) + ": expected an integer in [1, 4294967296]");
+  }
+  return static_cast<std::uint64_t>(t);
+}
+
 }  // namespace
+
+std::vector<std::string> set_overrides(const po::variables_map& vm) {
+  if (!vm.count("set")) return {};
+  return vm["set"].as<std::vector<std::string>>();
+}
 
 int cmd_info(const std::vector<std::string>& args) {
   po::options_description options("Options");
@@ -339,7 +353,7 @@ int cmd_run(const std::vector<std::string>& args) {
   } else {
     if (!vm.count("campaign")) throw core::UsageError("the option '--campaign' is required but missing");
     file = vm["campaign"].as<std::string>();
-    if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
+    overrides = set_overrides(vm);
     if (vm.count("engine")) overrides.push_back("--engine=" + vm["engine"].as<std::string>());
     if (vm.count("trials")) overrides.push_back("--trials=" + vm["trials"].as<std::string>());
     if (vm.count("seed")) {
@@ -455,9 +469,7 @@ int cmd_tolerate(const std::vector<std::string>& args) {
              args, options, pos, vm)) {
     return 0;
   }
-  std::vector<std::string> overrides;
-  if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
-  const tb::CampaignConfig config = tb::load_single_point(vm["campaign"].as<std::string>(), overrides, "tolerate");
+  const tb::CampaignConfig config = tb::load_single_point(vm["campaign"].as<std::string>(), set_overrides(vm), "tolerate");
   tb::TolerateOptions o;
   o.epsilon = vm["epsilon"].as<double>();
   o.metric = vm["metric"].as<std::string>();
@@ -466,15 +478,8 @@ int cmd_tolerate(const std::vector<std::string>& args) {
     o.spec = vm["spec"].as<int>();
     if (o.spec < 0) throw core::InputError("--spec " + std::to_string(o.spec) + ": expected an index >= 0");
   }
-  auto count_option = [&](const char* name) {
-    const long long t = vm[name].as<long long>();
-    if (t < 1 || t > (1ll << 32)) {
-      throw core::InputError(std::string("--") + name + " " + std::to_string(t) + ": expected an integer in [1, 4294967296]");
-    }
-    return static_cast<std::uint64_t>(t);
-  };
-  o.step_trials = count_option("trials");
-  o.max_trials = count_option("max-trials");
+  o.step_trials = count_option(vm, "trials");
+  o.max_trials = count_option(vm, "max-trials");
   o.rate_precision = vm["rate-precision"].as<double>();
   o.engine = vm["engine"].as<std::string>();
   if (vm.count("out")) core::check_output_file(vm["out"].as<std::string>());
@@ -529,14 +534,8 @@ int cmd_harden(const std::vector<std::string>& args) {
              args, options, pos, vm)) {
     return 0;
   }
-  std::vector<std::string> overrides;
-  if (vm.count("set")) overrides = vm["set"].as<std::vector<std::string>>();
   std::optional<std::uint64_t> trials;
-  if (vm.count("trials")) {
-    const long long t = vm["trials"].as<long long>();
-    if (t < 1 || t > (1ll << 32)) throw core::InputError("--trials " + std::to_string(t) + ": expected an integer in [1, 4294967296]");
-    trials = static_cast<std::uint64_t>(t);
-  }
+  if (vm.count("trials")) trials = count_option(vm, "trials");
   const double confidence = vm["confidence"].as<double>();
   if (!(confidence > 0 && confidence < 1)) throw core::InputError("--confidence " + core::format_double(confidence) + ": expected a number in (0, 1)");
   const bool replicas = vm["replicas"].as<bool>();
@@ -544,7 +543,7 @@ int cmd_harden(const std::vector<std::string>& args) {
     throw core::InputError(std::string(replicas ? "--replicas with --budget" : "neither --budget nor --replicas") +
                            ": expected one of them (--budget N ranks units for TMR; --replicas certifies Algorithm 1)");
   }
-  const tb::CampaignConfig config = tb::load_single_point(vm["campaign"].as<std::string>(), overrides, "harden");
+  const tb::CampaignConfig config = tb::load_single_point(vm["campaign"].as<std::string>(), set_overrides(vm), "harden");
   auto interval = [](const tb::Estimate& e) {
     char buf[128];
     std::snprintf(buf, sizeof buf, "%.6g [%.6g, %.6g]", e.value, e.low, e.high);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/program_options/variables_map.hpp>
 #include <string>
 #include <vector>
 
@@ -17,5 +18,9 @@ int cmd_tolerate(const std::vector<std::string>& args);
 int cmd_harden(const std::vector<std::string>& args);
 int cmd_list(const std::vector<std::string>& args);
 int cmd_criticality(const std::vector<std::string>& args);  // cmd_criticality.cpp
+
+// The campaign overrides of the repeatable --set key=value option, in the order given (none
+// without it): what every command that reads a campaign passes on (commands.cpp).
+std::vector<std::string> set_overrides(const boost::program_options::variables_map& vm);
 
 }  // namespace nfsim::app

@@ -43,10 +43,8 @@ UnitLocation UnitLocator::locate(std::size_t s, std::uint64_t unit) const {
     switch (pu.kind) {
       case PhysicalKind::router: {
         loc.router = pu.router;
-        const int w = std::max(1, chip_->topology.mesh_width);
-        loc.x = pu.router % w;
-        loc.y = pu.router / w;
         loc.core = pu.router;  // one router per core position
+        place_core(loc);
         loc.name = "router " + std::to_string(pu.router) + " (x " + std::to_string(loc.x) + ", y " +
                    std::to_string(loc.y) + ")";
         return loc;
@@ -102,28 +100,28 @@ UnitLocation UnitLocator::locate(std::size_t s, std::uint64_t unit) const {
         break;
       }
     }
-    place_core(loc);
-    return loc;
-  }
-  loc.kind = "synapse";
-  const models::ILayer& L = network_.layer(layer);
-  const int row = static_cast<int>(L.synapse_row(pos)), col = static_cast<int>(L.synapse_col(pos));
-  loc.row = row;
-  loc.column = col;
-  loc.name = where + "synapse [row " + std::to_string(row) + ", col " + std::to_string(col) + "]";
-  if (chip_) {
-    // A tile's crossbar rows carry the inputs (the matrix's columns), its columns the outputs.
-    for (std::size_t k = 0; k < chip_->mapping.tiles.size(); ++k) {
-      const TileMap& t = chip_->mapping.tiles[k];
-      if (t.layer != layer || col < t.row_begin || col >= t.row_begin + t.row_count || row < t.col_begin ||
-          row >= t.col_begin + t.col_count)
-        continue;
-      loc.tile = static_cast<int>(k);
-      loc.core = t.core;
-      loc.name += " (tile " + std::to_string(k) + ", core " + std::to_string(t.core) + ")";
-      break;
+  } else {
+    loc.kind = "synapse";
+    const models::ILayer& L = network_.layer(layer);
+    const int row = static_cast<int>(L.synapse_row(pos)), col = static_cast<int>(L.synapse_col(pos));
+    loc.row = row;
+    loc.column = col;
+    loc.name = where + "synapse [row " + std::to_string(row) + ", col " + std::to_string(col) + "]";
+    if (chip_) {
+      // A tile's crossbar rows carry the inputs (the matrix's columns), its columns the outputs.
+      for (std::size_t k = 0; k < chip_->mapping.tiles.size(); ++k) {
+        const TileMap& t = chip_->mapping.tiles[k];
+        if (t.layer != layer || col < t.row_begin || col >= t.row_begin + t.row_count || row < t.col_begin ||
+            row >= t.col_begin + t.col_count)
+          continue;
+        loc.tile = static_cast<int>(k);
+        loc.core = t.core;
+        loc.name += " (tile " + std::to_string(k) + ", core " + std::to_string(t.core) + ")";
+        break;
+      }
     }
   }
+  // Neuron or synapse: on a chip, its core's x and y too.
   place_core(loc);
   return loc;
 }

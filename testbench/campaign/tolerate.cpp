@@ -342,17 +342,23 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
     }
     return std::sqrt(lo * hi);
   };
-  // Bisection on log rate while the midpoints decide within max_rounds.
-  bool noisy = false;
-  while (status == "ok" && stop_reason.empty() && lo > 0 && hi > 0 && !noisy) {
+  // Whether the search ends before its next step, with why in stop_reason: the interval is
+  // narrow enough, or the budget has no round left (checked by both loops below).
+  auto stops = [&] {
     if (hi / lo - 1 <= o.rate_precision) {
       stop_reason = "precision";
-      break;
+      return true;
     }
     if (!budget_left()) {
       stop_reason = "budget";
-      break;
+      return true;
     }
+    return false;
+  };
+  // Bisection on log rate while the midpoints decide within max_rounds.
+  bool noisy = false;
+  while (status == "ok" && stop_reason.empty() && lo > 0 && hi > 0 && !noisy) {
+    if (stops()) break;
     const double mid = std::sqrt(lo * hi);
     const Point::Verdict v = classify(mid).verdict;
     if (v == Point::below) lo = mid;
@@ -397,14 +403,7 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
   double widen = 1;
   int idle = 0;
   while (noisy && stop_reason.empty()) {
-    if (hi / lo - 1 <= o.rate_precision) {
-      stop_reason = "precision";
-      break;
-    }
-    if (!budget_left()) {
-      stop_reason = "budget";
-      break;
-    }
+    if (stops()) break;
     const double slope = slope_near(), sigma = spread_near();
     const double r = (fit_rate > lo && fit_rate < hi) ? fit_rate : crossing();
     const std::uint64_t half_left = std::max<std::uint64_t>(step, (budget - spent) / 2 / step * step);

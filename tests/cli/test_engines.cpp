@@ -12,6 +12,7 @@
 
 #include "tests/common/cli_run.h"
 #include "tests/common/temp_dir.h"
+#include "tests/common/tiny_chip.h"
 
 namespace nfsim::test {
 namespace {
@@ -142,14 +143,6 @@ TEST(Engines, ExactIsRefusedAboveItsUnitLimit) {
   EXPECT_NE(r.err.find("at most 24 units"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("has 30"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir.file("out/report.json")));
-}
-
-// A chip for the tiny network: 4x4 crossbars (rows and columns split), 2x2 mesh.
-std::string tiny_chip(const std::string& crossbar, const std::string& neuron) {
-  return "chip:\n  cores: {count: 4, layout: {type: mesh, width: 2, height: 2}}\n"
-         "  crossbar: {" + crossbar + ", rows: 4, cols: 4}\n"
-         "  neuron_array: {" + neuron + ", size: 4}\n"
-         "  interconnect: {type: mesh, hop_latency_ns: 5, flit_bytes: 8}\n";
 }
 
 // Each engine refuses, before any trial and with one message, what it cannot honour.

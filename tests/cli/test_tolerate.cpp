@@ -96,14 +96,18 @@ const std::string kRouterCampaign =
     "trials: 100\n"
     "seed: 1\n";
 
+// `nfsim tolerate` varying kRouterCampaign's router spec (--spec 1) with `args`, the result
+// written to DIR/t.json.
+CliRun tolerate_router(const TempDir& dir, const std::string& args) {
+  write_file(dir.file("c.yaml"), kRouterCampaign);
+  return nfsim("tolerate " + dir.file("c.yaml") + " --spec 1 " + args + " --out " + dir.file("t.json"), dir);
+}
+
 // The reported bug: --spec on a router spec printed `router p = 0` with exit 0. A router spec now
 // gets a nonzero rate with an interval (the other spec held at its probability).
 TEST(CliTolerate, RouterSpecGetsANonzeroRateWithAnInterval) {
   TempDir dir;
-  write_file(dir.file("c.yaml"), kRouterCampaign);
-  const CliRun r = nfsim("tolerate " + dir.file("c.yaml") + " --spec 1 --epsilon 0.02 --metric accuracy_drop --max-trials 4000 --rate-precision 0.5 --out " +
-                             dir.file("t.json"),
-                         dir);
+  const CliRun r = tolerate_router(dir, "--epsilon 0.02 --metric accuracy_drop --max-trials 4000 --rate-precision 0.5");
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   const nlohmann::json t = nlohmann::json::parse(read_file(dir.file("t.json")));
   ASSERT_EQ(t["status"], "ok") << t.dump(1);
@@ -130,10 +134,7 @@ TEST(CliTolerate, RouterSpecGetsANonzeroRateWithAnInterval) {
 // meets it: said, and exit 3 (not p = 0 with exit 0).
 TEST(CliTolerate, BudgetTheFixedSpecsExceedIsExit3) {
   TempDir dir;
-  write_file(dir.file("c.yaml"), kRouterCampaign);
-  const CliRun r = nfsim("tolerate " + dir.file("c.yaml") + " --spec 1 --epsilon 0.01 --set faults[0].probability=0.2 --max-trials 2000 --out " +
-                             dir.file("t.json"),
-                         dir);
+  const CliRun r = tolerate_router(dir, "--epsilon 0.01 --set faults[0].probability=0.2 --max-trials 2000");
   EXPECT_EQ(r.code, 3) << r.out << r.err;
   EXPECT_NE(r.err.find("cannot be met even at rate 0"), std::string::npos) << r.err;
   const nlohmann::json t = nlohmann::json::parse(read_file(dir.file("t.json")));

@@ -2,10 +2,16 @@
 
 // Structure checks on report.html (tests only): every inline <svg> is well-formed XML as far as
 // a browser needs (tags nest and close, attribute values quoted, entities complete), and no
-// number came out as nan or inf.
+// number came out as nan or inf. In the CLI tests (NFSIM_SOURCE_DIR set), also that headless
+// Chromium renders the page.
+#include <gtest/gtest.h>
+
 #include <cctype>
+#include <cstdlib>
 #include <string>
 #include <vector>
+
+#include "tests/common/temp_dir.h"
 
 namespace nfsim::test {
 
@@ -107,5 +113,20 @@ inline std::string non_finite_text(const std::string& html) {
   }
   return "";
 }
+
+// Whether headless Chromium is there to render pages (tests that need it skip without it).
+inline bool have_chromium() { return std::system("command -v chromium > /dev/null 2>&1") == 0; }
+
+#ifdef NFSIM_SOURCE_DIR
+// Headless Chromium renders the page `html_path` (scripts/render_report.sh) to `png_path`: a
+// PNG, and not a blank one.
+inline void expect_renders_in_chromium(const std::string& html_path, const std::string& png_path) {
+  const std::string cmd = std::string(NFSIM_SOURCE_DIR) + "/scripts/render_report.sh " + html_path + " " + png_path + " > /dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const std::string png = read_file(png_path);
+  EXPECT_EQ(png.substr(1, 3), "PNG");
+  EXPECT_GT(png.size(), 30000u) << "a blank page would compress to a few kB";
+}
+#endif
 
 }  // namespace nfsim::test

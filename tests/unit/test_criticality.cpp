@@ -117,9 +117,9 @@ TEST(Criticality, FirstOrderRankingMatchesTheExactLeaveOneOutVariance) {
   }
 }
 
-// On a mesh chip: physical units named with coordinates, and the heat map sums every unit's
-// variance on its core.
-TEST(Criticality, PhysicalUnitsOnAMeshAndTheHeatMap) {
+// The chip tests' setup: a 20-17-12-5 tanh net on a 5 x 4 mesh of 20 cores with 8 x 8 crossbars
+// and arrays of 8 neurons (layers split over tiles and arrays).
+struct MeshChip {
   const models::Network net =
       models::make_random_network({{20, 17, 12, 5}, {models::ActivationKind::tanh}, {}, 1.5, 0.1, 2});
   const sim::MappedChip chip = sim::map_network(
@@ -127,22 +127,34 @@ TEST(Criticality, PhysicalUnitsOnAMeshAndTheHeatMap) {
                YAML::Load("cores: {count: 20, layout: {type: mesh, width: 5, height: 4}}\n"
                           "crossbar: {rows: 8, cols: 8}\nneuron_array: {size: 8}\ninterconnect: {type: mesh}\n"),
                "t.yaml"));
+};
+
+// Every unit of `plan` ranked on the mesh (none left out of the top), on 3 fixed inputs; the
+// first `verify` verified by the targeted run.
+CriticalityReport analyse_on_mesh(const MeshChip& mesh, const faults::FaultPlan& plan, std::size_t verify) {
+  const Eigen::MatrixXd inputs = fixed_inputs(20, 3, 5);
+  CriticalityInputs in;
+  in.network = &mesh.net;
+  in.plan = &plan;
+  in.inputs = &inputs;
+  in.chip = &mesh.chip;
+  CriticalityOptions o;
+  o.top = 100000;
+  o.verify = verify;
+  return analyse_criticality(in, o);
+}
+
+// On a mesh chip: physical units named with coordinates, and the heat map sums every unit's
+// variance on its core.
+TEST(Criticality, PhysicalUnitsOnAMeshAndTheHeatMap) {
+  const MeshChip mesh;
   FaultSpec rows{FaultKind::group_crash, {}, 0.01};
   rows.physical_kind = "crossbar_row";
   FaultSpec routers{FaultKind::group_crash, {}, 0.01};
   routers.physical_kind = "router";
-  const auto specs = sim::expand_physical_faults({{FaultKind::neuron_crash, {2}, 0.01}, rows, routers}, chip);
-  const faults::FaultPlan plan(specs, net);
-  Eigen::MatrixXd inputs = fixed_inputs(20, 3, 5);
-  CriticalityInputs in;
-  in.network = &net;
-  in.plan = &plan;
-  in.inputs = &inputs;
-  in.chip = &chip;
-  CriticalityOptions o;
-  o.top = 100000;
-  o.verify = 3;
-  const CriticalityReport c = analyse_criticality(in, o);
+  const auto specs = sim::expand_physical_faults({{FaultKind::neuron_crash, {2}, 0.01}, rows, routers}, mesh.chip);
+  const faults::FaultPlan plan(specs, mesh.net);
+  const CriticalityReport c = analyse_on_mesh(mesh, plan, 3);
   EXPECT_EQ(c.units, plan.unit_count(0) + plan.unit_count(1) + plan.unit_count(2));
   ASSERT_EQ(c.top.size(), c.units);
   EXPECT_EQ(c.mesh_width, 5);
@@ -188,27 +200,14 @@ TEST(Criticality, PhysicalUnitsOnAMeshAndTheHeatMap) {
 
 // Synapse shares summed per tile, per crossbar row (an input of the tile) and per column (an output).
 TEST(Criticality, SynapseSharesAggregateToTilesRowsAndColumns) {
-  const models::Network net = models::make_random_network({{20, 17, 12, 5}, {models::ActivationKind::tanh}, {}, 1.5, 0.1, 2});
-  const sim::MappedChip chip = sim::map_network(
-      net, sim::parse_topology(YAML::Load("cores: {count: 20, layout: {type: mesh, width: 5, height: 4}}\n"
-                                          "crossbar: {rows: 8, cols: 8}\nneuron_array: {size: 8}\ninterconnect: {type: mesh}\n"),
-                               "t.yaml"));
-  const faults::FaultPlan plan({{FaultKind::synapse_crash, {2}, 0.01}}, net);
-  const Eigen::MatrixXd inputs = fixed_inputs(20, 3, 5);
-  CriticalityInputs in;
-  in.network = &net;
-  in.plan = &plan;
-  in.inputs = &inputs;
-  in.chip = &chip;
-  CriticalityOptions o;
-  o.top = 100000;
-  o.verify = 0;
-  const CriticalityReport c = analyse_criticality(in, o);
+  const MeshChip mesh;
+  const faults::FaultPlan plan({{FaultKind::synapse_crash, {2}, 0.01}}, mesh.net);
+  const CriticalityReport c = analyse_on_mesh(mesh, plan, 0);
   ASSERT_EQ(c.top.size(), 12u * 17u);
   std::map<std::string, double> expected;  // by kind and tile (and row / column within it)
   double total = 0;
   for (const CriticalUnit& u : c.top) {
-    const sim::TileMap& t = chip.mapping.tiles[static_cast<std::size_t>(u.tile)];
+    const sim::TileMap& t = mesh.chip.mapping.tiles[static_cast<std::size_t>(u.tile)];
     expected["tile " + std::to_string(u.tile)] += u.variance;
     expected["row " + std::to_string(u.tile) + " " + std::to_string(u.column - t.row_begin)] += u.variance;
     expected["col " + std::to_string(u.tile) + " " + std::to_string(u.row - t.col_begin)] += u.variance;
