@@ -494,8 +494,9 @@ int cmd_tolerate(const std::vector<std::string>& args) {
     std::fprintf(stderr, "nfsim tolerate: %s\n",
                  status == "unreachable"  ? "epsilon cannot be met even at rate 0 (the specs held fixed exceed it); exit 3"
                  : status == "incomplete" ? "the search budget (--max-trials) ended before a rate above and below epsilon was found; exit 3"
-                                          : "an end of the rate interval failed its confirmation on fresh trials three times (the metric may "
-                                            "not grow with the rate there); the interval is the search's, unconfirmed; exit 3");
+                                          : "the rate interval's ends could not be confirmed on fresh trials (an end failed three times, "
+                                            "or the confirmation's budget, 2 x --max-trials, ran out); the interval is the search's, "
+                                            "unconfirmed; exit 3");
     return 3;
   }
   return 0;

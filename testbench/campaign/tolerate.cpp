@@ -185,7 +185,8 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
   const std::uint64_t block = config.block_trials;
   const std::uint64_t blocks_per_round = (std::max<std::uint64_t>(1, o.step_trials) + block - 1) / block;
   const std::uint64_t step = blocks_per_round * block;
-  const std::uint64_t total_trials = std::min<std::uint64_t>(std::uint64_t{1} << 32, std::max<std::uint64_t>(o.max_trials, step) * static_cast<std::uint64_t>(o.max_rounds + 1));
+  // Every point's trials (search and confirmation) are numbered below this: blocks are sized by it.
+  const std::uint64_t total_trials = std::uint64_t{1} << 32;
   const unsigned threads = effective_threads(0);
   std::uint64_t spent = 0, budget = o.max_trials;
   std::map<double, Point> points;
@@ -489,6 +490,10 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
     const bool upper_open = points[hi].verdict != Point::above;
     nlohmann::json attempts = nlohmann::json::array();
     std::uint64_t confirm_trials = 0;
+    // The confirmation's own budget: twice the search's (a crossing that needs more is reported
+    // unconfirmed, exit 3, rather than run for hours).
+    const std::uint64_t confirm_budget = 2 * std::max<std::uint64_t>(o.max_trials, static_cast<std::uint64_t>(o.max_rounds) * step);
+    bool out_of_budget = false;
     bool confirmed = true;
     // The trials a measurement at log-distance d from the estimate needs to decide with
     // probability about 0.93: its half-width at zc two thirds of the metric's distance s d from
@@ -503,21 +508,29 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
       if (end == 1 && upper_open) continue;
       const double at = end == 0 ? lo : hi;
       bool ok = false;
-      for (int k = 0; k < 3 && !ok; ++k) {
+      for (int k = 0; k < 3 && !ok && !out_of_budget; ++k) {
         // Attempt k: half the target width further out each time.
         const double factor = std::pow(1 + o.rate_precision, 0.5 * k);
         const double rate = end == 0 ? at / factor : std::min(a_max, at * factor);
-        const std::uint64_t n = trials_for(std::abs(std::log(rate / estimate)), 4 * points[at].stats.trials());
+        // At most a 32nd of the confirmation's budget (both ends' looks, n + 2n + 4n + 8n, fit in it).
+        const std::uint64_t n = std::min(trials_for(std::abs(std::log(rate / estimate)), 4 * points[at].stats.trials()),
+                                         std::max<std::uint64_t>(static_cast<std::uint64_t>(o.max_rounds) * step, confirm_budget / 32 / step * step));
         auto pt = std::make_unique<Point>();
         pt->rate = rate;
         pt->seed = config.seed + 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(1 + k + 3 * end);
         // Looks at n, 2n, 4n and 8n trials (the planned n rests on a slope the search measured
         // on the points it selected, so it can be short).
         for (int look = 0; look < 4 && !ok; ++look) {
-          while (pt->rounds == 0 || pt->stats.trials() < (n << look)) run_round(*pt, zc, false);
+          const std::uint64_t want = n << look;
+          if (confirm_trials + want > confirm_budget) {
+            out_of_budget = true;
+            break;
+          }
+          while (pt->rounds == 0 || pt->stats.trials() < want) run_round(*pt, zc, false);
           ok = end == 0 ? pt->upper <= o.epsilon : pt->lower >= o.epsilon;
         }
         confirm_trials += pt->stats.trials();
+        if (pt->rounds == 0) break;  // out of budget before a first look
         nlohmann::json j = point_json(*pt);
         j["end"] = end == 0 ? "lower" : "upper";
         j["confirmed"] = ok;
@@ -531,6 +544,8 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
       confirmed = confirmed && ok;
     }
     confirmation = {{"confirmed", confirmed},
+                    {"stop", confirmed ? "confirmed" : out_of_budget ? "budget" : "three failures"},
+                    {"budget", confirm_budget},
                     {"level_per_test", 1 - alpha / 24},
                     {"trials", confirm_trials},
                     {"attempts", attempts}};
@@ -652,7 +667,9 @@ void print_tolerate(std::FILE* out, const nlohmann::json& r) {
       std::fprintf(out, "             ends %s on %llu fresh trials (another seed; each test at %g%% one-sided)%s\n",
                    cf["confirmed"].get<bool>() ? "confirmed" : "NOT confirmed", static_cast<unsigned long long>(cf["trials"].get<std::uint64_t>()),
                    100 * cf["level_per_test"].get<double>(),
-                   moved ? (cf["confirmed"].get<bool>() ? "; an end failed and moved out" : "; an end failed three times: the interval is the search's, unconfirmed") : "");
+                   cf["confirmed"].get<bool>() ? (moved ? "; an end failed and moved out" : "")
+                   : cf["stop"] == "budget" ? "; the confirmation's budget ran out: the interval is the search's, unconfirmed"
+                                            : "; an end failed three times: the interval is the search's, unconfirmed");
     }
     for (const auto& p : e["probabilities"]) {
       std::string fit;

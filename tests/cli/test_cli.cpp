@@ -613,7 +613,7 @@ namespace {
 
 TEST(CliTolerate, FindsTheProbabilityAndChecksItByMonteCarlo) {
   TempDir dir;
-  CliRun r = nfsim("tolerate " + kPaperCampaign + " --epsilon 0.05 --max-trials 4000 --rate-precision 0.2 --set inputs.count=5 --out " +
+  CliRun r = nfsim("tolerate " + kPaperCampaign + " --epsilon 0.05 --max-trials 40000 --rate-precision 0.2 --set inputs.count=5 --out " +
                        dir.file("t.json"),
                    dir);
   ASSERT_EQ(r.code, 0) << r.err;
@@ -627,7 +627,7 @@ TEST(CliTolerate, FindsTheProbabilityAndChecksItByMonteCarlo) {
   EXPECT_LE(certified, est);
   EXPECT_LT(est, 1.0 / 0.01 + 1e-9);  // the search limit: p = 1
   // A tighter budget tolerates a lower rate, by both answers.
-  r = nfsim("tolerate " + kPaperCampaign + " --epsilon 0.01 --max-trials 4000 --rate-precision 0.2 --set inputs.count=5 --out " +
+  r = nfsim("tolerate " + kPaperCampaign + " --epsilon 0.01 --max-trials 40000 --rate-precision 0.2 --set inputs.count=5 --out " +
                 dir.file("u.json"),
             dir);
   ASSERT_EQ(r.code, 0) << r.err;
