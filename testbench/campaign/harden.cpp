@@ -241,6 +241,17 @@ HardenResult harden(const CampaignConfig& config_in, const HardenOptions& o) {
   r.protection_yaml = yaml.str();
   // Monte Carlo before and after, the same seed: the unprotected units fail in the same trials.
   Point after = prepare_first_inputs(after_config);
+  // The prediction after, from the protected plan's own dead-after-repair probabilities: two
+  // chosen units of one spare pool would count the spare they free twice in the summed reductions.
+  {
+    const faults::FaultPlan& plan_after = *after.p.plan;
+    double predicted = 0;
+    for (std::size_t s = 0; s < plan_after.size(); ++s) {
+      const std::vector<double> pe = plan_after.effective_probabilities(s);
+      for (std::size_t u = 0; u < pe.size(); ++u) predicted += v(pe[u]) * effect[s][u];
+    }
+    r.predicted_after = predicted;
+  }
   std::unique_ptr<sim::IEngine> eb = make_engine(before, config);
   const double clean_accuracy = before.labels.empty() ? 0.0 : clean_correct.mean();
   std::vector<double> vb, va, vd;

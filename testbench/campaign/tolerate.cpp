@@ -83,6 +83,14 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
   if (!(o.rate_precision > 0) || !std::isfinite(o.rate_precision)) {
     throw core::InputError("--rate-precision " + core::format_double(o.rate_precision) + ": expected a positive number (relative width of the rate interval)");
   }
+  // Every point's trials are numbered below 2^32 (a point may take up to 8 times the budget's
+  // share in the confirmation): these limits keep them there.
+  if (o.step_trials > (std::uint64_t{1} << 24)) {
+    throw core::InputError("--trials " + std::to_string(o.step_trials) + ": expected at most 16777216 trials per round");
+  }
+  if (o.max_trials > (std::uint64_t{1} << 28)) {
+    throw core::InputError("--max-trials " + std::to_string(o.max_trials) + ": expected at most 268435456");
+  }
   const auto& registry = sim::EngineRegistry::instance();
   // The rate is found by Monte Carlo: the exact engine has no trials.
   if (registry.get(config.engine, config.file + ": engine").capabilities.exact) {
@@ -191,8 +199,11 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
   std::uint64_t spent = 0, budget = o.max_trials;
   std::map<double, Point> points;
   // One more round at pt; its interval at `zz`; `counted`: spent from the search's budget.
-  auto run_round = [&](Point& pt, double zz = 0, bool counted = true) {
+  // `zz_lower` (mean_abs only): the quantile of the lower limit, the largest over every input
+  // and output, so that one test over all of them keeps its level (Bonferroni).
+  auto run_round = [&](Point& pt, double zz = 0, bool counted = true, double zz_lower = 0) {
     if (zz <= 0) zz = z;
+    if (zz_lower <= 0) zz_lower = zz;
     if (!pt.engine) {
       CampaignConfig c = config;
       for (std::size_t s = 0; s < c.faults.size(); ++s) c.faults[s].probability = probability(s, pt.rate);
@@ -239,7 +250,7 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
           const double hw = s.mean_half_width(zz);
           pt.metric = std::max(pt.metric, s.mean());
           pt.upper = std::max(pt.upper, s.mean() + hw);
-          pt.lower = std::max(pt.lower, s.mean() - hw);
+          pt.lower = std::max(pt.lower, s.mean() - s.mean_half_width(zz_lower));
         }
       }
     } else {
@@ -412,7 +423,8 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
     double h = 0.475 * target;  // 5% inside the target, so that two decided probes reach it
     if (slope > 0 && sigma > 0) {
       const double want = std::pow(1.5 * z * sigma / (0.475 * target * slope), 2);
-      n = std::min<std::uint64_t>(half_left, std::max<std::uint64_t>(step, static_cast<std::uint64_t>(std::ceil(want / static_cast<double>(step))) * step));
+      n = std::min<std::uint64_t>(half_left, std::max<std::uint64_t>(step, static_cast<std::uint64_t>(std::ceil(std::min(1e12, want) / static_cast<double>(step))) * step));
+      n = std::max<std::uint64_t>(n, static_cast<std::uint64_t>(o.max_rounds) * step);  // decisions need max_rounds rounds
       h = std::max(h, 1.5 * z * sigma / (std::sqrt(static_cast<double>(n)) * slope));
     } else {
       h = std::max(h, 0.25 * std::log(hi / lo));
@@ -431,7 +443,6 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
     const std::uint64_t spent_before = spent;
     Point* p1 = side1 ? &classify(r * std::exp(-h), 1, 1) : nullptr;
     Point* p3 = side3 ? &classify(r * std::exp(h), 1, 1) : nullptr;
-    n = std::max<std::uint64_t>(n, static_cast<std::uint64_t>(o.max_rounds) * step);  // decisions need max_rounds rounds
     auto open = [](const Point* p, std::uint64_t cap) { return p && p->verdict == Point::undecided && p->stats.trials() < cap; };
     auto undecided = [](const Point* p) { return p && p->verdict == Point::undecided; };
     for (const std::uint64_t cap : {n, 2 * n}) {
@@ -444,9 +455,13 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
       if ((undecided(p1) || !p1) && (undecided(p3) || !p3)) break;
     }
     bool moved = false;
+    // Verdicts that contradict each other (the lower probe above, the upper one below) move
+    // neither end: noise, or a metric that does not grow with the rate here.
+    const bool crossed = p1 && p3 && p1->verdict == Point::above && p3->verdict == Point::below;
     for (const Point* p : {p1, p3}) {
-      if (p && p->verdict == Point::below && p->rate > lo) lo = p->rate, moved = true;
-      if (p && p->verdict == Point::above && p->rate < hi) hi = p->rate, moved = true;
+      if (crossed) break;
+      if (p && p->verdict == Point::below && p->rate > lo && p->rate < hi) lo = p->rate, moved = true;
+      if (p && p->verdict == Point::above && p->rate < hi && p->rate > lo) hi = p->rate, moved = true;
     }
     widen = ((undecided(p1) || !p1) && (undecided(p3) || !p3)) ? widen * 1.5 : 1;
     if (!moved && !budget_left()) stop_reason = "budget";
@@ -486,6 +501,10 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
     upper_end = &points[hi];
     const double alpha = 1 - o.confidence;
     const double zc = core::normal_quantile_two_sided(1 - alpha / 12);  // one-sided alpha / 24 per test
+    // mean_abs: the upper end is above when any input and output's lower limit is, so that test is
+    // split over all of them.
+    const double cells = o.metric == "mean_abs" ? static_cast<double>(x.cols()) * static_cast<double>(net.output_size()) : 1.0;
+    const double zc_lower = core::normal_quantile_two_sided(1 - alpha / (12 * cells));
     // The search-limit case: the upper end is the limit itself, within noise of epsilon.
     const bool upper_open = points[hi].verdict != Point::above;
     nlohmann::json attempts = nlohmann::json::array();
@@ -496,7 +515,7 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
     bool out_of_budget = false;
     bool confirmed = true;
     // The trials a measurement at log-distance d from the estimate needs to decide with
-    // probability about 0.93: its half-width at zc two thirds of the metric's distance s d from
+    // probability Phi(zc / 2) (0.95 at 99%): its half-width at zc two thirds of the metric's distance s d from
     // epsilon (sigma, s: the per-trial spread and the slope near the crossing, as in the refine).
     const double slope = slope_near(), sigma = spread_near();
     auto trials_for = [&](double d, std::uint64_t fallback) {
@@ -512,7 +531,7 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
         // Attempt k: half the target width further out each time.
         const double factor = std::pow(1 + o.rate_precision, 0.5 * k);
         const double rate = end == 0 ? at / factor : std::min(a_max, at * factor);
-        // At most a 32nd of the confirmation's budget (both ends' looks, n + 2n + 4n + 8n, fit in it).
+        // At most a 32nd of the confirmation's budget (an attempt's last look is 8n trials).
         const std::uint64_t n = std::min(trials_for(std::abs(std::log(rate / estimate)), 4 * points[at].stats.trials()),
                                          std::max<std::uint64_t>(static_cast<std::uint64_t>(o.max_rounds) * step, confirm_budget / 32 / step * step));
         auto pt = std::make_unique<Point>();
@@ -526,7 +545,7 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
             out_of_budget = true;
             break;
           }
-          while (pt->rounds == 0 || pt->stats.trials() < want) run_round(*pt, zc, false);
+          while (pt->rounds == 0 || pt->stats.trials() < want) run_round(*pt, zc, false, zc_lower);
           ok = end == 0 ? pt->upper <= o.epsilon : pt->lower >= o.epsilon;
         }
         confirm_trials += pt->stats.trials();
@@ -544,6 +563,7 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
       confirmed = confirmed && ok;
     }
     confirmation = {{"confirmed", confirmed},
+                    {"upper_end", upper_open ? "not tested (left at the search limit within noise of epsilon)" : "tested"},
                     {"stop", confirmed ? "confirmed" : out_of_budget ? "budget" : "three failures"},
                     {"budget", confirm_budget},
                     {"level_per_test", 1 - alpha / 24},
@@ -617,7 +637,7 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
         {"trials_per_round", step},
         {"max_trials", o.max_trials},
         {"rate_precision", o.rate_precision},
-        {"stop_reason", status == "ok" ? stop_reason : status},
+        {"stop_reason", (status == "ok" || status == "unconfirmed") ? stop_reason : status},
         {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()},
         {"points", steps}}}};
   if (at_zero) out["measured_at_rate_0"] = point_json(*at_zero);

@@ -632,6 +632,8 @@ XAxis x_axis_of(const Report& report) {
 
 }  // namespace
 
+namespace {
+
 // Protection (docs/faults.md, "Protection"): the units under TMR and the spares per fault spec,
 // and the replicas Delta is the median of, per point; nothing when no point is protected.
 std::string protection_section(const Report& report) {
@@ -661,6 +663,8 @@ std::string protection_section(const Report& report) {
          "<th>replicas</th></tr>" +
          rows.str() + "</table>";
 }
+
+}  // namespace
 
 std::string render_html_report(const Report& report) {
   const auto& points = report.points;

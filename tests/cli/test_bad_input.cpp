@@ -512,6 +512,7 @@ const std::vector<BadCase> kCases{
     {"tolerate_rate_precision_zero", "tolerate $C --epsilon 0.1 --rate-precision 0", {"--rate-precision 0", "expected a positive number"}},
     {"tolerate_max_trials_zero", "tolerate $C --epsilon 0.1 --max-trials 0", {"--max-trials 0", "[1, 4294967296]"}},
     {"tolerate_engine_exact", "tolerate $C --epsilon 0.1 --engine exact", {"--engine exact", "the search needs trials"}},
+    {"tolerate_max_trials_beyond_numbering", "tolerate $C --epsilon 0.1 --max-trials 300000000", {"--max-trials 300000000", "at most 268435456"}},
     {"tolerate_sweep", "tolerate $C --epsilon 0.1 --set 'sweep={key: seed, values: [1, 2]}'",
      {"sweep: 2 points", "expected one point for tolerate", "--set sweep=null"}},
     // issue 14: protection
