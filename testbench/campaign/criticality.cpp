@@ -187,7 +187,9 @@ CriticalityReport analyse_criticality(const CriticalityInputs& in, const Critica
     CriticalUnit& c = report.top[r];
     const auto group = unit_group(plan, net, static_cast<std::size_t>(c.spec), static_cast<std::uint64_t>(c.unit));
     if (!group) continue;
-    faults::FaultSpec alone{faults::FaultKind::group_crash, {}, 1.0};
+    faults::FaultSpec alone;
+    alone.kind = faults::FaultKind::group_crash;
+    alone.probability = 1.0;
     alone.groups.push_back(*group);
     const faults::FaultPlan one({alone}, net);
     sim::EngineSetup setup;
