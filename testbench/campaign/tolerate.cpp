@@ -337,16 +337,12 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
     }
   }
   if (status == "ok" && stop_reason.empty() && (lo < 0 || hi < 0)) stop_reason = "budget: no bracket found within --max-trials";
-  // Interpolated crossing of epsilon by the measured metric, on log rate, inside [lo, hi], and
-  // the metric's slope per unit of log rate between the two points it is interpolated from.
-  double local_slope = 0;
+  // Interpolated crossing of epsilon by the measured metric, on log rate, inside [lo, hi].
   auto crossing = [&] {
     const Point* before = nullptr;
-    local_slope = 0;
     for (const auto& [a, pt] : points) {
       if (a < lo || a > hi) continue;
       if (pt.metric >= o.epsilon && before) {
-        local_slope = (pt.metric - before->metric) / (std::log(a) - std::log(before->rate));
         const double t = (o.epsilon - before->metric) / (pt.metric - before->metric);
         return std::clamp(std::exp(std::log(before->rate) + t * (std::log(a) - std::log(before->rate))), lo, hi);
       }
