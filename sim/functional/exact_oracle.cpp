@@ -10,12 +10,14 @@ namespace nfsim::sim {
 namespace {
 
 // The faulty outputs of every input under the faults `f`: a plain full forward pass with the
-// weight overrides written into a copy of each layer and neuron overrides written over outputs.
+// weight overrides written into a copy of each layer, neuron overrides written over outputs, and
+// each layer's output stage (pooling) applied after its neuron overrides.
 Eigen::MatrixXd faulty_forward(const models::Network& net, const Eigen::MatrixXd& inputs, const faults::FaultInstance& f) {
   Eigen::MatrixXd y = inputs;
   for (const auto& o : f.neurons[0]) y.row(o.index).setConstant(o.value);
   Eigen::MatrixXd z;
   for (int m = 1; m <= net.num_layers(); ++m) {
+    if (net.stage(m - 1)) y = net.staged_batch(m - 1, y);
     const models::ILayer* layer = &net.layer(m);
     std::unique_ptr<models::ILayer> faulty;
     if (!f.weights[m].empty()) {

@@ -76,9 +76,10 @@ struct DiffList {
   }
 };
 
+// The widest y_l or u_l (a pooling with padding can be wider than its input).
 Eigen::Index widest_layer(const models::Network& net) {
   Eigen::Index widest = net.input_size();
-  for (int m = 1; m <= net.num_layers(); ++m) widest = std::max(widest, net.layer(m).output_size());
+  for (int m = 0; m <= net.num_layers(); ++m) widest = std::max({widest, net.width(m), net.staged_width(m)});
   return widest;
 }
 
@@ -86,18 +87,22 @@ Eigen::Index widest_layer(const models::Network& net) {
 
 struct FunctionalEngine::Workspace {
   explicit Workspace(const models::Network& net)
-      : y(widest_layer(net)), y_next(widest_layer(net)), z(widest_layer(net)), delta(net.output_size()),
-        diffs(widest_layer(net)), next_diffs(widest_layer(net)) {}
+      : y(widest_layer(net)), y_next(widest_layer(net)), z(widest_layer(net)), u(widest_layer(net)),
+        delta(net.output_size()), diffs(widest_layer(net)), next_diffs(widest_layer(net)),
+        mark(static_cast<std::size_t>(widest_layer(net)), 0) {}
   faults::FaultInstance instance;
   // Fast path: the faulty y of the current layer (when `full`), the next one, z, one delta, and
   // the current and next layers' differences from the clean run.
-  Eigen::VectorXd y, y_next, z, delta;
+  Eigen::VectorXd y, y_next, z, u, delta;
   DiffList diffs, next_diffs;
+  // Pooling stages: the windows a trial's changes reach, marked once each.
+  std::vector<char> mark;
+  std::vector<Eigen::Index> windows;
   // Dense path: the faults of every inference of a batch, the faulty ones' slots, their deltas
   // (the fast path keeps one input's deltas over the block there).
   std::vector<faults::FaultInstance> pool;
   std::vector<std::size_t> jobs;
-  Eigen::MatrixXd deltas, dense_y, dense_z;
+  Eigen::MatrixXd deltas, dense_y, dense_z, dense_u;
   // Replicas: each replica's faulty outputs (n_L x R) and one output's values across them.
   Eigen::MatrixXd replica_outputs;
   std::vector<double> values;
@@ -155,7 +160,47 @@ void FunctionalEngine::faulty_delta_fast(const faults::FaultInstance& f, Eigen::
     const LayerView& view = views_[static_cast<std::size_t>(m)];
     const models::ILayer& layer = *view.layer;
     const Eigen::Index rows = view.rows, width = view.width;
-    const double* clean_prev = clean_.y[m - 1].col(n).data();
+    if (const models::Pool2d* stage = net_.stage(m - 1); stage && (full || !diffs.empty())) {
+      // y_{m-1}'s changes become u_{m-1}'s: the windows they reach, recomputed from the faulty
+      // y_{m-1} (a max window may not change at all).
+      materialize_prev(stage->input_size(), clean_.y[m - 1].col(n).data());
+      const double* clean_u = clean_.u[m - 1].col(n).data();
+      next.clear();
+      if (2 * static_cast<Eigen::Index>(diffs.size) < stage->input_size() && !diffs.empty()) {
+        ws.windows.clear();
+        const Eigen::Index oh = stage->out_h(), ow = stage->out_w();
+        for (std::size_t j = 0; j < diffs.size; ++j) {
+          Eigen::Index c, y_lo, y_hi, x_lo, x_hi;
+          stage->windows_of(diffs.idx[j], c, y_lo, y_hi, x_lo, x_hi);
+          for (Eigen::Index oy = y_lo; oy < y_hi; ++oy) {
+            for (Eigen::Index ox = x_lo; ox < x_hi; ++ox) {
+              const Eigen::Index q = (c * oh + oy) * ow + ox;
+              if (!ws.mark[static_cast<std::size_t>(q)]) {
+                ws.mark[static_cast<std::size_t>(q)] = 1;
+                ws.windows.push_back(q);
+              }
+            }
+          }
+        }
+        std::sort(ws.windows.begin(), ws.windows.end());
+        for (Eigen::Index q : ws.windows) {
+          ws.mark[static_cast<std::size_t>(q)] = 0;
+          const double d = stage->window(ws.y.data(), q) - clean_u[q];
+          if (d != 0.0) next.push(q, d);
+        }
+        full = false;
+      } else {
+        stage->forward(ws.y.data(), ws.u.data());
+        for (Eigen::Index q = 0; q < width; ++q) {
+          const double d = ws.u[q] - clean_u[q];
+          if (d != 0.0) next.push(q, d);
+        }
+        ws.y.swap(ws.u);
+        full = true;
+      }
+      diffs.swap(next);
+    }
+    const double* clean_prev = clean_.u[m - 1].col(n).data();
     const double* clean_y = clean_.y[m].col(n).data();
     next.clear();
     bool next_full = false;
@@ -232,6 +277,10 @@ void FunctionalEngine::faulty_deltas_dense(Workspace& ws, std::size_t begin, std
   }
   for (int m = 1; m <= L; ++m) {
     const models::ILayer& layer = net_.layer(m);
+    if (const models::Pool2d* stage = net_.stage(m - 1)) {
+      stage->forward_batch(y, ws.dense_u);
+      y.swap(ws.dense_u);
+    }
     layer.linear_batch(y, z);
     for (Eigen::Index c = 0; c < count; ++c) apply_weight_overrides(m, ws.pool[slot(c)], y.col(c).data(), z.col(c).data());
     y.resize(z.rows(), z.cols());

@@ -1,0 +1,291 @@
+#include "models/layer/conv2d_layer.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+
+namespace nfsim::models {
+namespace {
+
+std::string str(Eigen::Index v) { return std::to_string(v); }
+
+// Inputs per im2col chunk: about 2^18 doubles (2 MB) of unrolled taps, at least one input.
+Eigen::Index chunk_inputs(Eigen::Index positions, Eigen::Index taps) {
+  return std::max<Eigen::Index>(1, (Eigen::Index{1} << 18) / std::max<Eigen::Index>(1, positions * taps));
+}
+
+}  // namespace
+
+Conv2dLayer::Conv2dLayer(Conv2dParams params, const std::string& where) : p_(std::move(params)) {
+  const auto positive = [&](Eigen::Index v, const char* name) {
+    if (v < 1) throw core::InputError(where + ": " + name + " = " + str(v) + "; expected an integer >= 1");
+  };
+  positive(p_.in_c, "input channels");
+  positive(p_.in_h, "input height");
+  positive(p_.in_w, "input width");
+  positive(p_.out_c, "output channels");
+  positive(p_.kh, "kernel height");
+  positive(p_.kw, "kernel width");
+  positive(p_.stride_h, "stride (height)");
+  positive(p_.stride_w, "stride (width)");
+  positive(p_.dil_h, "dilation (height)");
+  positive(p_.dil_w, "dilation (width)");
+  positive(p_.groups, "group");
+  for (Eigen::Index pad : {p_.pad_t, p_.pad_l, p_.pad_b, p_.pad_r}) {
+    if (pad < 0) throw core::InputError(where + ": pad " + str(pad) + "; expected pads >= 0");
+  }
+  if (p_.in_c % p_.groups != 0 || p_.out_c % p_.groups != 0) {
+    throw core::InputError(where + ": group = " + str(p_.groups) + " does not divide the " + str(p_.in_c) +
+                           " input channels and the " + str(p_.out_c) +
+                           " output channels; expected a common divisor of both");
+  }
+  const Eigen::Index taps = p_.in_c / p_.groups * p_.kh * p_.kw;
+  if (p_.weights.rows() != p_.out_c || p_.weights.cols() != taps) {
+    throw core::InputError(where + ": weights are " + str(p_.weights.rows()) + "x" + str(p_.weights.cols()) +
+                           "; expected " + str(p_.out_c) + "x" + str(taps) + " (output channels x input channels/group " +
+                           "x kernel height x kernel width)");
+  }
+  if (p_.bias.size() != p_.out_c) {
+    throw core::InputError(where + ": bias has " + str(p_.bias.size()) + " entries; expected " + str(p_.out_c) +
+                           " (one per output channel)");
+  }
+  const Eigen::Index ext_h = (p_.kh - 1) * p_.dil_h + 1, ext_w = (p_.kw - 1) * p_.dil_w + 1;
+  const Eigen::Index span_h = p_.in_h + p_.pad_t + p_.pad_b, span_w = p_.in_w + p_.pad_l + p_.pad_r;
+  if (ext_h > span_h || ext_w > span_w) {
+    throw core::InputError(where + ": kernel " + str(p_.kh) + "x" + str(p_.kw) + " (dilation " + str(p_.dil_h) + "x" +
+                           str(p_.dil_w) + ") does not fit the " + str(p_.in_h) + "x" + str(p_.in_w) +
+                           " input with pads [" + str(p_.pad_t) + ", " + str(p_.pad_l) + ", " + str(p_.pad_b) + ", " +
+                           str(p_.pad_r) + "]; expected a kernel no larger than the padded input");
+  }
+  out_h_ = (span_h - ext_h) / p_.stride_h + 1;
+  out_w_ = (span_w - ext_w) / p_.stride_w + 1;
+  positions_ = out_h_ * out_w_;
+  for (Eigen::Index i = 0; i < p_.weights.size(); ++i) {
+    if (!std::isfinite(p_.weights.data()[i])) {
+      const Eigen::Index r = i % p_.weights.rows(), c = i / p_.weights.rows();
+      throw core::InputError(where + ": weight " + synapse_name(static_cast<std::uint64_t>(r * taps + c)) + " is " +
+                             std::to_string(p_.weights.data()[i]) + "; expected a finite number");
+    }
+  }
+  for (Eigen::Index i = 0; i < p_.bias.size(); ++i) {
+    if (!std::isfinite(p_.bias[i])) {
+      throw core::InputError(where + ": bias b[" + str(i) + "] is " + std::to_string(p_.bias[i]) +
+                             "; expected a finite number");
+    }
+  }
+  if (!std::isfinite(p_.activation.scale) || !std::isfinite(p_.activation.alpha)) {
+    throw core::InputError(where + ": activation parameters must be finite");
+  }
+  bias_expanded_.resize(output_size());
+  for (Eigen::Index o = 0; o < p_.out_c; ++o) bias_expanded_.segment(o * positions_, positions_).setConstant(p_.bias[o]);
+}
+
+void Conv2dLayer::valid_range(Eigen::Index k, bool vertical, Eigen::Index& lo, Eigen::Index& hi) const {
+  const Eigen::Index s = vertical ? p_.stride_h : p_.stride_w;
+  const Eigen::Index pad = vertical ? p_.pad_t : p_.pad_l;
+  const Eigen::Index d = vertical ? p_.dil_h : p_.dil_w;
+  const Eigen::Index size = vertical ? p_.in_h : p_.in_w;
+  const Eigen::Index outs = vertical ? out_h_ : out_w_;
+  // Output o reads input o * s - pad + k * d; it must lie in [0, size).
+  const Eigen::Index a = pad - k * d;  // o * s >= a
+  const Eigen::Index b = size - 1 + pad - k * d;  // o * s <= b
+  lo = a <= 0 ? 0 : (a + s - 1) / s;
+  hi = b < 0 ? 0 : std::min(outs, b / s + 1);
+  if (hi < lo) hi = lo;
+}
+
+void Conv2dLayer::im2col(const double* u, Eigen::Index count, Eigen::Index g, Eigen::MatrixXd& x) const {
+  const Eigen::Index cig = p_.in_c / p_.groups, hw = p_.in_h * p_.in_w, n_in = input_size();
+  x.resize(count * positions_, taps());
+  for (Eigen::Index cl = 0; cl < cig; ++cl) {
+    const Eigen::Index c = g * cig + cl;
+    for (Eigen::Index ky = 0; ky < p_.kh; ++ky) {
+      Eigen::Index y_lo, y_hi;
+      valid_range(ky, true, y_lo, y_hi);
+      for (Eigen::Index kx = 0; kx < p_.kw; ++kx) {
+        Eigen::Index x_lo, x_hi;
+        valid_range(kx, false, x_lo, x_hi);
+        double* col = x.col((cl * p_.kh + ky) * p_.kw + kx).data();
+        for (Eigen::Index n = 0; n < count; ++n) {
+          const double* in = u + n * n_in + c * hw;
+          double* out = col + n * positions_;
+          for (Eigen::Index oy = 0; oy < out_h_; ++oy) {
+            double* row = out + oy * out_w_;
+            if (oy < y_lo || oy >= y_hi) {
+              std::fill(row, row + out_w_, 0.0);
+              continue;
+            }
+            const double* in_row = in + (oy * p_.stride_h - p_.pad_t + ky * p_.dil_h) * p_.in_w;
+            std::fill(row, row + x_lo, 0.0);
+            for (Eigen::Index ox = x_lo; ox < x_hi; ++ox) {
+              row[ox] = in_row[ox * p_.stride_w - p_.pad_l + kx * p_.dil_w];
+            }
+            std::fill(row + x_hi, row + out_w_, 0.0);
+          }
+        }
+      }
+    }
+  }
+}
+
+void Conv2dLayer::apply(const double* u, Eigen::Index count, double* z) const {
+  const Eigen::Index cog = group_out(), n_in = input_size(), n_out = output_size();
+  const Eigen::Index chunk = chunk_inputs(positions_, taps());
+  Eigen::MatrixXd x, r;
+  for (Eigen::Index n0 = 0; n0 < count; n0 += chunk) {
+    const Eigen::Index cnt = std::min(chunk, count - n0);
+    for (Eigen::Index g = 0; g < p_.groups; ++g) {
+      im2col(u + n0 * n_in, cnt, g, x);
+      r.noalias() = x * p_.weights.middleRows(g * cog, cog).transpose();  // (cnt * P) x cog
+      for (Eigen::Index n = 0; n < cnt; ++n) {
+        double* zn = z + (n0 + n) * n_out;
+        for (Eigen::Index o = 0; o < cog; ++o) {
+          const double* src = r.col(o).data() + n * positions_;
+          std::copy(src, src + positions_, zn + (g * cog + o) * positions_);
+        }
+      }
+    }
+  }
+}
+
+Eigen::VectorXd Conv2dLayer::linear(const Eigen::VectorXd& u_prev) const {
+  Eigen::VectorXd z(output_size());
+  apply(u_prev.data(), 1, z.data());
+  z += bias_expanded_;
+  return z;
+}
+
+void Conv2dLayer::linear_batch(const Eigen::MatrixXd& u_prev, Eigen::MatrixXd& z) const {
+  z.resize(output_size(), u_prev.cols());
+  apply(u_prev.data(), u_prev.cols(), z.data());
+  z.colwise() += bias_expanded_;
+}
+
+Eigen::VectorXd Conv2dLayer::jvp(const Eigen::VectorXd& du) const {
+  Eigen::VectorXd z(output_size());
+  apply(du.data(), 1, z.data());
+  return z;
+}
+
+Eigen::MatrixXd Conv2dLayer::vjp(const Eigen::MatrixXd& g) const {
+  const Eigen::Index cog = group_out(), cig = p_.in_c / p_.groups, hw = p_.in_h * p_.in_w;
+  Eigen::MatrixXd result = Eigen::MatrixXd::Zero(g.rows(), input_size());
+  Eigen::VectorXd gr(output_size()), acc(input_size());
+  Eigen::MatrixXd dx;
+  for (Eigen::Index r = 0; r < g.rows(); ++r) {
+    gr = g.row(r).transpose();
+    acc.setZero();
+    for (Eigen::Index grp = 0; grp < p_.groups; ++grp) {
+      const Eigen::Map<const Eigen::MatrixXd> gm(gr.data() + grp * cog * positions_, positions_, cog);
+      dx.noalias() = gm * p_.weights.middleRows(grp * cog, cog);  // P x taps
+      for (Eigen::Index cl = 0; cl < cig; ++cl) {
+        double* in = acc.data() + (grp * cig + cl) * hw;
+        for (Eigen::Index ky = 0; ky < p_.kh; ++ky) {
+          Eigen::Index y_lo, y_hi;
+          valid_range(ky, true, y_lo, y_hi);
+          for (Eigen::Index kx = 0; kx < p_.kw; ++kx) {
+            Eigen::Index x_lo, x_hi;
+            valid_range(kx, false, x_lo, x_hi);
+            const double* col = dx.col((cl * p_.kh + ky) * p_.kw + kx).data();
+            for (Eigen::Index oy = y_lo; oy < y_hi; ++oy) {
+              double* in_row = in + (oy * p_.stride_h - p_.pad_t + ky * p_.dil_h) * p_.in_w;
+              for (Eigen::Index ox = x_lo; ox < x_hi; ++ox) {
+                in_row[ox * p_.stride_w - p_.pad_l + kx * p_.dil_w] += col[oy * out_w_ + ox];
+              }
+            }
+          }
+        }
+      }
+    }
+    result.row(r) = acc.transpose();
+  }
+  return result;
+}
+
+void Conv2dLayer::add_input_changes(const Eigen::Index* inputs, const double* du, std::size_t count, double* z) const {
+  const Eigen::Index cog = group_out(), cig = p_.in_c / p_.groups, hw = p_.in_h * p_.in_w;
+  for (std::size_t k = 0; k < count; ++k) {
+    const Eigen::Index i = inputs[k];
+    const Eigen::Index c = i / hw, iy = (i % hw) / p_.in_w, ix = i % p_.in_w;
+    const Eigen::Index grp = c / cig, cl = c % cig;
+    for (Eigen::Index ky = 0; ky < p_.kh; ++ky) {
+      const Eigen::Index ty = iy + p_.pad_t - ky * p_.dil_h;
+      if (ty < 0 || ty % p_.stride_h != 0 || ty / p_.stride_h >= out_h_) continue;
+      const Eigen::Index oy = ty / p_.stride_h;
+      for (Eigen::Index kx = 0; kx < p_.kw; ++kx) {
+        const Eigen::Index tx = ix + p_.pad_l - kx * p_.dil_w;
+        if (tx < 0 || tx % p_.stride_w != 0 || tx / p_.stride_w >= out_w_) continue;
+        const Eigen::Index pos = oy * out_w_ + tx / p_.stride_w;
+        const Eigen::Index tap = (cl * p_.kh + ky) * p_.kw + kx;
+        for (Eigen::Index o = grp * cog; o < (grp + 1) * cog; ++o) z[o * positions_ + pos] += p_.weights(o, tap) * du[k];
+      }
+    }
+  }
+}
+
+void Conv2dLayer::add_synapse_change(std::uint64_t s, double value, const double* u_prev, double* z) const {
+  const Eigen::Index o = row_of(s), tap = col_of(s);
+  const Eigen::Index cl = tap / (p_.kh * p_.kw), ky = (tap / p_.kw) % p_.kh, kx = tap % p_.kw;
+  const Eigen::Index c = (o / group_out()) * (p_.in_c / p_.groups) + cl;
+  const double dv = value - p_.weights(o, tap);
+  Eigen::Index y_lo, y_hi, x_lo, x_hi;
+  valid_range(ky, true, y_lo, y_hi);
+  valid_range(kx, false, x_lo, x_hi);
+  const double* in = u_prev + c * p_.in_h * p_.in_w;
+  double* out = z + o * positions_;
+  for (Eigen::Index oy = y_lo; oy < y_hi; ++oy) {
+    const double* in_row = in + (oy * p_.stride_h - p_.pad_t + ky * p_.dil_h) * p_.in_w;
+    for (Eigen::Index ox = x_lo; ox < x_hi; ++ox) {
+      out[oy * out_w_ + ox] += dv * in_row[ox * p_.stride_w - p_.pad_l + kx * p_.dil_w];
+    }
+  }
+}
+
+int Conv2dLayer::connection_count(std::uint64_t s) const {
+  const Eigen::Index tap = col_of(s), ky = (tap / p_.kw) % p_.kh, kx = tap % p_.kw;
+  Eigen::Index y_lo, y_hi, x_lo, x_hi;
+  valid_range(ky, true, y_lo, y_hi);
+  valid_range(kx, false, x_lo, x_hi);
+  return static_cast<int>((y_hi - y_lo) * (x_hi - x_lo));
+}
+
+Connection Conv2dLayer::connection(std::uint64_t s, int k) const {
+  const Eigen::Index o = row_of(s), tap = col_of(s);
+  const Eigen::Index cl = tap / (p_.kh * p_.kw), ky = (tap / p_.kw) % p_.kh, kx = tap % p_.kw;
+  const Eigen::Index c = (o / group_out()) * (p_.in_c / p_.groups) + cl;
+  Eigen::Index y_lo, y_hi, x_lo, x_hi;
+  valid_range(ky, true, y_lo, y_hi);
+  valid_range(kx, false, x_lo, x_hi);
+  const Eigen::Index nx = x_hi - x_lo;
+  if (k < 0 || nx <= 0 || k >= (y_hi - y_lo) * nx) {
+    throw core::InternalError("conv connection " + std::to_string(k) + " of synapse " + synapse_name(s) +
+                              " out of range");
+  }
+  const Eigen::Index oy = y_lo + k / nx, ox = x_lo + k % nx;
+  const Eigen::Index iy = oy * p_.stride_h - p_.pad_t + ky * p_.dil_h, ix = ox * p_.stride_w - p_.pad_l + kx * p_.dil_w;
+  return {o * positions_ + oy * out_w_ + ox, (c * p_.in_h + iy) * p_.in_w + ix};
+}
+
+std::string Conv2dLayer::synapse_name(std::uint64_t s) const {
+  const Eigen::Index o = row_of(s), tap = col_of(s);
+  const Eigen::Index cl = tap / (p_.kh * p_.kw), ky = (tap / p_.kw) % p_.kh, kx = tap % p_.kw;
+  return "W[" + str(o) + "," + str(cl) + "," + str(ky) + "," + str(kx) + "]";
+}
+
+std::string Conv2dLayer::describe() const {
+  std::string s = str(p_.out_c) + "c" + str(p_.kh) + "x" + str(p_.kw);
+  if (p_.stride_h != 1 || p_.stride_w != 1)
+    s += "/s" + (p_.stride_h == p_.stride_w ? str(p_.stride_h) : str(p_.stride_h) + "," + str(p_.stride_w));
+  if (p_.pad_t || p_.pad_l || p_.pad_b || p_.pad_r) {
+    const bool same = p_.pad_t == p_.pad_l && p_.pad_l == p_.pad_b && p_.pad_b == p_.pad_r;
+    s += "/p" + (same ? str(p_.pad_t)
+                      : str(p_.pad_t) + "," + str(p_.pad_l) + "," + str(p_.pad_b) + "," + str(p_.pad_r));
+  }
+  if (p_.dil_h != 1 || p_.dil_w != 1)
+    s += "/d" + (p_.dil_h == p_.dil_w ? str(p_.dil_h) : str(p_.dil_h) + "," + str(p_.dil_w));
+  if (p_.groups != 1) s += "/g" + str(p_.groups);
+  return s + "(" + p_.activation.describe() + ")";
+}
+
+}  // namespace nfsim::models
