@@ -1,5 +1,6 @@
 #include "models/bounds/bounds.h"
 
+#include <Eigen/Eigenvalues>
 #include <Eigen/SVD>
 #include <algorithm>
 #include <cmath>
@@ -54,6 +55,10 @@ bool FaultModel::only_neuron_crashes() const {
 
 Eigen::MatrixXd linear_map(const ILayer& layer) {
   if (layer.crossbar_positions() == 1) return layer.crossbar_matrix();
+  if (static_cast<double>(layer.output_size()) * static_cast<double>(layer.input_size()) > double(1 << 24)) {
+    throw core::InternalError("linear_map: the unrolled " + layer.kind() + " map would have " +
+                              std::to_string(layer.output_size()) + " x " + std::to_string(layer.input_size()) + " cells");
+  }
   Eigen::MatrixXd a(layer.output_size(), layer.input_size());
   Eigen::VectorXd e = Eigen::VectorXd::Zero(layer.input_size());
   for (Eigen::Index i = 0; i < a.cols(); ++i) {
@@ -75,39 +80,96 @@ double spectral_norm(const Eigen::MatrixXd& w) {
   return svd.singularValues()(0);
 }
 
+std::array<double, 4> layer_norms(const ILayer& layer) {
+  if (layer.crossbar_positions() == 1) {
+    const Eigen::MatrixXd& w = layer.crossbar_matrix();
+    return {induced_norm_1(w), spectral_norm(w), induced_norm_inf(w), w.norm()};
+  }
+  std::unique_ptr<ILayer> abs = layer.clone(), sq = layer.clone();
+  for (std::uint64_t s = 0; s < layer.synapse_count(); ++s) {
+    const double w = layer.synapse(s);
+    abs->set_synapse(s, std::abs(w));
+    sq->set_synapse(s, w * w);
+  }
+  const Eigen::VectorXd ones_in = Eigen::VectorXd::Ones(layer.input_size());
+  const Eigen::MatrixXd ones_out = Eigen::MatrixXd::Ones(1, layer.output_size());
+  std::array<double, 4> n{};
+  n[0] = abs->vjp(ones_out).maxCoeff();                // max column abs-sum of A
+  n[2] = abs->jvp(ones_in).maxCoeff();                 // max row abs-sum
+  n[3] = std::sqrt(std::max(0.0, sq->jvp(ones_in).sum()));  // Frobenius
+  // The largest eigenvalue of A^T A by Lanczos with full reorthogonalisation, from all ones
+  // (the Ritz value is an estimate from below; it converges in a few dozen steps where plain
+  // power iteration stalls on close singular values).
+  const Eigen::Index steps = std::min<Eigen::Index>(layer.input_size(), 120);
+  Eigen::MatrixXd q(layer.input_size(), steps);
+  Eigen::VectorXd alpha(steps), beta(steps);
+  q.col(0) = ones_in.normalized();
+  double sigma = 0;
+  for (Eigen::Index k = 0; k < steps; ++k) {
+    Eigen::VectorXd w = layer.vjp(layer.jvp(q.col(k)).transpose()).transpose();
+    alpha[k] = q.col(k).dot(w);
+    for (int pass = 0; pass < 2; ++pass) w -= q.leftCols(k + 1) * (q.leftCols(k + 1).transpose() * w);
+    beta[k] = w.norm();
+    Eigen::MatrixXd tri = Eigen::MatrixXd::Zero(k + 1, k + 1);
+    for (Eigen::Index i = 0; i <= k; ++i) {
+      tri(i, i) = alpha[i];
+      if (i > 0) tri(i, i - 1) = tri(i - 1, i) = beta[i - 1];
+    }
+    const double top = std::sqrt(std::max(0.0, Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(tri, Eigen::EigenvaluesOnly).eigenvalues().maxCoeff()));
+    const bool done = std::abs(top - sigma) <= 1e-14 * top || beta[k] <= 1e-12 * std::max(1.0, top * top);
+    sigma = top;
+    if (done || k + 1 == steps) break;
+    q.col(k + 1) = w / beta[k];
+  }
+  n[1] = sigma;
+  return n;
+}
+
+bool BoundCalculator::has_paper_bounds(const Network& network) {
+  if (network.has_stages()) return false;
+  for (int l = 1; l <= network.num_layers(); ++l) {
+    if (network.layer(l).crossbar_positions() != 1) return false;
+  }
+  return true;
+}
+
 BoundCalculator::BoundCalculator(const Network& network, FaultModel model) : net_(network), model_(std::move(model)) {
   const int L = net_.num_layers();
   norms_.resize(static_cast<std::size_t>(L) + 1);
   max_abs_.resize(static_cast<std::size_t>(L) + 1);
   maps_.resize(static_cast<std::size_t>(L) + 1);
   for (int l = 1; l <= L; ++l) {
-    maps_[l] = linear_map(net_.layer(l));
+    const ILayer& layer = net_.layer(l);
+    const Eigen::MatrixXd& cells = layer.crossbar_matrix();
+    max_abs_[l] = cells.size() ? cells.cwiseAbs().maxCoeff() : 0.0;
+    if (layer.crossbar_positions() != 1) {
+      norms_[l] = layer_norms(layer);  // the map is never stored (a conv layer's would take GBs)
+      continue;
+    }
+    maps_[l] = cells;
     const Eigen::MatrixXd& w = maps_[l];
     norms_[l] = {induced_norm_1(w), spectral_norm(w), induced_norm_inf(w), w.norm()};
-    max_abs_[l] = w.size() ? w.cwiseAbs().maxCoeff() : 0.0;
   }
   for (const NeuronTerm& t : model_.neurons) {
     if (t.layer < 0 || t.layer > L) throw core::InputError("bounds: neuron fault layer " + std::to_string(t.layer) + " out of range");
   }
-  // Synapse terms add up per-connection changes, which is exact only when each synapse is read
-  // by one connection.
-  auto check_unshared = [&](int l) {
-    const ILayer& layer = net_.layer(l);
-    for (std::uint64_t s = 0; s < layer.synapse_count(); ++s) {
-      if (layer.connection_count(s) != 1) {
-        throw core::InputError("bounds: synapse faults on layer " + std::to_string(l) + " (" + layer.kind() +
-                               "): its synapses are shared by several connections; b3 and b4 support synapse faults "
-                               "only on layers whose synapses are read once (dense)");
-      }
-    }
-  };
   for (const SynapseTerm& t : model_.synapses) {
     if (t.layer < 1 || t.layer > L) throw core::InputError("bounds: synapse fault layer " + std::to_string(t.layer) + " out of range");
-    check_unshared(t.layer);
-    // The weight changes do not depend on the input: computed once, ordered by input index so
-    // that an input whose activation is 0 skips its synapses at once.
     const ILayer& layer = net_.layer(t.layer);
     SynapseDeltas d;
+    if (layer.crossbar_positions() != 1) {
+      // A shared synapse: its connections are enumerated per input (synapse_effects).
+      for (std::uint64_t s = 0; s < layer.synapse_count(); ++s) {
+        const double w = layer.synapse(s);
+        if (t.replace(w) - w == 0.0) continue;
+        d.synapse.push_back(s);
+        d.dw.push_back(t.replace(w) - w);
+      }
+      synapse_deltas_.push_back(std::move(d));
+      continue;
+    }
+    // The weight changes do not depend on the input: computed once, ordered by input index so
+    // that an input whose activation is 0 skips its synapses at once.
     std::vector<std::pair<Eigen::Index, std::uint64_t>> order;
     for (std::uint64_t s = 0; s < layer.synapse_count(); ++s) {
       const double w = layer.synapse(s);
@@ -160,7 +222,7 @@ BoundCalculator::BoundCalculator(const Network& network, FaultModel model) : net
     plan.start = first > L ? L + 1 : std::max(first, 1);
     group_plans_.push_back(std::move(plan));
   }
-  if (model_.only_neuron_crashes()) {
+  if (model_.only_neuron_crashes() && has_paper_bounds(net_)) {
     // |W_L| ... |W_{l+1}| and the squared version, built from the output down.
     abs_products_.resize(static_cast<std::size_t>(L) + 1);
     square_products_.resize(static_cast<std::size_t>(L) + 1);
@@ -185,6 +247,13 @@ void BoundCalculator::propagate_changes(const ForwardTrace& t, int l, const std:
   const Eigen::Index outputs = net_.output_size();
   if (changes.empty()) return;
   std::vector<Eigen::Index> units;
+  if (l < L && !dense_after(l)) {
+    std::vector<ChangeSet> sets;
+    sets.reserve(changes.size());
+    for (const Change& c : changes) sets.push_back({c.unit, {c.row}, {c.dy}});
+    propagate_sets(t, l, sets, sink);
+    return;
+  }
   if (l == L) {
     // The output itself: the effect is dy at its row.
     for (std::size_t begin = 0; begin < changes.size(); begin += static_cast<std::size_t>(kColumnsPerChunk)) {
@@ -207,6 +276,7 @@ void BoundCalculator::propagate_changes(const ForwardTrace& t, int l, const std:
   for (int m = l + 1; m <= L; ++m) {
     const ActivationKind k = net_.layer(m).activation().kind;
     piecewise_linear &= k == ActivationKind::identity || k == ActivationKind::relu || k == ActivationKind::leaky_relu;
+    piecewise_linear &= m == L || dense_after(m);  // the shortcut multiplies stored maps
   }
   std::vector<const Change*> rest;
   rest.reserve(changes.size());
@@ -277,6 +347,91 @@ void BoundCalculator::propagate_changes(const ForwardTrace& t, int l, const std:
   }
 }
 
+void BoundCalculator::propagate_sets(const ForwardTrace& t, int l, const std::vector<ChangeSet>& sets,
+                                     const EffectSink& sink) const {
+  const int L = net_.num_layers();
+  if (sets.empty()) return;
+  std::vector<Eigen::Index> units;
+  if (l == L) {
+    Eigen::MatrixXd e;
+    for (std::size_t begin = 0; begin < sets.size(); begin += static_cast<std::size_t>(kColumnsPerChunk)) {
+      const std::size_t end = std::min(sets.size(), begin + static_cast<std::size_t>(kColumnsPerChunk));
+      e = Eigen::MatrixXd::Zero(net_.output_size(), static_cast<Eigen::Index>(end - begin));
+      units.clear();
+      for (std::size_t c = begin; c < end; ++c) {
+        for (std::size_t k = 0; k < sets[c].rows.size(); ++k) e(sets[c].rows[k], static_cast<Eigen::Index>(c - begin)) += sets[c].dys[k];
+        units.push_back(sets[c].unit);
+      }
+      sink(units.data(), e);
+    }
+    return;
+  }
+  const Pool2d* stage = net_.stage(l);
+  const ILayer& next = net_.layer(l + 1);
+  const Eigen::Index width = next.output_size();
+  // Columns per partial forward pass: at most 2048 and about 32 MB of y_{l+1}.
+  const Eigen::Index chunk = std::clamp<Eigen::Index>((Eigen::Index{1} << 22) / std::max<Eigen::Index>(1, width), 1, kColumnsPerChunk);
+  Eigen::MatrixXd y(width, chunk);
+  Eigen::VectorXd y_work = t.y[l];
+  const Eigen::VectorXd& u0 = t.u[l];
+  std::vector<char> mark(static_cast<std::size_t>(u0.size()), 0);
+  std::vector<Eigen::Index> windows, idx;
+  std::vector<double> du;
+  Eigen::Index filled = 0;
+  auto flush = [&] {
+    if (filled == 0) return;
+    Eigen::MatrixXd out = net_.forward_from_batch(l + 1, y.leftCols(filled));
+    out.colwise() -= t.y[L];
+    sink(units.data(), out);
+    units.clear();
+    filled = 0;
+  };
+  for (const ChangeSet& set : sets) {
+    idx.clear();
+    du.clear();
+    if (stage) {
+      // The pooled outputs whose window holds a changed activation, recomputed.
+      windows.clear();
+      const Eigen::Index oh = stage->out_h(), ow = stage->out_w();
+      for (std::size_t k = 0; k < set.rows.size(); ++k) {
+        y_work[set.rows[k]] += set.dys[k];
+        Eigen::Index c, y_lo, y_hi, x_lo, x_hi;
+        stage->windows_of(set.rows[k], c, y_lo, y_hi, x_lo, x_hi);
+        for (Eigen::Index oy = y_lo; oy < y_hi; ++oy) {
+          for (Eigen::Index ox = x_lo; ox < x_hi; ++ox) {
+            const Eigen::Index q = (c * oh + oy) * ow + ox;
+            if (!mark[static_cast<std::size_t>(q)]) {
+              mark[static_cast<std::size_t>(q)] = 1;
+              windows.push_back(q);
+            }
+          }
+        }
+      }
+      std::sort(windows.begin(), windows.end());
+      for (Eigen::Index q : windows) {
+        mark[static_cast<std::size_t>(q)] = 0;
+        const double d = stage->window(y_work.data(), q) - u0[q];
+        if (d != 0.0) {
+          idx.push_back(q);
+          du.push_back(d);
+        }
+      }
+      for (Eigen::Index r : set.rows) y_work[r] = t.y[l][r];
+    } else {
+      idx = set.rows;
+      du = set.dys;
+    }
+    if (idx.empty()) continue;  // the change dies in the pooling
+    double* col = y.col(filled).data();
+    std::copy(t.z[l + 1].data(), t.z[l + 1].data() + width, col);
+    next.add_input_changes(idx.data(), du.data(), idx.size(), col);
+    next.activation().apply_to(col, col, width);
+    units.push_back(set.unit);
+    if (++filled == chunk) flush();
+  }
+  flush();
+}
+
 void BoundCalculator::neuron_effects(const ForwardTrace& t, const NeuronTerm& term, const EffectSink& sink) const {
   const Eigen::VectorXd& y = t.y[term.layer];
   std::vector<Change> changes;
@@ -293,7 +448,29 @@ void BoundCalculator::synapse_effects(const ForwardTrace& t, std::size_t index, 
   const SynapseDeltas& d = synapse_deltas_[index];
   const int l = term.layer;
   const Activation& act = net_.layer(l).activation();
-  const Eigen::VectorXd& y_prev = t.y[l - 1];
+  const ILayer& layer = net_.layer(l);
+  if (layer.crossbar_positions() != 1) {
+    // A shared synapse changes z_l at each position that reads it: dz = (r(w) - w) u_{l-1}[input].
+    const Eigen::VectorXd& u_prev = t.u[l - 1];
+    std::vector<ChangeSet> sets;
+    for (std::size_t k = 0; k < d.synapse.size(); ++k) {
+      ChangeSet set{static_cast<Eigen::Index>(d.synapse[k]), {}, {}};
+      const int connections = layer.connection_count(d.synapse[k]);
+      for (int c = 0; c < connections; ++c) {
+        const Connection conn = layer.connection(d.synapse[k], c);
+        const double dz = d.dw[k] * u_prev[conn.input];
+        if (dz == 0.0) continue;
+        const double dy = act.apply(t.z[l][conn.output] + dz) - t.y[l][conn.output];
+        if (dy == 0.0) continue;
+        set.rows.push_back(conn.output);
+        set.dys.push_back(dy);
+      }
+      if (!set.rows.empty()) sets.push_back(std::move(set));
+    }
+    propagate_sets(t, l, sets, sink);
+    return;
+  }
+  const Eigen::VectorXd& y_prev = t.u[l - 1];
   const Eigen::VectorXd& z = t.z[l];
   const Eigen::VectorXd& y = t.y[l];
   // The failed synapse of connection (j, i) changes z_l[j] by dz = (r(w) - w) y_{l-1}[i] and
@@ -334,6 +511,15 @@ void BoundCalculator::group_effects(const ForwardTrace& t, const EffectSink& sin
     for (Eigen::Index c = 0; c < cols; ++c) {
       const GroupPlan& plan = group_plans_[order[begin + static_cast<std::size_t>(c)]];
       const std::vector<Eigen::Index>& crashed_inputs = plan.neurons[start - 1];
+      if (net_.stage(start - 1)) {
+        // Pooled inputs: u_{start-1} of the crashed y_{start-1}, then the layer in full.
+        Eigen::VectorXd y_faulty = t.y[start - 1];
+        for (Eigen::Index i : crashed_inputs) y_faulty[i] = 0.0;
+        const Eigen::VectorXd u = net_.staged(start - 1, y_faulty);
+        z.col(c) = first.linear(u);
+        for (std::uint64_t s : plan.synapses[start]) first.add_synapse_change(s, 0.0, u.data(), z.col(c).data());
+        continue;
+      }
       dy.clear();
       for (Eigen::Index i : crashed_inputs) dy.push_back(-y_prev[i]);
       if (!crashed_inputs.empty()) first.add_input_changes(crashed_inputs.data(), dy.data(), crashed_inputs.size(), z.col(c).data());
@@ -341,10 +527,14 @@ void BoundCalculator::group_effects(const ForwardTrace& t, const EffectSink& sin
       for (std::uint64_t s : plan.synapses[start]) first.add_synapse_change(s, 0.0, y_prev.data(), z.col(c).data());
       for (Eigen::Index i : crashed_inputs) y_prev[i] = t.y[start - 1][i];
     }
-    Eigen::MatrixXd y;
+    Eigen::MatrixXd y, u;
     for (int m = start;; ++m) {
       const ILayer& layer = net_.layer(m);
       if (m > start) {
+        if (const Pool2d* stage = net_.stage(m - 1)) {
+          stage->forward_batch(y, u);
+          y.swap(u);
+        }
         layer.linear_batch(y, z);
         for (Eigen::Index c = 0; c < cols; ++c) {
           for (std::uint64_t s : group_plans_[order[begin + static_cast<std::size_t>(c)]].synapses[m])
@@ -460,12 +650,33 @@ void BoundCalculator::add_synapse_terms(const ForwardTrace& t, Wanted want, Boun
       if (want.b4 && terms) terms->push_back(Eigen::VectorXd::Zero(net_.output_size()));
       continue;
     }
-    if (want.b3) {
+    if (want.b3 && net_.layer(l).crossbar_positions() != 1) {
+      // A shared synapse s: e_s = (r(w) - w) sum over its connections (j, i) of H[:, j] u_{l-1}[i]
+      // (its per-position contributions summed, then squared for the variance).
+      const ILayer& layer = net_.layer(l);
+      const SynapseDeltas& d = synapse_deltas_[index];
+      const Eigen::MatrixXd h = net_.jacobian_wrt_preactivations(t, l);
+      const Eigen::VectorXd pu = unit_probabilities(static_cast<Eigen::Index>(layer.synapse_count()), p, term.unit_probability);
+      Eigen::VectorXd mean = Eigen::VectorXd::Zero(net_.output_size()), var = mean, e(net_.output_size());
+      for (std::size_t k = 0; k < d.synapse.size(); ++k) {
+        e.setZero();
+        const int connections = layer.connection_count(d.synapse[k]);
+        for (int c = 0; c < connections; ++c) {
+          const Connection conn = layer.connection(d.synapse[k], c);
+          e += h.col(conn.output) * t.u[l - 1][conn.input];
+        }
+        e *= d.dw[k];
+        const double q = pu[static_cast<Eigen::Index>(d.synapse[k])];
+        mean += q * e;
+        var += q * e.cwiseAbs2();
+      }
+      accumulate(out, "b3", mean, &var);
+    } else if (want.b3) {
       // b3 with H_l = d y_L / d z_l: dz(j, i) = (r(w) - w) * y_{l-1, i}, the change of z_l,j when
       // the synapse of connection (j, i) fails (each synapse has one connection: checked in the
       // constructor).
       const SynapseDeltas& d = synapse_deltas_[index];
-      const Eigen::VectorXd& y_prev = t.y[l - 1];
+      const Eigen::VectorXd& y_prev = t.u[l - 1];
       Eigen::VectorXd dz_sum = Eigen::VectorXd::Zero(net_.width(l)), dz_sq = dz_sum;
       if (!term.unit_probability.empty()) {
         // Protected synapses: each weighted by its own probability (p is applied below as 1).
@@ -529,7 +740,7 @@ void BoundCalculator::add_group_terms(const ForwardTrace& t, Wanted want, BoundS
         const double w = layer.synapse(synapse);
         for (int k = 0; k < layer.connection_count(synapse); ++k) {
           const Connection c = layer.connection(synapse, k);
-          e -= h_cache[s[0]].col(c.output) * (w * t.y[s[0] - 1][c.input]);
+          e -= h_cache[s[0]].col(c.output) * (w * t.u[s[0] - 1][c.input]);
         }
       }
       const Eigen::VectorXd var = p * e.cwiseProduct(e);
@@ -646,7 +857,9 @@ BoundSet BoundCalculator::compute(const Eigen::VectorXd& input, const std::vecto
     add_synapse_terms(t, want, out, terms);
     add_group_terms(t, want, out, terms);
   }
-  if (model_.only_neuron_crashes() && wanted({"b1", "b1_paper", "b2", "worst_case"})) add_paper_bounds(t, out);
+  if (model_.only_neuron_crashes() && has_paper_bounds(net_) && wanted({"b1", "b1_paper", "b2", "worst_case"})) {
+    add_paper_bounds(t, out);
+  }
   if (wanted({"sum_norms"})) {
     // sum_norms: the paper's network-level proxy, sum over layers of ||W_l||, whatever the faults.
     static const char* kSumNames[] = {"sum_norms_1", "sum_norms_2", "sum_norms_inf", "sum_norms_fro"};
@@ -668,11 +881,11 @@ NetworkProfile network_profile(const Network& net, const Eigen::MatrixXd& inputs
     LayerProfile& lp = prof.layers[l];
     lp.layer = l;
     if (l >= 1) {
-      const Eigen::MatrixXd w = linear_map(net.layer(l));
-      lp.norm_1 = induced_norm_1(w);
-      lp.norm_2 = spectral_norm(w);
-      lp.norm_inf = induced_norm_inf(w);
-      lp.norm_fro = w.norm();
+      const std::array<double, 4> norms = layer_norms(net.layer(l));
+      lp.norm_1 = norms[0];
+      lp.norm_2 = norms[1];
+      lp.norm_inf = norms[2];
+      lp.norm_fro = norms[3];
       lp.lipschitz = net.layer(l).activation().lipschitz();
       prof.lipschitz_product *= lp.lipschitz * lp.norm_2;
     }

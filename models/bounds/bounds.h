@@ -75,8 +75,11 @@ struct TermEffects {
 // kind), and sum_norms_{1,2,inf,fro} (the network-level proxy of the paper's code). b4 uses incremental partial forward
 // passes: the crash of unit i of layer l changes z_{l+1} by A_{l+1}[:, i] dy_i and only layers l+1..L are evaluated.
 // Layers are read through models::ILayer: W_l below is the matrix A_l of the layer's linear part
-// (dense: its weights). Synapse terms need each synapse read by one connection (dense); shared
-// weights (convolution) are refused until their per-synapse terms exist.
+// (dense: its weights). Convolutions and pooling stages: b3 and b4 for every kind (a shared
+// synapse is one unit, its per-position contributions summed; b4 propagates a unit's changes
+// through the pooling windows they reach, exactly); sum_norms from matrix-free norms (the
+// 2-norm of a convolution is a power-iteration estimate); b1, b1_paper, b2 and worst_case are
+// computed for networks of dense layers without stages only (has_paper_bounds()).
 class BoundCalculator {
  public:
   BoundCalculator(const Network& network, FaultModel model);
@@ -94,6 +97,9 @@ class BoundCalculator {
   // chunk by chunk without keeping them).
   std::vector<TermEffects> unit_effects(const Eigen::VectorXd& input) const;
   const FaultModel& model() const { return model_; }
+  // Whether b1, b1_paper, b2 and worst_case are defined for this network here: dense layers
+  // without pooling stages (docs/bounds.md, "Convolutional networks").
+  static bool has_paper_bounds(const Network& network);
   // The labels of unit_effects() and of the report's variance_by_term.
   static std::string term_label(const NeuronTerm& t);
   static std::string term_label(const SynapseTerm& t);
@@ -135,10 +141,25 @@ class BoundCalculator {
   void group_effects(const ForwardTrace& t, const EffectSink& sink) const;
   // Exact effects F_l(y_l + dy e_row) - F_l(y_l), one column per change (dy != 0).
   void propagate_changes(const ForwardTrace& t, int layer, const std::vector<Change>& changes, const EffectSink& sink) const;
+  // One unit whose failure changes several activations of y_l (a shared conv synapse).
+  struct ChangeSet {
+    Eigen::Index unit = 0;
+    std::vector<Eigen::Index> rows;
+    std::vector<double> dys;
+  };
+  // Exact effects F_l(y_l + dy) - F_l(y_l), one column per set: the changes go through layer l's
+  // stage (the windows they reach) and a sparse update of z_{l+1}, then layers l+1..L run on the
+  // stacked columns. Used where A_{l+1} is not stored or y_l is pooled. A set whose change dies
+  // in the pooling (a max window that keeps its maximum) gives no column.
+  void propagate_sets(const ForwardTrace& t, int layer, const std::vector<ChangeSet>& sets, const EffectSink& sink) const;
+  // Whether changes of y_l go through the stored dense A_{l+1} (no stage after l, P = 1).
+  bool dense_after(int l) const {
+    return net_.stage(l) == nullptr && maps_[static_cast<std::size_t>(l) + 1].size() > 0;
+  }
 
   const Network& net_;
   FaultModel model_;
-  std::vector<Eigen::MatrixXd> maps_;              // per layer 1..L: A_l
+  std::vector<Eigen::MatrixXd> maps_;              // per layer 1..L: A_l (empty for a convolution)
   std::vector<SynapseDeltas> synapse_deltas_;      // per synapse term
   std::vector<GroupPlan> group_plans_;             // per group term
   std::vector<std::array<double, 4>> norms_;       // per layer 1..L: 1, 2, inf, fro
@@ -162,8 +183,14 @@ struct NetworkProfile {
 NetworkProfile network_profile(const Network& network, const Eigen::MatrixXd& inputs);
 
 // A_l of a layer's linear part z = A_l y + b as an explicit n_l x n_{l-1} matrix: the crossbar
-// matrix when one position uses it (dense: W), else built column by column from jvp().
+// matrix when one position uses it (dense: W), else built column by column from jvp() (refused
+// above 2^24 cells: a convolution's unrolled map is never needed in full).
 Eigen::MatrixXd linear_map(const ILayer& layer);
+// The 1, 2, inf and Frobenius norms of A_l without building it. Exact for layers whose every
+// (output, input) pair is read through at most one synapse (dense, convolution): |A| and A o A
+// are the same layer with |w| and w^2. The 2-norm of a layer with more than one position is a
+// Lanczos estimate of the largest singular value (from below; converged to about 1e-14 in the tests).
+std::array<double, 4> layer_norms(const ILayer& layer);
 
 // Induced matrix norms: 1 = max column abs-sum, 2 = spectral, inf = max row abs-sum; fro.
 double induced_norm_1(const Eigen::MatrixXd& w);
