@@ -61,11 +61,20 @@ Network make_random_cnn(const RandomNetworkSpec& spec) {
   for (const RandomLayerSpec& ls : spec.layers) if (ls.kind == RandomLayerSpec::Kind::conv || ls.kind == RandomLayerSpec::Kind::dense) ++weighted;
   if (weighted == 0) throw core::InputError("random network: the layer list has no conv or dense layer; expected at least one");
   int l = 0;
+  // The same 2 GiB cap on weights as for dense networks, checked before allocating.
+  const auto check_size = [](const std::string& where, double weights) {
+    if (weights > double(1u << 28)) {
+      throw core::InputError(where + ": " + std::to_string(static_cast<long long>(weights)) +
+                             " weights; expected at most 268435456 (2 GiB)");
+    }
+  };
   for (std::size_t k = 0; k < spec.layers.size(); ++k) {
     const RandomLayerSpec& ls = spec.layers[k];
     const std::string where = "random network layer " + std::to_string(l + 1);
     Eigen::Index width = 1;
     for (Eigen::Index d : shape) width *= d;
+    if (ls.kind == RandomLayerSpec::Kind::dense) check_size(where, double(width) * double(ls.size));
+    if (ls.kind == RandomLayerSpec::Kind::conv) check_size(where, double(shape[0]) * double(ls.size) * double(ls.kernel) * double(ls.kernel));
     switch (ls.kind) {
       case RandomLayerSpec::Kind::conv: {
         if (shape.size() != 3) throw core::InputError(where + ": a conv layer after a dense layer; expected conv layers first");

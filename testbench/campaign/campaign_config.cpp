@@ -58,15 +58,27 @@ bool keys_overlap(const std::string& a, const std::string& b) {
 }
 
 models::RandomNetworkSpec read_generate(const Reader& r, const YAML::Node& g) {
-  r.check_keys(g, "model.generate", {"widths", "activation", "output_activation", "activation_scale", "sigma", "mu", "seed"});
+  r.check_keys(g, "model.generate",
+               {"widths", "input", "layers", "activation", "output_activation", "activation_scale", "sigma", "mu", "seed"});
   models::RandomNetworkSpec spec;
   const YAML::Node w = g["widths"];
-  if (!w || !w.IsSequence() || w.size() < 2) {
-    if (!w) r.missing(g, "model.generate.widths", "missing", "a list of at least 2 widths");
-    r.fail(w, "model.generate.widths", "too short or not a list", "a list of at least 2 widths");
-  }
-  for (std::size_t i = 0; i < w.size(); ++i) {
-    spec.widths.push_back(static_cast<int>(r.integer(w[i], "model.generate.widths[" + std::to_string(i) + "]", 1, 1000000)));
+  if (g["layers"] || g["input"]) {
+    // A convolutional network: `input: 1x28x28` and `layers: "conv:16:3:p=1,maxpool:2,dense:10"`.
+    if (w) r.fail(w, "model.generate.widths", "given with layers", "either widths (a dense network) or input and layers");
+    if (!g["layers"]) r.missing(g, "model.generate.layers", "missing", "a layer list like \"conv:8:3:p=1,maxpool:2,dense:10\"");
+    if (!g["input"]) r.missing(g, "model.generate.input", "missing", "an input shape like 1x28x28");
+    spec.input_shape = r.wrap(g["input"], "model.generate.input",
+                              [&] { return models::parse_input_shape(r.text(g["input"], "model.generate.input")); });
+    spec.layers = r.wrap(g["layers"], "model.generate.layers",
+                         [&] { return models::parse_random_layers(r.text(g["layers"], "model.generate.layers")); });
+  } else {
+    if (!w || !w.IsSequence() || w.size() < 2) {
+      if (!w) r.missing(g, "model.generate.widths", "missing", "a list of at least 2 widths");
+      r.fail(w, "model.generate.widths", "too short or not a list", "a list of at least 2 widths");
+    }
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      spec.widths.push_back(static_cast<int>(r.integer(w[i], "model.generate.widths[" + std::to_string(i) + "]", 1, 1000000)));
+    }
   }
   if (g["activation"]) {
     spec.activation.kind = r.wrap(g["activation"], "model.generate.activation",
@@ -499,6 +511,7 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
   const bool only_crashes = std::all_of(c.faults.begin(), c.faults.end(), [](const faults::FaultSpec& f) {
     return f.kind == faults::FaultKind::neuron_crash && f.physical_kind.empty();
   });
+  c.bounds_listed = static_cast<bool>(root["bounds"]);
   if (root["bounds"]) {
     for (std::size_t i = 0; i < c.bounds.size(); ++i) {
       const std::string& b = c.bounds[i];

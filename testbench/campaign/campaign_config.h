@@ -71,6 +71,7 @@ struct CampaignConfig {
   std::uint64_t trials = 10000;
   std::uint64_t seed = 1;
   std::vector<std::string> bounds;  // families: b1, b2, b3, b4, worst_case, sum_norms
+  bool bounds_listed = false;       // `bounds:` given (else the defaults for the faults)
   std::uint32_t block_trials = 64;
   std::uint32_t batch_trials = 64;
   double confidence = 0.95;

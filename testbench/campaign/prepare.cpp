@@ -51,6 +51,23 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
     }
   }
   p.model = load_campaign_model(config.model);
+  if (!models::bounds::BoundCalculator::has_paper_bounds(p.model)) {
+    // b1, b2 and worst_case are stated for dense networks without pooling (docs/bounds.md,
+    // "Convolutional networks"); by default they are left out, asked for they are an error.
+    const auto paper = [](const std::string& b) {
+      return b == "b1" || b == "b2" || b == "worst_case" || b.rfind("b1_", 0) == 0;
+    };
+    const std::string why = "is defined here for dense networks without pooling, and the model (" + p.model.describe() +
+                            ") has convolutions or pooling; expected b3, b4 or sum_norms";
+    if (config.bounds_listed) {
+      for (const std::string& b : config.bounds) {
+        if (paper(b)) throw core::InputError(config.file + ": bounds: '" + b + "' " + why);
+      }
+    }
+    for (const Requirement& q : config.require) {
+      if (paper(q.bound)) throw core::InputError(config.file + ": require: " + q.describe() + ": '" + q.bound + "' " + why);
+    }
+  }
   p.data = models::load_inputs(config.inputs, p.model.input_size(), p.model.output_size());
   check_budgets_fit(config, p.model.output_size());
   std::vector<faults::FaultSpec> specs = config.faults;
