@@ -51,7 +51,7 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
     }
   }
   p.model = load_campaign_model(config.model);
-  p.data = models::load_inputs(config.inputs, p.model.input_size(), p.model.output_size());
+  p.data = models::load_inputs(config.inputs, p.model.input_size(), p.model.output_size(), p.model.input_shape());
   check_budgets_fit(config, p.model.output_size());
   std::vector<faults::FaultSpec> specs = config.faults;
   if (config.chip) {
