@@ -316,9 +316,14 @@ bool is_idx_name(const std::string& p) {
 
 }  // namespace
 
-Eigen::MatrixXd read_idx_images(const std::string& path, std::int64_t max_count) {
+namespace {
+
+// read_idx_images, also giving the shape of one sample (the dimensions after the first).
+Eigen::MatrixXd read_idx_images_shaped(const std::string& path, std::int64_t max_count,
+                                       std::vector<std::int64_t>* sample_dims) {
   GzReader in(path);
   const IdxHeader h = read_idx_header(in, path);
+  if (sample_dims && h.dims.size() >= 2) sample_dims->assign(h.dims.begin() + 1, h.dims.end());
   if (h.dims.size() < 2) {
     fail(path, "IDX file has " + std::to_string(h.dims.size()) + " dimension(s); expected samples x features "
                "(2 or more, e.g. an idx3 image file; labels are read with --labels)");
@@ -336,6 +341,45 @@ Eigen::MatrixXd read_idx_images(const std::string& path, std::int64_t max_count)
   in.check_holds(static_cast<std::uintmax_t>(n * features) * idx_element_size(h.type), 4 + 4 * h.dims.size(),
                  std::to_string(n) + " samples of " + std::to_string(features) + " values");
   return read_idx_body(in, h, n, features);
+}
+
+Eigen::MatrixXd read_npy_shaped(const std::string& path, std::int64_t max_count, std::vector<std::int64_t>* sample_dims) {
+  // The whole array is read at once: at most kMaxElements 8-byte values plus a header.
+  const std::string bytes = core::read_input_file(path, "a NumPy .npy file", static_cast<std::uintmax_t>(kMaxElements) * 8 + (1u << 20));
+  const NpyArray a = parse_npy_header(bytes, path);
+  if (sample_dims && !a.shape.empty()) sample_dims->assign(a.shape.begin() + 1, a.shape.end());
+  return npy_to_columns(bytes, a, path, max_count);
+}
+
+std::string tuple_text(const std::vector<std::int64_t>& dims) {
+  std::vector<std::string> parts;
+  for (auto d : dims) parts.push_back(std::to_string(d));
+  return "(" + core::join(parts, ", ") + (dims.size() == 1 ? ",)" : ")");
+}
+
+// Image inputs: the file's sample shape must be the model's C x H x W in C order (NCHW), or
+// (H, W) for one channel, or (NPY) already flat; any other shape with the same size (NHWC, say)
+// would be read in the wrong order.
+void check_sample_shape(const std::string& path, bool npy, const std::vector<std::int64_t>& dims,
+                        const std::vector<Eigen::Index>& shape) {
+  const std::int64_t c = shape[0], h = shape[1], w = shape[2];
+  const bool ok = dims == std::vector<std::int64_t>{c, h, w} || (c == 1 && dims == std::vector<std::int64_t>{h, w}) ||
+                  (npy && dims == std::vector<std::int64_t>{c * h * w});
+  if (ok) return;
+  const std::string model = std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
+  std::string expected = npy ? "NPY (N, " + std::to_string(c) + ", " + std::to_string(h) + ", " + std::to_string(w) + ")"
+                             : "IDX images N x " + std::to_string(c) + " x " + std::to_string(h) + " x " + std::to_string(w);
+  if (c == 1) expected += npy ? ", (N, " + std::to_string(h) + ", " + std::to_string(w) + ")"
+                              : " or N x " + std::to_string(h) + " x " + std::to_string(w);
+  if (npy) expected += " or (N, " + std::to_string(c * h * w) + ")";
+  fail(path, "samples have shape " + tuple_text(dims) + "; the model reads " + model +
+                 " images (C x H x W, channels first); expected " + expected);
+}
+
+}  // namespace
+
+Eigen::MatrixXd read_idx_images(const std::string& path, std::int64_t max_count) {
+  return read_idx_images_shaped(path, max_count, nullptr);
 }
 
 std::vector<int> read_idx_labels(const std::string& path, std::int64_t max_count) {
@@ -418,10 +462,7 @@ Eigen::MatrixXd read_csv_matrix(const std::string& path, std::int64_t max_count)
 }
 
 Eigen::MatrixXd read_npy_matrix(const std::string& path, std::int64_t max_count) {
-  // The whole array is read at once: at most kMaxElements 8-byte values plus a header.
-  const std::string bytes = core::read_input_file(path, "a NumPy .npy file", static_cast<std::uintmax_t>(kMaxElements) * 8 + (1u << 20));
-  const NpyArray a = parse_npy_header(bytes, path);
-  return npy_to_columns(bytes, a, path, max_count);
+  return read_npy_shaped(path, max_count, nullptr);
 }
 
 std::vector<int> read_labels(const std::string& path, std::int64_t max_count) {
@@ -473,8 +514,10 @@ InputSpec parse_input_spec(const std::string& text) {
   return spec;
 }
 
-Dataset load_inputs(const InputSpec& spec, Eigen::Index features, Eigen::Index classes) {
+Dataset load_inputs(const InputSpec& spec, Eigen::Index features, Eigen::Index classes,
+                    const std::vector<Eigen::Index>& shape) {
   Dataset d;
+  std::vector<std::int64_t> sample_dims;  // one sample's shape in the file (IDX, NPY)
   const std::int64_t max_count = spec.count ? *spec.count : -1;
   if (spec.count && *spec.count < 1) {
     throw core::InputError("input count " + std::to_string(*spec.count) + "; expected >= 1");
@@ -492,9 +535,12 @@ Dataset load_inputs(const InputSpec& spec, Eigen::Index features, Eigen::Index c
                            " overflow the random inputs; expected values that keep them finite");
       }
       break;
-    case InputSpec::Kind::idx: d.inputs = read_idx_images(spec.path, max_count); break;
+    case InputSpec::Kind::idx: d.inputs = read_idx_images_shaped(spec.path, max_count, &sample_dims); break;
     case InputSpec::Kind::csv: d.inputs = read_csv_matrix(spec.path, max_count); break;
-    case InputSpec::Kind::npy: d.inputs = read_npy_matrix(spec.path, max_count); break;
+    case InputSpec::Kind::npy: d.inputs = read_npy_shaped(spec.path, max_count, &sample_dims); break;
+  }
+  if (shape.size() == 3 && !sample_dims.empty()) {
+    check_sample_shape(spec.path, spec.kind == InputSpec::Kind::npy, sample_dims, shape);
   }
   if (spec.kind != InputSpec::Kind::random) {
     d.source = spec.path;

@@ -37,7 +37,11 @@ InputSpec parse_input_spec(const std::string& text);
 // Loads the spec. `features` is the network's input size, used by random inputs and to check
 // files (a mismatch is an InputError naming the file, what it has and what the model expects).
 // With `classes` > 0, every label must be a class index 0..classes-1 (the model's outputs).
-Dataset load_inputs(const InputSpec& spec, Eigen::Index features, Eigen::Index classes = 0);
+// `shape` is the network's input shape (Network::input_shape()); for images ({C, H, W}) an NPY
+// file's samples must be (C, H, W), (H, W) when C = 1, or flat (C*H*W), and IDX images H x W
+// with C = 1 (or C x H x W): another layout of the same size (NHWC) is refused, naming both.
+Dataset load_inputs(const InputSpec& spec, Eigen::Index features, Eigen::Index classes = 0,
+                    const std::vector<Eigen::Index>& shape = {});
 
 // Readers. Each returns samples as columns; `max_count` < 0 means all. Errors name the file and
 // the problem; sizes claimed by headers are checked before anything is allocated.

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -19,8 +20,11 @@
 #include "core/error.h"
 #include "core/input_file.h"
 #include "core/strings.h"
+#include "models/layer/conv2d_layer.h"
 #include "models/layer/dense_layer.h"
+#include "models/layer/pool2d.h"
 #include "models/onnx_check.h"
+#include "models/onnx_conv.h"
 
 namespace nfsim::models {
 namespace {
@@ -130,13 +134,36 @@ ConstTensor decode_tensor(const onnx::TensorProto& t, const std::string& where) 
   return c;
 }
 
-// A linear op (Gemm / MatMul [+ Add] [* scale]) waiting for its activation.
+// A linear op (Gemm / MatMul / Conv [+ Add] [BatchNormalization] [* scale]) waiting for its
+// activation; also what a finished layer keeps until the network is built.
 struct PendingLayer {
-  Eigen::MatrixXd weights;
+  Eigen::MatrixXd weights;  // dense: outputs x inputs; conv: C_out x taps (Conv2dParams::weights)
   Eigen::VectorXd bias;
   double activation_scale = 1.0;
   std::string node;  // the node that created it, for messages
+  std::optional<Conv2dParams> conv;  // a convolution's geometry (its weights and bias are the above)
+  Activation activation;             // set when the layer is finished
 };
+
+// A pooling read between a linear op and its activation (Conv -> MaxPool -> Relu), applied after
+// the activation once it is known.
+struct PendingPool {
+  std::shared_ptr<const Pool2d> pool;
+  const onnx::NodeProto* node = nullptr;
+  double scale_before = 1.0;  // the layer's activation scale when the pooling was read
+};
+
+std::string shape_text(const std::vector<Eigen::Index>& shape) {
+  std::vector<std::string> d;
+  for (auto v : shape) d.push_back(std::to_string(v));
+  return core::join(d, "x");
+}
+
+Eigen::Index product(const std::vector<Eigen::Index>& shape) {
+  Eigen::Index n = 1;
+  for (auto v : shape) n *= v;
+  return n;
+}
 
 class OnnxImporter {
  public:
@@ -153,9 +180,18 @@ class OnnxImporter {
     }
     find_input(graph);
     for (const auto& node : graph.node()) visit(node);
+    if (pad_) {
+      fail_node(*pad_, "is the last operation; expected a zero Pad only right before a Conv or AveragePool (it is "
+                       "folded into their pads)");
+    }
     finalize_pending(ActivationKind::identity, 0.0);
     if (pre_scale_ != 1.0) apply_trailing_scale();
-    if (layers_.empty()) fail("the graph has no Gemm or MatMul node; expected at least one dense layer");
+    if (layers_.empty()) fail("the graph has no Conv, Gemm or MatMul node; expected at least one layer");
+    if (stages_.size() > layers_.size() && stages_[layers_.size()]) {
+      fail(stage_nodes_[layers_.size()] + ": pools the output of the last layer ('" + layers_.back().node +
+           "'); expected a Conv, Gemm or MatMul after every pooling (nfsim pools between layers, in the neuron "
+           "arrays)");
+    }
     if (graph.output_size() != 1) {
       fail("the graph has " + std::to_string(graph.output_size()) + " outputs; expected exactly 1");
     }
@@ -166,7 +202,7 @@ class OnnxImporter {
     check_input_shape();
     std::optional<Network> network;
     try {
-      network.emplace(dense_network(std::move(layers_), softmax_));
+      network.emplace(build_network());
     } catch (const core::InputError& e) {
       fail(e.what());
     }
@@ -193,7 +229,8 @@ class OnnxImporter {
     }
     if (!found) fail("no ai.onnx opset_import (is this an ONNX model?); expected opset 7..17");
     if (opset_ < kMinOpset || opset_ > kMaxOpset) {
-      fail("opset " + std::to_string(opset_) + " is not supported; expected opset 7..17");
+      fail("opset " + std::to_string(opset_) + " is not supported; expected opset 7..17 (17 is the newest opset of the "
+           "ONNX library nfsim is built with, libonnx 1.12, and of torch 1.13's exporter)");
     }
   }
 
@@ -213,18 +250,29 @@ class OnnxImporter {
       rank_ = shape.dim_size();
       std::int64_t features = 1;
       bool known = shape.dim_size() >= 2;
-      for (int d = 1; d < shape.dim_size(); ++d) {
-        if (shape.dim(d).has_dim_value() && shape.dim(d).dim_value() > 0) {
-          features *= shape.dim(d).dim_value();
+      std::vector<std::string> dims_text;
+      for (int d = 0; d < shape.dim_size(); ++d) {
+        const auto& dim = shape.dim(d);
+        dims_text.push_back(dim.has_dim_value() ? std::to_string(dim.dim_value())
+                                                : (dim.dim_param().empty() ? "?" : dim.dim_param()));
+        if (d == 0) continue;
+        if (dim.has_dim_value() && dim.dim_value() > 0) {
+          features *= dim.dim_value();
         } else {
           known = false;
         }
       }
-      if (known) input_features_ = features;
+      input_dims_text_ = "[" + core::join(dims_text, ", ") + "]";
+      if (known) {
+        input_features_ = features;
+        for (int d = 1; d < shape.dim_size(); ++d) shape_.push_back(shape.dim(d).dim_value());
+        input_shape_ = shape_;
+      }
     }
   }
 
   void check_input_shape() const {
+    if (layers_.front().conv || stage_at(0)) return;  // convolutions and poolings check their input when read
     if (input_features_ && *input_features_ != layers_.front().weights.cols()) {
       fail("graph input '" + input_name_ + "' has " + std::to_string(*input_features_) +
            " features per sample but the first dense layer expects " +
@@ -232,11 +280,61 @@ class OnnxImporter {
     }
   }
 
+  const Pool2d* stage_at(std::size_t l) const { return l < stages_.size() ? stages_[l].get() : nullptr; }
+
+  Network build_network() {
+    const bool dense = std::none_of(layers_.begin(), layers_.end(), [](const PendingLayer& l) { return bool(l.conv); }) &&
+                       std::none_of(stages_.begin(), stages_.end(), [](const auto& s) { return bool(s); });
+    if (dense) {
+      std::vector<DenseParams> params;
+      for (auto& l : layers_) params.push_back(DenseParams{std::move(l.weights), std::move(l.bias), l.activation});
+      return dense_network(std::move(params), softmax_);
+    }
+    std::vector<std::unique_ptr<ILayer>> built;
+    for (auto& l : layers_) {
+      const std::string where = "the layer of node '" + l.node + "'";
+      if (l.conv) {
+        Conv2dParams p = *l.conv;
+        p.weights = std::move(l.weights);
+        p.bias = std::move(l.bias);
+        p.activation = l.activation;
+        built.push_back(std::make_unique<Conv2dLayer>(std::move(p), where));
+      } else {
+        built.push_back(std::make_unique<DenseLayer>(DenseParams{std::move(l.weights), std::move(l.bias), l.activation}, where));
+      }
+    }
+    std::vector<std::shared_ptr<const Pool2d>> stages = stages_;
+    stages.resize(layers_.size());
+    return Network(std::move(built), std::move(stages), softmax_,
+                   input_shape_.size() == 3 ? input_shape_ : std::vector<Eigen::Index>{});
+  }
+
+  // The current value as C x H x W, for a node that needs it (Conv, pooling, Pad).
+  void require_spatial(const onnx::NodeProto& node) const {
+    if (shape_.size() == 3) return;
+    if (shape_.empty()) {
+      fail_node(node, "needs its input's static shape [N, C, H, W]; the graph input '" + input_name_ + "' is " +
+                          (input_dims_text_.empty() ? std::string("not declared") : input_dims_text_) +
+                          "; expected C, H and W fixed (only the batch may be symbolic)");
+    }
+    fail_node(node, "reads a value of shape [N, " + core::join([&] {
+                std::vector<std::string> d;
+                for (auto v : shape_) d.push_back(std::to_string(v));
+                return d;
+              }(), ", ") + "]; expected a 2-D image batch [N, C, H, W]");
+  }
+
   // The single non-constant input of a node, which must be the current chain value.
   void check_chain(const onnx::NodeProto& node) {
     std::vector<std::string> data_inputs;
     for (const auto& in : node.input()) {
       if (!in.empty() && !constants_.count(in)) data_inputs.push_back(in);
+    }
+    if (data_inputs.size() > 1) {
+      fail_node(node, "combines " + std::to_string(data_inputs.size()) + " computed values {" + core::join(data_inputs, ", ") +
+                          "} (a residual connection or a merge), which nfsim does not import; expected a single chain "
+                          "of layers, each node reading the previous one and constants; supported operators: " +
+                          core::join(supported_onnx_ops(), ", "));
     }
     if (data_inputs.size() != 1 || data_inputs[0] != current_) {
       fail_node(node, "reads {" + core::join(data_inputs, ", ") + "}; expected exactly the output of the previous " +
@@ -315,14 +413,28 @@ class OnnxImporter {
     }
     onnx_check::check_node_schema(node, opset_, source_);
     if (op == "Constant") return visit_constant(node);
+    if (pad_ && op != "Conv" && op != "AveragePool") {
+      fail_node(*pad_, "is followed by " + onnx_check::node_label(node) +
+                           "; expected a zero Pad only right before a Conv or AveragePool (it is folded into their pads)");
+    }
     check_chain(node);
     if (op == "Gemm") {
+      check_flat(node);
       visit_gemm(node);
     } else if (op == "MatMul") {
+      check_flat(node);
       const ConstTensor& b = constant_input(node, 1, "weights B");
       if (node.input(0) != current_) fail_node(node, "expected the data as the first operand (x @ W)");
       if (b.dims.size() != 2) fail_node(node, "weights have shape " + b.shape_text() + "; expected a 2-D matrix");
       start_linear(node, matrix(b, /*transpose=*/true), Eigen::VectorXd::Zero(b.dims[1]));
+    } else if (op == "Conv") {
+      visit_conv(node);
+    } else if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool") {
+      visit_pool(node);
+    } else if (op == "Pad") {
+      visit_pad(node);
+    } else if (op == "BatchNormalization") {
+      visit_batch_norm(node);
     } else if (op == "Add") {
       visit_add(node);
     } else if (op == "Mul" || op == "Div") {
@@ -353,20 +465,25 @@ class OnnxImporter {
       if (axis != 1 && axis != -1) {
         fail_node(node, "attribute 'axis' = " + std::to_string(axis) + "; expected the feature axis (1 or -1)");
       }
+      if (shape_.size() > 1) {
+        fail_node(node, "reads a value of shape [N, " + shape_text(shape_) +
+                            "]; expected [batch, features] (a Flatten before the Softmax)");
+      }
       finalize_pending(ActivationKind::identity, 0.0);
       if (layers_.empty()) fail_node(node, "comes before any dense layer");
+      if (stage_at(layers_.size())) {
+        fail(stage_nodes_[layers_.size()] + ": pools the output of the last layer ('" + layers_.back().node +
+             "'); expected a Conv, Gemm or MatMul after every pooling (nfsim pools between layers, in the neuron "
+             "arrays)");
+      }
       softmax_ = true;
     } else if (op == "Flatten") {
       const std::int64_t axis = int_attr(node, "axis", 1);
       check_axis(node, axis, tracked_rank(), tracked_rank());
       if (axis != 1 && axis != 1 - tracked_rank()) fail_node(node, "attribute 'axis' = " + std::to_string(axis) + "; expected 1 (keep the batch axis)");
+      if (!shape_.empty()) shape_ = {product(shape_)};
     } else if (op == "Reshape") {
-      check_flag(node, "allowzero");
-      const ConstTensor& shape = constant_input(node, 1, "shape");
-      if (shape.values.size() != 2) {
-        fail_node(node, "reshapes to " + std::to_string(shape.values.size()) +
-                            " dimensions; expected 2-D [batch, features]");
-      }
+      visit_reshape(node);
     } else if (op == "Dropout" && node.input_size() > 2 && !node.input(2).empty()) {
       // Opset 12's training_mode: nfsim runs inference, where Dropout passes the value through.
       const ConstTensor& training = constant_input(node, 2, "training_mode");
@@ -378,13 +495,80 @@ class OnnxImporter {
       }
     }
     // Identity and Dropout (inference) pass the value through.
-    if (op == "Gemm" || op == "MatMul" || op == "Flatten" || op == "Reshape") rank_ = 2;
+    if (op == "Gemm" || op == "MatMul" || op == "Flatten") rank_ = 2;
+    if (op == "Conv" || op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool") rank_ = 4;
     current_ = node.output(0);
   }
 
-  // The rank of the chain's current value: the graph input's declared rank until a layer or a
-  // Flatten/Reshape makes it 2-D (2 when the input does not declare one).
-  std::int64_t tracked_rank() const { return rank_ > 0 ? rank_ : 2; }
+  // The rank of the chain's current value: from its tracked shape, else the graph input's
+  // declared rank until a layer or a Flatten/Reshape makes it 2-D (2 when the input does not
+  // declare one).
+  std::int64_t tracked_rank() const {
+    if (!shape_.empty()) return static_cast<std::int64_t>(shape_.size()) + 1;
+    return rank_ > 0 ? rank_ : 2;
+  }
+
+  // Gemm and MatMul read [batch, features].
+  void check_flat(const onnx::NodeProto& node) const {
+    if (shape_.size() > 1) {
+      fail_node(node, "reads a value of shape [N, " + shape_text(shape_) + "] (" + std::to_string(shape_.size() + 1) +
+                          "-D); expected [batch, features]: a Flatten (axis 1) or Reshape to [batch, features] before it");
+    }
+  }
+
+  // A constant Reshape to [batch, features] or [batch, C, H, W]: 0 copies the input's dimension
+  // (allowzero 0), -1 takes what is left; the batch entry may be -1, 0 or a number.
+  void visit_reshape(const onnx::NodeProto& node) {
+    const bool allowzero = check_flag(node, "allowzero") != 0;
+    const ConstTensor& target = constant_input(node, 1, "shape");
+    const std::size_t n = target.values.size();
+    if (n != 2 && n != 4) {
+      fail_node(node, "reshapes to " + std::to_string(n) +
+                          " dimensions; expected 2-D [batch, features] or 4-D [batch, C, H, W]");
+    }
+    rank_ = static_cast<std::int64_t>(n);
+    if (shape_.empty()) {
+      if (n == 4) require_spatial(node);
+      return;  // nothing to check against: the next layer's weights say what it reads
+    }
+    const Eigen::Index total = product(shape_);
+    std::vector<std::string> target_text;
+    for (double v : target.values) target_text.push_back(core::format_double(v));
+    const std::string target_str = "[" + core::join(target_text, ", ") + "]";
+    std::vector<Eigen::Index> out;
+    int infer = -1;
+    Eigen::Index known = 1;
+    for (std::size_t i = 1; i < n; ++i) {
+      auto v = static_cast<Eigen::Index>(target.values[i]);
+      if (v == 0 && !allowzero) {
+        if (i - 1 >= shape_.size()) fail_node(node, "shape entry " + std::to_string(i) + " is 0 (copy) past the input's rank");
+        v = shape_[i - 1];
+      }
+      if (v == -1 && infer < 0) {
+        infer = static_cast<int>(out.size());
+        out.push_back(-1);
+        continue;
+      }
+      if (v < 1) {
+        fail_node(node, "shape " + target_str + " entry " + std::to_string(i) + " is " + std::to_string(v) +
+                            "; expected a positive size, 0 (copy) or one -1 after the batch");
+      }
+      known *= v;
+      out.push_back(v);
+    }
+    if (infer >= 0) {
+      if (total % known != 0) {
+        fail_node(node, "cannot reshape the " + shape_text(shape_) + " value (" + std::to_string(total) +
+                            " per sample) to " + target_str + "; expected sizes whose product divides it");
+      }
+      out[static_cast<std::size_t>(infer)] = total / known;
+    } else if (known != total) {
+      fail_node(node, "reshapes the " + shape_text(shape_) + " value (" + std::to_string(total) + " per sample) to " +
+                          target_str + " (" + std::to_string(known) +
+                          " per sample); expected the same number of values per sample");
+    }
+    shape_ = out;
+  }
 
   // An axis attribute within -rank..max (ONNX's range for the op).
   void check_axis(const onnx::NodeProto& node, std::int64_t axis, std::int64_t rank, std::int64_t max) const {
@@ -477,51 +661,294 @@ class OnnxImporter {
 
   void visit_add(const onnx::NodeProto& node) {
     if (!pending_) {
-      fail_node(node, "adds a constant to something that is not a Gemm/MatMul output; expected Add only as a bias");
+      fail_node(node, "adds a constant to something that is not a Conv/Gemm/MatMul output; expected Add only as a bias");
     }
     std::string cname;
     for (const auto& in : node.input()) {
       if (constants_.count(in)) cname = in;
     }
     if (cname.empty()) fail_node(node, "has no constant operand; expected a bias initializer");
-    Eigen::VectorXd add = bias_vector(node, constants_.at(cname), pending_->weights.rows());
+    const ConstTensor& c = constants_.at(cname);
+    Eigen::VectorXd add;
+    if (pending_->conv) {
+      // A per-channel bias broadcast over H and W: [C, 1, 1], [1, C, 1, 1] or a scalar.
+      const Eigen::Index n = pending_->weights.rows();
+      const bool channel = c.values.size() == static_cast<std::size_t>(n) && c.dims.size() >= 3 &&
+                           c.dims[c.dims.size() - 1] == 1 && c.dims[c.dims.size() - 2] == 1 &&
+                           c.dims[c.dims.size() - 3] == n;
+      if (!channel && c.values.size() != 1) {
+        fail_node(node, "bias has shape " + c.shape_text() + "; expected [" + std::to_string(n) + ", 1, 1], [1, " +
+                            std::to_string(n) + ", 1, 1] or a scalar (one value per output channel of '" + pending_->node +
+                            "')");
+      }
+      add = c.values.size() == 1 ? Eigen::VectorXd::Constant(n, c.values[0])
+                                 : Eigen::VectorXd(Eigen::Map<const Eigen::VectorXd>(c.values.data(), n));
+    } else {
+      add = bias_vector(node, c, pending_->weights.rows());
+    }
     // z was already scaled by activation_scale: scale * (W y + b) + c = scale * (W y + b + c / scale).
     pending_->bias += add / pending_->activation_scale;
   }
 
-  void start_linear(const onnx::NodeProto& node, Eigen::MatrixXd w, Eigen::VectorXd bias) {
+  void start_linear(const onnx::NodeProto& node, Eigen::MatrixXd w, Eigen::VectorXd bias,
+                    std::optional<Conv2dParams> conv = std::nullopt) {
     finalize_pending(ActivationKind::identity, 0.0);
-    const Eigen::Index expected = layers_.empty() ? (input_features_ ? *input_features_ : w.cols()) : layers_.back().weights.rows();
-    if (w.cols() != expected) {
-      fail_node(node, "weights take " + std::to_string(w.cols()) + " inputs but the previous " +
-                          (layers_.empty() ? std::string("graph input has ") : std::string("layer has ")) +
-                          std::to_string(expected) + " features; expected matching dimensions");
+    if (!conv) {
+      const Eigen::Index expected =
+          !shape_.empty() ? product(shape_) : (layers_.empty() ? (input_features_ ? *input_features_ : w.cols()) : layers_.back().weights.rows());
+      if (w.cols() != expected) {
+        fail_node(node, "weights take " + std::to_string(w.cols()) + " inputs but the previous " +
+                            (layers_.empty() ? std::string("graph input has ") : std::string("layer has ")) +
+                            std::to_string(expected) + " features; expected matching dimensions");
+      }
+      shape_ = {w.rows()};
     }
     if (pre_scale_ != 1.0) {
       w *= pre_scale_;
       pre_scale_ = 1.0;
     }
-    pending_ = PendingLayer{std::move(w), std::move(bias), 1.0, node.name()};
+    pending_ = PendingLayer{std::move(w), std::move(bias), 1.0, node.name(), std::move(conv), Activation{}};
   }
 
   void finish_with(const onnx::NodeProto& node, ActivationKind kind, double alpha) {
     if (!pending_) {
-      fail_node(node, "activation is not applied to a Gemm/MatMul output; expected each activation right after a "
-                      "dense layer");
+      fail_node(node, "activation is not applied to a Conv, Gemm or MatMul output; expected each activation right "
+                      "after a layer (a pooling may come between, it is applied after the activation)");
     }
-    finalize_pending(kind, alpha);
+    finalize_pending(kind, alpha, &node);
   }
 
-  void finalize_pending(ActivationKind kind, double alpha) {
+  void finalize_pending(ActivationKind kind, double alpha, const onnx::NodeProto* act_node = nullptr) {
     if (!pending_) return;
-    DenseParams layer;
-    layer.weights = std::move(pending_->weights);
-    layer.bias = std::move(pending_->bias);
-    layer.activation.kind = kind;
-    layer.activation.scale = pending_->activation_scale;
-    if (kind == ActivationKind::leaky_relu) layer.activation.alpha = alpha;
-    layers_.push_back(std::move(layer));
+    PendingLayer layer = std::move(*pending_);
     pending_.reset();
+    layer.activation.kind = kind;
+    layer.activation.scale = layer.activation_scale;
+    if (kind == ActivationKind::leaky_relu) layer.activation.alpha = alpha;
+    if (pool_) {
+      // Linear op -> pooling -> activation: nfsim pools after the activation, the same thing for
+      // a max pooling (every activation is non-decreasing) when what multiplies the pooled value
+      // is positive.
+      const bool max = pool_->pool->params().kind == Pool2dParams::Kind::max;
+      if (!max && kind != ActivationKind::identity) {
+        fail_node(*pool_->node, "comes before the activation " + onnx_check::node_label(*act_node) +
+                                    "; expected the activation before the average pooling (swap them: an average does "
+                                    "not commute with a nonlinear activation, a max does)");
+      }
+      const double after = layer.activation_scale / pool_->scale_before;
+      if (max && !(after > 0.0)) {
+        fail_node(*pool_->node, "is followed by a multiplication by " + core::format_double(after) +
+                                    " before the activation; expected a positive factor (a max pooling commutes only "
+                                    "with non-decreasing maps)");
+      }
+    }
+    layers_.push_back(std::move(layer));
+    if (pool_) {
+      set_stage(layers_.size(), pool_->pool, onnx_check::node_label(*pool_->node));
+      pool_.reset();
+    }
+  }
+
+  void set_stage(std::size_t l, std::shared_ptr<const Pool2d> pool, const std::string& label) {
+    if (stages_.size() <= l) {
+      stages_.resize(l + 1);
+      stage_nodes_.resize(l + 1);
+    }
+    if (stages_[l]) {
+      fail(label + ": a second pooling after " + (l == 0 ? std::string("the input") : "'" + layers_[l - 1].node + "'") +
+           " (" + stage_nodes_[l] + " is the first); expected at most one pooling between two layers");
+    }
+    stages_[l] = std::move(pool);
+    stage_nodes_[l] = label;
+  }
+
+  std::string where(const onnx::NodeProto& node) const { return source_ + ": " + onnx_check::node_label(node); }
+
+  void visit_conv(const onnx::NodeProto& node) {
+    const ConstTensor& w = constant_input(node, 1, "weights W");
+    if (w.dims.size() != 4) {
+      fail_node(node, "weights have shape " + w.shape_text() +
+                          "; expected a 2-D convolution (weights [C_out, C_in/group, kH, kW]); 1-D and 3-D "
+                          "convolutions are not supported");
+    }
+    require_spatial(node);
+    const Eigen::Index in_c = shape_[0], in_h = shape_[1], in_w = shape_[2];
+    const Eigen::Index out_c = w.dims[0], group_c = w.dims[1], kh = w.dims[2], kw = w.dims[3];
+    const std::int64_t group = int_attr(node, "group", 1);
+    if (group < 1) fail_node(node, "attribute 'group' = " + std::to_string(group) + "; expected an integer >= 1");
+    if (in_c % group != 0 || out_c % group != 0) {
+      fail_node(node, "attribute 'group' = " + std::to_string(group) + " does not divide the " + std::to_string(in_c) +
+                          " input channels and the " + std::to_string(out_c) +
+                          " output channels; expected a divisor of both");
+    }
+    if (group_c * group != in_c) {
+      fail_node(node, "weights " + w.shape_text() + " read " + std::to_string(group_c * group) + " input channels (" +
+                          std::to_string(group_c) + " per group, group " + std::to_string(group) + "); the input has " +
+                          std::to_string(in_c) + " (" + shape_text(shape_) + "); expected matching channels");
+    }
+    const auto kernel = onnx_conv::ints_attribute(node, "kernel_shape");
+    if (!kernel.empty() && (kernel.size() != 2 || kernel[0] != kh || kernel[1] != kw)) {
+      std::vector<std::string> k;
+      for (auto v : kernel) k.push_back(std::to_string(v));
+      fail_node(node, "attribute 'kernel_shape' = [" + core::join(k, ", ") + "]; expected the weights' [" +
+                          std::to_string(kh) + ", " + std::to_string(kw) + "]");
+    }
+    const onnx_conv::Window win =
+        onnx_conv::read_window(node, where(node), kh, kw, in_h, in_w, true, take_pad(), "kernel");
+    Conv2dParams p;
+    p.in_c = in_c;
+    p.in_h = in_h;
+    p.in_w = in_w;
+    p.out_c = out_c;
+    p.kh = kh;
+    p.kw = kw;
+    p.stride_h = win.stride_h;
+    p.stride_w = win.stride_w;
+    p.dil_h = win.dil_h;
+    p.dil_w = win.dil_w;
+    p.pad_t = win.pads[0];
+    p.pad_l = win.pads[1];
+    p.pad_b = win.pads[2];
+    p.pad_r = win.pads[3];
+    p.groups = group;
+    // Row o is W[o] flattened (c, ky, kx): ONNX's row-major layout as is.
+    const Eigen::Index taps = group_c * kh * kw;
+    Eigen::MatrixXd weights(out_c, taps);
+    for (Eigen::Index o = 0; o < out_c; ++o) {
+      for (Eigen::Index t = 0; t < taps; ++t) weights(o, t) = w.values[static_cast<std::size_t>(o * taps + t)];
+    }
+    Eigen::VectorXd bias = Eigen::VectorXd::Zero(out_c);
+    if (node.input_size() > 2 && !node.input(2).empty()) {
+      const ConstTensor& b = constant_input(node, 2, "bias B");
+      if (b.dims.size() != 1 || b.dims[0] != out_c) {
+        fail_node(node, "bias B has shape " + b.shape_text() + "; expected [" + std::to_string(out_c) + "] (one per output channel)");
+      }
+      bias = Eigen::Map<const Eigen::VectorXd>(b.values.data(), out_c);
+    }
+    start_linear(node, std::move(weights), std::move(bias), std::move(p));
+    shape_ = {out_c, win.out_h, win.out_w};
+  }
+
+  // The pads of a Pad node right before, taken (zero when there is none).
+  onnx_conv::Pads take_pad() {
+    onnx_conv::Pads pads = pad_pads_;
+    pad_ = nullptr;
+    pad_pads_ = {0, 0, 0, 0};
+    return pads;
+  }
+
+  void visit_pad(const onnx::NodeProto& node) {
+    require_spatial(node);
+    const std::vector<double>* pads = nullptr;
+    const std::vector<double>* value = nullptr;
+    if (opset_ >= 11) {
+      pads = &constant_input(node, 1, "pads").values;
+      if (node.input_size() > 2 && !node.input(2).empty()) value = &constant_input(node, 2, "constant_value").values;
+    }
+    pad_pads_ = onnx_conv::read_pad(node, where(node), opset_, pads, value);
+    pad_ = &node;
+  }
+
+  void visit_pool(const onnx::NodeProto& node) {
+    const std::string& op = node.op_type();
+    require_spatial(node);
+    const Eigen::Index c = shape_[0], h = shape_[1], w = shape_[2];
+    Pool2dParams p;
+    p.c = c;
+    p.h = h;
+    p.w = w;
+    if (op == "GlobalAveragePool") {
+      p.kind = Pool2dParams::Kind::average;
+      p.kh = p.stride_h = h;  // one window: the stride is immaterial; kernel = stride is how describe() shows it
+      p.kw = p.stride_w = w;
+    } else {
+      p.kind = op == "MaxPool" ? Pool2dParams::Kind::max : Pool2dParams::Kind::average;
+      if (int_attr(node, "ceil_mode", 0) != 0) {
+        fail_node(node, "attribute 'ceil_mode' = " + std::to_string(int_attr(node, "ceil_mode", 0)) +
+                            " is not supported; expected 0 (floor: windows that run past the padded input are dropped)");
+      }
+      if (op == "MaxPool") {
+        if (int_attr(node, "storage_order", 0) != 0) {
+          fail_node(node, "attribute 'storage_order' = " + std::to_string(int_attr(node, "storage_order", 0)) +
+                              " is not supported; expected 0 (nfsim reads the pooled values, not their indices)");
+        }
+        if (node.output_size() > 1 && !node.output(1).empty()) {
+          fail_node(node, "has a second output 'Indices' ('" + node.output(1) +
+                              "'); expected the pooled values only (nfsim reads no indices)");
+        }
+      }
+      const auto kernel = onnx_conv::ints_attribute(node, "kernel_shape");
+      if (kernel.size() != 2 || kernel[0] < 1 || kernel[1] < 1) {
+        std::vector<std::string> k;
+        for (auto v : kernel) k.push_back(std::to_string(v));
+        fail_node(node, "attribute 'kernel_shape' = [" + core::join(k, ", ") + "]; expected 2 sizes >= 1 (a 2-D window)");
+      }
+      bool include_pad = op == "AveragePool" && check_flag(node, "count_include_pad") != 0;
+      const bool folded = pad_ != nullptr;
+      if (folded && op == "AveragePool" && !include_pad && !onnx_conv::ints_attribute(node, "pads").empty()) {
+        for (auto v : onnx_conv::ints_attribute(node, "pads")) {
+          if (v != 0) {
+            fail_node(node, "has its own pads with count_include_pad = 0 after the zero Pad " +
+                                onnx_check::node_label(*pad_) +
+                                ", whose pads the average counts; expected count_include_pad = 1 or no pads of its own");
+          }
+        }
+      }
+      const onnx_conv::Window win = onnx_conv::read_window(node, where(node), kernel[0], kernel[1], h, w,
+                                                           /*dilations_allowed=*/false, take_pad(), "pooling window");
+      if (folded) include_pad = true;  // PyTorch's count_include_pad=True with padding: Pad + AveragePool
+      p.kh = win.kh;
+      p.kw = win.kw;
+      p.stride_h = win.stride_h;
+      p.stride_w = win.stride_w;
+      p.pad_t = win.pads[0];
+      p.pad_l = win.pads[1];
+      p.pad_b = win.pads[2];
+      p.pad_r = win.pads[3];
+      p.count_include_pad = include_pad;
+    }
+    auto pool = std::make_shared<const Pool2d>(p, where(node));  // its messages name the file and the node
+    if (p.kind == Pool2dParams::Kind::max && !pending_ && pre_scale_ < 0.0) {
+      fail_node(node, "follows a multiplication by " + core::format_double(pre_scale_) +
+                          "; expected a positive factor before a max pooling (nfsim folds the factor into the next layer)");
+    }
+    if (pending_) {
+      if (pool_) {
+        fail_node(node, "is a second pooling after '" + pending_->node + "' (" + onnx_check::node_label(*pool_->node) +
+                            " is the first); expected at most one pooling between two layers");
+      }
+      pool_ = PendingPool{std::move(pool), &node, pending_->activation_scale};
+    } else {
+      set_stage(layers_.size(), std::move(pool), onnx_check::node_label(node));
+    }
+    shape_ = {c, pool_ ? pool_->pool->out_h() : stages_[layers_.size()]->out_h(),
+              pool_ ? pool_->pool->out_w() : stages_[layers_.size()]->out_w()};
+  }
+
+  void visit_batch_norm(const onnx::NodeProto& node) {
+    if (!pending_ || pool_) {
+      fail_node(node, "does not directly follow a Conv, Gemm or MatMul; expected BatchNormalization right after one "
+                      "(before the activation and any pooling) to be folded into its weights");
+    }
+    if (int_attr(node, "training_mode", 0) != 0) {
+      fail_node(node, "attribute 'training_mode' = " + std::to_string(int_attr(node, "training_mode", 0)) +
+                          "; expected 0 (inference: nfsim folds the running statistics into the weights)");
+    }
+    if (opset_ < 9 && int_attr(node, "spatial", 1) != 1) {
+      fail_node(node, "attribute 'spatial' = " + std::to_string(int_attr(node, "spatial", 1)) +
+                          "; expected 1 (statistics per channel)");
+    }
+    int outputs = 0;
+    for (const auto& out : node.output()) outputs += out.empty() ? 0 : 1;
+    if (outputs != 1) {
+      fail_node(node, "has " + std::to_string(outputs) +
+                          " outputs (the training statistics); expected one output (the inference form)");
+    }
+    const double epsilon = float_attr(node, "epsilon", 1e-5);
+    onnx_conv::fold_batch_norm(pending_->weights, pending_->bias, pending_->activation_scale,
+                               constant_input(node, 1, "scale").values, constant_input(node, 2, "B").values,
+                               constant_input(node, 3, "input_mean").values, constant_input(node, 4, "input_var").values,
+                               epsilon, where(node));
   }
 
   void apply_trailing_scale() {
@@ -536,11 +963,21 @@ class OnnxImporter {
   std::string source_;
   std::int64_t opset_ = 0;
   std::int64_t rank_ = 0;  // the chain value's rank; 0 = not declared
+  // The chain value's shape without the batch ({F} or {C, H, W}); empty while not known (an
+  // input that does not declare it).
+  std::vector<Eigen::Index> shape_;
+  std::vector<Eigen::Index> input_shape_;  // the graph input's, when static
+  std::string input_dims_text_;            // as declared, e.g. "[N, 1, h, w]"
   std::map<std::string, ConstTensor> constants_;
   std::string current_, input_name_;
   std::optional<std::int64_t> input_features_;
-  std::vector<DenseParams> layers_;
+  std::vector<PendingLayer> layers_;  // finished layers
+  std::vector<std::shared_ptr<const Pool2d>> stages_;  // stages_[l]: the pooling after layer l (0 = the input)
+  std::vector<std::string> stage_nodes_;               // the node of each, for messages
   std::optional<PendingLayer> pending_;
+  std::optional<PendingPool> pool_;        // a pooling between pending_ and its activation
+  const onnx::NodeProto* pad_ = nullptr;   // a Pad to fold into the next Conv or AveragePool
+  onnx_conv::Pads pad_pads_{0, 0, 0, 0};
   double pre_scale_ = 1.0;
   bool softmax_ = false;
 };
@@ -571,12 +1008,13 @@ void set_tensor(onnx::TensorProto* t, const std::string& name, const std::vector
   t->set_raw_data(raw);
 }
 
-void set_value_info(onnx::ValueInfoProto* v, const std::string& name, Eigen::Index features, OnnxDType dtype) {
+// [batch, dims...] with a symbolic batch.
+void set_value_info(onnx::ValueInfoProto* v, const std::string& name, const std::vector<Eigen::Index>& dims, OnnxDType dtype) {
   v->set_name(name);
   auto* tt = v->mutable_type()->mutable_tensor_type();
   tt->set_elem_type(dtype == OnnxDType::float64 ? onnx::TensorProto::DOUBLE : onnx::TensorProto::FLOAT);
   tt->mutable_shape()->add_dim()->set_dim_param("batch");
-  tt->mutable_shape()->add_dim()->set_dim_value(features);
+  for (auto d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
 }
 
 onnx::NodeProto* add_node(onnx::GraphProto* g, const std::string& op, const std::string& name,
@@ -587,6 +1025,46 @@ onnx::NodeProto* add_node(onnx::GraphProto* g, const std::string& op, const std:
   for (const auto& in : inputs) n->add_input(in);
   n->add_output(output);
   return n;
+}
+
+void add_int(onnx::NodeProto* n, const std::string& name, std::int64_t value) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(value);
+}
+
+void add_ints(onnx::NodeProto* n, const std::string& name, const std::vector<Eigen::Index>& values) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INTS);
+  for (auto v : values) a->add_ints(v);
+}
+
+// The output stage of a layer: GlobalAveragePool for an unpadded average over the whole map,
+// else MaxPool / AveragePool.
+std::string add_pool(onnx::GraphProto* g, const Pool2d& pool, const std::string& prefix, const std::string& input) {
+  const Pool2dParams& p = pool.params();
+  const bool average = p.kind == Pool2dParams::Kind::average;
+  const bool unpadded = p.pad_t == 0 && p.pad_l == 0 && p.pad_b == 0 && p.pad_r == 0;
+  if (average && unpadded && p.kh == p.h && p.kw == p.w) {
+    add_node(g, "GlobalAveragePool", prefix + ".pool", {input}, prefix + ".u");
+    return prefix + ".u";
+  }
+  auto* n = add_node(g, average ? "AveragePool" : "MaxPool", prefix + ".pool", {input}, prefix + ".u");
+  add_ints(n, "kernel_shape", {p.kh, p.kw});
+  add_ints(n, "strides", {p.stride_h, p.stride_w});
+  add_ints(n, "pads", {p.pad_t, p.pad_l, p.pad_b, p.pad_r});
+  if (average && p.count_include_pad) add_int(n, "count_include_pad", 1);
+  return prefix + ".u";
+}
+
+std::vector<double> row_major(const Eigen::MatrixXd& m) {
+  std::vector<double> v(static_cast<std::size_t>(m.size()));
+  for (Eigen::Index r = 0; r < m.rows(); ++r) {
+    for (Eigen::Index c = 0; c < m.cols(); ++c) v[static_cast<std::size_t>(r * m.cols() + c)] = m(r, c);
+  }
+  return v;
 }
 
 onnx::ModelProto build_model(const Network& net, const OnnxExportOptions& options) {
@@ -602,25 +1080,50 @@ onnx::ModelProto build_model(const Network& net, const OnnxExportOptions& option
   opset->set_version(options.opset);
   onnx::GraphProto* g = model.mutable_graph();
   g->set_name("nfsim_network");
-  set_value_info(g->add_input(), "input", net.input_size(), options.dtype);
+  // The value's shape without the batch: the input's C x H x W for an image network, else {n}.
+  std::vector<Eigen::Index> shape =
+      net.input_shape().size() == 3 ? net.input_shape() : std::vector<Eigen::Index>{net.input_size()};
+  set_value_info(g->add_input(), "input", shape, options.dtype);
   std::string cur = "input";
+  auto flatten = [&](const std::string& name) {
+    auto* n = add_node(g, "Flatten", name, {cur}, name + ".out");
+    add_int(n, "axis", 1);
+    cur = name + ".out";
+    shape = {product(shape)};
+  };
   for (int l = 1; l <= net.num_layers(); ++l) {
-    const DenseParams& layer = as_dense(net.layer(l), "ONNX export").params();
-    const std::string p = "layer" + std::to_string(l);
-    std::vector<double> w(static_cast<std::size_t>(layer.weights.size()));
-    for (Eigen::Index r = 0; r < layer.weights.rows(); ++r) {
-      for (Eigen::Index c = 0; c < layer.weights.cols(); ++c) w[r * layer.weights.cols() + c] = layer.weights(r, c);
+    if (const Pool2d* stage = net.stage(l - 1)) {
+      cur = add_pool(g, *stage, "stage" + std::to_string(l - 1), cur);
+      shape = stage->output_shape();
     }
-    set_tensor(g->add_initializer(), p + ".weight", {layer.weights.rows(), layer.weights.cols()}, w, options.dtype);
-    set_tensor(g->add_initializer(), p + ".bias", {layer.bias.size()},
-               std::vector<double>(layer.bias.data(), layer.bias.data() + layer.bias.size()), options.dtype);
-    auto* gemm = add_node(g, "Gemm", p + ".gemm", {cur, p + ".weight", p + ".bias"}, p + ".z");
-    auto* trans_b = gemm->add_attribute();
-    trans_b->set_name("transB");
-    trans_b->set_type(onnx::AttributeProto::INT);
-    trans_b->set_i(1);
+    const ILayer& layer = net.layer(l);
+    const std::string p = "layer" + std::to_string(l);
+    if (const auto* conv = dynamic_cast<const Conv2dLayer*>(&layer)) {
+      const Conv2dParams& c = conv->params();
+      set_tensor(g->add_initializer(), p + ".weight", {c.out_c, c.in_c / c.groups, c.kh, c.kw}, row_major(c.weights),
+                 options.dtype);
+      set_tensor(g->add_initializer(), p + ".bias", {c.out_c},
+                 std::vector<double>(c.bias.data(), c.bias.data() + c.bias.size()), options.dtype);
+      auto* n = add_node(g, "Conv", p + ".conv", {cur, p + ".weight", p + ".bias"}, p + ".z");
+      add_ints(n, "kernel_shape", {c.kh, c.kw});
+      add_ints(n, "strides", {c.stride_h, c.stride_w});
+      add_ints(n, "pads", {c.pad_t, c.pad_l, c.pad_b, c.pad_r});
+      add_ints(n, "dilations", {c.dil_h, c.dil_w});
+      add_int(n, "group", c.groups);
+      shape = conv->output_shape();
+    } else {
+      if (shape.size() > 1) flatten(p + ".flatten");
+      const DenseParams& dense = as_dense(layer, "ONNX export").params();
+      set_tensor(g->add_initializer(), p + ".weight", {dense.weights.rows(), dense.weights.cols()},
+                 row_major(dense.weights), options.dtype);
+      set_tensor(g->add_initializer(), p + ".bias", {dense.bias.size()},
+                 std::vector<double>(dense.bias.data(), dense.bias.data() + dense.bias.size()), options.dtype);
+      auto* gemm = add_node(g, "Gemm", p + ".gemm", {cur, p + ".weight", p + ".bias"}, p + ".z");
+      add_int(gemm, "transB", 1);
+      shape = {dense.weights.rows()};
+    }
     cur = p + ".z";
-    const Activation& act = layer.activation;
+    const Activation& act = layer.activation();
     if (act.scale != 1.0) {
       set_tensor(g->add_initializer(), p + ".scale", {}, {act.scale}, options.dtype);
       add_node(g, "Mul", p + ".scale_mul", {cur, p + ".scale"}, p + ".scaled");
@@ -638,15 +1141,13 @@ onnx::ModelProto build_model(const Network& net, const OnnxExportOptions& option
       cur = p + ".y";
     }
   }
+  if (shape.size() > 1) flatten("output.flatten");  // a network ending in a convolution outputs [batch, n_L]
   if (net.softmax_output()) {
     auto* n = add_node(g, "Softmax", "softmax", {cur}, "probabilities");
-    auto* a = n->add_attribute();
-    a->set_name("axis");
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(1);
+    add_int(n, "axis", 1);
     cur = "probabilities";
   }
-  set_value_info(g->add_output(), cur, net.output_size(), options.dtype);
+  set_value_info(g->add_output(), cur, {net.output_size()}, options.dtype);
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception& e) {
@@ -658,9 +1159,11 @@ onnx::ModelProto build_model(const Network& net, const OnnxExportOptions& option
 }  // namespace
 
 const std::vector<std::string>& supported_onnx_ops() {
-  static const std::vector<std::string> ops{"Gemm",    "MatMul",  "Add",     "Mul",      "Div",
-                                            "Relu",    "LeakyRelu", "Sigmoid", "Tanh",   "Softplus",
-                                            "Softmax", "Flatten", "Reshape", "Identity", "Dropout", "Constant"};
+  static const std::vector<std::string> ops{
+      "Gemm",    "MatMul",  "Conv",    "Add",      "Mul",     "Div",      "Relu",
+      "LeakyRelu", "Sigmoid", "Tanh",  "Softplus", "Softmax", "MaxPool",  "AveragePool",
+      "GlobalAveragePool", "BatchNormalization", "Pad", "Flatten", "Reshape", "Identity", "Dropout",
+      "Constant"};
   return ops;
 }
 

@@ -11,6 +11,11 @@ Every model is the same small valid network with one thing broken:
     x [N, 3] -> Gemm 'fc' (W [2, 3], b [2], transB=1) -> Relu 'act' -> Gemm 'fc2' (W2 [2, 2])
              -> Softmax 'sm' (axis=1) -> p [N, 2]                                    (opset 13)
 
+The convolutional cases (issue 15) break this one instead:
+
+    x [N, 1, 5, 5] -> Conv 'conv' (W [2, 1, 3, 3], B [2]) -> Relu 'act' -> MaxPool 'pool' (2x2, stride 2)
+                   -> Flatten 'flat' -> Gemm 'fc' (W [2, 2]) -> p [N, 2]                     (opset 13)
+
 Outputs (small, committed) in tests/fixtures/onnx_bad/: one <stem>.onnx per case and
 expected.txt, one line per model: the file name, then (tab-separated) the fragments nfsim's
 message must contain; the node (name and op type) and the attribute or value come first.
@@ -46,6 +51,31 @@ def base(opset=13):
         "inits": inits,
         "value_info": [],
         "input": helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3]),
+        "output": helper.make_tensor_value_info("p", TensorProto.FLOAT, ["N", 2]),
+        "ir_version": 7,
+    }
+
+
+def conv_base(opset=13):
+    """The valid convolutional network, in the form of base()."""
+    inits = [
+        helper.make_tensor("CW", TensorProto.FLOAT, [2, 1, 3, 3], [0.1 * ((i % 7) - 3) for i in range(18)]),
+        helper.make_tensor("CB", TensorProto.FLOAT, [2], [0.5, -0.5]),
+        helper.make_tensor("W", TensorProto.FLOAT, [2, 2], [1.0, 0.5, -0.5, 1.0]),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["x", "CW", "CB"], ["z"], name="conv"),
+        helper.make_node("Relu", ["z"], ["h"], name="act"),
+        helper.make_node("MaxPool", ["h"], ["u"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Flatten", ["u"], ["f"], name="flat", axis=1),
+        helper.make_node("Gemm", ["f", "W"], ["p"], name="fc", transB=1),
+    ]
+    return {
+        "opset": opset,
+        "nodes": nodes,
+        "inits": inits,
+        "value_info": [],
+        "input": helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, 5, 5]),
         "output": helper.make_tensor_value_info("p", TensorProto.FLOAT, ["N", 2]),
         "ir_version": 7,
     }
@@ -91,11 +121,23 @@ def set_int(m, node_name, name, value):
 CASES = []
 
 
-def case(stem, fragments):
+def case(stem, fragments, make_base=base):
     def register(fn):
-        CASES.append((stem, fn, fragments))
+        CASES.append((stem, fn, fragments, make_base))
         return fn
     return register
+
+
+def conv_case(stem, fragments):
+    return case(stem, fragments, conv_base)
+
+
+def insert_after(m, name, new):
+    m["nodes"].insert([n.name for n in m["nodes"]].index(name) + 1, new)
+
+
+def set_init(m, name, dims, values):
+    m["inits"] = [t for t in m["inits"] if t.name != name] + [helper.make_tensor(name, TensorProto.FLOAT, dims, values)]
 
 
 FC = "node 'fc' (Gemm)"
@@ -369,14 +411,128 @@ def _(m):  # fc2 writes 'h' again: no longer single static assignment
     node(m, "sm").input[0] = "h"
 
 
+# --- convolutional networks (issue 15) ---------------------------------------------------------
+
+CONV = "node 'conv' (Conv)"
+POOL = "node 'pool' (MaxPool)"
+
+
+@conv_case("conv_kernel_too_big", [CONV, "kernel 7x7", "does not fit the 5x5 input", "pads [0, 0, 0, 0]"])
+def _(m):
+    set_init(m, "CW", [2, 1, 7, 7], [0.01] * 98)
+
+
+@conv_case("conv_channels_mismatch", [CONV, "read 1 input channels", "the input has 3", "matching channels"])
+def _(m):
+    m["input"] = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 5, 5])
+
+
+@conv_case("conv_3d", [CONV, "weights have shape [2, 1, 3, 3, 3]", "expected a 2-D convolution", "3-D"])
+def _(m):
+    m["input"] = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, 5, 5, 5])
+    set_init(m, "CW", [2, 1, 3, 3, 3], [0.01] * 54)
+
+
+@conv_case("conv_1d", [CONV, "weights have shape [2, 1, 3]", "expected a 2-D convolution", "1-D"])
+def _(m):
+    m["input"] = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, 5])
+    set_init(m, "CW", [2, 1, 3], [0.01] * 6)
+
+
+@conv_case("conv_group_not_dividing", [CONV, "attribute 'group' = 2", "does not divide the 3 input channels",
+                                       "expected a divisor of both"])
+def _(m):
+    m["input"] = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 5, 5])
+    add_attr(m, "conv", helper.make_attribute("group", 2))
+
+
+@conv_case("conv_auto_pad_with_pads", [CONV, "attribute 'auto_pad' = 'SAME_UPPER' together with 'pads' = [1, 1, 1, 1]",
+                                       "expected one of them"])
+def _(m):
+    add_attr(m, "conv", helper.make_attribute("auto_pad", "SAME_UPPER"))
+    add_attr(m, "conv", helper.make_attribute("pads", [1, 1, 1, 1]))
+
+
+@conv_case("conv_dilation_0", [CONV, "attribute 'dilations' = [0, 0]", "expected values >= 1"])
+def _(m):
+    add_attr(m, "conv", helper.make_attribute("dilations", [0, 0]))
+
+
+@conv_case("maxpool_ceil_mode", [POOL, "attribute 'ceil_mode' = 1", "not supported", "expected 0"])
+def _(m):
+    add_attr(m, "pool", helper.make_attribute("ceil_mode", 1))
+
+
+@conv_case("maxpool_indices_output", [POOL, "second output 'Indices' ('idx')", "expected the pooled values only"])
+def _(m):
+    node(m, "pool").output.append("idx")
+
+
+@conv_case("bn_training_mode", ["node 'bn' (BatchNormalization)", "attribute 'training_mode' = 1", "expected 0"])
+def _(m):
+    m["opset"] = 14
+    m["inits"] += [helper.make_tensor(n, TensorProto.FLOAT, [2], v)
+                   for n, v in [("g", [1, 1]), ("be", [0, 0]), ("mu", [0, 0]), ("var", [1, 1])]]
+    node(m, "act").input[0] = "n"
+    insert_after(m, "conv", helper.make_node("BatchNormalization", ["z", "g", "be", "mu", "var"], ["n"], name="bn",
+                                             training_mode=1))
+
+
+@conv_case("bn_after_activation", ["node 'bn' (BatchNormalization)", "does not directly follow a Conv, Gemm or MatMul",
+                                   "before the activation"])
+def _(m):
+    m["inits"] += [helper.make_tensor(n, TensorProto.FLOAT, [2], v)
+                   for n, v in [("g", [1, 1]), ("be", [0, 0]), ("mu", [0, 0]), ("var", [1, 1])]]
+    node(m, "pool").input[0] = "n"
+    insert_after(m, "act", helper.make_node("BatchNormalization", ["h", "g", "be", "mu", "var"], ["n"], name="bn"))
+
+
+@conv_case("pad_reflect", ["node 'pad' (Pad)", "attribute 'mode' = 'reflect'", "expected 'constant'"])
+def _(m):
+    m["inits"].append(helper.make_tensor("pads", TensorProto.INT64, [8], [0, 0, 1, 1, 0, 0, 1, 1]))
+    node(m, "conv").input[0] = "xp"
+    m["nodes"].insert(0, helper.make_node("Pad", ["x", "pads"], ["xp"], name="pad", mode="reflect"))
+
+
+@conv_case("avgpool_before_tanh", ["node 'pool' (AveragePool)", "node 'act' (Tanh)",
+                                   "expected the activation before the average pooling"])
+def _(m):
+    m["nodes"][1:3] = [helper.make_node("AveragePool", ["z"], ["h"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+                       helper.make_node("Tanh", ["h"], ["u"], name="act")]
+
+
+@conv_case("pool_after_last_layer", [POOL, "pools the output of the last layer ('conv')",
+                                     "expected a Conv, Gemm or MatMul after every pooling"])
+def _(m):
+    m["nodes"] = [n for n in m["nodes"] if n.name != "fc"]
+    node(m, "flat").output[0] = "p"
+
+
+@conv_case("residual_add", ["node 'res' (Add)", "combines 2 computed values {h, z}", "residual", "supported operators"])
+def _(m):
+    node(m, "pool").input[0] = "r"
+    insert_after(m, "act", helper.make_node("Add", ["h", "z"], ["r"], name="res"))
+
+
+@conv_case("concat", ["node 'cat' (Concat)", "not supported", "supported operators: Gemm"])
+def _(m):
+    node(m, "pool").input[0] = "c"
+    insert_after(m, "act", helper.make_node("Concat", ["h", "z"], ["c"], name="cat", axis=1))
+
+
+@conv_case("dynamic_height_width", [CONV, "static shape [N, C, H, W]", "[N, 1, H, W]", "only the batch may be symbolic"])
+def _(m):
+    m["input"] = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, "H", "W"])
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
         if f.endswith(".onnx") or f == "expected.txt":
             os.remove(os.path.join(OUT, f))
     lines = []
-    for stem, fn, fragments in CASES:
-        m = base()
+    for stem, fn, fragments, make_base in CASES:
+        m = make_base()
         fn(m)
         with open(os.path.join(OUT, stem + ".onnx"), "wb") as f:
             f.write(build(m).SerializeToString())
@@ -385,7 +541,7 @@ def main():
         f.write("\n".join(lines) + "\n")
     print(f"make_bad_onnx.py: {len(CASES)} models and expected.txt in {os.path.relpath(OUT, ROOT)}", file=sys.stderr)
     if "--cases" in sys.argv[1:]:
-        for stem, _, fragments in CASES:
+        for stem, _, fragments, _ in CASES:
             frags = ", ".join('"' + fr.replace("\\", "\\\\").replace('"', '\\"') + '"' for fr in [stem + ".onnx"] + fragments)
             print(f'    {{"onnx_bad_{stem}", "info $D/onnx_bad/{stem}.onnx", {{{frags}}}}},')
 

@@ -82,7 +82,7 @@ models::Dataset load_dataset(const po::variables_map& vm, const models::Network&
       throw core::InputError("--labels '': empty path; expected a labels file (*-idx1-ubyte[.gz], .npy or .csv)");
     }
   }
-  return models::load_inputs(spec, net.input_size(), net.output_size());
+  return models::load_inputs(spec, net.input_size(), net.output_size(), net.input_shape());
 }
 
 // The value of a trial-count option such as --trials: an integer in [1, 2^32].
@@ -120,12 +120,33 @@ int cmd_info(const std::vector<std::string>& args) {
   std::printf("outputs:    %ld%s\n", static_cast<long>(net.output_size()),
               net.softmax_output() ? " (followed by softmax; bounds use the pre-softmax outputs)" : "");
   std::printf("parameters: %zu\n\n", net.parameter_count());
-  std::printf("%-6s %8s %8s %10s  %s\n", "layer", "inputs", "outputs", "params", "activation");
+  if (!net.has_stages() && net.input_shape().size() != 3) {
+    std::printf("%-6s %8s %8s %10s  %s\n", "layer", "inputs", "outputs", "params", "activation");
+    for (int l = 1; l <= net.num_layers(); ++l) {
+      const auto& layer = net.layer(l);
+      std::printf("%-6d %8ld %8ld %10ld  %s\n", l, static_cast<long>(layer.input_size()),
+                  static_cast<long>(layer.output_size()), static_cast<long>(layer.parameter_count()),
+                  layer.activation().describe().c_str());
+    }
+    return 0;
+  }
+  // An image network: each layer's kind and tensor shapes, then its output stage (the pooling
+  // done in its neuron arrays; layer 0's is done at the host).
+  auto shape = [](const std::vector<Eigen::Index>& s) {
+    std::vector<std::string> parts;
+    for (auto v : s) parts.push_back(std::to_string(v));
+    return core::join(parts, "x");
+  };
+  std::printf("%-6s %-8s %-12s %-12s %10s  %-22s %s\n", "layer", "kind", "input", "output", "params", "activation",
+              "stage");
+  std::printf("%-6d %-8s %-12s %-12s %10s  %-22s %s\n", 0, "input", "", shape(net.shape(0)).c_str(), "", "",
+              net.stage(0) ? (net.stage(0)->describe() + " -> " + shape(net.staged_shape(0))).c_str() : "-");
   for (int l = 1; l <= net.num_layers(); ++l) {
     const auto& layer = net.layer(l);
-    std::printf("%-6d %8ld %8ld %10ld  %s\n", l, static_cast<long>(layer.input_size()),
-                static_cast<long>(layer.output_size()), static_cast<long>(layer.parameter_count()),
-                layer.activation().describe().c_str());
+    const std::string stage = net.stage(l) ? net.stage(l)->describe() + " -> " + shape(net.staged_shape(l)) : "-";
+    std::printf("%-6d %-8s %-12s %-12s %10ld  %-22s %s\n", l, layer.kind().c_str(), shape(net.staged_shape(l - 1)).c_str(),
+                shape(net.shape(l)).c_str(), static_cast<long>(layer.parameter_count()),
+                layer.activation().describe().c_str(), stage.c_str());
   }
   return 0;
 }
@@ -178,7 +199,12 @@ int cmd_eval(const std::vector<std::string>& args) {
 int cmd_gen_network(const std::vector<std::string>& args) {
   po::options_description options("Options");
   options.add_options()                                                                            //
-      ("widths", po::value<std::string>()->required(), "layer widths n_0,n_1,...,n_L (n_0 = inputs)")  //
+      ("widths", po::value<std::string>(), "layer widths n_0,n_1,...,n_L (n_0 = inputs) of a dense network")  //
+      ("input", po::value<std::string>(), "with --layers: the input shape CxHxW (e.g. 1x28x28) or a width")  //
+      ("layers", po::value<std::string>(),
+       "instead of --widths: a layer list, comma-separated: conv:C:K[:s=S][:p=P][:d=D][:g=G] (C output channels, "
+       "K x K kernel, stride, pad, dilation, groups), maxpool:K[:s=S], avgpool:K[:s=S], gap (global average), "
+       "dense:N; a pooling pools the layer before it (or the input)")  //
       ("activation", po::value<std::string>()->default_value("relu"),
        "hidden-layer activation: identity, relu, leaky_relu, sigmoid, tanh, softplus")  //
       ("output-activation", po::value<std::string>()->default_value("identity"), "output-layer activation")  //
@@ -193,13 +219,29 @@ int cmd_gen_network(const std::vector<std::string>& args) {
       ("out", po::value<std::string>()->required(), "output ONNX file (written atomically)");
   po::variables_map vm;
   if (!parse("Usage: nfsim gen-network --widths 20,20,20,1 --activation relu --sigma 3 --mu 0.1 --seed 1 "
-             "--out net.onnx\n\nGenerates a random network as in the paper and writes it as ONNX.",
+             "--out net.onnx\n"
+             "       nfsim gen-network --input 1x28x28 --layers conv:8:3:p=1,maxpool:2,conv:16:3:s=2,gap,dense:10 "
+             "--out cnn.onnx\n\n"
+             "Generates a random network as in the paper and writes it as ONNX: a dense one from --widths, or\n"
+             "a convolutional one from --input and --layers (conv weights N(mu, (sigma/fan_in)^2), fan_in =\n"
+             "C_in/groups*K*K).",
              args, options, {}, vm)) {
     return 0;
   }
   models::RandomNetworkSpec spec;
-  for (const auto& w : core::split(vm["widths"].as<std::string>(), ',')) {
-    spec.widths.push_back(static_cast<int>(core::parse_int(w, "--widths entry", 1, 1'000'000)));
+  if (vm.count("widths") == vm.count("layers")) {
+    throw core::InputError(vm.count("widths") ? "--widths and --layers: expected one of them, not both"
+                                              : "expected --widths (a dense network) or --input and --layers (a convolutional one)");
+  }
+  if (vm.count("widths")) {
+    if (vm.count("input")) throw core::InputError("--input goes with --layers; --widths gives the input width as n_0");
+    for (const auto& w : core::split(vm["widths"].as<std::string>(), ',')) {
+      spec.widths.push_back(static_cast<int>(core::parse_int(w, "--widths entry", 1, 1'000'000)));
+    }
+  } else {
+    if (!vm.count("input")) throw core::InputError("--layers needs --input CxHxW (e.g. 1x28x28) or a width");
+    spec.input_shape = models::parse_input_shape(vm["input"].as<std::string>());
+    spec.layers = models::parse_random_layers(vm["layers"].as<std::string>());
   }
   spec.activation.kind = models::parse_activation_kind(vm["activation"].as<std::string>());
   spec.activation.scale = vm["activation-scale"].as<double>();
@@ -217,8 +259,16 @@ int cmd_gen_network(const std::vector<std::string>& args) {
   }
   core::check_output_file(vm["out"].as<std::string>());
   models::Network net = models::make_random_network(spec);
-  if (vm["softmax"].as<bool>()) {
+  if (vm["softmax"].as<bool>() && !net.has_stages() && net.input_shape().size() != 3) {
     net = models::dense_network(models::dense_params(net, "--softmax"), true);
+  } else if (vm["softmax"].as<bool>()) {
+    std::vector<std::unique_ptr<models::ILayer>> layers;
+    std::vector<std::shared_ptr<const models::Pool2d>> stages;
+    for (int l = 1; l <= net.num_layers(); ++l) layers.push_back(net.layer(l).clone());
+    for (int l = 0; l < net.num_layers(); ++l) {
+      stages.push_back(net.stage(l) ? std::make_shared<const models::Pool2d>(*net.stage(l)) : nullptr);
+    }
+    net = models::Network(std::move(layers), std::move(stages), true, net.input_shape());
   }
   const std::string out = vm["out"].as<std::string>();
   models::save_onnx(net, out, export_options);

@@ -68,7 +68,7 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
       if (paper(q.bound)) throw core::InputError(config.file + ": require: " + q.describe() + ": '" + q.bound + "' " + why);
     }
   }
-  p.data = models::load_inputs(config.inputs, p.model.input_size(), p.model.output_size());
+  p.data = models::load_inputs(config.inputs, p.model.input_size(), p.model.output_size(), p.model.input_shape());
   check_budgets_fit(config, p.model.output_size());
   std::vector<faults::FaultSpec> specs = config.faults;
   if (config.chip) {

@@ -62,9 +62,9 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
         .node("Gemm", {"h", "W2"}, {"y"}, {Attr::Int("transB", 1)}, "fc2")
         .output("y");
     put("shapes.onnx", shapes.bytes());
-    OnnxBuilder conv;
-    conv.input("x", {0, 3}).initializer("W", {2, 3}, {1, 2, 3, 4, 5, 6}).node("Conv", {"x", "W"}, {"y"}, {}, "conv0").output("y");
-    put("conv.onnx", conv.bytes());
+    OnnxBuilder unsupported;
+    unsupported.input("x", {0, 3}).node("Erf", {"x"}, {"y"}, {}, "erf0").output("y");
+    put("unsupported.onnx", unsupported.bytes());
     OnnxBuilder opset;
     opset.input("x", {0, 2}).initializer("W", {1, 2}, {1, 2}).node("Gemm", {"x", "W"}, {"y"}, {Attr::Int("transB", 1)}, "fc").output("y");
     opset.model().mutable_opset_import(0)->set_version(99);
@@ -123,6 +123,9 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     put("huge-idx3-ubyte", idx_head + be32(1000000) + be32(1000000) + be32(1000000) + std::string(64, '\x01'));
     put("gz-idx3-ubyte.gz", std::string("\x1f\x8b\x08\x00", 4) + std::string(40, '\x7f'));
     put("ok-idx3-ubyte", idx_head + be32(2) + be32(2) + be32(2) + std::string(8, '\x01'));
+    // Image models (issue 15): 3x2x2 for NHWC data of the same size, 4x1x1 for 2x2 IDX images.
+    ASSERT_EQ(nfsim("gen-network --input 3x2x2 --layers conv:2:1,dense:2 --out " + d.file("cnn3.onnx"), d).code, 0);
+    ASSERT_EQ(nfsim("gen-network --input 4x1x1 --layers conv:2:1,dense:2 --out " + d.file("cnn4.onnx"), d).code, 0);
     put("labels99-idx1-ubyte", std::string("\0\0\x08\x01", 4) + be32(2) + std::string("\x01\x63", 2));
     put("labels1-idx1-ubyte", std::string("\0\0\x08\x01", 4) + be32(1) + std::string("\x01", 1));
 
@@ -136,6 +139,7 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     put("magic.npy", "PK\x03\x04 not numpy");
     put("huge.npy", npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000, 1000000), }", doubles({1, 2})));
     put("trunc.npy", npy("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }", doubles({1, 2, 3})));
+    put("nhwc.npy", npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2, 2, 3), }", doubles({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})));
     put("dtype.npy", npy("{'descr': '<c16', 'fortran_order': False, 'shape': (2, 4), }", std::string(128, '\0')));
     put("nan.npy", npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 4), }", doubles({1, NAN, 3, 4})));
     put("fortran_no.npy", npy("{'descr': '<f8', 'fortran_order': no, 'shape': (2, 4), }", doubles({1, 2, 3, 4, 5, 6, 7, 8})));
@@ -275,7 +279,7 @@ const std::vector<BadCase> kCases{
     {"onnx_nan_weight", "info $D/nan.onnx", {"nan.onnx", "W[0,0]", "finite"}},
     {"onnx_inf_weight", "info $D/inf.onnx", {"inf.onnx", "W[0,1]", "finite"}},
     {"onnx_mismatched_dims", "info $D/shapes.onnx", {"shapes.onnx", "node 'fc2'", "5 inputs"}},
-    {"onnx_unsupported_op", "info $D/conv.onnx", {"conv.onnx", "node 'conv0' (Conv)", "supported operators"}},
+    {"onnx_unsupported_op", "info $D/unsupported.onnx", {"unsupported.onnx", "node 'erf0' (Erf)", "supported operators"}},
     {"onnx_bad_opset", "info $D/opset.onnx", {"opset.onnx", "99"}},
     // Campaign YAML
     {"campaign_missing", kRun + "$D/absent.yaml", {"absent.yaml", "cannot open"}},
@@ -340,6 +344,8 @@ const std::vector<BadCase> kCases{
     {"npy_huge_header", kEval + "$D/huge.npy", {"huge.npy", "at most"}},
     {"npy_truncated", kEval + "$D/trunc.npy", {"trunc.npy", "truncated"}},
     {"npy_unsupported_dtype", kEval + "$D/dtype.npy", {"dtype.npy", "<c16"}},
+    {"npy_nhwc_into_cnn", "eval $D/cnn3.onnx --out $D/out.csv --inputs $D/nhwc.npy", {"nhwc.npy", "(2, 2, 3)", "3x2x2", "(N, 3, 2, 2)"}},
+    {"idx_into_4_channel_cnn", "eval $D/cnn4.onnx --out $D/out.csv --inputs $D/ok-idx3-ubyte", {"ok-idx3-ubyte", "(2, 2)", "4x1x1"}},
     {"npy_nan_value", kEval + "$D/nan.npy", {"nan.npy", "sample 0, feature 1", "finite"}},
     {"npy_fortran_order_malformed", kEval + "$D/fortran_no.npy", {"fortran_no.npy", "fortran_order is 'no'", "True or False"}},
     {"npy_fortran_order", kEval + "$D/fortran.npy", {"fortran.npy", "Fortran order"}},
@@ -440,6 +446,24 @@ const std::vector<BadCase> kCases{
     {"onnx_bad_value_info_disagrees", "info $D/onnx_bad/value_info_disagrees.onnx", {"value_info_disagrees.onnx", "value 'h'", "declared float [N, 7]", "node 'act' (Relu)", "makes float [N, 2]"}},
     {"onnx_bad_input_type_disagrees", "info $D/onnx_bad/input_type_disagrees.onnx", {"input_type_disagrees.onnx", "shape inference fails", "node name: fc", "Gemm"}},
     {"onnx_bad_output_name_reused", "info $D/onnx_bad/output_name_reused.onnx", {"output_name_reused.onnx", "onnx::checker", "'h'", "SSA"}},
+    // issue 15: convolutional networks (scripts/make_bad_onnx.py, the conv base)
+    {"onnx_bad_conv_kernel_too_big", "info $D/onnx_bad/conv_kernel_too_big.onnx", {"conv_kernel_too_big.onnx", "node 'conv' (Conv)", "kernel 7x7", "does not fit the 5x5 input", "pads [0, 0, 0, 0]"}},
+    {"onnx_bad_conv_channels_mismatch", "info $D/onnx_bad/conv_channels_mismatch.onnx", {"conv_channels_mismatch.onnx", "node 'conv' (Conv)", "read 1 input channels", "the input has 3", "matching channels"}},
+    {"onnx_bad_conv_3d", "info $D/onnx_bad/conv_3d.onnx", {"conv_3d.onnx", "node 'conv' (Conv)", "weights have shape [2, 1, 3, 3, 3]", "expected a 2-D convolution", "3-D"}},
+    {"onnx_bad_conv_1d", "info $D/onnx_bad/conv_1d.onnx", {"conv_1d.onnx", "node 'conv' (Conv)", "weights have shape [2, 1, 3]", "expected a 2-D convolution", "1-D"}},
+    {"onnx_bad_conv_group_not_dividing", "info $D/onnx_bad/conv_group_not_dividing.onnx", {"conv_group_not_dividing.onnx", "node 'conv' (Conv)", "attribute 'group' = 2", "does not divide the 3 input channels", "expected a divisor of both"}},
+    {"onnx_bad_conv_auto_pad_with_pads", "info $D/onnx_bad/conv_auto_pad_with_pads.onnx", {"conv_auto_pad_with_pads.onnx", "node 'conv' (Conv)", "attribute 'auto_pad' = 'SAME_UPPER' together with 'pads' = [1, 1, 1, 1]", "expected one of them"}},
+    {"onnx_bad_conv_dilation_0", "info $D/onnx_bad/conv_dilation_0.onnx", {"conv_dilation_0.onnx", "node 'conv' (Conv)", "attribute 'dilations' = [0, 0]", "expected values >= 1"}},
+    {"onnx_bad_maxpool_ceil_mode", "info $D/onnx_bad/maxpool_ceil_mode.onnx", {"maxpool_ceil_mode.onnx", "node 'pool' (MaxPool)", "attribute 'ceil_mode' = 1", "not supported", "expected 0"}},
+    {"onnx_bad_maxpool_indices_output", "info $D/onnx_bad/maxpool_indices_output.onnx", {"maxpool_indices_output.onnx", "node 'pool' (MaxPool)", "second output 'Indices' ('idx')", "expected the pooled values only"}},
+    {"onnx_bad_bn_training_mode", "info $D/onnx_bad/bn_training_mode.onnx", {"bn_training_mode.onnx", "node 'bn' (BatchNormalization)", "attribute 'training_mode' = 1", "expected 0"}},
+    {"onnx_bad_bn_after_activation", "info $D/onnx_bad/bn_after_activation.onnx", {"bn_after_activation.onnx", "node 'bn' (BatchNormalization)", "does not directly follow a Conv, Gemm or MatMul", "before the activation"}},
+    {"onnx_bad_pad_reflect", "info $D/onnx_bad/pad_reflect.onnx", {"pad_reflect.onnx", "node 'pad' (Pad)", "attribute 'mode' = 'reflect'", "expected 'constant'"}},
+    {"onnx_bad_avgpool_before_tanh", "info $D/onnx_bad/avgpool_before_tanh.onnx", {"avgpool_before_tanh.onnx", "node 'pool' (AveragePool)", "node 'act' (Tanh)", "expected the activation before the average pooling"}},
+    {"onnx_bad_pool_after_last_layer", "info $D/onnx_bad/pool_after_last_layer.onnx", {"pool_after_last_layer.onnx", "node 'pool' (MaxPool)", "pools the output of the last layer ('conv')", "expected a Conv, Gemm or MatMul after every pooling"}},
+    {"onnx_bad_residual_add", "info $D/onnx_bad/residual_add.onnx", {"residual_add.onnx", "node 'res' (Add)", "combines 2 computed values {h, z}", "residual", "supported operators"}},
+    {"onnx_bad_concat", "info $D/onnx_bad/concat.onnx", {"concat.onnx", "node 'cat' (Concat)", "not supported", "supported operators: Gemm"}},
+    {"onnx_bad_dynamic_height_width", "info $D/onnx_bad/dynamic_height_width.onnx", {"dynamic_height_width.onnx", "node 'conv' (Conv)", "static shape [N, C, H, W]", "[N, 1, H, W]", "only the batch may be symbolic"}},
     // issue 13: non-finite numbers
     {"nonfinite_stuck_at_value", kRun + "$D/stuck_huge.yaml", {"stuck_huge.yaml:4", "faults[0].value", "'1e300'", "1e60"}},
     {"nonfinite_stuck_at_flag", "bounds $M --inputs random:2 --fault neuron_stuck_at:layers=1:p=0.1:value=1e300 --out $D/out.csv",

@@ -125,9 +125,9 @@ TEST(Cli, BadInputsExitWithCode2AndANamedProblem) {
   const std::string model = kFixtures + "/torch_mlp_opset17.onnx";
   const std::string bytes = read_file(model);
   write_file(dir.file("truncated.onnx"), bytes.substr(0, bytes.size() / 3));
-  OnnxBuilder conv;
-  conv.input("x", {0, 3}).initializer("W", {2, 3}, {1, 2, 3, 4, 5, 6}).node("Conv", {"x", "W"}, {"y"}, {}, "conv0").output("y");
-  write_file(dir.file("conv.onnx"), conv.bytes());
+  OnnxBuilder unsupported;
+  unsupported.input("x", {0, 3}).node("Erf", {"x"}, {"y"}, {}, "erf0").output("y");
+  write_file(dir.file("unsupported.onnx"), unsupported.bytes());
   OnnxBuilder nan;
   nan.input("x", {0, 2}).initializer("W", {1, 2}, {1.0, std::nan("")}).node("Gemm", {"x", "W"}, {"y"}, {Attr::Int("transB", 1)}).output("y");
   write_file(dir.file("nan.onnx"), nan.bytes());
@@ -157,7 +157,7 @@ TEST(Cli, BadInputsExitWithCode2AndANamedProblem) {
   const std::string out = " --out " + dir.file("out.csv");
   const std::vector<Case> cases{
       {"info " + dir.file("truncated.onnx"), {"truncated.onnx", "not a valid ONNX model"}},
-      {"info " + dir.file("conv.onnx"), {"conv.onnx", "node 'conv0' (Conv)", "supported operators"}},
+      {"info " + dir.file("unsupported.onnx"), {"unsupported.onnx", "node 'erf0' (Erf)", "supported operators"}},
       {"info " + dir.file("nan.onnx"), {"nan.onnx", "W[0,1]", "finite"}},
       {"info " + dir.file("shapes.onnx"), {"shapes.onnx", "node 'fc2'", "5 inputs"}},
       {"info " + dir.file("missing.onnx"), {"missing.onnx", "cannot open"}},

@@ -81,6 +81,12 @@ OnnxBuilder& OnnxBuilder::node(const std::string& op, const std::vector<std::str
     if (a.type == Attr::Type::i) {
       attr->set_type(onnx::AttributeProto::INT);
       attr->set_i(a.i);
+    } else if (a.type == Attr::Type::ints) {
+      attr->set_type(onnx::AttributeProto::INTS);
+      for (auto v : a.ints) attr->add_ints(v);
+    } else if (a.type == Attr::Type::s) {
+      attr->set_type(onnx::AttributeProto::STRING);
+      attr->set_s(a.s);
     } else {
       attr->set_type(onnx::AttributeProto::FLOAT);
       attr->set_f(a.f);

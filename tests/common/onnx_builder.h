@@ -13,11 +13,15 @@ enum class Storage { raw_f32, raw_f64, typed_f32, typed_f64, raw_i64 };
 
 struct Attr {
   std::string name;
-  enum class Type { i, f } type;
+  enum class Type { i, f, ints, s } type;
   std::int64_t i = 0;
   float f = 0.0f;
+  std::vector<std::int64_t> ints = {};
+  std::string s = {};
   static Attr Int(std::string n, std::int64_t v) { return {std::move(n), Type::i, v, 0.0f}; }
   static Attr Float(std::string n, float v) { return {std::move(n), Type::f, 0, v}; }
+  static Attr Ints(std::string n, std::vector<std::int64_t> v) { return {std::move(n), Type::ints, 0, 0.0f, std::move(v)}; }
+  static Attr String(std::string n, std::string v) { return {std::move(n), Type::s, 0, 0.0f, {}, std::move(v)}; }
 };
 
 // Builds small ONNX models by hand for importer tests (valid and deliberately broken ones).
