@@ -31,13 +31,15 @@ Network::Network(std::vector<std::unique_ptr<ILayer>> layers, std::vector<std::s
   for (std::size_t k = 0; k < layers.size(); ++k) {
     if (!layers[k]) throw core::InternalError("network layer " + std::to_string(k + 1) + " is missing");
   }
-  const Eigen::Index n0 = layers.front()->input_size();
+  // n_0: what the input stage pools, or what layer 1 reads.
+  const Eigen::Index n0 = !stages.empty() && stages.front() ? stages.front()->input_size() : layers.front()->input_size();
   if (input_shape_.empty()) input_shape_ = {n0};
   Eigen::Index product = 1;
   for (Eigen::Index d : input_shape_) product *= d;
   if (product != n0) {
     throw core::InputError("network: the input shape " + shape_text(input_shape_) + " has " + std::to_string(product) +
-                           " values but layer 1 reads " + std::to_string(n0) + "; expected " + std::to_string(n0));
+                           " values but " + (!stages.empty() && stages.front() ? "the input's pooling" : "layer 1") +
+                           " reads " + std::to_string(n0) + "; expected " + std::to_string(n0));
   }
   bool any_stage = false;
   for (const auto& s : stages) any_stage = any_stage || s != nullptr;
@@ -103,7 +105,10 @@ Eigen::VectorXd Network::staged(int l, const Eigen::VectorXd& y_l) const {
   return s ? s->forward(y_l) : y_l;
 }
 
-Eigen::Index Network::input_size() const { return layers_.empty() ? 0 : layers_.front()->input_size(); }
+Eigen::Index Network::input_size() const {
+  if (const Pool2d* s = stage(0)) return s->input_size();
+  return layers_.empty() ? 0 : layers_.front()->input_size();
+}
 Eigen::Index Network::output_size() const { return layers_.empty() ? 0 : layers_.back()->output_size(); }
 
 Eigen::Index Network::width(int l) const {

@@ -27,8 +27,8 @@ first BOUND_IMAGES = 5 for the b3/b4 terms. The Monte Carlo is independent of nf
 own seeded torch generator, 50000 trials per image and layer, each trial drawing every neuron of
 the layer crashed independently with probability p (uniform draw < p).
 
-tests/fixtures/torch_cnn_small_refs.npz (np.savez; T = image, k = output, all float64 except
-the two scalars):
+tests/fixtures/torch_cnn_small_refs/NAME.npy, one file per array below (np.save, so that nfsim's
+NPY reader loads them; T = image, k = output, all float64 except the two scalars):
     mc_p              ()  the crash probability of the Monte Carlo, 0.02
     mc_trials         ()  trials per image and layer, 50000 (int64)
     clean_logits      [10, 10]  F on the first 10 test images, fault-free
@@ -247,8 +247,10 @@ def main():
         if layer == 1:
             refs["syn_b3_l1_effects"], refs["syn_b4_l1_effects"] = e_s, d_s
 
-    out = os.path.join(fixtures, "torch_cnn_small_refs.npz")
-    np.savez(out, **refs)
+    out = os.path.join(fixtures, "torch_cnn_small_refs")
+    os.makedirs(out, exist_ok=True)
+    for name, value in refs.items():
+        np.save(os.path.join(out, name + ".npy"), value)
 
     print(f"summary on the first {BOUND_IMAGES} images, p = {P} (median [min, max] over images x outputs):")
     def fmt(r):

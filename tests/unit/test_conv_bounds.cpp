@@ -31,7 +31,7 @@ Network cnn(const std::string& layers, ActivationKind act, std::uint64_t seed) {
 
 const char* kNets[] = {
     "conv:3:3:p=1,maxpool:2,conv:4:2,avgpool:2:s=1:p=1,dense:3",
-    "maxpool:3:s=1:p=1,conv:4:3:s=2:p=1,conv:4:3:g=4:p=1,maxpool:3:s=2,dense:3",
+    "maxpool:2:s=1,conv:4:3:s=2:p=1,conv:4:3:g=4:p=1,maxpool:3:s=2,dense:3",
 };
 
 // The output with neurons `crashed` (layer, index) at 0 and synapse (layer, s) set to `w`.

@@ -279,7 +279,7 @@ TEST(OnnxConv, PoolingVariantsBecomeTheStageOfTheLayerBefore) {
 // width) and takes input_size() from layer 1, so a network with a stage 0 is refused ("the input
 // shape 1x6x6 has 36 values but layer 1 reads 9"). The importer builds the stage; enable this
 // when Network counts stage 0.
-TEST(OnnxConv, DISABLED_PoolingOfTheInputIsStageZero) {
+TEST(OnnxConv, PoolingOfTheInputIsStageZero) {
   const Img x = image(1, 6, 6, 2);
   const PoolSpec ps{false, 2, 2, 2, 2};
   const Img u = pool_ref(x, ps);
