@@ -166,7 +166,9 @@ void FunctionalEngine::faulty_delta_fast(const faults::FaultInstance& f, Eigen::
       materialize_prev(stage->input_size(), clean_.y[m - 1].col(n).data());
       const double* clean_u = clean_.u[m - 1].col(n).data();
       next.clear();
-      if (2 * static_cast<Eigen::Index>(diffs.size) < stage->input_size() && !diffs.empty()) {
+      // Window by window while the changes are few: each costs a window lookup and a recompute,
+      // against one recompute per output for the whole pooling.
+      if (2 * static_cast<Eigen::Index>(diffs.size) < stage->output_size() && !diffs.empty()) {
         ws.windows.clear();
         const Eigen::Index oh = stage->out_h(), ow = stage->out_w();
         for (std::size_t j = 0; j < diffs.size; ++j) {
