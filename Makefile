@@ -32,6 +32,7 @@ examples: build
 	$(NFSIM) run examples/campaigns/compare_regularizer.yaml --out $(RUN_DIR)/compare_regularizer
 	$(NFSIM) run examples/campaigns/fmnist_functional.yaml --out $(RUN_DIR)/fmnist_functional
 	$(NFSIM) run examples/campaigns/fmnist_chip.yaml --out $(RUN_DIR)/fmnist_chip
+	$(NFSIM) run examples/campaigns/fmnist_cnn.yaml --out $(RUN_DIR)/fmnist_cnn
 
 test: build
 	cd $(BUILD_DIR) && ctest --no-tests=error --output-on-failure -j$(JOBS)
