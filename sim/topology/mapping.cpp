@@ -79,11 +79,12 @@ void add_transfers(Mapping& m, const models::Network& net) {
       throw core::InputError("layer " + std::to_string(l) + " (" + layer.kind() + ") reuses its crossbar at " +
                              std::to_string(layer.crossbar_positions()) +
                              " output positions; the chip's dataflow places layers with one position (dense) only; "
-                             "run convolutional networks with engine: functional");
+                             "run convolutional networks without a chip (engine: functional or exact)");
     }
     if (const models::Pool2d* stage = net.stage(l - 1)) {
       throw core::InputError("the pooling after layer " + std::to_string(l - 1) + " (" + stage->describe() +
-                             "): the chip's neuron arrays do not pool yet; run networks with pooling with engine: functional");
+                             "): the chip's neuron arrays do not pool yet; run networks with pooling without a chip "
+                             "(engine: functional or exact)");
     }
   }
   auto overlap = [](int b1, int n1, int b2, int n2, int& b, int& n) {

@@ -20,7 +20,8 @@ class GreedyMapper : public IMapper {
       if (layer.crossbar_positions() != 1) {
         throw core::InputError(t.file + ": layer " + std::to_string(l) + " (" + layer.kind() +
                                ") reuses its crossbar at " + std::to_string(layer.crossbar_positions()) +
-                               " output positions; the greedy mapper places layers with one position (dense) only");
+                               " output positions; the greedy mapper places layers with one position (dense) only; run "
+                               "convolutional networks without a chip (engine: functional or exact)");
       }
       const int n_in = static_cast<int>(layer.crossbar_matrix().cols()),
                 n_out = static_cast<int>(layer.crossbar_matrix().rows());
