@@ -189,6 +189,9 @@ std::vector<RandomLayerSpec> parse_random_layers(const std::string& text) {
       }
       const Eigen::Index v = parse_count(entry, opt.substr(2), "option value");
       const char key = opt[0];
+      if (key != 'p' && v < 1) {
+        throw core::InputError("layer '" + entry + "': option '" + opt + "'; expected s=, d= and g= of at least 1");
+      }
       const bool conv = ls.kind == RandomLayerSpec::Kind::conv;
       if (key == 's' && ls.kind != RandomLayerSpec::Kind::dense && ls.kind != RandomLayerSpec::Kind::global_avgpool) {
         ls.stride = v;

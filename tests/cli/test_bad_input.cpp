@@ -516,6 +516,13 @@ const std::vector<BadCase> kCases{
      {"'model' is the value '", "m.onnx', not a mapping", "a file's keys cannot be set"}},
     {"campaign_model_path_and_generate", kRun + "$C --set 'model={path: m.onnx, generate: {widths: [4, 3, 2]}}'",
      {"key 'model.path'", "given with model.generate", "not both"}},
+    // issue 15: generated conv networks
+    {"campaign_generate_widths_and_layers", kRun + "$C --set 'model={generate: {widths: [4, 2], input: 1x2x2, layers: \"dense:2\"}}'",
+     {"key 'model.generate.widths'", "given with layers", "either widths"}},
+    {"campaign_generate_layers_bad_option", kRun + "$C --set 'model={generate: {input: 1x8x8, layers: \"conv:2:3:z=1,dense:2\"}}'",
+     {"key 'model.generate.layers'", "option 'z=1' does not apply to conv"}},
+    {"gen_network_conv_stride_zero", std::string("gen-network --input 3x8x8 --layers conv:2:3:s=0,dense:2 --out $D/s0.onnx"),
+     {"option 's=0'", "at least 1"}},
     {"campaign_key_missing", kRun + "$D/noinputs.yaml", {"noinputs.yaml:1: key 'inputs': missing: expected an inputs: section"}},
     {"set_inputs_path_on_random", kRun + "$C --set inputs.path=$D/x3.csv", {"key 'inputs.path'", "does not apply to type: random"}},
     {"set_inputs_seed_on_file", kRun + "$C --set 'inputs={path: $D/x3.csv, seed: 3}'", {"key 'inputs.seed'", "does not apply to inputs read from a file"}},

@@ -350,6 +350,8 @@ TEST(Network, RefusesStagesThatDoNotFitAndPoolingAfterTheOutput) {
   EXPECT_EQ(message("1x4x4", "conv:2:3:q=1"),
             "layer 'conv:2:3:q=1': option 'q=1' does not apply to conv; expected s= and p= (conv, pooling), d= and g= "
             "(conv)");
+  EXPECT_EQ(message("3x8x8", "conv:2:3:s=0,dense:2"),
+            "layer 'conv:2:3:s=0': option 's=0'; expected s=, d= and g= of at least 1");
   EXPECT_EQ(message("1x4", "dense:3"),
             "input shape '1x4' has 2 dimensions; expected C x H x W (e.g. 1x28x28) or a width (e.g. 784)");
 }
