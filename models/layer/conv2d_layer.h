@@ -76,6 +76,10 @@ class Conv2dLayer final : public ILayer {
   Eigen::Index taps() const { return p_.weights.cols(); }
   // Output channels per group (the crossbar rows that read one group's taps).
   Eigen::Index group_out() const { return p_.out_c / p_.groups; }
+  // Im2col of group g for `count` inputs (columns of u, each input_size() long) into x, one row
+  // per (input, position), one column per tap of the group: what a crossbar tile of the group
+  // reads, one position after another.
+  void im2col(const double* u, Eigen::Index count, Eigen::Index g, Eigen::MatrixXd& x) const;
 
  private:
   Eigen::Index row_of(std::uint64_t s) const {
@@ -86,9 +90,6 @@ class Conv2dLayer final : public ILayer {
   }
   // The output rows (or columns) whose tap k (ky or kx) reads inside the input: [lo, hi).
   void valid_range(Eigen::Index k, bool vertical, Eigen::Index& lo, Eigen::Index& hi) const;
-  // Im2col of group g for `count` inputs (columns of u, each input_size() long) into x, one row
-  // per (input, position), one column per tap of the group.
-  void im2col(const double* u, Eigen::Index count, Eigen::Index g, Eigen::MatrixXd& x) const;
   // z (count columns of n_l) = A u, without the bias.
   void apply(const double* u, Eigen::Index count, double* z) const;
 

@@ -27,25 +27,45 @@ Chip::Chip(sc_core::sc_module_name name, const models::Network& network, const M
   }
   for (std::size_t k = 0; k < m.arrays.size(); ++k) {
     const ArrayMap& am = m.arrays[k];
+    // The layer's output stage on this array's channels (a pooling window never leaves a channel).
+    std::unique_ptr<models::Pool2d> stage;
+    if (const models::Pool2d* pool = net_.stage(am.layer)) {
+      models::Pool2dParams p = pool->params();
+      p.c = am.count;
+      stage = std::make_unique<models::Pool2d>(p, "chip: the pooling of array " + std::to_string(k));
+    }
     arrays_.push_back(std::make_unique<NeuronArray>(
-        ("array" + std::to_string(k)).c_str(), net_.layer(am.layer).bias().segment(am.begin, am.count),
-        net_.layer(am.layer).activation(), make_neuron_model(t), ns(t.update_latency_ns)));
+        ("array" + std::to_string(k)).c_str(), net_.layer(am.layer).bias().segment(am.neuron_begin(), am.neuron_count()),
+        net_.layer(am.layer).activation(), make_neuron_model(t), ns(t.update_latency_ns), am.positions, std::move(stage)));
   }
   interconnect_ = std::make_unique<Interconnect>("noc", *mapped.interconnect);
   tile_in_.resize(m.tiles.size());
   tile_out_.resize(m.tiles.size());
-  for (std::size_t k = 0; k < m.tiles.size(); ++k) tile_in_[k].setZero(m.tiles[k].row_count);
+  tile_patches_.resize(m.tiles.size());
+  tile_partials_.resize(m.tiles.size());
+  tile_rows_ok_.resize(m.tiles.size());
+  for (std::size_t k = 0; k < m.tiles.size(); ++k) {
+    tile_in_[k].setZero(m.tiles[k].row_count);
+    tile_rows_ok_[k].assign(static_cast<std::size_t>(m.tiles[k].row_count), 1);
+  }
+  conv_.assign(static_cast<std::size_t>(net_.num_layers()) + 1, nullptr);
+  Eigen::Index groups = 0;
+  for (int l = 1; l <= net_.num_layers(); ++l) {
+    conv_[l] = dynamic_cast<const models::Conv2dLayer*>(&net_.layer(l));
+    if (conv_[l]) groups = std::max(groups, conv_[l]->params().groups);
+  }
+  group_patches_.resize(static_cast<std::size_t>(groups));
   tile_ready_.resize(m.tiles.size());
   array_ready_.resize(m.arrays.size());
   array_in_.resize(m.arrays.size());
-  layer_y_.resize(static_cast<std::size_t>(net_.num_layers()) + 1);
+  layer_u_.resize(static_cast<std::size_t>(net_.num_layers()) + 1);
   tiles_of_.resize(static_cast<std::size_t>(net_.num_layers()) + 1);
   arrays_of_.resize(static_cast<std::size_t>(net_.num_layers()) + 1);
   for (int l = 1; l <= net_.num_layers(); ++l) {
     tiles_of_[l] = m.tiles_of(l);
     arrays_of_[l] = m.arrays_of(l);
   }
-  for (int l = 0; l <= net_.num_layers(); ++l) layer_y_[l].setZero(net_.width(l));
+  for (int l = 0; l <= net_.num_layers(); ++l) layer_u_[l].setZero(net_.staged_width(l));
 }
 
 void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
@@ -60,13 +80,26 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
     if (offset > elapsed) sc_core::wait(offset - elapsed);
   };
   // Times below are offsets from `start`; the thread catches up once per layer.
-  layer_y_[0] = input;
-  for (const auto& [i, v] : input_overrides_) layer_y_[0][i] = v;
+  if (const models::Pool2d* stage0 = net_.stage(0)) {
+    if (input_overrides_.empty()) {
+      stage0->forward(input.data(), layer_u_[0].data());
+    } else {
+      input_with_faults_ = input;
+      for (const auto& [i, v] : input_overrides_) input_with_faults_[i] = v;
+      stage0->forward(input_with_faults_.data(), layer_u_[0].data());
+    }
+  } else {
+    layer_u_[0] = input;
+    for (const auto& [i, v] : input_overrides_) layer_u_[0][i] = v;
+  }
   std::fill(array_ready_.begin(), array_ready_.end(), sc_core::SC_ZERO_TIME);
   sc_core::sc_time host_done = sc_core::SC_ZERO_TIME;
   std::size_t tr = 0;
   for (int l = 1; l <= L; ++l) {
+    const models::Conv2dLayer* conv = conv_[l];
     // Inputs of the layer's tiles: from the host (layer 1) or from the previous layer's arrays.
+    // A conv tile's message brings the feature maps of its taps' channels; a lost one leaves
+    // those taps at 0.
     std::vector<sc_core::sc_time> tile_arrival(m.tiles.size(), sc_core::SC_ZERO_TIME);
     for (; tr < m.transfers.size(); ++tr) {
       const Transfer& t = m.transfers[tr];
@@ -74,8 +107,10 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
       sc_core::sc_time when = t.kind == Transfer::Kind::input_to_tile ? sc_core::SC_ZERO_TIME : array_ready_[t.array];
       const bool delivered = interconnect_->send(t.src_core, t.dst_core, t.bytes, when);
       const int local = t.begin - m.tiles[t.tile].row_begin;
-      if (delivered) {
-        tile_in_[t.tile].segment(local, t.count) = layer_y_[l - 1].segment(t.begin, t.count);
+      if (conv) {
+        std::fill_n(tile_rows_ok_[t.tile].begin() + local, t.count, static_cast<char>(delivered));
+      } else if (delivered) {
+        tile_in_[t.tile].segment(local, t.count) = layer_u_[l - 1].segment(t.begin, t.count);
       } else {
         tile_in_[t.tile].segment(local, t.count).setZero();
       }
@@ -84,9 +119,29 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
     sc_core::sc_time reads_start = sc_core::SC_ZERO_TIME;
     for (int k : tiles_of_[l]) reads_start = std::max(reads_start, tile_arrival[k]);
     sync_to(reads_start);
+    if (conv) {
+      // Each group's feature maps unrolled once (positions x taps); every tile reads its taps.
+      for (Eigen::Index g = 0; g < conv->params().groups; ++g) conv->im2col(layer_u_[l - 1].data(), 1, g, group_patches_[g]);
+    }
     for (int k : tiles_of_[l]) {
       sc_core::sc_time when = reads_start;
-      tiles_[k]->read(tile_in_[k], tile_out_[k], when);
+      if (conv) {
+        const TileMap& tm = m.tiles[k];
+        const Eigen::MatrixXd& patches = group_patches_[tm.col_begin / conv->group_out()];
+        std::vector<char>& ok = tile_rows_ok_[k];
+        if (std::find(ok.begin(), ok.end(), 0) == ok.end()) {
+          tiles_[k]->read_positions(patches.middleCols(tm.row_begin, tm.row_count), tile_partials_[k], when);
+        } else {
+          tile_patches_[k] = patches.middleCols(tm.row_begin, tm.row_count);
+          for (int r = 0; r < tm.row_count; ++r) {
+            if (!ok[static_cast<std::size_t>(r)]) tile_patches_[k].col(r).setZero();
+          }
+          tiles_[k]->read_positions(tile_patches_[k], tile_partials_[k], when);
+        }
+        std::fill(ok.begin(), ok.end(), 1);
+      } else {
+        tiles_[k]->read(tile_in_[k], tile_out_[k], when);
+      }
       tile_ready_[k] = when;
     }
     // Partial sums to the arrays, in tile order.
@@ -99,8 +154,12 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
       if (t.layer != l || t.kind != Transfer::Kind::tile_to_array) break;
       sc_core::sc_time when = tile_ready_[t.tile];
       if (interconnect_->send(t.src_core, t.dst_core, t.bytes, when)) {
-        arrays_[t.array]->accumulate(t.begin - m.arrays[t.array].begin, tile_out_[t.tile].data() + (t.begin - m.tiles[t.tile].col_begin),
-                                     t.count);
+        const int channel = t.begin - m.arrays[t.array].begin, column = t.begin - m.tiles[t.tile].col_begin;
+        if (conv) {
+          arrays_[t.array]->accumulate_positions(channel, tile_partials_[t.tile], column, t.count);
+        } else {
+          arrays_[t.array]->accumulate(channel, tile_out_[t.tile].data() + column, t.count);
+        }
       }
       array_in_[t.array] = std::max(array_in_[t.array], when);
     }
@@ -108,11 +167,13 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
     for (int a : arrays_of_[l]) updates_start = std::max(updates_start, array_in_[a]);
     sync_to(updates_start);
     sc_core::sc_time layer_done = sc_core::SC_ZERO_TIME;
+    // Values each array row (neuron or channel) sends on: 1, or a channel's (pooled) feature map.
+    const Eigen::Index row_values = net_.staged_width(l) / net_.layer(l).crossbar_matrix().rows();
     for (int a : arrays_of_[l]) {
       sc_core::sc_time when = updates_start;
       arrays_[a]->fire(when);
       array_ready_[a] = when;
-      layer_y_[l].segment(m.arrays[a].begin, m.arrays[a].count) = arrays_[a]->output();
+      layer_u_[l].segment(m.arrays[a].begin * row_values, m.arrays[a].count * row_values) = arrays_[a]->output();
       layer_done = std::max(layer_done, when);
     }
     sync_to(layer_done);
@@ -120,11 +181,12 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
   output.resize(net_.output_size());
   for (; tr < m.transfers.size(); ++tr) {
     const Transfer& t = m.transfers[tr];
+    const ArrayMap& am = m.arrays[t.array];
     sc_core::sc_time when = array_ready_[t.array];
     if (interconnect_->send(t.src_core, t.dst_core, t.bytes, when)) {
-      output.segment(t.begin, t.count) = layer_y_[L].segment(t.begin, t.count);
+      output.segment(t.begin * am.positions, t.count * am.positions) = layer_u_[L].segment(t.begin * am.positions, t.count * am.positions);
     } else {
-      output.segment(t.begin, t.count).setZero();
+      output.segment(t.begin * am.positions, t.count * am.positions).setZero();
     }
     host_done = std::max(host_done, when);
   }
@@ -160,8 +222,8 @@ void Chip::set_neuron(int layer, int index, double value) {
   }
   for (int a : arrays_of_[layer]) {
     const ArrayMap& am = mapped_.mapping.arrays[a];
-    if (index >= am.begin && index < am.begin + am.count) {
-      arrays_[a]->set_neuron(index - am.begin, value);
+    if (am.holds_neuron(index)) {
+      arrays_[a]->set_neuron(index - am.neuron_begin(), value);
       return;
     }
   }

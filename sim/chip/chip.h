@@ -8,6 +8,7 @@
 
 #include "sim/chip/fault_controller.h"
 #include "faults/fault_plan.h"
+#include "models/layer/conv2d_layer.h"
 #include "models/network.h"
 #include "sim/crossbar/crossbar.h"
 #include "sim/interconnect/interconnect.h"
@@ -18,7 +19,9 @@
 namespace nfsim::sim {
 
 // The chip top: one Crossbar module per mapped tile, one NeuronArray per mapped array, the
-// Interconnect, and the host interface (input buffer, output collection). An inference sends the
+// Interconnect, and the host interface (input buffer, output collection; the host also does layer
+// 0's output stage). A conv layer's tiles read once per output position (TileMap), its arrays
+// hold whole channels and pool them. An inference sends the
 // mapping's transfers in order; every module annotates its latency, and the calling thread
 // catches up with simulated time before each phase of a layer (tile reads, array updates), so a
 // fault arriving at time t reaches every phase that starts after t (loosely timed, temporally
@@ -63,8 +66,14 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   std::vector<std::vector<PhysicalUnit>> physical_;  // per spec (empty for logical specs)
   std::vector<std::pair<int, double>> input_overrides_;  // layer-0 neuron faults at the host
   std::vector<std::vector<int>> tiles_of_, arrays_of_;      // per layer, cached from the mapping
-  // Per-inference scratch.
-  std::vector<Eigen::VectorXd> tile_in_, tile_out_, layer_y_;
+  std::vector<const models::Conv2dLayer*> conv_;  // per layer: the convolution, or null (dense)
+  // Per-inference scratch. layer_u_[l] is what layer l sends on (after its stage); a conv tile's
+  // input is its group's unrolled feature map (tile_patches_), with the taps whose message was
+  // lost zeroed (tile_rows_ok_), and its output one row of partial sums per position.
+  std::vector<Eigen::VectorXd> tile_in_, tile_out_, layer_u_;
+  std::vector<Eigen::MatrixXd> group_patches_, tile_patches_, tile_partials_;
+  std::vector<std::vector<char>> tile_rows_ok_;
+  Eigen::VectorXd input_with_faults_;  // the input with layer-0 neuron faults, before layer 0's stage
   std::vector<sc_core::sc_time> tile_ready_, array_ready_, array_in_;
   sc_core::sc_time last_latency_;
   std::uint64_t inferences_ = 0;

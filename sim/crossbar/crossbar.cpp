@@ -37,6 +37,39 @@ void Crossbar::read(const Eigen::VectorXd& input, Eigen::VectorXd& partial, sc_c
   }
 }
 
+void Crossbar::read_positions(const Eigen::Ref<const Eigen::MatrixXd>& patches, Eigen::MatrixXd& partial,
+                              sc_core::sc_time& delay) {
+  const Eigen::Index positions = patches.rows();
+  const std::uint64_t first_read = reads_;
+  if (read_noise_) reads_ += static_cast<std::uint64_t>(positions);
+  delay += read_latency_ * static_cast<double>(positions);
+  if (dead_) {
+    partial.setZero(positions, cols());
+    return;
+  }
+  if (any_dead_rows_) {
+    masked_patches_ = patches;
+    for (int r = 0; r < rows(); ++r) {
+      if (dead_rows_[static_cast<std::size_t>(r)]) masked_patches_.col(r).setZero();
+    }
+    partial.noalias() = masked_patches_ * stored_.transpose();
+  } else {
+    partial.noalias() = patches * stored_.transpose();
+  }
+  if (read_noise_ && model_->noisy_reads()) {
+    for (Eigen::Index p = 0; p < positions; ++p) {
+      noisy_ = partial.row(p).transpose();
+      model_->perturb_read(noisy_, tile_index_, first_read + static_cast<std::uint64_t>(p));
+      partial.row(p) = noisy_.transpose();
+    }
+  }
+  if (any_dead_cols_) {
+    for (int c = 0; c < cols(); ++c) {
+      if (dead_cols_[static_cast<std::size_t>(c)]) partial.col(c).setZero();
+    }
+  }
+}
+
 void Crossbar::set_cell(int row, int col, double value) {
   stored_(col, row) = value;
   touched_.emplace_back(col, row);

@@ -23,6 +23,11 @@ class Crossbar : public sc_core::sc_module {
   // partial = stored * input (input: rows, partial: cols).
   void read(const Eigen::VectorXd& input, Eigen::VectorXd& partial, sc_core::sc_time& delay);
 
+  // A conv tile's reads of one inference, one per output position, one after another:
+  // partial (positions x cols) = patches (positions x rows) * stored^T, with the read latency
+  // annotated once per position and the read noise drawn per read.
+  void read_positions(const Eigen::Ref<const Eigen::MatrixXd>& patches, Eigen::MatrixXd& partial, sc_core::sc_time& delay);
+
   void set_cell(int row, int col, double value);  // stuck-at / crash (0) / flipped value
   void crash_row(int row);
   void crash_column(int col);
@@ -41,7 +46,8 @@ class Crossbar : public sc_core::sc_module {
   std::vector<char> dead_rows_, dead_cols_;
   bool any_dead_rows_ = false, any_dead_cols_ = false, dead_ = false;
   sc_core::sc_time read_latency_;
-  Eigen::VectorXd masked_;
+  Eigen::VectorXd masked_, noisy_;
+  Eigen::MatrixXd masked_patches_;
   std::uint64_t reads_ = 0;
   bool read_noise_ = true;
   int tile_index_ = 0;

@@ -3,9 +3,12 @@
 namespace nfsim::sim {
 
 NeuronArray::NeuronArray(sc_core::sc_module_name name, Eigen::VectorXd bias, models::Activation activation,
-                         std::unique_ptr<INeuronModel> model, sc_core::sc_time update_latency)
+                         std::unique_ptr<INeuronModel> model, sc_core::sc_time update_latency, int positions,
+                         std::unique_ptr<models::Pool2d> stage)
     : sc_core::sc_module(name),
       bias_(std::move(bias)),
+      positions_(positions),
+      stage_(std::move(stage)),
       activation_(activation),
       model_(std::move(model)),
       update_latency_(update_latency) {}
@@ -16,14 +19,22 @@ void NeuronArray::accumulate(int offset, const double* partial, int count) {
   z_.segment(offset, count) += Eigen::Map<const Eigen::VectorXd>(partial, count);
 }
 
+void NeuronArray::accumulate_positions(int channel, const Eigen::MatrixXd& partial, int column, int count) {
+  for (int c = 0; c < count; ++c) z_.segment(static_cast<Eigen::Index>(channel + c) * positions_, positions_) += partial.col(column + c);
+}
+
 void NeuronArray::fire(sc_core::sc_time& delay) {
   delay += update_latency_;
   if (dead_) {
     y_.setZero(size());
-    return;
+  } else {
+    model_->fire(z_, activation_, y_);
+    for (const auto& [i, v] : overrides_) y_[i] = v;
   }
-  model_->fire(z_, activation_, y_);
-  for (const auto& [i, v] : overrides_) y_[i] = v;
+  if (stage_) {
+    u_.resize(stage_->output_size());
+    stage_->forward(y_.data(), u_.data());
+  }
 }
 
 void NeuronArray::set_neuron(int index, double value) { overrides_.emplace_back(index, value); }

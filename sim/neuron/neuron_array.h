@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "models/activation.h"
+#include "models/layer/pool2d.h"
 #include "sim/neuron/i_neuron_model.h"
 
 namespace nfsim::sim {
@@ -14,15 +15,25 @@ namespace nfsim::sim {
 // One neuron array: gathers the partial sums for its neurons from the tiles, adds the bias,
 // applies the neuron model after the update latency. Fault hooks: one neuron (crash = 0 or
 // stuck-at a value), the whole array (all outputs 0).
+// For a conv layer the array holds whole output channels, each over `positions` positions
+// (neuron c * positions + p), time-multiplexed and pipelined with the tiles' reads: it updates
+// position p while the tiles read the next one, so a layer's update adds one update latency after
+// the last read. It then applies the layer's output stage (a pooling) to its channels and sends
+// the pooled feature maps on.
 class NeuronArray : public sc_core::sc_module {
  public:
   NeuronArray(sc_core::sc_module_name name, Eigen::VectorXd bias, models::Activation activation,
-              std::unique_ptr<INeuronModel> model, sc_core::sc_time update_latency);
+              std::unique_ptr<INeuronModel> model, sc_core::sc_time update_latency, int positions = 1,
+              std::unique_ptr<models::Pool2d> stage = nullptr);
 
   void begin();                                              // z = bias
   void accumulate(int offset, const double* partial, int count);  // z[offset..] += partial
-  void fire(sc_core::sc_time& delay);                        // y = model(z), then faults
-  const Eigen::VectorXd& output() const { return y_; }
+  // Conv partial sums (positions x tile columns): channels [channel, channel + count) of this
+  // array get columns [column, column + count), every position.
+  void accumulate_positions(int channel, const Eigen::MatrixXd& partial, int column, int count);
+  void fire(sc_core::sc_time& delay);                        // y = model(z), then faults, then the stage
+  // What the array sends on: y, or the stage's pooled channels.
+  const Eigen::VectorXd& output() const { return stage_ ? u_ : y_; }
 
   void set_neuron(int index, double value);
   void crash_array();
@@ -30,7 +41,9 @@ class NeuronArray : public sc_core::sc_module {
   int size() const { return static_cast<int>(bias_.size()); }
 
  private:
-  Eigen::VectorXd bias_, z_, y_;
+  Eigen::VectorXd bias_, z_, y_, u_;
+  int positions_ = 1;
+  std::unique_ptr<models::Pool2d> stage_;
   models::Activation activation_;
   std::unique_ptr<INeuronModel> model_;
   sc_core::sc_time update_latency_;

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/strings.h"
+#include "models/layer/conv2d_layer.h"
 #include "sim/crossbar/i_crossbar_model.h"
 #include "sim/neuron/i_neuron_model.h"
 #include "sim/topology/components.h"
@@ -32,28 +33,47 @@ std::vector<int> Mapping::arrays_of(int layer) const {
 
 std::string Mapping::describe(const models::Network& net, const ChipTopology& t) const {
   std::string s;
-  char line[256];
+  char line[512];
   std::snprintf(line, sizeof line, "chip %s: %d cores, %dx%d crossbars, %d-neuron arrays\n", t.name.c_str(), t.cores,
                 t.crossbar_rows, t.crossbar_cols, t.neuron_array_size);
   s += line;
   std::size_t cells = 0, neurons = 0;
   for (int l = 1; l <= net.num_layers(); ++l) {
     const auto ts = tiles_of(l), as = arrays_of(l);
-    std::snprintf(line, sizeof line, "layer %d: W %ldx%ld on %zu tile(s), %ld neurons on %zu array(s)\n", l,
-                  static_cast<long>(net.width(l)), static_cast<long>(net.width(l - 1)), ts.size(),
-                  static_cast<long>(net.width(l)), as.size());
+    const models::ILayer& layer = net.layer(l);
+    const long positions = static_cast<long>(layer.crossbar_positions());
+    if (positions == 1) {
+      std::snprintf(line, sizeof line, "layer %d: W %ldx%ld on %zu tile(s), %ld neurons on %zu array(s)\n", l,
+                    static_cast<long>(net.width(l)), static_cast<long>(layer.crossbar_matrix().cols()), ts.size(),
+                    static_cast<long>(net.width(l)), as.size());
+    } else {
+      // A conv layer: its kernel matrix, read once per output position by each of its tiles.
+      std::snprintf(line, sizeof line,
+                    "layer %d: %s, kernel %ldx%ld (channels x taps) on %zu tile(s), 1 replica, %ld reads per tile per "
+                    "inference (%ld in all), %ld channels x %ld positions on %zu array(s)%s\n",
+                    l, layer.describe().c_str(), static_cast<long>(layer.crossbar_matrix().rows()),
+                    static_cast<long>(layer.crossbar_matrix().cols()), ts.size(), positions,
+                    positions * static_cast<long>(ts.size()), static_cast<long>(layer.crossbar_matrix().rows()), positions,
+                    as.size(), net.stage(l) ? (", pooled there: " + net.stage(l)->describe()).c_str() : "");
+    }
     s += line;
     for (int k : ts) {
       const TileMap& m = tiles[k];
-      std::snprintf(line, sizeof line, "  tile %d on core %d: inputs %d..%d x outputs %d..%d (%.0f%% of cells)\n", k, m.core,
-                    m.row_begin, m.row_begin + m.row_count - 1, m.col_begin, m.col_begin + m.col_count - 1,
+      std::snprintf(line, sizeof line, "  tile %d on core %d: %s %d..%d x %s %d..%d (%.0f%% of cells)\n", k, m.core,
+                    positions == 1 ? "inputs" : "taps", m.row_begin, m.row_begin + m.row_count - 1,
+                    positions == 1 ? "outputs" : "channels", m.col_begin, m.col_begin + m.col_count - 1,
                     100.0 * m.row_count * m.col_count / (static_cast<double>(t.crossbar_rows) * t.crossbar_cols));
       s += line;
       cells += static_cast<std::size_t>(m.row_count) * m.col_count;
     }
     for (int k : as) {
       const ArrayMap& a = arrays[k];
-      std::snprintf(line, sizeof line, "  array %d on core %d: neurons %d..%d\n", k, a.core, a.begin, a.begin + a.count - 1);
+      if (positions == 1) {
+        std::snprintf(line, sizeof line, "  array %d on core %d: neurons %d..%d\n", k, a.core, a.begin, a.begin + a.count - 1);
+      } else {
+        std::snprintf(line, sizeof line, "  array %d on core %d: channels %d..%d (neurons %d..%d)\n", k, a.core, a.begin,
+                      a.begin + a.count - 1, a.neuron_begin(), a.neuron_begin() + a.neuron_count() - 1);
+      }
       s += line;
       neurons += static_cast<std::size_t>(a.count);
     }
@@ -67,44 +87,109 @@ std::string Mapping::describe(const models::Network& net, const ChipTopology& t)
   return s;
 }
 
+namespace {
+
+// Layer l's input channels (the previous layer's crossbar rows) and the values each carries
+// per inference (its staged positions: after the previous layer's pooling; 1 for dense).
+struct LayerInput {
+  const models::Conv2dLayer* conv = nullptr;  // layer l, when a convolution
+  int taps_per_channel = 1;                   // conv: kh * kw
+  int channel_values = 1;                     // values per channel of u_{l-1}
+};
+
+LayerInput layer_input(const models::Network& net, int l) {
+  LayerInput in;
+  in.conv = dynamic_cast<const models::Conv2dLayer*>(&net.layer(l));
+  const Eigen::Index channels = l == 1 ? 0 : net.layer(l - 1).crossbar_matrix().rows();
+  if (in.conv) {
+    const auto& p = in.conv->params();
+    in.taps_per_channel = static_cast<int>(p.kh * p.kw);
+    in.channel_values = static_cast<int>(p.in_h * p.in_w);
+    if (l > 1 && channels != p.in_c) {
+      throw core::InputError("layer " + std::to_string(l) + " (" + in.conv->describe() + ") reads " +
+                             std::to_string(p.in_c) + " channels but layer " + std::to_string(l - 1) + " (" +
+                             net.layer(l - 1).kind() + ") has " + std::to_string(channels) +
+                             " output rows; the chip maps a convolution only after the input or another convolution");
+    }
+  } else if (l > 1) {
+    in.channel_values = static_cast<int>(net.staged_width(l - 1) / channels);
+  }
+  return in;
+}
+
+}  // namespace
+
 void add_transfers(Mapping& m, const models::Network& net) {
   m.transfers.clear();
   const int L = net.num_layers();
-  // The dataflow below (and Chip::infer) sends neuron ranges to crossbar rows once per layer: a
-  // layer that reuses its crossbar at several output positions would be computed wrongly, so it
-  // is refused here, whatever mapper placed it.
+  // The dataflow (and Chip::infer) unrolls a layer's input per output position only for a 2-D
+  // convolution (im2col): another layer kind that reuses its crossbar is refused, whatever
+  // mapper placed it.
   for (int l = 1; l <= L; ++l) {
     const models::ILayer& layer = net.layer(l);
-    if (layer.crossbar_positions() != 1) {
+    if (layer.crossbar_positions() != 1 && !dynamic_cast<const models::Conv2dLayer*>(&layer)) {
       throw core::InputError("layer " + std::to_string(l) + " (" + layer.kind() + ") reuses its crossbar at " +
                              std::to_string(layer.crossbar_positions()) +
-                             " output positions; the chip's dataflow places layers with one position (dense) only; "
-                             "run convolutional networks without a chip (engine: functional or exact)");
+                             " output positions; the chip's dataflow unrolls 2-D convolutions (conv2d) only; run it "
+                             "without a chip (engine: functional or exact)");
     }
-    if (const models::Pool2d* stage = net.stage(l - 1)) {
-      throw core::InputError("the pooling after layer " + std::to_string(l - 1) + " (" + stage->describe() +
-                             "): the chip's neuron arrays do not pool yet; run networks with pooling without a chip "
-                             "(engine: functional or exact)");
+  }
+  // Reads per inference and groups follow from the network, whatever mapper placed the tiles.
+  for (TileMap& t : m.tiles) {
+    const models::ILayer& layer = net.layer(t.layer);
+    t.positions = static_cast<int>(layer.crossbar_positions());
+    if (const auto* conv = dynamic_cast<const models::Conv2dLayer*>(&layer)) {
+      const int go = static_cast<int>(conv->group_out());
+      if (t.col_begin / go != (t.col_begin + t.col_count - 1) / go) {
+        throw core::InputError("mapping: a tile of layer " + std::to_string(t.layer) + " (" + conv->describe() +
+                               ") holds output channels " + std::to_string(t.col_begin) + ".." +
+                               std::to_string(t.col_begin + t.col_count - 1) + " of more than one group of " +
+                               std::to_string(go) + "; a tile of a grouped convolution holds one group's channels");
+      }
     }
+  }
+  for (ArrayMap& a : m.arrays) a.positions = static_cast<int>(net.layer(a.layer).crossbar_positions());
+  if (const models::Pool2d* stage = net.stage(L)) {
+    throw core::InputError("the pooling after the output layer (" + stage->describe() + ") is not supported");
   }
   auto overlap = [](int b1, int n1, int b2, int n2, int& b, int& n) {
     b = std::max(b1, b2);
     n = std::min(b1 + n1, b2 + n2) - b;
     return n > 0;
   };
+  constexpr std::size_t kValue = sizeof(double);
   for (int l = 1; l <= L; ++l) {
+    const LayerInput in = layer_input(net, l);
     for (int k : m.tiles_of(l)) {
       const TileMap& t = m.tiles[k];
+      // The values a message carries: dense inputs, or whole feature maps of the taps' channels.
+      auto bytes_for = [&](int taps) {
+        if (!in.conv) return static_cast<std::size_t>(taps) * in.channel_values * kValue;
+        return static_cast<std::size_t>((taps + in.taps_per_channel - 1) / in.taps_per_channel) * in.channel_values * kValue;
+      };
       if (l == 1) {
+        // The host holds u_0 (after layer 0's stage) and sends each tile the inputs of its rows.
         m.transfers.push_back({Transfer::Kind::input_to_tile, l, k, -1, t.row_begin, t.row_count, m.host_core, t.core,
-                               static_cast<std::size_t>(t.row_count) * sizeof(double)});
-      } else {
-        for (int a : m.arrays_of(l - 1)) {
-          int b, n;
-          if (overlap(t.row_begin, t.row_count, m.arrays[a].begin, m.arrays[a].count, b, n)) {
-            m.transfers.push_back({Transfer::Kind::array_to_tile, l, k, a, b, n, m.arrays[a].core, t.core,
-                                   static_cast<std::size_t>(n) * sizeof(double)});
-          }
+                               in.conv ? bytes_for(t.row_count) : static_cast<std::size_t>(t.row_count) * kValue});
+        continue;
+      }
+      for (int a : m.arrays_of(l - 1)) {
+        const ArrayMap& arr = m.arrays[a];
+        // The tile rows the array's channels feed: dense inputs [begin, begin + count) * values
+        // per channel; conv taps of the channels within the tile's group.
+        int provided_begin = arr.begin * in.channel_values, provided_count = arr.count * in.channel_values;
+        if (in.conv) {
+          const int group = t.col_begin / static_cast<int>(in.conv->group_out());
+          const int cig = static_cast<int>(in.conv->params().in_c / in.conv->params().groups);
+          int cb, cn;
+          if (!overlap(arr.begin - group * cig, arr.count, 0, cig, cb, cn)) continue;
+          provided_begin = cb * in.taps_per_channel;
+          provided_count = cn * in.taps_per_channel;
+        }
+        int b, n;
+        if (overlap(t.row_begin, t.row_count, provided_begin, provided_count, b, n)) {
+          m.transfers.push_back({Transfer::Kind::array_to_tile, l, k, a, b, n, arr.core, t.core,
+                                 in.conv ? bytes_for(n) : static_cast<std::size_t>(n) * kValue});
         }
       }
     }
@@ -113,18 +198,19 @@ void add_transfers(Mapping& m, const models::Network& net) {
       for (int a : m.arrays_of(l)) {
         int b, n;
         if (overlap(t.col_begin, t.col_count, m.arrays[a].begin, m.arrays[a].count, b, n)) {
+          // Partial sums of n rows (channels) at every position.
           m.transfers.push_back({Transfer::Kind::tile_to_array, l, k, a, b, n, t.core, m.arrays[a].core,
-                                 static_cast<std::size_t>(n) * sizeof(double)});
+                                 static_cast<std::size_t>(n) * t.positions * kValue});
         }
       }
     }
   }
   for (int a : m.arrays_of(L)) {
-    m.transfers.push_back({Transfer::Kind::array_to_host, L, -1, a, m.arrays[a].begin, m.arrays[a].count, m.arrays[a].core,
-                           m.host_core, static_cast<std::size_t>(m.arrays[a].count) * sizeof(double)});
+    const ArrayMap& arr = m.arrays[a];
+    m.transfers.push_back({Transfer::Kind::array_to_host, L, -1, a, arr.begin, arr.count, arr.core, m.host_core,
+                           static_cast<std::size_t>(arr.neuron_count()) * kValue});
   }
 }
-
 
 MappedChip map_network(const models::Network& net, const ChipTopology& topology) {
   MappedChip chip;

@@ -16,19 +16,31 @@ namespace nfsim::sim {
 
 // A block of a layer's crossbar matrix (models::ILayer::crossbar_matrix(); dense: W_layer) on one
 // crossbar tile: crossbar rows carry the inputs i in [row_begin, row_begin + row_count), columns
-// the outputs j in [col_begin, col_begin + col_count).
+// the outputs j in [col_begin, col_begin + col_count). A conv layer's matrix has one row per output
+// channel and one column per kernel tap (c, ky, kx); its tile is read once per output position
+// (`positions` reads per inference, one after another: weight-stationary, time-multiplexed), and
+// a tile of a grouped conv holds the channels of one group only.
 struct TileMap {
   int layer = 1;
   int row_begin = 0, row_count = 0;
   int col_begin = 0, col_count = 0;
   int core = 0;
+  int positions = 1;  // reads per inference (dense: 1; conv: output positions)
 };
 
-// Neurons [begin, begin + count) of a layer on one neuron array.
+// Rows [begin, begin + count) of a layer's crossbar matrix on one neuron array: neurons of a dense
+// layer; output channels of a conv layer, each with all its `positions` (the array's neurons are
+// time-multiplexed over the positions and keep the feature map), so it holds neurons
+// [begin * positions, (begin + count) * positions) and pools its channels (the layer's output
+// stage) before sending them on.
 struct ArrayMap {
   int layer = 1;
   int begin = 0, count = 0;
   int core = 0;
+  int positions = 1;
+  int neuron_begin() const { return begin * positions; }
+  int neuron_count() const { return count * positions; }
+  bool holds_neuron(int index) const { return index >= neuron_begin() && index < neuron_begin() + neuron_count(); }
 };
 
 // One vector message of an inference, in the order the chip sends them.
@@ -38,7 +50,10 @@ struct Transfer {
   int layer;      // the layer whose computation receives it (array_to_host: L)
   int tile = -1;  // tile index (source or destination)
   int array = -1; // array index (source or destination)
-  int begin = 0, count = 0;  // logical indices carried: inputs i (to tiles), outputs j (from tiles, to host)
+  // Logical indices carried: crossbar-matrix columns (dense inputs i, conv taps) to tiles; rows
+  // (dense outputs j, conv output channels) from tiles and to the host. A conv tile receives the
+  // input feature maps of its taps' channels (the tile unrolls them per position).
+  int begin = 0, count = 0;
   int src_core = 0, dst_core = 0;
   std::size_t bytes = 0;
 };

@@ -22,7 +22,7 @@ std::vector<PhysicalUnit> physical_units(faults::PhysicalKind kind, const std::v
       const ArrayMap& arr = m.arrays[a];
       if (!layer_ok(arr.layer)) continue;
       PhysicalUnit u{kind, -1, static_cast<int>(a), -1, 0, {kind_name + "[" + std::to_string(a) + "]", {}, {}}};
-      for (int j = arr.begin; j < arr.begin + arr.count; ++j) u.group.neurons.push_back({arr.layer, j});
+      for (int j = arr.neuron_begin(); j < arr.neuron_begin() + arr.neuron_count(); ++j) u.group.neurons.push_back({arr.layer, j});
       units.push_back(std::move(u));
     }
     return units;
@@ -45,9 +45,11 @@ std::vector<PhysicalUnit> physical_units(faults::PhysicalKind kind, const std::v
             tile_synapses(t, t.row_begin, t.row_count, tr.begin, tr.count, u.group);
             break;
           }
-          case Transfer::Kind::array_to_host:
-            for (int j = tr.begin; j < tr.begin + tr.count; ++j) u.group.neurons.push_back({tr.layer, j});
+          case Transfer::Kind::array_to_host: {
+            const int positions = m.arrays[tr.array].positions;
+            for (int j = tr.begin * positions; j < (tr.begin + tr.count) * positions; ++j) u.group.neurons.push_back({tr.layer, j});
             break;
+          }
         }
       }
       // A router nothing crosses still fails (with no effect): keep unit numbering dense.

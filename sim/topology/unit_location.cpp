@@ -93,7 +93,7 @@ UnitLocation UnitLocator::locate(std::size_t s, std::uint64_t unit) const {
       }
       for (std::size_t a = 0; a < chip_->mapping.arrays.size(); ++a) {
         const ArrayMap& arr = chip_->mapping.arrays[a];
-        if (arr.layer != layer || j < arr.begin || j >= arr.begin + arr.count) continue;
+        if (arr.layer != layer || !arr.holds_neuron(j)) continue;
         loc.array = static_cast<int>(a);
         loc.core = arr.core;
         loc.name += " (array " + std::to_string(a) + ", core " + std::to_string(arr.core) + ")";

@@ -820,5 +820,22 @@ TEST(CliExamples, DefaultAndComparisonCampaignsRun) {
   EXPECT_LT(mean_std(c["points"][1], "b4"), 0.5 * mean_std(c["points"][0], "b4"));
 }
 
+// The CNN chip campaign (make examples) runs on the chip engine, shortened: two points, the
+// programming line, accuracy and b4 per point.
+TEST(CliExamples, CnnChipCampaignRuns) {
+  TempDir dir;
+  const std::string campaigns = std::string(NFSIM_SOURCE_DIR) + "/examples/campaigns/";
+  const CliRun r = nfsim("run " + campaigns + "fmnist_cnn_chip.yaml --set inputs.count=2 --trials 20 --out " + dir.file("c"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("point 0 programming: 20432 weights, 0 clipped"), std::string::npos) << r.out;
+  const nlohmann::json c = nlohmann::json::parse(read_file(dir.file("c/report.json")));
+  EXPECT_EQ(c["campaign"]["engine"], "chip");
+  ASSERT_EQ(c["points"].size(), 2u);
+  for (const auto& point : c["points"]) {
+    EXPECT_TRUE(point["inputs"][0]["bounds"].contains("b4"));
+    EXPECT_GT(point["inputs"][0]["measured"]["std"][0].get<double>(), 0.0);
+  }
+}
+
 }  // namespace
 }  // namespace nfsim::test

@@ -1,7 +1,7 @@
 // Convolutional networks through the command line (docs/faults.md, "Convolutional layers"): the
 // exact engine against Monte Carlo and b4 on a tiny conv network, the zero-fault invariant, the
 // bounds a conv network gets (b1, b2 and worst_case left out, refused when asked for), the chip
-// engine's refusal, and a PyTorch-exported CNN run on Fashion-MNIST images.
+// engine against the functional one, and a PyTorch-exported CNN run on Fashion-MNIST images.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -97,15 +97,51 @@ TEST(ConvCli, PaperBoundsAreLeftOutByDefaultAndRefusedWhenListed) {
   EXPECT_FALSE(file_exists(dir.file("o2/report.json")));
 }
 
-TEST(ConvCli, ChipEngineRefusesAConvLayerNamingIt) {
+// The conv network on a chip (bus8: 4-bit crossbars): the chip and functional engines give the
+// same statistics for logical and physical faults, every fault probability at 0 gives Delta 0 on
+// the chip, and `nfsim map` shows the conv layers' reads.
+TEST(ConvCli, ChipEngineRunsAConvNetworkAndAgreesWithTheFunctionalEngine) {
   TempDir dir;
-  write_file(dir.file("c.yaml"), kTinyConv + "chip: " + std::string(NFSIM_SOURCE_DIR) +
-                                     "/examples/chips/bus8.yaml\nengine: chip\n"
-                                     "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.05}\ntrials: 10\n");
-  const CliRun r = nfsim("run " + dir.file("c.yaml") + " --out " + dir.file("out"), dir);
-  EXPECT_EQ(r.code, 2) << r.err;
-  EXPECT_NE(r.err.find("layer 1 (conv2d) reuses its crossbar at 9 output positions"), std::string::npos) << r.err;
-  EXPECT_FALSE(file_exists(dir.file("out/report.json")));
+  const std::string chip = "chip: " + std::string(NFSIM_SOURCE_DIR) + "/examples/chips/bus8.yaml\n";
+  write_file(dir.file("c.yaml"), kTinyConv + chip +
+                                     "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.05}\n"
+                                     "  - {kind: crossbar_column, probability: 0.2}\n"
+                                     "  - {kind: synapse_crash, layers: [2], probability: 0.05}\n"
+                                     "trials: 300\n");
+  nlohmann::json j[2];
+  const char* engines[] = {"chip", "functional"};
+  for (int e = 0; e < 2; ++e) {
+    const CliRun r = nfsim("run " + dir.file("c.yaml") + " --engine " + engines[e] + " --out " + dir.file(engines[e]), dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+    j[e] = report_of(dir, engines[e]);
+  }
+  int compared = 0;
+  for (std::size_t n = 0; n < 3; ++n) {
+    for (std::size_t k = 0; k < 2; ++k) {
+      const double a = j[0]["points"][0]["inputs"][n]["measured"]["std"][k], b = j[1]["points"][0]["inputs"][n]["measured"]["std"][k];
+      EXPECT_GT(b, 0.0);
+      EXPECT_NEAR(a, b, 1e-9 * b) << "input " << n << " output " << k;
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 6);
+  write_file(dir.file("z.yaml"), kTinyConv + chip +
+                                     "faults:\n  - {kind: neuron_crash, layers: [0, 1, 2], probability: 0}\n"
+                                     "  - {kind: crossbar_row, probability: 0}\n  - {kind: neuron_array, probability: 0}\n"
+                                     "  - {kind: crossbar_tile, probability: 0}\n  - {kind: synapse_stuck_at, layers: [1], probability: 0, value: 3}\n"
+                                     "engine: chip\ntrials: 20\n");
+  const CliRun zero = nfsim("run " + dir.file("z.yaml") + " --out " + dir.file("zero"), dir);
+  ASSERT_EQ(zero.code, 0) << zero.err;
+  for (const auto& in : report_of(dir, "zero")["points"][0]["inputs"]) {
+    for (std::size_t k = 0; k < 2; ++k) EXPECT_EQ(in["measured"]["std"][k].get<double>(), 0.0);
+  }
+  const CliRun map = nfsim("map " + std::string(NFSIM_FIXTURES_DIR) + "/torch_cnn_small.onnx --chip " +
+                               std::string(NFSIM_SOURCE_DIR) + "/examples/chips/bus8.yaml",
+                           dir);
+  ASSERT_EQ(map.code, 0) << map.err;
+  EXPECT_NE(map.out.find("(channels x taps) on 1 tile(s), 1 replica, "), std::string::npos) << map.out;
+  EXPECT_NE(map.out.find("reads per tile per inference"), std::string::npos) << map.out;
+  EXPECT_NE(map.out.find("pooled there: maxpool"), std::string::npos) << map.out;
 }
 
 TEST(ConvCli, PyTorchCnnRunsOnFashionMnistImages) {

@@ -51,11 +51,81 @@ models::Network test_network() {
   return models::make_random_network({{20, 17, 12, 5}, {models::ActivationKind::tanh}, {}, 2.0, 0.05, 21});
 }
 
+// A CNN with every part the chip maps: a padded conv whose taps (18) and channels (4) are split
+// across 8x3 crossbars, max pooling in the arrays (3-channel arrays: a pooled layer split across
+// two arrays), a grouped conv (one tile per group), global average pooling, a dense output.
+models::Network conv_network() {
+  models::RandomNetworkSpec spec;
+  spec.input_shape = models::parse_input_shape("2x7x7");
+  spec.layers = models::parse_random_layers("conv:4:3:p=1,maxpool:2,conv:6:2:g=2,gap,dense:5");
+  spec.activation = {models::ActivationKind::tanh};
+  spec.sigma = 2.0;
+  spec.mu = 0.05;
+  spec.seed = 23;
+  return models::make_random_network(spec);
+}
+const char* kConvMesh = R"(
+name: conv
+cores: {count: 16, layout: {type: mesh, width: 4, height: 4}}
+crossbar: {type: ideal, rows: 8, cols: 3, read_latency_ns: 10}
+neuron_array: {type: rate, size: 3, update_latency_ns: 5}
+interconnect: {type: mesh, hop_latency_ns: 2, flit_bytes: 16}
+)";
+
 MappedChip mapped(const models::Network& net, const char* yaml) {
   return map_network(net, parse_topology(YAML::Load(yaml), "test.yaml"));
 }
 
 class ChipWithoutFaults : public ::testing::TestWithParam<int> {};
+
+// The CNN on the chip: tiles per conv layer (split taps and channels, one group per tile), reads
+// per inference, and the outputs of the network (the arrays pool).
+TEST(ChipConv, MapsAndReproducesAConvNetwork) {
+  const models::Network net = conv_network();
+  const Eigen::MatrixXd x = models::random_inputs(net.input_size(), 4, 1.0, 0.0, 3);
+  const MappedChip chip = mapped(net, kConvMesh);
+  const Mapping& m = chip.mapping;
+  // Layer 1: 18 taps x 4 channels on 8x3 tiles: 3 row blocks x 2 column blocks, 49 reads each.
+  ASSERT_EQ(m.tiles_of(1).size(), 6u);
+  for (int k : m.tiles_of(1)) EXPECT_EQ(m.tiles[k].positions, 49);
+  // Layer 2: groups of 3 channels, 2 inputs x 2x2 = 8 taps: one tile per group, 4 reads each.
+  ASSERT_EQ(m.tiles_of(2).size(), 2u);
+  EXPECT_EQ(m.tiles[m.tiles_of(2)[1]].col_begin, 3);
+  EXPECT_EQ(m.tiles[m.tiles_of(2)[1]].positions, 4);
+  ASSERT_EQ(m.arrays_of(1).size(), 2u);
+  EXPECT_EQ(m.arrays[m.arrays_of(1)[1]].neuron_begin(), 3 * 49);
+  EXPECT_EQ(m.arrays[m.arrays_of(1)[1]].neuron_count(), 49);
+  const std::string text = m.describe(net, chip.topology);
+  EXPECT_NE(text.find("on 6 tile(s), 1 replica, 49 reads per tile per inference (294 in all)"), std::string::npos) << text;
+  EXPECT_NE(text.find("channels 3..3 (neurons 147..195)"), std::string::npos) << text;
+  const faults::FaultPlan plan({FaultSpec{FaultKind::neuron_crash, {1}, 0.0}}, net);
+  ChipEngine engine(net, x, chip, plan, {});
+  const Eigen::MatrixXd out = engine.clean_outputs();
+  EXPECT_TRUE(out.isApprox(net.forward_batch(x), 1e-12)) << out << "\n\n" << net.forward_batch(x);
+}
+
+// Timing of a conv layer: its tiles read once per position, one after another, so the layer
+// takes positions x read latency, then one update (the arrays are pipelined with the reads). On a
+// bus (10 ns a message), with 10 ns reads and 5 ns updates: layer 1 gets its inputs at 10 ns, reads
+// 49 positions until 500, its partial sums arrive at 510, its arrays update until 515 (and pool);
+// layer 2 (4 positions): 525, 565, 575, 580; the dense layer: 590, 600, 610, 615; the host has
+// the outputs at 625 ns.
+TEST(ChipConv, ConvLayerLatencyIsPositionsTimesReadLatency) {
+  const models::Network net = conv_network();
+  const Eigen::MatrixXd x = models::random_inputs(net.input_size(), 1, 1.0, 0.0, 3);
+  const char* bus = R"(
+name: conv_bus
+cores: {count: 12}
+crossbar: {type: ideal, rows: 8, cols: 3, read_latency_ns: 10}
+neuron_array: {type: rate, size: 3, update_latency_ns: 5}
+interconnect: {type: bus, latency_ns: 10}
+)";
+  const faults::FaultPlan plan({FaultSpec{FaultKind::neuron_crash, {1}, 0.0}}, net);
+  const MappedChip chip = mapped(net, bus);
+  ChipEngine engine(net, x, chip, plan, {});
+  EXPECT_TRUE(engine.clean_outputs().isApprox(net.forward_batch(x), 1e-12));
+  EXPECT_DOUBLE_EQ(engine.chip().last_latency().to_seconds() * 1e9, 625.0);
+}
 
 TEST_P(ChipWithoutFaults, ReproducesTheNetwork) {
   const char* yamls[] = {kSplitMesh, kBus, kQuantizedLine};
@@ -90,6 +160,7 @@ INSTANTIATE_TEST_SUITE_P(Topologies, ChipWithoutFaults, ::testing::Values(0, 1, 
 struct AgreementCase {
   std::string name;
   FaultSpec spec;
+  bool conv = false;  // the CNN on kConvMesh (else the MLP on kSplitMesh)
 };
 
 std::vector<AgreementCase> agreement_cases() {
@@ -100,6 +171,33 @@ std::vector<AgreementCase> agreement_cases() {
       s.persistence = persistence;
       cases.push_back({name + suffix, s});
     };
+    // The CNN: neurons before the pooling, shared synapses, groups of conv cells and neurons,
+    // and every physical kind as its mapping defines it.
+    auto add_conv = [&](const std::string& name, FaultSpec s) {
+      s.persistence = persistence;
+      cases.push_back({"conv_" + name + suffix, s, true});
+    };
+    add_conv("neuron_crash", {FaultKind::neuron_crash, {0, 1, 2, 3}, 0.05});
+    add_conv("synapse_crash", {FaultKind::synapse_crash, {1, 2, 3}, 0.05});
+    FaultSpec conv_stuck{FaultKind::neuron_stuck_at, {1, 2}, 0.05};
+    conv_stuck.value = 0.8;
+    add_conv("neuron_stuck_at", conv_stuck);
+    FaultSpec conv_wstuck{FaultKind::synapse_stuck_at, {1, 2}, 0.05};
+    conv_wstuck.value = -0.9;
+    add_conv("synapse_stuck_at", conv_wstuck);
+    FaultSpec conv_flip{FaultKind::weight_bit_flip, {1, 2}, 0.05};
+    conv_flip.bit = 6;
+    conv_flip.format = {8, 6};
+    add_conv("weight_bit_flip", conv_flip);
+    FaultSpec conv_group{FaultKind::group_crash, {}, 0.3};
+    conv_group.groups.push_back({"a", {{1, 3}, {1, 150}, {2, 5}}, {{2, 4, 7}}});
+    conv_group.groups.push_back({"b", {}, {{1, 0, 0}, {1, 3, 17}}});
+    add_conv("group_crash", conv_group);
+    for (const char* physical : {"crossbar_row", "crossbar_column", "crossbar_tile", "neuron_array", "router"}) {
+      FaultSpec p{FaultKind::group_crash, {}, std::string(physical) == "crossbar_row" || std::string(physical) == "crossbar_column" ? 0.05 : 0.15};
+      p.physical_kind = physical;
+      add_conv(physical, p);
+    }
     add("neuron_crash", {FaultKind::neuron_crash, {0, 1, 2, 3}, 0.1});
     add("synapse_crash", {FaultKind::synapse_crash, {1, 2, 3}, 0.05});
     FaultSpec stuck{FaultKind::neuron_stuck_at, {1, 3}, 0.1};
@@ -132,9 +230,9 @@ class EnginesAgree : public ::testing::TestWithParam<AgreementCase> {};
 // Same seed and trial: the chip and the functional engine draw the same faults and produce the
 // same outputs (1e-9 relative), for every fault kind, logical and physical, transient and permanent.
 TEST_P(EnginesAgree, PerTrialOutputs) {
-  const models::Network net = test_network();
-  const Eigen::MatrixXd x = models::random_inputs(20, 3, 1.0, 0.0, 5);
-  const MappedChip chip = mapped(net, kSplitMesh);
+  const models::Network net = GetParam().conv ? conv_network() : test_network();
+  const Eigen::MatrixXd x = models::random_inputs(net.input_size(), 3, 1.0, 0.0, 5);
+  const MappedChip chip = mapped(net, GetParam().conv ? kConvMesh : kSplitMesh);
   const std::vector<FaultSpec> specs = expand_physical_faults({GetParam().spec}, chip);
   const faults::FaultPlan plan(specs, net);
   ChipEngineOptions copt;

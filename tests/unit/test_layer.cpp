@@ -272,7 +272,8 @@ TEST(Mapping, RefusesALayerThatReusesItsCrossbar) {
   }
 }
 
-// Whatever mapper placed it, the chip's dataflow refuses a layer that reuses its crossbar.
+// Whatever mapper placed it, the chip's dataflow refuses a layer other than a 2-D convolution
+// that reuses its crossbar (it unrolls conv2d inputs only).
 TEST(Mapping, TheDataflowRefusesALayerThatReusesItsCrossbarWhateverTheMapper) {
   const Network net = conv_network();
   sim::Mapping m;  // as a third-party mapper might leave it: one tile per layer
@@ -285,7 +286,7 @@ TEST(Mapping, TheDataflowRefusesALayerThatReusesItsCrossbarWhateverTheMapper) {
     sim::add_transfers(m, net);
     FAIL() << "no error";
   } catch (const core::InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("chip's dataflow places layers with one position"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("the chip's dataflow unrolls 2-D convolutions (conv2d) only"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("4 output positions"), std::string::npos) << e.what();
   }
 }

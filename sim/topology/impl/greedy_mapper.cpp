@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "models/layer/conv2d_layer.h"
 #include "sim/topology/mapping.h"
 
 namespace nfsim::sim {
@@ -8,7 +9,9 @@ namespace {
 
 // Tiles and arrays in layer order, each on the next free core: a core holds one crossbar tile
 // and one neuron array. Layers wider than a crossbar are split into row blocks (partial sums
-// added in the neuron arrays) and column blocks.
+// added in the neuron arrays) and column blocks. A conv layer is its kernel matrix (output
+// channels x taps) tiled the same way, one group at a time (a tile never mixes groups), read once
+// per output position; its arrays hold whole channels.
 class GreedyMapper : public IMapper {
  public:
   Mapping map(const models::Network& net, const ChipTopology& t) const override {
@@ -16,22 +19,21 @@ class GreedyMapper : public IMapper {
     int next_tile_core = 0, next_array_core = 0;
     for (int l = 1; l <= net.num_layers(); ++l) {
       const models::ILayer& layer = net.layer(l);
-      // The dataflow (add_transfers) sends neuron ranges to crossbar rows: one position only.
-      if (layer.crossbar_positions() != 1) {
-        throw core::InputError(t.file + ": layer " + std::to_string(l) + " (" + layer.kind() +
-                               ") reuses its crossbar at " + std::to_string(layer.crossbar_positions()) +
-                               " output positions; the greedy mapper places layers with one position (dense) only; run "
-                               "convolutional networks without a chip (engine: functional or exact)");
-      }
       const int n_in = static_cast<int>(layer.crossbar_matrix().cols()),
-                n_out = static_cast<int>(layer.crossbar_matrix().rows());
-      for (int cb = 0; cb < n_out; cb += t.crossbar_cols) {
-        for (int rb = 0; rb < n_in; rb += t.crossbar_rows) {
-          m.tiles.push_back({l, rb, std::min(t.crossbar_rows, n_in - rb), cb, std::min(t.crossbar_cols, n_out - cb), next_tile_core++});
+                n_out = static_cast<int>(layer.crossbar_matrix().rows()),
+                positions = static_cast<int>(layer.crossbar_positions());
+      const auto* conv = dynamic_cast<const models::Conv2dLayer*>(&layer);
+      const int group_out = conv ? static_cast<int>(conv->group_out()) : n_out;
+      for (int g0 = 0; g0 < n_out; g0 += group_out) {
+        for (int cb = g0; cb < g0 + group_out; cb += t.crossbar_cols) {
+          for (int rb = 0; rb < n_in; rb += t.crossbar_rows) {
+            m.tiles.push_back({l, rb, std::min(t.crossbar_rows, n_in - rb), cb, std::min(t.crossbar_cols, g0 + group_out - cb),
+                               next_tile_core++, positions});
+          }
         }
       }
       for (int b = 0; b < n_out; b += t.neuron_array_size) {
-        m.arrays.push_back({l, b, std::min(t.neuron_array_size, n_out - b), next_array_core++});
+        m.arrays.push_back({l, b, std::min(t.neuron_array_size, n_out - b), next_array_core++, positions});
       }
     }
     if (next_tile_core > t.cores || next_array_core > t.cores) {
