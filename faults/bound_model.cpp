@@ -60,7 +60,7 @@ models::bounds::FaultModel to_bound_model(const FaultPlan& plan) {
           term.name = g.name;
           term.probability = spec.tmr_units.empty() && spec.spare_pool.empty() ? spec.probability : pg[k];
           for (const auto& n : g.neurons) term.neurons.push_back({n.layer, n.index});
-          for (const auto& s : g.synapses) term.synapses.push_back({s.layer, s.row, s.col});
+          for (const auto& s : g.synapses) term.synapses.push_back({s.layer, s.row, s.col, s.pos_begin, s.pos_count});
           model.groups.push_back(std::move(term));
         }
         break;

@@ -52,7 +52,7 @@ FaultPlan::FaultPlan(std::vector<FaultSpec> specs, const models::Network& net) :
       for (FaultGroup& g : spec.groups) {
         // A member listed twice fails once.
         auto nkey = [](const NeuronRef& n) { return std::make_pair(n.layer, n.index); };
-        auto skey = [](const SynapseRef& w) { return std::make_tuple(w.layer, w.row, w.col); };
+        auto skey = [](const SynapseRef& w) { return std::make_tuple(w.layer, w.row, w.col, w.pos_begin, w.pos_count); };
         std::sort(g.neurons.begin(), g.neurons.end(), [&](const NeuronRef& a, const NeuronRef& b) { return nkey(a) < nkey(b); });
         g.neurons.erase(std::unique(g.neurons.begin(), g.neurons.end(), [&](const NeuronRef& a, const NeuronRef& b) { return nkey(a) == nkey(b); }),
                         g.neurons.end());
@@ -74,6 +74,14 @@ FaultPlan::FaultPlan(std::vector<FaultSpec> specs, const models::Network& net) :
               w.col < 0 || w.col >= net.layer(w.layer).crossbar_matrix().cols()) {
             throw core::InputError(where + ": group '" + g.name + "' synapse (" + std::to_string(w.layer) + ", " +
                                    std::to_string(w.row) + ", " + std::to_string(w.col) + ") does not exist");
+          }
+          const Eigen::Index positions = net.layer(w.layer).crossbar_positions();
+          if (w.pos_begin < 0 || w.pos_count < 0 || w.pos_begin + w.pos_count > positions ||
+              (w.pos_count == 0 && w.pos_begin != 0)) {
+            throw core::InputError(where + ": group '" + g.name + "' synapse (" + std::to_string(w.layer) + ", " +
+                                   std::to_string(w.row) + ", " + std::to_string(w.col) + ") at positions " +
+                                   std::to_string(w.pos_begin) + " + " + std::to_string(w.pos_count) +
+                                   ": outside the layer's " + std::to_string(positions) + " output positions");
           }
         }
       }

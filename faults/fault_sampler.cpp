@@ -4,6 +4,7 @@
 #include <cmath>
 #include <utility>
 
+#include "core/error.h"
 #include "core/rng.h"
 
 namespace nfsim::faults {
@@ -40,11 +41,38 @@ void FaultInstance::resolve_duplicates() {
                      [](const WeightOverride& a, const WeightOverride& b) { return a.synapse < b.synapse; });
     std::vector<WeightOverride> kept;
     for (std::size_t i = 0; i < list.size();) {
-      std::size_t end = i, pick = i;
+      std::size_t end = i;
+      // Over every position: the last dominant entry, else the last one.
+      std::ptrdiff_t full = -1;
+      bool ranged = false;
       for (; end < list.size() && list[end].synapse == list[i].synapse; ++end) {
-        if (list[end].dominant || !list[pick].dominant) pick = end;
+        if (list[end].pos_count > 0) {
+          ranged = true;
+        } else if (full < 0 || list[end].dominant || !list[static_cast<std::size_t>(full)].dominant) {
+          full = static_cast<std::ptrdiff_t>(end);
+        }
       }
-      kept.push_back(list[pick]);
+      if (full >= 0) kept.push_back(list[static_cast<std::size_t>(full)]);
+      if (ranged && !(full >= 0 && list[static_cast<std::size_t>(full)].dominant)) {
+        // Replicas' crashes, each at its positions, on top of the full override's value.
+        const std::size_t first_ranged = kept.size();
+        for (std::size_t k = i; k < end; ++k) {
+          if (list[k].pos_count == 0) continue;
+          WeightOverride o = list[k];
+          if (full >= 0) o.base = list[static_cast<std::size_t>(full)].value;
+          bool same = false;
+          for (std::size_t q = first_ranged; q < kept.size(); ++q) {
+            if (kept[q].pos_begin == o.pos_begin && kept[q].pos_count == o.pos_count) {
+              if (o.dominant || !kept[q].dominant) kept[q] = o;
+              same = true;
+            } else if (kept[q].pos_begin < o.pos_begin + o.pos_count && o.pos_begin < kept[q].pos_begin + kept[q].pos_count) {
+              throw core::InternalError("fault sampler: synapse " + std::to_string(o.synapse) +
+                                        " has crashes at overlapping, different position ranges");
+            }
+          }
+          if (!same) kept.push_back(o);
+        }
+      }
       i = end;
     }
     list.swap(kept);
@@ -140,14 +168,15 @@ void FaultSampler::apply_unit(std::size_t s, std::uint64_t unit, FaultInstance& 
   // A physical spec's units are dead hardware: their crashes dominate logical faults.
   const bool dominant = !spec.physical_kind.empty();
   auto set_neuron = [&](int layer, int index, double value) { out.neurons[layer].push_back({index, value, dominant}); };
-  auto set_weight = [&](int layer, std::uint64_t synapse, double value) {
-    out.weights[layer].push_back({synapse, value, dominant});
+  auto set_weight = [&](int layer, std::uint64_t synapse, double value, int pos_begin = 0, int pos_count = 0) {
+    out.weights[layer].push_back(
+        {synapse, value, dominant, pos_begin, pos_count, pos_count > 0 ? net_.layer(layer).synapse(synapse) : 0.0});
   };
   if (spec.kind == FaultKind::group_crash) {
     const FaultGroup& g = spec.groups[unit];
     for (const NeuronRef& n : g.neurons) set_neuron(n.layer, n.index, 0.0);
     for (const SynapseRef& w : g.synapses) {
-      set_weight(w.layer, models::ILayer::cell_synapse(w.row, w.col, stored_cols_[w.layer]), 0.0);
+      set_weight(w.layer, models::ILayer::cell_synapse(w.row, w.col, stored_cols_[w.layer]), 0.0, w.pos_begin, w.pos_count);
     }
     return;
   }

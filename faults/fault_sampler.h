@@ -21,6 +21,12 @@ struct WeightOverride {
   std::uint64_t synapse;  // the layer's synapse index (models::ILayer)
   double value;
   bool dominant = false;
+  // A replica's crash acts at output positions [pos_begin, pos_begin + pos_count) only (pos_count
+  // 0: everywhere), where the synapse had the value `base` before it (the stored weight, or the
+  // value a logical fault gave it everywhere): the change there is value - base.
+  int pos_begin = 0;
+  int pos_count = 0;
+  double base = 0.0;
 };
 
 // The faults acting on one inference: per layer, the neuron outputs and weights that differ from
@@ -33,7 +39,9 @@ struct FaultInstance {
 
   void reset(int num_layers);
   // Keeps one override per unit: the last dominant one if the unit has any, else the one added
-  // last (later specs win; a unit a physical fault took down stays down).
+  // last (later specs win; a unit a physical fault took down stays down). A synapse's ranged
+  // crashes (replicas, each at its own positions) stay next to its one full override unless that
+  // is dominant, with their base set to its value; identical ranges are kept once.
   void resolve_duplicates();
   // No override at all (no unit failed, or only units with no effect, such as a router that no
   // message crosses).

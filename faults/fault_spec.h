@@ -24,10 +24,15 @@ struct NeuronRef {
 };
 // A synapse by the cell (row, col) of its layer's stored matrix (ILayer::crossbar_matrix(); dense:
 // the weight W_layer(row, col)), the form groups are written in and the mapper fills in.
+// A crossbar tile that computes only some output positions of a conv layer (a replica) takes the
+// synapse down at those positions only: [pos_begin, pos_begin + pos_count); pos_count 0 (the
+// default, and the only form a campaign file writes) means every position.
 struct SynapseRef {
   int layer = 1;  // 1..L
   int row = 0;
   int col = 0;
+  int pos_begin = 0;
+  int pos_count = 0;
 };
 
 // A named set of neurons and synapses that crash together (a physical unit).

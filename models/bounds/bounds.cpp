@@ -207,7 +207,7 @@ BoundCalculator::BoundCalculator(const Network& network, FaultModel model) : net
       if (s[1] < 0 || s[1] >= cells.rows() || s[2] < 0 || s[2] >= cells.cols())
         throw core::InputError("bounds: group '" + g.name + "' synapse (" + std::to_string(s[0]) + ", " + std::to_string(s[1]) +
                                ", " + std::to_string(s[2]) + ") out of range");
-      plan.synapses[s[0]].push_back(layer.synapse_at(s[1], s[2]));
+      plan.synapses[s[0]].push_back({layer.synapse_at(s[1], s[2]), s[3], s[4]});
       first = std::min(first, s[0]);
     }
     // A member listed twice fails once.
@@ -215,9 +215,19 @@ BoundCalculator::BoundCalculator(const Network& network, FaultModel model) : net
       std::sort(v.begin(), v.end());
       v.erase(std::unique(v.begin(), v.end()), v.end());
     }
+    // A synapse crashed everywhere is not also crashed at some positions; ranges of one synapse
+    // (replicas) are disjoint, and a range listed twice counts once.
     for (auto& v : plan.synapses) {
-      std::sort(v.begin(), v.end());
-      v.erase(std::unique(v.begin(), v.end()), v.end());
+      auto key = [](const GroupSynapse& a) { return std::make_tuple(a.synapse, a.pos_count != 0, a.pos_begin, a.pos_count); };
+      std::sort(v.begin(), v.end(), [&](const GroupSynapse& a, const GroupSynapse& b) { return key(a) < key(b); });
+      v.erase(std::unique(v.begin(), v.end(), [&](const GroupSynapse& a, const GroupSynapse& b) { return key(a) == key(b); }),
+              v.end());
+      std::vector<GroupSynapse> kept;
+      for (const GroupSynapse& gs : v) {
+        if (gs.pos_count != 0 && !kept.empty() && kept.back().synapse == gs.synapse && kept.back().pos_count == 0) continue;
+        kept.push_back(gs);
+      }
+      v.swap(kept);
     }
     plan.start = first > L ? L + 1 : std::max(first, 1);
     group_plans_.push_back(std::move(plan));
@@ -517,14 +527,14 @@ void BoundCalculator::group_effects(const ForwardTrace& t, const EffectSink& sin
         for (Eigen::Index i : crashed_inputs) y_faulty[i] = 0.0;
         const Eigen::VectorXd u = net_.staged(start - 1, y_faulty);
         z.col(c) = first.linear(u);
-        for (std::uint64_t s : plan.synapses[start]) first.add_synapse_change(s, 0.0, u.data(), z.col(c).data());
+        crash_group_synapses(plan, start, u.data(), z.col(c).data());
         continue;
       }
       dy.clear();
       for (Eigen::Index i : crashed_inputs) dy.push_back(-y_prev[i]);
       if (!crashed_inputs.empty()) first.add_input_changes(crashed_inputs.data(), dy.data(), crashed_inputs.size(), z.col(c).data());
       for (Eigen::Index i : crashed_inputs) y_prev[i] = 0.0;
-      for (std::uint64_t s : plan.synapses[start]) first.add_synapse_change(s, 0.0, y_prev.data(), z.col(c).data());
+      crash_group_synapses(plan, start, y_prev.data(), z.col(c).data());
       for (Eigen::Index i : crashed_inputs) y_prev[i] = t.y[start - 1][i];
     }
     Eigen::MatrixXd y, u;
@@ -537,8 +547,7 @@ void BoundCalculator::group_effects(const ForwardTrace& t, const EffectSink& sin
         }
         layer.linear_batch(y, z);
         for (Eigen::Index c = 0; c < cols; ++c) {
-          for (std::uint64_t s : group_plans_[order[begin + static_cast<std::size_t>(c)]].synapses[m])
-            layer.add_synapse_change(s, 0.0, y.col(c).data(), z.col(c).data());
+          crash_group_synapses(group_plans_[order[begin + static_cast<std::size_t>(c)]], m, y.col(c).data(), z.col(c).data());
         }
       }
       y = layer.activation().apply(z);
@@ -715,6 +724,17 @@ void BoundCalculator::add_synapse_terms(const ForwardTrace& t, Wanted want, Boun
   }
 }
 
+void BoundCalculator::crash_group_synapses(const GroupPlan& plan, int m, const double* u, double* z) const {
+  const ILayer& layer = net_.layer(m);
+  for (const GroupSynapse& gs : plan.synapses[static_cast<std::size_t>(m)]) {
+    if (gs.pos_count == 0) {
+      layer.add_synapse_change(gs.synapse, 0.0, u, z);
+    } else {
+      layer.add_synapse_delta(gs.synapse, -layer.synapse(gs.synapse), u, z, gs.pos_begin, gs.pos_count);
+    }
+  }
+}
+
 void BoundCalculator::add_group_terms(const ForwardTrace& t, Wanted want, BoundSet& out, std::vector<Eigen::VectorXd>* terms) const {
   if (model_.groups.empty()) return;
   const Eigen::Index outputs = net_.output_size();
@@ -738,8 +758,12 @@ void BoundCalculator::add_group_terms(const ForwardTrace& t, Wanted want, BoundS
         const ILayer& layer = net_.layer(s[0]);
         const std::uint64_t synapse = layer.synapse_at(s[1], s[2]);
         const double w = layer.synapse(synapse);
+        // A replica's crash: only the connections at its positions (output o * P + p).
+        const Eigen::Index positions = layer.crossbar_positions();
         for (int k = 0; k < layer.connection_count(synapse); ++k) {
           const Connection c = layer.connection(synapse, k);
+          const Eigen::Index p = c.output % positions;
+          if (s[4] > 0 && (p < s[3] || p >= s[3] + s[4])) continue;
           e -= h_cache[s[0]].col(c.output) * (w * t.u[s[0] - 1][c.input]);
         }
       }

@@ -35,7 +35,10 @@ struct GroupTerm {
   std::string name;
   double probability = 0.0;
   std::vector<std::array<int, 2>> neurons;   // (layer, index): crash together
-  std::vector<std::array<int, 3>> synapses;  // (layer, row, col): a cell of the layer's stored matrix
+  // (layer, row, col, pos_begin, pos_count): a cell of the layer's stored matrix, crashed at
+  // output positions [pos_begin, pos_begin + pos_count) only when pos_count > 0 (a replicated
+  // crossbar tile computes those positions; faults::SynapseRef).
+  std::vector<std::array<int, 5>> synapses;
 };
 struct FaultModel {
   std::vector<NeuronTerm> neurons;
@@ -124,11 +127,18 @@ class BoundCalculator {
     std::vector<double> dw;
   };
   // Per group, its distinct members by layer, and the lowest layer whose pre-activations change.
+  // A group's crashed synapse: everywhere (pos_count 0) or at some output positions.
+  struct GroupSynapse {
+    std::uint64_t synapse;
+    Eigen::Index pos_begin = 0, pos_count = 0;
+  };
   struct GroupPlan {
     int start = 1;  // 1..L, or L + 1 for an empty group
-    std::vector<std::vector<Eigen::Index>> neurons;    // per layer 0..L
-    std::vector<std::vector<std::uint64_t>> synapses;  // per layer 0..L (0 unused)
+    std::vector<std::vector<Eigen::Index>> neurons;   // per layer 0..L
+    std::vector<std::vector<GroupSynapse>> synapses;  // per layer 0..L (0 unused)
   };
+  // Adds to z (one input) the change of crashing the group's synapses of `layer`, reading u.
+  void crash_group_synapses(const GroupPlan& plan, int layer, const double* u, double* z) const;
   void add_neuron_terms(const ForwardTrace& t, Wanted w, BoundSet& out, std::vector<Eigen::VectorXd>* terms) const;
   void add_synapse_terms(const ForwardTrace& t, Wanted w, BoundSet& out, std::vector<Eigen::VectorXd>* terms) const;
   void add_group_terms(const ForwardTrace& t, Wanted w, BoundSet& out, std::vector<Eigen::VectorXd>* terms) const;

@@ -225,19 +225,28 @@ void Conv2dLayer::add_input_changes(const Eigen::Index* inputs, const double* du
 }
 
 void Conv2dLayer::add_synapse_change(std::uint64_t s, double value, const double* u_prev, double* z) const {
+  add_synapse_delta(s, value - p_.weights(row_of(s), col_of(s)), u_prev, z, 0, positions_);
+}
+
+void Conv2dLayer::add_synapse_delta(std::uint64_t s, double delta, const double* u_prev, double* z, Eigen::Index pos_begin,
+                                    Eigen::Index pos_count) const {
   const Eigen::Index o = row_of(s), tap = col_of(s);
   const Eigen::Index cl = tap / (p_.kh * p_.kw), ky = (tap / p_.kw) % p_.kh, kx = tap % p_.kw;
   const Eigen::Index c = (o / group_out()) * (p_.in_c / p_.groups) + cl;
-  const double dv = value - p_.weights(o, tap);
   Eigen::Index y_lo, y_hi, x_lo, x_hi;
   valid_range(ky, true, y_lo, y_hi);
   valid_range(kx, false, x_lo, x_hi);
+  // The positions [pos_begin, pos_end) cover output rows first_row..last_row, partly at the ends.
+  const Eigen::Index pos_end = pos_begin + pos_count;
+  y_lo = std::max(y_lo, pos_begin / out_w_);
+  y_hi = std::min(y_hi, (pos_end + out_w_ - 1) / out_w_);
   const double* in = u_prev + c * p_.in_h * p_.in_w;
   double* out = z + o * positions_;
   for (Eigen::Index oy = y_lo; oy < y_hi; ++oy) {
     const double* in_row = in + (oy * p_.stride_h - p_.pad_t + ky * p_.dil_h) * p_.in_w;
-    for (Eigen::Index ox = x_lo; ox < x_hi; ++ox) {
-      out[oy * out_w_ + ox] += dv * in_row[ox * p_.stride_w - p_.pad_l + kx * p_.dil_w];
+    const Eigen::Index x_from = std::max(x_lo, pos_begin - oy * out_w_), x_to = std::min(x_hi, pos_end - oy * out_w_);
+    for (Eigen::Index ox = x_from; ox < x_to; ++ox) {
+      out[oy * out_w_ + ox] += delta * in_row[ox * p_.stride_w - p_.pad_l + kx * p_.dil_w];
     }
   }
 }

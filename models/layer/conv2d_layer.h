@@ -54,6 +54,8 @@ class Conv2dLayer final : public ILayer {
   Eigen::VectorXd jvp(const Eigen::VectorXd& du) const override;
   void add_input_changes(const Eigen::Index* inputs, const double* du, std::size_t count, double* z) const override;
   void add_synapse_change(std::uint64_t s, double value, const double* u_prev, double* z) const override;
+  void add_synapse_delta(std::uint64_t s, double delta, const double* u_prev, double* z, Eigen::Index pos_begin,
+                         Eigen::Index pos_count) const override;
 
   std::uint64_t synapse_count() const override { return static_cast<std::uint64_t>(p_.weights.size()); }
   double synapse(std::uint64_t s) const override { return p_.weights(row_of(s), col_of(s)); }

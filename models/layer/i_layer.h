@@ -73,6 +73,11 @@ class ILayer {
   // Adds to z the change that synapse s holding `value` instead of its stored value makes, for
   // the previous layer's activations y_prev (every connection that reads s).
   virtual void add_synapse_change(std::uint64_t s, double value, const double* y_prev, double* z) const = 0;
+  // Adds to z the change `delta` of synapse s at output positions [pos_begin, pos_begin +
+  // pos_count) only (a replicated crossbar tile that computes those positions lost it). Only a
+  // layer with several crossbar positions has ranges; this default refuses them.
+  virtual void add_synapse_delta(std::uint64_t s, double delta, const double* y_prev, double* z, Eigen::Index pos_begin,
+                                 Eigen::Index pos_count) const;
 
   // Synapses: count, value, the connections that read one, a name for messages ("W[3,17]").
   virtual std::uint64_t synapse_count() const = 0;

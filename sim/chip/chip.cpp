@@ -120,7 +120,8 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
     for (int k : tiles_of_[l]) reads_start = std::max(reads_start, tile_arrival[k]);
     sync_to(reads_start);
     if (conv) {
-      // Each group's feature maps unrolled once (positions x taps); every tile reads its taps.
+      // Each group's feature maps unrolled once (positions x taps); every tile reads its taps at
+      // the positions it computes (all of them, or its replica's share).
       for (Eigen::Index g = 0; g < conv->params().groups; ++g) conv->im2col(layer_u_[l - 1].data(), 1, g, group_patches_[g]);
     }
     for (int k : tiles_of_[l]) {
@@ -130,9 +131,10 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
         const Eigen::MatrixXd& patches = group_patches_[tm.col_begin / conv->group_out()];
         std::vector<char>& ok = tile_rows_ok_[k];
         if (std::find(ok.begin(), ok.end(), 0) == ok.end()) {
-          tiles_[k]->read_positions(patches.middleCols(tm.row_begin, tm.row_count), tile_partials_[k], when);
+          tiles_[k]->read_positions(patches.block(tm.pos_begin, tm.row_begin, tm.positions, tm.row_count), tile_partials_[k],
+                                    when);
         } else {
-          tile_patches_[k] = patches.middleCols(tm.row_begin, tm.row_count);
+          tile_patches_[k] = patches.block(tm.pos_begin, tm.row_begin, tm.positions, tm.row_count);
           for (int r = 0; r < tm.row_count; ++r) {
             if (!ok[static_cast<std::size_t>(r)]) tile_patches_[k].col(r).setZero();
           }
@@ -156,7 +158,7 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
       if (interconnect_->send(t.src_core, t.dst_core, t.bytes, when)) {
         const int channel = t.begin - m.arrays[t.array].begin, column = t.begin - m.tiles[t.tile].col_begin;
         if (conv) {
-          arrays_[t.array]->accumulate_positions(channel, tile_partials_[t.tile], column, t.count);
+          arrays_[t.array]->accumulate_positions(channel, m.tiles[t.tile].pos_begin, tile_partials_[t.tile], column, t.count);
         } else {
           arrays_[t.array]->accumulate(channel, tile_out_[t.tile].data() + column, t.count);
         }
@@ -231,13 +233,16 @@ void Chip::set_neuron(int layer, int index, double value) {
 }
 
 void Chip::set_synapse(int layer, int row, int col, double value) {
+  // A logical synapse fault is the weight's: every copy of a replicated tile holds it.
+  bool found = false;
   for (int k : tiles_of_[layer]) {
     const TileMap& tm = mapped_.mapping.tiles[k];
     if (col >= tm.row_begin && col < tm.row_begin + tm.row_count && row >= tm.col_begin && row < tm.col_begin + tm.col_count) {
       tiles_[k]->set_cell(col - tm.row_begin, row - tm.col_begin, value);
-      return;
+      found = true;
     }
   }
+  if (found) return;
   throw core::InternalError("chip: synapse (" + std::to_string(layer) + ", " + std::to_string(row) + ", " + std::to_string(col) +
                             ") is not mapped");
 }

@@ -10,7 +10,8 @@ namespace nfsim::sim {
 namespace {
 
 // The faulty outputs of every input under the faults `f`: a plain full forward pass with the
-// weight overrides written into a copy of each layer, neuron overrides written over outputs, and
+// weight overrides written into a copy of each layer (a replica's crash at some positions added
+// to z there), neuron overrides written over outputs, and
 // each layer's output stage (pooling) applied after its neuron overrides.
 Eigen::MatrixXd faulty_forward(const models::Network& net, const Eigen::MatrixXd& inputs, const faults::FaultInstance& f) {
   Eigen::MatrixXd y = inputs;
@@ -20,12 +21,22 @@ Eigen::MatrixXd faulty_forward(const models::Network& net, const Eigen::MatrixXd
     if (net.stage(m - 1)) y = net.staged_batch(m - 1, y);
     const models::ILayer* layer = &net.layer(m);
     std::unique_ptr<models::ILayer> faulty;
+    bool ranged = false;
     if (!f.weights[m].empty()) {
       faulty = layer->clone();
-      for (const auto& o : f.weights[m]) faulty->set_synapse(o.synapse, o.value);
+      for (const auto& o : f.weights[m]) {
+        if (o.pos_count == 0) faulty->set_synapse(o.synapse, o.value);
+        ranged = ranged || o.pos_count > 0;
+      }
       layer = faulty.get();
     }
     layer->linear_batch(y, z);
+    // A replica's crash changes the synapse at its positions only: added to each input's z.
+    for (Eigen::Index c = 0; ranged && c < y.cols(); ++c) {
+      for (const auto& o : f.weights[m]) {
+        if (o.pos_count > 0) layer->add_synapse_delta(o.synapse, o.value - o.base, y.col(c).data(), z.col(c).data(), o.pos_begin, o.pos_count);
+      }
+    }
     y = layer->activation().apply(z);
     for (const auto& o : f.neurons[m]) y.row(o.index).setConstant(o.value);
   }

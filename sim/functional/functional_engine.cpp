@@ -50,7 +50,13 @@ std::uint64_t FunctionalEngine::block_count(std::uint64_t total_trials) const {
 void FunctionalEngine::apply_weight_overrides(int layer, const faults::FaultInstance& f, const double* y_prev,
                                               double* z) const {
   const models::ILayer& l = net_.layer(layer);
-  for (const auto& o : f.weights[layer]) l.add_synapse_change(o.synapse, o.value, y_prev, z);
+  for (const auto& o : f.weights[layer]) {
+    if (o.pos_count == 0) {
+      l.add_synapse_change(o.synapse, o.value, y_prev, z);
+    } else {
+      l.add_synapse_delta(o.synapse, o.value - o.base, y_prev, z, o.pos_begin, o.pos_count);
+    }
+  }
 }
 
 namespace {

@@ -19,8 +19,10 @@ void NeuronArray::accumulate(int offset, const double* partial, int count) {
   z_.segment(offset, count) += Eigen::Map<const Eigen::VectorXd>(partial, count);
 }
 
-void NeuronArray::accumulate_positions(int channel, const Eigen::MatrixXd& partial, int column, int count) {
-  for (int c = 0; c < count; ++c) z_.segment(static_cast<Eigen::Index>(channel + c) * positions_, positions_) += partial.col(column + c);
+void NeuronArray::accumulate_positions(int channel, int pos_begin, const Eigen::MatrixXd& partial, int column, int count) {
+  for (int c = 0; c < count; ++c) {
+    z_.segment(static_cast<Eigen::Index>(channel + c) * positions_ + pos_begin, partial.rows()) += partial.col(column + c);
+  }
 }
 
 void NeuronArray::fire(sc_core::sc_time& delay) {

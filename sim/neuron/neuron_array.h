@@ -28,9 +28,9 @@ class NeuronArray : public sc_core::sc_module {
 
   void begin();                                              // z = bias
   void accumulate(int offset, const double* partial, int count);  // z[offset..] += partial
-  // Conv partial sums (positions x tile columns): channels [channel, channel + count) of this
-  // array get columns [column, column + count), every position.
-  void accumulate_positions(int channel, const Eigen::MatrixXd& partial, int column, int count);
+  // Conv partial sums (rows: positions pos_begin.., columns: the tile's channels): channels
+  // [channel, channel + count) of this array get columns [column, column + count).
+  void accumulate_positions(int channel, int pos_begin, const Eigen::MatrixXd& partial, int column, int count);
   void fire(sc_core::sc_time& delay);                        // y = model(z), then faults, then the stage
   // What the array sends on: y, or the stage's pooled channels.
   const Eigen::VectorXd& output() const { return stage_ ? u_ : y_; }

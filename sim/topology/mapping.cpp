@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "core/error.h"
 #include "core/strings.h"
@@ -42,6 +43,12 @@ std::string Mapping::describe(const models::Network& net, const ChipTopology& t)
     const auto ts = tiles_of(l), as = arrays_of(l);
     const models::ILayer& layer = net.layer(l);
     const long positions = static_cast<long>(layer.crossbar_positions());
+    int replicas = 1;
+    long most_reads = 0;
+    for (int k : ts) {
+      replicas = std::max(replicas, tiles[k].replica + 1);
+      most_reads = std::max(most_reads, static_cast<long>(tiles[k].positions));
+    }
     if (positions == 1) {
       std::snprintf(line, sizeof line, "layer %d: W %ldx%ld on %zu tile(s), %ld neurons on %zu array(s)\n", l,
                     static_cast<long>(net.width(l)), static_cast<long>(layer.crossbar_matrix().cols()), ts.size(),
@@ -49,20 +56,26 @@ std::string Mapping::describe(const models::Network& net, const ChipTopology& t)
     } else {
       // A conv layer: its kernel matrix, read once per output position by each of its tiles.
       std::snprintf(line, sizeof line,
-                    "layer %d: %s, kernel %ldx%ld (channels x taps) on %zu tile(s), 1 replica, %ld reads per tile per "
-                    "inference (%ld in all), %ld channels x %ld positions on %zu array(s)%s\n",
+                    "layer %d: %s, kernel %ldx%ld (channels x taps) on %zu tile(s), %d replica(s), up to %ld reads per "
+                    "tile per inference (%ld in all), %ld channels x %ld positions on %zu array(s)%s\n",
                     l, layer.describe().c_str(), static_cast<long>(layer.crossbar_matrix().rows()),
-                    static_cast<long>(layer.crossbar_matrix().cols()), ts.size(), positions,
-                    positions * static_cast<long>(ts.size()), static_cast<long>(layer.crossbar_matrix().rows()), positions,
-                    as.size(), net.stage(l) ? (", pooled there: " + net.stage(l)->describe()).c_str() : "");
+                    static_cast<long>(layer.crossbar_matrix().cols()), ts.size(), replicas, most_reads,
+                    positions * static_cast<long>(ts.size() / static_cast<std::size_t>(replicas)),
+                    static_cast<long>(layer.crossbar_matrix().rows()), positions, as.size(),
+                    net.stage(l) ? (", pooled there: " + net.stage(l)->describe()).c_str() : "");
     }
     s += line;
     for (int k : ts) {
       const TileMap& m = tiles[k];
-      std::snprintf(line, sizeof line, "  tile %d on core %d: %s %d..%d x %s %d..%d (%.0f%% of cells)\n", k, m.core,
+      const std::string share = m.replicated ? ", replica " + std::to_string(m.replica) + ": positions " +
+                                                   std::to_string(m.pos_begin) + ".." +
+                                                   std::to_string(m.pos_begin + m.positions - 1)
+                                             : "";
+      std::snprintf(line, sizeof line, "  tile %d on core %d: %s %d..%d x %s %d..%d (%.0f%% of cells)%s\n", k, m.core,
                     positions == 1 ? "inputs" : "taps", m.row_begin, m.row_begin + m.row_count - 1,
                     positions == 1 ? "outputs" : "channels", m.col_begin, m.col_begin + m.col_count - 1,
-                    100.0 * m.row_count * m.col_count / (static_cast<double>(t.crossbar_rows) * t.crossbar_cols));
+                    100.0 * m.row_count * m.col_count / (static_cast<double>(t.crossbar_rows) * t.crossbar_cols),
+                    share.c_str());
       s += line;
       cells += static_cast<std::size_t>(m.row_count) * m.col_count;
     }
@@ -134,10 +147,23 @@ void add_transfers(Mapping& m, const models::Network& net) {
                              "without a chip (engine: functional or exact)");
     }
   }
-  // Reads per inference and groups follow from the network, whatever mapper placed the tiles.
+  // Reads per inference and groups follow from the network, whatever mapper placed the tiles;
+  // the copies of a block must split its layer's positions exactly.
+  std::map<std::tuple<int, int, int, int, int>, std::vector<std::pair<int, int>>> shares;
   for (TileMap& t : m.tiles) {
     const models::ILayer& layer = net.layer(t.layer);
-    t.positions = static_cast<int>(layer.crossbar_positions());
+    const int all = static_cast<int>(layer.crossbar_positions());
+    if (t.positions == 0) {
+      t.pos_begin = 0;
+      t.positions = all;
+    }
+    if (t.pos_begin < 0 || t.positions < 1 || t.pos_begin + t.positions > all) {
+      throw core::InputError("mapping: a tile of layer " + std::to_string(t.layer) + " computes positions " +
+                             std::to_string(t.pos_begin) + " + " + std::to_string(t.positions) + "; the layer has " +
+                             std::to_string(all) + " output positions");
+    }
+    t.replicated = t.positions < all;
+    shares[{t.layer, t.row_begin, t.row_count, t.col_begin, t.col_count}].push_back({t.pos_begin, t.positions});
     if (const auto* conv = dynamic_cast<const models::Conv2dLayer*>(&layer)) {
       const int go = static_cast<int>(conv->group_out());
       if (t.col_begin / go != (t.col_begin + t.col_count - 1) / go) {
@@ -146,6 +172,21 @@ void add_transfers(Mapping& m, const models::Network& net) {
                                std::to_string(t.col_begin + t.col_count - 1) + " of more than one group of " +
                                std::to_string(go) + "; a tile of a grouped convolution holds one group's channels");
       }
+    }
+  }
+  for (auto& [block, ranges] : shares) {
+    std::sort(ranges.begin(), ranges.end());
+    int next = 0;
+    for (const auto& [b, n] : ranges) {
+      if (b != next) break;
+      next = b + n;
+    }
+    const int all = static_cast<int>(net.layer(std::get<0>(block)).crossbar_positions());
+    if (next != all) {
+      throw core::InputError("mapping: the copies of layer " + std::to_string(std::get<0>(block)) + "'s tile at rows " +
+                             std::to_string(std::get<1>(block)) + ", columns " + std::to_string(std::get<3>(block)) +
+                             " do not split its " + std::to_string(all) +
+                             " output positions into consecutive, non-overlapping shares");
     }
   }
   for (ArrayMap& a : m.arrays) a.positions = static_cast<int>(net.layer(a.layer).crossbar_positions());

@@ -17,15 +17,20 @@ namespace nfsim::sim {
 // A block of a layer's crossbar matrix (models::ILayer::crossbar_matrix(); dense: W_layer) on one
 // crossbar tile: crossbar rows carry the inputs i in [row_begin, row_begin + row_count), columns
 // the outputs j in [col_begin, col_begin + col_count). A conv layer's matrix has one row per output
-// channel and one column per kernel tap (c, ky, kx); its tile is read once per output position
-// (`positions` reads per inference, one after another: weight-stationary, time-multiplexed), and
-// a tile of a grouped conv holds the channels of one group only.
+// channel and one column per kernel tap (c, ky, kx); its tile is read once per output position it
+// computes, one position after another (weight-stationary, time-multiplexed), and a tile of a
+// grouped conv holds the channels of one group only. A mapper may replicate a conv layer's tiles:
+// replica r's copy of a block computes positions [pos_begin, pos_begin + positions) only, and the
+// copies of a block split the layer's positions between them (computed in parallel).
 struct TileMap {
   int layer = 1;
   int row_begin = 0, row_count = 0;
   int col_begin = 0, col_count = 0;
   int core = 0;
-  int positions = 1;  // reads per inference (dense: 1; conv: output positions)
+  int replica = 0;
+  int pos_begin = 0;
+  int positions = 0;         // reads per inference; 0 from a mapper: every position (add_transfers fills it in)
+  bool replicated = false;   // computes only some of the layer's positions (set by add_transfers)
 };
 
 // Rows [begin, begin + count) of a layer's crossbar matrix on one neuron array: neurons of a dense

@@ -12,7 +12,14 @@ std::vector<PhysicalUnit> physical_units(faults::PhysicalKind kind, const std::v
   auto layer_ok = [&](int l) { return layers.empty() || std::find(layers.begin(), layers.end(), l) != layers.end(); };
   auto tile_synapses = [&](const TileMap& t, int row_b, int row_n, int col_b, int col_n, faults::FaultGroup& g) {
     for (int j = col_b; j < col_b + col_n; ++j) {
-      for (int i = row_b; i < row_b + row_n; ++i) g.synapses.push_back({t.layer, j, i});
+      for (int i = row_b; i < row_b + row_n; ++i) {
+        // A replica takes the synapse down at the positions it computes only.
+        if (t.replicated) {
+          g.synapses.push_back({t.layer, j, i, t.pos_begin, t.positions});
+        } else {
+          g.synapses.push_back({t.layer, j, i});
+        }
+      }
     }
   };
   std::vector<PhysicalUnit> units;

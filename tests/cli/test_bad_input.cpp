@@ -111,6 +111,7 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     put("chip_huge.yaml", "chip:\n  cores: {count: 1000000000000}\n  crossbar: {type: ideal, rows: 4, cols: 4}\n  neuron_array: {size: 4}\n");
     put("chip_small.yaml", "chip:\n  cores: {count: 1}\n  crossbar: {type: ideal, rows: 2, cols: 2}\n  neuron_array: {size: 2}\n");
     put("chip_ok.yaml", chip_ok);
+    put("chip_replicate.yaml", chip_ok + "  mapping: {type: greedy, replicate: 0}\n");
 
     // IDX (4 features per sample, as the model expects)
     auto be32 = [](std::uint32_t v) {
@@ -331,6 +332,7 @@ const std::vector<BadCase> kCases{
     {"topology_zero_size", "map $M --chip $D/chip_zero.yaml", {"chip_zero.yaml", "rows", "'0'"}},
     {"topology_huge_count", "map $M --chip $D/chip_huge.yaml", {"chip_huge.yaml", "count", "1000000000000"}},
     {"topology_network_does_not_fit", "map $M --chip $D/chip_small.yaml", {"does not fit"}},
+    {"topology_replicate_zero", "map $M --chip $D/chip_replicate.yaml", {"chip_replicate.yaml:5", "replicate", "'0'", "[1, 4096]"}},
     // IDX data
     {"idx_bad_magic", kEval + "$D/magic-idx3-ubyte", {"magic-idx3-ubyte", "magic number 0x00010803"}},
     {"idx_empty", kEval + "$D/empty-idx3-ubyte", {"empty-idx3-ubyte", "truncated"}},

@@ -139,9 +139,47 @@ TEST(ConvCli, ChipEngineRunsAConvNetworkAndAgreesWithTheFunctionalEngine) {
                                std::string(NFSIM_SOURCE_DIR) + "/examples/chips/bus8.yaml",
                            dir);
   ASSERT_EQ(map.code, 0) << map.err;
-  EXPECT_NE(map.out.find("(channels x taps) on 1 tile(s), 1 replica, "), std::string::npos) << map.out;
+  EXPECT_NE(map.out.find("(channels x taps) on 1 tile(s), 1 replica(s), "), std::string::npos) << map.out;
   EXPECT_NE(map.out.find("reads per tile per inference"), std::string::npos) << map.out;
   EXPECT_NE(map.out.find("pooled there: maxpool"), std::string::npos) << map.out;
+}
+
+// Replicated conv tiles (3 copies of conv 1's tile, 3 positions each): a dead column or row of one
+// copy acts at that copy's positions only. The exact engine (its groups, position ranges
+// included), the chip engine's Monte Carlo (the dead modules) and b4 agree.
+TEST(ConvCli, ReplicatedTilesExactChipAndB4Agree) {
+  TempDir dir;
+  write_file(dir.file("c.yaml"), kTinyConv +
+                                     "chip:\n  cores: {count: 8}\n  crossbar: {type: ideal, rows: 4, cols: 4}\n"
+                                     "  neuron_array: {type: rate, size: 4}\n  interconnect: {type: bus}\n"
+                                     "  mapping: {type: greedy, replicate: 3}\n"
+                                     "faults:\n  - {kind: crossbar_column, probability: 0.05}\n"
+                                     "  - {kind: crossbar_row, layers: [1], probability: 0.03}\n"
+                                     "bounds: [b3, b4]\ntrials: 40000\nblock_trials: 4096\n");
+  const CliRun exact = nfsim("run " + dir.file("c.yaml") + " --engine exact --out " + dir.file("exact"), dir);
+  ASSERT_EQ(exact.code, 0) << exact.err;
+  const CliRun mc = nfsim("run " + dir.file("c.yaml") + " --engine chip --out " + dir.file("mc"), dir);
+  ASSERT_EQ(mc.code, 0) << mc.err;
+  const nlohmann::json e = report_of(dir, "exact"), m = report_of(dir, "mc");
+  // Columns: 3 copies x 1 (conv 1) + 2 (conv 2); rows: 3 copies x 4 taps.
+  EXPECT_EQ(e["points"][0]["stopping"]["units_enumerated"].get<int>(), 5 + 12);
+  const double widen = 3.2905267314918945 / 1.959963984540054;  // 95% -> 99.9% half-width
+  int compared = 0;
+  for (std::size_t n = 0; n < 3; ++n) {
+    const auto& ex = e["points"][0]["inputs"][n];
+    const auto& me = m["points"][0]["inputs"][n]["measured"];
+    for (std::size_t k = 0; k < 2; ++k) {
+      const double em = ex["measured"]["mean"][k], es = ex["measured"]["std"][k];
+      const double mean_hw = widen * (me["ci95"]["mean"]["hi"][k].get<double>() - me["ci95"]["mean"]["lo"][k].get<double>()) / 2;
+      const double std_hw = widen * (me["ci95"]["std"]["hi"][k].get<double>() - me["ci95"]["std"]["lo"][k].get<double>()) / 2;
+      EXPECT_GT(es, 0.0);
+      EXPECT_LE(std::abs(me["mean"][k].get<double>() - em), mean_hw) << "input " << n << " output " << k;
+      EXPECT_LE(std::abs(me["std"][k].get<double>() - es), std_hw) << "input " << n << " output " << k;
+      EXPECT_LE(std::abs(ex["bounds"]["b4"]["std"][k].get<double>() - es), 0.2 * es) << "input " << n << " output " << k;
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 6);
 }
 
 TEST(ConvCli, PyTorchCnnRunsOnFashionMnistImages) {

@@ -4,6 +4,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "faults/bound_model.h"
 #include "faults/fault_plan.h"
 #include "models/dataset.h"
 #include "models/layer/dense_layer.h"
@@ -72,6 +73,17 @@ neuron_array: {type: rate, size: 3, update_latency_ns: 5}
 interconnect: {type: mesh, hop_latency_ns: 2, flit_bytes: 16}
 )";
 
+// The same CNN with every conv layer's tiles replicated 3 times: conv 1's 49 positions split
+// 16 + 16 + 17, conv 2's 4 positions 1 + 1 + 2; different crossbar and array splits.
+const char* kConvReplicated = R"(
+name: conv_replicated
+cores: {count: 30, layout: {type: mesh, width: 6, height: 5}}
+crossbar: {type: ideal, rows: 6, cols: 4, read_latency_ns: 10}
+neuron_array: {type: rate, size: 4, update_latency_ns: 5}
+interconnect: {type: mesh, hop_latency_ns: 2, flit_bytes: 16}
+mapping: {type: greedy, replicate: 3}
+)";
+
 MappedChip mapped(const models::Network& net, const char* yaml) {
   return map_network(net, parse_topology(YAML::Load(yaml), "test.yaml"));
 }
@@ -96,7 +108,7 @@ TEST(ChipConv, MapsAndReproducesAConvNetwork) {
   EXPECT_EQ(m.arrays[m.arrays_of(1)[1]].neuron_begin(), 3 * 49);
   EXPECT_EQ(m.arrays[m.arrays_of(1)[1]].neuron_count(), 49);
   const std::string text = m.describe(net, chip.topology);
-  EXPECT_NE(text.find("on 6 tile(s), 1 replica, 49 reads per tile per inference (294 in all)"), std::string::npos) << text;
+  EXPECT_NE(text.find("on 6 tile(s), 1 replica(s), up to 49 reads per tile per inference (294 in all)"), std::string::npos) << text;
   EXPECT_NE(text.find("channels 3..3 (neurons 147..195)"), std::string::npos) << text;
   const faults::FaultPlan plan({FaultSpec{FaultKind::neuron_crash, {1}, 0.0}}, net);
   ChipEngine engine(net, x, chip, plan, {});
@@ -125,6 +137,95 @@ interconnect: {type: bus, latency_ns: 10}
   ChipEngine engine(net, x, chip, plan, {});
   EXPECT_TRUE(engine.clean_outputs().isApprox(net.forward_batch(x), 1e-12));
   EXPECT_DOUBLE_EQ(engine.chip().last_latency().to_seconds() * 1e9, 625.0);
+}
+
+// Replicated conv tiles: the copies split the positions and read in parallel; same outputs.
+TEST(ChipConv, ReplicasSplitThePositionsAndReadInParallel) {
+  const models::Network net = conv_network();
+  const Eigen::MatrixXd x = models::random_inputs(net.input_size(), 3, 1.0, 0.0, 3);
+  const MappedChip chip = mapped(net, kConvReplicated);
+  const Mapping& m = chip.mapping;
+  // Layer 1: 18 taps x 4 channels on 6x4 tiles: 3 blocks, 3 copies.
+  const auto l1 = m.tiles_of(1);
+  ASSERT_EQ(l1.size(), 9u);
+  std::vector<std::pair<int, int>> shares;
+  for (int k : l1) {
+    if (m.tiles[k].row_begin == 0) shares.push_back({m.tiles[k].pos_begin, m.tiles[k].positions});
+    EXPECT_TRUE(m.tiles[k].replicated);
+  }
+  EXPECT_EQ(shares, (std::vector<std::pair<int, int>>{{0, 16}, {16, 16}, {32, 17}}));
+  EXPECT_EQ(m.tiles_of(2).size(), 12u);  // 2 groups x 2 tap blocks (8 taps on 6 rows) x 3 copies
+  EXPECT_FALSE(m.tiles[m.tiles_of(3)[0]].replicated);
+  const std::string text = m.describe(net, chip.topology);
+  EXPECT_NE(text.find("on 9 tile(s), 3 replica(s), up to 17 reads per tile per inference (147 in all)"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find(", replica 2: positions 32..48"), std::string::npos) << text;
+  const faults::FaultPlan plan({FaultSpec{FaultKind::neuron_crash, {1}, 0.0}}, net);
+  ChipEngine engine(net, x, chip, plan, {});
+  EXPECT_TRUE(engine.clean_outputs().isApprox(net.forward_batch(x), 1e-12));
+  // A dead column of one copy takes its channel's sums away at that copy's positions only.
+  const auto units = physical_units(faults::PhysicalKind::crossbar_column, {1}, m, *chip.interconnect);
+  ASSERT_FALSE(units.empty());
+  const faults::SynapseRef& ref = units.back().group.synapses.front();
+  EXPECT_EQ(ref.pos_begin, 32);
+  EXPECT_EQ(ref.pos_count, 17);
+}
+
+// With linear activations and average pooling, b3's first-order step is exact for a group within
+// one layer (its synapses' effects add up): b3 equals b4 for the rows and columns of replicated
+// tiles (synapses crashed at some positions), per input and output. (A router's group spans
+// layers, where crashes multiply: not first-order.)
+TEST(ChipConv, ReplicatedGroupsGiveB3EqualToB4OnALinearNetwork) {
+  models::RandomNetworkSpec spec;
+  spec.input_shape = models::parse_input_shape("2x7x7");
+  spec.layers = models::parse_random_layers("conv:4:3:p=1,avgpool:2,conv:6:2:g=2,gap,dense:5");
+  spec.activation = {models::ActivationKind::identity};
+  spec.sigma = 2.0;
+  spec.seed = 29;
+  const models::Network net = models::make_random_network(spec);
+  const MappedChip chip = mapped(net, kConvReplicated);
+  std::vector<FaultSpec> listed;
+  for (const char* physical : {"crossbar_column", "crossbar_row"}) {
+    FaultSpec p{FaultKind::group_crash, {}, 0.02};
+    p.physical_kind = physical;
+    listed.push_back(p);
+  }
+  const faults::FaultPlan plan(expand_physical_faults(listed, chip), net);
+  int ranged = 0;
+  for (const auto& s : plan.specs()) {
+    for (const auto& g : s.groups) {
+      for (const auto& w : g.synapses) ranged += w.pos_count > 0;
+    }
+  }
+  EXPECT_GT(ranged, 0);
+  const models::bounds::BoundCalculator calc(net, faults::to_bound_model(plan));
+  for (int n = 0; n < 3; ++n) {
+    const Eigen::VectorXd x = models::random_inputs(net.input_size(), 1, 1.0, 0.0, 40 + n).col(0);
+    const models::bounds::BoundSet b = calc.compute(x, {"b3", "b4"});
+    EXPECT_TRUE(b.at("b3").mean.isApprox(b.at("b4").mean, 1e-9)) << b.at("b3").mean.transpose() << " vs " << b.at("b4").mean.transpose();
+    EXPECT_TRUE(b.at("b3").std.isApprox(b.at("b4").std, 1e-9)) << b.at("b3").std.transpose() << " vs " << b.at("b4").std.transpose();
+  }
+}
+
+// Replicas on a bus (10 ns a message, 10 ns reads, 5 ns updates), 2 copies: conv 1's 49
+// positions take 25 reads (250 ns instead of 490), conv 2's 4 take 2 (20 instead of 40): the
+// outputs reach the host at 625 - 240 - 20 = 365 ns.
+TEST(ChipConv, ReplicasDivideTheConvLayerLatency) {
+  const models::Network net = conv_network();
+  const Eigen::MatrixXd x = models::random_inputs(net.input_size(), 1, 1.0, 0.0, 3);
+  const char* bus = R"(
+name: conv_bus_replicated
+cores: {count: 20}
+crossbar: {type: ideal, rows: 8, cols: 3, read_latency_ns: 10}
+neuron_array: {type: rate, size: 3, update_latency_ns: 5}
+interconnect: {type: bus, latency_ns: 10}
+mapping: {type: greedy, replicate: 2}
+)";
+  const faults::FaultPlan plan({FaultSpec{FaultKind::neuron_crash, {1}, 0.0}}, net);
+  const MappedChip chip = mapped(net, bus);
+  ChipEngine engine(net, x, chip, plan, {});
+  EXPECT_TRUE(engine.clean_outputs().isApprox(net.forward_batch(x), 1e-12));
+  EXPECT_DOUBLE_EQ(engine.chip().last_latency().to_seconds() * 1e9, 365.0);
 }
 
 TEST_P(ChipWithoutFaults, ReproducesTheNetwork) {
@@ -160,7 +261,8 @@ INSTANTIATE_TEST_SUITE_P(Topologies, ChipWithoutFaults, ::testing::Values(0, 1, 
 struct AgreementCase {
   std::string name;
   FaultSpec spec;
-  bool conv = false;  // the CNN on kConvMesh (else the MLP on kSplitMesh)
+  const char* topology = nullptr;  // the CNN on this topology (null: the MLP on kSplitMesh)
+  std::vector<FaultSpec> more = {};  // further specs, after `spec`
 };
 
 std::vector<AgreementCase> agreement_cases() {
@@ -175,7 +277,8 @@ std::vector<AgreementCase> agreement_cases() {
     // and every physical kind as its mapping defines it.
     auto add_conv = [&](const std::string& name, FaultSpec s) {
       s.persistence = persistence;
-      cases.push_back({"conv_" + name + suffix, s, true});
+      cases.push_back({"conv_" + name + suffix, s, kConvMesh});
+      cases.push_back({"conv_replicated_" + name + suffix, s, kConvReplicated});
     };
     add_conv("neuron_crash", {FaultKind::neuron_crash, {0, 1, 2, 3}, 0.05});
     add_conv("synapse_crash", {FaultKind::synapse_crash, {1, 2, 3}, 0.05});
@@ -198,6 +301,17 @@ std::vector<AgreementCase> agreement_cases() {
       p.physical_kind = physical;
       add_conv(physical, p);
     }
+    // Stuck weights (every copy) under dead columns and rows of single copies (their positions),
+    // the logical spec before and after the physical ones: the dead hardware wins either way.
+    FaultSpec dense_stuck{FaultKind::synapse_stuck_at, {1, 2}, 0.3};
+    dense_stuck.value = 0.9;
+    dense_stuck.persistence = persistence;
+    FaultSpec columns{FaultKind::group_crash, {}, 0.3}, rows{FaultKind::group_crash, {}, 0.1};
+    columns.physical_kind = "crossbar_column";
+    rows.physical_kind = "crossbar_row";
+    columns.persistence = rows.persistence = persistence;
+    cases.push_back({"conv_replicated_stuck_then_dead_copies" + suffix, dense_stuck, kConvReplicated, {columns, rows}});
+    cases.push_back({"conv_replicated_dead_copies_then_stuck" + suffix, columns, kConvReplicated, {rows, dense_stuck}});
     add("neuron_crash", {FaultKind::neuron_crash, {0, 1, 2, 3}, 0.1});
     add("synapse_crash", {FaultKind::synapse_crash, {1, 2, 3}, 0.05});
     FaultSpec stuck{FaultKind::neuron_stuck_at, {1, 3}, 0.1};
@@ -230,10 +344,12 @@ class EnginesAgree : public ::testing::TestWithParam<AgreementCase> {};
 // Same seed and trial: the chip and the functional engine draw the same faults and produce the
 // same outputs (1e-9 relative), for every fault kind, logical and physical, transient and permanent.
 TEST_P(EnginesAgree, PerTrialOutputs) {
-  const models::Network net = GetParam().conv ? conv_network() : test_network();
+  const models::Network net = GetParam().topology ? conv_network() : test_network();
   const Eigen::MatrixXd x = models::random_inputs(net.input_size(), 3, 1.0, 0.0, 5);
-  const MappedChip chip = mapped(net, GetParam().conv ? kConvMesh : kSplitMesh);
-  const std::vector<FaultSpec> specs = expand_physical_faults({GetParam().spec}, chip);
+  const MappedChip chip = mapped(net, GetParam().topology ? GetParam().topology : kSplitMesh);
+  std::vector<FaultSpec> listed{GetParam().spec};
+  listed.insert(listed.end(), GetParam().more.begin(), GetParam().more.end());
+  const std::vector<FaultSpec> specs = expand_physical_faults(listed, chip);
   const faults::FaultPlan plan(specs, net);
   ChipEngineOptions copt;
   copt.seed = 99;

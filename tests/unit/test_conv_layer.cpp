@@ -143,6 +143,40 @@ TEST(Conv2dLayer, ReverseProductAndSparseUpdatesMatchTheUnrolledMatrix) {
   }
 }
 
+// A synapse changed at some output positions only (a replicated tile's share): at those
+// positions z changes as if the weight were rewritten, elsewhere not at all, for every share of
+// an uneven split (rows cut in the middle).
+TEST(Conv2dLayer, SynapseChangeAtSomePositionsOnly) {
+  for (const Conv2dParams& p : conv_cases()) {
+    const Conv2dLayer layer(p);
+    const Eigen::Index positions = layer.crossbar_positions();
+    const Eigen::VectorXd u = random_vector(layer.input_size(), 5);
+    const Eigen::VectorXd clean = layer.linear(u);
+    for (std::uint64_t s = 0; s < layer.synapse_count(); s += 3) {
+      Conv2dLayer changed = layer;
+      changed.set_synapse(s, layer.synapse(s) - 1.25);
+      const Eigen::VectorXd full = changed.linear(u);
+      for (Eigen::Index shares : {Eigen::Index{1}, Eigen::Index{3}}) {
+        Eigen::VectorXd summed = clean;
+        for (Eigen::Index r = 0; r < std::min(shares, positions); ++r) {
+          const Eigen::Index b = r * positions / std::min(shares, positions), e = (r + 1) * positions / std::min(shares, positions);
+          Eigen::VectorXd z = clean;
+          layer.add_synapse_delta(s, -1.25, u.data(), z.data(), b, e - b);
+          summed += z - clean;
+          for (Eigen::Index o = 0; o < p.out_c; ++o) {
+            for (Eigen::Index q = 0; q < positions; ++q) {
+              const Eigen::Index i = o * positions + q;
+              const double want = q >= b && q < e ? full[i] : clean[i];
+              ASSERT_NEAR(z[i], want, 1e-12 * (1 + std::abs(want))) << layer.describe() << " synapse " << s << " share " << b;
+            }
+          }
+        }
+        EXPECT_TRUE(summed.isApprox(full, 1e-12)) << layer.describe();
+      }
+    }
+  }
+}
+
 TEST(Conv2dLayer, SynapsesAreOnnxWeightIndicesAndCrossbarCells) {
   Conv2dParams p = conv_params(4, 5, 5, 6, 3, 2, 1);
   p.groups = 2;

@@ -83,7 +83,10 @@ void check_against_brute_force(const Network& net, const std::vector<FaultSpec>&
     EXPECT_EQ(te.layer, -1);
     ASSERT_EQ(te.effects.cols(), 1);
     std::vector<std::pair<std::array<int, 3>, double>> cells;
-    for (const auto& s : g.synapses) cells.push_back({s, 0.0});
+    for (const auto& s : g.synapses) {
+      EXPECT_EQ(s[4], 0) << "a position range in a test without replicas";
+      cells.push_back({{s[0], s[1], s[2]}, 0.0});
+    }
     check_column(te, 0, faulty_forward(net, x, g.neurons, true, 0, cells) - clean);
   }
   EXPECT_GT(nonzero, 0);

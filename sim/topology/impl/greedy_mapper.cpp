@@ -11,9 +11,11 @@ namespace {
 // and one neuron array. Layers wider than a crossbar are split into row blocks (partial sums
 // added in the neuron arrays) and column blocks. A conv layer is its kernel matrix (output
 // channels x taps) tiled the same way, one group at a time (a tile never mixes groups), read once
-// per output position; its arrays hold whole channels.
+// per output position; its arrays hold whole channels. `replicate: R` places R copies of each
+// conv layer's tiles (replica-major), copy r computing positions [r P / R, (r + 1) P / R).
 class GreedyMapper : public IMapper {
  public:
+  explicit GreedyMapper(int replicate) : replicate_(replicate) {}
   Mapping map(const models::Network& net, const ChipTopology& t) const override {
     Mapping m;
     int next_tile_core = 0, next_array_core = 0;
@@ -24,11 +26,17 @@ class GreedyMapper : public IMapper {
                 positions = static_cast<int>(layer.crossbar_positions());
       const auto* conv = dynamic_cast<const models::Conv2dLayer*>(&layer);
       const int group_out = conv ? static_cast<int>(conv->group_out()) : n_out;
-      for (int g0 = 0; g0 < n_out; g0 += group_out) {
-        for (int cb = g0; cb < g0 + group_out; cb += t.crossbar_cols) {
-          for (int rb = 0; rb < n_in; rb += t.crossbar_rows) {
-            m.tiles.push_back({l, rb, std::min(t.crossbar_rows, n_in - rb), cb, std::min(t.crossbar_cols, g0 + group_out - cb),
-                               next_tile_core++, positions});
+      // Copies of the layer's tiles, each computing a contiguous share of the positions.
+      const int replicas = conv ? std::min(replicate_, positions) : 1;
+      for (int r = 0; r < replicas; ++r) {
+        const int pos_begin = static_cast<int>(static_cast<long long>(r) * positions / replicas);
+        const int pos_end = static_cast<int>(static_cast<long long>(r + 1) * positions / replicas);
+        for (int g0 = 0; g0 < n_out; g0 += group_out) {
+          for (int cb = g0; cb < g0 + group_out; cb += t.crossbar_cols) {
+            for (int rb = 0; rb < n_in; rb += t.crossbar_rows) {
+              m.tiles.push_back({l, rb, std::min(t.crossbar_rows, n_in - rb), cb, std::min(t.crossbar_cols, g0 + group_out - cb),
+                                 next_tile_core++, r, pos_begin, replicas > 1 ? pos_end - pos_begin : 0});
+            }
           }
         }
       }
@@ -46,10 +54,22 @@ class GreedyMapper : public IMapper {
     m.cores_used = std::max(next_tile_core, next_array_core);
     return m;
   }
+
+ private:
+  int replicate_ = 1;
 };
 
-const MapperRegistrar kGreedy{{"greedy", "tiles and arrays in layer order on consecutive cores (one of each per core)", {},
-                               [](const core::Params&) { return std::make_unique<GreedyMapper>(); }}};
+const MapperRegistrar kGreedy{
+    {"greedy",
+     "tiles and arrays in layer order on consecutive cores (one of each per core)",
+     {{"replicate", "int", "", "1",
+       "copies of each conv layer's tiles (at most its output positions); the copies split the positions and read in "
+       "parallel"}},
+     [](const core::Params& p) {
+       const long long replicate = p.integer("replicate");
+       if (replicate < 1 || replicate > 4096) p.fail("replicate", "an integer in [1, 4096]");
+       return std::make_unique<GreedyMapper>(static_cast<int>(replicate));
+     }}};
 
 }  // namespace
 }  // namespace nfsim::sim
