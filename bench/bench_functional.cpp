@@ -10,6 +10,11 @@
 //   BM_StatsMerge            merging one block's statistics (100 inputs x 10 outputs)
 //   BM_StatsSerializeRoundTrip  one block's statistics to bytes and back (an MPI message)
 //   BM_CrossbarTileRead      one read of a 256x256 crossbar tile
+// and on the bundled Fashion-MNIST CNN (conv 16 3x3, max pool, conv 32 3x3, max pool, dense 10),
+// neuron crashes at p = 0.01 on both conv layers (benchmark 9):
+//   BM_ConvForward           Network::forward_batch of the 100 images (im2col + GEMM), no faults
+//   BM_ConvFunctionalDense   nfsim's dense Monte-Carlo path on the CNN (fast_path off)
+//   BM_ConvFunctionalFast    nfsim's default path on the CNN (sparse updates through the pooling)
 // items_per_second counts inferences (one input under one trial), inputs or reads.
 #include <benchmark/benchmark.h>
 
@@ -83,6 +88,47 @@ void BM_FunctionalDense(benchmark::State& state) { run_engine(state, false); }
 void BM_FunctionalFast(benchmark::State& state) { run_engine(state, true); }
 BENCHMARK(BM_FunctionalDense)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FunctionalFast)->Unit(benchmark::kMillisecond);
+
+struct CnnSetup {
+  nfsim::models::Network net = nfsim::models::load_onnx(std::string(NFSIM_SOURCE_DIR) + "/examples/models/fmnist_cnn.onnx");
+  Eigen::MatrixXd x = nfsim::models::read_idx_images(kImages, kInputs) / 255.0;
+  nfsim::faults::FaultPlan plan{{nfsim::faults::FaultSpec{nfsim::faults::FaultKind::neuron_crash, {1, 2}, 0.01}}, net};
+};
+
+CnnSetup& cnn_setup() {
+  static CnnSetup s;
+  return s;
+}
+
+void BM_ConvForward(benchmark::State& state) {
+  CnnSetup& s = cnn_setup();
+  for (auto _ : state) {
+    const Eigen::MatrixXd y = s.net.forward_batch(s.x);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetItemsProcessed(state.iterations() * kInputs);
+}
+BENCHMARK(BM_ConvForward)->Unit(benchmark::kMillisecond);
+
+constexpr std::uint32_t kCnnTrialsPerIteration = 8;
+
+void run_cnn_engine(benchmark::State& state, bool fast) {
+  CnnSetup& s = cnn_setup();
+  nfsim::sim::FunctionalOptions o;
+  o.fast_path = fast;
+  o.block_trials = kCnnTrialsPerIteration;
+  const nfsim::sim::FunctionalEngine engine(s.net, s.x, s.plan, o);
+  std::uint64_t block = 0;
+  for (auto _ : state) {
+    nfsim::sim::ErrorStats stats = engine.run_block(block++, ~std::uint64_t{0});
+    benchmark::DoNotOptimize(stats.delta(0, 0).mean());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kCnnTrialsPerIteration) * kInputs);
+}
+void BM_ConvFunctionalDense(benchmark::State& state) { run_cnn_engine(state, false); }
+void BM_ConvFunctionalFast(benchmark::State& state) { run_cnn_engine(state, true); }
+BENCHMARK(BM_ConvFunctionalDense)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ConvFunctionalFast)->Unit(benchmark::kMillisecond);
 
 void BM_FaultDraw(benchmark::State& state) {
   Setup& s = setup();

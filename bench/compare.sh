@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# `make bench`: every performance ratio of issue 7, measured side by side in one run on this
+# `make bench`: every performance ratio, measured side by side in one run on this
 # machine, written to bench/RESULTS.md (the raw outputs stay in BUILD/bench-results).
 #
 #   bench/compare.sh [BUILD_DIR]        (default: build; expects a Release build of nfsim)
 #
 # Environment: NFSIM_BENCH_REPS (default 3) repetitions of each whole-program measurement (the
-# medians are reported); NFSIM_BENCH_PEER_TRIALS (default 10000) trials of the PyTorch peer.
+# medians are reported); NFSIM_BENCH_PEER_TRIALS (default 10000) and NFSIM_BENCH_CNN_PEER_TRIALS
+# (default 1000) trials of the PyTorch peer on the MLP and on the CNN.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -15,6 +16,7 @@ NFSIM="$BUILD/apps/nfsim"
 OUT="$BUILD/bench-results"
 REPS="${NFSIM_BENCH_REPS:-3}"
 PEER_TRIALS="${NFSIM_BENCH_PEER_TRIALS:-10000}"
+CNN_PEER_TRIALS="${NFSIM_BENCH_CNN_PEER_TRIALS:-1000}"
 IMAGES=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 PYTHON=/usr/bin/python3
 
@@ -46,6 +48,20 @@ for r in $(seq 1 "$REPS"); do
   log "   round $r done"
 done
 
+log "9. The conv Monte Carlo: PyTorch peer against nfsim on the bundled CNN, interleaved, $REPS times"
+for r in $(seq 1 "$REPS"); do
+  "$NFSIM" run "$ROOT/bench/campaigns/peer_cnn.yaml" --out "$OUT/peer_cnn_nfsim_$r" > "$OUT/peer_cnn_nfsim_$r.log"
+  "$PYTHON" "$ROOT/bench/peer_torch.py" --model "$ROOT/examples/models/fmnist_cnn.onnx" --images "$IMAGES" \
+    --count 100 --p 0.01 --trials "$CNN_PEER_TRIALS" --seed "$r" --out "$OUT/peer_cnn_torch_$r.json"
+  log "   round $r done"
+done
+
+log "10. PyTorch's CPU inference of the CNN (batch of 100, one thread), $REPS times"
+for r in $(seq 1 "$REPS"); do
+  "$PYTHON" "$ROOT/bench/peer_torch.py" --model "$ROOT/examples/models/fmnist_cnn.onnx" --images "$IMAGES" \
+    --count 100 --threads 1 --forward-only 200 --out "$OUT/torch_forward_$r.json"
+done
+
 log "4. Monte Carlo until every std has a 1% relative half-width (trials: auto), one thread, $REPS times"
 AUTO_ARGS=(run "$ROOT/bench/campaigns/peer.yaml" --trials auto --threads 1
            --set stopping.rel_half_width=0.01 --set stopping.min_trials=1000 --set stopping.max_trials=10000000)
@@ -67,7 +83,8 @@ for r in $(seq 1 "$REPS"); do
 done
 
 log "5. MPI: 2 ranks against 1 process (one thread each), $REPS times"
-MPI_ARGS=(run "$ROOT/bench/campaigns/peer.yaml" --trials 100000 --threads 1)
+# 300,000 trials (about 15 s per process): MPI's start-up and the final merge are fixed costs.
+MPI_ARGS=(run "$ROOT/bench/campaigns/peer.yaml" --trials 300000 --threads 1)
 for r in $(seq 1 "$REPS"); do
   "$NFSIM" "${MPI_ARGS[@]}" --out "$OUT/mpi1_$r" > "$OUT/mpi1_$r.log"
   mpirun --oversubscribe -np 2 "$NFSIM" "${MPI_ARGS[@]}" --out "$OUT/mpi2_$r" > "$OUT/mpi2_$r.log" 2>&1

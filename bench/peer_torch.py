@@ -1,10 +1,12 @@
 #!/usr/bin/python3
-"""The peer of benchmark 1: the paper's Monte-Carlo experiment as its authors ran it, in PyTorch.
+"""The peer of benchmarks 1 and 9: the paper's Monte-Carlo experiment as its authors ran it, in PyTorch.
 
 A framework forward pass over all inputs, repeated once per trial, with dropout-style crash masks
 on every hidden layer: F.dropout(h, p) * (1 - p), i.e. a Bernoulli(1 - p) mask without the
 1 / (1 - p) rescaling, drawn afresh for every (trial, input, neuron), as in El Mhamdi et al.'s
-notebooks. The model runs in the framework's default precision (float32); the statistics of
+notebooks. The model is an ONNX chain of Gemm, Conv, Relu, MaxPool, AveragePool, Flatten and
+Reshape (an MLP or a CNN); the mask acts on every weighted layer's activations but the last one's,
+after the activation and before any pooling (nfsim's neurons, docs/faults.md). The model runs in the framework's default precision (float32); the statistics of
 Delta = f_faulty(x) - f(x) are accumulated in float64 (power sums up to the fourth).
 
 Writes a JSON file: per input and output the mean and std of Delta and their standard errors,
@@ -30,31 +32,85 @@ def fail(msg):
     sys.exit(2)
 
 
-def load_mlp(path):
-    """(weight, bias, relu_after) per Gemm of a Flatten/Gemm/Relu ONNX graph."""
+def load_chain(path):
+    """The model's nodes as torch operations, in order: ("linear", w, b), ("conv", w, b, attrs),
+    ("relu",), ("maxpool", attrs), ("avgpool", attrs), ("flatten",)."""
     model = onnx.load(path)
     inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
-    layers = []
+    t = lambda a: torch.from_numpy(np.array(a, dtype=np.float32, order="C", copy=True))
+    ops = []
     for node in model.graph.node:
-        if node.op_type == "Flatten":
-            continue
-        if node.op_type == "Gemm":
-            attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        if node.op_type in ("Flatten", "Reshape"):
+            ops.append(("flatten",))
+        elif node.op_type == "Gemm":
             w = inits[node.input[1]]
             if not attrs.get("transB", 0):
                 w = w.T
-            layers.append([torch.from_numpy(w.astype(np.float32).copy()),
-                           torch.from_numpy(inits[node.input[2]].astype(np.float32).copy()), False])
+            ops.append(("linear", t(w), t(inits[node.input[2]])))
+        elif node.op_type == "Conv":
+            if attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+                fail(f"{path}: Conv with auto_pad not supported by the peer")
+            pads = attrs.get("pads", [0, 0, 0, 0])
+            if pads[0] != pads[2] or pads[1] != pads[3]:
+                fail(f"{path}: asymmetric Conv padding not supported by the peer")
+            bias = t(inits[node.input[2]]) if len(node.input) > 2 else None
+            ops.append(("conv", t(inits[node.input[1]]), bias,
+                        dict(stride=tuple(attrs.get("strides", [1, 1])), padding=(pads[0], pads[1]),
+                             dilation=tuple(attrs.get("dilations", [1, 1])), groups=attrs.get("group", 1))))
         elif node.op_type == "Relu":
-            if not layers:
-                fail(f"{path}: Relu before any Gemm")
-            layers[-1][2] = True
+            ops.append(("relu",))
+        elif node.op_type in ("MaxPool", "AveragePool"):
+            pads = attrs.get("pads", [0, 0, 0, 0])
+            if pads[0] != pads[2] or pads[1] != pads[3] or attrs.get("ceil_mode", 0):
+                fail(f"{path}: {node.op_type} with asymmetric padding or ceil_mode not supported by the peer")
+            pool = dict(kernel_size=tuple(attrs["kernel_shape"]), stride=tuple(attrs.get("strides", attrs["kernel_shape"])),
+                        padding=(pads[0], pads[1]))
+            if node.op_type == "AveragePool":
+                pool["count_include_pad"] = bool(attrs.get("count_include_pad", 0))
+            ops.append(("maxpool" if node.op_type == "MaxPool" else "avgpool", pool))
         else:
-            fail(f"{path}: op {node.op_type} not supported by the peer (expected Flatten, Gemm, Relu)")
-    return layers
+            fail(f"{path}: op {node.op_type} not supported by the peer (expected Gemm, Conv, Relu, MaxPool, "
+                 "AveragePool, Flatten, Reshape)")
+    return ops
 
 
-def read_idx_images(path, count):
+def make_forward(ops, p):
+    """forward(h, faulty): the chain, with the crash mask after each hidden weighted layer's
+    activation (before the op that follows it: a pooling, the next weighted layer)."""
+    weighted = [i for i, op in enumerate(ops) if op[0] in ("linear", "conv")]
+    last = weighted[-1]
+
+    def forward(h, faulty):
+        pending = False
+        for i, op in enumerate(ops):
+            if pending and op[0] != "relu":
+                h = F.dropout(h, p, training=True) * (1 - p)
+                pending = False
+            kind = op[0]
+            if kind == "linear":
+                h = F.linear(h.flatten(1), op[1], op[2])
+            elif kind == "conv":
+                h = F.conv2d(h, op[1], op[2], **op[3])
+            elif kind == "relu":
+                h = F.relu(h)
+            elif kind == "maxpool":
+                h = F.max_pool2d(h, **op[1])
+            elif kind == "avgpool":
+                h = F.avg_pool2d(h, **op[1])
+            elif kind == "flatten":
+                h = h.flatten(1)
+            if kind in ("linear", "conv") and faulty and i != last:
+                pending = True
+        if pending:
+            h = F.dropout(h, p, training=True) * (1 - p)
+        return h
+
+    return forward
+
+
+def read_idx_images(path, count, images=False):
+    """count x rows*cols, or count x 1 x rows x cols with images=True (NCHW, for a CNN)."""
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rb") as f:
         data = f.read()
@@ -62,7 +118,8 @@ def read_idx_images(path, count):
     if count > n:
         fail(f"{path}: {n} images, {count} asked")
     pixels = np.frombuffer(data, np.uint8, offset=16, count=count * rows * cols)
-    return pixels.reshape(count, rows * cols).astype(np.float32)
+    shape = (count, 1, rows, cols) if images else (count, rows * cols)
+    return pixels.reshape(shape).astype(np.float32)
 
 
 def main():
@@ -74,25 +131,33 @@ def main():
     ap.add_argument("--p", type=float, default=0.01)
     ap.add_argument("--trials", type=int, default=10000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (default: every core)")
+    ap.add_argument("--forward-only", type=int, default=0, metavar="N",
+                    help="instead of the Monte Carlo: time N fault-free forward passes over the inputs")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     if not 0 <= a.p <= 1:
         fail(f"--p {a.p}: expected a probability in [0, 1]")
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(a.threads or os.cpu_count() or 1)
     torch.manual_seed(a.seed)
-    layers = load_mlp(a.model)
-    x = torch.from_numpy(read_idx_images(a.images, a.count) * np.float32(a.scale))
+    ops = load_chain(a.model)
+    conv = any(op[0] == "conv" for op in ops)
+    x = torch.from_numpy(read_idx_images(a.images, a.count, images=conv) * np.float32(a.scale))
     p = a.p
+    forward = make_forward(ops, p)
 
-    def forward(h, faulty):
-        for i, (w, b, relu) in enumerate(layers):
-            h = F.linear(h, w, b)
-            if relu:
-                h = F.relu(h)
-            if faulty and i + 1 < len(layers):  # every hidden layer
-                h = F.dropout(h, p, training=True) * (1 - p)
-        return h
-
+    if a.forward_only:
+        # Plain inference throughput: the framework's own CPU forward pass over the batch.
+        with torch.no_grad():
+            forward(x, False)
+            start = time.perf_counter()
+            for _ in range(a.forward_only):
+                out = forward(x, False)
+            seconds = time.perf_counter() - start
+        json.dump({"passes": a.forward_only, "inputs": a.count, "seconds": seconds,
+                   "inferences_per_second": a.forward_only * a.count / seconds, "dtype": str(out.dtype),
+                   "torch": torch.__version__, "threads": torch.get_num_threads()}, open(a.out, "w"))
+        return
     with torch.no_grad():
         clean = forward(x, False)
         shape = clean.shape

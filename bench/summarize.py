@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Turns the raw outputs of bench/compare.sh into bench/RESULTS.md: machine, date, commands,
-medians and the six ratios of issue 7 against their targets."""
+medians and every ratio against its target."""
 import argparse
 import datetime
 import glob
@@ -38,6 +38,44 @@ def seconds(value, unit):
     return value * {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
 
 
+def agreement(nf_point, pt):
+    """z-scores of nfsim's per input-output mean and std against the peer's, over their combined
+    standard errors: (z_mean, z_std)."""
+    z_mean, z_std = [], []
+    for n, entry in enumerate(nf_point["inputs"]):
+        m = entry["measured"]
+        for k in range(len(m["mean"])):
+            se_m = (m["ci95"]["mean"]["hi"][k] - m["ci95"]["mean"]["lo"][k]) / 2 / 1.959964
+            se_s = (m["ci95"]["std"]["hi"][k] - m["ci95"]["std"]["lo"][k]) / 2 / 1.959964
+            den_m = math.hypot(se_m, pt["se_mean"][n][k])
+            den_s = math.hypot(se_s, pt["se_std"][n][k])
+            if den_m > 0:
+                z_mean.append((m["mean"][k] - pt["mean"][n][k]) / den_m)
+            if den_s > 0:
+                z_std.append((m["std"][k] - pt["std"][n][k]) / den_s)
+    return z_mean, z_std
+
+
+def beyond(zs, q):
+    return sum(abs(z) > q for z in zs) / max(1, len(zs))
+
+
+class Peer:
+    """nfsim's runs `{R}/{nf}_{r}/report.json` against the PyTorch peer's `{R}/{pt}_{r}.json`:
+    median trials per second of each, and the agreement of the first run of each."""
+
+    def __init__(self, R, reps, nf, pt):
+        self.nf_runs = [load(f"{R}/{nf}_{r}/report.json") for r in range(1, reps + 1)]
+        self.pt_runs = [load(f"{R}/{pt}_{r}.json") for r in range(1, reps + 1)]
+        self.nf_trials = self.nf_runs[0]["points"][0]["trials"]
+        self.nf_tps = statistics.median(self.nf_trials / r["timing"]["points"][0]["monte_carlo_s"] for r in self.nf_runs)
+        self.nf_threads = self.nf_runs[0]["timing"]["points"][0]["threads"]
+        self.pt_tps = statistics.median(r["trials_per_second"] for r in self.pt_runs)
+        self.ratio = self.nf_tps / self.pt_tps
+        self.z_mean, self.z_std = agreement(self.nf_runs[0]["points"][0], self.pt_runs[0])
+        self.agree = beyond(self.z_mean, 2.5758) <= 0.03 and beyond(self.z_std, 2.5758) <= 0.03
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", required=True)
@@ -51,31 +89,14 @@ def main():
     rows = []  # (number, what, measured, target, ok)
 
     # 1. Peer.
-    nf_runs = [load(f"{R}/peer_nfsim_{r}/report.json") for r in range(1, a.reps + 1)]
-    pt_runs = [load(f"{R}/peer_torch_{r}.json") for r in range(1, a.reps + 1)]
-    nf_trials = nf_runs[0]["points"][0]["trials"]
-    nf_tps = statistics.median(nf_trials / r["timing"]["points"][0]["monte_carlo_s"] for r in nf_runs)
-    nf_threads = nf_runs[0]["timing"]["points"][0]["threads"]
-    pt_tps = statistics.median(r["trials_per_second"] for r in pt_runs)
-    ratio1 = nf_tps / pt_tps
+    peer = Peer(R, a.reps, "peer_nfsim", "peer_torch")
+    nf_runs, pt = peer.nf_runs, peer.pt_runs[0]
+    nf_trials, nf_tps, nf_threads, pt_tps = peer.nf_trials, peer.nf_tps, peer.nf_threads, peer.pt_tps
+    ratio1 = peer.ratio
     rows.append((1, "nfsim functional engine / PyTorch peer, trials per second", f"{ratio1:.1f}x", ">= 20x", ratio1 >= 20))
     # Agreement of the per-input, per-output mean and std (first run of each).
     nf_inputs = nf_runs[0]["points"][0]["inputs"]
-    pt = pt_runs[0]
-    z_mean, z_std = [], []
-    for n, entry in enumerate(nf_inputs):
-        m = entry["measured"]
-        for k in range(len(m["mean"])):
-            se_m = (m["ci95"]["mean"]["hi"][k] - m["ci95"]["mean"]["lo"][k]) / 2 / 1.959964
-            se_s = (m["ci95"]["std"]["hi"][k] - m["ci95"]["std"]["lo"][k]) / 2 / 1.959964
-            den_m = math.hypot(se_m, pt["se_mean"][n][k])
-            den_s = math.hypot(se_s, pt["se_std"][n][k])
-            if den_m > 0:
-                z_mean.append((m["mean"][k] - pt["mean"][n][k]) / den_m)
-            if den_s > 0:
-                z_std.append((m["std"][k] - pt["std"][n][k]) / den_s)
-    beyond = lambda zs, q: sum(abs(z) > q for z in zs) / max(1, len(zs))  # noqa: E731
-    agree = beyond(z_mean, 2.5758) <= 0.03 and beyond(z_std, 2.5758) <= 0.03
+    z_mean, z_std, agree = peer.z_mean, peer.z_std, peer.agree
 
     # 2. Dense path against plain Eigen batched forward.
     dense = fn["BM_FunctionalDense"]["items_per_second"]
@@ -162,6 +183,22 @@ def main():
     rows.append((8, "`bounds: []`: time in bounds / time in bounds + Monte Carlo (synapse campaign, 300 trials, one thread)",
                  f"{100 * share8:.3f}%", "< 1%", share8 < 0.01))
 
+    # 9. The conv Monte Carlo against the PyTorch peer (the bundled CNN, dropout masks on both conv layers).
+    cnn = Peer(R, a.reps, "peer_cnn_nfsim", "peer_cnn_torch")
+    cpt_runs, cnf_trials, cnf_tps, cnf_threads, cpt_tps = cnn.pt_runs, cnn.nf_trials, cnn.nf_tps, cnn.nf_threads, cnn.pt_tps
+    ratio9, cz_mean, cz_std, cagree = cnn.ratio, cnn.z_mean, cnn.z_std, cnn.agree
+    rows.append((9, "nfsim functional engine / PyTorch peer, conv Monte Carlo (neuron crashes on both conv layers of the bundled CNN), "
+                 "trials per second", f"{ratio9:.1f}x", ">= 10x", ratio9 >= 10 and cagree))
+
+    # 10. The conv dense path against PyTorch's own CPU inference, one thread each.
+    cdense = fn["BM_ConvFunctionalDense"]["items_per_second"]
+    cforward = fn["BM_ConvForward"]["items_per_second"]
+    tfw_runs = [load(f"{R}/torch_forward_{r}.json") for r in range(1, a.reps + 1)]
+    tfw = statistics.median(r["inferences_per_second"] for r in tfw_runs)
+    ratio10 = cdense / tfw
+    rows.append((10, "conv dense Monte-Carlo path / PyTorch CPU inference of the same CNN (batch of 100, one thread each), "
+                  "inferences per second", f"{ratio10:.2f}", ">= 0.5", ratio10 >= 0.5))
+
     commit = sh(f"git -C {os.path.dirname(os.path.abspath(__file__))} rev-parse --short HEAD")
     blas = sh("update-alternatives --query libblas.so.3-x86_64-linux-gnu | sed -n 's/^Value: //p'") or "?"
     cpu = sh("lscpu | sed -n 's/^Model name: *//p'")
@@ -210,7 +247,8 @@ def main():
     w(f"   A looser reading, for the median output alone: its 95% half-width shrinks as 1/sqrt(trials), so from the peer")
     w(f"   run 1% needs {needed_median:,.0f} trials (the worst output {needed_worst:,.0f}); at {inference_s * 1e6:.2f} us per")
     w(f"   inference (`BM_FunctionalFast`, one thread) that is {mc_s * 1e3:,.1f} ms per input, {ratio4_median:,.0f}x the bounds.")
-    w(f"5. **MPI.** 100,000 trials of the peer campaign, `--threads 1`: one process {t1:.3f} s, `mpirun -np 2` {t2:.3f} s")
+    mpi_trials = load(f"{R}/mpi1_1/report.json")["points"][0]["trials"]
+    w(f"5. **MPI.** {mpi_trials:,} trials of the peer campaign, `--threads 1`: one process {t1:.3f} s, `mpirun -np 2` {t2:.3f} s")
     w(f"   (Monte-Carlo time, medians). Reports bit-identical: {'yes' if same else 'NO'}.")
     w(f"6. **Memory.** `bench/campaigns/memory.yaml` (one input): peak RSS {rss5:,} kB at 10^5 trials, {rss7:,} kB at 10^7.")
     w(f"7. **Bounds for synapse crashes.** `bench/campaigns/synapse.yaml`: synapse crashes on layer 1 of the bundled MLP")
@@ -221,6 +259,18 @@ def main():
     w(f"   until 1%: {syn_target_s:,.0f} s ({syn_how}{'' if syn_reached == 'target' else ': time x (half-width / 0.01)^2'}).")
     w(f"8. **`bounds: []`.** The same campaign with `--set bounds=[]`, 300 trials, `--threads 1`: bounds_s {none_bounds:.4f} s")
     w(f"   against {none_mc:,.1f} s of Monte Carlo (medians of {a.reps}): nothing but the measured statistics' summary.")
+    w(f"9. **Conv peer.** Neuron crashes on both conv layers of the bundled CNN (their activations, before the")
+    w(f"   pooling), p = 0.01, redrawn per inference, 100 test images. PyTorch (the same script with the CNN: conv2d,")
+    w(f"   max_pool2d, dropout masks times (1 - p) after each hidden weighted layer's activation, {cpt_runs[0]['threads']} threads,")
+    w(f"   {cpt_runs[0]['dtype']}): {cpt_tps:,.1f} trials/s (median, {cpt_runs[0]['trials']} trials per run). nfsim")
+    w(f"   (`nfsim run bench/campaigns/peer_cnn.yaml`, {cnf_threads} threads, {cnf_trials} trials): {cnf_tps:,.0f} trials/s.")
+    w(f"   Agreement ({len(cz_mean)} input-output pairs): mean |z| beyond 2.576: {100 * beyond(cz_mean, 2.5758):.1f}%"
+      f" (max {max(map(abs, cz_mean)):.2f}); std: {100 * beyond(cz_std, 2.5758):.1f}% (max {max(map(abs, cz_std)):.2f}). "
+      f"**{'Agree' if cagree else 'DISAGREE'}** within the confidence intervals.")
+    w(f"10. **Conv dense path.** `BM_ConvFunctionalDense` (nfsim's dense Monte-Carlo path on the CNN, fast path off, im2col +")
+    w(f"   GEMM in double precision, SSE2 build) {cdense:,.0f} inferences/s; `BM_ConvForward` (Network::forward_batch, no")
+    w(f"   faults) {cforward:,.0f} inferences/s; PyTorch's own inference (`peer_torch.py --forward-only`, {tfw_runs[0]['threads']}"
+      f" thread, {tfw_runs[0]['dtype']}, batch of 100) {tfw:,.0f} inferences/s (median of {a.reps}).")
     w("")
     w("## Hot parts (Google Benchmark medians)")
     w("")
@@ -240,17 +290,20 @@ def main():
     w(f"/usr/bin/python3 bench/peer_torch.py --model examples/models/fmnist_mlp.onnx --images ... --trials {pt['trials']} --out ...")
     w("build/apps/nfsim run bench/campaigns/peer.yaml --trials auto --threads 1 --set stopping.rel_half_width=0.01 \\")
     w("    --set stopping.min_trials=1000 --set stopping.max_trials=10000000 --out ...")
-    w("build/apps/nfsim run bench/campaigns/peer.yaml --trials 100000 --threads 1 --out ...")
-    w("mpirun -np 2 build/apps/nfsim run bench/campaigns/peer.yaml --trials 100000 --threads 1 --out ...")
+    w("build/apps/nfsim run bench/campaigns/peer.yaml --trials 300000 --threads 1 --out ...")
+    w("mpirun -np 2 build/apps/nfsim run bench/campaigns/peer.yaml --trials 300000 --threads 1 --out ...")
     w("build/apps/nfsim run bench/campaigns/memory.yaml --trials 100000 | 10000000 --out ...")
     w("build/apps/nfsim run bench/campaigns/synapse.yaml --trials auto --threads 1 --set stopping.rel_half_width=0.01 \\")
     w("    --set stopping.min_trials=1000 --set stopping.max_trials=$NFSIM_BENCH_SYNAPSE_MAX_TRIALS --out ...   # default 1000")
     w("build/apps/nfsim run bench/campaigns/synapse.yaml --threads 1 --trials 300 --set 'bounds=[]' --out ...   # x reps")
+    w("build/apps/nfsim run bench/campaigns/peer_cnn.yaml --out ...        # x reps, interleaved with:")
+    w(f"/usr/bin/python3 bench/peer_torch.py --model examples/models/fmnist_cnn.onnx --images ... --trials {cpt_runs[0]['trials']} --out ...")
+    w("/usr/bin/python3 bench/peer_torch.py --model examples/models/fmnist_cnn.onnx --images ... --threads 1 --forward-only 200 --out ...")
     w("```")
     with open(a.out, "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(f"{n}. {what}: {m} (target {t}) {'met' if ok else 'NOT MET'}" for n, what, m, t, ok in rows))
-    if not agree:
+    if not agree or not cagree:
         print("bench: nfsim and the PyTorch peer disagree beyond their confidence intervals", file=sys.stderr)
 
 

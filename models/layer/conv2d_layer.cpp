@@ -129,21 +129,26 @@ void Conv2dLayer::im2col(const double* u, Eigen::Index count, Eigen::Index g, Ei
   }
 }
 
-void Conv2dLayer::apply(const double* u, Eigen::Index count, double* z) const {
+void Conv2dLayer::apply(const double* u, Eigen::Index count, double* z, bool with_bias) const {
   const Eigen::Index cog = group_out(), n_in = input_size(), n_out = output_size();
   const Eigen::Index chunk = chunk_inputs(positions_, taps());
-  Eigen::MatrixXd x, r;
+  Eigen::MatrixXd x;
   for (Eigen::Index n0 = 0; n0 < count; n0 += chunk) {
     const Eigen::Index cnt = std::min(chunk, count - n0);
     for (Eigen::Index g = 0; g < p_.groups; ++g) {
       im2col(u + n0 * n_in, cnt, g, x);
-      r.noalias() = x * p_.weights.middleRows(g * cog, cog).transpose();  // (cnt * P) x cog
+      // Input n's outputs of group g, channel-major (o * P + p), are a P x cog column-major
+      // block of z: one GEMM per input writes them in place.
+      const auto w_t = p_.weights.middleRows(g * cog, cog).transpose();
       for (Eigen::Index n = 0; n < cnt; ++n) {
-        double* zn = z + (n0 + n) * n_out;
-        for (Eigen::Index o = 0; o < cog; ++o) {
-          const double* src = r.col(o).data() + n * positions_;
-          std::copy(src, src + positions_, zn + (g * cog + o) * positions_);
+        Eigen::Map<Eigen::MatrixXd> zn(z + (n0 + n) * n_out + g * cog * positions_, positions_, cog);
+        // The GEMM accumulates into its destination: start from the bias (or zero).
+        if (with_bias) {
+          zn.rowwise() = p_.bias.segment(g * cog, cog).transpose();
+        } else {
+          zn.setZero();
         }
+        zn.noalias() += x.middleRows(n * positions_, positions_) * w_t;
       }
     }
   }
@@ -151,20 +156,18 @@ void Conv2dLayer::apply(const double* u, Eigen::Index count, double* z) const {
 
 Eigen::VectorXd Conv2dLayer::linear(const Eigen::VectorXd& u_prev) const {
   Eigen::VectorXd z(output_size());
-  apply(u_prev.data(), 1, z.data());
-  z += bias_expanded_;
+  apply(u_prev.data(), 1, z.data(), true);
   return z;
 }
 
 void Conv2dLayer::linear_batch(const Eigen::MatrixXd& u_prev, Eigen::MatrixXd& z) const {
   z.resize(output_size(), u_prev.cols());
-  apply(u_prev.data(), u_prev.cols(), z.data());
-  z.colwise() += bias_expanded_;
+  apply(u_prev.data(), u_prev.cols(), z.data(), true);
 }
 
 Eigen::VectorXd Conv2dLayer::jvp(const Eigen::VectorXd& du) const {
   Eigen::VectorXd z(output_size());
-  apply(du.data(), 1, z.data());
+  apply(du.data(), 1, z.data(), false);
   return z;
 }
 

@@ -92,8 +92,8 @@ class Conv2dLayer final : public ILayer {
   }
   // The output rows (or columns) whose tap k (ky or kx) reads inside the input: [lo, hi).
   void valid_range(Eigen::Index k, bool vertical, Eigen::Index& lo, Eigen::Index& hi) const;
-  // z (count columns of n_l) = A u, without the bias.
-  void apply(const double* u, Eigen::Index count, double* z) const;
+  // z (count columns of n_l) = A u, plus the bias when with_bias.
+  void apply(const double* u, Eigen::Index count, double* z, bool with_bias) const;
 
   Conv2dParams p_;
   Eigen::Index out_h_ = 0, out_w_ = 0, positions_ = 0;

@@ -116,28 +116,33 @@ TEST(ChipConv, MapsAndReproducesAConvNetwork) {
   EXPECT_TRUE(out.isApprox(net.forward_batch(x), 1e-12)) << out << "\n\n" << net.forward_batch(x);
 }
 
-// Timing of a conv layer: its tiles read once per position, one after another, so the layer
-// takes positions x read latency, then one update (the arrays are pipelined with the reads). On a
-// bus (10 ns a message), with 10 ns reads and 5 ns updates: layer 1 gets its inputs at 10 ns, reads
-// 49 positions until 500, its partial sums arrive at 510, its arrays update until 515 (and pool);
-// layer 2 (4 positions): 525, 565, 575, 580; the dense layer: 590, 600, 610, 615; the host has
-// the outputs at 625 ns.
-TEST(ChipConv, ConvLayerLatencyIsPositionsTimesReadLatency) {
+// The CNN on a bus (10 ns a message) with 10 ns reads and 5 ns updates, conv tiles copied
+// `replicate` times: checks the outputs and returns the latency of one inference in ns.
+double conv_bus_latency_ns(int replicate) {
   const models::Network net = conv_network();
   const Eigen::MatrixXd x = models::random_inputs(net.input_size(), 1, 1.0, 0.0, 3);
-  const char* bus = R"(
-name: conv_bus
-cores: {count: 12}
-crossbar: {type: ideal, rows: 8, cols: 3, read_latency_ns: 10}
-neuron_array: {type: rate, size: 3, update_latency_ns: 5}
-interconnect: {type: bus, latency_ns: 10}
-)";
+  const std::string bus = "name: conv_bus\ncores: {count: 20}\n"
+                          "crossbar: {type: ideal, rows: 8, cols: 3, read_latency_ns: 10}\n"
+                          "neuron_array: {type: rate, size: 3, update_latency_ns: 5}\n"
+                          "interconnect: {type: bus, latency_ns: 10}\n"
+                          "mapping: {type: greedy, replicate: " + std::to_string(replicate) + "}\n";
   const faults::FaultPlan plan({FaultSpec{FaultKind::neuron_crash, {1}, 0.0}}, net);
-  const MappedChip chip = mapped(net, bus);
+  const MappedChip chip = mapped(net, bus.c_str());
   ChipEngine engine(net, x, chip, plan, {});
   EXPECT_TRUE(engine.clean_outputs().isApprox(net.forward_batch(x), 1e-12));
-  EXPECT_DOUBLE_EQ(engine.chip().last_latency().to_seconds() * 1e9, 625.0);
+  return engine.chip().last_latency().to_seconds() * 1e9;
 }
+
+// Timing of a conv layer: its tiles read once per position, one after another, so the layer
+// takes positions x read latency, then one update (the arrays are pipelined with the reads). On
+// the bus above: layer 1 gets its inputs at 10 ns, reads 49 positions until 500, its partial sums
+// arrive at 510, its arrays update until 515 (and pool); layer 2 (4 positions): 525, 565, 575,
+// 580; the dense layer: 590, 600, 610, 615; the host has the outputs at 625 ns.
+TEST(ChipConv, ConvLayerLatencyIsPositionsTimesReadLatency) { EXPECT_DOUBLE_EQ(conv_bus_latency_ns(1), 625.0); }
+
+// Two copies: conv 1's 49 positions take 25 reads (250 ns instead of 490), conv 2's 4 take 2 (20
+// instead of 40): the outputs reach the host at 625 - 240 - 20 = 365 ns.
+TEST(ChipConv, ReplicasDivideTheConvLayerLatency) { EXPECT_DOUBLE_EQ(conv_bus_latency_ns(2), 365.0); }
 
 // Replicated conv tiles: the copies split the positions and read in parallel; same outputs.
 TEST(ChipConv, ReplicasSplitThePositionsAndReadInParallel) {
@@ -205,27 +210,6 @@ TEST(ChipConv, ReplicatedGroupsGiveB3EqualToB4OnALinearNetwork) {
     EXPECT_TRUE(b.at("b3").mean.isApprox(b.at("b4").mean, 1e-9)) << b.at("b3").mean.transpose() << " vs " << b.at("b4").mean.transpose();
     EXPECT_TRUE(b.at("b3").std.isApprox(b.at("b4").std, 1e-9)) << b.at("b3").std.transpose() << " vs " << b.at("b4").std.transpose();
   }
-}
-
-// Replicas on a bus (10 ns a message, 10 ns reads, 5 ns updates), 2 copies: conv 1's 49
-// positions take 25 reads (250 ns instead of 490), conv 2's 4 take 2 (20 instead of 40): the
-// outputs reach the host at 625 - 240 - 20 = 365 ns.
-TEST(ChipConv, ReplicasDivideTheConvLayerLatency) {
-  const models::Network net = conv_network();
-  const Eigen::MatrixXd x = models::random_inputs(net.input_size(), 1, 1.0, 0.0, 3);
-  const char* bus = R"(
-name: conv_bus_replicated
-cores: {count: 20}
-crossbar: {type: ideal, rows: 8, cols: 3, read_latency_ns: 10}
-neuron_array: {type: rate, size: 3, update_latency_ns: 5}
-interconnect: {type: bus, latency_ns: 10}
-mapping: {type: greedy, replicate: 2}
-)";
-  const faults::FaultPlan plan({FaultSpec{FaultKind::neuron_crash, {1}, 0.0}}, net);
-  const MappedChip chip = mapped(net, bus);
-  ChipEngine engine(net, x, chip, plan, {});
-  EXPECT_TRUE(engine.clean_outputs().isApprox(net.forward_batch(x), 1e-12));
-  EXPECT_DOUBLE_EQ(engine.chip().last_latency().to_seconds() * 1e9, 365.0);
 }
 
 TEST_P(ChipWithoutFaults, ReproducesTheNetwork) {
