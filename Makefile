@@ -48,7 +48,7 @@ test-sanitize: deps
 	cd $(SANITIZE_DIR) && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --no-tests=error --output-on-failure -j$(JOBS)
 
-# Benchmarks: every ratio of bench/RESULTS.md measured side by side in one run (about 7 minutes;
+# Benchmarks: every ratio of bench/RESULTS.md measured side by side in one run (about 8 minutes;
 # the machine is noisy, absolute times are not stable). Needs the PyTorch peer (--python).
 bench: build
 	bash scripts/install-deps.sh --python

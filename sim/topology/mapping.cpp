@@ -57,10 +57,13 @@ std::string Mapping::describe(const models::Network& net, const ChipTopology& t)
       // A conv layer: its kernel matrix, read once per output position by each of its tiles.
       std::snprintf(line, sizeof line,
                     "layer %d: %s, kernel %ldx%ld (channels x taps) on %zu tile(s), %d replica(s), up to %ld reads per "
-                    "tile per inference (%ld in all), %ld channels x %ld positions on %zu array(s)%s\n",
+                    "tile per inference (%ld in all), %.1f%% of their cells used, %ld channels x %ld positions on %zu "
+                    "array(s)%s\n",
                     l, layer.describe().c_str(), static_cast<long>(layer.crossbar_matrix().rows()),
                     static_cast<long>(layer.crossbar_matrix().cols()), ts.size(), replicas, most_reads,
                     positions * static_cast<long>(ts.size() / static_cast<std::size_t>(replicas)),
+                    100.0 * static_cast<double>(layer.crossbar_matrix().size()) * replicas /
+                        (static_cast<double>(ts.size()) * t.crossbar_rows * t.crossbar_cols),
                     static_cast<long>(layer.crossbar_matrix().rows()), positions, as.size(),
                     net.stage(l) ? (", pooled there: " + net.stage(l)->describe()).c_str() : "");
     }

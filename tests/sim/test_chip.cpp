@@ -108,7 +108,7 @@ TEST(ChipConv, MapsAndReproducesAConvNetwork) {
   EXPECT_EQ(m.arrays[m.arrays_of(1)[1]].neuron_begin(), 3 * 49);
   EXPECT_EQ(m.arrays[m.arrays_of(1)[1]].neuron_count(), 49);
   const std::string text = m.describe(net, chip.topology);
-  EXPECT_NE(text.find("on 6 tile(s), 1 replica(s), up to 49 reads per tile per inference (294 in all)"), std::string::npos) << text;
+  EXPECT_NE(text.find("on 6 tile(s), 1 replica(s), up to 49 reads per tile per inference (294 in all), 50.0% of their cells used"), std::string::npos) << text;
   EXPECT_NE(text.find("channels 3..3 (neurons 147..195)"), std::string::npos) << text;
   const faults::FaultPlan plan({FaultSpec{FaultKind::neuron_crash, {1}, 0.0}}, net);
   ChipEngine engine(net, x, chip, plan, {});
@@ -162,7 +162,7 @@ TEST(ChipConv, ReplicasSplitThePositionsAndReadInParallel) {
   EXPECT_EQ(m.tiles_of(2).size(), 12u);  // 2 groups x 2 tap blocks (8 taps on 6 rows) x 3 copies
   EXPECT_FALSE(m.tiles[m.tiles_of(3)[0]].replicated);
   const std::string text = m.describe(net, chip.topology);
-  EXPECT_NE(text.find("on 9 tile(s), 3 replica(s), up to 17 reads per tile per inference (147 in all)"), std::string::npos)
+  EXPECT_NE(text.find("on 9 tile(s), 3 replica(s), up to 17 reads per tile per inference (147 in all), 100.0% of their cells used"), std::string::npos)
       << text;
   EXPECT_NE(text.find(", replica 2: positions 32..48"), std::string::npos) << text;
   const faults::FaultPlan plan({FaultSpec{FaultKind::neuron_crash, {1}, 0.0}}, net);
