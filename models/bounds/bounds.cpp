@@ -401,25 +401,9 @@ void BoundCalculator::propagate_sets(const ForwardTrace& t, int l, const std::ve
     du.clear();
     if (stage) {
       // The pooled outputs whose window holds a changed activation, recomputed.
-      windows.clear();
-      const Eigen::Index oh = stage->out_h(), ow = stage->out_w();
-      for (std::size_t k = 0; k < set.rows.size(); ++k) {
-        y_work[set.rows[k]] += set.dys[k];
-        Eigen::Index c, y_lo, y_hi, x_lo, x_hi;
-        stage->windows_of(set.rows[k], c, y_lo, y_hi, x_lo, x_hi);
-        for (Eigen::Index oy = y_lo; oy < y_hi; ++oy) {
-          for (Eigen::Index ox = x_lo; ox < x_hi; ++ox) {
-            const Eigen::Index q = (c * oh + oy) * ow + ox;
-            if (!mark[static_cast<std::size_t>(q)]) {
-              mark[static_cast<std::size_t>(q)] = 1;
-              windows.push_back(q);
-            }
-          }
-        }
-      }
-      std::sort(windows.begin(), windows.end());
+      for (std::size_t k = 0; k < set.rows.size(); ++k) y_work[set.rows[k]] += set.dys[k];
+      stage->touched_windows(set.rows.data(), set.rows.size(), mark, windows);
       for (Eigen::Index q : windows) {
-        mark[static_cast<std::size_t>(q)] = 0;
         const double d = stage->window(y_work.data(), q) - u0[q];
         if (d != 0.0) {
           idx.push_back(q);

@@ -103,6 +103,26 @@ void Pool2d::forward(const double* y, double* u) const {
   }
 }
 
+void Pool2d::touched_windows(const Eigen::Index* inputs, std::size_t count, std::vector<char>& mark,
+                             std::vector<Eigen::Index>& windows) const {
+  windows.clear();
+  for (std::size_t j = 0; j < count; ++j) {
+    Eigen::Index c, y_lo, y_hi, x_lo, x_hi;
+    windows_of(inputs[j], c, y_lo, y_hi, x_lo, x_hi);
+    for (Eigen::Index oy = y_lo; oy < y_hi; ++oy) {
+      for (Eigen::Index ox = x_lo; ox < x_hi; ++ox) {
+        const Eigen::Index q = (c * out_h_ + oy) * out_w_ + ox;
+        if (!mark[static_cast<std::size_t>(q)]) {
+          mark[static_cast<std::size_t>(q)] = 1;
+          windows.push_back(q);
+        }
+      }
+    }
+  }
+  std::sort(windows.begin(), windows.end());
+  for (Eigen::Index q : windows) mark[static_cast<std::size_t>(q)] = 0;
+}
+
 Eigen::VectorXd Pool2d::forward(const Eigen::VectorXd& y) const {
   Eigen::VectorXd u(output_size());
   forward(y.data(), u.data());

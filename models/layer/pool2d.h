@@ -53,6 +53,12 @@ class Pool2d {
   void windows_of(Eigen::Index i, Eigen::Index& c, Eigen::Index& y_lo, Eigen::Index& y_hi, Eigen::Index& x_lo,
                   Eigen::Index& x_hi) const;
 
+  // The distinct output windows that hold any of the inputs inputs[0..count), ascending, into
+  // `windows` (cleared first). `mark` is the caller's scratch of output_size() zeros, zero again
+  // on return: the sparse update of a pooling after a few of its inputs changed.
+  void touched_windows(const Eigen::Index* inputs, std::size_t count, std::vector<char>& mark,
+                       std::vector<Eigen::Index>& windows) const;
+
   // "maxpool2x2/2", "avgpool3x3/1/p1", "avgpool7x7" (global).
   std::string describe() const;
 

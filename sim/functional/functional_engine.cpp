@@ -175,24 +175,8 @@ void FunctionalEngine::faulty_delta_fast(const faults::FaultInstance& f, Eigen::
       // Window by window while the changes are few: each costs a window lookup and a recompute,
       // against one recompute per output for the whole pooling.
       if (2 * static_cast<Eigen::Index>(diffs.size) < stage->output_size() && !diffs.empty()) {
-        ws.windows.clear();
-        const Eigen::Index oh = stage->out_h(), ow = stage->out_w();
-        for (std::size_t j = 0; j < diffs.size; ++j) {
-          Eigen::Index c, y_lo, y_hi, x_lo, x_hi;
-          stage->windows_of(diffs.idx[j], c, y_lo, y_hi, x_lo, x_hi);
-          for (Eigen::Index oy = y_lo; oy < y_hi; ++oy) {
-            for (Eigen::Index ox = x_lo; ox < x_hi; ++ox) {
-              const Eigen::Index q = (c * oh + oy) * ow + ox;
-              if (!ws.mark[static_cast<std::size_t>(q)]) {
-                ws.mark[static_cast<std::size_t>(q)] = 1;
-                ws.windows.push_back(q);
-              }
-            }
-          }
-        }
-        std::sort(ws.windows.begin(), ws.windows.end());
+        stage->touched_windows(diffs.idx.data(), diffs.size, ws.mark, ws.windows);
         for (Eigen::Index q : ws.windows) {
-          ws.mark[static_cast<std::size_t>(q)] = 0;
           const double d = stage->window(ws.y.data(), q) - clean_u[q];
           if (d != 0.0) next.push(q, d);
         }

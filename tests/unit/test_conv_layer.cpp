@@ -2,6 +2,8 @@
 // differences.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <limits>
 #include <random>
@@ -297,6 +299,20 @@ TEST(Pool2d, MatchesLoopsAndFiniteDifferencesAndListsItsWindows) {
         EXPECT_EQ(listed, diff[q] != 0) << pool.describe() << " input " << i << " output " << q;
       }
     }
+    // touched_windows: the outputs a set of inputs reaches, each once, ascending; mark back to 0.
+    const Eigen::Index set[] = {0, y.size() / 2, y.size() / 2 + 1, y.size() - 1, 0};
+    std::vector<char> mark(static_cast<std::size_t>(pool.output_size()), 0);
+    std::vector<Eigen::Index> windows;
+    pool.touched_windows(set, 5, mark, windows);
+    Eigen::VectorXd bumped = y;
+    for (Eigen::Index i : set) bumped[i] = 1e3 + 1e3 * static_cast<double>(i);
+    const Eigen::VectorXd diff = pool.forward(bumped) - pool.forward(y);
+    std::vector<Eigen::Index> changed;
+    for (Eigen::Index q = 0; q < pool.output_size(); ++q) {
+      if (diff[q] != 0) changed.push_back(q);
+    }
+    EXPECT_EQ(windows, changed) << pool.describe();
+    EXPECT_EQ(std::count(mark.begin(), mark.end(), 1), 0);
   }
 }
 
