@@ -139,7 +139,8 @@ TEST(ConvCli, ChipEngineRunsAConvNetworkAndAgreesWithTheFunctionalEngine) {
                                      "engine: chip\ntrials: 20\n");
   const CliRun zero = nfsim("run " + dir.file("z.yaml") + " --out " + dir.file("zero"), dir);
   ASSERT_EQ(zero.code, 0) << zero.err;
-  for (const auto& in : report_of(dir, "zero")["points"][0]["inputs"]) {
+  const nlohmann::json zero_report = report_of(dir, "zero");
+  for (const auto& in : zero_report["points"][0]["inputs"]) {
     for (std::size_t k = 0; k < 2; ++k) EXPECT_EQ(in["measured"]["std"][k].get<double>(), 0.0);
   }
   const CliRun map = nfsim("map " + std::string(NFSIM_FIXTURES_DIR) + "/torch_cnn_small.onnx --chip " +
