@@ -26,10 +26,19 @@ const std::string kTinyConv =
     "inputs: {type: random, count: 3, scale: 2.0, shift: 0.1, seed: 5}\n"
     "seed: 4\n";
 
-// The exact engine's report `e` against a Monte-Carlo report `m` of the tiny conv network (3
-// inputs, 2 outputs): every mean and std within the Monte Carlo's 99.9% interval, and b4's std
-// within a fifth of the exact one (b4 is exact to first order; at these rates the rest is small).
-void expect_exact_agrees(const nlohmann::json& e, const nlohmann::json& m) {
+// Runs the campaign `yaml` (the tiny conv network: 3 inputs, 2 outputs) with the exact engine,
+// which must enumerate `units` units, and with the Monte-Carlo `engine`: every mean and std
+// within the Monte Carlo's 99.9% interval, and b4's std within a fifth of the exact one (b4 is
+// exact to first order; at these rates the rest is small).
+void expect_exact_agrees(const std::string& yaml, const std::string& engine, int units) {
+  TempDir dir;
+  write_file(dir.file("c.yaml"), yaml);
+  const CliRun exact = nfsim("run " + dir.file("c.yaml") + " --engine exact --out " + dir.file("exact"), dir);
+  ASSERT_EQ(exact.code, 0) << exact.err;
+  const CliRun mc = nfsim("run " + dir.file("c.yaml") + " --engine " + engine + " --out " + dir.file("mc"), dir);
+  ASSERT_EQ(mc.code, 0) << mc.err;
+  const nlohmann::json e = report_of(dir, "exact"), m = report_of(dir, "mc");
+  EXPECT_EQ(e["points"][0]["stopping"]["units_enumerated"].get<int>(), units);
   const double widen = 3.2905267314918945 / 1.959963984540054;  // 95% -> 99.9% half-width
   int compared = 0;
   for (std::size_t n = 0; n < 3; ++n) {
@@ -50,18 +59,11 @@ void expect_exact_agrees(const nlohmann::json& e, const nlohmann::json& m) {
 }
 
 TEST(ConvCli, ExactEngineAgreesWithMonteCarloAndB4) {
-  TempDir dir;
-  write_file(dir.file("c.yaml"), kTinyConv +
-                                     "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1}\n"
-                                     "  - {kind: synapse_crash, layers: [1, 2], probability: 0.05}\n"
-                                     "bounds: [b3, b4]\ntrials: 100000\nblock_trials: 4096\n");
-  const CliRun exact = nfsim("run " + dir.file("c.yaml") + " --engine exact --out " + dir.file("exact"), dir);
-  ASSERT_EQ(exact.code, 0) << exact.err;
-  const CliRun mc = nfsim("run " + dir.file("c.yaml") + " --engine functional --out " + dir.file("mc"), dir);
-  ASSERT_EQ(mc.code, 0) << mc.err;
-  const nlohmann::json e = report_of(dir, "exact"), m = report_of(dir, "mc");
-  EXPECT_EQ(e["points"][0]["stopping"]["units_enumerated"].get<int>(), 9 + 4 + 8);
-  expect_exact_agrees(e, m);
+  expect_exact_agrees(kTinyConv +
+                          "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1}\n"
+                          "  - {kind: synapse_crash, layers: [1, 2], probability: 0.05}\n"
+                          "bounds: [b3, b4]\ntrials: 100000\nblock_trials: 4096\n",
+                      "functional", 9 + 4 + 8);
 }
 
 TEST(ConvCli, ZeroFaultProbabilityGivesZeroDeltaOnTheFunctionalAndExactEngines) {
@@ -156,22 +158,15 @@ TEST(ConvCli, ChipEngineRunsAConvNetworkAndAgreesWithTheFunctionalEngine) {
 // copy acts at that copy's positions only. The exact engine (its groups, position ranges
 // included), the chip engine's Monte Carlo (the dead modules) and b4 agree.
 TEST(ConvCli, ReplicatedTilesExactChipAndB4Agree) {
-  TempDir dir;
-  write_file(dir.file("c.yaml"), kTinyConv +
-                                     "chip:\n  cores: {count: 8}\n  crossbar: {type: ideal, rows: 4, cols: 4}\n"
-                                     "  neuron_array: {type: rate, size: 4}\n  interconnect: {type: bus}\n"
-                                     "  mapping: {type: greedy, replicate: 3}\n"
-                                     "faults:\n  - {kind: crossbar_column, probability: 0.05}\n"
-                                     "  - {kind: crossbar_row, layers: [1], probability: 0.03}\n"
-                                     "bounds: [b3, b4]\ntrials: 40000\nblock_trials: 4096\n");
-  const CliRun exact = nfsim("run " + dir.file("c.yaml") + " --engine exact --out " + dir.file("exact"), dir);
-  ASSERT_EQ(exact.code, 0) << exact.err;
-  const CliRun mc = nfsim("run " + dir.file("c.yaml") + " --engine chip --out " + dir.file("mc"), dir);
-  ASSERT_EQ(mc.code, 0) << mc.err;
-  const nlohmann::json e = report_of(dir, "exact"), m = report_of(dir, "mc");
   // Columns: 3 copies x 1 (conv 1) + 2 (conv 2); rows: 3 copies x 4 taps.
-  EXPECT_EQ(e["points"][0]["stopping"]["units_enumerated"].get<int>(), 5 + 12);
-  expect_exact_agrees(e, m);
+  expect_exact_agrees(kTinyConv +
+                          "chip:\n  cores: {count: 8}\n  crossbar: {type: ideal, rows: 4, cols: 4}\n"
+                          "  neuron_array: {type: rate, size: 4}\n  interconnect: {type: bus}\n"
+                          "  mapping: {type: greedy, replicate: 3}\n"
+                          "faults:\n  - {kind: crossbar_column, probability: 0.05}\n"
+                          "  - {kind: crossbar_row, layers: [1], probability: 0.03}\n"
+                          "bounds: [b3, b4]\ntrials: 40000\nblock_trials: 4096\n",
+                      "chip", 5 + 12);
 }
 
 TEST(ConvCli, PyTorchCnnRunsOnFashionMnistImages) {
