@@ -216,6 +216,7 @@ def main():
     w(f"- date: {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')} (commit {commit})")
     w(f"- CPU: {cpu}, {os.cpu_count()} cores, {mem} GiB; {platform.platform()}")
     w(f"- compiler: {sh('c++ --version | head -1')}, CMake build type Release (portable flags, no -march=native)")
+    w(f"- nfsim's {sh(f'{a.build}/apps/nfsim --version | sed -n 2p') or 'conv GEMM: ?'}")
     w(f"- peer: PyTorch {pt['torch']} ({pt['dtype']}, {pt['threads']} threads), BLAS {blas}")
     w(f"- repetitions: {a.reps} per whole-program measurement, 5 per Google Benchmark; medians reported")
     w("")
@@ -268,7 +269,7 @@ def main():
       f" (max {max(map(abs, cz_mean)):.2f}); std: {100 * beyond(cz_std, 2.5758):.1f}% (max {max(map(abs, cz_std)):.2f}). "
       f"**{'Agree' if cagree else 'DISAGREE'}** within the confidence intervals.")
     w(f"10. **Conv dense path.** `BM_ConvFunctionalDense` (nfsim's dense Monte-Carlo path on the CNN, fast path off, im2col +")
-    w(f"   GEMM in double precision, SSE2 build) {cdense:,.0f} inferences/s; `BM_ConvForward` (Network::forward_batch, no")
+    w(f"   GEMM by OpenBLAS in double precision) {cdense:,.0f} inferences/s; `BM_ConvForward` (Network::forward_batch, no")
     w(f"   faults) {cforward:,.0f} inferences/s; PyTorch's own inference (`peer_torch.py --forward-only`, {tfw_runs[0]['threads']}"
       f" thread, {tfw_runs[0]['dtype']}, batch of 100) {tfw:,.0f} inferences/s (median of {a.reps}).")
     w("")

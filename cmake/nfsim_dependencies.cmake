@@ -7,6 +7,8 @@ find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 if(NOT NFSIM_LIGHT_DEPENDENCIES_ONLY)
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(SystemC REQUIRED IMPORTED_TARGET GLOBAL systemc>=2.3.4)
+  # OpenBLAS for the products of convolution layers (models/layer/gemm.h says why).
+  pkg_check_modules(OpenBLAS REQUIRED IMPORTED_TARGET GLOBAL openblas>=0.3)
   find_package(Boost 1.74 REQUIRED COMPONENTS program_options)
   find_package(Protobuf REQUIRED)  # before ONNX: its targets need protobuf::libprotobuf
   find_package(ONNX REQUIRED)

@@ -16,6 +16,7 @@ core_packages=(
   g++ cmake make pkg-config
   libsystemc-dev
   libeigen3-dev
+  libopenblas-dev
   libboost-program-options-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   libyaml-cpp-dev

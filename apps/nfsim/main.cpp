@@ -16,6 +16,7 @@
 #include "apps/nfsim/commands.h"
 #include "core/error.h"
 #include "core/plugin.h"
+#include "models/layer/gemm.h"
 #include "testbench/campaign/runner.h"
 #include "testbench/report/point_report.h"
 
@@ -119,6 +120,8 @@ int run_nfsim(int argc_in, char* argv_in[]) {
   }
   if (name == "--version") {
     std::printf("nfsim %s\n", nfsim::tb::kNfsimVersion);
+    // The one dependency whose choice of kernel shows in the last bits of results (conv layers).
+    std::printf("conv GEMM: %s\n", nfsim::models::blas_description().c_str());
     return kExitOk;
   }
   const auto it = commands().find(name);

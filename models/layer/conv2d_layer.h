@@ -82,6 +82,8 @@ class Conv2dLayer final : public ILayer {
   // per (input, position), one column per tap of the group: what a crossbar tile of the group
   // reads, one position after another.
   void im2col(const double* u, Eigen::Index count, Eigen::Index g, Eigen::MatrixXd& x) const;
+  // The same into x, count * P x taps column-major, written whole.
+  void im2col(const double* u, Eigen::Index count, Eigen::Index g, double* x) const;
 
  private:
   Eigen::Index row_of(std::uint64_t s) const {
