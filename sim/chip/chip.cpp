@@ -13,17 +13,21 @@ sc_core::sc_time ns(double v) { return sc_core::sc_time(v, sc_core::SC_NS); }
 }  // namespace
 
 Chip::Chip(sc_core::sc_module_name name, const models::Network& network, const MappedChip& mapped)
-    : sc_core::sc_module(name), net_(network), mapped_(mapped) {
+    : sc_core::sc_module(name), host_out("host_out"), host_in("host_in"), net_(network), mapped_(mapped) {
   const ChipTopology& t = mapped.topology;
   const Mapping& m = mapped.mapping;
-  // The weights as the crossbars store them, programmed once; each tile holds its block.
+  conv_.assign(static_cast<std::size_t>(net_.num_layers()) + 1, nullptr);
+  for (int l = 1; l <= net_.num_layers(); ++l) conv_[l] = dynamic_cast<const models::Conv2dLayer*>(&net_.layer(l));
+  // The weights as the crossbars store them, programmed once; each tile holds its block. A conv
+  // tile's input buffer holds its layer's whole input feature maps (messages fill its channels).
   programmed_ = sim::programmed_network(net_, mapped);
   for (std::size_t k = 0; k < m.tiles.size(); ++k) {
     const TileMap& tm = m.tiles[k];
     const Eigen::MatrixXd block =
         programmed_.layer(tm.layer).crossbar_matrix().block(tm.col_begin, tm.row_begin, tm.col_count, tm.row_count);
+    const Eigen::Index input_values = conv_[tm.layer] ? net_.staged_width(tm.layer - 1) : 0;
     tiles_.push_back(std::make_unique<Crossbar>(("tile" + std::to_string(k)).c_str(), block, make_crossbar_model(t),
-                                                static_cast<int>(k), ns(t.read_latency_ns)));
+                                                static_cast<int>(k), ns(t.read_latency_ns), input_values, tm.row_begin));
   }
   for (std::size_t k = 0; k < m.arrays.size(); ++k) {
     const ArrayMap& am = m.arrays[k];
@@ -39,33 +43,67 @@ Chip::Chip(sc_core::sc_module_name name, const models::Network& network, const M
         net_.layer(am.layer).activation(), make_neuron_model(t), ns(t.update_latency_ns), am.positions, std::move(stage)));
   }
   interconnect_ = std::make_unique<Interconnect>("noc", *mapped.interconnect);
-  tile_in_.resize(m.tiles.size());
+  // Bindings: every sender to the interconnect, the interconnect to every receiver in target-id
+  // order (tiles, arrays, host).
+  host_out.bind(interconnect_->in);
+  for (auto& tile : tiles_) tile->out.bind(interconnect_->in);
+  for (auto& array : arrays_) array->out.bind(interconnect_->in);
+  for (auto& tile : tiles_) interconnect_->out.bind(tile->in);
+  for (auto& array : arrays_) interconnect_->out.bind(array->in);
+  interconnect_->out.bind(host_in);
+  host_in.register_b_transport(this, &Chip::host_b_transport);
+  message_ = new tlmx::MessageExtension;
+  payload_.set_extension(message_);
+  payload_.set_command(tlm::TLM_WRITE_COMMAND);
+  payload_.set_byte_enable_ptr(nullptr);
+  payload_.set_dmi_allowed(false);
+
   tile_out_.resize(m.tiles.size());
-  tile_patches_.resize(m.tiles.size());
   tile_partials_.resize(m.tiles.size());
-  tile_rows_ok_.resize(m.tiles.size());
-  for (std::size_t k = 0; k < m.tiles.size(); ++k) {
-    tile_in_[k].setZero(m.tiles[k].row_count);
-    tile_rows_ok_[k].assign(static_cast<std::size_t>(m.tiles[k].row_count), 1);
-  }
-  conv_.assign(static_cast<std::size_t>(net_.num_layers()) + 1, nullptr);
-  Eigen::Index groups = 0;
-  for (int l = 1; l <= net_.num_layers(); ++l) {
-    conv_[l] = dynamic_cast<const models::Conv2dLayer*>(&net_.layer(l));
-    if (conv_[l]) groups = std::max(groups, conv_[l]->params().groups);
-  }
-  group_patches_.resize(static_cast<std::size_t>(groups));
   tile_ready_.resize(m.tiles.size());
+  tile_arrival_.resize(m.tiles.size());
   array_ready_.resize(m.arrays.size());
   array_in_.resize(m.arrays.size());
-  layer_u_.resize(static_cast<std::size_t>(net_.num_layers()) + 1);
   tiles_of_.resize(static_cast<std::size_t>(net_.num_layers()) + 1);
   arrays_of_.resize(static_cast<std::size_t>(net_.num_layers()) + 1);
   for (int l = 1; l <= net_.num_layers(); ++l) {
     tiles_of_[l] = m.tiles_of(l);
     arrays_of_[l] = m.arrays_of(l);
   }
-  for (int l = 0; l <= net_.num_layers(); ++l) layer_u_[l].setZero(net_.staged_width(l));
+  host_u_.setZero(net_.staged_width(0));
+  host_output_.setZero(net_.output_size());
+}
+
+void Chip::host_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time&) {
+  if (!tlmx::accept(trans, static_cast<std::size_t>(host_output_.size()))) return;
+  const auto offset = static_cast<Eigen::Index>(tlmx::offset_of(trans.get_address()) / sizeof(double));
+  const auto values = static_cast<Eigen::Index>(trans.get_data_length() / sizeof(double));
+  host_output_.segment(offset, values) =
+      Eigen::Map<const Eigen::VectorXd>(reinterpret_cast<const double*>(trans.get_data_ptr()), values);
+  trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+bool Chip::send(tlm::tlm_initiator_socket<>& from, const char* sender, const Transfer& t, int target, Eigen::Index offset,
+                const double* data, Eigen::Index values, int per_channel, sc_core::sc_time& when) {
+  const std::size_t bytes = static_cast<std::size_t>(values) * sizeof(double);
+  if (bytes != t.bytes) {
+    throw core::InternalError("chip: a message of layer " + std::to_string(t.layer) + " carries " + std::to_string(bytes) +
+                              " bytes; the mapping says " + std::to_string(t.bytes));
+  }
+  payload_.set_address(tlmx::address(target, static_cast<std::uint64_t>(offset) * sizeof(double)));
+  payload_.set_data_ptr(reinterpret_cast<unsigned char*>(const_cast<double*>(data)));
+  payload_.set_data_length(static_cast<unsigned int>(bytes));
+  payload_.set_streaming_width(static_cast<unsigned int>(bytes));
+  payload_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  message_->src_core = t.src_core;
+  message_->dst_core = t.dst_core;
+  message_->first = t.begin;
+  message_->count = t.count;
+  message_->positions = per_channel;
+  message_->delivered = true;
+  from->b_transport(payload_, when);
+  tlmx::check_response(payload_, sender);
+  return message_->delivered;
 }
 
 void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
@@ -77,76 +115,95 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
   // has arrived, array updates when the last partial sum has arrived.
   auto sync_to = [&](const sc_core::sc_time& offset) {
     const sc_core::sc_time elapsed = sc_core::sc_time_stamp() - start;
-    if (offset > elapsed) sc_core::wait(offset - elapsed);
+    if (offset > elapsed) {
+      quantum_.set(offset - elapsed);
+      quantum_.sync();
+    }
   };
-  // Times below are offsets from `start`; the thread catches up once per layer.
+  // Times below are offsets from `start`; the thread catches up once per phase.
   if (const models::Pool2d* stage0 = net_.stage(0)) {
     if (input_overrides_.empty()) {
-      stage0->forward(input.data(), layer_u_[0].data());
+      stage0->forward(input.data(), host_u_.data());
     } else {
       input_with_faults_ = input;
       for (const auto& [i, v] : input_overrides_) input_with_faults_[i] = v;
-      stage0->forward(input_with_faults_.data(), layer_u_[0].data());
+      stage0->forward(input_with_faults_.data(), host_u_.data());
     }
   } else {
-    layer_u_[0] = input;
-    for (const auto& [i, v] : input_overrides_) layer_u_[0][i] = v;
+    host_u_ = input;
+    for (const auto& [i, v] : input_overrides_) host_u_[i] = v;
   }
+  host_output_.setZero();
   std::fill(array_ready_.begin(), array_ready_.end(), sc_core::SC_ZERO_TIME);
   sc_core::sc_time host_done = sc_core::SC_ZERO_TIME;
   std::size_t tr = 0;
   for (int l = 1; l <= L; ++l) {
     const models::Conv2dLayer* conv = conv_[l];
+    // Values per row (neuron or channel) of the previous layer's arrays: 1, or a channel's
+    // (pooled) feature map.
+    const Eigen::Index prev_values = l == 1 ? 1 : net_.staged_width(l - 1) / net_.layer(l - 1).crossbar_matrix().rows();
+    for (int k : tiles_of_[l]) {
+      tiles_[k]->begin_inference();
+      tile_arrival_[k] = sc_core::SC_ZERO_TIME;
+    }
     // Inputs of the layer's tiles: from the host (layer 1) or from the previous layer's arrays.
-    // A conv tile's message brings the feature maps of its taps' channels; a lost one leaves
-    // those taps at 0.
-    std::vector<sc_core::sc_time> tile_arrival(m.tiles.size(), sc_core::SC_ZERO_TIME);
+    // A dense tile's message brings the inputs of its rows; a conv tile's the feature maps of the
+    // channels its taps read (whole channels, into the tile's copy of the layer's input).
     for (; tr < m.transfers.size(); ++tr) {
       const Transfer& t = m.transfers[tr];
       if (t.layer != l || (t.kind != Transfer::Kind::input_to_tile && t.kind != Transfer::Kind::array_to_tile)) break;
-      sc_core::sc_time when = t.kind == Transfer::Kind::input_to_tile ? sc_core::SC_ZERO_TIME : array_ready_[t.array];
-      const bool delivered = interconnect_->send(t.src_core, t.dst_core, t.bytes, when);
-      const int local = t.begin - m.tiles[t.tile].row_begin;
+      const TileMap& tm = m.tiles[t.tile];
+      const bool from_host = t.kind == Transfer::Kind::input_to_tile;
+      // Index of the first value the message carries, in the layer's input u_{l-1}.
+      Eigen::Index first = t.begin, values = t.count, dst = t.begin - tm.row_begin;
       if (conv) {
-        std::fill_n(tile_rows_ok_[t.tile].begin() + local, t.count, static_cast<char>(delivered));
-      } else if (delivered) {
-        tile_in_[t.tile].segment(local, t.count) = layer_u_[l - 1].segment(t.begin, t.count);
-      } else {
-        tile_in_[t.tile].segment(local, t.count).setZero();
+        const auto& p = conv->params();
+        const Eigen::Index per_tap = p.kh * p.kw, cig = p.in_c / p.groups, maps = p.in_h * p.in_w;
+        const Eigen::Index group = tm.col_begin / conv->group_out();
+        const Eigen::Index c0 = group * cig + t.begin / per_tap, c1 = group * cig + (t.begin + t.count - 1) / per_tap;
+        first = c0 * maps;
+        values = (c1 - c0 + 1) * maps;
+        dst = first;
       }
-      tile_arrival[t.tile] = std::max(tile_arrival[t.tile], when);
+      sc_core::sc_time when = from_host ? sc_core::SC_ZERO_TIME : array_ready_[t.array];
+      if (from_host) {
+        send(host_out, "the host", t, t.tile, dst, host_u_.data() + first, values, 1, when);
+      } else {
+        const Eigen::Index own = m.arrays[t.array].begin * prev_values;  // the array's first value in u_{l-1}
+        send(arrays_[t.array]->out, arrays_[t.array]->name(), t, t.tile, dst, arrays_[t.array]->output().data() + (first - own),
+             values, 1, when);
+      }
+      tile_arrival_[t.tile] = std::max(tile_arrival_[t.tile], when);
     }
     sc_core::sc_time reads_start = sc_core::SC_ZERO_TIME;
-    for (int k : tiles_of_[l]) reads_start = std::max(reads_start, tile_arrival[k]);
+    for (int k : tiles_of_[l]) reads_start = std::max(reads_start, tile_arrival_[k]);
     sync_to(reads_start);
-    if (conv) {
-      // Each group's feature maps unrolled once (positions x taps); every tile reads its taps at
-      // the positions it computes (all of them, or its replica's share).
-      for (Eigen::Index g = 0; g < conv->params().groups; ++g) conv->im2col(layer_u_[l - 1].data(), 1, g, group_patches_[g]);
-    }
     for (int k : tiles_of_[l]) {
       sc_core::sc_time when = reads_start;
       if (conv) {
+        // The tile unrolls its copy of the input (its group's taps at the positions it computes)
+        // and reads it; taps no message brought read 0 (their channel may have come whole with
+        // another message for other taps).
         const TileMap& tm = m.tiles[k];
-        const Eigen::MatrixXd& patches = group_patches_[tm.col_begin / conv->group_out()];
-        std::vector<char>& ok = tile_rows_ok_[k];
-        if (std::find(ok.begin(), ok.end(), 0) == ok.end()) {
-          tiles_[k]->read_positions(patches.block(tm.pos_begin, tm.row_begin, tm.positions, tm.row_count), tile_partials_[k],
-                                    when);
+        conv->im2col(tiles_[k]->input().data(), 1, tm.col_begin / conv->group_out(), tile_im2col_);
+        if (tiles_[k]->all_rows_delivered()) {
+          tiles_[k]->read_positions(tile_im2col_.block(tm.pos_begin, tm.row_begin, tm.positions, tm.row_count),
+                                    tile_partials_[k], when);
         } else {
-          tile_patches_[k] = patches.block(tm.pos_begin, tm.row_begin, tm.positions, tm.row_count);
+          tile_patches_ = tile_im2col_.block(tm.pos_begin, tm.row_begin, tm.positions, tm.row_count);
+          const std::vector<char>& ok = tiles_[k]->rows_delivered();
           for (int r = 0; r < tm.row_count; ++r) {
-            if (!ok[static_cast<std::size_t>(r)]) tile_patches_[k].col(r).setZero();
+            if (!ok[static_cast<std::size_t>(r)]) tile_patches_.col(r).setZero();
           }
-          tiles_[k]->read_positions(tile_patches_[k], tile_partials_[k], when);
+          tiles_[k]->read_positions(tile_patches_, tile_partials_[k], when);
         }
-        std::fill(ok.begin(), ok.end(), 1);
       } else {
-        tiles_[k]->read(tile_in_[k], tile_out_[k], when);
+        tiles_[k]->read(tiles_[k]->input(), tile_out_[k], when);
       }
       tile_ready_[k] = when;
     }
-    // Partial sums to the arrays, in tile order.
+    // Partial sums to the arrays, in tile order: rows (channels) [t.begin, t.begin + count) of
+    // the tile's columns, at the positions the tile computes.
     for (int a : arrays_of_[l]) {
       arrays_[a]->begin();
       array_in_[a] = sc_core::SC_ZERO_TIME;
@@ -154,14 +211,17 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
     for (; tr < m.transfers.size(); ++tr) {
       const Transfer& t = m.transfers[tr];
       if (t.layer != l || t.kind != Transfer::Kind::tile_to_array) break;
+      const TileMap& tm = m.tiles[t.tile];
+      const ArrayMap& am = m.arrays[t.array];
+      const int column = t.begin - tm.col_begin;
       sc_core::sc_time when = tile_ready_[t.tile];
-      if (interconnect_->send(t.src_core, t.dst_core, t.bytes, when)) {
-        const int channel = t.begin - m.arrays[t.array].begin, column = t.begin - m.tiles[t.tile].col_begin;
-        if (conv) {
-          arrays_[t.array]->accumulate_positions(channel, m.tiles[t.tile].pos_begin, tile_partials_[t.tile], column, t.count);
-        } else {
-          arrays_[t.array]->accumulate(channel, tile_out_[t.tile].data() + column, t.count);
-        }
+      const Eigen::Index dst = static_cast<Eigen::Index>(t.begin - am.begin) * am.positions + tm.pos_begin;
+      if (conv) {
+        send(tiles_[t.tile]->out, tiles_[t.tile]->name(), t, array_target(t.array), dst, tile_partials_[t.tile].col(column).data(),
+             static_cast<Eigen::Index>(t.count) * tm.positions, tm.positions, when);
+      } else {
+        send(tiles_[t.tile]->out, tiles_[t.tile]->name(), t, array_target(t.array), dst, tile_out_[t.tile].data() + column,
+             t.count, 1, when);
       }
       array_in_[t.array] = std::max(array_in_[t.array], when);
     }
@@ -169,30 +229,26 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
     for (int a : arrays_of_[l]) updates_start = std::max(updates_start, array_in_[a]);
     sync_to(updates_start);
     sc_core::sc_time layer_done = sc_core::SC_ZERO_TIME;
-    // Values each array row (neuron or channel) sends on: 1, or a channel's (pooled) feature map.
-    const Eigen::Index row_values = net_.staged_width(l) / net_.layer(l).crossbar_matrix().rows();
     for (int a : arrays_of_[l]) {
       sc_core::sc_time when = updates_start;
       arrays_[a]->fire(when);
       array_ready_[a] = when;
-      layer_u_[l].segment(m.arrays[a].begin * row_values, m.arrays[a].count * row_values) = arrays_[a]->output();
       layer_done = std::max(layer_done, when);
     }
     sync_to(layer_done);
   }
-  output.resize(net_.output_size());
+  // The output layer's arrays send their values to the host.
   for (; tr < m.transfers.size(); ++tr) {
     const Transfer& t = m.transfers[tr];
     const ArrayMap& am = m.arrays[t.array];
     sc_core::sc_time when = array_ready_[t.array];
-    if (interconnect_->send(t.src_core, t.dst_core, t.bytes, when)) {
-      output.segment(t.begin * am.positions, t.count * am.positions) = layer_u_[L].segment(t.begin * am.positions, t.count * am.positions);
-    } else {
-      output.segment(t.begin * am.positions, t.count * am.positions).setZero();
-    }
+    send(arrays_[t.array]->out, arrays_[t.array]->name(), t, host_target(), static_cast<Eigen::Index>(t.begin) * am.positions,
+         arrays_[t.array]->output().data() + static_cast<Eigen::Index>(t.begin - am.begin) * am.positions,
+         static_cast<Eigen::Index>(t.count) * am.positions, 1, when);
     host_done = std::max(host_done, when);
   }
   sync_to(host_done);
+  output = host_output_;
   last_latency_ = sc_core::sc_time_stamp() - start;
   ++inferences_;
 }

@@ -1,6 +1,10 @@
 #pragma once
 
 #include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/tlm_quantumkeeper.h>
 
 #include <Eigen/Dense>
 #include <memory>
@@ -14,23 +18,31 @@
 #include "sim/interconnect/interconnect.h"
 #include "sim/neuron/neuron_array.h"
 #include "sim/topology/mapping.h"
+#include "sim/tlm/protocol.h"
 #include "sim/topology/physical_units.h"
 
 namespace nfsim::sim {
 
 // The chip top: one Crossbar module per mapped tile, one NeuronArray per mapped array, the
 // Interconnect, and the host interface (input buffer, output collection; the host also does layer
-// 0's output stage). A conv layer's tiles read once per output position (TileMap), its arrays
-// hold whole channels and pool them. An inference sends the
-// mapping's transfers in order; every module annotates its latency, and the calling thread
-// catches up with simulated time before each phase of a layer (tile reads, array updates), so a
-// fault arriving at time t reaches every phase that starts after t (loosely timed, temporally
-// decoupled within a phase). A layer's tiles read together when its last input has arrived; its
-// arrays update together when its last partial sum has arrived.
+// 0's output stage). Modules exchange the mapping's messages as TLM-2.0 transactions
+// (sim/tlm/protocol.h, docs/chip.md "TLM-2.0 protocol"): the host's `host_out`, every tile's and
+// array's `out` are bound to the interconnect's `in`; the interconnect's `out` to every tile's and
+// array's `in` and to the host's `host_in`, in that order (target ids: tiles, arrays, host).
+// A conv layer's tiles read once per output position (TileMap), its arrays hold whole channels
+// and pool them. An inference sends the mapping's transfers in order; every module annotates its
+// latency on the transaction's delay, and the calling thread (with a tlm_quantumkeeper) catches up
+// with simulated time before each phase of a layer (tile reads, array updates), so a fault
+// arriving at time t reaches every phase that starts after t (loosely timed, temporally decoupled
+// within a phase). A layer's tiles read together when its last input has arrived; its arrays
+// update together when its last partial sum has arrived.
 // Implements the fault hooks for the FaultController: logical units map to the cells, neurons and
 // inputs that hold them, physical units (rows, columns, tiles, arrays, routers) to the modules.
 class Chip : public sc_core::sc_module, public IFaultTarget {
  public:
+  tlm_utils::simple_initiator_socket<Chip> host_out;  // layer 1's inputs to its tiles
+  tlm_utils::simple_target_socket<Chip> host_in;      // the output layer's values
+
   Chip(sc_core::sc_module_name name, const models::Network& network, const MappedChip& mapped);
 
   // Runs one inference; must be called from an SC_THREAD. Returns the output (pre-softmax y_L).
@@ -55,6 +67,15 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   // The synapse at cell (row, col) of the layer's crossbar matrix.
   void set_synapse(int layer, int row, int col, double value);
   void set_neuron(int layer, int index, double value);
+  // Sends transfer t as one transaction from `from` (`sender` names it in errors): `values`
+  // doubles from `data` to target `target` at value offset `offset`, `per_channel` values per
+  // channel (conv partial sums: the positions; otherwise 1); `when` is the send time and becomes
+  // the arrival time. Returns whether it was delivered.
+  bool send(tlm::tlm_initiator_socket<>& from, const char* sender, const Transfer& t, int target, Eigen::Index offset,
+            const double* data, Eigen::Index values, int per_channel, sc_core::sc_time& when);
+  void host_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  int array_target(int array) const { return static_cast<int>(tiles_.size()) + array; }
+  int host_target() const { return static_cast<int>(tiles_.size() + arrays_.size()); }
 
   const models::Network& net_;
   const MappedChip& mapped_;
@@ -67,14 +88,19 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   std::vector<std::pair<int, double>> input_overrides_;  // layer-0 neuron faults at the host
   std::vector<std::vector<int>> tiles_of_, arrays_of_;      // per layer, cached from the mapping
   std::vector<const models::Conv2dLayer*> conv_;  // per layer: the convolution, or null (dense)
-  // Per-inference scratch. layer_u_[l] is what layer l sends on (after its stage); a conv tile's
-  // input is its group's unrolled feature map (tile_patches_), with the taps whose message was
-  // lost zeroed (tile_rows_ok_), and its output one row of partial sums per position.
-  std::vector<Eigen::VectorXd> tile_in_, tile_out_, layer_u_;
-  std::vector<Eigen::MatrixXd> group_patches_, tile_patches_, tile_partials_;
-  std::vector<std::vector<char>> tile_rows_ok_;
+  // Per-inference scratch. host_u_ is what the host sends layer 1 (after layer 0's stage);
+  // host_output_ what the output layer's arrays sent it. A conv tile unrolls its input buffer
+  // (tile_im2col_), zeroes the taps no message brought (tile_patches_) and reads one row of
+  // partial sums per position (tile_partials_).
+  std::vector<Eigen::VectorXd> tile_out_;
+  std::vector<Eigen::MatrixXd> tile_partials_;
+  Eigen::MatrixXd tile_im2col_, tile_patches_;
+  Eigen::VectorXd host_u_, host_output_;
   Eigen::VectorXd input_with_faults_;  // the input with layer-0 neuron faults, before layer 0's stage
-  std::vector<sc_core::sc_time> tile_ready_, array_ready_, array_in_;
+  std::vector<sc_core::sc_time> tile_ready_, array_ready_, array_in_, tile_arrival_;
+  tlm::tlm_generic_payload payload_;
+  tlmx::MessageExtension* message_ = nullptr;  // payload_'s extension (the payload owns it)
+  tlm_utils::tlm_quantumkeeper quantum_;
   sc_core::sc_time last_latency_;
   std::uint64_t inferences_ = 0;
 };

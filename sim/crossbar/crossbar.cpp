@@ -2,15 +2,48 @@
 
 #include <algorithm>
 
+#include "sim/tlm/protocol.h"
+
 namespace nfsim::sim {
 
 Crossbar::Crossbar(sc_core::sc_module_name name, const Eigen::MatrixXd& block, std::unique_ptr<ICrossbarModel> model,
-                   int tile_index, sc_core::sc_time read_latency)
-    : sc_core::sc_module(name), model_(std::move(model)), read_latency_(read_latency), tile_index_(tile_index) {
+                   int tile_index, sc_core::sc_time read_latency, Eigen::Index input_values, int row_begin)
+    : sc_core::sc_module(name),
+      in("in"),
+      out("out"),
+      row_begin_(row_begin),
+      model_(std::move(model)),
+      read_latency_(read_latency),
+      tile_index_(tile_index) {
   clean_ = block;
   stored_ = clean_;
   dead_rows_.assign(static_cast<std::size_t>(block.cols()), 0);
   dead_cols_.assign(static_cast<std::size_t>(block.rows()), 0);
+  input_.setZero(input_values > 0 ? input_values : block.cols());
+  rows_delivered_.assign(static_cast<std::size_t>(block.cols()), 0);
+  in.register_b_transport(this, &Crossbar::b_transport);
+}
+
+void Crossbar::begin_inference() {
+  input_.setZero();
+  std::fill(rows_delivered_.begin(), rows_delivered_.end(), 0);
+  delivered_count_ = 0;
+}
+
+void Crossbar::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time&) {
+  if (!tlmx::accept(trans, static_cast<std::size_t>(input_.size()))) return;
+  const auto* ext = trans.get_extension<tlmx::MessageExtension>();
+  const auto offset = static_cast<Eigen::Index>(tlmx::offset_of(trans.get_address()) / sizeof(double));
+  const auto values = static_cast<Eigen::Index>(trans.get_data_length() / sizeof(double));
+  input_.segment(offset, values) = Eigen::Map<const Eigen::VectorXd>(reinterpret_cast<const double*>(trans.get_data_ptr()), values);
+  const int lo = std::max(0, ext->first - row_begin_), hi = std::min(rows(), ext->first + ext->count - row_begin_);
+  for (int r = lo; r < hi; ++r) {
+    if (!rows_delivered_[static_cast<std::size_t>(r)]) {
+      rows_delivered_[static_cast<std::size_t>(r)] = 1;
+      ++delivered_count_;
+    }
+  }
+  trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
 void Crossbar::read(const Eigen::VectorXd& input, Eigen::VectorXd& partial, sc_core::sc_time& delay) {

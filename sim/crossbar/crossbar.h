@@ -1,6 +1,9 @@
 #pragma once
 
 #include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
 
 #include <Eigen/Dense>
 #include <memory>
@@ -15,10 +18,28 @@ namespace nfsim::sim {
 // A read takes the tile's input vector and returns the column partial sums after the read
 // latency (annotated on `delay`). Fault hooks: one cell, a row (input driver), a column (ADC or
 // sense amplifier), the whole tile; clear_faults() restores only what was touched.
+//
+// TLM-2.0 (docs/chip.md, "TLM-2.0 protocol"): `in` takes the messages that bring the tile its
+// input (writes into its input buffer: the tile's rows for a dense layer, the layer's whole input
+// feature maps for a conv layer, of which the messages fill the channels its taps read), and `out`
+// sends its partial sums. begin_inference() clears the buffer, so a message that never arrives
+// leaves zeros.
 class Crossbar : public sc_core::sc_module {
  public:
+  tlm_utils::simple_target_socket<Crossbar> in;
+  tlm_utils::simple_initiator_socket<Crossbar> out;
+
+  // input_values: the size of the input buffer (0: the tile's rows); row_begin: the logical
+  // index (crossbar-matrix column) of the tile's first row, to mark which rows a message brought.
   Crossbar(sc_core::sc_module_name name, const Eigen::MatrixXd& block, std::unique_ptr<ICrossbarModel> model,
-           int tile_index, sc_core::sc_time read_latency);
+           int tile_index, sc_core::sc_time read_latency, Eigen::Index input_values = 0, int row_begin = 0);
+
+  // Input buffer to zero, no row delivered.
+  void begin_inference();
+  const Eigen::VectorXd& input() const { return input_; }
+  // Per tile row: whether a message brought it in this inference.
+  const std::vector<char>& rows_delivered() const { return rows_delivered_; }
+  bool all_rows_delivered() const { return delivered_count_ == rows(); }
 
   // partial = stored * input (input: rows, partial: cols).
   void read(const Eigen::VectorXd& input, Eigen::VectorXd& partial, sc_core::sc_time& delay);
@@ -40,6 +61,12 @@ class Crossbar : public sc_core::sc_module {
   void set_read_noise(bool on) { read_noise_ = on; }
 
  private:
+  void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+
+  Eigen::VectorXd input_;
+  std::vector<char> rows_delivered_;
+  int delivered_count_ = 0;
+  int row_begin_ = 0;
   std::unique_ptr<ICrossbarModel> model_;
   Eigen::MatrixXd clean_, stored_;  // cols x rows: stored_(j, i) is the cell of output j, input i
   std::vector<std::pair<int, int>> touched_;

@@ -1,17 +1,42 @@
 #include "sim/neuron/neuron_array.h"
 
+#include "sim/tlm/protocol.h"
+
 namespace nfsim::sim {
 
 NeuronArray::NeuronArray(sc_core::sc_module_name name, Eigen::VectorXd bias, models::Activation activation,
                          std::unique_ptr<INeuronModel> model, sc_core::sc_time update_latency, int positions,
                          std::unique_ptr<models::Pool2d> stage)
     : sc_core::sc_module(name),
+      in("in"),
+      out("out"),
       bias_(std::move(bias)),
       positions_(positions),
       stage_(std::move(stage)),
       activation_(activation),
       model_(std::move(model)),
-      update_latency_(update_latency) {}
+      update_latency_(update_latency) {
+  z_ = bias_;
+  in.register_b_transport(this, &NeuronArray::b_transport);
+}
+
+void NeuronArray::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time&) {
+  if (!tlmx::accept(trans, static_cast<std::size_t>(z_.size()))) return;
+  const int per_channel = trans.get_extension<tlmx::MessageExtension>()->positions;
+  const auto first = static_cast<Eigen::Index>(tlmx::offset_of(trans.get_address()) / sizeof(double));
+  const auto values = static_cast<Eigen::Index>(trans.get_data_length() / sizeof(double));
+  const auto* data = reinterpret_cast<const double*>(trans.get_data_ptr());
+  if (per_channel < 1 || values % per_channel != 0 ||
+      first + (values / per_channel - 1) * positions_ + per_channel > z_.size()) {
+    trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return;
+  }
+  // Channel c of the message adds to neurons first + c * positions, ... + per_channel - 1.
+  for (Eigen::Index c = 0; c < values / per_channel; ++c) {
+    z_.segment(first + c * positions_, per_channel) += Eigen::Map<const Eigen::VectorXd>(data + c * per_channel, per_channel);
+  }
+  trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
 
 void NeuronArray::begin() { z_ = bias_; }
 

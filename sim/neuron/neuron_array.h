@@ -1,6 +1,9 @@
 #pragma once
 
 #include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
 
 #include <Eigen/Dense>
 #include <memory>
@@ -20,8 +23,15 @@ namespace nfsim::sim {
 // position p while the tiles read the next one, so a layer's update adds one update latency after
 // the last read. It then applies the layer's output stage (a pooling) to its channels and sends
 // the pooled feature maps on.
+//
+// TLM-2.0 (docs/chip.md, "TLM-2.0 protocol"): `in` takes partial sums (writes that add to z at the
+// neuron their address names; a conv message holds `positions` consecutive positions per
+// channel), `out` sends the array's output on. begin() starts a layer's accumulation from the bias.
 class NeuronArray : public sc_core::sc_module {
  public:
+  tlm_utils::simple_target_socket<NeuronArray> in;
+  tlm_utils::simple_initiator_socket<NeuronArray> out;
+
   NeuronArray(sc_core::sc_module_name name, Eigen::VectorXd bias, models::Activation activation,
               std::unique_ptr<INeuronModel> model, sc_core::sc_time update_latency, int positions = 1,
               std::unique_ptr<models::Pool2d> stage = nullptr);
@@ -41,6 +51,8 @@ class NeuronArray : public sc_core::sc_module {
   int size() const { return static_cast<int>(bias_.size()); }
 
  private:
+  void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+
   Eigen::VectorXd bias_, z_, y_, u_;
   int positions_ = 1;
   std::unique_ptr<models::Pool2d> stage_;

@@ -206,15 +206,17 @@ void add_transfers(Mapping& m, const models::Network& net) {
     const LayerInput in = layer_input(net, l);
     for (int k : m.tiles_of(l)) {
       const TileMap& t = m.tiles[k];
-      // The values a message carries: dense inputs, or whole feature maps of the taps' channels.
-      auto bytes_for = [&](int taps) {
-        if (!in.conv) return static_cast<std::size_t>(taps) * in.channel_values * kValue;
-        return static_cast<std::size_t>((taps + in.taps_per_channel - 1) / in.taps_per_channel) * in.channel_values * kValue;
+      // The values a message for rows [b, b + n) carries: the dense inputs of those rows, or the
+      // whole feature maps of the channels whose taps they are.
+      auto bytes_for = [&](int b, int n) {
+        if (!in.conv) return static_cast<std::size_t>(n) * kValue;
+        const int channels = (b + n - 1) / in.taps_per_channel - b / in.taps_per_channel + 1;
+        return static_cast<std::size_t>(channels) * static_cast<std::size_t>(in.channel_values) * kValue;
       };
       if (l == 1) {
         // The host holds u_0 (after layer 0's stage) and sends each tile the inputs of its rows.
         m.transfers.push_back({Transfer::Kind::input_to_tile, l, k, -1, t.row_begin, t.row_count, m.host_core, t.core,
-                               in.conv ? bytes_for(t.row_count) : static_cast<std::size_t>(t.row_count) * kValue});
+                               bytes_for(t.row_begin, t.row_count)});
         continue;
       }
       for (int a : m.arrays_of(l - 1)) {
@@ -232,8 +234,7 @@ void add_transfers(Mapping& m, const models::Network& net) {
         }
         int b, n;
         if (overlap(t.row_begin, t.row_count, provided_begin, provided_count, b, n)) {
-          m.transfers.push_back({Transfer::Kind::array_to_tile, l, k, a, b, n, arr.core, t.core,
-                                 in.conv ? bytes_for(n) : static_cast<std::size_t>(n) * kValue});
+          m.transfers.push_back({Transfer::Kind::array_to_tile, l, k, a, b, n, arr.core, t.core, bytes_for(b, n)});
         }
       }
     }

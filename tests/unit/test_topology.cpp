@@ -105,6 +105,38 @@ TEST(Mapping, SplitsLayersIntoRowAndColumnBlocks) {
   EXPECT_EQ(layer2_arrays[1].group.neurons.front().index, 8);
 }
 
+// A message's bytes are the values it carries, 8 each (the chip checks every message against
+// them): a dense tile's message its rows' inputs, also after a conv layer; a conv tile's message
+// the whole feature maps of every channel its taps touch, also when a tile's rows start or end
+// inside a channel's taps.
+TEST(Mapping, MessageBytesAreTheValuesCarried) {
+  models::RandomNetworkSpec spec;
+  spec.input_shape = {2, 8, 8};
+  spec.layers = models::parse_random_layers("conv:4:3:p=1,maxpool:2,conv:6:3,dense:5");
+  spec.seed = 3;
+  const models::Network net = models::make_random_network(spec);
+  // Rows of 10 split layer 2's taps (4 channels x 9) at 10, 20, 30: inside channels.
+  const MappedChip chip = map_network(
+      net, parse_topology(YAML::Load("cores: {count: 64, layout: {type: mesh, width: 8, height: 8}}\n"
+                                     "crossbar: {rows: 10, cols: 4}\nneuron_array: {size: 4}\ninterconnect: {type: mesh}\n"),
+                          "t.yaml"));
+  int checked_conv = 0, checked_dense_after_conv = 0;
+  for (const Transfer& t : chip.mapping.transfers) {
+    if (t.kind == Transfer::Kind::tile_to_array || t.kind == Transfer::Kind::array_to_host) continue;
+    if (t.layer == 3) {
+      EXPECT_EQ(t.bytes, static_cast<std::size_t>(t.count) * 8) << "dense rows " << t.begin << "+" << t.count;
+      ++checked_dense_after_conv;
+      continue;
+    }
+    const int maps = t.layer == 1 ? 64 : 16;  // 8x8 input; 4x4 after the pooling
+    const int channels = (t.begin + t.count - 1) / 9 - t.begin / 9 + 1;
+    EXPECT_EQ(t.bytes, static_cast<std::size_t>(channels * maps) * 8) << "layer " << t.layer << " taps " << t.begin << "+" << t.count;
+    if (t.layer == 2 && t.begin % 9 != 0) ++checked_conv;
+  }
+  EXPECT_GT(checked_conv, 0);
+  EXPECT_GT(checked_dense_after_conv, 0);
+}
+
 TEST(Mapping, QuantizedCrossbarsProgramTheWeights) {
   const models::Network net = net_20_17_12_5();
   const MappedChip chip = map_network(

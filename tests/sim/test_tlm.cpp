@@ -1,0 +1,226 @@
+// The chip's TLM-2.0 protocol (sim/tlm/protocol.h, docs/chip.md "TLM-2.0 protocol"), module by
+// module, driven by a plain TLM-2.0 initiator that knows only the protocol: the interconnect
+// routes, delays, forwards and drops; tiles and neuron arrays take their messages and answer
+// protocol errors with the documented response statuses. Each test runs in its own process.
+#include <gtest/gtest.h>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+#include <yaml-cpp/yaml.h>
+
+#include <vector>
+
+#include "sim/crossbar/crossbar.h"
+#include "sim/interconnect/interconnect.h"
+#include "sim/kernel/systemc_errors.h"
+#include "sim/neuron/neuron_array.h"
+#include "sim/tlm/protocol.h"
+#include "sim/topology/chip_topology.h"
+#include "sim/topology/components.h"
+
+namespace nfsim::sim {
+namespace {
+
+using tlmx::MessageExtension;
+
+// Sends payloads the way any TLM-2.0 initiator would.
+struct Sender : sc_core::sc_module {
+  tlm_utils::simple_initiator_socket<Sender> out{"out"};
+  explicit Sender(sc_core::sc_module_name n) : sc_core::sc_module(n) {}
+};
+
+// Records what arrives (address as seen by the target, values, delay on arrival).
+struct Receiver : sc_core::sc_module {
+  tlm_utils::simple_target_socket<Receiver> in{"in"};
+  std::vector<std::uint64_t> addresses;
+  std::vector<std::vector<double>> values;
+  std::vector<double> arrival_ns;
+  explicit Receiver(sc_core::sc_module_name n) : sc_core::sc_module(n) {
+    in.register_b_transport(this, &Receiver::b_transport);
+  }
+  void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+    addresses.push_back(t.get_address());
+    const auto* d = reinterpret_cast<const double*>(t.get_data_ptr());
+    values.emplace_back(d, d + t.get_data_length() / sizeof(double));
+    arrival_ns.push_back(delay.to_seconds() * 1e9);
+    t.set_response_status(tlm::TLM_OK_RESPONSE);
+  }
+};
+
+// One message's payload with its extension (owned by the payload).
+struct Message {
+  tlm::tlm_generic_payload payload;
+  MessageExtension* ext = new MessageExtension;
+  std::vector<double> data;
+  Message(int target, std::uint64_t offset_values, std::vector<double> values, int src_core, int dst_core) : data(std::move(values)) {
+    payload.set_extension(ext);
+    payload.set_command(tlm::TLM_WRITE_COMMAND);
+    payload.set_address(tlmx::address(target, offset_values * sizeof(double)));
+    payload.set_data_ptr(reinterpret_cast<unsigned char*>(data.data()));
+    payload.set_data_length(static_cast<unsigned>(data.size() * sizeof(double)));
+    payload.set_streaming_width(static_cast<unsigned>(data.size() * sizeof(double)));
+    payload.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    ext->src_core = src_core;
+    ext->dst_core = dst_core;
+    ext->count = static_cast<int>(data.size());
+  }
+};
+
+ChipTopology mesh3x3() {
+  return parse_topology(YAML::Load(R"(
+cores: {count: 9, layout: {type: mesh, width: 3, height: 3}}
+crossbar: {type: ideal, rows: 4, cols: 4, read_latency_ns: 100}
+neuron_array: {type: rate, size: 4, update_latency_ns: 20}
+interconnect: {type: mesh, hop_latency_ns: 5, flit_bytes: 16, flit_latency_ns: 1}
+)"),
+                        "mesh.yaml");
+}
+
+TEST(TlmInterconnect, RoutesDelaysAndForwardsWithTheOffsetOnly) {
+  const ChipTopology topo = mesh3x3();
+  const auto model = make_interconnect(topo);
+  Sender sender("sender");
+  Interconnect noc("noc", *model);
+  Receiver r0("r0"), r1("r1");
+  sender.out.bind(noc.in);
+  noc.out.bind(r0.in);
+  noc.out.bind(r1.in);
+  sc_core::sc_start(sc_core::SC_ZERO_TIME);
+
+  // Core 0 (0,0) to core 8 (2,2): XY route through 5 routers; 3 values = 24 bytes = 2 flits.
+  Message m(1, 2, {1.5, -2.0, 3.25}, 0, 8);
+  sc_core::sc_time delay(7, sc_core::SC_NS);
+  sender.out->b_transport(m.payload, delay);
+  EXPECT_TRUE(m.payload.is_response_ok());
+  EXPECT_TRUE(m.ext->delivered);
+  EXPECT_DOUBLE_EQ(delay.to_seconds() * 1e9, 7 + 5 * 5 + 2 * 1);
+  ASSERT_EQ(r1.values.size(), 1u);
+  EXPECT_TRUE(r0.values.empty());
+  EXPECT_EQ(r1.addresses[0], 2 * sizeof(double));  // the target sees its offset
+  EXPECT_EQ(r1.values[0], (std::vector<double>{1.5, -2.0, 3.25}));
+  EXPECT_DOUBLE_EQ(r1.arrival_ns[0], 34.0);
+  EXPECT_EQ(m.payload.get_address(), tlmx::address(1, 16));  // restored for the sender
+  EXPECT_EQ(noc.messages(), 1u);
+  EXPECT_EQ(noc.hops(), 5u);
+
+  // A dead router on the route (router 2 = (2,0)) drops it: not forwarded, delivered = false,
+  // answered OK (a posted write that never arrives), the time on the wire still spent.
+  noc.fail_router(2);
+  Message dropped(1, 0, {9.0}, 0, 8);
+  sc_core::sc_time d2 = sc_core::SC_ZERO_TIME;
+  sender.out->b_transport(dropped.payload, d2);
+  EXPECT_TRUE(dropped.payload.is_response_ok());
+  EXPECT_FALSE(dropped.ext->delivered);
+  EXPECT_EQ(r1.values.size(), 1u);
+  EXPECT_DOUBLE_EQ(d2.to_seconds() * 1e9, 5 * 5 + 1);
+  // Off the dead router's path (core 3 (0,1) to core 6 (0,2)) it arrives.
+  Message other(0, 0, {4.0}, 3, 6);
+  sc_core::sc_time d3 = sc_core::SC_ZERO_TIME;
+  sender.out->b_transport(other.payload, d3);
+  EXPECT_TRUE(other.ext->delivered);
+  EXPECT_EQ(r0.values.size(), 1u);
+  noc.clear_faults();
+  Message again(1, 0, {9.0}, 0, 8);
+  sc_core::sc_time d4 = sc_core::SC_ZERO_TIME;
+  sender.out->b_transport(again.payload, d4);
+  EXPECT_TRUE(again.ext->delivered);
+}
+
+TEST(TlmInterconnect, AnswersProtocolErrors) {
+  const ChipTopology topo = mesh3x3();
+  const auto model = make_interconnect(topo);
+  Sender sender("sender");
+  Interconnect noc("noc", *model);
+  Receiver r0("r0");
+  sender.out.bind(noc.in);
+  noc.out.bind(r0.in);
+  sc_core::sc_start(sc_core::SC_ZERO_TIME);
+  sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+  Message unknown(5, 0, {1.0}, 0, 1);  // no target 5
+  sender.out->b_transport(unknown.payload, d);
+  EXPECT_EQ(unknown.payload.get_response_status(), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  Message bare(0, 0, {1.0}, 0, 1);
+  bare.payload.clear_extension(bare.ext);
+  delete bare.ext;
+  sender.out->b_transport(bare.payload, d);
+  EXPECT_EQ(bare.payload.get_response_status(), tlm::TLM_GENERIC_ERROR_RESPONSE);
+  EXPECT_TRUE(r0.values.empty());
+  EXPECT_THROW(tlmx::check_response(bare.payload, "the test"), SimulationError);
+  try {
+    tlmx::check_response(unknown.payload, "the test");
+  } catch (const SimulationError& e) {
+    EXPECT_NE(std::string(e.what()).find("TLM_ADDRESS_ERROR_RESPONSE"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("from the test to target 5"), std::string::npos) << e.what();
+  }
+}
+
+TEST(TlmTargets, TileTakesItsInputAndMarksTheRowsAMessageBrought) {
+  const ChipTopology topo = mesh3x3();
+  Sender sender("sender");
+  // A 2-output x 4-input tile whose rows are the layer's inputs 8..11.
+  Crossbar tile("tile", Eigen::MatrixXd::Ones(2, 4), make_crossbar_model(topo), 0, sc_core::sc_time(100, sc_core::SC_NS), 0, 8);
+  Receiver sink("sink");  // where the tile's partial sums would go
+  sender.out.bind(tile.in);
+  tile.out.bind(sink.in);
+  sc_core::sc_start(sc_core::SC_ZERO_TIME);
+  tile.begin_inference();
+  Message m(0, 1, {2.0, 3.0}, 0, 1);  // local rows 1 and 2 = inputs 9, 10
+  m.ext->first = 9;
+  m.ext->count = 2;
+  sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+  sender.out->b_transport(m.payload, d);
+  ASSERT_TRUE(m.payload.is_response_ok());
+  EXPECT_EQ(tile.input(), Eigen::Vector4d(0.0, 2.0, 3.0, 0.0));
+  EXPECT_EQ(tile.rows_delivered(), (std::vector<char>{0, 1, 1, 0}));
+  EXPECT_FALSE(tile.all_rows_delivered());
+  Eigen::VectorXd partial;
+  tile.read(tile.input(), partial, d);
+  EXPECT_EQ(partial, Eigen::Vector2d(5.0, 5.0));
+  EXPECT_DOUBLE_EQ(d.to_seconds() * 1e9, 100.0);
+  // A new inference starts from zeros: a message that never comes leaves its inputs at 0.
+  tile.begin_inference();
+  EXPECT_EQ(tile.input(), Eigen::Vector4d::Zero());
+  // Past the buffer, a read command: the documented error statuses, nothing written.
+  Message past(0, 3, {1.0, 1.0}, 0, 1);
+  sender.out->b_transport(past.payload, d);
+  EXPECT_EQ(past.payload.get_response_status(), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  Message read(0, 0, {1.0}, 0, 1);
+  read.payload.set_command(tlm::TLM_READ_COMMAND);
+  sender.out->b_transport(read.payload, d);
+  EXPECT_EQ(read.payload.get_response_status(), tlm::TLM_COMMAND_ERROR_RESPONSE);
+  EXPECT_EQ(tile.input(), Eigen::Vector4d::Zero());
+}
+
+TEST(TlmTargets, ArrayAddsConvPartialSumsChannelByChannelAtTheirPositions) {
+  const ChipTopology topo = mesh3x3();
+  Sender sender("sender");
+  // 2 channels x 5 positions; identity activation, so the output is z.
+  NeuronArray array("array", Eigen::VectorXd::Constant(10, 0.5), models::Activation{}, make_neuron_model(topo),
+                    sc_core::sc_time(20, sc_core::SC_NS), 5);
+  Receiver sink("sink");
+  sender.out.bind(array.in);
+  array.out.bind(sink.in);
+  sc_core::sc_start(sc_core::SC_ZERO_TIME);
+  array.begin();
+  // Positions 2..4 of channels 0 and 1: neuron 2 on, 3 values per channel.
+  Message m(0, 2, {1, 2, 3, 10, 20, 30}, 0, 1);
+  m.ext->positions = 3;
+  sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+  sender.out->b_transport(m.payload, d);
+  ASSERT_TRUE(m.payload.is_response_ok());
+  array.fire(d);
+  Eigen::VectorXd want = Eigen::VectorXd::Constant(10, 0.5);
+  want.segment(2, 3) += Eigen::Vector3d(1, 2, 3);
+  want.segment(7, 3) += Eigen::Vector3d(10, 20, 30);
+  EXPECT_EQ(array.output(), want);
+  // A message whose last channel would run past the array is refused whole.
+  Message past(0, 4, {1, 2, 3, 4}, 0, 1);
+  past.ext->positions = 2;
+  sender.out->b_transport(past.payload, d);
+  EXPECT_EQ(past.payload.get_response_status(), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+}
+
+}  // namespace
+}  // namespace nfsim::sim
