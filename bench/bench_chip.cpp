@@ -1,6 +1,7 @@
 // Chip engine against plain Eigen: one inference of a 784-512-256-10 network on 256x256 tiles
-// (4x4 mesh, ideal crossbars) against one plain Eigen forward pass (matrix-vector per layer) of
-// the same network. Both process the same 256 inputs one by one; the ratio of the two
+// (4x4 mesh, ideal crossbars; modules talking TLM-2.0, links of 32 bytes/ns with contention: one
+// 32-byte flit per ns, the mesh's default flit latency) against one plain Eigen forward pass
+// (matrix-vector per layer) of the same network. Both process the same 256 inputs one by one; the ratio of the two
 // per-inference times is the target of issue 4 (<= 2x). Run: build/bench/nfsim_bench_chip.
 #include <benchmark/benchmark.h>
 #include <yaml-cpp/yaml.h>
@@ -25,7 +26,7 @@ struct Setup {
   nfsim::sim::MappedChip chip = nfsim::sim::map_network(
       net, nfsim::sim::parse_topology(YAML::Load("cores: {count: 16, layout: {type: mesh, width: 4, height: 4}}\n"
                                                  "crossbar: {type: ideal, rows: 256, cols: 256}\nneuron_array: {size: 256}\n"
-                                                 "interconnect: {type: mesh}\n"),
+                                                 "interconnect: {type: mesh, link_bandwidth_bytes_per_ns: 32}\n"),
                                       "bench"));
   nfsim::faults::FaultPlan plan{{nfsim::faults::FaultSpec{nfsim::faults::FaultKind::neuron_crash, {1}, 0.0}}, net};
   std::unique_ptr<nfsim::sim::ChipEngine> engine;  // one elaboration per process

@@ -101,7 +101,13 @@ bool Chip::send(tlm::tlm_initiator_socket<>& from, const char* sender, const Tra
   message_->count = t.count;
   message_->positions = per_channel;
   message_->delivered = true;
-  from->b_transport(payload_, when);
+  // The chip keeps times as offsets from the inference's start; TLM's delay is relative to the
+  // sender's current time, which the thread has not passed (it syncs only to phase starts).
+  const sc_core::sc_time elapsed = sc_core::sc_time_stamp() - inference_start_;
+  if (when < elapsed) throw core::InternalError("chip: a message sent before the thread's current time");
+  sc_core::sc_time delay = when - elapsed;
+  from->b_transport(payload_, delay);
+  when = elapsed + delay;
   tlmx::check_response(payload_, sender);
   return message_->delivered;
 }
@@ -110,6 +116,7 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
   const Mapping& m = mapped_.mapping;
   const int L = net_.num_layers();
   const sc_core::sc_time start = sc_core::sc_time_stamp();
+  inference_start_ = start;
   // The thread catches up with the annotated time before each phase, so a phase sees every
   // fault whose onset came before it: tile reads happen when the layer's last input message
   // has arrived, array updates when the last partial sum has arrived.
@@ -228,14 +235,13 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
     sc_core::sc_time updates_start = sc_core::SC_ZERO_TIME;
     for (int a : arrays_of_[l]) updates_start = std::max(updates_start, array_in_[a]);
     sync_to(updates_start);
-    sc_core::sc_time layer_done = sc_core::SC_ZERO_TIME;
     for (int a : arrays_of_[l]) {
       sc_core::sc_time when = updates_start;
       arrays_[a]->fire(when);
       array_ready_[a] = when;
-      layer_done = std::max(layer_done, when);
     }
-    sync_to(layer_done);
+    // No sync to the updates' end: the arrays' messages leave from there, which the thread has
+    // not passed; the next layer's reads (or the host) wait for them.
   }
   // The output layer's arrays send their values to the host.
   for (; tr < m.transfers.size(); ++tr) {

@@ -101,7 +101,7 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   tlm::tlm_generic_payload payload_;
   tlmx::MessageExtension* message_ = nullptr;  // payload_'s extension (the payload owns it)
   tlm_utils::tlm_quantumkeeper quantum_;
-  sc_core::sc_time last_latency_;
+  sc_core::sc_time last_latency_, inference_start_;
   std::uint64_t inferences_ = 0;
 };
 

@@ -61,6 +61,8 @@ class ChipEngine {
   const Eigen::MatrixXd& reference_outputs() const { return golden_; }
   FaultController& controller() { return *controller_; }
   const core::RunningStats& latency_ns() const { return latency_ns_; }
+  // The latency of every inference of the point (for its percentiles), in order.
+  const std::vector<double>& latencies_ns() const { return latencies_ns_; }
 
  private:
   struct Driver;
@@ -81,6 +83,7 @@ class ChipEngine {
   std::vector<int> labels_;
   void accumulate_block(std::uint64_t first, std::uint64_t last, ErrorStats& block);
   core::RunningStats latency_ns_;
+  std::vector<double> latencies_ns_;
 };
 
 }  // namespace nfsim::sim

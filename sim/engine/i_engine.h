@@ -39,9 +39,14 @@ struct EngineCapabilities {
 
 // Simulated time and traffic of a chip run, for the report.
 struct ChipRunMetrics {
-  double latency_mean_ns = 0, latency_min_ns = 0, latency_max_ns = 0;
+  // Inference latency in simulated time: median and p99 by nearest rank.
+  double latency_mean_ns = 0, latency_min_ns = 0, latency_median_ns = 0, latency_p99_ns = 0, latency_max_ns = 0;
   std::uint64_t messages_per_inference = 0;
   double router_hops_per_inference = 0;
+  // Contention (an interconnect with a bandwidth): time messages waited for links per inference,
+  // and per link its busy time over the simulated inference time, busiest first.
+  std::optional<double> link_wait_ns_per_inference;
+  std::vector<std::pair<std::string, double>> link_utilisation;
 };
 
 // Everything an engine is built from: one campaign point made concrete.

@@ -22,6 +22,10 @@ class IInterconnectModel {
   // Latency of a message of `bytes` bytes over `route`.
   virtual double latency_ns(const std::vector<int>& route, std::size_t bytes) const = 0;
   virtual int router_count() const = 0;
+  // Bytes per ns a link (the bus: the bus) carries; 0: unlimited, messages never wait for one
+  // another. With a bandwidth, the Interconnect serialises messages that share a link
+  // (docs/chip.md, "Traffic and contention").
+  virtual double bandwidth_bytes_per_ns() const { return 0.0; }
   virtual std::string describe() const = 0;
 };
 

@@ -7,8 +7,36 @@
 namespace nfsim::sim {
 
 Interconnect::Interconnect(sc_core::sc_module_name name, const IInterconnectModel& model)
-    : sc_core::sc_module(name), in("in"), out("out"), model_(model), dead_(static_cast<std::size_t>(model.router_count()), 0) {
+    : sc_core::sc_module(name),
+      in("in"),
+      out("out"),
+      model_(model),
+      bandwidth_(model.bandwidth_bytes_per_ns()),
+      dead_(static_cast<std::size_t>(model.router_count()), 0) {
   in.register_b_transport(this, &Interconnect::b_transport);
+}
+
+Interconnect::Link& Interconnect::link(int from, int to) {
+  const std::uint64_t key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(from)) << 32) | static_cast<std::uint32_t>(to);
+  const auto [it, added] = link_index_.emplace(key, links_.size());
+  if (added) links_.push_back(Link{from, to, sc_core::SC_ZERO_TIME, sc_core::SC_ZERO_TIME});
+  return links_[it->second];
+}
+
+std::vector<Interconnect::LinkBusy> Interconnect::link_busy() const {
+  std::vector<LinkBusy> out;
+  for (const Link& l : links_) {
+    if (l.busy == sc_core::SC_ZERO_TIME) continue;
+    out.push_back({l.from < 0 ? std::string("bus") : "router " + std::to_string(l.from) + " -> router " + std::to_string(l.to),
+                   l.busy.to_seconds() * 1e9});
+  }
+  return out;
+}
+
+void Interconnect::reset_counters() {
+  hops_ = messages_ = 0;
+  wait_ = sc_core::SC_ZERO_TIME;
+  for (Link& l : links_) l.busy = sc_core::SC_ZERO_TIME;
 }
 
 void Interconnect::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
@@ -24,6 +52,24 @@ void Interconnect::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc
     return;
   }
   const std::vector<int> route = model_.route(ext->src_core, ext->dst_core);
+  if (bandwidth_ > 0) {
+    // The links of the route (the bus for a routeless interconnect), held together for the
+    // message's serialisation time from when the last of them is free.
+    std::vector<std::pair<int, int>> hops;
+    if (route.empty()) hops.emplace_back(-1, -1);
+    for (std::size_t i = 1; i < route.size(); ++i) hops.emplace_back(route[i - 1], route[i]);
+    const sc_core::sc_time sent = sc_core::sc_time_stamp() + delay;
+    sc_core::sc_time start = sent;
+    for (const auto& [a, b] : hops) start = std::max(start, link(a, b).free_at);
+    const sc_core::sc_time hold(static_cast<double>(trans.get_data_length()) / bandwidth_, sc_core::SC_NS);
+    for (const auto& [a, b] : hops) {
+      Link& l = link(a, b);
+      l.free_at = start + hold;
+      l.busy += hold;
+    }
+    wait_ += start - sent;
+    delay += start - sent;
+  }
   delay += sc_core::sc_time(model_.latency_ns(route, trans.get_data_length()), sc_core::SC_NS);
   hops_ += route.size();
   ++messages_;

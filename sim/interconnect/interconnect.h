@@ -6,6 +6,8 @@
 #include <tlm_utils/multi_passthrough_target_socket.h>
 
 #include <memory>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/interconnect/i_interconnect_model.h"
@@ -19,6 +21,10 @@ namespace nfsim::sim {
 // forwards the payload to its target with the address reduced to its offset. Fault hook: a failed
 // router drops every message that crosses it (not forwarded, MessageExtension::delivered =
 // false); the receiver keeps zeros for the values it carried. Counts messages and hops.
+// Contention (the model's bandwidth_bytes_per_ns() > 0): a message holds every link of its route
+// (the bus: the bus) for bytes / bandwidth ns, starting when all of them are free (wormhole
+// switching: the worm occupies its path while it streams); links are granted first come, first
+// served in the order messages are sent. The wait is added to the message's latency.
 class Interconnect : public sc_core::sc_module {
  public:
   tlm_utils::multi_passthrough_target_socket<Interconnect> in;
@@ -30,12 +36,31 @@ class Interconnect : public sc_core::sc_module {
   void clear_faults();
   std::uint64_t hops() const { return hops_; }
   std::uint64_t messages() const { return messages_; }
-  void reset_counters() { hops_ = messages_ = 0; }
+  // Time messages waited for links (contention), summed over messages.
+  double wait_ns() const { return wait_.to_seconds() * 1e9; }
+  // Per link that carried a message since the counters were reset: its name ("router 3 -> router
+  // 4", or "bus") and the time it was busy.
+  struct LinkBusy {
+    std::string name;
+    double busy_ns = 0;
+  };
+  std::vector<LinkBusy> link_busy() const;
+  void reset_counters();
 
  private:
   void b_transport(int initiator, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
 
+  struct Link {
+    int from = 0, to = 0;  // routers; -1, -1: the bus
+    sc_core::sc_time free_at, busy;
+  };
+  Link& link(int from, int to);
+
   const IInterconnectModel& model_;
+  double bandwidth_ = 0;
+  std::unordered_map<std::uint64_t, std::size_t> link_index_;
+  std::vector<Link> links_;
+  sc_core::sc_time wait_;
   std::vector<char> dead_;
   bool any_dead_ = false;
   std::uint64_t hops_ = 0, messages_ = 0;

@@ -264,8 +264,15 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
     write_trial_outputs(*engine, options, point_index, r.network.output_size());
   }
   if (const auto m = engine->chip_metrics(); m && r.chip && mpi_rank() == 0) {
-    r.chip->timing = ChipReport::Timing{m->latency_mean_ns, m->latency_min_ns, m->latency_max_ns, m->messages_per_inference,
-                                        m->router_hops_per_inference};
+    r.chip->timing = ChipReport::Timing{m->latency_mean_ns,
+                                        m->latency_min_ns,
+                                        m->latency_median_ns,
+                                        m->latency_p99_ns,
+                                        m->latency_max_ns,
+                                        m->messages_per_inference,
+                                        m->router_hops_per_inference,
+                                        m->link_wait_ns_per_inference,
+                                        m->link_utilisation};
   }
   if (mpi_rank() == 0) finish_point(r, p, effective_threads(options.threads));
   engine_out = std::move(engine);

@@ -398,8 +398,17 @@ std::string chip_section(const Report& report) {
     }
     if (chip->timing) {
       const auto& t = *chip->timing;
-      html << row("inference latency", fmt(t.latency_mean_ns) + " ns mean (min " + fmt(t.latency_min_ns) + ", max " +
-                                           fmt(t.latency_max_ns) + ")");
+      html << row("inference latency", fmt(t.latency_mean_ns) + " ns mean (min " + fmt(t.latency_min_ns) + ", median " +
+                                           fmt(t.latency_median_ns) + ", p99 " + fmt(t.latency_p99_ns) + ", max " +
+                                           fmt(t.latency_max_ns) + ", simulated time)");
+      if (t.link_wait_ns_per_inference) {
+        std::string busiest;
+        for (std::size_t i = 0; i < t.link_utilisation.size() && i < 5; ++i) {
+          busiest += (i ? "; " : "") + esc(t.link_utilisation[i].first) + " " + fmt(100 * t.link_utilisation[i].second) + "%";
+        }
+        html << row("contention", fmt(*t.link_wait_ns_per_inference) + " ns per inference waiting for links; busiest links: " +
+                                      (busiest.empty() ? "none" : busiest));
+      }
       html << row("traffic per inference", std::to_string(t.messages_per_inference) + " messages, " +
                                                fmt(t.router_hops_per_inference) + " router hops");
     }

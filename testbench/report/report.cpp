@@ -181,9 +181,17 @@ json chip_to_json(const ChipReport& c) {
     j["programming"] = q;
   }
   if (c.timing) {
-    j["inference_latency_ns"] = {{"mean", c.timing->latency_mean_ns}, {"min", c.timing->latency_min_ns}, {"max", c.timing->latency_max_ns}};
+    j["inference_latency_ns"] = {{"mean", c.timing->latency_mean_ns},     {"min", c.timing->latency_min_ns},
+                                 {"median", c.timing->latency_median_ns}, {"p99", c.timing->latency_p99_ns},
+                                 {"max", c.timing->latency_max_ns}};
     j["messages_per_inference"] = c.timing->messages_per_inference;
     j["router_hops_per_inference"] = c.timing->router_hops_per_inference;
+    if (c.timing->link_wait_ns_per_inference) {
+      j["link_wait_ns_per_inference"] = *c.timing->link_wait_ns_per_inference;
+      nlohmann::json links = nlohmann::json::array();
+      for (const auto& [name, u] : c.timing->link_utilisation) links.push_back({{"link", name}, {"utilisation", u}});
+      j["link_utilisation"] = links;
+    }
   }
   if (!c.components.is_null()) j["components"] = c.components;
   return j;
@@ -219,6 +227,12 @@ ChipReport chip_of(const json& j) {
     t.latency_mean_ns = num_of(j["inference_latency_ns"]["mean"]);
     t.latency_min_ns = num_of(j["inference_latency_ns"]["min"]);
     t.latency_max_ns = num_of(j["inference_latency_ns"]["max"]);
+    if (j["inference_latency_ns"].contains("median")) t.latency_median_ns = num_of(j["inference_latency_ns"]["median"]);
+    if (j["inference_latency_ns"].contains("p99")) t.latency_p99_ns = num_of(j["inference_latency_ns"]["p99"]);
+    if (j.contains("link_wait_ns_per_inference")) {
+      t.link_wait_ns_per_inference = num_of(j["link_wait_ns_per_inference"]);
+      for (const auto& l : j["link_utilisation"]) t.link_utilisation.emplace_back(l["link"].get<std::string>(), num_of(l["utilisation"]));
+    }
     t.messages_per_inference = j["messages_per_inference"].get<std::uint64_t>();
     t.router_hops_per_inference = num_of(j["router_hops_per_inference"]);
     c.timing = t;

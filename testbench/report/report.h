@@ -130,9 +130,13 @@ struct ChipReport {
   std::optional<double> fault_free_max_abs_output_error;  // fault-free engine output vs model
   std::optional<ProgrammingReport> programming;
   struct Timing {
-    double latency_mean_ns = 0, latency_min_ns = 0, latency_max_ns = 0;
+    double latency_mean_ns = 0, latency_min_ns = 0, latency_median_ns = 0, latency_p99_ns = 0, latency_max_ns = 0;
     std::uint64_t messages_per_inference = 0;
     double router_hops_per_inference = 0;
+    // With link bandwidths (contention): wait for links per inference; per link its busy share
+    // of the simulated time, busiest first.
+    std::optional<double> link_wait_ns_per_inference;
+    std::vector<std::pair<std::string, double>> link_utilisation;
   };
   std::optional<Timing> timing;
   // Provenance of the components (types, parameter values, describe()), as written.

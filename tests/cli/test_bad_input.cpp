@@ -112,6 +112,10 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     put("chip_small.yaml", "chip:\n  cores: {count: 1}\n  crossbar: {type: ideal, rows: 2, cols: 2}\n  neuron_array: {size: 2}\n");
     put("chip_ok.yaml", chip_ok);
     put("chip_replicate.yaml", chip_ok + "  mapping: {type: greedy, replicate: 0}\n");
+    put("chip_bandwidth.yaml", chip_ok + "  interconnect: {type: bus, bandwidth_bytes_per_ns: -4}\n");
+    put("chip_link_bandwidth.yaml", "chip:\n  cores: {count: 4, layout: {type: mesh, width: 2, height: 2}}\n"
+                                    "  crossbar: {type: ideal, rows: 4, cols: 4}\n  neuron_array: {size: 4}\n"
+                                    "  interconnect: {type: mesh, link_bandwidth_bytes_per_ns: 1e9}\n");
 
     // IDX (4 features per sample, as the model expects)
     auto be32 = [](std::uint32_t v) {
@@ -333,6 +337,10 @@ const std::vector<BadCase> kCases{
     {"topology_huge_count", "map $M --chip $D/chip_huge.yaml", {"chip_huge.yaml", "count", "1000000000000"}},
     {"topology_network_does_not_fit", "map $M --chip $D/chip_small.yaml", {"does not fit"}},
     {"topology_replicate_zero", "map $M --chip $D/chip_replicate.yaml", {"chip_replicate.yaml:5", "replicate", "'0'", "[1, 4096]"}},
+    {"topology_bus_bandwidth_negative", "map $M --chip $D/chip_bandwidth.yaml",
+     {"chip_bandwidth.yaml:5", "bandwidth_bytes_per_ns", "'-4'", "[0, 1e6]"}},
+    {"topology_link_bandwidth_huge", "map $M --chip $D/chip_link_bandwidth.yaml",
+     {"chip_link_bandwidth.yaml:5", "link_bandwidth_bytes_per_ns", "'1e9'", "[0, 1e6]"}},
     // IDX data
     {"idx_bad_magic", kEval + "$D/magic-idx3-ubyte", {"magic-idx3-ubyte", "magic number 0x00010803"}},
     {"idx_empty", kEval + "$D/empty-idx3-ubyte", {"empty-idx3-ubyte", "truncated"}},

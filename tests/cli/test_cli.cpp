@@ -326,6 +326,49 @@ TEST(CliChip, MapPrintsPlacementAndRefusesWhatDoesNotFit) {
   EXPECT_NE(r.err.find("typo.yaml: chip.interconnect.type: unknown type 'torus'; expected one of bus, mesh"), std::string::npos) << r.err;
 }
 
+// Contention changes timing, never values: the same campaign on the example mesh with narrow
+// links gives the same statistics, longer latencies, and the report's link utilisation (each in
+// (0, 1], busiest first) and latency percentiles.
+TEST(CliChip, ContentionChangesLatencyNotOutputs) {
+  TempDir dir;
+  std::string narrow = read_file(kMesh);
+  const std::string flit = "flit_bytes: 32}";
+  ASSERT_NE(narrow.find(flit), std::string::npos);
+  narrow.replace(narrow.find(flit), flit.size(), "flit_bytes: 32, link_bandwidth_bytes_per_ns: 2}");
+  write_file(dir.file("narrow.yaml"), narrow);
+  const std::string campaign = "model: " + kModel +
+                               "\ninputs: {type: random, count: 3, scale: 0.3, shift: 0.3, seed: 2}\nfaults:\n"
+                               "  - {kind: neuron_crash, layers: [1, 2], probability: 0.02}\n"
+                               "  - {kind: router, probability: 0.01}\n"
+                               "trials: 50\nseed: 5\nbounds: []\nengine: chip\n";
+  write_file(dir.file("wide.yaml"), "chip: " + kMesh + "\n" + campaign);
+  write_file(dir.file("narrow_c.yaml"), "chip: narrow.yaml\n" + campaign);
+  CliRun r = nfsim("run " + dir.file("wide.yaml") + " --out " + dir.file("wide"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = nfsim("run " + dir.file("narrow_c.yaml") + " --out " + dir.file("narrow"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json a = nlohmann::json::parse(read_file(dir.file("wide/report.json")))["points"][0];
+  const nlohmann::json b = nlohmann::json::parse(read_file(dir.file("narrow/report.json")))["points"][0];
+  EXPECT_EQ(a["inputs"], b["inputs"]);
+  EXPECT_FALSE(a["chip"].contains("link_utilisation"));
+  const auto& lat = b["chip"]["inference_latency_ns"];
+  EXPECT_GT(lat["mean"].get<double>(), a["chip"]["inference_latency_ns"]["mean"].get<double>());
+  EXPECT_LE(lat["min"].get<double>(), lat["median"].get<double>());
+  EXPECT_LE(lat["median"].get<double>(), lat["p99"].get<double>());
+  EXPECT_LE(lat["p99"].get<double>(), lat["max"].get<double>());
+  EXPECT_GT(b["chip"]["link_wait_ns_per_inference"].get<double>(), 0.0);
+  const auto& links = b["chip"]["link_utilisation"];
+  ASSERT_FALSE(links.empty());
+  double previous = 1.0;
+  for (const auto& l : links) {
+    const double u = l["utilisation"].get<double>();
+    EXPECT_GT(u, 0.0) << l;
+    EXPECT_LE(u, previous) << l;
+    previous = u;
+    EXPECT_EQ(l["link"].get<std::string>().rfind("router ", 0), 0u) << l;
+  }
+}
+
 // Both engines through the CLI on the same chip campaign: the same statistics (the chip adds
 // its partial sums tile by tile, so to rounding only), and the chip run writes its fault log.
 TEST(CliChip, ChipAndFunctionalEnginesAgreeEndToEnd) {

@@ -10,6 +10,8 @@
 #include <tlm_utils/simple_target_socket.h>
 #include <yaml-cpp/yaml.h>
 
+#include <map>
+#include <string>
 #include <vector>
 
 #include "sim/crossbar/crossbar.h"
@@ -68,13 +70,11 @@ struct Message {
   }
 };
 
-ChipTopology mesh3x3() {
-  return parse_topology(YAML::Load(R"(
-cores: {count: 9, layout: {type: mesh, width: 3, height: 3}}
-crossbar: {type: ideal, rows: 4, cols: 4, read_latency_ns: 100}
-neuron_array: {type: rate, size: 4, update_latency_ns: 20}
-interconnect: {type: mesh, hop_latency_ns: 5, flit_bytes: 16, flit_latency_ns: 1}
-)"),
+ChipTopology mesh3x3(const std::string& interconnect = "{type: mesh, hop_latency_ns: 5, flit_bytes: 16, flit_latency_ns: 1}") {
+  return parse_topology(YAML::Load("cores: {count: 9, layout: {type: mesh, width: 3, height: 3}}\n"
+                                   "crossbar: {type: ideal, rows: 4, cols: 4, read_latency_ns: 100}\n"
+                                   "neuron_array: {type: rate, size: 4, update_latency_ns: 20}\n"
+                                   "interconnect: " + interconnect + "\n"),
                         "mesh.yaml");
 }
 
@@ -154,6 +154,70 @@ TEST(TlmInterconnect, AnswersProtocolErrors) {
     EXPECT_NE(std::string(e.what()).find("TLM_ADDRESS_ERROR_RESPONSE"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("from the test to target 5"), std::string::npos) << e.what();
   }
+}
+
+// Contention computed by hand. Mesh 3x3, 5 ns per router, 16-byte flits at 1 ns, links of 8
+// bytes/ns; four messages sent at t = 0, in this order:
+//   A core 0 -> 2, 64 B: links 0->1, 1->2 free; holds them 8 ns; arrives 3 x 5 + 4 x 1 = 19.
+//   B core 1 -> 2, 32 B: link 1->2 busy until 8; starts at 8, arrives 8 + 2 x 5 + 2 = 20.
+//   C core 3 -> 5, 8 B: its links are free; arrives 3 x 5 + 1 = 16.
+//   D core 0 -> 1, 8 B: link 0->1 busy until 8; arrives 8 + 2 x 5 + 1 = 19.
+// Busy: 0->1 8 + 1, 1->2 8 + 4, 3->4 1, 4->5 1; waits 8 + 8.
+TEST(TlmInterconnect, MessagesSharingALinkAreSerialised) {
+  const ChipTopology topo =
+      mesh3x3("{type: mesh, hop_latency_ns: 5, flit_bytes: 16, flit_latency_ns: 1, link_bandwidth_bytes_per_ns: 8}");
+  const auto model = make_interconnect(topo);
+  Sender sender("sender");
+  Interconnect noc("noc", *model);
+  Receiver r0("r0");
+  sender.out.bind(noc.in);
+  noc.out.bind(r0.in);
+  sc_core::sc_start(sc_core::SC_ZERO_TIME);
+  auto arrival = [&](int src, int dst, int values) {
+    Message m(0, 0, std::vector<double>(static_cast<std::size_t>(values), 1.0), src, dst);
+    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+    sender.out->b_transport(m.payload, d);
+    EXPECT_TRUE(m.ext->delivered);
+    return d.to_seconds() * 1e9;
+  };
+  EXPECT_DOUBLE_EQ(arrival(0, 2, 8), 19.0);
+  EXPECT_DOUBLE_EQ(arrival(1, 2, 4), 20.0);
+  EXPECT_DOUBLE_EQ(arrival(3, 5, 1), 16.0);
+  EXPECT_DOUBLE_EQ(arrival(0, 1, 1), 19.0);
+  EXPECT_DOUBLE_EQ(noc.wait_ns(), 16.0);
+  std::map<std::string, double> busy;
+  for (const auto& l : noc.link_busy()) busy[l.name] = l.busy_ns;
+  const std::map<std::string, double> want{{"router 0 -> router 1", 9.0},
+                                           {"router 1 -> router 2", 12.0},
+                                           {"router 3 -> router 4", 1.0},
+                                           {"router 4 -> router 5", 1.0}};
+  ASSERT_EQ(busy.size(), want.size());
+  for (const auto& [name, ns] : want) EXPECT_NEAR(busy[name], ns, 1e-9) << name;
+  noc.reset_counters();
+  EXPECT_TRUE(noc.link_busy().empty());
+  EXPECT_DOUBLE_EQ(noc.wait_ns(), 0.0);
+}
+
+// A bus with a bandwidth carries one message at a time: two 80-byte messages at 10 bytes/ns,
+// sent together, arrive at 10 ns (latency) and 8 + 10 ns.
+TEST(TlmInterconnect, ABusWithABandwidthCarriesOneMessageAtATime) {
+  const ChipTopology topo = mesh3x3("{type: bus, latency_ns: 10, bandwidth_bytes_per_ns: 10}");
+  const auto model = make_interconnect(topo);
+  Sender sender("sender");
+  Interconnect noc("noc", *model);
+  Receiver r0("r0");
+  sender.out.bind(noc.in);
+  noc.out.bind(r0.in);
+  sc_core::sc_start(sc_core::SC_ZERO_TIME);
+  Message a(0, 0, std::vector<double>(10, 1.0), 0, 5), b(0, 0, std::vector<double>(10, 2.0), 3, 1);
+  sc_core::sc_time da = sc_core::SC_ZERO_TIME, db = sc_core::SC_ZERO_TIME;
+  sender.out->b_transport(a.payload, da);
+  sender.out->b_transport(b.payload, db);
+  EXPECT_DOUBLE_EQ(da.to_seconds() * 1e9, 10.0);
+  EXPECT_DOUBLE_EQ(db.to_seconds() * 1e9, 18.0);
+  ASSERT_EQ(noc.link_busy().size(), 1u);
+  EXPECT_EQ(noc.link_busy()[0].name, "bus");
+  EXPECT_NEAR(noc.link_busy()[0].busy_ns, 16.0, 1e-9);
 }
 
 TEST(TlmTargets, TileTakesItsInputAndMarksTheRowsAMessageBrought) {

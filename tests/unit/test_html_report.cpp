@@ -258,12 +258,14 @@ TEST(HtmlReport, ChipSectionNamesTheChipAndItsNumbers) {
   chip.neuron_arrays = 5;
   chip.programming_max_abs_output_error = 2.5e-7;
   chip.programming = ProgrammingReport{1000, 3, 997, 1.0, 0.002, 0.0004, 2.5e-7, 0.9995, 0.999};
-  chip.timing = ChipReport::Timing{1234.5, 1200, 1300, 42, 97.5};
+  chip.timing = ChipReport::Timing{1234.5, 1200, 1210, 1290, 1300, 42, 97.5, 12.5, {{"router 1 -> router 2", 0.375}, {"bus <&>", 0.1}}};
   r.points[0].chip = chip;
   const std::string html = render_html_report(r);
   expect_clean(html);
   for (const char* s : {"<h2>Chip</h2>", "<b>mesh4x4</b>", "5 used of 16", "12, type ideal", "mesh 4x4, xy routing", "3 clipped",
-                        "0.9995 (model), 0.999 (programmed)", "1234.5 ns mean", "42 messages, 97.5 router hops"}) {
+                        "0.9995 (model), 0.999 (programmed)", "1234.5 ns mean", "median 1210, p99 1290, max 1300",
+                        "42 messages, 97.5 router hops", "12.5 ns per inference waiting for links",
+                        "router 1 -&gt; router 2 37.5%", "bus &lt;&amp;&gt; 10%"}) {
     EXPECT_NE(html.find(s), std::string::npos) << s;
   }
 }

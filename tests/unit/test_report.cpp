@@ -46,7 +46,7 @@ TEST(Report, APointWithNonFiniteNumbersSurvivesTheJsonRoundTrip) {
   chip.name = "c";
   chip.programming_max_abs_output_error = kInf;
   chip.fault_free_max_abs_output_error = kNaN;
-  chip.timing = ChipReport::Timing{kNaN, 1, 2, 3, kInf};
+  chip.timing = ChipReport::Timing{kNaN, 1, 1.5, kInf, 2, 3, kInf, 0.25, {{"router 0 -> router 1", kNaN}, {"bus", 0.5}}};
   p.chip = chip;
   p.requirements = {{"b4 max_median_rel_err 0.1", kNaN, false, ""}};
   const std::string text = point_to_json(p).dump(1);
@@ -61,6 +61,12 @@ TEST(Report, APointWithNonFiniteNumbersSurvivesTheJsonRoundTrip) {
   EXPECT_TRUE(std::isnan(q.chip->programming_max_abs_output_error));
   EXPECT_TRUE(std::isnan(q.chip->timing->latency_mean_ns));
   EXPECT_EQ(q.chip->timing->messages_per_inference, 3u);
+  EXPECT_EQ(q.chip->timing->latency_median_ns, 1.5);
+  EXPECT_TRUE(std::isnan(q.chip->timing->latency_p99_ns));
+  EXPECT_EQ(q.chip->timing->link_wait_ns_per_inference, 0.25);
+  ASSERT_EQ(q.chip->timing->link_utilisation.size(), 2u);
+  EXPECT_TRUE(std::isnan(q.chip->timing->link_utilisation[0].second));
+  EXPECT_EQ(q.chip->timing->link_utilisation[1], (std::pair<std::string, double>{"bus", 0.5}));
   EXPECT_TRUE(std::isnan(*q.summary.at("b4").fraction_holding));
   EXPECT_EQ(q.faults[0].value, 1e308);
   EXPECT_EQ(q.inputs[0].verdicts.at("b4").std_inside_ci, (std::vector<bool>{false, true}));

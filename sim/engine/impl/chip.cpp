@@ -2,6 +2,8 @@
 // the chip, its fault controller and driver live in a session kept across the points of a
 // campaign: later points reuse it with their own fault plan and seed, and must keep the model,
 // chip and inputs.
+#include <algorithm>
+#include <cmath>
 #include <ostream>
 
 #include "core/error.h"
@@ -75,9 +77,27 @@ class ChipAdapter : public IEngine {
     m.latency_mean_ns = lat.mean();
     m.latency_min_ns = lat.min();
     m.latency_max_ns = lat.max();
+    std::vector<double> sorted = engine_.latencies_ns();
+    std::sort(sorted.begin(), sorted.end());
+    auto nearest_rank = [&](double q) {
+      if (sorted.empty()) return 0.0;
+      const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
+      return sorted[std::max<std::size_t>(rank, 1) - 1];
+    };
+    m.latency_median_ns = nearest_rank(0.5);
+    m.latency_p99_ns = nearest_rank(0.99);
     const std::uint64_t inferences = chip.inferences();
     m.messages_per_inference = inferences ? chip.interconnect().messages() / inferences : 0;
     m.router_hops_per_inference = inferences ? static_cast<double>(chip.interconnect().hops()) / static_cast<double>(inferences) : 0.0;
+    if (session()->mapped.interconnect->bandwidth_bytes_per_ns() > 0 && inferences > 0) {
+      m.link_wait_ns_per_inference = chip.interconnect().wait_ns() / static_cast<double>(inferences);
+      const double simulated_ns = lat.mean() * static_cast<double>(lat.count());
+      for (const auto& l : chip.interconnect().link_busy()) {
+        m.link_utilisation.emplace_back(l.name, simulated_ns > 0 ? l.busy_ns / simulated_ns : 0.0);
+      }
+      std::stable_sort(m.link_utilisation.begin(), m.link_utilisation.end(),
+                       [](const auto& a, const auto& b) { return a.second > b.second; });
+    }
     return m;
   }
   void finish() override { engine_.finish_trace(); }

@@ -12,8 +12,8 @@ namespace {
 // Latency = routers crossed * hop_latency_ns + flits * flit_latency_ns, flits = ceil(bytes / flit_bytes).
 class Mesh : public IInterconnectModel {
  public:
-  Mesh(int width, int height, double hop_ns, int flit_bytes, double flit_ns)
-      : width_(width), height_(height), hop_ns_(hop_ns), flit_bytes_(flit_bytes), flit_ns_(flit_ns) {}
+  Mesh(int width, int height, double hop_ns, int flit_bytes, double flit_ns, double bandwidth)
+      : width_(width), height_(height), hop_ns_(hop_ns), flit_bytes_(flit_bytes), flit_ns_(flit_ns), bandwidth_(bandwidth) {}
 
   std::vector<int> route(int src, int dst) const override {
     int x = src % width_, y = src / width_;
@@ -34,9 +34,11 @@ class Mesh : public IInterconnectModel {
     return static_cast<double>(route.size()) * hop_ns_ + static_cast<double>(flits) * flit_ns_;
   }
   int router_count() const override { return width_ * height_; }
+  double bandwidth_bytes_per_ns() const override { return bandwidth_; }
   std::string describe() const override {
     return "mesh(" + std::to_string(width_) + "x" + std::to_string(height_) + ", " + core::format_double(hop_ns_) +
-           " ns/hop, " + std::to_string(flit_bytes_) + " B flits)";
+           " ns/hop, " + std::to_string(flit_bytes_) + " B flits" +
+           (bandwidth_ > 0 ? ", links " + core::format_double(bandwidth_) + " B/ns" : "") + ")";
   }
 
  private:
@@ -44,6 +46,7 @@ class Mesh : public IInterconnectModel {
   double hop_ns_;
   int flit_bytes_;
   double flit_ns_;
+  double bandwidth_;
 };
 
 const InterconnectRegistrar kRegistered{
@@ -51,13 +54,17 @@ const InterconnectRegistrar kRegistered{
      "2-D mesh, XY routing, one router per core position (cores.layout gives width and height)",
      {{"hop_latency_ns", "double", "ns", "5", "latency per router crossed"},
       {"flit_bytes", "int", "bytes", "32", "bytes per flit"},
-      {"flit_latency_ns", "double", "ns", "1", "serialisation latency per flit"}},
+      {"flit_latency_ns", "double", "ns", "1", "serialisation latency per flit"},
+      {"link_bandwidth_bytes_per_ns", "double", "bytes/ns", "0",
+       "bytes a link carries per ns; messages that share a link are serialised (0: unlimited, no contention)"}},
      [](const core::Params& p, const ChipTopology& t) {
        if (p.number("hop_latency_ns") < 0) p.fail("hop_latency_ns", "a number >= 0");
        if (p.integer("flit_bytes") < 1 || p.integer("flit_bytes") > (1 << 20)) p.fail("flit_bytes", "an integer in [1, 1048576]");
        if (p.number("flit_latency_ns") < 0) p.fail("flit_latency_ns", "a number >= 0");
+       const double bw = p.number("link_bandwidth_bytes_per_ns");
+       if (!(bw >= 0 && bw <= 1e6)) p.fail("link_bandwidth_bytes_per_ns", "a number in [0, 1e6] (0: unlimited)");
        return std::make_unique<Mesh>(t.mesh_width, t.mesh_height, p.number("hop_latency_ns"),
-                                     static_cast<int>(p.integer("flit_bytes")), p.number("flit_latency_ns"));
+                                     static_cast<int>(p.integer("flit_bytes")), p.number("flit_latency_ns"), bw);
      }}};
 
 }  // namespace
