@@ -34,6 +34,7 @@ examples: build
 	$(NFSIM) run examples/campaigns/fmnist_chip.yaml --out $(RUN_DIR)/fmnist_chip
 	$(NFSIM) run examples/campaigns/fmnist_cnn.yaml --out $(RUN_DIR)/fmnist_cnn
 	$(NFSIM) run examples/campaigns/fmnist_cnn_chip.yaml --out $(RUN_DIR)/fmnist_cnn_chip
+	$(NFSIM) run examples/campaigns/fmnist_mission.yaml --out $(RUN_DIR)/fmnist_mission
 
 test: build
 	cd $(BUILD_DIR) && ctest --no-tests=error --output-on-failure -j$(JOBS)

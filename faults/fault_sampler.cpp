@@ -129,6 +129,22 @@ void FaultSampler::skip_draw(std::uint64_t key, std::uint64_t stream, double p, 
   }
 }
 
+double FaultSampler::lifetime_uniform(std::uint64_t key, std::uint64_t trial, std::uint64_t unit) {
+  const auto k = core::philox4x32_10({static_cast<std::uint32_t>(unit), static_cast<std::uint32_t>(unit >> 32),
+                                      static_cast<std::uint32_t>(trial), static_cast<std::uint32_t>(trial >> 32)},
+                                     {static_cast<std::uint32_t>(key), static_cast<std::uint32_t>(key >> 32)});
+  // 53 random bits in (0, 1).
+  const std::uint64_t bits = ((static_cast<std::uint64_t>(k[0]) << 32) | k[1]) >> 11;
+  return (static_cast<double>(bits) + 0.5) * 0x1.0p-53;
+}
+
+double FaultSampler::failure_hours(std::size_t s, std::uint64_t trial, std::uint64_t unit) const {
+  const FaultSpec& spec = plan_.specs()[s];
+  const double lambda = spec.lifetime_fit * 1e-9;
+  const double p_end = -std::expm1(-lambda * spec.lifetime_end_hours);
+  return -std::log1p(-lifetime_uniform(stream_key(s, 0, 2), trial, unit) * p_end) / lambda;
+}
+
 void FaultSampler::draw_units(std::size_t s, std::uint64_t trial, std::uint32_t slot, std::vector<std::uint64_t>& units,
                               std::uint32_t replica) const {
   units.clear();
@@ -141,7 +157,22 @@ void FaultSampler::draw_units(std::size_t s, std::uint64_t trial, std::uint32_t 
   if (p >= 1.0) {
     for (std::uint64_t u = 0; u < n; ++u) units.push_back(u);  // q = 1 too
   } else {
-    skip_draw(replica == 0 ? spec_keys_[s] : stream_key(s, replica, 0), stream, p, n, units);
+    if (spec.lifetime_end_hours > 0) {
+      // A mission: the units failed by its end (skip draws at p_end, the same for every
+      // checkpoint), each with its failure time given that it fails by the end (truncated
+      // exponential, drawn by inversion from its own counter): it has failed by this point's time
+      // t iff V p_end <= 1 - exp(-lambda t) = p. Nested over t, and P(failed by t) = p.
+      const double p_end = -std::expm1(-spec.lifetime_fit * 1e-9 * spec.lifetime_end_hours);
+      skip_draw(replica == 0 ? spec_keys_[s] : stream_key(s, replica, 0), stream, p_end, n, units);
+      const std::uint64_t time_key = stream_key(s, replica, 2);
+      std::size_t kept = 0;
+      for (std::uint64_t u : units) {
+        if (lifetime_uniform(time_key, trial, u) * p_end <= p) units[kept++] = u;
+      }
+      units.resize(kept);
+    } else {
+      skip_draw(replica == 0 ? spec_keys_[s] : stream_key(s, replica, 0), stream, p, n, units);
+    }
     if (!tmr.empty()) {
       // Protected units are drawn from their own stream with q; their draws above are dropped.
       std::size_t kept = 0;

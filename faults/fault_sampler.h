@@ -66,7 +66,8 @@ class FaultSampler {
 
   // The failed unit indices of spec s, ascending, in replica `replica` (0 without replicas):
   // unprotected units with p, TMR units with 3p^2 - 2p^3 from a second stream, then the units
-  // that spares repair removed (docs/faults.md, "Protection").
+  // that spares repair removed (docs/faults.md, "Protection"). A mission spec's units are those
+  // failed by the end of the mission whose failure time is at most the point's mission_hours.
   void draw_units(std::size_t spec, std::uint64_t trial, std::uint32_t slot, std::vector<std::uint64_t>& units,
                   std::uint32_t replica = 0) const;
   // The one draw loop of every engine: calls f(spec, unit) for each unit that fails in inference
@@ -81,6 +82,10 @@ class FaultSampler {
       for (std::uint64_t u : scratch) f(s, u);
     }
   }
+  // A mission spec (FaultSpec::lifetime_end_hours > 0): the failure time in hours of `unit` in
+  // `trial` given that it fails by the mission's end, which draw_units compares with the point's
+  // time (replica 0). Truncated exponential: P(T <= t) = (1 - e^{-lambda t}) / (1 - e^{-lambda H}).
+  double failure_hours(std::size_t spec, std::uint64_t trial, std::uint64_t unit) const;
   // All faults acting on inference `input` of trial `trial`.
   void realize(std::uint64_t trial, std::uint32_t input, FaultInstance& out, std::uint32_t replica = 0) const;
   // Adds the effect of unit `unit` of spec `spec` to `out` (also used by the exact oracle);
@@ -97,6 +102,8 @@ class FaultSampler {
   std::uint64_t stream_key(std::size_t s, std::uint32_t replica, std::uint32_t which) const;
   // Geometric skipping over n units with probability p (0 < p < 1), appending unit indices.
   static void skip_draw(std::uint64_t key, std::uint64_t stream, double p, std::uint64_t n, std::vector<std::uint64_t>& out);
+  // A uniform in (0, 1) per (key, trial, unit): the failure time of a mission's unit.
+  static double lifetime_uniform(std::uint64_t key, std::uint64_t trial, std::uint64_t unit);
   std::uint64_t seed_ = 0;
   std::vector<std::uint64_t> spec_keys_;
   bool may_overlap_ = false;

@@ -62,6 +62,12 @@ struct FaultSpec {
   // Given as `fit` + `mission_hours`: the mission in hours (0 otherwise). The probability is then
   // 1 - exp(-FIT 1e-9 mission_hours), and a probability p stands for FIT -ln(1 - p) / (1e-9 hours).
   double mission_hours = 0.0;
+  // A campaign's `mission:` (docs/faults.md, "Lifetime"): this FIT spec's units fail at Poisson
+  // times over a mission of lifetime_end_hours, and the point looks at time mission_hours of it.
+  // Each trial (chip instance) draws one failure time per unit, so the failed units of a trial at
+  // an earlier time are a subset of those at a later one. 0: no mission.
+  double lifetime_end_hours = 0.0;
+  double lifetime_fit = 0.0;  // the FIT rate (failures per 10^9 device-hours per unit)
   // Where the spec was written, for messages ("campaign.yaml:4", "fault spec '...'"); may be empty.
   std::string origin;
   // Protection (docs/faults.md, "Protection"), filled in from the campaign's `protection:` once

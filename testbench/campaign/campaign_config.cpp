@@ -131,7 +131,7 @@ models::InputSpec read_inputs(const Reader& r, const YAML::Node& n) {
   return spec;
 }
 
-faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::string& key) {
+faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::string& key, const std::optional<Mission>& mission) {
   r.check_keys(n, key, {"kind", "layers", "probability", "fit", "mission_hours", "persistence", "value", "bit", "format",
                         "groups", "onset_ns"});
   faults::FaultSpec spec;
@@ -154,9 +154,21 @@ faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::st
     if (n["probability"]) r.fail(n["fit"], key + ".fit", "both fit and probability given", "one of them");
     const double fit = r.number(n["fit"], key + ".fit");
     if (fit < 0) r.fail(n["fit"], key + ".fit", "negative FIT rate", "failures per 10^9 device-hours >= 0");
-    if (!n["mission_hours"]) r.missing(n, key + ".mission_hours", "missing (needed with fit)", "the mission time in hours");
-    const double hours = r.number(n["mission_hours"], key + ".mission_hours");
-    if (hours < 0) r.fail(n["mission_hours"], key + ".mission_hours", "negative", "hours >= 0");
+    double hours = 0;
+    if (mission) {
+      // The campaign's mission: failure times over mission.hours, this point at mission.at_hours.
+      if (n["mission_hours"]) {
+        r.fail(n["mission_hours"], key + ".mission_hours", "given in a campaign with mission:",
+               "no mission_hours: the mission's hours apply (mission.hours)");
+      }
+      hours = mission->at_hours;
+      spec.lifetime_fit = fit;
+      spec.lifetime_end_hours = mission->hours;
+    } else {
+      if (!n["mission_hours"]) r.missing(n, key + ".mission_hours", "missing (needed with fit)", "the mission time in hours");
+      hours = r.number(n["mission_hours"], key + ".mission_hours");
+      if (hours < 0) r.fail(n["mission_hours"], key + ".mission_hours", "negative", "hours >= 0");
+    }
     spec.probability = -std::expm1(-fit * 1e-9 * hours);
     spec.mission_hours = hours;
     spec.persistence = faults::Persistence::permanent;
@@ -394,7 +406,7 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
   const Reader r(source, base_dir, reader_overrides(overrides));
   r.check_keys(root, "", {"model", "inputs", "faults", "chip", "engine", "trials", "seed", "bounds", "block_trials",
                           "batch_trials", "confidence", "stopping", "require", "sweep", "plugins", "fault_log", "criticality",
-                          "protection", "replicas"});
+                          "protection", "replicas", "mission"});
   CampaignConfig c;
   c.file = source;
   // Plug-ins first: the chip's component types may come from them.
@@ -425,7 +437,29 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
     if (!faults) r.missing(root, "faults", "missing", "a list of fault specs {kind, layers, probability}");
     r.fail(faults, "faults", "empty or not a list", "a list of fault specs {kind, layers, probability}");
   }
-  for (std::size_t i = 0; i < faults.size(); ++i) c.faults.push_back(read_fault(r, faults[i], "faults[" + std::to_string(i) + "]"));
+  if (const YAML::Node m = root["mission"]) {
+    r.check_keys(m, "mission", {"hours", "checkpoints", "at_hours"});
+    Mission mission;
+    if (!m["hours"]) r.missing(m, "mission.hours", "missing", "the mission time in hours, in (0, 1e7]");
+    mission.hours = r.number(m["hours"], "mission.hours");
+    if (!(mission.hours > 0 && mission.hours <= 1e7)) r.fail(m["hours"], "mission.hours", "out of range", "hours in (0, 1e7]");
+    if (m["checkpoints"]) mission.checkpoints = r.integer(m["checkpoints"], "mission.checkpoints", 1, 1000);
+    mission.at_hours = mission.hours;
+    if (m["at_hours"]) {
+      mission.at_hours = r.number(m["at_hours"], "mission.at_hours");
+      if (!(mission.at_hours > 0 && mission.at_hours <= mission.hours)) {
+        r.fail(m["at_hours"], "mission.at_hours", "outside the mission", "a time in (0, mission.hours]");
+      }
+    }
+    c.mission = mission;
+  }
+  for (std::size_t i = 0; i < faults.size(); ++i) {
+    c.faults.push_back(read_fault(r, faults[i], "faults[" + std::to_string(i) + "]", c.mission));
+  }
+  if (c.mission && std::none_of(c.faults.begin(), c.faults.end(), [](const faults::FaultSpec& f) { return f.lifetime_fit > 0; })) {
+    r.missing(root["mission"], "mission", "no fault spec has a FIT rate",
+              "at least one fault spec with fit: (failures per 10^9 device-hours per unit)");
+  }
   if (const YAML::Node chip = root["chip"]) {
     if (chip.IsScalar()) {
       c.chip = sim::load_topology(r.path(chip, "chip"));
@@ -459,6 +493,10 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
     }
   }
   if (const YAML::Node pr = root["protection"]) c.protection = read_protection(r, pr, c.faults, c.chip.has_value());
+  if (c.mission && !c.protection.tmr.empty()) {
+    r.fail(root["protection"]["tmr"], "protection.tmr", "TMR in a campaign with mission:",
+           "no tmr: a mission's failure times are drawn per unit, not for TMR's 3p^2 - 2p^3");
+  }
   if (const YAML::Node rep = root["replicas"]) c.replicas = read_replicas(r, rep);
   if (root["trials"]) {
     if (root["trials"].IsScalar() && root["trials"].Scalar() == "auto") {
@@ -665,6 +703,17 @@ std::vector<CampaignConfig> load_campaign_points(const std::string& path, const 
         }
       }
       axes.emplace_back(keys, values);
+    }
+  }
+  // mission: one point per checkpoint, the last (fastest) axis.
+  if (root.IsMap() && root["mission"] && root["mission"].IsMap() && root["mission"]["hours"]) {
+    const YAML::Node m = root["mission"];
+    const double hours = r.number(m["hours"], "mission.hours");
+    const std::int64_t k = m["checkpoints"] ? r.integer(m["checkpoints"], "mission.checkpoints", 1, 1000) : 10;
+    if (hours > 0 && hours <= 1e7) {
+      std::vector<std::string> values;
+      for (std::int64_t i = 1; i <= k; ++i) values.push_back(core::format_double(i == k ? hours : hours * static_cast<double>(i) / static_cast<double>(k)));
+      axes.emplace_back("mission.at_hours", values);
     }
   }
   // An override of a key the sweep varies would be replaced by each point's value: refused.

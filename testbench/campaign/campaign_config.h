@@ -60,6 +60,16 @@ struct CriticalityOptions {
 };
 
 // A validated campaign (campaign.yaml after --set overrides and command-line flags).
+// `mission: {hours: H, checkpoints: K}` (docs/faults.md, "Lifetime"): the campaign's FIT specs
+// fail at Poisson times over a mission of H hours, and the campaign is evaluated at K checkpoints
+// t_k = k H / K (one point each, the last axis of the sweep), every trial one chip instance whose
+// failed units accumulate. `at_hours` is the point's checkpoint (set by the expansion).
+struct Mission {
+  double hours = 0;
+  std::int64_t checkpoints = 10;
+  double at_hours = 0;
+};
+
 struct CampaignConfig {
   std::string file;  // the YAML file it came from (for messages and the report)
   std::vector<std::string> plugins;  // `plugins:` libraries (resolved paths), loaded while reading the file
@@ -81,6 +91,7 @@ struct CampaignConfig {
   std::optional<CriticalityOptions> criticality;  // `criticality:`; none: not computed
   Protection protection;  // `protection:` (TMR, spares): docs/faults.md, "Protection"
   Replicas replicas;      // `replicas:` (the seed paper's Algorithm 1)
+  std::optional<Mission> mission;  // `mission:`
   // The sweep values of this point (empty without a sweep): key -> value as written.
   std::vector<std::pair<std::string, std::string>> sweep_point;
 };

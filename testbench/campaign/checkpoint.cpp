@@ -33,6 +33,11 @@ std::string point_signature(const CampaignResult& r) {
     // Protection changes the draws: a resumed run must have the same (nothing added without it,
     // so checkpoints of unprotected campaigns keep their signatures).
     if (!f.tmr_units.empty()) add(f.tmr_units.data(), f.tmr_units.size() * sizeof(std::uint64_t));
+    // A mission draws failure times over its whole length (nothing added without one).
+    if (f.lifetime_end_hours > 0) {
+      add(&f.lifetime_end_hours, sizeof f.lifetime_end_hours);
+      add(&f.lifetime_fit, sizeof f.lifetime_fit);
+    }
     if (!f.spare_pool.empty()) {
       add(f.spare_pool.data(), f.spare_pool.size() * sizeof(std::uint32_t));
       add(&f.spares, sizeof f.spares);

@@ -399,6 +399,7 @@ CampaignOutcome run_campaign_points(const std::vector<CampaignConfig>& points, c
     report.profile = any.profile;
   }
   if (!core::loaded_plugins().empty()) report.plugins = sim::plugin_provenance();  // paths, hashes, types
+  if (first.mission && outcome.complete) report.mission = summarize_mission(report.points, first.mission->hours, first.mission->checkpoints);
   check_finite(report);  // no report with a non-finite number is written
   if (!options.out_dir.empty()) {
     const std::string& dir = report_dir_of(options);

@@ -614,7 +614,8 @@ XAxis x_axis_of(const Report& report) {
   if (!points.empty()) {
     for (const auto& [key, ignored] : points[0].sweep) {
       const std::string suffix = "mission_hours";
-      if (key.size() < suffix.size() || key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+      const bool mission = key == "mission.at_hours";  // a campaign's mission: checkpoints
+      if (!mission && (key.size() < suffix.size() || key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0)) continue;
       std::vector<double> hours;
       for (const auto& pt : points) {
         for (const auto& [k, v] : pt.sweep) {
@@ -770,6 +771,16 @@ std::string render_html_report(const Report& report) {
   std::vector<double> samples;
   if (!points.empty()) samples = points.back().histogram_delta;
   html << histogram(samples) << "</div>";
+  if (report.mission) {
+    html << "<p>Mission: " << report.mission->checkpoints << " checkpoints over " << fmt(report.mission->hours)
+         << " h, each trial one chip instance whose failures accumulate. Measured error std against each bound's prediction over "
+            "the checkpoints (means over inputs and outputs), Pearson: ";
+    for (const auto& c : report.mission->curves) {
+      if (!c.sweep.empty()) html << esc(c.sweep) << ": ";
+      for (const auto& [name, r] : c.pearson_std) html << esc(name) << " " << (r ? fmt(*r) : std::string("- (flat or too short)")) << "; ";
+    }
+    html << "</p>";
+  }
   html << "<h2>Points</h2><table><tr><th>point</th><th class='name'>sweep</th><th>trials</th><th>stopped</th><th>measured std</th>"
           "<th>b4 std</th><th>b4 Pearson (std)</th>"
        << (xa.title == "fault probability" ? "" : "<th>p of faults[0]</th>") << (acc.empty() ? "" : "<th>accuracy (95% interval)</th><th>fault-free</th>") << (any_requirements ? "<th>requirements</th>" : "")

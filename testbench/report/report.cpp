@@ -7,6 +7,8 @@
 #include "testbench/report/criticality_json.h"
 
 namespace nfsim::tb {
+
+nlohmann::json mission_to_json(const MissionReport& m);
 namespace {
 
 using json = nlohmann::json;
@@ -442,7 +444,70 @@ nlohmann::json to_json(const Report& r) {
   }
   if (r.profile) report["profile"] = profile_to_json(*r.profile);
   if (!r.plugins.is_null()) report["plugins"] = r.plugins;
+  if (r.mission) report["mission"] = mission_to_json(*r.mission);
   return report;
+}
+
+MissionReport summarize_mission(const std::vector<PointReport>& points, double hours, std::int64_t checkpoints) {
+  MissionReport m;
+  m.hours = hours;
+  m.checkpoints = checkpoints;
+  const auto K = static_cast<std::size_t>(checkpoints);
+  for (std::size_t first = 0; K > 0 && first + K <= points.size(); first += K) {
+    MissionReport::Curve c;
+    for (const auto& [key, value] : points[first].sweep) {
+      if (key != "mission.at_hours") c.sweep += (c.sweep.empty() ? "" : ", ") + key + "=" + value;
+    }
+    for (std::size_t i = first; i < first + K; ++i) {
+      const PointReport& pt = points[i];
+      double at = 0;
+      for (const auto& [key, value] : pt.sweep) {
+        if (key == "mission.at_hours") at = std::strtod(value.c_str(), nullptr);
+      }
+      double measured = 0;
+      std::map<std::string, double> bound;
+      std::size_t n = 0;
+      for (const auto& in : pt.inputs) {
+        for (Eigen::Index k = 0; k < in.measured.std.size(); ++k) {
+          measured += in.measured.std[k];
+          for (const auto& [name, b] : in.bounds) {
+            if (b.std.size()) bound[name] += b.std[k];
+          }
+          ++n;
+        }
+      }
+      c.hours.push_back(at);
+      c.measured_std.push_back(n ? measured / static_cast<double>(n) : 0.0);
+      for (const auto& [name, v] : bound) c.bound_std[name].push_back(n ? v / static_cast<double>(n) : 0.0);
+    }
+    for (const auto& [name, series] : c.bound_std) {
+      std::optional<double> r;
+      if (series.size() == K && K >= 3) {
+        const Eigen::Map<const Eigen::VectorXd> x(c.measured_std.data(), static_cast<Eigen::Index>(K));
+        const Eigen::Map<const Eigen::VectorXd> y(series.data(), static_cast<Eigen::Index>(K));
+        const Eigen::VectorXd dx = x.array() - x.mean(), dy = y.array() - y.mean();
+        const double den = std::sqrt(dx.squaredNorm() * dy.squaredNorm());
+        if (den > 0 && std::isfinite(den)) r = dx.dot(dy) / den;
+      }
+      c.pearson_std[name] = r;
+    }
+    m.curves.push_back(std::move(c));
+  }
+  return m;
+}
+
+nlohmann::json mission_to_json(const MissionReport& m) {
+  nlohmann::json curves = nlohmann::json::array();
+  for (const auto& c : m.curves) {
+    nlohmann::json j = {{"sweep", c.sweep}, {"hours", c.hours}, {"measured_std", c.measured_std}};
+    nlohmann::json b = nlohmann::json::object(), r = nlohmann::json::object();
+    for (const auto& [name, v] : c.bound_std) b[name] = v;
+    for (const auto& [name, v] : c.pearson_std) r[name] = v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+    j["bound_std"] = b;
+    j["std_pearson"] = r;
+    curves.push_back(j);
+  }
+  return {{"hours", m.hours}, {"checkpoints", m.checkpoints}, {"curves", curves}};
 }
 
 }  // namespace nfsim::tb

@@ -166,6 +166,25 @@ struct PointReport {
   bool requirements_met() const;
 };
 
+// A campaign's `mission:` (docs/faults.md, "Lifetime"): its checkpoints are the last axis of the
+// points. Per run of checkpoints (one per combination of the other sweep axes) and per bound with
+// a std prediction: the Pearson correlation over the checkpoints of the measured error std and
+// the bound's prediction, each the mean over inputs and outputs (the "mean std" and "b4 std"
+// columns of the summary). None with fewer than 3 checkpoints or a constant series.
+struct MissionReport {
+  double hours = 0;
+  std::int64_t checkpoints = 0;
+  struct Curve {
+    std::string sweep;  // the other axes' values ("" without)
+    std::vector<double> hours, measured_std;
+    std::map<std::string, std::vector<double>> bound_std;
+    std::map<std::string, std::optional<double>> pearson_std;
+  };
+  std::vector<Curve> curves;
+};
+// The curves of a mission over `points` (the last axis: `checkpoints` points per curve).
+MissionReport summarize_mission(const std::vector<PointReport>& points, double hours, std::int64_t checkpoints);
+
 struct Report {
   std::string nfsim_version;
   bool complete = true;
@@ -192,6 +211,7 @@ struct Report {
   nlohmann::json plugins;
   int mpi_ranks = 1;
   long peak_rss_kb = 0;
+  std::optional<MissionReport> mission;
 };
 
 nlohmann::json to_json(const Report& report);

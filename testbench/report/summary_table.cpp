@@ -144,6 +144,24 @@ void print_summary(std::FILE* to, const Report& report, const std::string& out_d
     programming_header = true;
     std::fprintf(to, "point %zu %s\n", p, describe_programming(*points[p].chip->programming).c_str());
   }
+  if (report.mission) {
+    std::fprintf(to, "\nmission: %lld checkpoints over %s h; measured error std against the bounds over the checkpoints "
+                     "(mean over inputs and outputs):\n",
+                 static_cast<long long>(report.mission->checkpoints), core::format_double(report.mission->hours).c_str());
+    for (const auto& c : report.mission->curves) {
+      std::string line = c.sweep.empty() ? std::string("  ") : "  " + c.sweep + ": ";
+      for (const auto& [name, r] : c.pearson_std) {
+        char buf[64];
+        if (r) {
+          std::snprintf(buf, sizeof buf, "%s Pearson %.4f; ", name.c_str(), *r);
+        } else {
+          std::snprintf(buf, sizeof buf, "%s Pearson - (fewer than 3 checkpoints or a flat curve); ", name.c_str());
+        }
+        line += buf;
+      }
+      std::fprintf(to, "%s\n", line.c_str());
+    }
+  }
   if (!points.empty()) {
     const auto& last = points.back();
     std::fprintf(to, "\nbounds at point %zu (across inputs and outputs):\n%-14s %9s %9s %9s %9s %9s\n", points.size() - 1, "bound",

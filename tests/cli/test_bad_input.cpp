@@ -112,6 +112,9 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     put("chip_small.yaml", "chip:\n  cores: {count: 1}\n  crossbar: {type: ideal, rows: 2, cols: 2}\n  neuron_array: {size: 2}\n");
     put("chip_ok.yaml", chip_ok);
     put("chip_replicate.yaml", chip_ok + "  mapping: {type: greedy, replicate: 0}\n");
+    put("mission_no_fit.yaml", campaign_head + "mission: {hours: 1000, checkpoints: 4}\n"
+                                               "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1}\n");
+    put("mission_long.yaml", campaign_head + "mission: {hours: 1e9}\nfaults:\n  - {kind: neuron_crash, layers: [1], fit: 100}\n");
     put("chip_bandwidth.yaml", chip_ok + "  interconnect: {type: bus, bandwidth_bytes_per_ns: -4}\n");
     put("chip_link_bandwidth.yaml", "chip:\n  cores: {count: 4, layout: {type: mesh, width: 2, height: 2}}\n"
                                     "  crossbar: {type: ideal, rows: 4, cols: 4}\n  neuron_array: {size: 4}\n"
@@ -337,6 +340,8 @@ const std::vector<BadCase> kCases{
     {"topology_huge_count", "map $M --chip $D/chip_huge.yaml", {"chip_huge.yaml", "count", "1000000000000"}},
     {"topology_network_does_not_fit", "map $M --chip $D/chip_small.yaml", {"does not fit"}},
     {"topology_replicate_zero", "map $M --chip $D/chip_replicate.yaml", {"chip_replicate.yaml:5", "replicate", "'0'", "[1, 4096]"}},
+    {"mission_without_fit", "run $D/mission_no_fit.yaml --out $D/o", {"mission_no_fit.yaml", "'mission'", "no fault spec has a FIT rate"}},
+    {"mission_too_long", "run $D/mission_long.yaml --out $D/o", {"mission_long.yaml", "mission.hours", "(0, 1e7]"}},
     {"topology_bus_bandwidth_negative", "map $M --chip $D/chip_bandwidth.yaml",
      {"chip_bandwidth.yaml:5", "bandwidth_bytes_per_ns", "'-4'", "[0, 1e6]"}},
     {"topology_link_bandwidth_huge", "map $M --chip $D/chip_link_bandwidth.yaml",

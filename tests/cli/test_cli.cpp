@@ -369,6 +369,33 @@ TEST(CliChip, ContentionChangesLatencyNotOutputs) {
   }
 }
 
+// A mission with physical and logical FIT specs: both engines draw the same failure times, so
+// every checkpoint's statistics agree (to the chip's rounding), and the summary says so.
+TEST(CliChip, MissionOnTheChipAgreesWithTheFunctionalEngine) {
+  TempDir dir;
+  write_file(dir.file("m.yaml"), "model: " + kModel + "\nchip: " + kMesh +
+                                     "\ninputs: {type: random, count: 3, scale: 0.3, shift: 0.3, seed: 2}\n"
+                                     "mission: {hours: 10000, checkpoints: 3}\nfaults:\n"
+                                     "  - {kind: crossbar_column, fit: 5000}\n  - {kind: neuron_crash, layers: [1], fit: 2000}\n"
+                                     "trials: 100\nseed: 3\nbounds: [b4]\n");
+  CliRun r = nfsim("run " + dir.file("m.yaml") + " --engine chip --out " + dir.file("chip"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("mission: 3 checkpoints over 10000 h"), std::string::npos) << r.out;
+  r = nfsim("run " + dir.file("m.yaml") + " --engine functional --out " + dir.file("fun"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json a = nlohmann::json::parse(read_file(dir.file("chip/report.json")));
+  const nlohmann::json b = nlohmann::json::parse(read_file(dir.file("fun/report.json")));
+  ASSERT_EQ(a["points"].size(), 3u);
+  for (std::size_t p = 0; p < 3; ++p) {
+    for (int n = 0; n < 3; ++n) {
+      const auto& ma = a["points"][p]["inputs"][n]["measured"];
+      const auto& mb = b["points"][p]["inputs"][n]["measured"];
+      for (int k = 0; k < 10; ++k) EXPECT_NEAR(ma["std"][k].get<double>(), mb["std"][k].get<double>(), 1e-9) << p << " " << n;
+    }
+  }
+  EXPECT_EQ(a["mission"]["curves"][0]["hours"], b["mission"]["curves"][0]["hours"]);
+}
+
 // Both engines through the CLI on the same chip campaign: the same statistics (the chip adds
 // its partial sums tile by tile, so to rounding only), and the chip run writes its fault log.
 TEST(CliChip, ChipAndFunctionalEnginesAgreeEndToEnd) {
@@ -879,6 +906,30 @@ TEST(CliExamples, CnnChipCampaignRuns) {
     EXPECT_TRUE(point["inputs"][0]["bounds"].contains("b4"));
     EXPECT_GT(point["inputs"][0]["measured"]["std"][0].get<double>(), 0.0);
   }
+}
+
+// The lifetime example (issue 16): ten checkpoints over ten years, failures accumulating per
+// trial; the measured error std follows b4 at p(t) over the checkpoints (Pearson >= 0.99), and
+// the report, the summary and report.html say so.
+TEST(CliExamples, MissionCurveFollowsB4OverTheCheckpoints) {
+  TempDir dir;
+  const std::string campaigns = std::string(NFSIM_SOURCE_DIR) + "/examples/campaigns/";
+  const CliRun r = nfsim("run " + campaigns + "fmnist_mission.yaml --trials 1000 --out " + dir.file("m"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("mission: 10 checkpoints over 87600 h"), std::string::npos) << r.out;
+  const nlohmann::json m = nlohmann::json::parse(read_file(dir.file("m/report.json")));
+  ASSERT_EQ(m["points"].size(), 10u);
+  const auto& curve = m["mission"]["curves"][0];
+  ASSERT_EQ(curve["hours"].size(), 10u);
+  EXPECT_EQ(curve["hours"][0].get<double>(), 8760.0);
+  EXPECT_EQ(curve["hours"][9].get<double>(), 87600.0);
+  EXPECT_GE(curve["std_pearson"]["b4"].get<double>(), 0.99) << curve;
+  // Failures accumulate: the error grows checkpoint after checkpoint.
+  for (std::size_t k = 1; k < 10; ++k) EXPECT_GT(curve["measured_std"][k].get<double>(), curve["measured_std"][k - 1].get<double>());
+  // The last checkpoint is the end of the mission: p = 1 - exp(-2000e-9 * 87600).
+  EXPECT_NEAR(m["points"][9]["faults"][0]["probability"].get<double>(), -std::expm1(-2000e-9 * 87600), 1e-15);
+  EXPECT_NE(read_file(dir.file("m/report.html")).find("Mission: 10 checkpoints"), std::string::npos);
+  EXPECT_NE(read_file(dir.file("m/report.html")).find("mission time (hours, mission.at_hours)"), std::string::npos);
 }
 
 }  // namespace
