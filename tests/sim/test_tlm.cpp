@@ -11,6 +11,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -78,21 +79,35 @@ ChipTopology mesh3x3(const std::string& interconnect = "{type: mesh, hop_latency
                         "mesh.yaml");
 }
 
-TEST(TlmInterconnect, RoutesDelaysAndForwardsWithTheOffsetOnly) {
-  const ChipTopology topo = mesh3x3();
-  const auto model = make_interconnect(topo);
-  Sender sender("sender");
-  Interconnect noc("noc", *model);
-  Receiver r0("r0"), r1("r1");
-  sender.out.bind(noc.in);
-  noc.out.bind(r0.in);
-  noc.out.bind(r1.in);
-  sc_core::sc_start(sc_core::SC_ZERO_TIME);
+// A sender wired through an interconnect of `topo` to `receivers` receivers (target ids 0, 1, ..),
+// elaborated; send() returns the arrival time in ns of a message sent at 0.
+struct Noc {
+  std::unique_ptr<IInterconnectModel> model;
+  Sender sender{"sender"};
+  Interconnect noc;
+  std::vector<std::unique_ptr<Receiver>> r;
+  Noc(const ChipTopology& topo, int receivers) : model(make_interconnect(topo)), noc("noc", *model) {
+    sender.out.bind(noc.in);
+    for (int i = 0; i < receivers; ++i) {
+      r.push_back(std::make_unique<Receiver>(("r" + std::to_string(i)).c_str()));
+      noc.out.bind(r.back()->in);
+    }
+    sc_core::sc_start(sc_core::SC_ZERO_TIME);
+  }
+  double send(Message& m) {
+    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+    sender.out->b_transport(m.payload, d);
+    return d.to_seconds() * 1e9;
+  }
+};
 
+TEST(TlmInterconnect, RoutesDelaysAndForwardsWithTheOffsetOnly) {
+  Noc n(mesh3x3(), 2);
+  Receiver &r0 = *n.r[0], &r1 = *n.r[1];
   // Core 0 (0,0) to core 8 (2,2): XY route through 5 routers; 3 values = 24 bytes = 2 flits.
   Message m(1, 2, {1.5, -2.0, 3.25}, 0, 8);
   sc_core::sc_time delay(7, sc_core::SC_NS);
-  sender.out->b_transport(m.payload, delay);
+  n.sender.out->b_transport(m.payload, delay);
   EXPECT_TRUE(m.payload.is_response_ok());
   EXPECT_TRUE(m.ext->delivered);
   EXPECT_DOUBLE_EQ(delay.to_seconds() * 1e9, 7 + 5 * 5 + 2 * 1);
@@ -102,51 +117,39 @@ TEST(TlmInterconnect, RoutesDelaysAndForwardsWithTheOffsetOnly) {
   EXPECT_EQ(r1.values[0], (std::vector<double>{1.5, -2.0, 3.25}));
   EXPECT_DOUBLE_EQ(r1.arrival_ns[0], 34.0);
   EXPECT_EQ(m.payload.get_address(), tlmx::address(1, 16));  // restored for the sender
-  EXPECT_EQ(noc.messages(), 1u);
-  EXPECT_EQ(noc.hops(), 5u);
+  EXPECT_EQ(n.noc.messages(), 1u);
+  EXPECT_EQ(n.noc.hops(), 5u);
 
   // A dead router on the route (router 2 = (2,0)) drops it: not forwarded, delivered = false,
   // answered OK (a posted write that never arrives), the time on the wire still spent.
-  noc.fail_router(2);
+  n.noc.fail_router(2);
   Message dropped(1, 0, {9.0}, 0, 8);
-  sc_core::sc_time d2 = sc_core::SC_ZERO_TIME;
-  sender.out->b_transport(dropped.payload, d2);
+  EXPECT_DOUBLE_EQ(n.send(dropped), 5 * 5 + 1);
   EXPECT_TRUE(dropped.payload.is_response_ok());
   EXPECT_FALSE(dropped.ext->delivered);
   EXPECT_EQ(r1.values.size(), 1u);
-  EXPECT_DOUBLE_EQ(d2.to_seconds() * 1e9, 5 * 5 + 1);
   // Off the dead router's path (core 3 (0,1) to core 6 (0,2)) it arrives.
   Message other(0, 0, {4.0}, 3, 6);
-  sc_core::sc_time d3 = sc_core::SC_ZERO_TIME;
-  sender.out->b_transport(other.payload, d3);
+  n.send(other);
   EXPECT_TRUE(other.ext->delivered);
   EXPECT_EQ(r0.values.size(), 1u);
-  noc.clear_faults();
+  n.noc.clear_faults();
   Message again(1, 0, {9.0}, 0, 8);
-  sc_core::sc_time d4 = sc_core::SC_ZERO_TIME;
-  sender.out->b_transport(again.payload, d4);
+  n.send(again);
   EXPECT_TRUE(again.ext->delivered);
 }
 
 TEST(TlmInterconnect, AnswersProtocolErrors) {
-  const ChipTopology topo = mesh3x3();
-  const auto model = make_interconnect(topo);
-  Sender sender("sender");
-  Interconnect noc("noc", *model);
-  Receiver r0("r0");
-  sender.out.bind(noc.in);
-  noc.out.bind(r0.in);
-  sc_core::sc_start(sc_core::SC_ZERO_TIME);
-  sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+  Noc n(mesh3x3(), 1);
   Message unknown(5, 0, {1.0}, 0, 1);  // no target 5
-  sender.out->b_transport(unknown.payload, d);
+  n.send(unknown);
   EXPECT_EQ(unknown.payload.get_response_status(), tlm::TLM_ADDRESS_ERROR_RESPONSE);
   Message bare(0, 0, {1.0}, 0, 1);
   bare.payload.clear_extension(bare.ext);
   delete bare.ext;
-  sender.out->b_transport(bare.payload, d);
+  n.send(bare);
   EXPECT_EQ(bare.payload.get_response_status(), tlm::TLM_GENERIC_ERROR_RESPONSE);
-  EXPECT_TRUE(r0.values.empty());
+  EXPECT_TRUE(n.r[0]->values.empty());
   EXPECT_THROW(tlmx::check_response(bare.payload, "the test"), SimulationError);
   try {
     tlmx::check_response(unknown.payload, "the test");
@@ -164,21 +167,13 @@ TEST(TlmInterconnect, AnswersProtocolErrors) {
 //   D core 0 -> 1, 8 B: link 0->1 busy until 8; arrives 8 + 2 x 5 + 1 = 19.
 // Busy: 0->1 8 + 1, 1->2 8 + 4, 3->4 1, 4->5 1; waits 8 + 8.
 TEST(TlmInterconnect, MessagesSharingALinkAreSerialised) {
-  const ChipTopology topo =
-      mesh3x3("{type: mesh, hop_latency_ns: 5, flit_bytes: 16, flit_latency_ns: 1, link_bandwidth_bytes_per_ns: 8}");
-  const auto model = make_interconnect(topo);
-  Sender sender("sender");
-  Interconnect noc("noc", *model);
-  Receiver r0("r0");
-  sender.out.bind(noc.in);
-  noc.out.bind(r0.in);
-  sc_core::sc_start(sc_core::SC_ZERO_TIME);
+  Noc n(mesh3x3("{type: mesh, hop_latency_ns: 5, flit_bytes: 16, flit_latency_ns: 1, link_bandwidth_bytes_per_ns: 8}"), 1);
+  Interconnect& noc = n.noc;
   auto arrival = [&](int src, int dst, int values) {
     Message m(0, 0, std::vector<double>(static_cast<std::size_t>(values), 1.0), src, dst);
-    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-    sender.out->b_transport(m.payload, d);
+    const double at = n.send(m);
     EXPECT_TRUE(m.ext->delivered);
-    return d.to_seconds() * 1e9;
+    return at;
   };
   EXPECT_DOUBLE_EQ(arrival(0, 2, 8), 19.0);
   EXPECT_DOUBLE_EQ(arrival(1, 2, 4), 20.0);
@@ -201,20 +196,11 @@ TEST(TlmInterconnect, MessagesSharingALinkAreSerialised) {
 // A bus with a bandwidth carries one message at a time: two 80-byte messages at 10 bytes/ns,
 // sent together, arrive at 10 ns (latency) and 8 + 10 ns.
 TEST(TlmInterconnect, ABusWithABandwidthCarriesOneMessageAtATime) {
-  const ChipTopology topo = mesh3x3("{type: bus, latency_ns: 10, bandwidth_bytes_per_ns: 10}");
-  const auto model = make_interconnect(topo);
-  Sender sender("sender");
-  Interconnect noc("noc", *model);
-  Receiver r0("r0");
-  sender.out.bind(noc.in);
-  noc.out.bind(r0.in);
-  sc_core::sc_start(sc_core::SC_ZERO_TIME);
+  Noc n(mesh3x3("{type: bus, latency_ns: 10, bandwidth_bytes_per_ns: 10}"), 1);
+  const Interconnect& noc = n.noc;
   Message a(0, 0, std::vector<double>(10, 1.0), 0, 5), b(0, 0, std::vector<double>(10, 2.0), 3, 1);
-  sc_core::sc_time da = sc_core::SC_ZERO_TIME, db = sc_core::SC_ZERO_TIME;
-  sender.out->b_transport(a.payload, da);
-  sender.out->b_transport(b.payload, db);
-  EXPECT_DOUBLE_EQ(da.to_seconds() * 1e9, 10.0);
-  EXPECT_DOUBLE_EQ(db.to_seconds() * 1e9, 18.0);
+  EXPECT_DOUBLE_EQ(n.send(a), 10.0);
+  EXPECT_DOUBLE_EQ(n.send(b), 18.0);
   ASSERT_EQ(noc.link_busy().size(), 1u);
   EXPECT_EQ(noc.link_busy()[0].name, "bus");
   EXPECT_NEAR(noc.link_busy()[0].busy_ns, 16.0, 1e-9);
