@@ -38,6 +38,7 @@ std::string FaultSpec::describe() const {
     s += " value=" + core::format_double(value);
   if (kind == FaultKind::weight_bit_flip) s += " bit=" + std::to_string(bit) + " format=" + format.describe();
   if (onset_ns > 0) s += " onset=" + core::format_double(onset_ns) + "ns";
+  if (factor > 0) s += " factor=" + core::format_double(factor);
   return s;
 }
 
@@ -57,6 +58,10 @@ void validate_fault_spec(const FaultSpec& spec, const std::set<std::string>& giv
       fail(field, "does not apply to " + kind + " faults", "'" + field + "' only on " + which);
   };
   refuse("value", stuck, "neuron_stuck_at and synapse_stuck_at");
+  const bool slow = spec.physical_kind == "slow_tile" || spec.physical_kind == "slow_array";
+  refuse("factor", slow, "slow_tile and slow_array");
+  if (slow && !given.count("factor")) fail("factor", "missing", "the factor the unit's latency is multiplied by, in [1, 1e6]");
+  if (slow && !(spec.factor >= 1.0 && spec.factor <= 1e6)) fail("factor", "out of range", "a factor in [1, 1e6]");
   refuse("bit", flip, "weight_bit_flip");
   refuse("format", flip, "weight_bit_flip");
   refuse("groups", group && spec.physical_kind.empty(), "group_crash (physical kinds take their units from the chip)");
@@ -101,6 +106,7 @@ std::set<std::string> fields_set(const FaultSpec& spec) {
   std::set<std::string> given;
   const FixedPointFormat default_format;
   if (spec.value != 0.0) given.insert("value");
+  if (spec.factor != 0.0) given.insert("factor");
   if (spec.bit != 0) given.insert("bit");
   if (spec.format.total_bits != default_format.total_bits || spec.format.frac_bits != default_format.frac_bits)
     given.insert("format");

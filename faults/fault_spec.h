@@ -59,6 +59,8 @@ struct FaultSpec {
   // Time after the start of each inference from which the fault acts (chip engine only; 0 =
   // the whole inference). See docs/chip.md for which computations it reaches.
   double onset_ns = 0.0;
+  // slow_tile / slow_array: the factor its read or update latency is multiplied by (>= 1).
+  double factor = 0.0;
   // Given as `fit` + `mission_hours`: the mission in hours (0 otherwise). The probability is then
   // 1 - exp(-FIT 1e-9 mission_hours), and a probability p stands for FIT -ln(1 - p) / (1e-9 hours).
   double mission_hours = 0.0;

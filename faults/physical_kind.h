@@ -8,7 +8,11 @@ namespace nfsim::faults {
 // The physical fault kinds: a hardware unit of the chip that fails as a whole, taking down the
 // logical neurons and synapses the mapping puts there (sim/topology/physical_units.h lists the
 // units of a mapped chip). Names in this order, shared by both engines and the reader.
-enum class PhysicalKind { crossbar_row, crossbar_column, crossbar_tile, neuron_array, router };
+// slow_tile and slow_array are timing faults: the unit works, `factor` times slower (its read or
+// update latency); they take nothing down, and change outputs only through a deadline.
+enum class PhysicalKind { crossbar_row, crossbar_column, crossbar_tile, neuron_array, router, slow_tile, slow_array };
+// A timing fault kind (slow_*): only an engine with simulated time can honour it.
+bool is_timing_kind(PhysicalKind kind);
 
 const std::vector<std::string>& physical_kind_names();
 bool is_physical_kind(const std::string& name);

@@ -74,8 +74,14 @@ Chip::Chip(sc_core::sc_module_name name, const models::Network& network, const M
   host_output_.setZero(net_.output_size());
 }
 
-void Chip::host_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time&) {
+void Chip::host_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
   if (!tlmx::accept(trans, static_cast<std::size_t>(host_output_.size()))) return;
+  if (deadline_ && sc_core::sc_time_stamp() - inference_start_ + delay > *deadline_) {
+    // Too late: at the deadline the host holds zeros for these outputs.
+    deadline_missed_ = true;
+    trans.set_response_status(tlm::TLM_OK_RESPONSE);
+    return;
+  }
   const auto offset = static_cast<Eigen::Index>(tlmx::offset_of(trans.get_address()) / sizeof(double));
   const auto values = static_cast<Eigen::Index>(trans.get_data_length() / sizeof(double));
   host_output_.segment(offset, values) =
@@ -141,6 +147,7 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
     for (const auto& [i, v] : input_overrides_) host_u_[i] = v;
   }
   host_output_.setZero();
+  deadline_missed_ = false;
   std::fill(array_ready_.begin(), array_ready_.end(), sc_core::SC_ZERO_TIME);
   sc_core::sc_time host_done = sc_core::SC_ZERO_TIME;
   std::size_t tr = 0;
@@ -319,6 +326,8 @@ void Chip::apply_fault(std::size_t s, std::uint64_t unit) {
       case faults::PhysicalKind::crossbar_tile: tiles_[u.tile]->crash_tile(); break;
       case faults::PhysicalKind::neuron_array: arrays_[u.array]->crash_array(); break;
       case faults::PhysicalKind::router: interconnect_->fail_router(u.router); break;
+      case faults::PhysicalKind::slow_tile: tiles_[u.tile]->slow_down(spec.factor); break;
+      case faults::PhysicalKind::slow_array: arrays_[u.array]->slow_down(spec.factor); break;
     }
     return;
   }

@@ -58,6 +58,11 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   sc_core::sc_time last_latency() const { return last_latency_; }
   const Interconnect& interconnect() const { return *interconnect_; }
   std::uint64_t inferences() const { return inferences_; }
+  // Outputs that reach the host later than `deadline` after the start of their inference are lost
+  // (the host holds zeros for them); none: no deadline.
+  void set_deadline(std::optional<sc_core::sc_time> deadline) { deadline_ = deadline; }
+  // Whether the last inference lost an output to the deadline.
+  bool deadline_missed() const { return deadline_missed_; }
   // Read noise of every tile on or off (off for the fault-free reference run).
   void set_read_noise(bool on);
   // Inference and traffic counters back to zero (after the reference run).
@@ -102,6 +107,8 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   tlmx::MessageExtension* message_ = nullptr;  // payload_'s extension (the payload owns it)
   tlm_utils::tlm_quantumkeeper quantum_;
   sc_core::sc_time last_latency_, inference_start_;
+  std::optional<sc_core::sc_time> deadline_;
+  bool deadline_missed_ = false;
   std::uint64_t inferences_ = 0;
 };
 

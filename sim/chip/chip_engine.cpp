@@ -115,7 +115,13 @@ void ChipEngine::set_plan(const faults::FaultPlan& plan, std::uint64_t seed, std
   controller_->set_plan(plan, chip_->programmed_network(), seed);
   latency_ns_ = core::RunningStats();
   latencies_ns_.clear();
+  deadline_misses_ = 0;
   chip_->reset_counters();
+}
+
+void ChipEngine::set_deadline(std::optional<double> deadline_ns) {
+  deadline_ns_ = deadline_ns;
+  chip_->set_deadline(deadline_ns ? std::optional<sc_core::sc_time>(sc_core::sc_time(*deadline_ns, sc_core::SC_NS)) : std::nullopt);
 }
 
 ChipEngine::~ChipEngine() {
@@ -170,6 +176,7 @@ void ChipEngine::accumulate_block(std::uint64_t first, std::uint64_t last, Error
       infer_traced(inference_count_++, inputs_.col(n), out);
       latency_ns_.add(chip_->last_latency().to_seconds() * 1e9);
       latencies_ns_.push_back(chip_->last_latency().to_seconds() * 1e9);
+      if (chip_->deadline_missed()) ++deadline_misses_;
       delta = out - golden_.col(n);
       block.add(n, delta.data());
       if (!labels_.empty()) {

@@ -61,6 +61,11 @@ class ChipEngine {
   const Eigen::MatrixXd& reference_outputs() const { return golden_; }
   FaultController& controller() { return *controller_; }
   const core::RunningStats& latency_ns() const { return latency_ns_; }
+  // The point's deadline (none: no deadline); the fault-free reference is computed without one.
+  void set_deadline(std::optional<double> deadline_ns);
+  std::optional<double> deadline_ns() const { return deadline_ns_; }
+  // Inferences of the point that lost an output to the deadline.
+  std::uint64_t deadline_misses() const { return deadline_misses_; }
   // The latency of every inference of the point (for its percentiles), in order.
   const std::vector<double>& latencies_ns() const { return latencies_ns_; }
 
@@ -84,6 +89,8 @@ class ChipEngine {
   void accumulate_block(std::uint64_t first, std::uint64_t last, ErrorStats& block);
   core::RunningStats latency_ns_;
   std::vector<double> latencies_ns_;
+  std::optional<double> deadline_ns_;
+  std::uint64_t deadline_misses_ = 0;
 };
 
 }  // namespace nfsim::sim

@@ -48,7 +48,7 @@ void Crossbar::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time&) {
 
 void Crossbar::read(const Eigen::VectorXd& input, Eigen::VectorXd& partial, sc_core::sc_time& delay) {
   const std::uint64_t read_index = read_noise_ ? reads_++ : 0;
-  delay += read_latency_;
+  delay += read_latency_ * slowdown_;
   if (dead_) {
     partial.setZero(cols());
     return;
@@ -75,7 +75,7 @@ void Crossbar::read_positions(const Eigen::Ref<const Eigen::MatrixXd>& patches, 
   const Eigen::Index positions = patches.rows();
   const std::uint64_t first_read = reads_;
   if (read_noise_) reads_ += static_cast<std::uint64_t>(positions);
-  delay += read_latency_ * static_cast<double>(positions);
+  delay += read_latency_ * (static_cast<double>(positions) * slowdown_);
   if (dead_) {
     partial.setZero(positions, cols());
     return;
@@ -126,6 +126,7 @@ void Crossbar::clear_faults() {
   if (any_dead_rows_) std::fill(dead_rows_.begin(), dead_rows_.end(), 0);
   if (any_dead_cols_) std::fill(dead_cols_.begin(), dead_cols_.end(), 0);
   any_dead_rows_ = any_dead_cols_ = dead_ = false;
+  slowdown_ = 1.0;
 }
 
 }  // namespace nfsim::sim

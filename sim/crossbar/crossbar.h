@@ -6,6 +6,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include <Eigen/Dense>
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -53,6 +54,8 @@ class Crossbar : public sc_core::sc_module {
   void crash_row(int row);
   void crash_column(int col);
   void crash_tile();
+  // A timing fault: reads take `factor` times the read latency (the largest factor applied wins).
+  void slow_down(double factor) { slowdown_ = std::max(slowdown_, factor); }
   void clear_faults();
 
   int rows() const { return static_cast<int>(stored_.cols()); }
@@ -73,6 +76,7 @@ class Crossbar : public sc_core::sc_module {
   std::vector<char> dead_rows_, dead_cols_;
   bool any_dead_rows_ = false, any_dead_cols_ = false, dead_ = false;
   sc_core::sc_time read_latency_;
+  double slowdown_ = 1.0;
   Eigen::VectorXd masked_, noisy_;
   Eigen::MatrixXd masked_patches_;
   std::uint64_t reads_ = 0;

@@ -47,6 +47,8 @@ struct ChipRunMetrics {
   // and per link its busy time over the simulated inference time, busiest first.
   std::optional<double> link_wait_ns_per_inference;
   std::vector<std::pair<std::string, double>> link_utilisation;
+  // With a deadline: the share of inferences that lost an output to it.
+  std::optional<double> deadline_ns, deadline_miss_rate;
 };
 
 // Everything an engine is built from: one campaign point made concrete.
@@ -65,6 +67,7 @@ struct EngineSetup {
   std::uint32_t block_trials = 64, batch_trials = 64;
   std::string vcd_path;               // chip engine: VCD trace
   std::optional<std::size_t> fault_log_limit;  // fault events kept for the fault log (none: no log)
+  std::optional<double> deadline_ns;  // chip engine: outputs later than this are lost
   std::uint32_t replicas = 1;         // `replicas.count`: per-output median of R faulty copies
   const std::atomic<bool>* interrupt = nullptr;  // set by SIGINT: engines that run long without blocks poll it
 };
@@ -131,6 +134,7 @@ struct EngineRegistrar {
 // What a campaign point needs from its engine.
 struct EngineNeeds {
   bool onset_times = false;
+  bool timing = false;  // timing faults (slow_tile, slow_array) or a deadline (set by the caller)
   bool read_noise = false;
   std::string neuron_type;    // the chip's neuron-array type ("" without a chip)
   std::string crossbar_type;  // the chip's crossbar type

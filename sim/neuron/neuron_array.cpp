@@ -51,7 +51,7 @@ void NeuronArray::accumulate_positions(int channel, int pos_begin, const Eigen::
 }
 
 void NeuronArray::fire(sc_core::sc_time& delay) {
-  delay += update_latency_;
+  delay += update_latency_ * slowdown_;
   if (dead_) {
     y_.setZero(size());
   } else {
@@ -69,6 +69,7 @@ void NeuronArray::crash_array() { dead_ = true; }
 void NeuronArray::clear_faults() {
   overrides_.clear();
   dead_ = false;
+  slowdown_ = 1.0;
 }
 
 }  // namespace nfsim::sim

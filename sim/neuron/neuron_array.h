@@ -6,6 +6,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include <Eigen/Dense>
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -47,6 +48,8 @@ class NeuronArray : public sc_core::sc_module {
 
   void set_neuron(int index, double value);
   void crash_array();
+  // A timing fault: updates take `factor` times the update latency (the largest factor wins).
+  void slow_down(double factor) { slowdown_ = std::max(slowdown_, factor); }
   void clear_faults();
   int size() const { return static_cast<int>(bias_.size()); }
 
@@ -59,6 +62,7 @@ class NeuronArray : public sc_core::sc_module {
   models::Activation activation_;
   std::unique_ptr<INeuronModel> model_;
   sc_core::sc_time update_latency_;
+  double slowdown_ = 1.0;
   std::vector<std::pair<int, double>> overrides_;
   bool dead_ = false;
 };

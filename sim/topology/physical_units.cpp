@@ -24,11 +24,15 @@ std::vector<PhysicalUnit> physical_units(faults::PhysicalKind kind, const std::v
   };
   std::vector<PhysicalUnit> units;
   const std::string kind_name = faults::physical_kind_names()[static_cast<std::size_t>(kind)];
-  if (kind == faults::PhysicalKind::neuron_array) {
+  if (kind == faults::PhysicalKind::neuron_array || kind == faults::PhysicalKind::slow_array) {
     for (std::size_t a = 0; a < m.arrays.size(); ++a) {
       const ArrayMap& arr = m.arrays[a];
       if (!layer_ok(arr.layer)) continue;
       PhysicalUnit u{kind, -1, static_cast<int>(a), -1, 0, {kind_name + "[" + std::to_string(a) + "]", {}, {}}};
+      if (kind == faults::PhysicalKind::slow_array) {  // a timing fault: nothing taken down
+        units.push_back(std::move(u));
+        continue;
+      }
       for (int j = arr.neuron_begin(); j < arr.neuron_begin() + arr.neuron_count(); ++j) u.group.neurons.push_back({arr.layer, j});
       units.push_back(std::move(u));
     }
@@ -67,9 +71,10 @@ std::vector<PhysicalUnit> physical_units(faults::PhysicalKind kind, const std::v
   for (std::size_t k = 0; k < m.tiles.size(); ++k) {
     const TileMap& t = m.tiles[k];
     if (!layer_ok(t.layer)) continue;
-    if (kind == faults::PhysicalKind::crossbar_tile) {
+    if (kind == faults::PhysicalKind::crossbar_tile || kind == faults::PhysicalKind::slow_tile) {
       PhysicalUnit u{kind, static_cast<int>(k), -1, -1, 0, {"tile[" + std::to_string(k) + "]", {}, {}}};
-      tile_synapses(t, t.row_begin, t.row_count, t.col_begin, t.col_count, u.group);
+      // A slow tile is a timing fault: nothing taken down.
+      if (kind == faults::PhysicalKind::crossbar_tile) tile_synapses(t, t.row_begin, t.row_count, t.col_begin, t.col_count, u.group);
       units.push_back(std::move(u));
     } else if (kind == faults::PhysicalKind::crossbar_row) {
       for (int r = 0; r < t.row_count; ++r) {

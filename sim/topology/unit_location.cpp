@@ -49,7 +49,8 @@ UnitLocation UnitLocator::locate(std::size_t s, std::uint64_t unit) const {
                    std::to_string(loc.y) + ")";
         return loc;
       }
-      case PhysicalKind::neuron_array: {
+      case PhysicalKind::neuron_array:
+      case PhysicalKind::slow_array: {
         const ArrayMap& a = m.arrays[pu.array];
         loc.array = pu.array;
         loc.layer = a.layer;

@@ -133,7 +133,7 @@ models::InputSpec read_inputs(const Reader& r, const YAML::Node& n) {
 
 faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::string& key, const std::optional<Mission>& mission) {
   r.check_keys(n, key, {"kind", "layers", "probability", "fit", "mission_hours", "persistence", "value", "bit", "format",
-                        "groups", "onset_ns"});
+                        "groups", "onset_ns", "factor"});
   faults::FaultSpec spec;
   spec.origin = r.context(n, key).with_key({}).prefix();
   std::vector<std::string> all_kinds = faults::fault_kind_names();
@@ -238,6 +238,7 @@ faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::st
     r.fail(layers, key + ".layers", "wrong type", "a layer index or a list of them");
   }
   if (n["value"]) spec.value = r.number(n["value"], key + ".value");
+  if (n["factor"]) spec.factor = r.number(n["factor"], key + ".factor");
   if (n["bit"]) spec.bit = static_cast<int>(r.integer(n["bit"], key + ".bit", 0, 1000000));
   if (const YAML::Node f = n["format"]) {
     if (f.IsMap()) {
@@ -257,6 +258,7 @@ faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::st
   if (given.count("fit")) given.erase("probability");
   faults::validate_fault_spec(spec, given, [&](const std::string& field, const std::string& what, const std::string& expected) {
     const YAML::Node at = n[field] ? n[field] : field == "probability" && n["fit"] ? n["fit"] : n;
+    if (!n[field] && !(field == "probability" && n["fit"])) r.missing(n, key + "." + field, what, expected);  // no value to show
     r.fail(at, key + "." + field, what, expected);
   });
   return spec;
@@ -406,7 +408,7 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
   const Reader r(source, base_dir, reader_overrides(overrides));
   r.check_keys(root, "", {"model", "inputs", "faults", "chip", "engine", "trials", "seed", "bounds", "block_trials",
                           "batch_trials", "confidence", "stopping", "require", "sweep", "plugins", "fault_log", "criticality",
-                          "protection", "replicas", "mission"});
+                          "protection", "replicas", "mission", "deadline_ns"});
   CampaignConfig c;
   c.file = source;
   // Plug-ins first: the chip's component types may come from them.
@@ -562,6 +564,24 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
     for (const auto& b : bound_family_names()) {
       if (only_crashes || (b != "b1" && b != "b2" && b != "worst_case")) c.bounds.push_back(b);
     }
+  }
+  // Timing faults and deadlines change outputs through time, which no bound models: none by
+  // default, and any asked for is refused rather than reported as if it held.
+  if (root["deadline_ns"]) {
+    c.deadline_ns = r.number(root["deadline_ns"], "deadline_ns");
+    if (!(*c.deadline_ns > 0 && *c.deadline_ns <= 1e15)) {
+      r.fail(root["deadline_ns"], "deadline_ns", "out of range", "a time in (0, 1e15] ns after the start of each inference");
+    }
+  }
+  const bool timing = c.deadline_ns || std::any_of(c.faults.begin(), c.faults.end(), [](const faults::FaultSpec& f) {
+                        return f.physical_kind == "slow_tile" || f.physical_kind == "slow_array";
+                      });
+  if (timing && !c.bounds.empty()) {
+    if (c.bounds_listed) {
+      r.fail(root["bounds"], "bounds", "bounds do not model timing faults or deadlines (slow_tile, slow_array, deadline_ns)",
+             "bounds: [] with timing faults or a deadline");
+    }
+    c.bounds.clear();
   }
   // Requirements are checked here, not after the run: a bound that will not be computed, a
   // condition that does not apply to it or a threshold that cannot be met is bad input.

@@ -92,6 +92,9 @@ struct CampaignConfig {
   Protection protection;  // `protection:` (TMR, spares): docs/faults.md, "Protection"
   Replicas replicas;      // `replicas:` (the seed paper's Algorithm 1)
   std::optional<Mission> mission;  // `mission:`
+  // `deadline_ns`: an output that reaches the host later than this after the start of its
+  // inference is lost (docs/chip.md, "Deadlines and slow units"); chip engine only.
+  std::optional<double> deadline_ns;
   // The sweep values of this point (empty without a sweep): key -> value as written.
   std::vector<std::pair<std::string, std::string>> sweep_point;
 };

@@ -98,6 +98,18 @@ HardenResult harden(const CampaignConfig& config_in, const HardenOptions& o) {
   if (config.replicas.count > 1) {
     throw core::InputError(config.file + ": replicas: 'harden --budget' ranks units of one network; expected no replicas: key (or harden --replicas)");
   }
+  if (config.deadline_ns) {
+    throw core::InputError(config.file + ": deadline_ns: 'harden' ranks units by the bounds' predictions, which do not model "
+                           "deadlines; expected no deadline_ns");
+  }
+  for (std::size_t s = 0; s < config.faults.size(); ++s) {
+    const std::string& pk = config.faults[s].physical_kind;
+    if (pk == "slow_tile" || pk == "slow_array") {
+      throw core::InputError(config.file + ": faults[" + std::to_string(s) + "].kind " + pk +
+                             ": 'harden' ranks units by the bounds' predictions, which do not model timing faults; expected a "
+                             "fault kind that takes units down");
+    }
+  }
   Point before = prepare_first_inputs(config);
   require_monte_carlo(config, *before.p.engine);
   const faults::FaultPlan& plan = *before.p.plan;

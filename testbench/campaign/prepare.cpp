@@ -98,6 +98,7 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
   p.plan = std::make_unique<faults::FaultPlan>(specs, p.network);
   sim::EngineNeeds needs = sim::engine_needs(p.plan.get(), p.mapped ? &*p.mapped : nullptr);
   needs.replicas = config.replicas.count;
+  needs.timing = needs.timing || config.deadline_ns.has_value();
   sim::check_engine_can(engine, needs);
   if (p.mapped) p.chip_key = chip_key_of(p);
   return p;

@@ -151,6 +151,7 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   if (!options.fault_log_path.empty()) setup.fault_log_limit = config.fault_log_max_lines;
   setup.interrupt = &interrupt_requested;
   setup.replicas = config.replicas.count;
+  setup.deadline_ns = config.deadline_ns;
   // Asked for only (criticality:): before the engine, which may take the mapped chip.
   if (config.criticality && mpi_rank() == 0) r.criticality = point_criticality(p, config);
   std::unique_ptr<sim::IEngine> engine = p.engine->make(setup);
@@ -272,7 +273,9 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
                                         m->messages_per_inference,
                                         m->router_hops_per_inference,
                                         m->link_wait_ns_per_inference,
-                                        m->link_utilisation};
+                                        m->link_utilisation,
+                                        m->deadline_ns,
+                                        m->deadline_miss_rate};
   }
   if (mpi_rank() == 0) finish_point(r, p, effective_threads(options.threads));
   engine_out = std::move(engine);

@@ -104,7 +104,21 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
     throw core::InputError("--engine " + engine + ": the search needs trials; expected a Monte-Carlo engine: " +
                            registry.names_with([](const sim::EngineCapabilities& c) { return !c.exact; }) + " or campaign");
   }
+  if (config.deadline_ns) {
+    throw core::InputError(config.file + ": deadline_ns " + core::format_double(*config.deadline_ns) +
+                           ": nfsim tolerate searches with the bounds, which do not model deadlines; expected no deadline_ns");
+  }
+  if (config.mission) {
+    throw core::InputError(config.file + ": mission: nfsim tolerate searches one failure probability per spec, not a mission's "
+                           "checkpoints; expected no mission (give fit with mission_hours for one time)");
+  }
   for (std::size_t s = 0; s < config.faults.size(); ++s) {
+    const std::string& pk = config.faults[s].physical_kind;
+    if (pk == "slow_tile" || pk == "slow_array") {
+      throw core::InputError(config.file + ": faults[" + std::to_string(s) + "].kind " + pk +
+                             ": nfsim tolerate searches with the bounds, which do not model timing faults; expected a fault "
+                             "kind that takes units down");
+    }
     if (config.faults[s].onset_ns > 0) {
       throw core::InputError(config.file + ": faults[" + std::to_string(s) + "].onset_ns " + core::format_double(config.faults[s].onset_ns) +
                              ": nfsim tolerate cannot vary a fault that starts during the inference (the bounds do not model onset "

@@ -401,6 +401,10 @@ std::string chip_section(const Report& report) {
       html << row("inference latency", fmt(t.latency_mean_ns) + " ns mean (min " + fmt(t.latency_min_ns) + ", median " +
                                            fmt(t.latency_median_ns) + ", p99 " + fmt(t.latency_p99_ns) + ", max " +
                                            fmt(t.latency_max_ns) + ", simulated time)");
+      if (t.deadline_ns) {
+        html << row("deadline", fmt(*t.deadline_ns) + " ns: " + fmt(100 * t.deadline_miss_rate.value_or(0.0)) +
+                                    "% of inferences lost an output to it (the host holds 0 for a late output)");
+      }
       if (t.link_wait_ns_per_inference) {
         std::string busiest;
         for (std::size_t i = 0; i < t.link_utilisation.size() && i < 5; ++i) {

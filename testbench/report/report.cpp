@@ -194,6 +194,10 @@ json chip_to_json(const ChipReport& c) {
       for (const auto& [name, u] : c.timing->link_utilisation) links.push_back({{"link", name}, {"utilisation", u}});
       j["link_utilisation"] = links;
     }
+    if (c.timing->deadline_ns) {
+      j["deadline_ns"] = *c.timing->deadline_ns;
+      j["deadline_miss_rate"] = c.timing->deadline_miss_rate.value_or(0.0);
+    }
   }
   if (!c.components.is_null()) j["components"] = c.components;
   return j;
@@ -231,6 +235,10 @@ ChipReport chip_of(const json& j) {
     t.latency_max_ns = num_of(j["inference_latency_ns"]["max"]);
     if (j["inference_latency_ns"].contains("median")) t.latency_median_ns = num_of(j["inference_latency_ns"]["median"]);
     if (j["inference_latency_ns"].contains("p99")) t.latency_p99_ns = num_of(j["inference_latency_ns"]["p99"]);
+    if (j.contains("deadline_ns")) {
+      t.deadline_ns = num_of(j["deadline_ns"]);
+      t.deadline_miss_rate = num_of(j["deadline_miss_rate"]);
+    }
     if (j.contains("link_wait_ns_per_inference")) {
       t.link_wait_ns_per_inference = num_of(j["link_wait_ns_per_inference"]);
       for (const auto& l : j["link_utilisation"]) t.link_utilisation.emplace_back(l["link"].get<std::string>(), num_of(l["utilisation"]));

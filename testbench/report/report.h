@@ -137,6 +137,7 @@ struct ChipReport {
     // of the simulated time, busiest first.
     std::optional<double> link_wait_ns_per_inference;
     std::vector<std::pair<std::string, double>> link_utilisation;
+    std::optional<double> deadline_ns, deadline_miss_rate;  // with deadline_ns
   };
   std::optional<Timing> timing;
   // Provenance of the components (types, parameter values, describe()), as written.

@@ -112,6 +112,14 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     put("chip_small.yaml", "chip:\n  cores: {count: 1}\n  crossbar: {type: ideal, rows: 2, cols: 2}\n  neuron_array: {size: 2}\n");
     put("chip_ok.yaml", chip_ok);
     put("chip_replicate.yaml", chip_ok + "  mapping: {type: greedy, replicate: 0}\n");
+    const std::string on_chip = campaign_head + "chip: chip_ok.yaml\nengine: chip\ntrials: 5\n";
+    put("slow_no_factor.yaml", on_chip + "faults:\n  - {kind: slow_tile, probability: 0.1}\n");
+    put("slow_factor_low.yaml", on_chip + "faults:\n  - {kind: slow_array, probability: 0.1, factor: 0.5}\n");
+    put("crash_factor.yaml", on_chip + "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1, factor: 2}\n");
+    put("deadline_zero.yaml", on_chip + "deadline_ns: 0\nfaults:\n  - {kind: slow_tile, probability: 0.1, factor: 2}\n");
+    put("deadline_functional.yaml", campaign_head + "chip: chip_ok.yaml\nengine: functional\ndeadline_ns: 500\n"
+                                                    "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1}\n");
+    put("deadline_bounds.yaml", on_chip + "deadline_ns: 500\nbounds: [b4]\nfaults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1}\n");
     put("mission_no_fit.yaml", campaign_head + "mission: {hours: 1000, checkpoints: 4}\n"
                                                "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1}\n");
     put("mission_long.yaml", campaign_head + "mission: {hours: 1e9}\nfaults:\n  - {kind: neuron_crash, layers: [1], fit: 100}\n");
@@ -340,6 +348,13 @@ const std::vector<BadCase> kCases{
     {"topology_huge_count", "map $M --chip $D/chip_huge.yaml", {"chip_huge.yaml", "count", "1000000000000"}},
     {"topology_network_does_not_fit", "map $M --chip $D/chip_small.yaml", {"does not fit"}},
     {"topology_replicate_zero", "map $M --chip $D/chip_replicate.yaml", {"chip_replicate.yaml:5", "replicate", "'0'", "[1, 4096]"}},
+    {"slow_tile_without_factor", kRun + "$D/slow_no_factor.yaml", {"slow_no_factor.yaml", "faults[0].factor", "missing", "[1, 1e6]"}},
+    {"slow_array_factor_below_one", kRun + "$D/slow_factor_low.yaml", {"slow_factor_low.yaml:7", "faults[0].factor", "'0.5'", "[1, 1e6]"}},
+    {"factor_on_a_crash", kRun + "$D/crash_factor.yaml", {"crash_factor.yaml:7", "faults[0].factor", "does not apply to neuron_crash"}},
+    {"deadline_zero", kRun + "$D/deadline_zero.yaml", {"deadline_zero.yaml:6", "deadline_ns", "'0'", "(0, 1e15]"}},
+    {"deadline_on_the_functional_engine", kRun + "$D/deadline_functional.yaml",
+     {"engine 'functional' cannot honour timing faults and deadlines", "expected engine: chip"}},
+    {"bounds_with_a_deadline", kRun + "$D/deadline_bounds.yaml", {"deadline_bounds.yaml:7", "'bounds'", "do not model timing faults", "bounds: []"}},
     {"mission_without_fit", "run $D/mission_no_fit.yaml --out $D/o", {"mission_no_fit.yaml", "'mission'", "no fault spec has a FIT rate"}},
     {"mission_too_long", "run $D/mission_long.yaml --out $D/o", {"mission_long.yaml", "mission.hours", "(0, 1e7]"}},
     {"topology_bus_bandwidth_negative", "map $M --chip $D/chip_bandwidth.yaml",
@@ -555,6 +570,10 @@ const std::vector<BadCase> kCases{
      "tolerate $C --epsilon 0.1 --set 'chip={cores: {count: 1}, crossbar: {type: ideal, rows: 4, cols: 4}, neuron_array: {size: 4}}' "
      "--set engine=chip --set faults[0].onset_ns=100",
      {"faults[0].onset_ns", "cannot vary a fault that starts during the inference", "expected no onset_ns"}},
+    {"tolerate_slow_tile", "tolerate $D/slow_factor_low.yaml --epsilon 0.1 --set faults[0].factor=2",
+     {"faults[0].kind slow_array", "do not model timing faults"}},
+    {"tolerate_deadline", "tolerate $D/deadline_bounds.yaml --epsilon 0.1 --set bounds=[]",
+     {"deadline_ns 500", "do not model deadlines", "expected no deadline_ns"}},
     {"tolerate_rate_precision_zero", "tolerate $C --epsilon 0.1 --rate-precision 0", {"--rate-precision 0", "expected a positive number"}},
     {"tolerate_max_trials_zero", "tolerate $C --epsilon 0.1 --max-trials 0", {"--max-trials 0", "[1, 4294967296]"}},
     {"tolerate_engine_exact", "tolerate $C --epsilon 0.1 --engine exact", {"--engine exact", "the search needs trials"}},
@@ -583,6 +602,7 @@ const std::vector<BadCase> kCases{
     {"harden_replicas_without_epsilon", "harden $C --replicas", {"--epsilon missing"}},
     {"harden_bad_metric", "harden $C --budget 1 --metric bogus", {"--metric 'bogus'", "variance or accuracy_drop"}},
     {"harden_exact_engine", "harden $C --budget 1 --set engine=exact", {"engine 'exact'", "Monte Carlo"}},
+    {"harden_deadline", "harden $D/deadline_bounds.yaml --budget 1 --set bounds=[]", {"deadline_ns", "do not model deadlines"}},
     {"harden_sweep", "harden $C --budget 1 --set 'sweep={key: seed, values: [1, 2]}'", {"sweep: 2 points", "expected one point for harden"}},
 };
 

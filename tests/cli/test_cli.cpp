@@ -369,6 +369,29 @@ TEST(CliChip, ContentionChangesLatencyNotOutputs) {
   }
 }
 
+// Slow tiles and a deadline through the CLI: the report gives the deadline and the share of
+// inferences that missed it, the late outputs count as errors, and no bound is claimed.
+TEST(CliChip, DeadlineMissesAreReportedAndCountAsErrors) {
+  TempDir dir;
+  write_file(dir.file("d.yaml"), "model: " + kModel + "\nchip: " + kMesh +
+                                     "\ninputs: {type: random, count: 3, scale: 0.3, shift: 0.3, seed: 2}\n"
+                                     "faults:\n  - {kind: slow_tile, factor: 3, probability: 0.1}\n"
+                                     "deadline_ns: 800\nengine: chip\ntrials: 100\nseed: 3\n");
+  const CliRun r = nfsim("run " + dir.file("d.yaml") + " --out " + dir.file("o"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(read_file(dir.file("o/report.json")));
+  const auto& chip = j["points"][0]["chip"];
+  EXPECT_EQ(chip["deadline_ns"].get<double>(), 800.0);
+  const double miss = chip["deadline_miss_rate"].get<double>();
+  EXPECT_GT(miss, 0.0);
+  EXPECT_LT(miss, 1.0);
+  EXPECT_LE(chip["inference_latency_ns"]["min"].get<double>(), 800.0);  // the fault-free chip meets it
+  EXPECT_GT(chip["inference_latency_ns"]["max"].get<double>(), 800.0);
+  EXPECT_TRUE(j["campaign"]["bounds"].empty());
+  EXPECT_GT(j["points"][0]["inputs"][0]["measured"]["std"][0].get<double>(), 0.0);  // lost outputs are errors
+  EXPECT_NE(read_file(dir.file("o/report.html")).find("of inferences lost an output to it"), std::string::npos);
+}
+
 // A mission with physical and logical FIT specs: both engines draw the same failure times, so
 // every checkpoint's statistics agree (to the chip's rounding), and the summary says so.
 TEST(CliChip, MissionOnTheChipAgreesWithTheFunctionalEngine) {

@@ -3,6 +3,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -86,6 +87,49 @@ TEST(ChipOnset, FaultFromTheStartActsOnTheWholeInference) {
   Fixture f;
   const Eigen::MatrixXd out = run_with_onset(f, 1, 0.0);
   EXPECT_TRUE(out.isApprox(with_layers_dead(f.net, f.x, {1}), 1e-12));
+}
+
+// Deadlines and slow units (docs/chip.md, "Deadlines and slow units"). On the bus chip the
+// outputs reach the host at 430 ns; a tile twice as slow adds one read (100 ns).
+faults::FaultPlan slow_tiles(Fixture& f, std::vector<int> layers, double p, double factor) {
+  FaultSpec spec{FaultKind::group_crash, std::move(layers), p};
+  spec.physical_kind = "slow_tile";
+  spec.factor = factor;
+  return faults::FaultPlan(expand_physical_faults({spec}, f.chip), f.net);
+}
+
+TEST(ChipDeadline, ASlowTilePastTheDeadlineLosesTheOutputs) {
+  Fixture f;
+  const faults::FaultPlan plan = slow_tiles(f, {2}, 1.0, 2.0);
+  ChipEngine engine(f.net, f.x, f.chip, plan, {});
+  // Slow but in time: the same outputs, 100 ns later.
+  engine.set_deadline(600.0);
+  EXPECT_TRUE(engine.trial_outputs(0).isApprox(f.net.forward_batch(f.x), 1e-12));
+  EXPECT_DOUBLE_EQ(engine.chip().last_latency().to_seconds() * 1e9, 530.0);
+  EXPECT_FALSE(engine.chip().deadline_missed());
+  // Past a 450 ns deadline: the host holds zeros for every output (docs/chip.md).
+  engine.set_deadline(450.0);
+  EXPECT_EQ(engine.trial_outputs(0), Eigen::MatrixXd::Zero(3, f.x.cols()));
+  EXPECT_TRUE(engine.chip().deadline_missed());
+  // A deadline the fault-free chip meets, without slow units: nothing lost.
+  const faults::FaultPlan none = slow_tiles(f, {2}, 0.0, 2.0);
+  engine.set_plan(none, 1, 64);
+  EXPECT_TRUE(engine.trial_outputs(0).isApprox(f.net.forward_batch(f.x), 1e-12));
+  EXPECT_FALSE(engine.chip().deadline_missed());
+}
+
+// Each of the three tiles (one per layer) is slow with p = 0.2 per inference; any slow tile
+// pushes the outputs to 530 ns or later, past a 450 ns deadline: the miss rate is 1 - 0.8^3.
+TEST(ChipDeadline, MissRateMatchesTheSlowFaultProbability) {
+  Fixture f;
+  const faults::FaultPlan plan = slow_tiles(f, {}, 0.2, 2.0);
+  ChipEngine engine(f.net, f.x, f.chip, plan, {});
+  engine.set_deadline(450.0);
+  const std::uint64_t trials = 1000;
+  engine.run(trials);
+  const double n = static_cast<double>(trials * static_cast<std::uint64_t>(f.x.cols()));
+  const double rate = static_cast<double>(engine.deadline_misses()) / n, want = 1 - 0.8 * 0.8 * 0.8;
+  EXPECT_LT(std::abs(rate - want), 4 * std::sqrt(want * (1 - want) / n)) << rate << " against " << want;
 }
 
 TEST(ChipTrace, VcdIsWrittenAndAcceptedByVcd2fst) {

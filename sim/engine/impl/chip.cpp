@@ -38,6 +38,7 @@ ChipEngine& engine_for(const EngineSetup& s) {
     }
     current->engine->set_plan(*s.plan, s.seed, s.block_trials);
     current->engine->controller().set_log_limit(s.fault_log_limit);  // each point its own cap (fault_log.max_lines)
+    current->engine->set_deadline(s.deadline_ns);
     return *current->engine;
   }
   current = std::make_unique<ChipSession>();
@@ -51,6 +52,7 @@ ChipEngine& engine_for(const EngineSetup& s) {
   options.fault_log_limit = s.fault_log_limit;
   options.vcd_path = s.vcd_path;
   current->engine = std::make_unique<ChipEngine>(current->model, current->inputs, current->mapped, *s.plan, options, s.labels);
+  current->engine->set_deadline(s.deadline_ns);  // after the fault-free reference, which has none
   return *current->engine;
 }
 
@@ -85,6 +87,10 @@ class ChipAdapter : public IEngine {
       return sorted[std::max<std::size_t>(rank, 1) - 1];
     };
     m.latency_median_ns = nearest_rank(0.5);
+    if (engine_.deadline_ns()) {
+      m.deadline_ns = engine_.deadline_ns();
+      m.deadline_miss_rate = lat.count() ? static_cast<double>(engine_.deadline_misses()) / static_cast<double>(lat.count()) : 0.0;
+    }
     m.latency_p99_ns = nearest_rank(0.99);
     const std::uint64_t inferences = chip.inferences();
     m.messages_per_inference = inferences ? chip.interconnect().messages() / inferences : 0;
