@@ -486,6 +486,10 @@ MissionReport summarize_mission(const std::vector<PointReport>& points, double h
       }
       c.hours.push_back(at);
       c.measured_std.push_back(n ? measured / static_cast<double>(n) : 0.0);
+      if (pt.accuracy) c.accuracy.push_back(pt.accuracy->faulty_mean);
+      if (pt.chip && pt.chip->timing && pt.chip->timing->deadline_miss_rate) {
+        c.deadline_miss_rate.push_back(*pt.chip->timing->deadline_miss_rate);
+      }
       for (const auto& [name, v] : bound) c.bound_std[name].push_back(n ? v / static_cast<double>(n) : 0.0);
     }
     for (const auto& [name, series] : c.bound_std) {
@@ -508,6 +512,8 @@ nlohmann::json mission_to_json(const MissionReport& m) {
   nlohmann::json curves = nlohmann::json::array();
   for (const auto& c : m.curves) {
     nlohmann::json j = {{"sweep", c.sweep}, {"hours", c.hours}, {"measured_std", c.measured_std}};
+    if (c.accuracy.size() == c.hours.size()) j["accuracy"] = c.accuracy;
+    if (c.deadline_miss_rate.size() == c.hours.size()) j["deadline_miss_rate"] = c.deadline_miss_rate;
     nlohmann::json b = nlohmann::json::object(), r = nlohmann::json::object();
     for (const auto& [name, v] : c.bound_std) b[name] = v;
     for (const auto& [name, v] : c.pearson_std) r[name] = v ? nlohmann::json(*v) : nlohmann::json(nullptr);

@@ -178,6 +178,9 @@ struct MissionReport {
   struct Curve {
     std::string sweep;  // the other axes' values ("" without)
     std::vector<double> hours, measured_std;
+    // Per checkpoint, when the points have them: the mean per-trial accuracy (labels) and the
+    // share of inferences that missed the deadline (chip engine with deadline_ns).
+    std::vector<double> accuracy, deadline_miss_rate;
     std::map<std::string, std::vector<double>> bound_std;
     std::map<std::string, std::optional<double>> pearson_std;
   };

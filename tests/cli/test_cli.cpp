@@ -419,6 +419,25 @@ TEST(CliChip, MissionOnTheChipAgreesWithTheFunctionalEngine) {
   EXPECT_EQ(a["mission"]["curves"][0]["hours"], b["mission"]["curves"][0]["hours"]);
 }
 
+// Slow tiles that arrive over a mission, against a deadline: a chip instance's slow tiles only
+// accumulate, so the deadline-miss rate can only grow from checkpoint to checkpoint.
+TEST(CliChip, MissionDeadlineMissesGrowOverTheMission) {
+  TempDir dir;
+  write_file(dir.file("m.yaml"), "model: " + kModel + "\nchip: " + kMesh +
+                                     "\ninputs: {type: random, count: 3, scale: 0.3, shift: 0.3, seed: 2}\n"
+                                     "mission: {hours: 10000, checkpoints: 4}\ndeadline_ns: 800\nengine: chip\nfaults:\n"
+                                     "  - {kind: slow_tile, factor: 3, fit: 10000}\ntrials: 100\nseed: 3\n");
+  const CliRun r = nfsim("run " + dir.file("m.yaml") + " --out " + dir.file("o"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto curve = nlohmann::json::parse(read_file(dir.file("o/report.json")))["mission"]["curves"][0];
+  ASSERT_EQ(curve["deadline_miss_rate"].size(), 4u) << curve;
+  for (std::size_t k = 1; k < 4; ++k) {
+    EXPECT_GE(curve["deadline_miss_rate"][k].get<double>(), curve["deadline_miss_rate"][k - 1].get<double>()) << curve;
+  }
+  EXPECT_GT(curve["deadline_miss_rate"][3].get<double>(), 0.0) << curve;
+  EXPECT_TRUE(curve["std_pearson"].empty());  // no bound with timing faults
+}
+
 // Both engines through the CLI on the same chip campaign: the same statistics (the chip adds
 // its partial sums tile by tile, so to rounding only), and the chip run writes its fault log.
 TEST(CliChip, ChipAndFunctionalEnginesAgreeEndToEnd) {
@@ -947,6 +966,9 @@ TEST(CliExamples, MissionCurveFollowsB4OverTheCheckpoints) {
   EXPECT_EQ(curve["hours"][0].get<double>(), 8760.0);
   EXPECT_EQ(curve["hours"][9].get<double>(), 87600.0);
   EXPECT_GE(curve["std_pearson"]["b4"].get<double>(), 0.99) << curve;
+  ASSERT_EQ(curve["accuracy"].size(), 10u);  // the example has labels
+  EXPECT_GT(curve["accuracy"][0].get<double>(), curve["accuracy"][9].get<double>());
+  EXPECT_FALSE(curve.contains("deadline_miss_rate"));  // no deadline
   // Failures accumulate: the error grows checkpoint after checkpoint.
   for (std::size_t k = 1; k < 10; ++k) EXPECT_GT(curve["measured_std"][k].get<double>(), curve["measured_std"][k - 1].get<double>());
   // The last checkpoint is the end of the mission: p = 1 - exp(-2000e-9 * 87600).
