@@ -94,9 +94,9 @@ void Conv2dLayer::valid_range(Eigen::Index k, bool vertical, Eigen::Index& lo, E
   // Output o reads input o * s - pad + k * d; it must lie in [0, size).
   const Eigen::Index a = pad - k * d;  // o * s >= a
   const Eigen::Index b = size - 1 + pad - k * d;  // o * s <= b
-  lo = a <= 0 ? 0 : (a + s - 1) / s;
+  lo = a <= 0 ? 0 : std::min(outs, (a + s - 1) / s);
   hi = b < 0 ? 0 : std::min(outs, b / s + 1);
-  if (hi < lo) hi = lo;
+  if (hi < lo) hi = lo;  // no valid output: an empty range inside [0, outs]
 }
 
 void Conv2dLayer::im2col(const double* u, Eigen::Index count, Eigen::Index g, Eigen::MatrixXd& x) const {

@@ -148,9 +148,19 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
   }
   host_output_.setZero();
   deadline_missed_ = false;
+  interconnect_->begin_inference();
   std::fill(array_ready_.begin(), array_ready_.end(), sc_core::SC_ZERO_TIME);
   sc_core::sc_time host_done = sc_core::SC_ZERO_TIME;
   std::size_t tr = 0;
+  // The transfers of one phase (consecutive in the mapping while `in_phase` holds), in order of
+  // their ready times, mapping order among equals: the order they compete for links in.
+  auto phase = [&](auto in_phase, auto ready) -> const std::vector<std::size_t>& {
+    phase_order_.clear();
+    for (; tr < m.transfers.size() && in_phase(m.transfers[tr]); ++tr) phase_order_.push_back(tr);
+    std::stable_sort(phase_order_.begin(), phase_order_.end(),
+                     [&](std::size_t a, std::size_t b) { return ready(m.transfers[a]) < ready(m.transfers[b]); });
+    return phase_order_;
+  };
   for (int l = 1; l <= L; ++l) {
     const models::Conv2dLayer* conv = conv_[l];
     // Values per row (neuron or channel) of the previous layer's arrays: 1, or a channel's
@@ -163,9 +173,14 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
     // Inputs of the layer's tiles: from the host (layer 1) or from the previous layer's arrays.
     // A dense tile's message brings the inputs of its rows; a conv tile's the feature maps of the
     // channels its taps read (whole channels, into the tile's copy of the layer's input).
-    for (; tr < m.transfers.size(); ++tr) {
-      const Transfer& t = m.transfers[tr];
-      if (t.layer != l || (t.kind != Transfer::Kind::input_to_tile && t.kind != Transfer::Kind::array_to_tile)) break;
+    const auto inputs = [l](const Transfer& t) {
+      return t.layer == l && (t.kind == Transfer::Kind::input_to_tile || t.kind == Transfer::Kind::array_to_tile);
+    };
+    const auto input_ready = [&](const Transfer& t) {
+      return t.kind == Transfer::Kind::input_to_tile ? sc_core::SC_ZERO_TIME : array_ready_[t.array];
+    };
+    for (std::size_t i : phase(inputs, input_ready)) {
+      const Transfer& t = m.transfers[i];
       const TileMap& tm = m.tiles[t.tile];
       const bool from_host = t.kind == Transfer::Kind::input_to_tile;
       // Index of the first value the message carries, in the layer's input u_{l-1}.
@@ -179,7 +194,7 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
         values = (c1 - c0 + 1) * maps;
         dst = first;
       }
-      sc_core::sc_time when = from_host ? sc_core::SC_ZERO_TIME : array_ready_[t.array];
+      sc_core::sc_time when = input_ready(t);
       if (from_host) {
         send(host_out, "the host", t, t.tile, dst, host_u_.data() + first, values, 1, when);
       } else {
@@ -222,9 +237,10 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
       arrays_[a]->begin();
       array_in_[a] = sc_core::SC_ZERO_TIME;
     }
-    for (; tr < m.transfers.size(); ++tr) {
-      const Transfer& t = m.transfers[tr];
-      if (t.layer != l || t.kind != Transfer::Kind::tile_to_array) break;
+    const auto partial_sums = [l](const Transfer& t) { return t.layer == l && t.kind == Transfer::Kind::tile_to_array; };
+    const auto tile_ready = [&](const Transfer& t) { return tile_ready_[t.tile]; };
+    for (std::size_t i : phase(partial_sums, tile_ready)) {
+      const Transfer& t = m.transfers[i];
       const TileMap& tm = m.tiles[t.tile];
       const ArrayMap& am = m.arrays[t.array];
       const int column = t.begin - tm.col_begin;
@@ -251,8 +267,10 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
     // not passed; the next layer's reads (or the host) wait for them.
   }
   // The output layer's arrays send their values to the host.
-  for (; tr < m.transfers.size(); ++tr) {
-    const Transfer& t = m.transfers[tr];
+  const auto to_host = [](const Transfer& t) { return t.kind == Transfer::Kind::array_to_host; };
+  const auto array_ready = [&](const Transfer& t) { return array_ready_[t.array]; };
+  for (std::size_t i : phase(to_host, array_ready)) {
+    const Transfer& t = m.transfers[i];
     const ArrayMap& am = m.arrays[t.array];
     sc_core::sc_time when = array_ready_[t.array];
     send(arrays_[t.array]->out, arrays_[t.array]->name(), t, host_target(), static_cast<Eigen::Index>(t.begin) * am.positions,
@@ -260,6 +278,7 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
          static_cast<Eigen::Index>(t.count) * am.positions, 1, when);
     host_done = std::max(host_done, when);
   }
+  if (tr != m.transfers.size()) throw core::InternalError("chip: the mapping's transfers are not in phase order");
   sync_to(host_done);
   output = host_output_;
   last_latency_ = sc_core::sc_time_stamp() - start;

@@ -103,6 +103,7 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   Eigen::VectorXd host_u_, host_output_;
   Eigen::VectorXd input_with_faults_;  // the input with layer-0 neuron faults, before layer 0's stage
   std::vector<sc_core::sc_time> tile_ready_, array_ready_, array_in_, tile_arrival_;
+  std::vector<std::size_t> phase_order_;  // the transfers of one phase, in send order
   tlm::tlm_generic_payload payload_;
   tlmx::MessageExtension* message_ = nullptr;  // payload_'s extension (the payload owns it)
   tlm_utils::tlm_quantumkeeper quantum_;

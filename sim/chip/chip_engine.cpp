@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -114,7 +115,7 @@ void ChipEngine::set_plan(const faults::FaultPlan& plan, std::uint64_t seed, std
   chip_->set_fault_plan(plan);
   controller_->set_plan(plan, chip_->programmed_network(), seed);
   latency_ns_ = core::RunningStats();
-  latencies_ns_.clear();
+  latency_counts_ps_.clear();
   deadline_misses_ = 0;
   chip_->reset_counters();
 }
@@ -175,7 +176,7 @@ void ChipEngine::accumulate_block(std::uint64_t first, std::uint64_t last, Error
       controller_->begin_inference(t, static_cast<std::uint32_t>(n));
       infer_traced(inference_count_++, inputs_.col(n), out);
       latency_ns_.add(chip_->last_latency().to_seconds() * 1e9);
-      latencies_ns_.push_back(chip_->last_latency().to_seconds() * 1e9);
+      ++latency_counts_ps_[static_cast<std::uint64_t>(std::llround(chip_->last_latency().to_seconds() * 1e12))];
       if (chip_->deadline_missed()) ++deadline_misses_;
       delta = out - golden_.col(n);
       block.add(n, delta.data());

@@ -5,6 +5,7 @@
 #include <Eigen/Dense>
 #include <exception>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -66,8 +67,9 @@ class ChipEngine {
   std::optional<double> deadline_ns() const { return deadline_ns_; }
   // Inferences of the point that lost an output to the deadline.
   std::uint64_t deadline_misses() const { return deadline_misses_; }
-  // The latency of every inference of the point (for its percentiles), in order.
-  const std::vector<double>& latencies_ns() const { return latencies_ns_; }
+  // How many inferences of the point took each latency (simulated time in ps: exact, and few
+  // distinct values, so the memory does not grow with the trials), for its percentiles.
+  const std::map<std::uint64_t, std::uint64_t>& latency_counts_ps() const { return latency_counts_ps_; }
 
  private:
   struct Driver;
@@ -88,7 +90,7 @@ class ChipEngine {
   std::vector<int> labels_;
   void accumulate_block(std::uint64_t first, std::uint64_t last, ErrorStats& block);
   core::RunningStats latency_ns_;
-  std::vector<double> latencies_ns_;
+  std::map<std::uint64_t, std::uint64_t> latency_counts_ps_;
   std::optional<double> deadline_ns_;
   std::uint64_t deadline_misses_ = 0;
 };

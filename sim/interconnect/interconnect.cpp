@@ -33,6 +33,10 @@ std::vector<Interconnect::LinkBusy> Interconnect::link_busy() const {
   return out;
 }
 
+void Interconnect::begin_inference() {
+  for (Link& l : links_) l.free_at = sc_core::SC_ZERO_TIME;
+}
+
 void Interconnect::reset_counters() {
   hops_ = messages_ = 0;
   wait_ = sc_core::SC_ZERO_TIME;
@@ -69,8 +73,11 @@ void Interconnect::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc
     }
     wait_ += start - sent;
     delay += start - sent;
+    // It arrives after the model's latency, and not before its last byte has crossed.
+    delay += std::max(sc_core::sc_time(model_.latency_ns(route, trans.get_data_length()), sc_core::SC_NS), hold);
+  } else {
+    delay += sc_core::sc_time(model_.latency_ns(route, trans.get_data_length()), sc_core::SC_NS);
   }
-  delay += sc_core::sc_time(model_.latency_ns(route, trans.get_data_length()), sc_core::SC_NS);
   hops_ += route.size();
   ++messages_;
   if (any_dead_) {

@@ -24,7 +24,9 @@ namespace nfsim::sim {
 // Contention (the model's bandwidth_bytes_per_ns() > 0): a message holds every link of its route
 // (the bus: the bus) for bytes / bandwidth ns, starting when all of them are free (wormhole
 // switching: the worm occupies its path while it streams); links are granted first come, first
-// served in the order messages are sent. The wait is added to the message's latency.
+// served in the order messages are sent (the chip sends each phase's messages in order of their
+// ready times). The wait is added to the message's latency, and a message arrives no earlier
+// than the end of its hold.
 class Interconnect : public sc_core::sc_module {
  public:
   tlm_utils::multi_passthrough_target_socket<Interconnect> in;
@@ -46,6 +48,9 @@ class Interconnect : public sc_core::sc_module {
   };
   std::vector<LinkBusy> link_busy() const;
   void reset_counters();
+  // Every link free: an inference does not wait for the last one's traffic (trials stay
+  // independent; a message's hold ends by its arrival anyway).
+  void begin_inference();
 
  private:
   void b_transport(int initiator, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);

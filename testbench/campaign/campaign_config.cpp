@@ -496,8 +496,14 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
   }
   if (const YAML::Node pr = root["protection"]) c.protection = read_protection(r, pr, c.faults, c.chip.has_value());
   if (c.mission && !c.protection.tmr.empty()) {
-    r.fail(root["protection"]["tmr"], "protection.tmr", "TMR in a campaign with mission:",
-           "no tmr: a mission's failure times are drawn per unit, not for TMR's 3p^2 - 2p^3");
+    r.fail(root["protection"]["tmr"], "protection.tmr", "TMR with a mission",
+           "no tmr (a mission draws one failure time per unit, not TMR's 3p^2 - 2p^3)");
+  }
+  if (c.mission && (c.protection.spare_rows > 0 || c.protection.spare_columns > 0)) {
+    // Spares repair the lowest-numbered failed units, not the first to fail: a unit repaired at
+    // one checkpoint could be unrepaired at the next, which no chip does.
+    r.fail(root["protection"], "protection", "spares with a mission",
+           "no spares (they are assigned by unit index, not by failure time)");
   }
   if (const YAML::Node rep = root["replicas"]) c.replicas = read_replicas(r, rep);
   if (root["trials"]) {
@@ -576,6 +582,10 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
   const bool timing = c.deadline_ns || std::any_of(c.faults.begin(), c.faults.end(), [](const faults::FaultSpec& f) {
                         return f.physical_kind == "slow_tile" || f.physical_kind == "slow_array";
                       });
+  if (timing && root["criticality"]) {
+    r.fail(root["criticality"], "criticality", "ranks units by b4, which does not model timing faults or deadlines",
+           "no criticality: with slow_tile, slow_array or deadline_ns");
+  }
   if (timing && !c.bounds.empty()) {
     if (c.bounds_listed) {
       r.fail(root["bounds"], "bounds", "bounds do not model timing faults or deadlines (slow_tile, slow_array, deadline_ns)",
@@ -713,6 +723,10 @@ std::vector<CampaignConfig> load_campaign_points(const std::string& path, const 
       for (const auto& k : core::split(keys, '&')) {
         if (k == "sweep" || k.rfind("sweep.", 0) == 0 || k.rfind("sweep[", 0) == 0) {
           r.fail(list[i]["key"], key + ".key", "a sweep cannot sweep itself", "a campaign key such as faults[0].probability");
+        }
+        if (k == "mission" || k.rfind("mission.", 0) == 0) {
+          r.fail(list[i]["key"], key + ".key", "the mission's checkpoints are an axis of their own",
+                 "a key outside mission: (one campaign per mission length)");
         }
         for (const auto& [other, unused] : axes) {
           const auto others = core::split(other, '&');

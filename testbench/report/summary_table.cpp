@@ -151,13 +151,9 @@ void print_summary(std::FILE* to, const Report& report, const std::string& out_d
     for (const auto& c : report.mission->curves) {
       std::string line = c.sweep.empty() ? std::string("  ") : "  " + c.sweep + ": ";
       for (const auto& [name, r] : c.pearson_std) {
-        char buf[64];
-        if (r) {
-          std::snprintf(buf, sizeof buf, "%s Pearson %.4f; ", name.c_str(), *r);
-        } else {
-          std::snprintf(buf, sizeof buf, "%s Pearson - (fewer than 3 checkpoints or a flat curve); ", name.c_str());
-        }
-        line += buf;
+        char value[32];
+        std::snprintf(value, sizeof value, "%.4f", r.value_or(0.0));
+        line += name + " Pearson " + (r ? std::string(value) : std::string("- (fewer than 3 checkpoints or a flat curve)")) + "; ";
       }
       std::fprintf(to, "%s\n", line.c_str());
     }

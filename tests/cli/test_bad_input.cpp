@@ -355,6 +355,13 @@ const std::vector<BadCase> kCases{
     {"deadline_on_the_functional_engine", kRun + "$D/deadline_functional.yaml",
      {"engine 'functional' cannot honour timing faults and deadlines", "expected engine: chip"}},
     {"bounds_with_a_deadline", kRun + "$D/deadline_bounds.yaml", {"deadline_bounds.yaml:7", "'bounds'", "do not model timing faults", "bounds: []"}},
+    {"mission_with_spares", kRun + "$D/mission_long.yaml --set mission.hours=100 --set chip=chip_ok.yaml "
+                            "--set 'protection={spares: {columns: 1}}' --set 'faults[0]={kind: crossbar_column, fit: 100}'",
+     {"'protection'", "spares with a mission", "not by failure time"}},
+    {"mission_swept", kRun + "$D/mission_long.yaml --set mission.hours=100 --set 'sweep={key: mission.hours, values: [10, 20]}'",
+     {"sweep.key", "the mission's checkpoints are an axis of their own"}},
+    {"criticality_with_a_deadline", kRun + "$D/deadline_bounds.yaml --set bounds=[] --set 'criticality={top: 5, verify: 1}'",
+     {"'criticality'", "does not model timing faults or deadlines"}},
     {"mission_without_fit", "run $D/mission_no_fit.yaml --out $D/o", {"mission_no_fit.yaml", "'mission'", "no fault spec has a FIT rate"}},
     {"mission_too_long", "run $D/mission_long.yaml --out $D/o", {"mission_long.yaml", "mission.hours", "(0, 1e7]"}},
     {"topology_bus_bandwidth_negative", "map $M --chip $D/chip_bandwidth.yaml",

@@ -201,9 +201,17 @@ TEST(TlmInterconnect, ABusWithABandwidthCarriesOneMessageAtATime) {
   Message a(0, 0, std::vector<double>(10, 1.0), 0, 5), b(0, 0, std::vector<double>(10, 2.0), 3, 1);
   EXPECT_DOUBLE_EQ(n.send(a), 10.0);
   EXPECT_DOUBLE_EQ(n.send(b), 18.0);
+  // A message longer than the latency arrives when its last byte has crossed: 800 bytes at
+  // 10 bytes/ns, sent at 0 on a bus busy until 16 ns, arrive at 16 + 80.
+  Message c(0, 0, std::vector<double>(100, 3.0), 2, 4);
+  EXPECT_DOUBLE_EQ(n.send(c), 96.0);
+  // A new inference starts with the bus free.
+  n.noc.begin_inference();
+  Message d(0, 0, std::vector<double>(1, 4.0), 2, 4);
+  EXPECT_DOUBLE_EQ(n.send(d), 10.0);
   ASSERT_EQ(noc.link_busy().size(), 1u);
   EXPECT_EQ(noc.link_busy()[0].name, "bus");
-  EXPECT_NEAR(noc.link_busy()[0].busy_ns, 16.0, 1e-9);
+  EXPECT_NEAR(noc.link_busy()[0].busy_ns, 16.0 + 80.0 + 0.8, 1e-9);
 }
 
 TEST(TlmTargets, TileTakesItsInputAndMarksTheRowsAMessageBrought) {

@@ -87,6 +87,11 @@ std::vector<Conv2dParams> conv_cases() {
   Conv2dParams e = conv_params(2, 4, 4, 2, 5, 5, 5);  // taps reading only padding at some positions
   e.pad_t = e.pad_l = e.pad_b = e.pad_r = 3, e.stride_h = e.stride_w = 2;
   cases.push_back(e);
+  // An input narrower than the padding: some taps read no input at any position (their valid
+  // range starts past the last output; im2col must clamp it, not write past the row).
+  Conv2dParams f = conv_params(1, 4, 1, 2, 2, 6, 6);
+  f.pad_l = f.pad_r = 3;
+  cases.push_back(f);
   for (std::size_t k = 0; k < cases.size(); ++k) {
     finish(cases[k], static_cast<unsigned>(10 + k));
     cases[k].activation = Activation{ActivationKind::tanh};

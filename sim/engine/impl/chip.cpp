@@ -79,14 +79,24 @@ class ChipAdapter : public IEngine {
     m.latency_mean_ns = lat.mean();
     m.latency_min_ns = lat.min();
     m.latency_max_ns = lat.max();
-    std::vector<double> sorted = engine_.latencies_ns();
-    std::sort(sorted.begin(), sorted.end());
+    const auto& counts = engine_.latency_counts_ps();
+    std::uint64_t total = 0;
+    for (const auto& [ps, n] : counts) total += n;
+    // Nearest rank: the smallest latency with at least ceil(q total) inferences at or below it.
     auto nearest_rank = [&](double q) {
-      if (sorted.empty()) return 0.0;
-      const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-      return sorted[std::max<std::size_t>(rank, 1) - 1];
+      const auto rank = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total))));
+      std::uint64_t seen = 0;
+      for (const auto& [ps, n] : counts) {
+        seen += n;
+        if (seen >= rank) return static_cast<double>(ps) * 1e-3;
+      }
+      return 0.0;
     };
     m.latency_median_ns = nearest_rank(0.5);
+    if (!counts.empty()) {  // the same exact values as the percentiles (ps), not their sum's rounding
+      m.latency_min_ns = static_cast<double>(counts.begin()->first) * 1e-3;
+      m.latency_max_ns = static_cast<double>(counts.rbegin()->first) * 1e-3;
+    }
     if (engine_.deadline_ns()) {
       m.deadline_ns = engine_.deadline_ns();
       m.deadline_miss_rate = lat.count() ? static_cast<double>(engine_.deadline_misses()) / static_cast<double>(lat.count()) : 0.0;
