@@ -299,6 +299,9 @@ namespace {
 
 const std::string kMesh = std::string(NFSIM_SOURCE_DIR) + "/examples/chips/mesh4x4.yaml";
 const std::string kModel = std::string(NFSIM_SOURCE_DIR) + "/examples/models/fmnist_mlp_small.onnx";
+// The small MLP on the example mesh with three random inputs: the head of the chip campaigns below.
+const std::string kMeshCampaignHead =
+    "model: " + kModel + "\nchip: " + kMesh + "\ninputs: {type: random, count: 3, scale: 0.3, shift: 0.3, seed: 2}\n";
 
 TEST(CliChip, ListShowsEveryRegisteredTypeWithItsParameters) {
   TempDir dir;
@@ -373,8 +376,7 @@ TEST(CliChip, ContentionChangesLatencyNotOutputs) {
 // inferences that missed it, the late outputs count as errors, and no bound is claimed.
 TEST(CliChip, DeadlineMissesAreReportedAndCountAsErrors) {
   TempDir dir;
-  write_file(dir.file("d.yaml"), "model: " + kModel + "\nchip: " + kMesh +
-                                     "\ninputs: {type: random, count: 3, scale: 0.3, shift: 0.3, seed: 2}\n"
+  write_file(dir.file("d.yaml"), kMeshCampaignHead +
                                      "faults:\n  - {kind: slow_tile, factor: 3, probability: 0.1}\n"
                                      "deadline_ns: 800\nengine: chip\ntrials: 100\nseed: 3\n");
   const CliRun r = nfsim("run " + dir.file("d.yaml") + " --out " + dir.file("o"), dir);
@@ -396,8 +398,7 @@ TEST(CliChip, DeadlineMissesAreReportedAndCountAsErrors) {
 // every checkpoint's statistics agree (to the chip's rounding), and the summary says so.
 TEST(CliChip, MissionOnTheChipAgreesWithTheFunctionalEngine) {
   TempDir dir;
-  write_file(dir.file("m.yaml"), "model: " + kModel + "\nchip: " + kMesh +
-                                     "\ninputs: {type: random, count: 3, scale: 0.3, shift: 0.3, seed: 2}\n"
+  write_file(dir.file("m.yaml"), kMeshCampaignHead +
                                      "mission: {hours: 10000, checkpoints: 3}\nfaults:\n"
                                      "  - {kind: crossbar_column, fit: 5000}\n  - {kind: neuron_crash, layers: [1], fit: 2000}\n"
                                      "trials: 100\nseed: 3\nbounds: [b4]\n");
@@ -423,8 +424,7 @@ TEST(CliChip, MissionOnTheChipAgreesWithTheFunctionalEngine) {
 // accumulate, so the deadline-miss rate can only grow from checkpoint to checkpoint.
 TEST(CliChip, MissionDeadlineMissesGrowOverTheMission) {
   TempDir dir;
-  write_file(dir.file("m.yaml"), "model: " + kModel + "\nchip: " + kMesh +
-                                     "\ninputs: {type: random, count: 3, scale: 0.3, shift: 0.3, seed: 2}\n"
+  write_file(dir.file("m.yaml"), kMeshCampaignHead +
                                      "mission: {hours: 10000, checkpoints: 4}\ndeadline_ns: 800\nengine: chip\nfaults:\n"
                                      "  - {kind: slow_tile, factor: 3, fit: 10000}\ntrials: 100\nseed: 3\n");
   const CliRun r = nfsim("run " + dir.file("m.yaml") + " --out " + dir.file("o"), dir);
