@@ -105,6 +105,7 @@ FaultSampler::FaultSampler(const FaultPlan& plan, const models::Network& network
     // A per-spec key derived from the campaign seed, so specs draw independently.
     spec_keys_.push_back(stream_key(s, 0, 0));
     if (plan.specs()[s].kind == FaultKind::group_crash && plan.specs()[s].groups.size() > 1) may_overlap_ = true;
+    if (plan.specs()[s].joint_effect) may_overlap_ = true;
   }
   if (plan.size() > 1) may_overlap_ = true;
 }
@@ -219,12 +220,35 @@ void FaultSampler::apply_unit(std::size_t s, std::uint64_t unit, FaultInstance& 
   }
 }
 
+void FaultSampler::apply_units(std::size_t s, const std::vector<std::uint64_t>& units, FaultInstance& out) const {
+  for (std::uint64_t u : units) apply_unit(s, u, out);
+  const FaultSpec& spec = plan_.specs()[s];
+  if (units.size() < 2 || !spec.joint_effect) return;
+  thread_local std::vector<const FaultGroup*> also;
+  also.clear();
+  spec.joint_effect(units, also);
+  for (const FaultGroup* g : also) {
+    for (const NeuronRef& n : g->neurons) out.neurons[n.layer].push_back({n.index, 0.0, true});
+    for (const SynapseRef& w : g->synapses) {
+      out.weights[w.layer].push_back({models::ILayer::cell_synapse(w.row, w.col, stored_cols_[w.layer]), 0.0, true, w.pos_begin,
+                                      w.pos_count,
+                                      w.pos_count > 0 ? net_.layer(w.layer).synapse(
+                                                            models::ILayer::cell_synapse(w.row, w.col, stored_cols_[w.layer]))
+                                                      : 0.0});
+    }
+  }
+}
+
 void FaultSampler::realize(std::uint64_t trial, std::uint32_t input, FaultInstance& out, std::uint32_t replica) const {
   // One scratch list per thread: realize() is called concurrently by the engine's threads, and
   // keeps no allocation per call once the list has grown.
   thread_local std::vector<std::uint64_t> units;
   out.reset(net_.num_layers());
-  for_each_failed(trial, input, units, [&](std::size_t s, std::uint64_t u) { apply_unit(s, u, out); }, replica);
+  for (std::size_t s = 0; s < plan_.size(); ++s) {
+    const bool permanent = plan_.specs()[s].persistence == Persistence::permanent;
+    draw_units(s, trial, permanent ? kPermanentSlot : input, units, replica);
+    apply_units(s, units, out);
+  }
   // Overlapping specs, or groups sharing members (two routers on one path), put a unit in twice;
   // the engines add weight corrections, so each unit must appear once.
   if (may_overlap_) out.resolve_duplicates();

@@ -91,6 +91,10 @@ class FaultSampler {
   // Adds the effect of unit `unit` of spec `spec` to `out` (also used by the exact oracle);
   // call out.resolve_duplicates() once all units are in when specs may overlap.
   void apply_unit(std::size_t spec, std::uint64_t unit, FaultInstance& out) const;
+  // Adds the effect of the failed units `units` of spec `spec` (one draw): each unit's, and what
+  // they take down together (FaultSpec::joint_effect). Call out.resolve_duplicates() afterwards
+  // when specs may overlap.
+  void apply_units(std::size_t spec, const std::vector<std::uint64_t>& units, FaultInstance& out) const;
 
   const FaultPlan& plan() const { return plan_; }
 

@@ -80,6 +80,12 @@ struct FaultSpec {
   std::vector<std::uint64_t> tmr_units;
   std::vector<std::uint32_t> spare_pool;
   std::uint32_t spares = 0;
+  // A physical spec whose failed units take down more together than the union of their groups
+  // (dead routers under fault-tolerant routing that, together, cut live routers apart: the
+  // traffic between the parts is lost). Given the failed units of one draw (ascending, at least
+  // two), appends the further groups they take down to `also`. Empty for every other spec. Filled
+  // in with the groups (sim::expand_physical_faults); FaultSampler applies it.
+  std::function<void(const std::vector<std::uint64_t>& failed, std::vector<const FaultGroup*>& also)> joint_effect;
 
   bool acts_on_neurons() const;
   bool acts_on_synapses() const;

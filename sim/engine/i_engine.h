@@ -49,6 +49,12 @@ struct ChipRunMetrics {
   std::vector<std::pair<std::string, double>> link_utilisation;
   // With a deadline: the share of inferences that lost an output to it.
   std::optional<double> deadline_ns, deadline_miss_rate;
+  // With fault-tolerant routing: per inference, messages that detoured around dead routers, the
+  // routers their detours crossed beyond the fixed routes, and messages lost (no live route).
+  struct Rerouting {
+    double rerouted_messages = 0, detour_hops = 0, dropped_messages = 0;
+  };
+  std::optional<Rerouting> rerouting_per_inference;
 };
 
 // Everything an engine is built from: one campaign point made concrete.

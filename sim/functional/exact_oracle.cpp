@@ -71,7 +71,7 @@ void apply_failed(const faults::FaultPlan& plan, const faults::FaultSampler& sam
       if (fails[k]) units.push_back(sites[k].unit);
     }
     plan.repair(s, units);
-    for (std::uint64_t u : units) sampler.apply_unit(s, u, f);
+    sampler.apply_units(s, units, f);
   }
 }
 

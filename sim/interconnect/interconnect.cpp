@@ -12,7 +12,8 @@ Interconnect::Interconnect(sc_core::sc_module_name name, const IInterconnectMode
       out("out"),
       model_(model),
       bandwidth_(model.bandwidth_bytes_per_ns()),
-      dead_(static_cast<std::size_t>(model.router_count()), 0) {
+      dead_(static_cast<std::size_t>(model.router_count()), 0),
+      reroutes_(model.reroutes()) {
   in.register_b_transport(this, &Interconnect::b_transport);
 }
 
@@ -38,7 +39,7 @@ void Interconnect::begin_inference() {
 }
 
 void Interconnect::reset_counters() {
-  hops_ = messages_ = 0;
+  hops_ = messages_ = dropped_ = rerouted_ = detour_hops_ = 0;
   wait_ = sc_core::SC_ZERO_TIME;
   for (Link& l : links_) l.busy = sc_core::SC_ZERO_TIME;
 }
@@ -55,7 +56,41 @@ void Interconnect::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }
-  const std::vector<int> route = model_.route(ext->src_core, ext->dst_core);
+  // The route: the model's fixed one, or with dead routers and fault-tolerant routing its detour
+  // (cached until the dead set changes); `routable` false: an end router is dead or no live path.
+  bool routable = true;
+  const std::vector<int>* route_ptr = nullptr;
+  std::vector<int> fixed;
+  if (any_dead_ && reroutes_) {
+    const std::uint64_t key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(ext->src_core)) << 32) |
+                              static_cast<std::uint32_t>(ext->dst_core);
+    auto it = detours_.find(key);
+    if (it == detours_.end()) {
+      Detour d;
+      d.routable = model_.route_around(ext->src_core, ext->dst_core, dead_, d.route);
+      d.extra_hops = d.routable ? static_cast<std::int64_t>(d.route.size()) -
+                                      static_cast<std::int64_t>(model_.route(ext->src_core, ext->dst_core).size())
+                                : 0;
+      it = detours_.emplace(key, std::move(d)).first;
+    }
+    routable = it->second.routable;
+    if (!routable) {
+      ++messages_;
+      ++dropped_;
+      ext->delivered = false;
+      trans.set_response_status(tlm::TLM_OK_RESPONSE);
+      return;
+    }
+    route_ptr = &it->second.route;
+    if (it->second.extra_hops != 0 || it->second.route != model_.route(ext->src_core, ext->dst_core)) {
+      ++rerouted_;
+      detour_hops_ += static_cast<std::uint64_t>(std::max<std::int64_t>(0, it->second.extra_hops));
+    }
+  } else {
+    fixed = model_.route(ext->src_core, ext->dst_core);
+    route_ptr = &fixed;
+  }
+  const std::vector<int>& route = *route_ptr;
   if (bandwidth_ > 0) {
     // The links of the route (the bus for a routeless interconnect), held together for the
     // message's serialisation time from when the last of them is free.
@@ -80,9 +115,10 @@ void Interconnect::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc
   }
   hops_ += route.size();
   ++messages_;
-  if (any_dead_) {
+  if (any_dead_ && !reroutes_) {
     for (int r : route) {
       if (dead_[static_cast<std::size_t>(r)]) {
+        ++dropped_;
         ext->delivered = false;
         trans.set_response_status(tlm::TLM_OK_RESPONSE);
         return;
@@ -97,11 +133,13 @@ void Interconnect::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc
 void Interconnect::fail_router(int router) {
   dead_[static_cast<std::size_t>(router)] = 1;
   any_dead_ = true;
+  detours_.clear();
 }
 
 void Interconnect::clear_faults() {
   if (any_dead_) std::fill(dead_.begin(), dead_.end(), 0);
   any_dead_ = false;
+  detours_.clear();
 }
 
 }  // namespace nfsim::sim

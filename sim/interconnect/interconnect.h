@@ -20,7 +20,9 @@ namespace nfsim::sim {
 // extension's source to destination core; the interconnect adds the latency to `delay` and
 // forwards the payload to its target with the address reduced to its offset. Fault hook: a failed
 // router drops every message that crosses it (not forwarded, MessageExtension::delivered =
-// false); the receiver keeps zeros for the values it carried. Counts messages and hops.
+// false); the receiver keeps zeros for the values it carried. With a model that reroutes
+// (fault-tolerant routing), a message takes the model's detour around dead routers and is dropped
+// only when route_around() finds none. Counts messages, hops, drops, detours.
 // Contention (the model's bandwidth_bytes_per_ns() > 0): a message holds every link of its route
 // (the bus: the bus) for bytes / bandwidth ns, starting when all of them are free (wormhole
 // switching: the worm occupies its path while it streams); links are granted first come, first
@@ -38,6 +40,11 @@ class Interconnect : public sc_core::sc_module {
   void clear_faults();
   std::uint64_t hops() const { return hops_; }
   std::uint64_t messages() const { return messages_; }
+  // Messages not delivered (dead routers), messages that took a detour, and the routers the
+  // detours crossed beyond the fixed routes, since the counters were reset.
+  std::uint64_t dropped() const { return dropped_; }
+  std::uint64_t rerouted() const { return rerouted_; }
+  std::uint64_t detour_hops() const { return detour_hops_; }
   // Time messages waited for links (contention), summed over messages.
   double wait_ns() const { return wait_.to_seconds() * 1e9; }
   // Per link that carried a message since the counters were reset: its name ("router 3 -> router
@@ -68,7 +75,14 @@ class Interconnect : public sc_core::sc_module {
   sc_core::sc_time wait_;
   std::vector<char> dead_;
   bool any_dead_ = false;
-  std::uint64_t hops_ = 0, messages_ = 0;
+  bool reroutes_ = false;
+  struct Detour {
+    bool routable = false;
+    std::vector<int> route;
+    std::int64_t extra_hops = 0;
+  };
+  std::unordered_map<std::uint64_t, Detour> detours_;  // by (src core, dst core), for the current dead set
+  std::uint64_t hops_ = 0, messages_ = 0, dropped_ = 0, rerouted_ = 0, detour_hops_ = 0;
 };
 
 }  // namespace nfsim::sim

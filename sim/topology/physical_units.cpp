@@ -1,27 +1,55 @@
 #include "sim/topology/physical_units.h"
 
 #include <algorithm>
+#include <memory>
 #include <string>
 
 #include "core/error.h"
 
 namespace nfsim::sim {
 
+namespace {
+
+// Cells (row_n x col_n from (row_b, col_b)) of tile t, as synapses of its layer.
+void tile_synapses(const TileMap& t, int row_b, int row_n, int col_b, int col_n, faults::FaultGroup& g) {
+  for (int j = col_b; j < col_b + col_n; ++j) {
+    for (int i = row_b; i < row_b + row_n; ++i) {
+      // A replica takes the synapse down at the positions it computes only.
+      if (t.replicated) {
+        g.synapses.push_back({t.layer, j, i, t.pos_begin, t.positions});
+      } else {
+        g.synapses.push_back({t.layer, j, i});
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void add_transfer_group(const Mapping& m, const Transfer& tr, faults::FaultGroup& g) {
+  switch (tr.kind) {
+    case Transfer::Kind::input_to_tile:
+    case Transfer::Kind::array_to_tile: {
+      const TileMap& t = m.tiles[tr.tile];
+      tile_synapses(t, tr.begin, tr.count, t.col_begin, t.col_count, g);
+      break;
+    }
+    case Transfer::Kind::tile_to_array: {
+      const TileMap& t = m.tiles[tr.tile];
+      tile_synapses(t, t.row_begin, t.row_count, tr.begin, tr.count, g);
+      break;
+    }
+    case Transfer::Kind::array_to_host: {
+      const int positions = m.arrays[tr.array].positions;
+      for (int j = tr.begin * positions; j < (tr.begin + tr.count) * positions; ++j) g.neurons.push_back({tr.layer, j});
+      break;
+    }
+  }
+}
+
 std::vector<PhysicalUnit> physical_units(faults::PhysicalKind kind, const std::vector<int>& layers, const Mapping& m,
                                          const IInterconnectModel& ic) {
   auto layer_ok = [&](int l) { return layers.empty() || std::find(layers.begin(), layers.end(), l) != layers.end(); };
-  auto tile_synapses = [&](const TileMap& t, int row_b, int row_n, int col_b, int col_n, faults::FaultGroup& g) {
-    for (int j = col_b; j < col_b + col_n; ++j) {
-      for (int i = row_b; i < row_b + row_n; ++i) {
-        // A replica takes the synapse down at the positions it computes only.
-        if (t.replicated) {
-          g.synapses.push_back({t.layer, j, i, t.pos_begin, t.positions});
-        } else {
-          g.synapses.push_back({t.layer, j, i});
-        }
-      }
-    }
-  };
   std::vector<PhysicalUnit> units;
   const std::string kind_name = faults::physical_kind_names()[static_cast<std::size_t>(kind)];
   if (kind == faults::PhysicalKind::neuron_array || kind == faults::PhysicalKind::slow_array) {
@@ -39,29 +67,16 @@ std::vector<PhysicalUnit> physical_units(faults::PhysicalKind kind, const std::v
     return units;
   }
   if (kind == faults::PhysicalKind::router) {
+    // A dead router takes down the messages that cross it (XY routing), or, when the
+    // interconnect routes around dead routers, the messages that start or end at it (what it
+    // takes down together with other dead routers is FaultSpec::joint_effect).
+    const bool reroutes = ic.reroutes();
     for (int r = 0; r < ic.router_count(); ++r) {
       PhysicalUnit u{kind, -1, -1, r, 0, {"router[" + std::to_string(r) + "]", {}, {}}};
       for (const Transfer& tr : m.transfers) {
         const auto route = ic.route(tr.src_core, tr.dst_core);
-        if (std::find(route.begin(), route.end(), r) == route.end()) continue;
-        switch (tr.kind) {
-          case Transfer::Kind::input_to_tile:
-          case Transfer::Kind::array_to_tile: {
-            const TileMap& t = m.tiles[tr.tile];
-            tile_synapses(t, tr.begin, tr.count, t.col_begin, t.col_count, u.group);
-            break;
-          }
-          case Transfer::Kind::tile_to_array: {
-            const TileMap& t = m.tiles[tr.tile];
-            tile_synapses(t, t.row_begin, t.row_count, tr.begin, tr.count, u.group);
-            break;
-          }
-          case Transfer::Kind::array_to_host: {
-            const int positions = m.arrays[tr.array].positions;
-            for (int j = tr.begin * positions; j < (tr.begin + tr.count) * positions; ++j) u.group.neurons.push_back({tr.layer, j});
-            break;
-          }
-        }
+        const bool hit = reroutes ? route.front() == r || route.back() == r : std::find(route.begin(), route.end(), r) != route.end();
+        if (hit) add_transfer_group(m, tr, u.group);
       }
       // A router nothing crosses still fails (with no effect): keep unit numbering dense.
       units.push_back(std::move(u));
@@ -93,15 +108,72 @@ std::vector<PhysicalUnit> physical_units(faults::PhysicalKind kind, const std::v
   return units;
 }
 
+namespace {
+
+// The joint effect of dead routers under fault-tolerant routing: a message whose end routers are
+// alive is lost when no path over live routers joins them, i.e. when its ends lie in different
+// connected parts of the live routers (what Interconnect finds with the model's route_around).
+// Messages with a dead end router are in that router's own group already.
+std::function<void(const std::vector<std::uint64_t>&, std::vector<const faults::FaultGroup*>&)> cut_off_traffic(
+    const MappedChip& chip) {
+  struct Data {
+    std::vector<std::vector<int>> links;
+    std::vector<int> src, dst;  // per transfer: its end routers
+    std::vector<faults::FaultGroup> groups;  // per transfer: what it carries
+  };
+  auto d = std::make_shared<Data>();
+  d->links = chip.interconnect->router_links();
+  if (d->links.size() != static_cast<std::size_t>(chip.interconnect->router_count())) {
+    throw core::InternalError("interconnect: a model that reroutes must list the links of every router");
+  }
+  for (const Transfer& tr : chip.mapping.transfers) {
+    const auto route = chip.interconnect->route(tr.src_core, tr.dst_core);
+    d->src.push_back(route.front());
+    d->dst.push_back(route.back());
+    d->groups.emplace_back();
+    add_transfer_group(chip.mapping, tr, d->groups.back());
+  }
+  return [d](const std::vector<std::uint64_t>& failed, std::vector<const faults::FaultGroup*>& also) {
+    const std::size_t n = d->links.size();
+    thread_local std::vector<int> part;
+    thread_local std::vector<int> stack;
+    part.assign(n, -1);
+    for (std::uint64_t r : failed) part[static_cast<std::size_t>(r)] = -2;  // dead
+    int parts = 0;
+    for (std::size_t r0 = 0; r0 < n; ++r0) {
+      if (part[r0] != -1) continue;
+      part[r0] = parts;
+      stack.assign(1, static_cast<int>(r0));
+      while (!stack.empty()) {
+        const int r = stack.back();
+        stack.pop_back();
+        for (int q : d->links[static_cast<std::size_t>(r)]) {
+          if (part[static_cast<std::size_t>(q)] != -1) continue;
+          part[static_cast<std::size_t>(q)] = parts;
+          stack.push_back(q);
+        }
+      }
+      ++parts;
+    }
+    if (parts < 2) return;
+    for (std::size_t t = 0; t < d->groups.size(); ++t) {
+      const int a = part[static_cast<std::size_t>(d->src[t])], b = part[static_cast<std::size_t>(d->dst[t])];
+      if (a >= 0 && b >= 0 && a != b) also.push_back(&d->groups[t]);
+    }
+  };
+}
+
+}  // namespace
+
 std::vector<faults::FaultSpec> expand_physical_faults(const std::vector<faults::FaultSpec>& specs, const MappedChip& chip) {
   std::vector<faults::FaultSpec> out = specs;
   for (auto& spec : out) {
     if (spec.physical_kind.empty()) continue;
     spec.kind = faults::FaultKind::group_crash;
     spec.groups.clear();
-    for (auto& u : physical_units(faults::parse_physical_kind(spec.physical_kind), spec.layers, chip.mapping, *chip.interconnect)) {
-      spec.groups.push_back(std::move(u.group));
-    }
+    const faults::PhysicalKind kind = faults::parse_physical_kind(spec.physical_kind);
+    for (auto& u : physical_units(kind, spec.layers, chip.mapping, *chip.interconnect)) spec.groups.push_back(std::move(u.group));
+    if (kind == faults::PhysicalKind::router && chip.interconnect->reroutes()) spec.joint_effect = cut_off_traffic(chip);
   }
   return out;
 }

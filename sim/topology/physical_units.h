@@ -23,9 +23,15 @@ struct PhysicalUnit {
 std::vector<PhysicalUnit> physical_units(faults::PhysicalKind kind, const std::vector<int>& layers, const Mapping& mapping,
                                          const IInterconnectModel& interconnect);
 
+// Adds to `g` what transfer `tr` carries: the cells whose inputs or partial sums it brings, or
+// the output neurons it takes to the host (what is lost when it is dropped).
+void add_transfer_group(const Mapping& mapping, const Transfer& tr, faults::FaultGroup& g);
+
 // Fills in the groups of every physical fault spec (one group per unit, in physical_units()
 // order) so that the functional engine and the bounds see them as group crashes; logical specs
-// are returned unchanged. Spec positions are kept, so both engines draw the same units.
+// are returned unchanged. Spec positions are kept, so both engines draw the same units. Router
+// specs on an interconnect that reroutes also get their joint effect (the traffic that dead
+// routers together cut off).
 std::vector<faults::FaultSpec> expand_physical_faults(const std::vector<faults::FaultSpec>& specs, const MappedChip& chip);
 
 }  // namespace nfsim::sim

@@ -275,7 +275,15 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
                                         m->link_wait_ns_per_inference,
                                         m->link_utilisation,
                                         m->deadline_ns,
-                                        m->deadline_miss_rate};
+                                        m->deadline_miss_rate,
+                                        std::nullopt,
+                                        std::nullopt,
+                                        std::nullopt};
+    if (m->rerouting_per_inference) {
+      r.chip->timing->rerouted_messages_per_inference = m->rerouting_per_inference->rerouted_messages;
+      r.chip->timing->detour_hops_per_inference = m->rerouting_per_inference->detour_hops;
+      r.chip->timing->dropped_messages_per_inference = m->rerouting_per_inference->dropped_messages;
+    }
   }
   if (mpi_rank() == 0) finish_point(r, p, effective_threads(options.threads));
   engine_out = std::move(engine);

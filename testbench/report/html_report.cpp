@@ -405,6 +405,12 @@ std::string chip_section(const Report& report) {
         html << row("deadline", fmt(*t.deadline_ns) + " ns: " + fmt(100 * t.deadline_miss_rate.value_or(0.0)) +
                                     "% of inferences lost an output to it (the host holds 0 for a late output)");
       }
+      if (t.rerouted_messages_per_inference) {
+        html << row("routing around dead routers",
+                    fmt(*t.rerouted_messages_per_inference) + " messages per inference detoured (" +
+                        fmt(t.detour_hops_per_inference.value_or(0.0)) + " extra router hops), " +
+                        fmt(t.dropped_messages_per_inference.value_or(0.0)) + " lost with no live route");
+      }
       if (t.link_wait_ns_per_inference) {
         std::string busiest;
         for (std::size_t i = 0; i < t.link_utilisation.size() && i < 5; ++i) {

@@ -194,6 +194,11 @@ json chip_to_json(const ChipReport& c) {
       for (const auto& [name, u] : c.timing->link_utilisation) links.push_back({{"link", name}, {"utilisation", u}});
       j["link_utilisation"] = links;
     }
+    if (c.timing->rerouted_messages_per_inference) {
+      j["rerouting_per_inference"] = {{"rerouted_messages", *c.timing->rerouted_messages_per_inference},
+                                      {"detour_hops", c.timing->detour_hops_per_inference.value_or(0.0)},
+                                      {"dropped_messages", c.timing->dropped_messages_per_inference.value_or(0.0)}};
+    }
     if (c.timing->deadline_ns) {
       j["deadline_ns"] = *c.timing->deadline_ns;
       j["deadline_miss_rate"] = c.timing->deadline_miss_rate.value_or(0.0);
@@ -238,6 +243,12 @@ ChipReport chip_of(const json& j) {
     if (j.contains("deadline_ns")) {
       t.deadline_ns = num_of(j["deadline_ns"]);
       t.deadline_miss_rate = num_of(j["deadline_miss_rate"]);
+    }
+    if (j.contains("rerouting_per_inference")) {
+      const json& q = j["rerouting_per_inference"];
+      t.rerouted_messages_per_inference = num_of(q["rerouted_messages"]);
+      t.detour_hops_per_inference = num_of(q["detour_hops"]);
+      t.dropped_messages_per_inference = num_of(q["dropped_messages"]);
     }
     if (j.contains("link_wait_ns_per_inference")) {
       t.link_wait_ns_per_inference = num_of(j["link_wait_ns_per_inference"]);

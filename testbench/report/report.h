@@ -138,6 +138,9 @@ struct ChipReport {
     std::optional<double> link_wait_ns_per_inference;
     std::vector<std::pair<std::string, double>> link_utilisation;
     std::optional<double> deadline_ns, deadline_miss_rate;  // with deadline_ns
+    // With fault-tolerant routing, per inference: messages that detoured, the routers the
+    // detours added, messages lost for want of a live route.
+    std::optional<double> rerouted_messages_per_inference, detour_hops_per_inference, dropped_messages_per_inference;
   };
   std::optional<Timing> timing;
   // Provenance of the components (types, parameter values, describe()), as written.

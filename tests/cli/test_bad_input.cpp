@@ -127,6 +127,9 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     put("chip_link_bandwidth.yaml", "chip:\n  cores: {count: 4, layout: {type: mesh, width: 2, height: 2}}\n"
                                     "  crossbar: {type: ideal, rows: 4, cols: 4}\n  neuron_array: {size: 4}\n"
                                     "  interconnect: {type: mesh, link_bandwidth_bytes_per_ns: 1e9}\n");
+    put("chip_routing.yaml", "chip:\n  cores: {count: 4, layout: {type: mesh, width: 2, height: 2}}\n"
+                             "  crossbar: {type: ideal, rows: 4, cols: 4}\n  neuron_array: {size: 4}\n"
+                             "  interconnect: {type: mesh, routing: adaptive}\n");
 
     // IDX (4 features per sample, as the model expects)
     auto be32 = [](std::uint32_t v) {
@@ -368,6 +371,8 @@ const std::vector<BadCase> kCases{
      {"chip_bandwidth.yaml:5", "bandwidth_bytes_per_ns", "'-4'", "[0, 1e6]"}},
     {"topology_link_bandwidth_huge", "map $M --chip $D/chip_link_bandwidth.yaml",
      {"chip_link_bandwidth.yaml:5", "link_bandwidth_bytes_per_ns", "'1e9'", "[0, 1e6]"}},
+    {"topology_routing_unknown", "map $M --chip $D/chip_routing.yaml",
+     {"chip_routing.yaml:5", "routing", "'adaptive'", "xy or fault_tolerant"}},
     // IDX data
     {"idx_bad_magic", kEval + "$D/magic-idx3-ubyte", {"magic-idx3-ubyte", "magic number 0x00010803"}},
     {"idx_empty", kEval + "$D/empty-idx3-ubyte", {"empty-idx3-ubyte", "truncated"}},

@@ -372,6 +372,42 @@ TEST(CliChip, ContentionChangesLatencyNotOutputs) {
   }
 }
 
+// Fault-tolerant routing through the CLI: the report counts detours and drops, report.html shows
+// them, and the functional engine (endpoint groups plus the joint effect) gives the chip's
+// statistics.
+TEST(CliChip, FaultTolerantRoutingIsReportedAndTheEnginesAgree) {
+  TempDir dir;
+  std::string mesh = read_file(kMesh);
+  const std::string flit = "flit_bytes: 32}";
+  ASSERT_NE(mesh.find(flit), std::string::npos);
+  mesh.replace(mesh.find(flit), flit.size(), "flit_bytes: 32, routing: fault_tolerant}");
+  write_file(dir.file("ft.yaml"), mesh);
+  const std::string campaign = "model: " + kModel +
+                               "\nchip: ft.yaml\ninputs: {type: random, count: 3, scale: 0.3, shift: 0.3, seed: 2}\nfaults:\n"
+                               "  - {kind: router, probability: 0.3, persistence: permanent}\n"
+                               "trials: 40\nseed: 5\nbounds: []\n";
+  write_file(dir.file("chip.yaml"), campaign + "engine: chip\n");
+  write_file(dir.file("functional.yaml"), campaign + "engine: functional\n");
+  CliRun r = nfsim("run " + dir.file("chip.yaml") + " --out " + dir.file("chip"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = nfsim("run " + dir.file("functional.yaml") + " --out " + dir.file("functional"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json a = nlohmann::json::parse(read_file(dir.file("chip/report.json")))["points"][0];
+  const nlohmann::json b = nlohmann::json::parse(read_file(dir.file("functional/report.json")))["points"][0];
+  const auto& rr = a["chip"]["rerouting_per_inference"];
+  EXPECT_GT(rr["rerouted_messages"].get<double>(), 0.0) << rr;
+  EXPECT_GT(rr["detour_hops"].get<double>(), 0.0) << rr;
+  EXPECT_GT(rr["dropped_messages"].get<double>(), 0.0) << rr;
+  ASSERT_EQ(a["inputs"].size(), b["inputs"].size());
+  for (std::size_t n = 0; n < a["inputs"].size(); ++n) {
+    const auto& sa = a["inputs"][n]["measured"]["std"];
+    const auto& sb = b["inputs"][n]["measured"]["std"];
+    ASSERT_EQ(sa.size(), sb.size());
+    for (std::size_t k = 0; k < sa.size(); ++k) EXPECT_NEAR(sa[k].get<double>(), sb[k].get<double>(), 1e-9) << n << " " << k;
+  }
+  EXPECT_NE(read_file(dir.file("chip/report.html")).find("routing around dead routers"), std::string::npos);
+}
+
 // Slow tiles and a deadline through the CLI: the report gives the deadline and the share of
 // inferences that missed it, the late outputs count as errors, and no bound is claimed.
 TEST(CliChip, DeadlineMissesAreReportedAndCountAsErrors) {

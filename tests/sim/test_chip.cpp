@@ -247,7 +247,25 @@ struct AgreementCase {
   FaultSpec spec;
   const char* topology = nullptr;  // the CNN on this topology (null: the MLP on kSplitMesh)
   std::vector<FaultSpec> more = {};  // further specs, after `spec`
+  const char* mlp_topology = nullptr;  // the MLP on this topology instead of kSplitMesh
 };
+
+// kSplitMesh and kConvMesh with fault-tolerant routing: dead routers are routed around, and
+// several of them can cut live routers apart (what FaultSpec::joint_effect takes down).
+const char* kSplitMeshRerouting = R"(
+name: split
+cores: {count: 20, layout: {type: mesh, width: 5, height: 4}}
+crossbar: {type: ideal, rows: 8, cols: 8, read_latency_ns: 50}
+neuron_array: {type: rate, size: 8, update_latency_ns: 5}
+interconnect: {type: mesh, hop_latency_ns: 2, flit_bytes: 16, routing: fault_tolerant}
+)";
+const char* kConvMeshRerouting = R"(
+name: conv
+cores: {count: 16, layout: {type: mesh, width: 4, height: 4}}
+crossbar: {type: ideal, rows: 8, cols: 3, read_latency_ns: 10}
+neuron_array: {type: rate, size: 3, update_latency_ns: 5}
+interconnect: {type: mesh, hop_latency_ns: 2, flit_bytes: 16, routing: fault_tolerant}
+)";
 
 std::vector<AgreementCase> agreement_cases() {
   std::vector<AgreementCase> cases;
@@ -317,6 +335,12 @@ std::vector<AgreementCase> agreement_cases() {
       p.physical_kind = physical;
       add(physical, p);
     }
+    // Routers under fault-tolerant routing, at a rate where dead routers often cut others off.
+    FaultSpec rerouted{FaultKind::group_crash, {}, 0.3};
+    rerouted.physical_kind = "router";
+    rerouted.persistence = persistence;
+    cases.push_back({"router_fault_tolerant" + suffix, rerouted, nullptr, {}, kSplitMeshRerouting});
+    cases.push_back({"conv_router_fault_tolerant" + suffix, rerouted, kConvMeshRerouting});
   }
   return cases;
 }
@@ -330,7 +354,8 @@ class EnginesAgree : public ::testing::TestWithParam<AgreementCase> {};
 TEST_P(EnginesAgree, PerTrialOutputs) {
   const models::Network net = GetParam().topology ? conv_network() : test_network();
   const Eigen::MatrixXd x = models::random_inputs(net.input_size(), 3, 1.0, 0.0, 5);
-  const MappedChip chip = mapped(net, GetParam().topology ? GetParam().topology : kSplitMesh);
+  const MappedChip chip =
+      mapped(net, GetParam().topology ? GetParam().topology : GetParam().mlp_topology ? GetParam().mlp_topology : kSplitMesh);
   std::vector<FaultSpec> listed{GetParam().spec};
   listed.insert(listed.end(), GetParam().more.begin(), GetParam().more.end());
   const std::vector<FaultSpec> specs = expand_physical_faults(listed, chip);

@@ -12,7 +12,9 @@
 #include "models/dataset.h"
 #include "models/layer/dense_layer.h"
 #include "models/random_network.h"
+#include "faults/fault_sampler.h"
 #include "sim/chip/chip_engine.h"
+#include "sim/functional/functional_engine.h"
 #include "sim/topology/chip_topology.h"
 #include "sim/topology/mapping.h"
 #include "sim/topology/physical_units.h"
@@ -130,6 +132,107 @@ TEST(ChipDeadline, MissRateMatchesTheSlowFaultProbability) {
   const double n = static_cast<double>(trials * static_cast<std::uint64_t>(f.x.cols()));
   const double rate = static_cast<double>(engine.deadline_misses()) / n, want = 1 - 0.8 * 0.8 * 0.8;
   EXPECT_LT(std::abs(rate - want), 4 * std::sqrt(want * (1 - want) / n)) << rate << " against " << want;
+}
+
+// Fault-tolerant routing (docs/chip.md, "Routing around dead routers"). The network on a 3x3
+// mesh with layer 1 on core 0, layer 2 on core 2 and layer 3 on core 8 (the host at core 0):
+// layer 2's inputs go 0 -> 2 (XY: routers 0, 1, 2), layer 3's 2 -> 8 (2, 5, 8), the outputs
+// 8 -> 0 (8, 7, 6, 3, 0). Routers 4, 1, 7 and 3, 6 carry traffic but hold no unit.
+MappedChip spread_on_mesh(const models::Network& net, const std::string& routing) {
+  const std::string yaml = "cores: {count: 9, layout: {type: mesh, width: 3, height: 3}}\n"
+                           "crossbar: {type: ideal, rows: 32, cols: 32, read_latency_ns: 100}\n"
+                           "neuron_array: {type: rate, size: 32, update_latency_ns: 20}\n"
+                           "interconnect: {type: mesh, hop_latency_ns: 5, flit_bytes: 64, flit_latency_ns: 1, routing: " +
+                           routing + "}\n";
+  MappedChip c = map_network(net, parse_topology(YAML::Load(yaml), "mesh.yaml"));
+  const int core_of_layer[] = {0, 0, 2, 8};
+  for (auto& t : c.mapping.tiles) t.core = core_of_layer[t.layer];
+  for (auto& a : c.mapping.arrays) a.core = core_of_layer[a.layer];
+  c.mapping.transfers.clear();
+  add_transfers(c.mapping, net);
+  return c;
+}
+
+// Router faults with p = 0.2, permanent: one draw per trial.
+faults::FaultPlan dead_routers(const Fixture& f, const MappedChip& chip) {
+  FaultSpec spec{FaultKind::group_crash, {}, 0.2};
+  spec.physical_kind = "router";
+  spec.persistence = faults::Persistence::permanent;
+  return faults::FaultPlan(expand_physical_faults({spec}, chip), f.net);
+}
+
+// The first trial (seed 1, the engines' default) whose routers `dead` fail, and no others.
+std::uint64_t trial_with_dead(const faults::FaultPlan& plan, const models::Network& net, std::vector<std::uint64_t> dead) {
+  const faults::FaultSampler sampler(plan, net, 1);
+  std::vector<std::uint64_t> units;
+  for (std::uint64_t t = 0; t < 100000; ++t) {
+    sampler.draw_units(0, t, faults::FaultSampler::kPermanentSlot, units);
+    if (units == dead) return t;
+  }
+  ADD_FAILURE() << "no trial fails exactly those routers";
+  return 0;
+}
+
+double latency_ns(const ChipEngine& e) { return e.chip().last_latency().to_seconds() * 1e9; }
+
+// A dead router 1 on the route 0 -> 2 that has a detour: the message goes 0, 3, 4, 5, 2 (two
+// routers more), the outputs are the fault-free ones and the latency grows by 2 hops (10 ns).
+// Dead router 7: the route 8 -> 0 detours over 8, 5, 4, 3, 0, as long as the XY route: no delay.
+TEST(ChipRerouting, ADetourKeepsTheOutputsAndAddsItsExtraHops) {
+  Fixture f;
+  const MappedChip chip = spread_on_mesh(f.net, "fault_tolerant");
+  const faults::FaultPlan plan = dead_routers(f, chip);
+  ChipEngine engine(f.net, f.x, chip, plan, {});
+  const Eigen::MatrixXd clean = f.net.forward_batch(f.x);
+  EXPECT_TRUE(engine.clean_outputs().isApprox(clean, 1e-12));
+  const double fault_free = latency_ns(engine);
+  engine.chip().reset_counters();
+  EXPECT_TRUE(engine.trial_outputs(trial_with_dead(plan, f.net, {1})).isApprox(clean, 1e-12));
+  EXPECT_DOUBLE_EQ(latency_ns(engine), fault_free + 2 * 5.0);
+  EXPECT_EQ(engine.chip().interconnect().dropped(), 0u);
+  EXPECT_EQ(engine.chip().interconnect().rerouted(), static_cast<std::uint64_t>(f.x.cols()));  // one message per input
+  EXPECT_EQ(engine.chip().interconnect().detour_hops(), 2u * static_cast<std::uint64_t>(f.x.cols()));
+  EXPECT_TRUE(engine.trial_outputs(trial_with_dead(plan, f.net, {7})).isApprox(clean, 1e-12));
+  EXPECT_DOUBLE_EQ(latency_ns(engine), fault_free);
+}
+
+// With XY routing the same dead router drops layer 2's inputs.
+TEST(ChipRerouting, WithXyRoutingTheSameRouterDrops) {
+  Fixture f;
+  const Eigen::MatrixXd clean = f.net.forward_batch(f.x);
+  const MappedChip xy = spread_on_mesh(f.net, "xy");
+  const faults::FaultPlan xy_plan = dead_routers(f, xy);
+  ChipEngine xy_engine(f.net, f.x, xy, xy_plan, {});
+  EXPECT_FALSE(xy_engine.trial_outputs(trial_with_dead(xy_plan, f.net, {1})).isApprox(clean, 1e-6));
+  EXPECT_GT(xy_engine.chip().interconnect().dropped(), 0u);
+}
+
+// What cannot be routed is dropped, as with XY routing: a dead end router (router 2 holds layer
+// 2), or live routers cut apart (routers 1 and 3 dead: router 0, with layer 1 and the host, is
+// cut off from the rest). The functional engine, which knows the same rule (the endpoint groups
+// and FaultSpec::joint_effect), gives the same outputs.
+TEST(ChipRerouting, WhatCannotBeRoutedIsDroppedAsTheFunctionalEngineSays) {
+  Fixture f;
+  const MappedChip chip = spread_on_mesh(f.net, "fault_tolerant");
+  const faults::FaultPlan plan = dead_routers(f, chip);
+  // Routers 1 and 3 are no message's end: their own groups are empty; only together do they
+  // take something down.
+  EXPECT_TRUE(plan.specs()[0].groups[1].synapses.empty() && plan.specs()[0].groups[1].neurons.empty());
+  EXPECT_TRUE(plan.specs()[0].groups[3].synapses.empty() && plan.specs()[0].groups[3].neurons.empty());
+  ASSERT_TRUE(plan.specs()[0].joint_effect);
+  ChipEngine engine(f.net, f.x, chip, plan, {});
+  const FunctionalEngine functional(engine.chip().programmed_network(), f.x, plan, {});
+  const Eigen::MatrixXd clean = f.net.forward_batch(f.x);
+  for (const std::vector<std::uint64_t>& dead : {std::vector<std::uint64_t>{2}, std::vector<std::uint64_t>{1, 3}}) {
+    const std::uint64_t t = trial_with_dead(plan, f.net, dead);
+    engine.chip().reset_counters();
+    const Eigen::MatrixXd a = engine.trial_outputs(t);
+    EXPECT_GT(engine.chip().interconnect().dropped(), 0u) << dead.size();
+    EXPECT_FALSE(a.isApprox(clean, 1e-6)) << dead.size();
+    EXPECT_TRUE(a.isApprox(functional.trial_outputs(t), 1e-12)) << dead.size();
+  }
+  // {1, 3}: every message into and out of router 0 is lost, so the host holds zeros.
+  EXPECT_EQ(engine.trial_outputs(trial_with_dead(plan, f.net, {1, 3})), Eigen::MatrixXd::Zero(3, f.x.cols()));
 }
 
 TEST(ChipTrace, VcdIsWrittenAndAcceptedByVcd2fst) {

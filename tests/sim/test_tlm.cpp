@@ -101,6 +101,42 @@ struct Noc {
   }
 };
 
+// Fault-tolerant routing on the 3x3 mesh (docs/chip.md, "Routing around dead routers"):
+//   0 1 2
+//   3 4 5
+//   6 7 8
+TEST(MeshRouting, DetoursAreShortestLivePathsChosenDeterministically) {
+  const auto mesh = make_interconnect(mesh3x3("{type: mesh, routing: fault_tolerant}"));
+  ASSERT_TRUE(mesh->reroutes());
+  auto dead = [](std::initializer_list<int> rs) {
+    std::vector<char> d(9, 0);
+    for (int r : rs) d[static_cast<std::size_t>(r)] = 1;
+    return d;
+  };
+  std::vector<int> route;
+  // An XY route with no dead router is kept.
+  ASSERT_TRUE(mesh->route_around(0, 8, dead({4}), route));
+  EXPECT_EQ(route, (std::vector<int>{0, 1, 2, 5, 8}));
+  // 0 -> 2 around 1: y away (down), then x towards, then back up.
+  ASSERT_TRUE(mesh->route_around(0, 2, dead({1}), route));
+  EXPECT_EQ(route, (std::vector<int>{0, 3, 4, 5, 2}));
+  // 3 -> 5 around 4: x towards is dead, y is aligned: +y before -y.
+  ASSERT_TRUE(mesh->route_around(3, 5, dead({4}), route));
+  EXPECT_EQ(route, (std::vector<int>{3, 6, 7, 8, 5}));
+  // 8 -> 0 around 7: as short as the XY route.
+  ASSERT_TRUE(mesh->route_around(8, 0, dead({7}), route));
+  EXPECT_EQ(route, (std::vector<int>{8, 5, 4, 3, 0}));
+  // Unroutable: an end router dead, or no live path (0 cut off by 1 and 3).
+  EXPECT_FALSE(mesh->route_around(0, 2, dead({2}), route));
+  EXPECT_FALSE(mesh->route_around(0, 8, dead({1, 3}), route));
+  EXPECT_TRUE(mesh->route_around(2, 8, dead({1, 3}), route));
+  // XY routing never detours.
+  const auto xy = make_interconnect(mesh3x3("{type: mesh}"));
+  EXPECT_FALSE(xy->reroutes());
+  EXPECT_FALSE(xy->route_around(0, 2, dead({1}), route));
+  EXPECT_EQ(mesh->router_links()[4], (std::vector<int>{5, 3, 7, 1}));
+}
+
 TEST(TlmInterconnect, RoutesDelaysAndForwardsWithTheOffsetOnly) {
   Noc n(mesh3x3(), 2);
   Receiver &r0 = *n.r[0], &r1 = *n.r[1];

@@ -105,6 +105,12 @@ class ChipAdapter : public IEngine {
     const std::uint64_t inferences = chip.inferences();
     m.messages_per_inference = inferences ? chip.interconnect().messages() / inferences : 0;
     m.router_hops_per_inference = inferences ? static_cast<double>(chip.interconnect().hops()) / static_cast<double>(inferences) : 0.0;
+    if (session()->mapped.interconnect->reroutes() && inferences > 0) {
+      const double n = static_cast<double>(inferences);
+      m.rerouting_per_inference = ChipRunMetrics::Rerouting{static_cast<double>(chip.interconnect().rerouted()) / n,
+                                                            static_cast<double>(chip.interconnect().detour_hops()) / n,
+                                                            static_cast<double>(chip.interconnect().dropped()) / n};
+    }
     if (session()->mapped.interconnect->bandwidth_bytes_per_ns() > 0 && inferences > 0) {
       m.link_wait_ns_per_inference = chip.interconnect().wait_ns() / static_cast<double>(inferences);
       const double simulated_ns = lat.mean() * static_cast<double>(lat.count());
