@@ -4,6 +4,11 @@
 # so that a plug-in author needs no MPI, ONNX, Protobuf, Boost or SystemC development package.
 find_package(yaml-cpp REQUIRED)
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
+if(NFSIM_LIGHT_DEPENDENCIES_ONLY AND NFSIM_TLM_PLUGIN)
+  # COMPONENTS tlm_plugin: a TLM-2.0 module plug-in needs SystemC's headers and library too.
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(SystemC REQUIRED IMPORTED_TARGET GLOBAL systemc>=2.3.4)
+endif()
 if(NOT NFSIM_LIGHT_DEPENDENCIES_ONLY)
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(SystemC REQUIRED IMPORTED_TARGET GLOBAL systemc>=2.3.4)

@@ -739,6 +739,8 @@ int cmd_list(const std::vector<std::string>& args) {
   print_registry("neuron-array types (chip.neuron_array.type; every type also takes size, update_latency_ns):",
                  sim::NeuronRegistry::instance());
   print_registry("interconnect types (chip.interconnect.type):", sim::InterconnectRegistry::instance());
+  print_registry("TLM-2.0 interconnect modules (chip.tlm_interconnect.type, from plug-ins; docs/chip.md):",
+                 sim::TlmInterconnectRegistry::instance());
   print_registry("mapper types (chip.mapping.type):", sim::MapperRegistry::instance());
   std::printf("engines (engine:; what each honours, checked before any trial):\n");
   for (const auto* e : sim::EngineRegistry::instance().entries()) {

@@ -42,15 +42,25 @@ Chip::Chip(sc_core::sc_module_name name, const models::Network& network, const M
         ("array" + std::to_string(k)).c_str(), net_.layer(am.layer).bias().segment(am.neuron_begin(), am.neuron_count()),
         net_.layer(am.layer).activation(), make_neuron_model(t), ns(t.update_latency_ns), am.positions, std::move(stage)));
   }
-  interconnect_ = std::make_unique<Interconnect>("noc", *mapped.interconnect);
   // Bindings: every sender to the interconnect, the interconnect to every receiver in target-id
-  // order (tiles, arrays, host).
-  host_out.bind(interconnect_->in);
-  for (auto& tile : tiles_) tile->out.bind(interconnect_->in);
-  for (auto& array : arrays_) array->out.bind(interconnect_->in);
-  for (auto& tile : tiles_) interconnect_->out.bind(tile->in);
-  for (auto& array : arrays_) interconnect_->out.bind(array->in);
-  interconnect_->out.bind(host_in);
+  // order (tiles, arrays, host). A foreign module (tlm_interconnect:) is bound the same way.
+  auto bind_all = [&](auto& in, auto& out) {
+    host_out.bind(in);
+    for (auto& tile : tiles_) tile->out.bind(in);
+    for (auto& array : arrays_) array->out.bind(in);
+    for (auto& tile : tiles_) out.bind(tile->in);
+    for (auto& array : arrays_) out.bind(array->in);
+    out.bind(host_in);
+  };
+  if (t.tlm_interconnect) {
+    foreign_ = make_tlm_interconnect(t, "noc");
+    foreign_name_ = t.file + ": " + t.tlm_interconnect->key + ".type: TLM-2.0 module '" + t.tlm_interconnect->type + "' (" +
+                    TlmInterconnectRegistry::instance().library(t.tlm_interconnect->type) + ")";
+    bind_all(*foreign_.in, *foreign_.out);
+  } else {
+    interconnect_ = std::make_unique<Interconnect>("noc", *mapped.interconnect);
+    bind_all(interconnect_->in, interconnect_->out);
+  }
   host_in.register_b_transport(this, &Chip::host_b_transport);
   message_ = new tlmx::MessageExtension;
   payload_.set_extension(message_);
@@ -112,10 +122,39 @@ bool Chip::send(tlm::tlm_initiator_socket<>& from, const char* sender, const Tra
   const sc_core::sc_time elapsed = sc_core::sc_time_stamp() - inference_start_;
   if (when < elapsed) throw core::InternalError("chip: a message sent before the thread's current time");
   sc_core::sc_time delay = when - elapsed;
+  message_->received = false;
+  const sc_dt::uint64 address = payload_.get_address();
   from->b_transport(payload_, delay);
+  ++messages_sent_;
   when = elapsed + delay;
+  if (foreign_.module) check_foreign(sender, address);
   tlmx::check_response(payload_, sender);
   return message_->delivered;
+}
+
+void Chip::check_foreign(const char* sender, std::uint64_t address) const {
+  // The protocol (docs/chip.md, "TLM-2.0 protocol") as a foreign interconnect must follow it:
+  // a message is either delivered (a target accepted it) or dropped (delivered = false), the
+  // response is OK, and the address is restored.
+  std::string problem;
+  if (!payload_.is_response_ok()) {
+    problem = "answered " + payload_.get_response_string() + " to a message from " + sender;
+  } else if (payload_.get_address() != address) {
+    auto where = [](std::uint64_t a) {
+      return "target " + std::to_string(tlmx::target_of(a)) + " offset " + std::to_string(tlmx::offset_of(a));
+    };
+    problem = "did not restore the address of a message from " + std::string(sender) + " (got " +
+              where(payload_.get_address()) + ", sent " + where(address) + ")";
+  } else if (message_->delivered && !message_->received) {
+    problem = "neither delivered a message from " + std::string(sender) + " to target " +
+              std::to_string(tlmx::target_of(address)) + " nor marked it dropped (MessageExtension::delivered = false)";
+  } else if (!message_->delivered && message_->received) {
+    problem = "marked a message from " + std::string(sender) + " dropped after delivering it";
+  }
+  if (problem.empty()) return;
+  throw core::InputError(foreign_name_ + " " + problem +
+                         "; expected a module that follows docs/chip.md, \"TLM-2.0 protocol\" (TLM_OK_RESPONSE, the "
+                         "address restored, each message delivered to out[target] or dropped)");
 }
 
 void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
@@ -148,7 +187,7 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
   }
   host_output_.setZero();
   deadline_missed_ = false;
-  interconnect_->begin_inference();
+  if (interconnect_) interconnect_->begin_inference();
   std::fill(array_ready_.begin(), array_ready_.end(), sc_core::SC_ZERO_TIME);
   sc_core::sc_time host_done = sc_core::SC_ZERO_TIME;
   std::size_t tr = 0;
@@ -301,7 +340,7 @@ void Chip::set_fault_plan(const faults::FaultPlan& plan) {
 void Chip::clear_faults() {
   for (auto& t : tiles_) t->clear_faults();
   for (auto& a : arrays_) a->clear_faults();
-  interconnect_->clear_faults();
+  if (interconnect_) interconnect_->clear_faults();
   input_overrides_.clear();
 }
 
@@ -344,7 +383,10 @@ void Chip::apply_fault(std::size_t s, std::uint64_t unit) {
       case faults::PhysicalKind::crossbar_column: tiles_[u.tile]->crash_column(u.index); break;
       case faults::PhysicalKind::crossbar_tile: tiles_[u.tile]->crash_tile(); break;
       case faults::PhysicalKind::neuron_array: arrays_[u.array]->crash_array(); break;
-      case faults::PhysicalKind::router: interconnect_->fail_router(u.router); break;
+      case faults::PhysicalKind::router:
+        if (!interconnect_) throw core::InternalError("chip: a router fault on a foreign interconnect");
+        interconnect_->fail_router(u.router);
+        break;
       case faults::PhysicalKind::slow_tile: tiles_[u.tile]->slow_down(spec.factor); break;
       case faults::PhysicalKind::slow_array: arrays_[u.array]->slow_down(spec.factor); break;
     }
@@ -372,7 +414,8 @@ void Chip::set_read_noise(bool on) {
 
 void Chip::reset_counters() {
   inferences_ = 0;
-  interconnect_->reset_counters();
+  messages_sent_ = 0;
+  if (interconnect_) interconnect_->reset_counters();
 }
 
 }  // namespace nfsim::sim

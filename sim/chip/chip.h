@@ -16,6 +16,7 @@
 #include "models/network.h"
 #include "sim/crossbar/crossbar.h"
 #include "sim/interconnect/interconnect.h"
+#include "sim/interconnect/tlm_interconnect.h"
 #include "sim/neuron/neuron_array.h"
 #include "sim/topology/mapping.h"
 #include "sim/tlm/protocol.h"
@@ -56,7 +57,12 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   // The network as the chip stores it: weights after programming the crossbars.
   const models::Network& programmed_network() const { return programmed_; }
   sc_core::sc_time last_latency() const { return last_latency_; }
+  // The built-in interconnect (the chip must have one: has_builtin_interconnect()).
   const Interconnect& interconnect() const { return *interconnect_; }
+  // False when the topology binds a foreign TLM-2.0 module (tlm_interconnect:) instead.
+  bool has_builtin_interconnect() const { return interconnect_ != nullptr; }
+  // Messages the chip's modules sent since the counters were reset (through either interconnect).
+  std::uint64_t messages_sent() const { return messages_sent_; }
   std::uint64_t inferences() const { return inferences_; }
   // Outputs that reach the host later than `deadline` after the start of their inference are lost
   // (the host holds zeros for them); none: no deadline.
@@ -79,6 +85,9 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   bool send(tlm::tlm_initiator_socket<>& from, const char* sender, const Transfer& t, int target, Eigen::Index offset,
             const double* data, Eigen::Index values, int per_channel, sc_core::sc_time& when);
   void host_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  // Throws InputError naming the foreign interconnect when the transaction just sent (first
+  // sent to `address`) breaks the protocol.
+  void check_foreign(const char* sender, std::uint64_t address) const;
   int array_target(int array) const { return static_cast<int>(tiles_.size()) + array; }
   int host_target() const { return static_cast<int>(tiles_.size() + arrays_.size()); }
 
@@ -88,6 +97,9 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   std::vector<std::unique_ptr<Crossbar>> tiles_;
   std::vector<std::unique_ptr<NeuronArray>> arrays_;
   std::unique_ptr<Interconnect> interconnect_;
+  TlmInterconnect foreign_;  // a foreign interconnect module (tlm_interconnect:), or empty
+  std::string foreign_name_;  // it, for errors: the topology file, key, type and library
+  std::uint64_t messages_sent_ = 0;
   const faults::FaultPlan* plan_ = nullptr;
   std::vector<std::vector<PhysicalUnit>> physical_;  // per spec (empty for logical specs)
   std::vector<std::pair<int, double>> input_overrides_;  // layer-0 neuron faults at the host

@@ -19,6 +19,7 @@ bool accept(tlm::tlm_generic_payload& trans, std::size_t capacity_values) {
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return false;
   }
+  trans.get_extension<MessageExtension>()->received = true;
   return true;
 }
 

@@ -44,6 +44,9 @@ struct MessageExtension : tlm::tlm_extension<MessageExtension> {
   // the one its address names), channel after channel; every other message 1.
   int positions = 1;
   bool delivered = true;  // false: an interconnect dropped it
+  // Set by the target that accepted the write (tlmx::accept), so that the sender can tell a
+  // message that reached a target from one an interconnect neither delivered nor dropped.
+  bool received = false;
 
   tlm::tlm_extension_base* clone() const override { return new MessageExtension(*this); }
   void copy_from(const tlm::tlm_extension_base& other) override {
@@ -53,7 +56,7 @@ struct MessageExtension : tlm::tlm_extension<MessageExtension> {
 
 // Checks a payload against the protocol on the target side: a write with the extension whose
 // data fits `capacity_values` doubles from its offset. Sets the response status and returns false
-// when it does not.
+// when it does not; otherwise marks the extension received.
 bool accept(tlm::tlm_generic_payload& trans, std::size_t capacity_values);
 
 // The chip's check on a completed transaction: throws core::SimulationError naming the module

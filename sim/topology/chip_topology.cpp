@@ -12,6 +12,7 @@
 #include "core/yaml_reader.h"
 #include "sim/crossbar/i_crossbar_model.h"
 #include "sim/interconnect/i_interconnect_model.h"
+#include "sim/interconnect/tlm_interconnect.h"
 #include "sim/neuron/i_neuron_model.h"
 #include "sim/topology/mapping.h"
 #include "core/input_file.h"
@@ -58,7 +59,7 @@ double number_or(const core::YamlReader& r, const YAML::Node& map, const std::st
 }
 
 ChipTopology read_topology(const core::YamlReader& r, const YAML::Node& chip) {
-  r.check_keys(chip, "chip", {"name", "cores", "crossbar", "neuron_array", "interconnect", "mapping"});
+  r.check_keys(chip, "chip", {"name", "cores", "crossbar", "neuron_array", "interconnect", "tlm_interconnect", "mapping"});
   ChipTopology t;
   t.file = r.file();
   if (chip["name"]) t.name = r.text(chip["name"], "chip.name");
@@ -93,11 +94,26 @@ ChipTopology read_topology(const core::YamlReader& r, const YAML::Node& chip) {
   t.neuron_array_size = static_cast<int>(integer_or(r, t.neuron_array.node, "size", "chip.neuron_array", 256, 1, 1 << 20));
   t.update_latency_ns = number_or(r, t.neuron_array.node, "update_latency_ns", "chip.neuron_array", 10.0, 0.0, core::kMaxLatencyNs);
   t.interconnect = section(r, chip, "interconnect", "bus", {});
+  if (chip["tlm_interconnect"]) {
+    if (chip["interconnect"]) {
+      r.fail(chip["tlm_interconnect"], "chip.tlm_interconnect", "given together with chip.interconnect",
+             "one of interconnect (a built-in or plug-in model) or tlm_interconnect (a TLM-2.0 module)");
+    }
+    t.tlm_interconnect = section(r, chip, "tlm_interconnect", "", {});
+    if (t.tlm_interconnect->type.empty()) {
+      r.fail(chip["tlm_interconnect"], "chip.tlm_interconnect.type", "missing", "a registered TLM-2.0 module type (see nfsim list)");
+    }
+    t.interconnect.type = "bus";  // the stand-in model's registry entry is never used
+  }
   t.mapping = section(r, chip, "mapping", "greedy", {});
   // Each component's type and parameters, checked once, now: a bad topology fails before anything runs.
   resolve<CrossbarRegistry>(t.crossbar, t.file);
   resolve<NeuronRegistry>(t.neuron_array, t.file);
-  resolve<InterconnectRegistry>(t.interconnect, t.file);
+  if (t.tlm_interconnect) {
+    resolve<TlmInterconnectRegistry>(*t.tlm_interconnect, t.file);
+  } else {
+    resolve<InterconnectRegistry>(t.interconnect, t.file);
+  }
   resolve<MapperRegistry>(t.mapping, t.file);
   return t;
 }

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,10 @@ struct ChipTopology {
   int neuron_array_size = 256;
   double update_latency_ns = 10.0;
   ComponentSection crossbar, neuron_array, interconnect, mapping;
+  // `tlm_interconnect:` (docs/chip.md, "Foreign TLM-2.0 modules"): a TLM-2.0 module registered by
+  // a plug-in (TlmInterconnectRegistry), bound in place of the built-in interconnect; then
+  // `interconnect` is the stand-in model (no routers, no latency of its own).
+  std::optional<ComponentSection> tlm_interconnect;
   std::vector<std::string> plugins;  // `plugins:` libraries of the topology file (resolved paths)
 };
 

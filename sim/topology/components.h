@@ -5,6 +5,7 @@
 
 #include "sim/crossbar/i_crossbar_model.h"
 #include "sim/interconnect/i_interconnect_model.h"
+#include "sim/interconnect/tlm_interconnect.h"
 #include "sim/neuron/i_neuron_model.h"
 #include "sim/topology/chip_topology.h"
 #include "sim/topology/mapping.h"
@@ -19,6 +20,10 @@ std::unique_ptr<ICrossbarModel> make_crossbar_model(const ChipTopology& topology
 std::unique_ptr<INeuronModel> make_neuron_model(const ChipTopology& topology);
 std::unique_ptr<IInterconnectModel> make_interconnect(const ChipTopology& topology);
 std::unique_ptr<IMapper> make_mapper(const ChipTopology& topology);
+// The topology's foreign TLM-2.0 interconnect module (tlm_interconnect:), built during the
+// chip's elaboration with instance name `name`; throws InputError naming the topology file and
+// key when the factory gives no module or no sockets.
+TlmInterconnect make_tlm_interconnect(const ChipTopology& topology, const char* name);
 
 // Provenance of a mapped chip, for reports and `nfsim map`: for each component (crossbar,
 // neuron_array, interconnect, mapping) its resolved type, the library that registered it

@@ -230,6 +230,17 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
             "\", \"overrides\": [], \"point\": 0, \"blocks_done\": 0, \"completed_points\": [], \"signature\": \"0\"}\n");
     std::filesystem::copy_file(NFSIM_ZERO_ENGINE_PLUGIN, d.file("zero1.so"));
     std::filesystem::copy_file(NFSIM_ZERO_ENGINE_PLUGIN_COPY, d.file("zero2.so"));
+    // Foreign TLM-2.0 interconnect modules (tests/plugins/direct_tlm.cpp) that break the protocol.
+    std::filesystem::copy_file(NFSIM_DIRECT_TLM_PLUGIN, d.file("tlm.so"));
+    const std::string tlm_chip = "chip:\n  cores: {count: 2}\n  crossbar: {type: ideal, rows: 4, cols: 4}\n  neuron_array: {size: 4}\n";
+    for (const char* mistake : {"status", "address", "lost", "no_sockets"}) {
+      put(std::string("tlm_") + mistake + ".yaml",
+          tlm_chip + "  tlm_interconnect: {type: test_broken, mistake: " + mistake + "}\n");
+      put(std::string("tlm_") + mistake + "_c.yaml", std::string("model: m.onnx\ninputs: {type: random, count: 2}\nchip: tlm_") +
+                                                         mistake + ".yaml\nengine: chip\ntrials: 5\n" + crash);
+    }
+    put("tlm_unknown.yaml", tlm_chip + "  tlm_interconnect: {type: token_ring}\n");
+    put("tlm_both.yaml", tlm_chip + "  interconnect: {type: bus}\n  tlm_interconnect: {type: test_direct}\n");
     // issue 14: budgets and --set
     put("noinputs.yaml", "model: m.onnx\n" + crash + "trials: 10\n");
   }
@@ -525,6 +536,18 @@ const std::vector<BadCase> kCases{
     {"flag_labels_empty", kEval + "random:2 --labels ''", {"--labels ''", "empty path"}},
     {"npy_duplicate_key", kEval + "$D/dupdescr.npy", {"dupdescr.npy", "'descr' twice", "each key once"}},
     {"resume_other_version", "run --resume $D/resume_version", {"checkpoint.json", "nfsim 0.0.1", "this is nfsim "}},
+    {"tlm_module_error_status", "--plugin $D/tlm.so run $D/tlm_status_c.yaml --out $D/o",
+     {"tlm_status.yaml", "chip.tlm_interconnect.type", "'test_broken'", "TLM_GENERIC_ERROR_RESPONSE", "TLM-2.0 protocol"}},
+    {"tlm_module_address_not_restored", "--plugin $D/tlm.so run $D/tlm_address_c.yaml --out $D/o",
+     {"tlm_address.yaml", "'test_broken'", "did not restore the address", "TLM-2.0 protocol"}},
+    {"tlm_module_message_lost", "--plugin $D/tlm.so run $D/tlm_lost_c.yaml --out $D/o",
+     {"tlm_lost.yaml", "'test_broken'", "neither delivered", "nor marked it dropped"}},
+    {"tlm_module_without_sockets", "--plugin $D/tlm.so run $D/tlm_no_sockets_c.yaml --out $D/o",
+     {"tlm_no_sockets.yaml", "'test_broken'", "gave no 'in' (target) socket"}},
+    {"tlm_module_unknown", "--plugin $D/tlm.so map $M --chip $D/tlm_unknown.yaml",
+     {"tlm_unknown.yaml", "chip.tlm_interconnect.type", "unknown type 'token_ring'", "test_broken, test_direct"}},
+    {"tlm_module_and_interconnect", "--plugin $D/tlm.so map $M --chip $D/tlm_both.yaml",
+     {"tlm_both.yaml:6", "chip.tlm_interconnect", "given together with chip.interconnect"}},
     {"flag_plugin_type_twice", "--plugin $D/zero1.so --plugin $D/zero2.so list",
      {"--plugin '$D/zero2.so'", "'test_zero' is registered twice", "zero1.so", "zero2.so"}},
     {"campaign_require_programming_without_chip", kRun + "$C --set 'require={programming: {max_abs_output_error: 0.1}}'",

@@ -268,6 +268,60 @@ TEST(Engines, ZeroFaultProbabilityGivesZeroDeltaOnEveryEngineForEveryComponent) 
   EXPECT_GT(refused, 0u);
 }
 
+// The same invariant for every interconnect: each registered interconnect model (the mesh with
+// both routings) and each TLM-2.0 interconnect module of the test plug-ins (the token-ring example
+// and the module written from the protocol alone), on every engine.
+TEST(Engines, ZeroFaultProbabilityGivesZeroDeltaOnEveryEngineForEveryInterconnect) {
+  TempDir dir;
+  const std::string plugins = std::string("--plugin ") + NFSIM_TOKEN_RING_PLUGIN + " --plugin " + NFSIM_DIRECT_TLM_PLUGIN;
+  const CliRun listing = nfsim(plugins + " list", dir);
+  ASSERT_EQ(listing.code, 0) << listing.err;
+  const auto models = types_in_section(listing.out, "interconnect types");
+  const auto modules = types_in_section(listing.out, "TLM-2.0 interconnect modules");
+  const auto engines = types_in_section(listing.out, "engines (");
+  ASSERT_GE(models.size(), 2u) << listing.out;   // bus, mesh
+  ASSERT_GE(modules.size(), 3u) << listing.out;  // test_broken, test_direct, token_ring
+  std::vector<std::pair<std::string, bool>> sections;  // the chip's interconnect line, whether it has routers
+  for (const auto& m : models) {
+    sections.push_back({"interconnect: {type: " + m + "}", m == "mesh"});
+    if (m == "mesh") sections.push_back({"interconnect: {type: mesh, routing: fault_tolerant}", true});
+  }
+  for (const auto& m : modules) {
+    if (m != "test_broken") sections.push_back({"tlm_interconnect: {type: " + m + "}", false});
+  }
+  const std::string faults =
+      "faults:\n"
+      "  - {kind: neuron_crash, layers: [0, 1, 2, 3], probability: 0}\n"
+      "  - {kind: synapse_crash, layers: [1, 2, 3], probability: 0}\n"
+      "  - {kind: crossbar_tile, probability: 0}\n"
+      "  - {kind: neuron_array, probability: 0, persistence: permanent}\n";
+  std::size_t ran = 0;
+  for (std::size_t i = 0; i < sections.size(); ++i) {
+    const std::string chip = "chip:\n  cores: {count: 4, layout: {type: mesh, width: 2, height: 2}}\n"
+                             "  crossbar: {type: ideal, rows: 4, cols: 4}\n  neuron_array: {type: rate, size: 4}\n  " +
+                             sections[i].first + "\n";
+    const std::string name = "ic" + std::to_string(i);
+    write_file(dir.file(name + ".yaml"), chip);
+    write_file(dir.file(name + "_c.yaml"), kTinyHead + "chip: " + name + ".yaml\n" + faults +
+                                               (sections[i].second ? "  - {kind: router, probability: 0}\n" : "") + "trials: 40\n");
+    for (const auto& engine : engines) {
+      const std::string what = engine + " / " + sections[i].first;
+      const std::string out = "out_" + engine + "_" + name;
+      const CliRun r = nfsim(plugins + " run " + dir.file(name + "_c.yaml") + " --engine " + engine + " --out " + dir.file(out), dir);
+      ASSERT_EQ(r.code, 0) << what << ": " << r.err;
+      ++ran;
+      const nlohmann::json report = report_of(dir, out);
+      const auto& point = report["points"][0];
+      for (const auto& in : point["inputs"]) {
+        for (const char* stat : {"mean", "std", "mean_abs", "max_abs"}) {
+          for (const auto& v : in["measured"][stat]) EXPECT_EQ(v.get<double>(), 0.0) << what << " " << stat;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(ran, sections.size() * engines.size());
+}
+
 // An engine registered by a plug-in is listed, selected by name and run; a second library
 // registering the same engine name is refused naming both.
 TEST(Engines, AnEngineFromAPlugInRunsAndItsNameIsTakenOnce) {

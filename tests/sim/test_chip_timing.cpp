@@ -12,6 +12,7 @@
 #include "models/dataset.h"
 #include "models/layer/dense_layer.h"
 #include "models/random_network.h"
+#include "core/plugin.h"
 #include "faults/fault_sampler.h"
 #include "sim/chip/chip_engine.h"
 #include "sim/functional/functional_engine.h"
@@ -233,6 +234,59 @@ TEST(ChipRerouting, WhatCannotBeRoutedIsDroppedAsTheFunctionalEngineSays) {
   }
   // {1, 3}: every message into and out of router 0 is lost, so the host holds zeros.
   EXPECT_EQ(engine.trial_outputs(trial_with_dead(plan, f.net, {1, 3})), Eigen::MatrixXd::Zero(3, f.x.cols()));
+}
+
+// Foreign TLM-2.0 interconnect modules (docs/chip.md, "Foreign TLM-2.0 modules"), loaded as
+// plug-ins. The network on 4 cores, layer l on core l - 1, the host at core 0.
+MappedChip on_foreign_interconnect(const Fixture& f, const char* plugin, const std::string& section) {
+  core::load_plugin(plugin, "test");
+  return map_network(f.net, parse_topology(YAML::Load("cores: {count: 4}\n"
+                                                      "crossbar: {type: ideal, rows: 32, cols: 32, read_latency_ns: 100}\n"
+                                                      "neuron_array: {type: rate, size: 32, update_latency_ns: 20}\n"
+                                                      "tlm_interconnect: " + section + "\n"),
+                                           "ring.yaml"));
+}
+
+// The token ring of examples/tlm_ring (2 ns per hop, 16 B/ns, the token 1 ns per station), by
+// hand. Messages within a core (host -> tile 0, each tile -> its array) arrive at once. Layer 1:
+// reads 0..100, updates 100..120. Layer 2's 8 inputs (64 B) from core 0 to core 1: the ring is
+// idle, the token at station 0 (the sender): 1 hop + 64/16 = 6 ns, arriving at 126; reads
+// 126..226, updates 226..246. Layer 3's 7 inputs (56 B) from core 1 to 2: the token comes from
+// station 0 (1 ns), 1 hop + 3.5 ns: 252.5; reads to 352.5, updates to 372.5. The 3 outputs (24 B)
+// from core 2 to the host at core 0: token 2 ns, 2 hops (4 ns) + 1.5 ns: 380 ns.
+TEST(ChipForeignModule, TokenRingGivesTheHandComputedLatencyAndTheNetworksOutputs) {
+  Fixture f;
+  const MappedChip chip =
+      on_foreign_interconnect(f, NFSIM_TOKEN_RING_PLUGIN, "{type: token_ring, hop_latency_ns: 2, bytes_per_ns: 16, token_hop_ns: 1}");
+  EXPECT_EQ(chip.interconnect->router_count(), 0);
+  const faults::FaultPlan plan({FaultSpec{FaultKind::neuron_crash, {1}, 0.0}}, f.net);
+  ChipEngine engine(f.net, f.x, chip, plan, {});
+  EXPECT_FALSE(engine.chip().has_builtin_interconnect());
+  engine.chip().reset_counters();
+  EXPECT_TRUE(engine.clean_outputs().isApprox(f.net.forward_batch(f.x), 1e-12));
+  EXPECT_DOUBLE_EQ(latency_ns(engine), 380.0);
+  EXPECT_EQ(engine.chip().messages_sent(), 7u * static_cast<std::uint64_t>(f.x.cols()));
+}
+
+// A module written from the protocol section alone (tests/plugins/direct_tlm.cpp: every message
+// 10 ns) behaves as the built-in bus with 10 ns per message: the bus fixture's 430 ns, the same
+// outputs, and under neuron faults the same outputs trial by trial.
+TEST(ChipForeignModule, AModuleWrittenFromTheProtocolAloneWorksAsTheBuiltInBus) {
+  Fixture f;
+  const MappedChip chip = on_foreign_interconnect(f, NFSIM_DIRECT_TLM_PLUGIN, "{type: test_direct, latency_ns: 10}");
+  const faults::FaultPlan plan({FaultSpec{FaultKind::neuron_crash, {1, 2}, 0.3}}, f.net);
+  ChipEngine engine(f.net, f.x, chip, plan, {});
+  EXPECT_TRUE(engine.clean_outputs().isApprox(f.net.forward_batch(f.x), 1e-12));
+  EXPECT_DOUBLE_EQ(latency_ns(engine), 430.0);
+  const FunctionalEngine functional(engine.chip().programmed_network(), f.x, plan, {});
+  int faulty = 0;
+  for (std::uint64_t t = 0; t < 10; ++t) {
+    const Eigen::MatrixXd a = engine.trial_outputs(t), b = functional.trial_outputs(t);
+    faulty += !b.isApprox(f.net.forward_batch(f.x), 1e-12);
+    EXPECT_TRUE(a.isApprox(b, 1e-12)) << t;
+    EXPECT_DOUBLE_EQ(latency_ns(engine), 430.0);
+  }
+  EXPECT_GT(faulty, 0);
 }
 
 TEST(ChipTrace, VcdIsWrittenAndAcceptedByVcd2fst) {

@@ -103,8 +103,11 @@ class ChipAdapter : public IEngine {
     }
     m.latency_p99_ns = nearest_rank(0.99);
     const std::uint64_t inferences = chip.inferences();
-    m.messages_per_inference = inferences ? chip.interconnect().messages() / inferences : 0;
-    m.router_hops_per_inference = inferences ? static_cast<double>(chip.interconnect().hops()) / static_cast<double>(inferences) : 0.0;
+    m.messages_per_inference = inferences ? chip.messages_sent() / inferences : 0;
+    // A foreign interconnect module (tlm_interconnect:) has no routers nfsim knows of: 0 hops.
+    m.router_hops_per_inference = inferences && chip.has_builtin_interconnect()
+                                      ? static_cast<double>(chip.interconnect().hops()) / static_cast<double>(inferences)
+                                      : 0.0;
     if (session()->mapped.interconnect->reroutes() && inferences > 0) {
       const double n = static_cast<double>(inferences);
       m.rerouting_per_inference = ChipRunMetrics::Rerouting{static_cast<double>(chip.interconnect().rerouted()) / n,
