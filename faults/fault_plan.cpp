@@ -46,7 +46,7 @@ FaultPlan::FaultPlan(std::vector<FaultSpec> specs, const models::Network& net) :
       if (!spec.physical_kind.empty() && spec.groups.empty()) {
         throw core::InputError(origin + "faults[" + std::to_string(s) + "] (" + spec.physical_kind +
                                "): no such units on this chip (a physical fault needs a chip: topology with them; "
-                               "routers exist only on a mesh interconnect)");
+                               "routers and links exist only on a mesh interconnect)");
       }
       if (spec.groups.empty()) throw core::InputError(where + ": no groups; expected at least one group of members");
       for (FaultGroup& g : spec.groups) {

@@ -1,6 +1,8 @@
 #include "faults/fault_sampler.h"
 
 #include <algorithm>
+
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -105,7 +107,10 @@ FaultSampler::FaultSampler(const FaultPlan& plan, const models::Network& network
     // A per-spec key derived from the campaign seed, so specs draw independently.
     spec_keys_.push_back(stream_key(s, 0, 0));
     if (plan.specs()[s].kind == FaultKind::group_crash && plan.specs()[s].groups.size() > 1) may_overlap_ = true;
-    if (plan.specs()[s].joint_effect) may_overlap_ = true;
+    if (plan.specs()[s].joint_effect) {
+      may_overlap_ = true;
+      if (!joint_spec_) joint_spec_ = s;
+    }
   }
   if (plan.size() > 1) may_overlap_ = true;
 }
@@ -220,13 +225,21 @@ void FaultSampler::apply_unit(std::size_t s, std::uint64_t unit, FaultInstance& 
   }
 }
 
-void FaultSampler::apply_units(std::size_t s, const std::vector<std::uint64_t>& units, FaultInstance& out) const {
+void FaultSampler::apply_units(std::size_t s, const std::vector<std::uint64_t>& units, FaultInstance& out,
+                               std::vector<std::uint64_t>& joint) const {
   for (std::uint64_t u : units) apply_unit(s, u, out);
-  const FaultSpec& spec = plan_.specs()[s];
-  if (units.size() < 2 || !spec.joint_effect) return;
+  if (plan_.specs()[s].joint_effect) joint.insert(joint.end(), units.begin(), units.end());
+}
+
+void FaultSampler::apply_joint(std::vector<std::uint64_t>& joint, FaultInstance& out) const {
+  if (joint.empty() || !joint_spec_) return;
+  // Every spec with a joint effect numbers the same units (a chip's routers), and the effect
+  // depends on all of them together, whichever spec failed them.
+  std::sort(joint.begin(), joint.end());
+  joint.erase(std::unique(joint.begin(), joint.end()), joint.end());
   thread_local std::vector<const FaultGroup*> also;
   also.clear();
-  spec.joint_effect(units, also);
+  plan_.specs()[*joint_spec_].joint_effect(joint, also);
   for (const FaultGroup* g : also) {
     for (const NeuronRef& n : g->neurons) out.neurons[n.layer].push_back({n.index, 0.0, true});
     for (const SynapseRef& w : g->synapses) {
@@ -242,13 +255,15 @@ void FaultSampler::apply_units(std::size_t s, const std::vector<std::uint64_t>& 
 void FaultSampler::realize(std::uint64_t trial, std::uint32_t input, FaultInstance& out, std::uint32_t replica) const {
   // One scratch list per thread: realize() is called concurrently by the engine's threads, and
   // keeps no allocation per call once the list has grown.
-  thread_local std::vector<std::uint64_t> units;
+  thread_local std::vector<std::uint64_t> units, joint;
   out.reset(net_.num_layers());
+  joint.clear();
   for (std::size_t s = 0; s < plan_.size(); ++s) {
     const bool permanent = plan_.specs()[s].persistence == Persistence::permanent;
     draw_units(s, trial, permanent ? kPermanentSlot : input, units, replica);
-    apply_units(s, units, out);
+    apply_units(s, units, out, joint);
   }
+  apply_joint(joint, out);
   // Overlapping specs, or groups sharing members (two routers on one path), put a unit in twice;
   // the engines add weight corrections, so each unit must appear once.
   if (may_overlap_) out.resolve_duplicates();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "faults/fault_plan.h"
@@ -91,10 +92,14 @@ class FaultSampler {
   // Adds the effect of unit `unit` of spec `spec` to `out` (also used by the exact oracle);
   // call out.resolve_duplicates() once all units are in when specs may overlap.
   void apply_unit(std::size_t spec, std::uint64_t unit, FaultInstance& out) const;
-  // Adds the effect of the failed units `units` of spec `spec` (one draw): each unit's, and what
-  // they take down together (FaultSpec::joint_effect). Call out.resolve_duplicates() afterwards
-  // when specs may overlap.
-  void apply_units(std::size_t spec, const std::vector<std::uint64_t>& units, FaultInstance& out) const;
+  // Adds the effect of the failed units `units` of spec `spec` (one draw), unit by unit, and
+  // appends them to `joint` when the spec has a joint effect (FaultSpec::joint_effect). Once
+  // every spec's units are in, apply_joint(joint, out) adds what they take down together (the
+  // units of all such specs at once: dead routers cut the mesh whichever spec failed them).
+  // Call out.resolve_duplicates() afterwards when specs may overlap.
+  void apply_units(std::size_t spec, const std::vector<std::uint64_t>& units, FaultInstance& out,
+                   std::vector<std::uint64_t>& joint) const;
+  void apply_joint(std::vector<std::uint64_t>& joint, FaultInstance& out) const;
 
   const FaultPlan& plan() const { return plan_; }
 
@@ -111,6 +116,7 @@ class FaultSampler {
   std::uint64_t seed_ = 0;
   std::vector<std::uint64_t> spec_keys_;
   bool may_overlap_ = false;
+  std::optional<std::size_t> joint_spec_;  // the first spec with a joint effect
 };
 
 }  // namespace nfsim::faults

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/running_stats.h"
 #include "core/strings.h"
+#include "faults/physical_kind.h"
 
 namespace nfsim::faults {
 
@@ -14,6 +15,8 @@ std::string FixedPointFormat::describe() const {
   return "Q" + std::to_string(total_bits - frac_bits - 1) + "." + std::to_string(frac_bits) + " (" +
          std::to_string(total_bits) + " bits)";
 }
+
+bool FaultSpec::is_timing() const { return is_physical_kind(physical_kind) && is_timing_kind(parse_physical_kind(physical_kind)); }
 
 bool FaultSpec::acts_on_neurons() const {
   return kind == FaultKind::neuron_crash || kind == FaultKind::neuron_stuck_at;
@@ -58,15 +61,15 @@ void validate_fault_spec(const FaultSpec& spec, const std::set<std::string>& giv
       fail(field, "does not apply to " + kind + " faults", "'" + field + "' only on " + which);
   };
   refuse("value", stuck, "neuron_stuck_at and synapse_stuck_at");
-  const bool slow = spec.physical_kind == "slow_tile" || spec.physical_kind == "slow_array";
-  refuse("factor", slow, "slow_tile and slow_array");
+  const bool slow = spec.is_timing();
+  refuse("factor", slow, "slow_tile, slow_array and slow_link");
   if (slow && !given.count("factor")) fail("factor", "missing", "the factor the unit's latency is multiplied by, in [1, 1e6]");
   if (slow && !(spec.factor >= 1.0 && spec.factor <= 1e6)) fail("factor", "out of range", "a factor in [1, 1e6]");
   refuse("bit", flip, "weight_bit_flip");
   refuse("format", flip, "weight_bit_flip");
   refuse("groups", group && spec.physical_kind.empty(), "group_crash (physical kinds take their units from the chip)");
-  if (spec.physical_kind == "router") {
-    refuse("layers", false, "logical kinds and the per-layer physical kinds (routers are not per layer)");
+  if (spec.physical_kind == "router" || spec.physical_kind == "slow_link") {
+    refuse("layers", false, "logical kinds and the per-layer physical kinds (routers and links are not per layer)");
   } else {
     refuse("layers", !group || !spec.physical_kind.empty(),
            "logical kinds other than group_crash, and the per-layer physical kinds");

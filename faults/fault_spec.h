@@ -82,11 +82,14 @@ struct FaultSpec {
   std::uint32_t spares = 0;
   // A physical spec whose failed units take down more together than the union of their groups
   // (dead routers under fault-tolerant routing that, together, cut live routers apart: the
-  // traffic between the parts is lost). Given the failed units of one draw (ascending, at least
-  // two), appends the further groups they take down to `also`. Empty for every other spec. Filled
-  // in with the groups (sim::expand_physical_faults); FaultSampler applies it.
+  // traffic between the parts is lost). Given the failed units of one draw (ascending, unique; of
+  // every spec with a joint effect, which all number the same units), appends the further groups
+  // they take down to `also`. Empty for every other spec. Filled in with the groups
+  // (sim::expand_physical_faults); FaultSampler::apply_joint applies it.
   std::function<void(const std::vector<std::uint64_t>& failed, std::vector<const FaultGroup*>& also)> joint_effect;
 
+  // A timing fault (slow_tile, slow_array, slow_link): it slows a unit down and takes nothing down.
+  bool is_timing() const;
   bool acts_on_neurons() const;
   bool acts_on_synapses() const;
   // The kind as written: the physical kind for physical specs, else the logical kind's name.

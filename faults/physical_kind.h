@@ -8,9 +8,10 @@ namespace nfsim::faults {
 // The physical fault kinds: a hardware unit of the chip that fails as a whole, taking down the
 // logical neurons and synapses the mapping puts there (sim/topology/physical_units.h lists the
 // units of a mapped chip). Names in this order, shared by both engines and the reader.
-// slow_tile and slow_array are timing faults: the unit works, `factor` times slower (its read or
-// update latency); they take nothing down, and change outputs only through a deadline.
-enum class PhysicalKind { crossbar_row, crossbar_column, crossbar_tile, neuron_array, router, slow_tile, slow_array };
+// slow_tile, slow_array and slow_link are timing faults: the unit works, `factor` times slower
+// (its read or update latency; a mesh link's hop latency); they take nothing down, and change
+// outputs only through a deadline.
+enum class PhysicalKind { crossbar_row, crossbar_column, crossbar_tile, neuron_array, router, slow_tile, slow_array, slow_link };
 // A timing fault kind (slow_*): only an engine with simulated time can honour it.
 bool is_timing_kind(PhysicalKind kind);
 

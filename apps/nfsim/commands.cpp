@@ -431,6 +431,12 @@ int cmd_run(const std::vector<std::string>& args) {
     }
     run_options.vcd_path = vm["vcd"].as<std::string>();
     if (run_options.vcd_path.empty()) throw core::InputError("--vcd: empty path; expected a file name for the VCD trace");
+    for (const auto& p : points) {
+      if (p.stream_interval_ns) {
+        throw core::InputError("--vcd: " + file + " streams its inputs (stream:), whose inferences overlap in time; the "
+                               "trace shows one inference at a time; expected --vcd without stream:");
+      }
+    }
   }
   run_options.out_dir = out_dir;
   if (vm.count("trial-outputs")) {

@@ -86,7 +86,7 @@ Chip::Chip(sc_core::sc_module_name name, const models::Network& network, const M
 
 void Chip::host_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
   if (!tlmx::accept(trans, static_cast<std::size_t>(host_output_.size()))) return;
-  if (deadline_ && sc_core::sc_time_stamp() - inference_start_ + delay > *deadline_) {
+  if (deadline_ && sc_core::sc_time_stamp() - inference_start_ + delay > inference_offset_ + *deadline_) {
     // Too late: at the deadline the host holds zeros for these outputs.
     deadline_missed_ = true;
     trans.set_response_status(tlm::TLM_OK_RESPONSE);
@@ -124,20 +124,24 @@ bool Chip::send(tlm::tlm_initiator_socket<>& from, const char* sender, const Tra
   sc_core::sc_time delay = when - elapsed;
   message_->received = false;
   const sc_dt::uint64 address = payload_.get_address();
+  const sc_core::sc_time before = sc_core::sc_time_stamp();
   from->b_transport(payload_, delay);
   ++messages_sent_;
   when = elapsed + delay;
-  if (foreign_.module) check_foreign(sender, address);
+  if (foreign_.module) check_foreign(sender, address, sc_core::sc_time_stamp() != before);
   tlmx::check_response(payload_, sender);
   return message_->delivered;
 }
 
-void Chip::check_foreign(const char* sender, std::uint64_t address) const {
+void Chip::check_foreign(const char* sender, std::uint64_t address, bool waited) const {
   // The protocol (docs/chip.md, "TLM-2.0 protocol") as a foreign interconnect must follow it:
   // a message is either delivered (a target accepted it) or dropped (delivered = false), the
   // response is OK, and the address is restored.
   std::string problem;
-  if (!payload_.is_response_ok()) {
+  if (waited) {
+    problem = "waited in b_transport on a message from " + std::string(sender) +
+              " (the chip's thread runs ahead of simulated time: a module annotates its latency on the delay instead)";
+  } else if (!payload_.is_response_ok()) {
     problem = "answered " + payload_.get_response_string() + " to a message from " + sender;
   } else if (payload_.get_address() != address) {
     auto where = [](std::uint64_t a) {
@@ -157,15 +161,49 @@ void Chip::check_foreign(const char* sender, std::uint64_t address) const {
                          "address restored, each message delivered to out[target] or dropped)");
 }
 
+void Chip::begin_stream(sc_core::sc_time interval) {
+  streaming_ = true;
+  stream_interval_ = interval;
+  stream_index_ = 0;
+  stream_last_done_ = stream_end_ = sc_core::SC_ZERO_TIME;
+  inference_start_ = sc_core::sc_time_stamp();
+  tile_free_.assign(tiles_.size(), sc_core::SC_ZERO_TIME);
+  array_free_.assign(arrays_.size(), sc_core::SC_ZERO_TIME);
+  if (interconnect_) interconnect_->begin_inference();
+}
+
+sc_core::sc_time Chip::stream_period() const {
+  const ChipTopology& t = mapped_.topology;
+  double period_ns = arrays_.empty() ? 0.0 : t.update_latency_ns;
+  for (const TileMap& tm : mapped_.mapping.tiles) {
+    const double reads = conv_[tm.layer] ? static_cast<double>(tm.positions) : 1.0;
+    period_ns = std::max(period_ns, t.read_latency_ns * reads);
+  }
+  return sc_core::sc_time(period_ns, sc_core::SC_NS);
+}
+
+void Chip::end_stream() {
+  streaming_ = false;
+  const sc_core::sc_time elapsed = sc_core::sc_time_stamp() - inference_start_;
+  if (stream_end_ > elapsed) {
+    quantum_.set(stream_end_ - elapsed);
+    quantum_.sync();
+  }
+}
+
 void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
   const Mapping& m = mapped_.mapping;
   const int L = net_.num_layers();
-  const sc_core::sc_time start = sc_core::sc_time_stamp();
-  inference_start_ = start;
+  // Single inferences start now; a stream's from the stream's start, input n at n * interval.
+  if (!streaming_) inference_start_ = sc_core::sc_time_stamp();
+  const sc_core::sc_time start = inference_start_;
+  const sc_core::sc_time arrival = streaming_ ? stream_interval_ * static_cast<double>(stream_index_++) : sc_core::SC_ZERO_TIME;
+  inference_offset_ = arrival;
   // The thread catches up with the annotated time before each phase, so a phase sees every
   // fault whose onset came before it: tile reads happen when the layer's last input message
   // has arrived, array updates when the last partial sum has arrived.
   auto sync_to = [&](const sc_core::sc_time& offset) {
+    if (streaming_) return;  // a stream is one quantum (end_stream() catches up)
     const sc_core::sc_time elapsed = sc_core::sc_time_stamp() - start;
     if (offset > elapsed) {
       quantum_.set(offset - elapsed);
@@ -187,9 +225,9 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
   }
   host_output_.setZero();
   deadline_missed_ = false;
-  if (interconnect_) interconnect_->begin_inference();
+  if (interconnect_ && !streaming_) interconnect_->begin_inference();
   std::fill(array_ready_.begin(), array_ready_.end(), sc_core::SC_ZERO_TIME);
-  sc_core::sc_time host_done = sc_core::SC_ZERO_TIME;
+  sc_core::sc_time host_done = arrival;
   std::size_t tr = 0;
   // The transfers of one phase (consecutive in the mapping while `in_phase` holds), in order of
   // their ready times, mapping order among equals: the order they compete for links in.
@@ -216,7 +254,7 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
       return t.layer == l && (t.kind == Transfer::Kind::input_to_tile || t.kind == Transfer::Kind::array_to_tile);
     };
     const auto input_ready = [&](const Transfer& t) {
-      return t.kind == Transfer::Kind::input_to_tile ? sc_core::SC_ZERO_TIME : array_ready_[t.array];
+      return t.kind == Transfer::Kind::input_to_tile ? arrival : array_ready_[t.array];
     };
     for (std::size_t i : phase(inputs, input_ready)) {
       const Transfer& t = m.transfers[i];
@@ -243,8 +281,11 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
       }
       tile_arrival_[t.tile] = std::max(tile_arrival_[t.tile], when);
     }
-    sc_core::sc_time reads_start = sc_core::SC_ZERO_TIME;
-    for (int k : tiles_of_[l]) reads_start = std::max(reads_start, tile_arrival_[k]);
+    sc_core::sc_time reads_start = arrival;
+    for (int k : tiles_of_[l]) {
+      reads_start = std::max(reads_start, tile_arrival_[k]);
+      if (streaming_) reads_start = std::max(reads_start, tile_free_[k]);  // done with the previous input
+    }
     sync_to(reads_start);
     for (int k : tiles_of_[l]) {
       sc_core::sc_time when = reads_start;
@@ -269,6 +310,7 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
         tiles_[k]->read(tiles_[k]->input(), tile_out_[k], when);
       }
       tile_ready_[k] = when;
+      if (streaming_) tile_free_[k] = when;
     }
     // Partial sums to the arrays, in tile order: rows (channels) [t.begin, t.begin + count) of
     // the tile's columns, at the positions the tile computes.
@@ -294,13 +336,17 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
       }
       array_in_[t.array] = std::max(array_in_[t.array], when);
     }
-    sc_core::sc_time updates_start = sc_core::SC_ZERO_TIME;
-    for (int a : arrays_of_[l]) updates_start = std::max(updates_start, array_in_[a]);
+    sc_core::sc_time updates_start = arrival;
+    for (int a : arrays_of_[l]) {
+      updates_start = std::max(updates_start, array_in_[a]);
+      if (streaming_) updates_start = std::max(updates_start, array_free_[a]);
+    }
     sync_to(updates_start);
     for (int a : arrays_of_[l]) {
       sc_core::sc_time when = updates_start;
       arrays_[a]->fire(when);
       array_ready_[a] = when;
+      if (streaming_) array_free_[a] = when;
     }
     // No sync to the updates' end: the arrays' messages leave from there, which the thread has
     // not passed; the next layer's reads (or the host) wait for them.
@@ -320,7 +366,13 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
   if (tr != m.transfers.size()) throw core::InternalError("chip: the mapping's transfers are not in phase order");
   sync_to(host_done);
   output = host_output_;
-  last_latency_ = sc_core::sc_time_stamp() - start;
+  if (streaming_) {
+    last_latency_ = host_done - arrival;
+    stream_last_done_ = host_done;
+    stream_end_ = std::max(stream_end_, host_done);
+  } else {
+    last_latency_ = sc_core::sc_time_stamp() - start;
+  }
   ++inferences_;
 }
 
@@ -389,6 +441,10 @@ void Chip::apply_fault(std::size_t s, std::uint64_t unit) {
         break;
       case faults::PhysicalKind::slow_tile: tiles_[u.tile]->slow_down(spec.factor); break;
       case faults::PhysicalKind::slow_array: arrays_[u.array]->slow_down(spec.factor); break;
+      case faults::PhysicalKind::slow_link:
+        if (!interconnect_) throw core::InternalError("chip: a link fault on a foreign interconnect");
+        interconnect_->slow_link(u.router, u.index, spec.factor);
+        break;
     }
     return;
   }

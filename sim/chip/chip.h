@@ -69,6 +69,28 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   void set_deadline(std::optional<sc_core::sc_time> deadline) { deadline_ = deadline; }
   // Whether the last inference lost an output to the deadline.
   bool deadline_missed() const { return deadline_missed_; }
+  // Streamed inferences (docs/chip.md, "Streamed inferences"): from begin_stream() to
+  // end_stream(), input n of the stream arrives at n * interval after the stream's start and the
+  // inferences overlap as far as the tiles and arrays allow (each reads or updates one input at a
+  // time; a layer's tiles read input n + 1 once they have read input n and its inputs are in).
+  // The thread does not synchronise within a stream (loosely timed: the stream is one quantum);
+  // end_stream() catches up with its last output. last_latency() is then the time from the
+  // input's arrival to its last output.
+  void begin_stream(sc_core::sc_time interval);
+  void end_stream();
+  // Leaves a stream without catching up (after an error).
+  void abandon_stream() { streaming_ = false; }
+  // The longest time one tile or array is busy per inference (fault-free): read latency times
+  // the reads per inference (a conv tile reads once per output position it computes), or the
+  // update latency. A stream cannot go faster than one input per period (its bottleneck stage).
+  sc_core::sc_time stream_period() const;
+  // The last inference's completion (its last output at the host) from the stream's start.
+  sc_core::sc_time stream_completion() const { return stream_last_done_; }
+  // Traces the built-in interconnect's links and routers to `file` (Interconnect::trace); during
+  // elaboration. A foreign module traces itself, if it does.
+  void trace_interconnect(sc_core::sc_trace_file* file) {
+    if (interconnect_) interconnect_->trace(file);
+  }
   // Read noise of every tile on or off (off for the fault-free reference run).
   void set_read_noise(bool on);
   // Inference and traffic counters back to zero (after the reference run).
@@ -86,8 +108,8 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
             const double* data, Eigen::Index values, int per_channel, sc_core::sc_time& when);
   void host_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
   // Throws InputError naming the foreign interconnect when the transaction just sent (first
-  // sent to `address`) breaks the protocol.
-  void check_foreign(const char* sender, std::uint64_t address) const;
+  // sent to `address`) breaks the protocol; `waited`: simulated time moved during b_transport.
+  void check_foreign(const char* sender, std::uint64_t address, bool waited) const;
   int array_target(int array) const { return static_cast<int>(tiles_.size()) + array; }
   int host_target() const { return static_cast<int>(tiles_.size() + arrays_.size()); }
 
@@ -121,6 +143,12 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   tlm_utils::tlm_quantumkeeper quantum_;
   sc_core::sc_time last_latency_, inference_start_;
   std::optional<sc_core::sc_time> deadline_;
+  // Streaming state: on, the input interval, the next input's index, when each tile and array is
+  // free again (from the stream's start), the last inference's completion.
+  bool streaming_ = false;
+  sc_core::sc_time stream_interval_, stream_last_done_, stream_end_, inference_offset_;
+  std::uint64_t stream_index_ = 0;
+  std::vector<sc_core::sc_time> tile_free_, array_free_;
   bool deadline_missed_ = false;
   std::uint64_t inferences_ = 0;
 };

@@ -100,7 +100,10 @@ ChipEngine::ChipEngine(const models::Network& network, const Eigen::MatrixXd& in
   controller_ = std::make_unique<FaultController>("faults", plan, chip_->programmed_network(), options.seed, *chip_);
   controller_->set_log_limit(options.fault_log_limit);
   driver_ = std::make_unique<Driver>("driver");
-  if (!options.vcd_path.empty()) tracer_ = std::make_unique<Tracer>(options.vcd_path, network.output_size(), plan);
+  if (!options.vcd_path.empty()) {
+    tracer_ = std::make_unique<Tracer>(options.vcd_path, network.output_size(), plan);
+    chip_->trace_interconnect(tracer_->file);  // links and routers busy
+  }
   // Delta is the faults' effect only: it is measured against this chip's own fault-free outputs
   // (its crossbar and neuron models included, read noise off), not against the Eigen network.
   golden_ = fault_free_outputs();
@@ -117,7 +120,49 @@ void ChipEngine::set_plan(const faults::FaultPlan& plan, std::uint64_t seed, std
   latency_ns_ = core::RunningStats();
   latency_counts_ps_.clear();
   deadline_misses_ = 0;
+  stream_throughput_ = core::RunningStats();
+  stream_growth_ = core::RunningStats();
   chip_->reset_counters();
+}
+
+void ChipEngine::set_stream(std::optional<double> interval_ns) {
+  stream_interval_ns_ = interval_ns;
+  stream_throughput_ = core::RunningStats();
+  stream_growth_ = core::RunningStats();
+}
+
+void ChipEngine::run_trial(std::uint64_t trial, const std::function<void(Eigen::Index, const Eigen::VectorXd&)>& each) {
+  const Eigen::Index N = inputs_.cols();
+  Eigen::VectorXd out;
+  if (stream_interval_ns_) chip_->begin_stream(sc_core::sc_time(*stream_interval_ns_, sc_core::SC_NS));
+  // An error inside the stream leaves it (the session's chip is reused by the next point).
+  struct Abandon {
+    Chip& chip;
+    bool armed;
+    ~Abandon() {
+      if (armed) chip.abandon_stream();
+    }
+  } abandon{*chip_, stream_interval_ns_.has_value()};
+  sc_core::sc_time first_done, first_latency;
+  for (Eigen::Index n = 0; n < N; ++n) {
+    controller_->begin_inference(trial, static_cast<std::uint32_t>(n));
+    infer_traced(inference_count_++, inputs_.col(n), out);
+    if (stream_interval_ns_ && n == 0) {
+      first_done = chip_->stream_completion();
+      first_latency = chip_->last_latency();
+    }
+    each(n, out);
+  }
+  if (!stream_interval_ns_) return;
+  abandon.armed = false;
+  if (N >= 2) {
+    // Times in ns from SystemC's integer ticks, so that exact rates come out exact.
+    const auto ns = [](const sc_core::sc_time& t) { return t.to_double() / sc_core::sc_time(1, sc_core::SC_NS).to_double(); };
+    const double span_ns = ns(chip_->stream_completion() - first_done);
+    if (span_ns > 0) stream_throughput_.add(static_cast<double>(N - 1) * 1e3 / span_ns);
+    stream_growth_.add((ns(chip_->last_latency()) - ns(first_latency)) / static_cast<double>(N - 1));
+  }
+  chip_->end_stream();
 }
 
 void ChipEngine::set_deadline(std::optional<double> deadline_ns) {
@@ -169,12 +214,10 @@ void ChipEngine::execute(std::function<void()> job) {
 
 void ChipEngine::accumulate_block(std::uint64_t first, std::uint64_t last, ErrorStats& block) {
   const Eigen::Index N = inputs_.cols();
-  Eigen::VectorXd out, delta;
+  Eigen::VectorXd delta;
   for (std::uint64_t t = first; t < last; ++t) {
     std::size_t correct = 0;
-    for (Eigen::Index n = 0; n < N; ++n) {
-      controller_->begin_inference(t, static_cast<std::uint32_t>(n));
-      infer_traced(inference_count_++, inputs_.col(n), out);
+    run_trial(t, [&](Eigen::Index n, const Eigen::VectorXd& out) {
       latency_ns_.add(chip_->last_latency().to_seconds() * 1e9);
       ++latency_counts_ps_[static_cast<std::uint64_t>(std::llround(chip_->last_latency().to_seconds() * 1e12))];
       if (chip_->deadline_missed()) ++deadline_misses_;
@@ -185,7 +228,7 @@ void ChipEngine::accumulate_block(std::uint64_t first, std::uint64_t last, Error
         out.maxCoeff(&best);
         correct += static_cast<std::size_t>(best == labels_[static_cast<std::size_t>(n)]);
       }
-    }
+    });
     if (!labels_.empty()) block.add_trial_accuracy(static_cast<double>(correct) / static_cast<double>(N));
   }
 }
@@ -211,12 +254,7 @@ ErrorStats ChipEngine::run(std::uint64_t total_trials) {
 Eigen::MatrixXd ChipEngine::trial_outputs(std::uint64_t trial) {
   Eigen::MatrixXd outputs(net_.output_size(), inputs_.cols());
   execute([&] {
-    Eigen::VectorXd out;
-    for (Eigen::Index n = 0; n < inputs_.cols(); ++n) {
-      controller_->begin_inference(trial, static_cast<std::uint32_t>(n));
-      infer_traced(inference_count_++, inputs_.col(n), out);
-      outputs.col(n) = out;
-    }
+    run_trial(trial, [&](Eigen::Index n, const Eigen::VectorXd& out) { outputs.col(n) = out; });
     chip_->clear_faults();
   });
   return outputs;

@@ -65,6 +65,14 @@ class ChipEngine {
   // The point's deadline (none: no deadline); the fault-free reference is computed without one.
   void set_deadline(std::optional<double> deadline_ns);
   std::optional<double> deadline_ns() const { return deadline_ns_; }
+  // Streamed inferences (none: one at a time): each trial's inputs enter the chip one every
+  // interval (docs/chip.md, "Streamed inferences").
+  void set_stream(std::optional<double> interval_ns);
+  std::optional<double> stream_interval_ns() const { return stream_interval_ns_; }
+  // Per streamed trial: throughput (inputs per us, (N - 1) over the time from the first output
+  // to the last) and the growth of the latency from the first input to the last, per input (ns).
+  const core::RunningStats& stream_throughput_per_us() const { return stream_throughput_; }
+  const core::RunningStats& stream_backlog_growth_ns() const { return stream_growth_; }
   // Inferences of the point that lost an output to the deadline.
   std::uint64_t deadline_misses() const { return deadline_misses_; }
   // How many inferences of the point took each latency (simulated time in ps: exact, and few
@@ -92,6 +100,10 @@ class ChipEngine {
   core::RunningStats latency_ns_;
   std::map<std::uint64_t, std::uint64_t> latency_counts_ps_;
   std::optional<double> deadline_ns_;
+  std::optional<double> stream_interval_ns_;
+  core::RunningStats stream_throughput_, stream_growth_;
+  // One trial's inferences: as a stream when set_stream() asked for one, recording its statistics.
+  void run_trial(std::uint64_t trial, const std::function<void(Eigen::Index, const Eigen::VectorXd&)>& each);
   std::uint64_t deadline_misses_ = 0;
 };
 

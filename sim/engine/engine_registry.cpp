@@ -64,7 +64,7 @@ EngineNeeds engine_needs(const faults::FaultPlan* plan, const MappedChip* chip) 
   for (std::size_t s = 0; plan && s < plan->size(); ++s) {
     const auto& spec = plan->specs()[s];
     needs.onset_times = needs.onset_times || spec.onset_ns > 0;
-    needs.timing = needs.timing || spec.physical_kind == "slow_tile" || spec.physical_kind == "slow_array";
+    needs.timing = needs.timing || spec.is_timing();
     needs.physical_faults = needs.physical_faults || !spec.physical_kind.empty();
   }
   if (plan) needs.fault_units = uncertain_units(*plan);
@@ -96,7 +96,7 @@ void check_engine_can(const EngineRegistry::Entry& engine, const EngineNeeds& ne
     refuse("fault onset times (onset_ns > 0): they need simulated time", [](const EngineCapabilities& c) { return c.onset_times; });
   }
   if (needs.timing && !caps.onset_times) {
-    refuse("timing faults and deadlines (slow_tile, slow_array, deadline_ns): they change outputs through simulated time",
+    refuse("timing faults, deadlines and streams (slow_tile, slow_array, slow_link, deadline_ns, stream): they act through simulated time",
            [](const EngineCapabilities& c) { return c.onset_times; });
   }
   if (needs.read_noise && !caps.read_noise) {

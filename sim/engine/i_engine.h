@@ -55,6 +55,15 @@ struct ChipRunMetrics {
     double rerouted_messages = 0, detour_hops = 0, dropped_messages = 0;
   };
   std::optional<Rerouting> rerouting_per_inference;
+  // Streamed inferences: the input interval; measured throughput (mean over trials); the
+  // bottleneck's rate (1 / the longest per-inference busy time of a tile or array, fault-free)
+  // and the rate the stream can have (the smaller of it and the input rate); the latency's growth
+  // per input (mean over trials): > 0 when the chip does not sustain the rate (a backlog).
+  struct Stream {
+    double interval_ns = 0, throughput_per_us = 0, bottleneck_per_us = 0, expected_per_us = 0, backlog_growth_ns_per_input = 0;
+    bool sustained = true;
+  };
+  std::optional<Stream> stream;
 };
 
 // Everything an engine is built from: one campaign point made concrete.
@@ -74,6 +83,7 @@ struct EngineSetup {
   std::string vcd_path;               // chip engine: VCD trace
   std::optional<std::size_t> fault_log_limit;  // fault events kept for the fault log (none: no log)
   std::optional<double> deadline_ns;  // chip engine: outputs later than this are lost
+  std::optional<double> stream_interval_ns;  // chip engine: each trial's inputs streamed one per interval
   std::uint32_t replicas = 1;         // `replicas.count`: per-output median of R faulty copies
   const std::atomic<bool>* interrupt = nullptr;  // set by SIGINT: engines that run long without blocks poll it
 };
@@ -140,7 +150,7 @@ struct EngineRegistrar {
 // What a campaign point needs from its engine.
 struct EngineNeeds {
   bool onset_times = false;
-  bool timing = false;  // timing faults (slow_tile, slow_array) or a deadline (set by the caller)
+  bool timing = false;  // timing faults (slow_tile, slow_array, slow_link), a deadline or a stream (set by the caller)
   bool read_noise = false;
   std::string neuron_type;    // the chip's neuron-array type ("" without a chip)
   std::string crossbar_type;  // the chip's crossbar type

@@ -63,7 +63,7 @@ std::vector<Site> sites_of(const faults::FaultPlan& plan) {
 // which FaultSampler::draw_units applies to every Monte-Carlo draw).
 void apply_failed(const faults::FaultPlan& plan, const faults::FaultSampler& sampler, const std::vector<Site>& sites,
                   const std::vector<char>& fails, faults::FaultInstance& f) {
-  std::vector<std::uint64_t> units;
+  std::vector<std::uint64_t> units, joint;
   for (std::size_t k = 0; k < sites.size();) {
     const std::size_t s = sites[k].spec;
     units.clear();
@@ -71,8 +71,9 @@ void apply_failed(const faults::FaultPlan& plan, const faults::FaultSampler& sam
       if (fails[k]) units.push_back(sites[k].unit);
     }
     plan.repair(s, units);
-    sampler.apply_units(s, units, f);
+    sampler.apply_units(s, units, f, joint);
   }
+  sampler.apply_joint(joint, f);
 }
 
 }  // namespace

@@ -37,7 +37,10 @@ class IInterconnectModel {
     }
     return true;
   }
-  // Per router, the routers it has a link to (used with reroutes()).
+  // The latency of one hop (a router crossed), which a slow link (fault kind slow_link) multiplies
+  // by its factor; 0 for a model without hops.
+  virtual double hop_latency_ns() const { return 0.0; }
+  // Per router, the routers it has a link to (used with reroutes(), and the units of slow_link).
   virtual std::vector<std::vector<int>> router_links() const { return {}; }
   // Bytes per ns a link (the bus: the bus) carries; 0: unlimited, messages never wait for one
   // another. With a bandwidth, the Interconnect serialises messages that share a link

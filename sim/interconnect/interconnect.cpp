@@ -1,3 +1,6 @@
+// sc_spawn (the traced activity of links and routers) needs SystemC's dynamic processes.
+#define SC_INCLUDE_DYNAMIC_PROCESSES
+
 #include "sim/interconnect/interconnect.h"
 
 #include <algorithm>
@@ -34,6 +37,49 @@ std::vector<Interconnect::LinkBusy> Interconnect::link_busy() const {
   return out;
 }
 
+void Interconnect::make_activity(std::unique_ptr<Activity>& slot, sc_core::sc_trace_file* file, const std::string& name) {
+  slot = std::make_unique<Activity>();
+  Activity* a = slot.get();
+  a->busy = std::make_unique<sc_core::sc_signal<bool>>(("trace_" + name).c_str());
+  a->wake = std::make_unique<sc_core::sc_event_queue>(("wake_" + name).c_str());
+  sc_core::sc_trace(file, *a->busy, name);
+  sc_core::sc_spawn_options options;
+  options.spawn_method();
+  options.dont_initialize();
+  options.set_sensitivity(&a->wake->default_event());
+  sc_core::sc_spawn(
+      [a] {
+        const sc_core::sc_time now = sc_core::sc_time_stamp();
+        while (!a->changes.empty() && a->changes.begin()->first <= now) {
+          a->in_flight += a->changes.begin()->second;
+          a->changes.erase(a->changes.begin());
+        }
+        a->busy->write(a->in_flight > 0);
+      },
+      ("activity_" + name).c_str(), &options);
+}
+
+void Interconnect::trace(sc_core::sc_trace_file* file) {
+  traced_routers_.resize(static_cast<std::size_t>(model_.router_count()));
+  for (int r = 0; r < model_.router_count(); ++r) make_activity(traced_routers_[static_cast<std::size_t>(r)], file, "router_" + std::to_string(r));
+  const auto links = model_.router_links();
+  for (std::size_t r = 0; r < links.size(); ++r) {
+    for (int q : links[r]) {
+      make_activity(traced_links_[{static_cast<int>(r), q}], file, "link_" + std::to_string(r) + "_" + std::to_string(q));
+    }
+  }
+  if (model_.router_count() == 0) make_activity(traced_links_[{-1, -1}], file, "bus");
+}
+
+void Interconnect::note_busy(Activity& a, const sc_core::sc_time& from, const sc_core::sc_time& to) {
+  if (!(to > from)) return;
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  a.changes.emplace(from, +1);
+  a.changes.emplace(to, -1);
+  a.wake->notify(from - now);
+  a.wake->notify(to - now);
+}
+
 void Interconnect::begin_inference() {
   for (Link& l : links_) l.free_at = sc_core::SC_ZERO_TIME;
 }
@@ -45,6 +91,8 @@ void Interconnect::reset_counters() {
 }
 
 void Interconnect::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+  const sc_core::sc_time delay_in = delay;  // the send time, from the sender's current time
+  sc_core::sc_time waited = sc_core::SC_ZERO_TIME;  // for links (contention)
   auto* ext = trans.get_extension<tlmx::MessageExtension>();
   const sc_dt::uint64 address = trans.get_address();
   const int target = tlmx::target_of(address);
@@ -107,11 +155,34 @@ void Interconnect::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc
       l.busy += hold;
     }
     wait_ += start - sent;
+    waited = start - sent;
     delay += start - sent;
     // It arrives after the model's latency, and not before its last byte has crossed.
     delay += std::max(sc_core::sc_time(model_.latency_ns(route, trans.get_data_length()), sc_core::SC_NS), hold);
   } else {
     delay += sc_core::sc_time(model_.latency_ns(route, trans.get_data_length()), sc_core::SC_NS);
+  }
+  if (!slow_links_.empty()) {
+    double extra = 0;
+    for (std::size_t i = 1; i < route.size(); ++i) {
+      const auto it = slow_links_.find((static_cast<std::uint64_t>(static_cast<std::uint32_t>(route[i - 1])) << 32) |
+                                       static_cast<std::uint32_t>(route[i]));
+      if (it != slow_links_.end()) extra += (it->second - 1.0) * model_.hop_latency_ns();
+    }
+    delay += sc_core::sc_time(extra, sc_core::SC_NS);
+  }
+  if (!traced_routers_.empty() || !traced_links_.empty()) {
+    // From the message's start (after its wait for links) to its arrival.
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    const sc_core::sc_time start = now + delay_in + waited;
+    const sc_core::sc_time arrival = now + delay;
+    for (int r : route) note_busy(*traced_routers_[static_cast<std::size_t>(r)], start, arrival);
+    if (route.empty()) {
+      if (auto it = traced_links_.find({-1, -1}); it != traced_links_.end()) note_busy(*it->second, start, arrival);
+    }
+    for (std::size_t i = 1; i < route.size(); ++i) {
+      if (auto it = traced_links_.find({route[i - 1], route[i]}); it != traced_links_.end()) note_busy(*it->second, start, arrival);
+    }
   }
   hops_ += route.size();
   ++messages_;
@@ -136,7 +207,12 @@ void Interconnect::fail_router(int router) {
   detours_.clear();
 }
 
+void Interconnect::slow_link(int from, int to, double factor) {
+  slow_links_[(static_cast<std::uint64_t>(static_cast<std::uint32_t>(from)) << 32) | static_cast<std::uint32_t>(to)] = factor;
+}
+
 void Interconnect::clear_faults() {
+  slow_links_.clear();
   if (any_dead_) std::fill(dead_.begin(), dead_.end(), 0);
   any_dead_ = false;
   detours_.clear();

@@ -5,6 +5,7 @@
 #include <tlm_utils/multi_passthrough_initiator_socket.h>
 #include <tlm_utils/multi_passthrough_target_socket.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -37,6 +38,9 @@ class Interconnect : public sc_core::sc_module {
   Interconnect(sc_core::sc_module_name name, const IInterconnectModel& model);
 
   void fail_router(int router);
+  // Fault kind slow_link: the hop from router `from` to its neighbour `to` takes `factor` times
+  // the model's hop latency (the message arrives (factor - 1) x hop_latency_ns later per crossing).
+  void slow_link(int from, int to, double factor);
   void clear_faults();
   std::uint64_t hops() const { return hops_; }
   std::uint64_t messages() const { return messages_; }
@@ -55,6 +59,11 @@ class Interconnect : public sc_core::sc_module {
   };
   std::vector<LinkBusy> link_busy() const;
   void reset_counters();
+  // VCD tracing (nfsim run --vcd): one boolean per link ("link_3_4"; the bus: "bus") and per
+  // router ("router_3"), high while a message crosses it, from its start (after any wait for
+  // links) to its arrival. Call during elaboration (before the simulation starts). The changes are
+  // scheduled as events at their annotated times, which the chip's thread then passes.
+  void trace(sc_core::sc_trace_file* file);
   // Every link free: an inference does not wait for the last one's traffic (trials stay
   // independent; a message's hold ends by its arrival anyway).
   void begin_inference();
@@ -81,8 +90,20 @@ class Interconnect : public sc_core::sc_module {
     std::vector<int> route;
     std::int64_t extra_hops = 0;
   };
-  std::unordered_map<std::uint64_t, Detour> detours_;  // by (src core, dst core), for the current dead set
+  std::unordered_map<std::uint64_t, Detour> detours_;
+  std::unordered_map<std::uint64_t, double> slow_links_;  // by (from router, to router): the factor  // by (src core, dst core), for the current dead set
   std::uint64_t hops_ = 0, messages_ = 0, dropped_ = 0, rerouted_ = 0, detour_hops_ = 0;
+  // Traced activity of one link or router: messages in flight, changed at scheduled times.
+  struct Activity {
+    std::unique_ptr<sc_core::sc_signal<bool>> busy;
+    std::unique_ptr<sc_core::sc_event_queue> wake;
+    std::multimap<sc_core::sc_time, int> changes;  // absolute time -> +1 / -1
+    int in_flight = 0;
+  };
+  std::vector<std::unique_ptr<Activity>> traced_routers_;
+  std::map<std::pair<int, int>, std::unique_ptr<Activity>> traced_links_;  // (-1, -1): the bus
+  void note_busy(Activity& a, const sc_core::sc_time& from, const sc_core::sc_time& to);
+  void make_activity(std::unique_ptr<Activity>& slot, sc_core::sc_trace_file* file, const std::string& name);
 };
 
 }  // namespace nfsim::sim

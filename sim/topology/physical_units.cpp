@@ -66,6 +66,18 @@ std::vector<PhysicalUnit> physical_units(faults::PhysicalKind kind, const std::v
     }
     return units;
   }
+  if (kind == faults::PhysicalKind::slow_link) {
+    // Directed links between neighbouring routers, by router then neighbour in the model's order;
+    // a timing fault: nothing taken down.
+    const auto links = ic.router_links();
+    for (std::size_t r = 0; r < links.size(); ++r) {
+      for (int q : links[r]) {
+        units.push_back(PhysicalUnit{kind, -1, -1, static_cast<int>(r), q,
+                                     {"link[" + std::to_string(r) + "->" + std::to_string(q) + "]", {}, {}}});
+      }
+    }
+    return units;
+  }
   if (kind == faults::PhysicalKind::router) {
     // A dead router takes down the messages that cross it (XY routing), or, when the
     // interconnect routes around dead routers, the messages that start or end at it (what it
@@ -75,6 +87,7 @@ std::vector<PhysicalUnit> physical_units(faults::PhysicalKind kind, const std::v
       PhysicalUnit u{kind, -1, -1, r, 0, {"router[" + std::to_string(r) + "]", {}, {}}};
       for (const Transfer& tr : m.transfers) {
         const auto route = ic.route(tr.src_core, tr.dst_core);
+        if (route.empty()) continue;  // no routers on the way
         const bool hit = reroutes ? route.front() == r || route.back() == r : std::find(route.begin(), route.end(), r) != route.end();
         if (hit) add_transfer_group(m, tr, u.group);
       }
@@ -128,6 +141,7 @@ std::function<void(const std::vector<std::uint64_t>&, std::vector<const faults::
   }
   for (const Transfer& tr : chip.mapping.transfers) {
     const auto route = chip.interconnect->route(tr.src_core, tr.dst_core);
+    if (route.empty()) throw core::InternalError("interconnect: a model that reroutes gave a message no routers");
     d->src.push_back(route.front());
     d->dst.push_back(route.back());
     d->groups.emplace_back();

@@ -14,7 +14,7 @@ namespace nfsim::sim {
 struct PhysicalUnit {
   faults::PhysicalKind kind;
   int tile = -1, array = -1, router = -1;
-  int index = 0;  // row or column within the tile
+  int index = 0;  // row or column within the tile; slow_link: the link's far router (`router` the near one)
   faults::FaultGroup group;  // the logical neurons/synapses it takes down
 };
 

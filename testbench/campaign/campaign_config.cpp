@@ -408,7 +408,7 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
   const Reader r(source, base_dir, reader_overrides(overrides));
   r.check_keys(root, "", {"model", "inputs", "faults", "chip", "engine", "trials", "seed", "bounds", "block_trials",
                           "batch_trials", "confidence", "stopping", "require", "sweep", "plugins", "fault_log", "criticality",
-                          "protection", "replicas", "mission", "deadline_ns"});
+                          "protection", "replicas", "mission", "deadline_ns", "stream"});
   CampaignConfig c;
   c.file = source;
   // Plug-ins first: the chip's component types may come from them.
@@ -579,16 +579,37 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
       r.fail(root["deadline_ns"], "deadline_ns", "out of range", "a time in (0, 1e15] ns after the start of each inference");
     }
   }
+  if (const YAML::Node stream = root["stream"]) {
+    if (!stream.IsMap()) r.fail(stream, "stream", "wrong type", "a mapping {interval_ns: T} or {rate_per_us: R}");
+    r.check_keys(stream, "stream", {"interval_ns", "rate_per_us"});
+    if (stream["interval_ns"] && stream["rate_per_us"]) {
+      r.fail(stream, "stream", "both interval_ns and rate_per_us given", "one of them (interval_ns = 1000 / rate_per_us)");
+    }
+    if (stream["interval_ns"]) {
+      c.stream_interval_ns = r.number_in(stream["interval_ns"], "stream.interval_ns", 1.0, 1e9);
+    } else if (stream["rate_per_us"]) {
+      c.stream_interval_ns = 1000.0 / r.number_in(stream["rate_per_us"], "stream.rate_per_us", 1e-6, 1000.0);
+    } else {
+      r.fail(stream, "stream", "empty", "{interval_ns: T} or {rate_per_us: R}");
+    }
+    for (std::size_t i = 0; i < c.faults.size(); ++i) {
+      if (c.faults[i].onset_ns > 0) {
+        r.fail(stream, "stream", "streamed inferences overlap in time, which fault onsets (faults[" + std::to_string(i) +
+                                     "].onset_ns, from the start of each inference) do not model",
+               "no onset_ns with stream:");
+      }
+    }
+  }
   const bool timing = c.deadline_ns || std::any_of(c.faults.begin(), c.faults.end(), [](const faults::FaultSpec& f) {
-                        return f.physical_kind == "slow_tile" || f.physical_kind == "slow_array";
+                        return f.is_timing();
                       });
   if (timing && root["criticality"]) {
     r.fail(root["criticality"], "criticality", "ranks units by b4, which does not model timing faults or deadlines",
-           "no criticality: with slow_tile, slow_array or deadline_ns");
+           "no criticality: with slow_tile, slow_array, slow_link or deadline_ns");
   }
   if (timing && !c.bounds.empty()) {
     if (c.bounds_listed) {
-      r.fail(root["bounds"], "bounds", "bounds do not model timing faults or deadlines (slow_tile, slow_array, deadline_ns)",
+      r.fail(root["bounds"], "bounds", "bounds do not model timing faults or deadlines (slow_tile, slow_array, slow_link, deadline_ns)",
              "bounds: [] with timing faults or a deadline");
     }
     c.bounds.clear();

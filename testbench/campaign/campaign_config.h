@@ -95,6 +95,10 @@ struct CampaignConfig {
   // `deadline_ns`: an output that reaches the host later than this after the start of its
   // inference is lost (docs/chip.md, "Deadlines and slow units"); chip engine only.
   std::optional<double> deadline_ns;
+  // `stream: {interval_ns: T}` or `{rate_per_us: R}` (T = 1000 / R): each trial's inputs stream
+  // into the chip one every T ns and the inferences pipeline (docs/chip.md, "Streamed
+  // inferences"); chip engine only. None: one inference at a time.
+  std::optional<double> stream_interval_ns;
   // The sweep values of this point (empty without a sweep): key -> value as written.
   std::vector<std::pair<std::string, std::string>> sweep_point;
 };

@@ -279,11 +279,11 @@ CriticalityReport analyse_criticality(const CriticalityInputs& in, const Critica
 
 CriticalityReport point_criticality(const PreparedPoint& point, const CampaignConfig& config) {
   const bool timing = config.deadline_ns || std::any_of(config.faults.begin(), config.faults.end(), [](const faults::FaultSpec& f) {
-                        return f.physical_kind == "slow_tile" || f.physical_kind == "slow_array";
+                        return f.is_timing();
                       });
   if (timing) {
     throw core::InputError(config.file + ": criticality ranks units by b4, which does not model timing faults or deadlines "
-                           "(slow_tile, slow_array, deadline_ns); expected a campaign without them");
+                           "(slow_tile, slow_array, slow_link, deadline_ns); expected a campaign without them");
   }
   CriticalityInputs in;
   in.network = &point.network;

@@ -98,7 +98,17 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
   p.plan = std::make_unique<faults::FaultPlan>(specs, p.network);
   sim::EngineNeeds needs = sim::engine_needs(p.plan.get(), p.mapped ? &*p.mapped : nullptr);
   needs.replicas = config.replicas.count;
-  needs.timing = needs.timing || config.deadline_ns.has_value();
+  needs.timing = needs.timing || config.deadline_ns.has_value() || config.stream_interval_ns.has_value();
+  if (config.stream_interval_ns && p.mapped && p.mapped->topology.tlm_interconnect) {
+    throw core::InputError(config.file + ": stream: streamed inferences through a foreign TLM-2.0 interconnect module are "
+                           "not supported (the chip sends a stream's messages out of time order, which a module with "
+                           "arbitration state would misread); expected interconnect: with stream:");
+  }
+  if (config.stream_interval_ns && p.mapped && p.mapped->interconnect->bandwidth_bytes_per_ns() > 0) {
+    throw core::InputError(config.file + ": stream: streamed inferences with link bandwidths (contention between "
+                           "overlapping inferences) are not modelled; expected an interconnect without a bandwidth "
+                           "(link_bandwidth_bytes_per_ns / bandwidth_bytes_per_ns 0) with stream:");
+  }
   sim::check_engine_can(engine, needs);
   if (p.mapped) p.chip_key = chip_key_of(p);
   return p;

@@ -152,6 +152,7 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   setup.interrupt = &interrupt_requested;
   setup.replicas = config.replicas.count;
   setup.deadline_ns = config.deadline_ns;
+  setup.stream_interval_ns = config.stream_interval_ns;
   // Asked for only (criticality:): before the engine, which may take the mapped chip.
   if (config.criticality && mpi_rank() == 0) r.criticality = point_criticality(p, config);
   std::unique_ptr<sim::IEngine> engine = p.engine->make(setup);
@@ -278,7 +279,13 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
                                         m->deadline_miss_rate,
                                         std::nullopt,
                                         std::nullopt,
+                                        std::nullopt,
                                         std::nullopt};
+    if (m->stream) {
+      r.chip->timing->stream = ChipReport::Timing::Stream{m->stream->interval_ns,       m->stream->throughput_per_us,
+                                                          m->stream->bottleneck_per_us, m->stream->expected_per_us,
+                                                          m->stream->backlog_growth_ns_per_input, m->stream->sustained};
+    }
     if (m->rerouting_per_inference) {
       r.chip->timing->rerouted_messages_per_inference = m->rerouting_per_inference->rerouted_messages;
       r.chip->timing->detour_hops_per_inference = m->rerouting_per_inference->detour_hops;

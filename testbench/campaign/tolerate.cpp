@@ -114,7 +114,7 @@ nlohmann::json tolerate(const CampaignConfig& config, const TolerateOptions& o) 
   }
   for (std::size_t s = 0; s < config.faults.size(); ++s) {
     const std::string& pk = config.faults[s].physical_kind;
-    if (pk == "slow_tile" || pk == "slow_array") {
+    if (config.faults[s].is_timing()) {
       throw core::InputError(config.file + ": faults[" + std::to_string(s) + "].kind " + pk +
                              ": nfsim tolerate searches with the bounds, which do not model timing faults; expected a fault "
                              "kind that takes units down");

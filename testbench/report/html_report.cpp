@@ -405,6 +405,15 @@ std::string chip_section(const Report& report) {
         html << row("deadline", fmt(*t.deadline_ns) + " ns: " + fmt(100 * t.deadline_miss_rate.value_or(0.0)) +
                                     "% of inferences lost an output to it (the host holds 0 for a late output)");
       }
+      if (t.stream) {
+        const auto& st = *t.stream;
+        html << row("stream", "one input every " + fmt(st.interval_ns) + " ns: " + fmt(st.throughput_per_us) +
+                                  " inferences per us measured, " + fmt(st.expected_throughput_per_us) +
+                                  " expected (bottleneck stage " + fmt(st.bottleneck_throughput_per_us) + " per us); " +
+                                  (st.sustained ? std::string("the chip keeps up")
+                                                : "the chip does not sustain this rate: the latency grows " +
+                                                      fmt(st.backlog_growth_ns_per_input) + " ns per input (a backlog)"));
+      }
       if (t.rerouted_messages_per_inference) {
         html << row("routing around dead routers",
                     fmt(*t.rerouted_messages_per_inference) + " messages per inference detoured (" +

@@ -194,6 +194,15 @@ json chip_to_json(const ChipReport& c) {
       for (const auto& [name, u] : c.timing->link_utilisation) links.push_back({{"link", name}, {"utilisation", u}});
       j["link_utilisation"] = links;
     }
+    if (c.timing->stream) {
+      const auto& st = *c.timing->stream;
+      j["stream"] = {{"interval_ns", st.interval_ns},
+                     {"throughput_per_us", st.throughput_per_us},
+                     {"bottleneck_throughput_per_us", st.bottleneck_throughput_per_us},
+                     {"expected_throughput_per_us", st.expected_throughput_per_us},
+                     {"backlog_growth_ns_per_input", st.backlog_growth_ns_per_input},
+                     {"sustained", st.sustained}};
+    }
     if (c.timing->rerouted_messages_per_inference) {
       j["rerouting_per_inference"] = {{"rerouted_messages", *c.timing->rerouted_messages_per_inference},
                                       {"detour_hops", c.timing->detour_hops_per_inference.value_or(0.0)},
@@ -243,6 +252,15 @@ ChipReport chip_of(const json& j) {
     if (j.contains("deadline_ns")) {
       t.deadline_ns = num_of(j["deadline_ns"]);
       t.deadline_miss_rate = num_of(j["deadline_miss_rate"]);
+    }
+    if (j.contains("stream")) {
+      const json& q = j["stream"];
+      t.stream = ChipReport::Timing::Stream{num_of(q["interval_ns"]),
+                                            num_of(q["throughput_per_us"]),
+                                            num_of(q["bottleneck_throughput_per_us"]),
+                                            num_of(q["expected_throughput_per_us"]),
+                                            num_of(q["backlog_growth_ns_per_input"]),
+                                            q["sustained"].get<bool>()};
     }
     if (j.contains("rerouting_per_inference")) {
       const json& q = j["rerouting_per_inference"];

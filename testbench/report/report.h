@@ -141,6 +141,13 @@ struct ChipReport {
     // With fault-tolerant routing, per inference: messages that detoured, the routers the
     // detours added, messages lost for want of a live route.
     std::optional<double> rerouted_messages_per_inference, detour_hops_per_inference, dropped_messages_per_inference;
+    // Streamed inferences (stream:): docs/chip.md, "Streamed inferences".
+    struct Stream {
+      double interval_ns = 0, throughput_per_us = 0, bottleneck_throughput_per_us = 0, expected_throughput_per_us = 0;
+      double backlog_growth_ns_per_input = 0;
+      bool sustained = true;
+    };
+    std::optional<Stream> stream;
   };
   std::optional<Timing> timing;
   // Provenance of the components (types, parameter values, describe()), as written.

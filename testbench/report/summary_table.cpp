@@ -144,6 +144,19 @@ void print_summary(std::FILE* to, const Report& report, const std::string& out_d
     programming_header = true;
     std::fprintf(to, "point %zu %s\n", p, describe_programming(*points[p].chip->programming).c_str());
   }
+  // Streamed points: throughput against what the bottleneck allows, and whether the chip keeps up.
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    if (!points[p].chip || !points[p].chip->timing || !points[p].chip->timing->stream) continue;
+    const auto& st = *points[p].chip->timing->stream;
+    std::fprintf(to, "point %zu stream: one input every %s ns; %s inferences/us measured, %s expected (bottleneck %s/us); %s\n", p,
+                 core::format_double(st.interval_ns).c_str(), core::format_double(st.throughput_per_us).c_str(),
+                 core::format_double(st.expected_throughput_per_us).c_str(),
+                 core::format_double(st.bottleneck_throughput_per_us).c_str(),
+                 st.sustained ? "the chip keeps up"
+                              : ("NOT SUSTAINED: the latency grows " + core::format_double(st.backlog_growth_ns_per_input) +
+                                 " ns per input (a backlog)")
+                                    .c_str());
+  }
   if (report.mission) {
     std::fprintf(to, "\nmission: %lld checkpoints over %s h; measured error std against the bounds over the checkpoints "
                      "(mean over inputs and outputs):\n",

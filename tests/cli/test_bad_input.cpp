@@ -127,6 +127,16 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     put("chip_link_bandwidth.yaml", "chip:\n  cores: {count: 4, layout: {type: mesh, width: 2, height: 2}}\n"
                                     "  crossbar: {type: ideal, rows: 4, cols: 4}\n  neuron_array: {size: 4}\n"
                                     "  interconnect: {type: mesh, link_bandwidth_bytes_per_ns: 1e9}\n");
+    put("slow_link_bus.yaml", on_chip + "faults:\n  - {kind: slow_link, probability: 0.1, factor: 2}\n");
+    put("slow_link_layers.yaml", on_chip + "faults:\n  - {kind: slow_link, layers: [1], probability: 0.1, factor: 2}\n");
+    put("stream_both.yaml", on_chip + crash + "stream: {interval_ns: 10, rate_per_us: 100}\n");
+    put("stream_rate.yaml", on_chip + crash + "stream: {rate_per_us: 0}\n");
+    put("stream_onset.yaml", on_chip + "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1, onset_ns: 5}\n"
+                                        "stream: {interval_ns: 100}\n");
+    put("stream_functional.yaml", campaign_head + "chip: chip_ok.yaml\nengine: functional\n" + crash + "stream: {interval_ns: 100}\n");
+    put("chip_links.yaml", "chip:\n  cores: {count: 2, layout: {type: line}}\n  crossbar: {type: ideal, rows: 4, cols: 4}\n"
+                           "  neuron_array: {size: 4}\n  interconnect: {type: mesh, link_bandwidth_bytes_per_ns: 8}\n");
+    put("stream_links.yaml", campaign_head + "chip: chip_links.yaml\nengine: chip\ntrials: 5\n" + crash + "stream: {interval_ns: 100}\n");
     put("chip_routing.yaml", "chip:\n  cores: {count: 4, layout: {type: mesh, width: 2, height: 2}}\n"
                              "  crossbar: {type: ideal, rows: 4, cols: 4}\n  neuron_array: {size: 4}\n"
                              "  interconnect: {type: mesh, routing: adaptive}\n");
@@ -240,6 +250,9 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
                                                          mistake + ".yaml\nengine: chip\ntrials: 5\n" + crash);
     }
     put("tlm_unknown.yaml", tlm_chip + "  tlm_interconnect: {type: token_ring}\n");
+    put("tlm_direct.yaml", tlm_chip + "  tlm_interconnect: {type: test_direct}\n");
+    put("stream_tlm.yaml", "model: m.onnx\ninputs: {type: random, count: 2}\nchip: tlm_direct.yaml\nengine: chip\ntrials: 5\n" + crash +
+                               "stream: {interval_ns: 100}\n");
     put("tlm_both.yaml", tlm_chip + "  interconnect: {type: bus}\n  tlm_interconnect: {type: test_direct}\n");
     // issue 14: budgets and --set
     put("noinputs.yaml", "model: m.onnx\n" + crash + "trials: 10\n");
@@ -367,7 +380,7 @@ const std::vector<BadCase> kCases{
     {"factor_on_a_crash", kRun + "$D/crash_factor.yaml", {"crash_factor.yaml:7", "faults[0].factor", "does not apply to neuron_crash"}},
     {"deadline_zero", kRun + "$D/deadline_zero.yaml", {"deadline_zero.yaml:6", "deadline_ns", "'0'", "(0, 1e15]"}},
     {"deadline_on_the_functional_engine", kRun + "$D/deadline_functional.yaml",
-     {"engine 'functional' cannot honour timing faults and deadlines", "expected engine: chip"}},
+     {"engine 'functional' cannot honour timing faults, deadlines and streams", "expected engine: chip"}},
     {"bounds_with_a_deadline", kRun + "$D/deadline_bounds.yaml", {"deadline_bounds.yaml:7", "'bounds'", "do not model timing faults", "bounds: []"}},
     {"mission_with_spares", kRun + "$D/mission_long.yaml --set mission.hours=100 --set chip=chip_ok.yaml "
                             "--set 'protection={spares: {columns: 1}}' --set 'faults[0]={kind: crossbar_column, fit: 100}'",
@@ -382,6 +395,17 @@ const std::vector<BadCase> kCases{
      {"chip_bandwidth.yaml:5", "bandwidth_bytes_per_ns", "'-4'", "[0, 1e6]"}},
     {"topology_link_bandwidth_huge", "map $M --chip $D/chip_link_bandwidth.yaml",
      {"chip_link_bandwidth.yaml:5", "link_bandwidth_bytes_per_ns", "'1e9'", "[0, 1e6]"}},
+    {"slow_link_on_a_bus", "run $D/slow_link_bus.yaml --out $D/o", {"faults[0]", "slow_link", "no such units", "mesh"}},
+    {"slow_link_with_layers", "run $D/slow_link_layers.yaml --out $D/o", {"slow_link_layers.yaml", "layers", "not per layer"}},
+    {"stream_interval_and_rate", "run $D/stream_both.yaml --out $D/o", {"stream_both.yaml", "'stream'", "one of them"}},
+    {"stream_rate_zero", "run $D/stream_rate.yaml --out $D/o", {"stream_rate.yaml", "stream.rate_per_us", "'0'"}},
+    {"stream_with_onsets", "run $D/stream_onset.yaml --out $D/o", {"stream_onset.yaml", "'stream'", "onset_ns", "no onset_ns with stream:"}},
+    {"stream_on_the_functional_engine", "run $D/stream_functional.yaml --out $D/o",
+     {"engine 'functional' cannot honour", "stream", "expected engine: chip"}},
+    {"stream_with_a_tlm_module", "--plugin $D/tlm.so run $D/stream_tlm.yaml --out $D/o",
+     {"stream_tlm.yaml", "stream:", "foreign TLM-2.0 interconnect module", "expected interconnect:"}},
+    {"stream_with_vcd", "run $D/stream_links.yaml --out $D/o --vcd $D/t.vcd", {"--vcd", "stream_links.yaml", "stream:"}},
+    {"stream_with_link_bandwidths", "run $D/stream_links.yaml --out $D/o", {"stream_links.yaml", "stream:", "link bandwidths"}},
     {"topology_routing_unknown", "map $M --chip $D/chip_routing.yaml",
      {"chip_routing.yaml:5", "routing", "'adaptive'", "xy or fault_tolerant"}},
     // IDX data

@@ -17,6 +17,7 @@
 #include "tests/common/cli_run.h"
 #include "tests/common/html_check.h"
 #include "tests/common/onnx_builder.h"
+#include "tests/common/vcd.h"
 #include "tests/common/temp_dir.h"
 
 namespace nfsim::test {
@@ -372,6 +373,43 @@ TEST(CliChip, ContentionChangesLatencyNotOutputs) {
   }
 }
 
+// Streamed inferences through the CLI on the example mesh (tiles read in 100 ns, the bottleneck:
+// 10 inferences per us): at 50 inputs per us the report gives the bottleneck's rate (measured
+// within 5% of it) and says the chip does not keep up; at 2 per us it keeps up at the input
+// rate. The statistics are those of single inferences (streaming moves times only).
+TEST(CliChip, StreamedInferencesReportThroughputAndBacklog) {
+  TempDir dir;
+  const std::string campaign = kMeshCampaignHead +
+                               "faults:\n  - {kind: neuron_crash, layers: [1, 2], probability: 0.05}\n"
+                               "trials: 20\nseed: 3\nbounds: [b4]\nengine: chip\n";
+  write_file(dir.file("single.yaml"), campaign);
+  write_file(dir.file("fast.yaml"), campaign + "stream: {rate_per_us: 50}\n");
+  write_file(dir.file("slow.yaml"), campaign + "stream: {interval_ns: 500}\n");
+  CliRun r = nfsim("run " + dir.file("single.yaml") + " --out " + dir.file("single"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = nfsim("run " + dir.file("fast.yaml") + " --out " + dir.file("fast"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("point 0 stream: one input every 20 ns; 10 inferences/us measured, 10 expected (bottleneck 10/us)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("NOT SUSTAINED: the latency grows"), std::string::npos) << r.out;
+  const nlohmann::json single = nlohmann::json::parse(read_file(dir.file("single/report.json")))["points"][0];
+  const nlohmann::json fast = nlohmann::json::parse(read_file(dir.file("fast/report.json")))["points"][0];
+  EXPECT_EQ(single["inputs"], fast["inputs"]);
+  const auto& st = fast["chip"]["stream"];
+  EXPECT_DOUBLE_EQ(st["bottleneck_throughput_per_us"].get<double>(), 10.0);
+  EXPECT_DOUBLE_EQ(st["expected_throughput_per_us"].get<double>(), 10.0);
+  EXPECT_NEAR(st["throughput_per_us"].get<double>(), 10.0, 0.5) << st;
+  EXPECT_GT(st["backlog_growth_ns_per_input"].get<double>(), 0.0);
+  EXPECT_FALSE(st["sustained"].get<bool>());
+  EXPECT_NE(read_file(dir.file("fast/report.html")).find("does not sustain this rate"), std::string::npos);
+  r = nfsim("run " + dir.file("slow.yaml") + " --out " + dir.file("slow"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("the chip keeps up"), std::string::npos) << r.out;
+  const nlohmann::json slow = nlohmann::json::parse(read_file(dir.file("slow/report.json")))["points"][0]["chip"];
+  EXPECT_NEAR(slow["stream"]["throughput_per_us"].get<double>(), 2.0, 1e-9) << slow["stream"];
+  EXPECT_TRUE(slow["stream"]["sustained"].get<bool>());
+  EXPECT_EQ(slow["inference_latency_ns"]["max"], single["chip"]["inference_latency_ns"]["max"]);
+}
+
 // Fault-tolerant routing through the CLI: the report counts detours and drops, report.html shows
 // them, and the functional engine (endpoint groups plus the joint effect) gives the chip's
 // statistics.
@@ -502,7 +540,16 @@ TEST(CliChip, ChipAndFunctionalEnginesAgreeEndToEnd) {
     }
   }
   EXPECT_NE(read_file(dir.file("chip/faults.jsonl")).find("\"kind\": \"crossbar_column\""), std::string::npos);
-  EXPECT_NE(read_file(dir.file("t.vcd")).find("$enddefinitions"), std::string::npos);
+  // The trace shows routers and links busy: each goes high (a message crossing it) and low again.
+  const std::string vcd = read_file(dir.file("t.vcd"));
+  ASSERT_NE(vcd.find("$enddefinitions"), std::string::npos);
+  const std::string dump = vcd.substr(vcd.find("$enddefinitions"));
+  for (const char* name : {"router_0", "router_1", "link_0_1", "link_1_0"}) {
+    const std::string id = vcd_id(vcd, name);
+    ASSERT_FALSE(id.empty()) << name;
+    EXPECT_NE(dump.find("\n1" + id + "\n"), std::string::npos) << name;
+    EXPECT_NE(dump.find("\n0" + id + "\n"), std::string::npos) << name;
+  }
   // Physical faults without a chip, onsets without the chip engine: refused.
   write_file(dir.file("nochip.yaml"), "model: " + kModel + "\ninputs: {type: random, count: 2}\nfaults: [{kind: router, probability: 0.1}]\n");
   r = nfsim("run " + dir.file("nochip.yaml") + " --out " + dir.file("x"), dir);

@@ -259,6 +259,13 @@ crossbar: {type: ideal, rows: 8, cols: 8, read_latency_ns: 50}
 neuron_array: {type: rate, size: 8, update_latency_ns: 5}
 interconnect: {type: mesh, hop_latency_ns: 2, flit_bytes: 16, routing: fault_tolerant}
 )";
+const char* kLineRerouting = R"(
+name: line
+cores: {count: 12, layout: {type: line}}
+crossbar: {type: ideal, rows: 16, cols: 16, read_latency_ns: 50}
+neuron_array: {type: rate, size: 16, update_latency_ns: 5}
+interconnect: {type: mesh, hop_latency_ns: 2, flit_bytes: 16, routing: fault_tolerant}
+)";
 const char* kConvMeshRerouting = R"(
 name: conv
 cores: {count: 16, layout: {type: mesh, width: 4, height: 4}}
@@ -341,6 +348,12 @@ std::vector<AgreementCase> agreement_cases() {
     rerouted.persistence = persistence;
     cases.push_back({"router_fault_tolerant" + suffix, rerouted, nullptr, {}, kSplitMeshRerouting});
     cases.push_back({"conv_router_fault_tolerant" + suffix, rerouted, kConvMeshRerouting});
+    // A line: one dead router cuts it in two. Two router specs: their dead routers cut together.
+    cases.push_back({"router_fault_tolerant_line" + suffix, rerouted, nullptr, {}, kLineRerouting});
+    FaultSpec other = rerouted;
+    other.probability = 0.2;
+    other.persistence = persistence == Persistence::transient ? Persistence::permanent : Persistence::transient;
+    cases.push_back({"router_fault_tolerant_two_specs" + suffix, rerouted, nullptr, {other}, kSplitMeshRerouting});
   }
   return cases;
 }

@@ -20,6 +20,7 @@
 #include "sim/topology/mapping.h"
 #include "sim/topology/physical_units.h"
 #include "tests/common/temp_dir.h"
+#include "tests/common/vcd.h"
 
 namespace nfsim::sim {
 namespace {
@@ -135,6 +136,50 @@ TEST(ChipDeadline, MissRateMatchesTheSlowFaultProbability) {
   EXPECT_LT(std::abs(rate - want), 4 * std::sqrt(want * (1 - want) / n)) << rate << " against " << want;
 }
 
+// Streamed inferences (docs/chip.md, "Streamed inferences") on the bus chip: one inference alone
+// takes 430 ns; the bottleneck stage is a tile's 100 ns read, so the chip completes at most one
+// inference per 100 ns (10 per us). Input n arrives at n * interval.
+struct StreamFixture : Fixture {
+  StreamFixture() { x = models::random_inputs(6, 12, 1.0, 0.0, 8); }
+};
+
+// Inputs every 50 ns, faster than the bottleneck: the tiles of layer 1 read input n from
+// 10 + 100 n ns, every later stage follows 100 ns apart, so input n completes at 430 + 100 n:
+// 10 per us, and its latency 430 + 50 n grows 50 ns per input (a backlog). The outputs are those
+// of single inferences; a 600 ns deadline loses the inputs from n = 4 on (latency 630 ns).
+TEST(ChipStream, FasterThanTheBottleneckRunsAtTheBottlenecksRateWithABacklog) {
+  StreamFixture f;
+  const faults::FaultPlan plan({FaultSpec{FaultKind::neuron_crash, {1}, 0.0}}, f.net);
+  ChipEngine engine(f.net, f.x, f.chip, plan, {});
+  EXPECT_DOUBLE_EQ(engine.chip().stream_period().to_seconds() * 1e9, 100.0);
+  engine.set_stream(50.0);
+  EXPECT_TRUE(engine.trial_outputs(0).isApprox(f.net.forward_batch(f.x), 1e-12));
+  EXPECT_DOUBLE_EQ(engine.chip().last_latency().to_seconds() * 1e9, 430.0 + 50.0 * 11);
+  engine.set_stream(50.0);
+  engine.set_deadline(600.0);
+  engine.run(3);
+  EXPECT_EQ(engine.stream_throughput_per_us().count(), 3u);
+  EXPECT_NEAR(engine.stream_throughput_per_us().mean(), 10.0, 1e-9);
+  EXPECT_NEAR(engine.stream_backlog_growth_ns().mean(), 50.0, 1e-9);
+  EXPECT_EQ(engine.deadline_misses(), 3u * 8u);
+  EXPECT_DOUBLE_EQ(engine.latency_ns().min(), 430.0);
+  EXPECT_DOUBLE_EQ(engine.latency_ns().max(), 430.0 + 50.0 * 11);
+}
+
+// Inputs every 200 ns, slower than the bottleneck: the stream runs at the input rate (5 per us),
+// every inference takes 430 ns as alone, although up to three are in flight at once.
+TEST(ChipStream, SlowerThanTheBottleneckKeepsUpAtTheInputRate) {
+  StreamFixture f;
+  const faults::FaultPlan plan({FaultSpec{FaultKind::neuron_crash, {1}, 0.0}}, f.net);
+  ChipEngine engine(f.net, f.x, f.chip, plan, {});
+  engine.set_stream(200.0);
+  engine.run(2);
+  EXPECT_NEAR(engine.stream_throughput_per_us().mean(), 5.0, 1e-9);
+  EXPECT_NEAR(engine.stream_backlog_growth_ns().mean(), 0.0, 1e-9);
+  EXPECT_DOUBLE_EQ(engine.latency_ns().min(), 430.0);
+  EXPECT_DOUBLE_EQ(engine.latency_ns().max(), 430.0);
+}
+
 // Fault-tolerant routing (docs/chip.md, "Routing around dead routers"). The network on a 3x3
 // mesh with layer 1 on core 0, layer 2 on core 2 and layer 3 on core 8 (the host at core 0):
 // layer 2's inputs go 0 -> 2 (XY: routers 0, 1, 2), layer 3's 2 -> 8 (2, 5, 8), the outputs
@@ -206,6 +251,31 @@ TEST(ChipRerouting, WithXyRoutingTheSameRouterDrops) {
   ChipEngine xy_engine(f.net, f.x, xy, xy_plan, {});
   EXPECT_FALSE(xy_engine.trial_outputs(trial_with_dead(xy_plan, f.net, {1})).isApprox(clean, 1e-6));
   EXPECT_GT(xy_engine.chip().interconnect().dropped(), 0u);
+}
+
+// A slow link (fault kind slow_link, factor 3) on link 0 -> 1 of the same chip: layer 2's inputs
+// (0 -> 1 -> 2) take two hop latencies (10 ns) more; the outputs are the fault-free ones. Link
+// units are numbered by router, then neighbour (+x, -x, +y, -y): unit 0 is 0 -> 1.
+TEST(ChipSlowLink, ASlowLinkDelaysTheMessagesCrossingIt) {
+  Fixture f;
+  const MappedChip chip = spread_on_mesh(f.net, "xy");
+  FaultSpec spec{FaultKind::group_crash, {}, 0.2};
+  spec.physical_kind = "slow_link";
+  spec.factor = 3.0;
+  spec.persistence = faults::Persistence::permanent;
+  const faults::FaultPlan plan(expand_physical_faults({spec}, chip), f.net);
+  ASSERT_EQ(plan.specs()[0].groups.size(), 24u);  // 12 neighbour pairs, both ways
+  EXPECT_EQ(plan.specs()[0].groups[0].name, "link[0->1]");
+  ChipEngine engine(f.net, f.x, chip, plan, {});
+  const Eigen::MatrixXd clean = f.net.forward_batch(f.x);
+  engine.clean_outputs();
+  const double fault_free = latency_ns(engine);
+  EXPECT_TRUE(engine.trial_outputs(trial_with_dead(plan, f.net, {0})).isApprox(clean, 1e-12));
+  EXPECT_DOUBLE_EQ(latency_ns(engine), fault_free + 2 * 5.0);
+  // Link 1 -> 0 (unit 3: router 1 links to 2, 0, 4) carries nothing: no delay.
+  EXPECT_EQ(plan.specs()[0].groups[3].name, "link[1->0]");
+  EXPECT_TRUE(engine.trial_outputs(trial_with_dead(plan, f.net, {3})).isApprox(clean, 1e-12));
+  EXPECT_DOUBLE_EQ(latency_ns(engine), fault_free);
 }
 
 // What cannot be routed is dropped, as with XY routing: a dead end router (router 2 holds layer
@@ -302,9 +372,15 @@ TEST(ChipTrace, VcdIsWrittenAndAcceptedByVcd2fst) {
   }
   const std::string vcd = test::read_file(dir.file("trace.vcd"));
   ASSERT_FALSE(vcd.empty());
-  for (const char* name : {"inference", "busy", "output_0", "active_faults_0_neuron_crash", "$enddefinitions"}) {
+  for (const char* name : {"inference", "busy", "output_0", "active_faults_0_neuron_crash", "bus", "$enddefinitions"}) {
     EXPECT_NE(vcd.find(name), std::string::npos) << name;
   }
+  // The bus is busy during every message: its signal goes high and low again in the dump.
+  const std::string id = test::vcd_id(vcd, "bus");
+  ASSERT_FALSE(id.empty());
+  const std::string dump = vcd.substr(vcd.find("$enddefinitions"));
+  EXPECT_NE(dump.find("\n1" + id + "\n"), std::string::npos) << id;
+  EXPECT_NE(dump.find("\n0" + id + "\n"), std::string::npos) << id;
   EXPECT_FALSE(test::file_exists(dir.file("trace.vcd.tmp.vcd")));
   if (std::system("command -v vcd2fst > /dev/null 2>&1") == 0) {
     const std::string cmd = "vcd2fst " + dir.file("trace.vcd") + " " + dir.file("trace.fst") + " > /dev/null 2>&1";

@@ -135,6 +135,16 @@ TEST(MeshRouting, DetoursAreShortestLivePathsChosenDeterministically) {
   EXPECT_FALSE(xy->reroutes());
   EXPECT_FALSE(xy->route_around(0, 2, dead({1}), route));
   EXPECT_EQ(mesh->router_links()[4], (std::vector<int>{5, 3, 7, 1}));
+  // The order of preference on a 3 x 4 mesh, 1 -> 11 around 7 and 8: from 1 x towards (2) is
+  // no closer, y towards (4) is; from 4 y towards (7) is dead, x away (3) is closer; then down
+  // the left column and along the bottom row.
+  const auto tall = make_interconnect(parse_topology(YAML::Load("cores: {count: 12, layout: {type: mesh, width: 3, height: 4}}\n"
+                                                                  "interconnect: {type: mesh, routing: fault_tolerant}\n"),
+                                                     "tall.yaml"));
+  std::vector<char> d(12, 0);
+  d[7] = d[8] = 1;
+  ASSERT_TRUE(tall->route_around(1, 11, d, route));
+  EXPECT_EQ(route, (std::vector<int>{1, 4, 3, 6, 9, 10, 11}));
 }
 
 TEST(TlmInterconnect, RoutesDelaysAndForwardsWithTheOffsetOnly) {

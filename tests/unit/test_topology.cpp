@@ -204,7 +204,7 @@ TEST(Mapping, PhysicalFaultsNeedUnitsThatExist) {
     faults::FaultPlan(specs, net);
     FAIL();
   } catch (const core::InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("routers exist only on a mesh"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("routers and links exist only on a mesh"), std::string::npos) << e.what();
   }
 }
 

@@ -39,6 +39,7 @@ ChipEngine& engine_for(const EngineSetup& s) {
     current->engine->set_plan(*s.plan, s.seed, s.block_trials);
     current->engine->controller().set_log_limit(s.fault_log_limit);  // each point its own cap (fault_log.max_lines)
     current->engine->set_deadline(s.deadline_ns);
+    current->engine->set_stream(s.stream_interval_ns);
     return *current->engine;
   }
   current = std::make_unique<ChipSession>();
@@ -53,6 +54,7 @@ ChipEngine& engine_for(const EngineSetup& s) {
   options.vcd_path = s.vcd_path;
   current->engine = std::make_unique<ChipEngine>(current->model, current->inputs, current->mapped, *s.plan, options, s.labels);
   current->engine->set_deadline(s.deadline_ns);  // after the fault-free reference, which has none
+  current->engine->set_stream(s.stream_interval_ns);
   return *current->engine;
 }
 
@@ -108,6 +110,17 @@ class ChipAdapter : public IEngine {
     m.router_hops_per_inference = inferences && chip.has_builtin_interconnect()
                                       ? static_cast<double>(chip.interconnect().hops()) / static_cast<double>(inferences)
                                       : 0.0;
+    if (engine_.stream_interval_ns()) {
+      ChipRunMetrics::Stream st;
+      st.interval_ns = *engine_.stream_interval_ns();
+      st.throughput_per_us = engine_.stream_throughput_per_us().mean();
+      const double period_ns = chip.stream_period().to_double() / sc_core::sc_time(1, sc_core::SC_NS).to_double();
+      st.bottleneck_per_us = period_ns > 0 ? 1e3 / period_ns : 0.0;
+      st.expected_per_us = period_ns > 0 ? std::min(1e3 / st.interval_ns, st.bottleneck_per_us) : 1e3 / st.interval_ns;
+      st.backlog_growth_ns_per_input = engine_.stream_backlog_growth_ns().mean();
+      st.sustained = st.backlog_growth_ns_per_input <= 1e-3 * st.interval_ns;
+      m.stream = st;
+    }
     if (session()->mapped.interconnect->reroutes() && inferences > 0) {
       const double n = static_cast<double>(inferences);
       m.rerouting_per_inference = ChipRunMetrics::Rerouting{static_cast<double>(chip.interconnect().rerouted()) / n,

@@ -47,6 +47,7 @@ class Mesh : public IInterconnectModel {
   }
   int router_count() const override { return width_ * height_; }
   bool reroutes() const override { return fault_tolerant_; }
+  double hop_latency_ns() const override { return hop_ns_; }
   bool route_around(int src, int dst, const std::vector<char>& dead, std::vector<int>& out) const override {
     out = route(src, dst);
     bool blocked = false;
@@ -73,20 +74,32 @@ class Mesh : public IInterconnectModel {
     for (int r = from; r != to;) {
       const int x = r % width_, y = r / width_;
       const int sx = tx > x ? 1 : -1, sy = ty > y ? 1 : -1;
-      // Candidate moves in order of preference: x towards, y towards, x away, y away.
-      const int moves[4][2] = {{x != tx ? sx : 0, 0}, {0, y != ty ? sy : 0}, {x != tx ? -sx : 1, 0}, {0, y != ty ? -sy : 1}};
+      // Candidate steps in order of preference: x towards, y towards, x away, y away (on an
+      // aligned axis, both ways: +1 first).
+      std::vector<std::pair<int, int>> steps;
+      if (x != tx) steps.emplace_back(sx, 0);
+      if (y != ty) steps.emplace_back(0, sy);
+      if (x != tx) {
+        steps.emplace_back(-sx, 0);
+      } else {
+        steps.emplace_back(1, 0);
+        steps.emplace_back(-1, 0);
+      }
+      if (y != ty) {
+        steps.emplace_back(0, -sy);
+      } else {
+        steps.emplace_back(0, 1);
+        steps.emplace_back(0, -1);
+      }
       int next = -1;
-      for (const auto& m : moves) {
-        for (const int sign : {1, -1}) {  // a zero-distance axis tries both ways
-          const int nx = x + m[0] * sign, ny = y + m[1] * sign;
-          if ((m[0] == 0 && m[1] == 0) || nx < 0 || nx >= width_ || ny < 0 || ny >= height_) continue;
-          const int q = ny * width_ + nx;
-          if (!dead[static_cast<std::size_t>(q)] && dist[static_cast<std::size_t>(q)] == dist[static_cast<std::size_t>(r)] - 1) {
-            next = q;
-            break;
-          }
+      for (const auto& [dx, dy] : steps) {
+        const int nx = x + dx, ny = y + dy;
+        if (nx < 0 || nx >= width_ || ny < 0 || ny >= height_) continue;
+        const int q = ny * width_ + nx;
+        if (!dead[static_cast<std::size_t>(q)] && dist[static_cast<std::size_t>(q)] == dist[static_cast<std::size_t>(r)] - 1) {
+          next = q;
+          break;
         }
-        if (next >= 0) break;
       }
       out.push_back(next);
       r = next;
