@@ -61,6 +61,9 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   const Interconnect& interconnect() const { return *interconnect_; }
   // False when the topology binds a foreign TLM-2.0 module (tlm_interconnect:) instead.
   bool has_builtin_interconnect() const { return interconnect_ != nullptr; }
+  // The first protocol violation of a foreign interconnect module (empty: none), as an InputError
+  // message; the engine stops its job and throws it.
+  const std::string& protocol_error() const { return protocol_error_; }
   // Messages the chip's modules sent since the counters were reset (through either interconnect).
   std::uint64_t messages_sent() const { return messages_sent_; }
   std::uint64_t inferences() const { return inferences_; }
@@ -107,9 +110,11 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   bool send(tlm::tlm_initiator_socket<>& from, const char* sender, const Transfer& t, int target, Eigen::Index offset,
             const double* data, Eigen::Index values, int per_channel, sc_core::sc_time& when);
   void host_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
-  // Throws InputError naming the foreign interconnect when the transaction just sent (first
-  // sent to `address`) breaks the protocol; `waited`: simulated time moved during b_transport.
-  void check_foreign(const char* sender, std::uint64_t address, bool waited) const;
+  // Whether the transaction just sent (first sent to `address`) through the foreign interconnect
+  // follows the protocol; if not, records the first such problem in protocol_error_ (naming the
+  // module). `waited`: simulated time moved during b_transport.
+  bool check_foreign(const char* sender, std::uint64_t address, bool waited);
+  std::string protocol_error_;
   int array_target(int array) const { return static_cast<int>(tiles_.size()) + array; }
   int host_target() const { return static_cast<int>(tiles_.size() + arrays_.size()); }
 

@@ -147,6 +147,7 @@ void ChipEngine::run_trial(std::uint64_t trial, const std::function<void(Eigen::
   for (Eigen::Index n = 0; n < N; ++n) {
     controller_->begin_inference(trial, static_cast<std::uint32_t>(n));
     infer_traced(inference_count_++, inputs_.col(n), out);
+    if (!chip_->protocol_error().empty()) return;  // execute() throws it
     if (stream_interval_ns_ && n == 0) {
       first_done = chip_->stream_completion();
       first_latency = chip_->last_latency();
@@ -209,6 +210,9 @@ void ChipEngine::execute(std::function<void()> job) {
   }
   // An error inside a process of the chip reaches the driver's thread, which keeps it here.
   if (!driver_->report.empty()) throw SimulationError(driver_->report);
+  // A foreign interconnect module broke the protocol (recorded by the chip, thrown here, on the
+  // main stack).
+  if (!chip_->protocol_error().empty()) throw core::InputError(chip_->protocol_error());
   if (driver_->error) std::rethrow_exception(driver_->error);
 }
 
@@ -229,6 +233,7 @@ void ChipEngine::accumulate_block(std::uint64_t first, std::uint64_t last, Error
         correct += static_cast<std::size_t>(best == labels_[static_cast<std::size_t>(n)]);
       }
     });
+    if (!chip_->protocol_error().empty()) return;
     if (!labels_.empty()) block.add_trial_accuracy(static_cast<double>(correct) / static_cast<double>(N));
   }
 }
@@ -272,7 +277,7 @@ Eigen::MatrixXd ChipEngine::clean_outputs() {
   execute([&] {
     chip_->clear_faults();
     Eigen::VectorXd out;
-    for (Eigen::Index n = 0; n < inputs_.cols(); ++n) {
+    for (Eigen::Index n = 0; n < inputs_.cols() && chip_->protocol_error().empty(); ++n) {
       chip_->infer(inputs_.col(n), out);
       outputs.col(n) = out;
     }

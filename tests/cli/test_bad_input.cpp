@@ -25,6 +25,11 @@ struct BadCase {
   std::string id;                      // test name, and the row of docs/bad-input.md
   std::string args;                    // $D is the case directory, $M a 4-3-2 model, $C a valid campaign
   std::vector<std::string> fragments;  // each must appear in the message
+  // The error is found while the SystemC simulation runs and thrown after it. Under
+  // AddressSanitizer, SystemC's coroutine stacks leave the main stack's shadow stale, and the
+  // throw can report a false stack-use-after-scope (google/sanitizers#189): such cases are skipped
+  // in the sanitizer build and run in the plain one (CONTRIBUTING.md, pitfall 11).
+  bool thrown_after_simulation = false;
 };
 
 // One directory of bad files for the whole suite (written once).
@@ -283,6 +288,9 @@ TEST_P(BadInput, ExitCode2WithOneMessageAndNoOutput) {
   std::filesystem::remove_all(d.file("out"));
   std::filesystem::remove(d.file("out.csv"));
   const std::string args = expand(c.args, d);
+#ifdef __SANITIZE_ADDRESS__
+  if (c.thrown_after_simulation) GTEST_SKIP() << "thrown after a SystemC simulation: a false positive under ASan (pitfall 11)";
+#endif
   const CliRun r = nfsim(args, d, 120);
   // The message with the temporary directory shown as D, for scripts/update_bad_input_doc.py.
   std::string shown = r.err;
@@ -561,11 +569,14 @@ const std::vector<BadCase> kCases{
     {"npy_duplicate_key", kEval + "$D/dupdescr.npy", {"dupdescr.npy", "'descr' twice", "each key once"}},
     {"resume_other_version", "run --resume $D/resume_version", {"checkpoint.json", "nfsim 0.0.1", "this is nfsim "}},
     {"tlm_module_error_status", "--plugin $D/tlm.so run $D/tlm_status_c.yaml --out $D/o",
-     {"tlm_status.yaml", "chip.tlm_interconnect.type", "'test_broken'", "TLM_GENERIC_ERROR_RESPONSE", "TLM-2.0 protocol"}},
+     {"tlm_status.yaml", "chip.tlm_interconnect.type", "'test_broken'", "TLM_GENERIC_ERROR_RESPONSE", "TLM-2.0 protocol"},
+     true},
     {"tlm_module_address_not_restored", "--plugin $D/tlm.so run $D/tlm_address_c.yaml --out $D/o",
-     {"tlm_address.yaml", "'test_broken'", "did not restore the address", "TLM-2.0 protocol"}},
+     {"tlm_address.yaml", "'test_broken'", "did not restore the address", "TLM-2.0 protocol"},
+     true},
     {"tlm_module_message_lost", "--plugin $D/tlm.so run $D/tlm_lost_c.yaml --out $D/o",
-     {"tlm_lost.yaml", "'test_broken'", "neither delivered", "nor marked it dropped"}},
+     {"tlm_lost.yaml", "'test_broken'", "neither delivered", "nor marked it dropped"},
+     true},
     {"tlm_module_without_sockets", "--plugin $D/tlm.so run $D/tlm_no_sockets_c.yaml --out $D/o",
      {"tlm_no_sockets.yaml", "'test_broken'", "gave no 'in' (target) socket"}},
     {"tlm_module_unknown", "--plugin $D/tlm.so map $M --chip $D/tlm_unknown.yaml",
