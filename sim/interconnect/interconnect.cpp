@@ -105,8 +105,7 @@ void Interconnect::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc
     return;
   }
   // The route: the model's fixed one, or with dead routers and fault-tolerant routing its detour
-  // (cached until the dead set changes); `routable` false: an end router is dead or no live path.
-  bool routable = true;
+  // (cached until the dead set changes); not routable: an end router is dead or no live path.
   const std::vector<int>* route_ptr = nullptr;
   std::vector<int> fixed;
   if (any_dead_ && reroutes_) {
@@ -121,8 +120,7 @@ void Interconnect::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc
                                 : 0;
       it = detours_.emplace(key, std::move(d)).first;
     }
-    routable = it->second.routable;
-    if (!routable) {
+    if (!it->second.routable) {
       ++messages_;
       ++dropped_;
       ext->delivered = false;

@@ -203,6 +203,15 @@ std::vector<std::string> types_in_section(const std::string& listing, const std:
   return names;
 }
 
+// Every measured statistic of Delta (mean, std, mean and max |Delta|) of a report point is 0.
+void expect_zero_delta(const nlohmann::json& point, const std::string& what) {
+  for (const auto& in : point["inputs"]) {
+    for (const char* stat : {"mean", "std", "mean_abs", "max_abs"}) {
+      for (const auto& v : in["measured"][stat]) EXPECT_EQ(v.get<double>(), 0.0) << what << " " << stat;
+    }
+  }
+}
+
 // With every fault probability at 0, Delta is exactly 0 on every engine for every registered
 // crossbar and neuron type (built in and from the test plug-in), every fault kind present; the
 // components' own deviation from the network is reported apart, in the chip section.
@@ -252,11 +261,7 @@ TEST(Engines, ZeroFaultProbabilityGivesZeroDeltaOnEveryEngineForEveryComponent) 
         ++ran;
         const nlohmann::json report = report_of(dir, out);
         const auto& point = report["points"][0];
-        for (const auto& in : point["inputs"]) {
-          for (const char* stat : {"mean", "std", "mean_abs", "max_abs"}) {
-            for (const auto& v : in["measured"][stat]) EXPECT_EQ(v.get<double>(), 0.0) << what << " " << stat;
-          }
-        }
+        expect_zero_delta(point, what);
         ASSERT_TRUE(point["chip"].contains("fault_free_max_abs_output_error")) << what;
         const double deviation = point["chip"]["fault_free_max_abs_output_error"];
         // A neuron model other than rate changes the fault-free outputs; it shows there, not in Delta.
@@ -312,11 +317,7 @@ TEST(Engines, ZeroFaultProbabilityGivesZeroDeltaOnEveryEngineForEveryInterconnec
       ++ran;
       const nlohmann::json report = report_of(dir, out);
       const auto& point = report["points"][0];
-      for (const auto& in : point["inputs"]) {
-        for (const char* stat : {"mean", "std", "mean_abs", "max_abs"}) {
-          for (const auto& v : in["measured"][stat]) EXPECT_EQ(v.get<double>(), 0.0) << what << " " << stat;
-        }
-      }
+      expect_zero_delta(point, what);
     }
   }
   EXPECT_EQ(ran, sections.size() * engines.size());
