@@ -18,6 +18,10 @@ std::string FixedPointFormat::describe() const {
 
 bool FaultSpec::is_timing() const { return is_physical_kind(physical_kind) && is_timing_kind(parse_physical_kind(physical_kind)); }
 
+bool FaultSpec::acts_through_time() const {
+  return is_timing() || (is_physical_kind(physical_kind) && parse_physical_kind(physical_kind) == PhysicalKind::router);
+}
+
 bool FaultSpec::acts_on_neurons() const {
   return kind == FaultKind::neuron_crash || kind == FaultKind::neuron_stuck_at;
 }

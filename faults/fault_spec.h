@@ -90,6 +90,10 @@ struct FaultSpec {
 
   // A timing fault (slow_tile, slow_array, slow_link): it slows a unit down and takes nothing down.
   bool is_timing() const;
+  // Whether a failed unit can change when messages arrive: a timing fault or a dead router
+  // (traffic dropped or detoured). The chip engine simulates such an inference fully (docs/chip.md,
+  // "Differential simulation").
+  bool acts_through_time() const;
   bool acts_on_neurons() const;
   bool acts_on_synapses() const;
   // The kind as written: the physical kind for physical specs, else the logical kind's name.

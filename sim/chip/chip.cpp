@@ -82,6 +82,8 @@ Chip::Chip(sc_core::sc_module_name name, const models::Network& network, const M
   }
   host_u_.setZero(net_.staged_width(0));
   host_output_.setZero(net_.output_size());
+  last_reads_start_.assign(static_cast<std::size_t>(net_.num_layers()) + 1, sc_core::SC_ZERO_TIME);
+  last_updates_start_ = last_reads_start_;
 }
 
 void Chip::host_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
@@ -197,6 +199,44 @@ void Chip::end_stream() {
   }
 }
 
+void Chip::host_stage(const Eigen::VectorXd& input) {
+  if (const models::Pool2d* stage0 = net_.stage(0)) {
+    if (input_overrides_.empty()) {
+      stage0->forward(input.data(), host_u_.data());
+    } else {
+      input_with_faults_ = input;
+      for (const auto& [i, v] : input_overrides_) input_with_faults_[i] = v;
+      stage0->forward(input_with_faults_.data(), host_u_.data());
+    }
+  } else {
+    host_u_ = input;
+    for (const auto& [i, v] : input_overrides_) host_u_[i] = v;
+  }
+}
+
+void Chip::read_tile(int k, const Eigen::VectorXd& buffer, const std::vector<char>& delivered, bool all_delivered,
+                     sc_core::sc_time& when) {
+  const models::Conv2dLayer* conv = conv_[mapped_.mapping.tiles[k].layer];
+  if (!conv) {
+    tiles_[k]->read(buffer, tile_out_[k], when);
+    return;
+  }
+  // The tile unrolls its copy of the input (its group's taps at the positions it computes) and
+  // reads it; taps no message brought read 0 (their channel may have come whole with another
+  // message for other taps).
+  const TileMap& tm = mapped_.mapping.tiles[k];
+  conv->im2col(buffer.data(), 1, tm.col_begin / conv->group_out(), tile_im2col_);
+  if (all_delivered) {
+    tiles_[k]->read_positions(tile_im2col_.block(tm.pos_begin, tm.row_begin, tm.positions, tm.row_count), tile_partials_[k], when);
+    return;
+  }
+  tile_patches_ = tile_im2col_.block(tm.pos_begin, tm.row_begin, tm.positions, tm.row_count);
+  for (int r = 0; r < tm.row_count; ++r) {
+    if (!delivered[static_cast<std::size_t>(r)]) tile_patches_.col(r).setZero();
+  }
+  tiles_[k]->read_positions(tile_patches_, tile_partials_[k], when);
+}
+
 void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
   const Mapping& m = mapped_.mapping;
   const int L = net_.num_layers();
@@ -217,18 +257,7 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
     }
   };
   // Times below are offsets from `start`; the thread catches up once per phase.
-  if (const models::Pool2d* stage0 = net_.stage(0)) {
-    if (input_overrides_.empty()) {
-      stage0->forward(input.data(), host_u_.data());
-    } else {
-      input_with_faults_ = input;
-      for (const auto& [i, v] : input_overrides_) input_with_faults_[i] = v;
-      stage0->forward(input_with_faults_.data(), host_u_.data());
-    }
-  } else {
-    host_u_ = input;
-    for (const auto& [i, v] : input_overrides_) host_u_[i] = v;
-  }
+  host_stage(input);
   host_output_.setZero();
   deadline_missed_ = false;
   if (interconnect_ && !streaming_) interconnect_->begin_inference();
@@ -246,9 +275,7 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
   };
   for (int l = 1; l <= L; ++l) {
     const models::Conv2dLayer* conv = conv_[l];
-    // Values per row (neuron or channel) of the previous layer's arrays: 1, or a channel's
-    // (pooled) feature map.
-    const Eigen::Index prev_values = l == 1 ? 1 : net_.staged_width(l - 1) / net_.layer(l - 1).crossbar_matrix().rows();
+    const Eigen::Index prev_values = values_per_row(l - 1);
     for (int k : tiles_of_[l]) {
       tiles_[k]->begin_inference();
       tile_arrival_[k] = sc_core::SC_ZERO_TIME;
@@ -293,28 +320,10 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
       if (streaming_) reads_start = std::max(reads_start, tile_free_[k]);  // done with the previous input
     }
     sync_to(reads_start);
+    last_reads_start_[l] = reads_start;
     for (int k : tiles_of_[l]) {
       sc_core::sc_time when = reads_start;
-      if (conv) {
-        // The tile unrolls its copy of the input (its group's taps at the positions it computes)
-        // and reads it; taps no message brought read 0 (their channel may have come whole with
-        // another message for other taps).
-        const TileMap& tm = m.tiles[k];
-        conv->im2col(tiles_[k]->input().data(), 1, tm.col_begin / conv->group_out(), tile_im2col_);
-        if (tiles_[k]->all_rows_delivered()) {
-          tiles_[k]->read_positions(tile_im2col_.block(tm.pos_begin, tm.row_begin, tm.positions, tm.row_count),
-                                    tile_partials_[k], when);
-        } else {
-          tile_patches_ = tile_im2col_.block(tm.pos_begin, tm.row_begin, tm.positions, tm.row_count);
-          const std::vector<char>& ok = tiles_[k]->rows_delivered();
-          for (int r = 0; r < tm.row_count; ++r) {
-            if (!ok[static_cast<std::size_t>(r)]) tile_patches_.col(r).setZero();
-          }
-          tiles_[k]->read_positions(tile_patches_, tile_partials_[k], when);
-        }
-      } else {
-        tiles_[k]->read(tiles_[k]->input(), tile_out_[k], when);
-      }
+      read_tile(k, tiles_[k]->input(), tiles_[k]->rows_delivered(), tiles_[k]->all_rows_delivered(), when);
       tile_ready_[k] = when;
       if (streaming_) tile_free_[k] = when;
     }
@@ -348,6 +357,7 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
       if (streaming_) updates_start = std::max(updates_start, array_free_[a]);
     }
     sync_to(updates_start);
+    last_updates_start_[l] = updates_start;
     for (int a : arrays_of_[l]) {
       sc_core::sc_time when = updates_start;
       arrays_[a]->fire(when);

@@ -7,7 +7,9 @@
 #include <tlm_utils/tlm_quantumkeeper.h>
 
 #include <Eigen/Dense>
+#include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "sim/chip/fault_controller.h"
@@ -94,6 +96,37 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   void trace_interconnect(sc_core::sc_trace_file* file) {
     if (interconnect_) interconnect_->trace(file);
   }
+  // Differential (concurrent) fault simulation, docs/chip.md "Differential simulation". A
+  // Reference is one input's fault-free inference as the modules saw it: what each tile held and
+  // read, what each layer's arrays sent on, when each phase started, the traffic. An inference
+  // whose faults change values only (no unit that acts through time) takes the reference's times
+  // and traffic, and recomputes only the tiles whose cells or input values its faults change
+  // (delta reads) and the arrays those tiles or its faults reach.
+  struct Reference {
+    std::vector<Eigen::VectorXd> u;              // per layer 0..L: what the layer sends on (u[0]: the host's)
+    std::vector<Eigen::VectorXd> tile_input;     // per tile: its input buffer once the layer's messages are in
+    std::vector<Eigen::VectorXd> tile_out;       // per dense tile: its partial sums
+    std::vector<Eigen::MatrixXd> tile_partials;  // per conv tile: its partial sums (positions x columns)
+    std::vector<Eigen::VectorXd> array_z, array_y;  // per array: pre-activations, the model's outputs
+    std::vector<sc_core::sc_time> reads_start, updates_start;  // per layer, from the inference's start
+    sc_core::sc_time latency;
+    std::uint64_t messages = 0;
+    Interconnect::Traffic traffic;
+    std::size_t bytes() const;
+  };
+  // Why this chip cannot be simulated differentially (a crossbar model with noisy reads, a
+  // foreign interconnect module), or empty.
+  std::string differential_obstacle() const;
+  // Runs a fault-free inference (no faults applied, read noise off) and records it in `ref`.
+  void infer_reference(const Eigen::VectorXd& input, Eigen::VectorXd& output, Reference& ref);
+  // The inference of `input` under the faults now applied, differentially from `ref` (the same
+  // input's reference); `faults_until(t)` applies the faults whose onset is at most t after the
+  // inference's start (called before each phase with the reference's phase times, and at its end).
+  // Must not be called with a unit that acts through time applied, a deadline or a stream.
+  // Needs no simulated time: the thread does not wait.
+  void infer_differential(const Reference& ref, const Eigen::VectorXd& input, Eigen::VectorXd& output,
+                          const std::function<void(const sc_core::sc_time&)>& faults_until);
+
   // Read noise of every tile on or off (off for the fault-free reference run).
   void set_read_noise(bool on);
   // Inference and traffic counters back to zero (after the reference run).
@@ -114,6 +147,26 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   // follows the protocol; if not, records the first such problem in protocol_error_ (naming the
   // module). `waited`: simulated time moved during b_transport.
   bool check_foreign(const char* sender, std::uint64_t address, bool waited);
+  // Tile k's read of one inference from `buffer` (its input buffer): a dense tile reads it into
+  // tile_out_[k], a conv tile unrolls it (taps whose rows `delivered` lacks read 0) and reads
+  // each position into tile_partials_[k]; `when` gains the read latency.
+  void read_tile(int k, const Eigen::VectorXd& buffer, const std::vector<char>& delivered, bool all_delivered,
+                 sc_core::sc_time& when);
+  // The host's layer-1 input (host_u_): `input` with layer-0 neuron faults, through layer 0's stage.
+  void host_stage(const Eigen::VectorXd& input);
+  // Values per row (neuron or channel) of layer l's arrays in u_l: 1, or a (pooled) feature map.
+  Eigen::Index values_per_row(int l) const;
+  // Differential state, built by the first infer_reference(): per tile, which values of its
+  // layer's input u_{l-1} its messages bring, and which rows were delivered (fault-free); per
+  // array, the transfers that bring its partial sums (mapping order).
+  void build_differential_maps();
+  std::vector<std::vector<char>> tile_receives_, ref_rows_delivered_;
+  std::vector<std::vector<std::size_t>> array_sources_;
+  std::vector<char> tile_dirty_;
+  std::vector<Eigen::Index> changed_, next_changed_;  // changed values of the layer's input / output
+  std::vector<std::pair<int, double>> row_changes_;
+  Eigen::VectorXd u_scratch_[2], conv_buffer_;
+  std::vector<sc_core::sc_time> last_reads_start_, last_updates_start_;  // per layer, the last inference's
   std::string protocol_error_;
   int array_target(int array) const { return static_cast<int>(tiles_.size()) + array; }
   int host_target() const { return static_cast<int>(tiles_.size() + arrays_.size()); }

@@ -107,7 +107,66 @@ ChipEngine::ChipEngine(const models::Network& network, const Eigen::MatrixXd& in
   // Delta is the faults' effect only: it is measured against this chip's own fault-free outputs
   // (its crossbar and neuron models included, read noise off), not against the Eigen network.
   golden_ = fault_free_outputs();
+  if (!options_.differential) {
+    no_references_ = "chip_simulation: full";
+  } else if (std::string obstacle = chip_->differential_obstacle(); !obstacle.empty()) {
+    no_references_ = obstacle;
+  } else if (tracer_) {
+    no_references_ = "--vcd (the trace follows every inference in simulated time)";
+  } else {
+    // Each input's fault-free inference, recorded (read noise is off: the chip has none).
+    references_.resize(static_cast<std::size_t>(inputs_.cols()));
+    chip_->set_read_noise(false);  // as the fault-free outputs (the chip has no noisy reads anyway)
+    execute([&] {
+      chip_->clear_faults();
+      Eigen::VectorXd out;
+      for (Eigen::Index n = 0; n < inputs_.cols(); ++n) {
+        chip_->infer_reference(inputs_.col(n), out, references_[static_cast<std::size_t>(n)]);
+        if (n == 0 && references_[0].bytes() * static_cast<std::size_t>(inputs_.cols()) > kMaxReferenceBytes) {
+          no_references_ = "the fault-free references of the " + std::to_string(inputs_.cols()) + " inputs would take " +
+                           std::to_string(references_[0].bytes() * static_cast<std::size_t>(inputs_.cols()) >> 20) +
+                           " MiB (limit " + std::to_string(kMaxReferenceBytes >> 20) + " MiB)";
+          break;
+        }
+        if (out != golden_.col(n)) throw core::InternalError("chip engine: a reference inference differs from the fault-free one");
+      }
+    });
+    chip_->set_read_noise(true);
+    if (!no_references_.empty()) references_.clear();
+  }
   chip_->reset_counters();
+}
+
+std::string ChipEngine::differential_off_reason() const {
+  if (references_.empty()) return no_references_;
+  if (force_full_) return "chip_simulation: full";
+  if (deadline_ns_) return "deadline_ns (lost outputs depend on arrival times)";
+  if (stream_interval_ns_) return "stream (overlapping inferences)";
+  return {};
+}
+
+ChipSimulationCounts ChipEngine::simulation() const {
+  ChipSimulationCounts c;
+  c.full_reason = differential_off_reason();
+  c.differential = c.full_reason.empty();
+  c.differential_inferences = differential_inferences_;
+  c.full_inferences = full_inferences_;
+  return c;
+}
+
+void ChipEngine::infer_one(Eigen::Index n, Eigen::VectorXd& out) {
+  // An inference whose faults act on values only replays its reference; one with a unit that acts
+  // through time (a dead router, a slow unit) is simulated in full.
+  if (!controller_->drew_timing_fault() && differential_off_reason().empty()) {
+    chip_->infer_differential(references_[static_cast<std::size_t>(n)], inputs_.col(n), out,
+                              [this](const sc_core::sc_time& t) { controller_->apply_until(t); });
+    ++differential_inferences_;
+  } else {
+    infer_traced(inference_count_, inputs_.col(n), out);
+    ++full_inferences_;
+  }
+  ++inference_count_;
+  controller_->end_inference();
 }
 
 void ChipEngine::set_plan(const faults::FaultPlan& plan, std::uint64_t seed, std::uint32_t block_trials) {
@@ -122,6 +181,7 @@ void ChipEngine::set_plan(const faults::FaultPlan& plan, std::uint64_t seed, std
   deadline_misses_ = 0;
   stream_throughput_ = core::RunningStats();
   stream_growth_ = core::RunningStats();
+  differential_inferences_ = full_inferences_ = 0;
   chip_->reset_counters();
 }
 
@@ -146,7 +206,7 @@ void ChipEngine::run_trial(std::uint64_t trial, const std::function<void(Eigen::
   sc_core::sc_time first_done, first_latency;
   for (Eigen::Index n = 0; n < N; ++n) {
     controller_->begin_inference(trial, static_cast<std::uint32_t>(n));
-    infer_traced(inference_count_++, inputs_.col(n), out);
+    infer_one(n, out);
     if (!chip_->protocol_error().empty()) return;  // execute() throws it
     if (stream_interval_ns_ && n == 0) {
       first_done = chip_->stream_completion();
@@ -190,6 +250,7 @@ void ChipEngine::infer_traced(std::uint64_t index, const Eigen::VectorXd& input,
     tracer_->faults[s]->write(static_cast<int>(controller_->active_per_spec()[s]));
   }
   chip_->infer(input, output);
+  controller_->end_inference();  // before the trace's 1 ps gap: later onsets never act on it
   for (Eigen::Index k = 0; k < output.size(); ++k) tracer_->outputs[static_cast<std::size_t>(k)]->write(output[k]);
   for (std::size_t s = 0; s < tracer_->faults.size() && s < controller_->active_per_spec().size(); ++s) {
     tracer_->faults[s]->write(static_cast<int>(controller_->active_per_spec()[s]));

@@ -26,6 +26,17 @@ struct ChipEngineOptions {
   // Write a VCD trace here (inference index, busy, per-output values, active faults per spec).
   // Tracing separates inferences by 1 ps so that `busy` shows every inference.
   std::string vcd_path;
+  // Differential simulation (docs/chip.md, "Differential simulation"): inferences whose faults
+  // change values only are computed from each input's recorded fault-free inference. False: every
+  // inference simulated in full (the reference the tests hold it to).
+  bool differential = true;
+};
+
+// How the chip engine simulated a point's inferences.
+struct ChipSimulationCounts {
+  bool differential = false;          // asked for and possible on this chip and point
+  std::string full_reason;            // why not (empty when it is)
+  std::uint64_t differential_inferences = 0, full_inferences = 0;
 };
 
 // The chip engine: elaborates the Chip, its FaultController and a driver thread once (SystemC
@@ -73,6 +84,14 @@ class ChipEngine {
   // to the last) and the growth of the latency from the first input to the last, per input (ns).
   const core::RunningStats& stream_throughput_per_us() const { return stream_throughput_; }
   const core::RunningStats& stream_backlog_growth_ns() const { return stream_growth_; }
+  // Differential simulation on (where it applies) or off (every later inference simulated in
+  // full), on an engine that recorded its references: the tests compare the two on one chip.
+  void set_differential(bool on) { force_full_ = !on; }
+  // Each input's recorded fault-free inference (empty when differential simulation is off).
+  const std::vector<Chip::Reference>& references() const { return references_; }
+  // Which inferences of the point were simulated differentially, and why none were when none
+  // could be.
+  ChipSimulationCounts simulation() const;
   // Inferences of the point that lost an output to the deadline.
   std::uint64_t deadline_misses() const { return deadline_misses_; }
   // How many inferences of the point took each latency (simulated time in ps: exact, and few
@@ -105,6 +124,20 @@ class ChipEngine {
   // One trial's inferences: as a stream when set_stream() asked for one, recording its statistics.
   void run_trial(std::uint64_t trial, const std::function<void(Eigen::Index, const Eigen::VectorXd&)>& each);
   std::uint64_t deadline_misses_ = 0;
+  // Differential simulation: each input's reference (empty: none recorded), why none was (the
+  // chip's obstacle, the options, or the size), and the point's counts.
+  std::vector<Chip::Reference> references_;
+  std::string no_references_;
+  std::uint64_t differential_inferences_ = 0, full_inferences_ = 0;
+  bool force_full_ = false;
+  // Why this point's inferences cannot be differential (no references, a deadline, a stream, a
+  // trace), or empty.
+  std::string differential_off_reason() const;
+  // One inference of the trial under the faults the controller applied at its start.
+  void infer_one(Eigen::Index n, Eigen::VectorXd& out);
 };
+
+// The memory the references may take (all inputs together); beyond it the engine simulates in full.
+constexpr std::size_t kMaxReferenceBytes = std::size_t{1} << 30;
 
 }  // namespace nfsim::sim

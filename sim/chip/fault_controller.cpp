@@ -36,14 +36,15 @@ void FaultController::set_plan(const FaultPlan& plan, const models::Network& net
   last_trial_ = ~std::uint64_t{0};
 }
 
-void FaultController::apply(std::size_t spec, std::uint64_t unit, std::uint64_t trial, std::uint32_t input) {
+void FaultController::apply(std::size_t spec, std::uint64_t unit, std::uint64_t trial, std::uint32_t input,
+                            const sc_core::sc_time& at) {
   target_.apply_fault(spec, unit);
   ++active_[spec];
   if (!log_limit_) return;
   // A permanent fault is one fault per trial: logged with the trial's first inference.
   if (plan_->specs()[spec].persistence == faults::Persistence::permanent && !first_of_trial_) return;
   if (log_.size() < *log_limit_) {
-    log_.push_back({(sc_core::sc_time_stamp() - inference_start_).to_seconds() * 1e9, trial, input, spec, unit});
+    log_.push_back({(at - inference_start_).to_seconds() * 1e9, trial, input, spec, unit});
   } else {
     ++log_left_out_;
   }
@@ -60,12 +61,14 @@ std::size_t FaultController::begin_inference(std::uint64_t trial, std::uint32_t 
   inference_start_ = now;
   first_of_trial_ = trial != last_trial_;
   last_trial_ = trial;
+  drew_timing_ = false;
   sampler_->for_each_failed(trial, input, units_, [&](std::size_t s, std::uint64_t u) {
     const FaultSpec& spec = plan_->specs()[s];
+    drew_timing_ = drew_timing_ || spec.acts_through_time();
     if (spec.onset_ns > 0) {
       pending_.push_back({now + sc_core::sc_time(spec.onset_ns, sc_core::SC_NS), s, u, trial, input});
     } else {
-      apply(s, u, trial, input);
+      apply(s, u, trial, input, now);
     }
     ++drawn;
   });
@@ -81,9 +84,23 @@ void FaultController::apply_due() {
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   while (next_pending_ < pending_.size() && pending_[next_pending_].at <= now) {
     const Pending& p = pending_[next_pending_++];
-    apply(p.spec, p.unit, p.trial, p.input);
+    apply(p.spec, p.unit, p.trial, p.input, p.at);
   }
   if (next_pending_ < pending_.size()) onset_event_.notify(pending_[next_pending_].at - now);
+}
+
+void FaultController::apply_until(const sc_core::sc_time& offset) {
+  const sc_core::sc_time until = inference_start_ + offset;
+  while (next_pending_ < pending_.size() && pending_[next_pending_].at <= until) {
+    const Pending& p = pending_[next_pending_++];
+    apply(p.spec, p.unit, p.trial, p.input, p.at);
+  }
+}
+
+void FaultController::end_inference() {
+  onset_event_.cancel();
+  pending_.clear();
+  next_pending_ = 0;
 }
 
 void FaultController::write_log(FaultLogWriter& writer) const {

@@ -54,6 +54,15 @@ class FaultController : public sc_core::sc_module {
   // with an onset, at now + onset_ns (a method wakes then and applies them). Returns how many
   // units failed (including those still to come).
   std::size_t begin_inference(std::uint64_t trial, std::uint32_t input);
+  // Whether this inference drew a unit that acts through time (FaultSpec::acts_through_time):
+  // the chip engine then simulates it fully.
+  bool drew_timing_fault() const { return drew_timing_; }
+  // Applies now the faults still to come whose onset is at most `offset` after the inference's
+  // start, logged at their onsets (the differential chip calls it before each phase, as the full
+  // simulation's method would have applied them by then: docs/chip.md, "Differential simulation").
+  void apply_until(const sc_core::sc_time& offset);
+  // The inference is over: faults still to come never act on it and are dropped, not logged.
+  void end_inference();
   // Faults currently applied, per spec (for traces).
   const std::vector<std::size_t>& active_per_spec() const { return active_; }
 
@@ -73,7 +82,8 @@ class FaultController : public sc_core::sc_module {
     std::uint64_t trial;
     std::uint32_t input;
   };
-  void apply(std::size_t spec, std::uint64_t unit, std::uint64_t trial, std::uint32_t input);
+  // `at`: the simulated time it acts from (for the log).
+  void apply(std::size_t spec, std::uint64_t unit, std::uint64_t trial, std::uint32_t input, const sc_core::sc_time& at);
   void apply_due();  // SC_METHOD on onset_event_
 
   const faults::FaultPlan* plan_;
@@ -88,6 +98,7 @@ class FaultController : public sc_core::sc_module {
   std::uint64_t log_left_out_ = 0;
   std::optional<std::size_t> log_limit_;
   sc_core::sc_time inference_start_;        // when the current inference began
+  bool drew_timing_ = false;
   bool first_of_trial_ = true;              // the current inference is the first of its trial seen
   std::uint64_t last_trial_ = ~std::uint64_t{0};
 };

@@ -62,7 +62,7 @@ void Crossbar::read(const Eigen::VectorXd& input, Eigen::VectorXd& partial, sc_c
   } else {
     partial.noalias() = stored_ * input;
   }
-  if (read_noise_) model_->perturb_read(partial, tile_index_, read_index);
+  if (read_noise_ && model_->noisy_reads()) model_->perturb_read(partial, tile_index_, read_index);
   if (any_dead_cols_) {
     for (int c = 0; c < cols(); ++c) {
       if (dead_cols_[static_cast<std::size_t>(c)]) partial[c] = 0.0;
@@ -99,6 +99,53 @@ void Crossbar::read_positions(const Eigen::Ref<const Eigen::MatrixXd>& patches, 
   if (any_dead_cols_) {
     for (int c = 0; c < cols(); ++c) {
       if (dead_cols_[static_cast<std::size_t>(c)]) partial.col(c).setZero();
+    }
+  }
+}
+
+void Crossbar::read_changed(const Eigen::VectorXd& reference_input, const Eigen::VectorXd& reference_partial,
+                            const std::vector<std::pair<int, double>>& changes, Eigen::VectorXd& partial) {
+  if (dead_) {
+    partial.setZero(cols());
+    return;
+  }
+  // A full read costs rows x cols; each changed row costs cols: past an eighth of the rows, read.
+  if (changes.size() * 8 > static_cast<std::size_t>(rows())) {
+    changed_input_ = reference_input;
+    for (const auto& [r, v] : changes) changed_input_[r] = v;
+    sc_core::sc_time ignored;
+    const bool noise = read_noise_;
+    read_noise_ = false;
+    read(changed_input_, partial, ignored);
+    read_noise_ = noise;
+    return;
+  }
+  // partial = stored * x' - clean * x + clean * x, with x' the new input (0 on dead rows): the
+  // rows whose input or liveness changed contribute their whole column's difference; the other
+  // faulted cells their own.
+  partial = reference_partial;
+  changed_row_.assign(static_cast<std::size_t>(rows()), 0);
+  auto row_delta = [&](int r, double now) {
+    partial.noalias() += stored_.col(r) * now - clean_.col(r) * reference_input[r];
+    changed_row_[static_cast<std::size_t>(r)] = 1;
+  };
+  for (const auto& [r, v] : changes) row_delta(r, dead_rows_[static_cast<std::size_t>(r)] ? 0.0 : v);
+  if (any_dead_rows_) {
+    for (int r = 0; r < rows(); ++r) {
+      if (dead_rows_[static_cast<std::size_t>(r)] && !changed_row_[static_cast<std::size_t>(r)]) row_delta(r, 0.0);
+    }
+  }
+  if (!touched_.empty()) {
+    touched_once_ = touched_;
+    std::sort(touched_once_.begin(), touched_once_.end());
+    touched_once_.erase(std::unique(touched_once_.begin(), touched_once_.end()), touched_once_.end());
+    for (const auto& [c, r] : touched_once_) {
+      if (!changed_row_[static_cast<std::size_t>(r)]) partial[c] += (stored_(c, r) - clean_(c, r)) * reference_input[r];
+    }
+  }
+  if (any_dead_cols_) {
+    for (int c = 0; c < cols(); ++c) {
+      if (dead_cols_[static_cast<std::size_t>(c)]) partial[c] = 0.0;
     }
   }
 }

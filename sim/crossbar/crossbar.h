@@ -50,6 +50,18 @@ class Crossbar : public sc_core::sc_module {
   // annotated once per position and the read noise drawn per read.
   void read_positions(const Eigen::Ref<const Eigen::MatrixXd>& patches, Eigen::MatrixXd& partial, sc_core::sc_time& delay);
 
+  // Differential simulation (docs/chip.md, "Differential simulation"): what read() gives on the
+  // input `reference_input` with the rows in `changes` ((row, value), each row once) replaced,
+  // computed from `reference_partial`, the fault-free read of `reference_input` (read noise off),
+  // by the cells' differences: the changed and dead rows' columns and the faulted cells. Falls
+  // back to a full read when many rows change. No latency (the chip takes it from the reference);
+  // a model with noisy reads cannot be read this way (the chip simulates it fully).
+  void read_changed(const Eigen::VectorXd& reference_input, const Eigen::VectorXd& reference_partial,
+                    const std::vector<std::pair<int, double>>& changes, Eigen::VectorXd& partial);
+  // Whether a fault changes what the tile reads (a cell, row, column or the whole tile).
+  bool faulted() const { return dead_ || any_dead_rows_ || any_dead_cols_ || !touched_.empty(); }
+  bool noisy_reads() const { return model_->noisy_reads(); }
+
   void set_cell(int row, int col, double value);  // stuck-at / crash (0) / flipped value
   void crash_row(int row);
   void crash_column(int col);
@@ -79,6 +91,9 @@ class Crossbar : public sc_core::sc_module {
   double slowdown_ = 1.0;
   Eigen::VectorXd masked_, noisy_;
   Eigen::MatrixXd masked_patches_;
+  Eigen::VectorXd changed_input_;                 // read_changed()'s scratch: the new input
+  std::vector<char> changed_row_;                 // read_changed()'s scratch: rows already counted
+  std::vector<std::pair<int, int>> touched_once_;  // read_changed()'s scratch: touched_ without repeats
   std::uint64_t reads_ = 0;
   bool read_noise_ = true;
   int tile_index_ = 0;

@@ -26,9 +26,10 @@ class ICrossbarModel {
     (void)tile_index;
     block = block.unaryExpr([this](double w) { return program(w); }).eval();
   }
-  // Read noise: called on the partial sums of every read of tile `tile_index`; `read_index`
-  // counts that tile's reads. The default adds nothing. A model that adds noise must say so in
-  // noisy_reads(), since only the chip engine models it.
+  // Read noise: called on the partial sums of every read of tile `tile_index` when noisy_reads()
+  // is true (never otherwise); `read_index` counts that tile's reads. The default adds nothing. A
+  // model that adds noise must say so in noisy_reads(): only the chip engine models it, and only
+  // in full simulation (a chip with noisy reads is never simulated differentially, docs/chip.md).
   virtual void perturb_read(Eigen::VectorXd& partial, int tile_index, std::uint64_t read_index) const {
     (void)partial;
     (void)tile_index;

@@ -64,6 +64,10 @@ struct ChipRunMetrics {
     bool sustained = true;
   };
   std::optional<Stream> stream;
+  // How the inferences were simulated (docs/chip.md, "Differential simulation"): "differential"
+  // (those whose faults change values only; the others in full) or "full", with the reason.
+  std::string simulation = "full", full_reason;
+  std::uint64_t differential_inferences = 0, full_inferences = 0;
 };
 
 // Everything an engine is built from: one campaign point made concrete.
@@ -84,6 +88,7 @@ struct EngineSetup {
   std::optional<std::size_t> fault_log_limit;  // fault events kept for the fault log (none: no log)
   std::optional<double> deadline_ns;  // chip engine: outputs later than this are lost
   std::optional<double> stream_interval_ns;  // chip engine: each trial's inputs streamed one per interval
+  bool chip_differential = true;  // chip engine: differential simulation where it applies (chip_simulation:)
   std::uint32_t replicas = 1;         // `replicas.count`: per-output median of R faulty copies
   const std::atomic<bool>* interrupt = nullptr;  // set by SIGINT: engines that run long without blocks poll it
 };

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "sim/tlm/protocol.h"
+#include "core/error.h"
 
 namespace nfsim::sim {
 
@@ -88,6 +89,32 @@ void Interconnect::reset_counters() {
   hops_ = messages_ = dropped_ = rerouted_ = detour_hops_ = 0;
   wait_ = sc_core::SC_ZERO_TIME;
   for (Link& l : links_) l.busy = sc_core::SC_ZERO_TIME;
+}
+
+Interconnect::Traffic Interconnect::traffic() const {
+  Traffic t{hops_, messages_, dropped_, rerouted_, detour_hops_, wait_, {}};
+  t.link_busy.reserve(links_.size());
+  for (const Link& l : links_) t.link_busy.push_back(l.busy);
+  return t;
+}
+
+Interconnect::Traffic Interconnect::difference(const Traffic& after, const Traffic& before) {
+  Traffic d{after.hops - before.hops, after.messages - before.messages, after.dropped - before.dropped,
+            after.rerouted - before.rerouted, after.detour_hops - before.detour_hops, after.wait - before.wait, {}};
+  d.link_busy = after.link_busy;
+  for (std::size_t i = 0; i < before.link_busy.size(); ++i) d.link_busy[i] -= before.link_busy[i];
+  return d;
+}
+
+void Interconnect::add_traffic(const Traffic& t) {
+  hops_ += t.hops;
+  messages_ += t.messages;
+  dropped_ += t.dropped;
+  rerouted_ += t.rerouted;
+  detour_hops_ += t.detour_hops;
+  wait_ += t.wait;
+  if (t.link_busy.size() > links_.size()) throw core::InternalError("interconnect: traffic of links it does not have");
+  for (std::size_t i = 0; i < t.link_busy.size(); ++i) links_[i].busy += t.link_busy[i];
 }
 
 void Interconnect::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {

@@ -59,6 +59,17 @@ class Interconnect : public sc_core::sc_module {
   };
   std::vector<LinkBusy> link_busy() const;
   void reset_counters();
+  // The counters as numbers, to take one inference's traffic (the difference of two) and add it
+  // again for an inference the chip simulated differentially (docs/chip.md, "Differential
+  // simulation"): its messages take the reference's routes and times.
+  struct Traffic {
+    std::uint64_t hops = 0, messages = 0, dropped = 0, rerouted = 0, detour_hops = 0;
+    sc_core::sc_time wait;
+    std::vector<sc_core::sc_time> link_busy;  // per link, in the order links were first used
+  };
+  Traffic traffic() const;
+  static Traffic difference(const Traffic& after, const Traffic& before);
+  void add_traffic(const Traffic& t);
   // VCD tracing (nfsim run --vcd): one boolean per link ("link_3_4"; the bus: "bus") and per
   // router ("router_3"), high while a message crosses it, from its start (after any wait for
   // links) to its arrival. Call during elaboration (before the simulation starts). The changes are

@@ -15,7 +15,9 @@ class INeuronModel {
   // Names this interface's registry in messages and provenance.
   static constexpr const char* kRegistryKind = "neuron";
   virtual ~INeuronModel() = default;
-  // Outputs of the neurons given their pre-activations z and the layer's activation.
+  // Outputs of the neurons given their pre-activations z and the layer's activation: a pure
+  // function of them (the chip's differential simulation reuses a fault-free call's outputs for
+  // the same z: docs/chip.md, "Differential simulation").
   virtual void fire(const Eigen::VectorXd& z, const models::Activation& activation, Eigen::VectorXd& y) const = 0;
   virtual std::string describe() const = 0;
 };

@@ -54,8 +54,27 @@ void NeuronArray::fire(sc_core::sc_time& delay) {
   delay += update_latency_ * slowdown_;
   if (dead_) {
     y_.setZero(size());
+    y_model_.resize(0);
   } else {
-    model_->fire(z_, activation_, y_);
+    model_->fire(z_, activation_, y_model_);
+    y_ = y_model_;
+    for (const auto& [i, v] : overrides_) y_[i] = v;
+  }
+  if (stage_) {
+    u_.resize(stage_->output_size());
+    stage_->forward(y_.data(), u_.data());
+  }
+}
+
+void NeuronArray::accumulate_difference(int offset, const double* now, const double* before, int count) {
+  z_.segment(offset, count) += Eigen::Map<const Eigen::VectorXd>(now, count) - Eigen::Map<const Eigen::VectorXd>(before, count);
+}
+
+void NeuronArray::fire_from(const Eigen::VectorXd& y) {
+  if (dead_) {
+    y_.setZero(size());
+  } else {
+    y_ = y;
     for (const auto& [i, v] : overrides_) y_[i] = v;
   }
   if (stage_) {

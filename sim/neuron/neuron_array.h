@@ -43,11 +43,22 @@ class NeuronArray : public sc_core::sc_module {
   // [channel, channel + count) of this array get columns [column, column + count).
   void accumulate_positions(int channel, int pos_begin, const Eigen::MatrixXd& partial, int column, int count);
   void fire(sc_core::sc_time& delay);                        // y = model(z), then faults, then the stage
+  // Differential simulation (docs/chip.md): the pre-activations and the model's outputs as the
+  // last update left them; z set from a reference and changed by the difference of one tile's
+  // partial sums (now - before); fire() for a z whose model outputs are known (`y`, the
+  // reference's): the faults, then the stage. No latency.
+  const Eigen::VectorXd& z() const { return z_; }
+  const Eigen::VectorXd& model_output() const { return y_model_; }
+  void set_z(const Eigen::VectorXd& z) { z_ = z; }
+  void accumulate_difference(int offset, const double* now, const double* before, int count);
+  void fire_from(const Eigen::VectorXd& y);
   // What the array sends on: y, or the stage's pooled channels.
   const Eigen::VectorXd& output() const { return stage_ ? u_ : y_; }
 
   void set_neuron(int index, double value);
   void crash_array();
+  // Whether a fault changes what the array outputs (a neuron or the whole array).
+  bool faulted() const { return dead_ || !overrides_.empty(); }
   // A timing fault: updates take `factor` times the update latency (the largest factor wins).
   void slow_down(double factor) { slowdown_ = std::max(slowdown_, factor); }
   void clear_faults();
@@ -56,7 +67,7 @@ class NeuronArray : public sc_core::sc_module {
  private:
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
 
-  Eigen::VectorXd bias_, z_, y_, u_;
+  Eigen::VectorXd bias_, z_, y_, u_, y_model_;  // y_model_: the model's outputs before faults
   int positions_ = 1;
   std::unique_ptr<models::Pool2d> stage_;
   models::Activation activation_;

@@ -408,7 +408,7 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
   const Reader r(source, base_dir, reader_overrides(overrides));
   r.check_keys(root, "", {"model", "inputs", "faults", "chip", "engine", "trials", "seed", "bounds", "block_trials",
                           "batch_trials", "confidence", "stopping", "require", "sweep", "plugins", "fault_log", "criticality",
-                          "protection", "replicas", "mission", "deadline_ns", "stream"});
+                          "protection", "replicas", "mission", "deadline_ns", "stream", "chip_simulation"});
   CampaignConfig c;
   c.file = source;
   // Plug-ins first: the chip's component types may come from them.
@@ -599,6 +599,11 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
                "no onset_ns with stream:");
       }
     }
+  }
+  if (const YAML::Node sim = root["chip_simulation"]) {
+    const std::string mode = r.text(sim, "chip_simulation");
+    if (mode != "differential" && mode != "full") r.fail(sim, "chip_simulation", "unknown mode", "differential or full");
+    c.chip_differential = mode == "differential";
   }
   const bool timing = c.deadline_ns || std::any_of(c.faults.begin(), c.faults.end(), [](const faults::FaultSpec& f) {
                         return f.is_timing();

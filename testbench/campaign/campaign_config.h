@@ -99,6 +99,10 @@ struct CampaignConfig {
   // into the chip one every T ns and the inferences pipeline (docs/chip.md, "Streamed
   // inferences"); chip engine only. None: one inference at a time.
   std::optional<double> stream_interval_ns;
+  // `chip_simulation`: differential (default: inferences whose faults change values only are
+  // computed from recorded fault-free ones) or full (every inference simulated); chip engine only
+  // (docs/chip.md, "Differential simulation").
+  bool chip_differential = true;
   // The sweep values of this point (empty without a sweep): key -> value as written.
   std::vector<std::pair<std::string, std::string>> sweep_point;
 };

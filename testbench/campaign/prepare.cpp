@@ -110,7 +110,8 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
                            "(link_bandwidth_bytes_per_ns / bandwidth_bytes_per_ns 0) with stream:");
   }
   sim::check_engine_can(engine, needs);
-  if (p.mapped) p.chip_key = chip_key_of(p);
+  // The chip engine records its references (or not) when it elaborates: the mode is the session's.
+  if (p.mapped) p.chip_key = chip_key_of(p) + (config.chip_differential ? "" : "-full");
   return p;
 }
 

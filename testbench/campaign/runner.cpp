@@ -153,6 +153,7 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   setup.replicas = config.replicas.count;
   setup.deadline_ns = config.deadline_ns;
   setup.stream_interval_ns = config.stream_interval_ns;
+  setup.chip_differential = config.chip_differential;
   // Asked for only (criticality:): before the engine, which may take the mapped chip.
   if (config.criticality && mpi_rank() == 0) r.criticality = point_criticality(p, config);
   std::unique_ptr<sim::IEngine> engine = p.engine->make(setup);
@@ -280,12 +281,20 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
                                         std::nullopt,
                                         std::nullopt,
                                         std::nullopt,
-                                        std::nullopt};
+                                        std::nullopt,
+                                        {},
+                                        {},
+                                        0,
+                                        0};
     if (m->stream) {
       r.chip->timing->stream = ChipReport::Timing::Stream{m->stream->interval_ns,       m->stream->throughput_per_us,
                                                           m->stream->bottleneck_per_us, m->stream->expected_per_us,
                                                           m->stream->backlog_growth_ns_per_input, m->stream->sustained};
     }
+    r.chip->timing->simulation = m->simulation;
+    r.chip->timing->full_reason = m->full_reason;
+    r.chip->timing->differential_inferences = m->differential_inferences;
+    r.chip->timing->full_inferences = m->full_inferences;
     if (m->rerouting_per_inference) {
       r.chip->timing->rerouted_messages_per_inference = m->rerouting_per_inference->rerouted_messages;
       r.chip->timing->detour_hops_per_inference = m->rerouting_per_inference->detour_hops;

@@ -414,6 +414,14 @@ std::string chip_section(const Report& report) {
                                                 : "the chip does not sustain this rate: the latency grows " +
                                                       fmt(st.backlog_growth_ns_per_input) + " ns per input (a backlog)"));
       }
+      if (!t.simulation.empty()) {
+        const double all = static_cast<double>(t.differential_inferences + t.full_inferences);
+        html << row("simulation", t.simulation == "differential"
+                                      ? "differential: " + fmt(all > 0 ? 100 * static_cast<double>(t.differential_inferences) / all : 0.0) +
+                                            "% of inferences replayed from their fault-free reference, the rest (units that act "
+                                            "through time) simulated in full"
+                                      : "full (" + esc(t.full_reason) + ")");
+      }
       if (t.rerouted_messages_per_inference) {
         html << row("routing around dead routers",
                     fmt(*t.rerouted_messages_per_inference) + " messages per inference detoured (" +

@@ -212,6 +212,13 @@ json chip_to_json(const ChipReport& c) {
       j["deadline_ns"] = *c.timing->deadline_ns;
       j["deadline_miss_rate"] = c.timing->deadline_miss_rate.value_or(0.0);
     }
+    if (!c.timing->simulation.empty()) {
+      json s = {{"mode", c.timing->simulation},
+                {"differential_inferences", c.timing->differential_inferences},
+                {"full_inferences", c.timing->full_inferences}};
+      if (!c.timing->full_reason.empty()) s["full_reason"] = c.timing->full_reason;
+      j["simulation"] = s;
+    }
   }
   if (!c.components.is_null()) j["components"] = c.components;
   return j;
@@ -271,6 +278,13 @@ ChipReport chip_of(const json& j) {
     if (j.contains("link_wait_ns_per_inference")) {
       t.link_wait_ns_per_inference = num_of(j["link_wait_ns_per_inference"]);
       for (const auto& l : j["link_utilisation"]) t.link_utilisation.emplace_back(l["link"].get<std::string>(), num_of(l["utilisation"]));
+    }
+    if (j.contains("simulation")) {
+      const json& q = j["simulation"];
+      t.simulation = q["mode"].get<std::string>();
+      t.differential_inferences = q["differential_inferences"].get<std::uint64_t>();
+      t.full_inferences = q["full_inferences"].get<std::uint64_t>();
+      if (q.contains("full_reason")) t.full_reason = q["full_reason"].get<std::string>();
     }
     t.messages_per_inference = j["messages_per_inference"].get<std::uint64_t>();
     t.router_hops_per_inference = num_of(j["router_hops_per_inference"]);

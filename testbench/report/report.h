@@ -148,6 +148,11 @@ struct ChipReport {
       bool sustained = true;
     };
     std::optional<Stream> stream;
+    // How the chip engine simulated the inferences (docs/chip.md, "Differential simulation"):
+    // "differential" or "full" (with the reason), and how many inferences each way.
+    std::string simulation;
+    std::string full_reason;
+    std::uint64_t differential_inferences = 0, full_inferences = 0;
   };
   std::optional<Timing> timing;
   // Provenance of the components (types, parameter values, describe()), as written.

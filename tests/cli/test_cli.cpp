@@ -373,16 +373,54 @@ TEST(CliChip, ContentionChangesLatencyNotOutputs) {
   }
 }
 
+// Differential and full chip simulation through the CLI (docs/chip.md, "Differential
+// simulation"): the same statistics (1e-12), latencies and traffic; the report says how each
+// point was simulated, and why in full.
+TEST(CliChip, DifferentialAndFullSimulationGiveTheSameReport) {
+  TempDir dir;
+  const std::string campaign = kMeshCampaignHead +
+                               "faults:\n  - {kind: neuron_crash, layers: [1, 2], probability: 0.05}\n"
+                               "  - {kind: synapse_crash, layers: [2], probability: 0.02, onset_ns: 120}\n"
+                               "trials: 40\nseed: 3\nbounds: [b4]\nengine: chip\n";
+  write_file(dir.file("differential.yaml"), campaign);
+  write_file(dir.file("full.yaml"), campaign + "chip_simulation: full\n");
+  for (const char* name : {"differential", "full"}) {
+    const CliRun r = nfsim(std::string("run ") + dir.file(std::string(name) + ".yaml") + " --out " + dir.file(name), dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  const nlohmann::json d = nlohmann::json::parse(read_file(dir.file("differential/report.json")))["points"][0];
+  const nlohmann::json f = nlohmann::json::parse(read_file(dir.file("full/report.json")))["points"][0];
+  EXPECT_EQ(d["chip"]["simulation"]["mode"], "differential");
+  EXPECT_EQ(d["chip"]["simulation"]["full_inferences"], 0);
+  EXPECT_GT(d["chip"]["simulation"]["differential_inferences"].get<int>(), 0);
+  EXPECT_EQ(f["chip"]["simulation"]["mode"], "full");
+  EXPECT_EQ(f["chip"]["simulation"]["full_reason"], "chip_simulation: full");
+  for (const char* key : {"inference_latency_ns", "messages_per_inference", "router_hops_per_inference"}) {
+    EXPECT_EQ(d["chip"][key], f["chip"][key]) << key;
+  }
+  ASSERT_EQ(d["inputs"].size(), f["inputs"].size());
+  for (std::size_t n = 0; n < d["inputs"].size(); ++n) {
+    for (const char* stat : {"mean", "std"}) {
+      const auto& a = d["inputs"][n]["measured"][stat];
+      const auto& b = f["inputs"][n]["measured"][stat];
+      ASSERT_EQ(a.size(), b.size());
+      for (std::size_t k = 0; k < a.size(); ++k) EXPECT_NEAR(a[k].get<double>(), b[k].get<double>(), 1e-12) << stat << " " << n << " " << k;
+    }
+  }
+  EXPECT_NE(read_file(dir.file("full/report.html")).find("full (chip_simulation: full)"), std::string::npos);
+}
+
 // Streamed inferences through the CLI on the example mesh (tiles read in 100 ns, the bottleneck:
 // 10 inferences per us): at 50 inputs per us the report gives the bottleneck's rate (measured
 // within 5% of it) and says the chip does not keep up; at 2 per us it keeps up at the input
-// rate. The statistics are those of single inferences (streaming moves times only).
+// rate. The statistics are those of single inferences (streaming moves times only), simulated in
+// full like the stream (differential simulation gives them to rounding: ChipDifferential).
 TEST(CliChip, StreamedInferencesReportThroughputAndBacklog) {
   TempDir dir;
   const std::string campaign = kMeshCampaignHead +
                                "faults:\n  - {kind: neuron_crash, layers: [1, 2], probability: 0.05}\n"
                                "trials: 20\nseed: 3\nbounds: [b4]\nengine: chip\n";
-  write_file(dir.file("single.yaml"), campaign);
+  write_file(dir.file("single.yaml"), campaign + "chip_simulation: full\n");
   write_file(dir.file("fast.yaml"), campaign + "stream: {rate_per_us: 50}\n");
   write_file(dir.file("slow.yaml"), campaign + "stream: {interval_ns: 500}\n");
   CliRun r = nfsim("run " + dir.file("single.yaml") + " --out " + dir.file("single"), dir);

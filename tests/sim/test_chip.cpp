@@ -460,6 +460,7 @@ class FailingCrossbar : public ICrossbarModel {
       SC_REPORT_ERROR("test/failing_crossbar", msg.c_str());
     }
   }
+  bool noisy_reads() const override { return true; }  // perturb_read is called only then
   std::string describe() const override { return "failing"; }
 
  private:

@@ -52,6 +52,7 @@ ChipEngine& engine_for(const EngineSetup& s) {
   options.block_trials = s.block_trials;
   options.fault_log_limit = s.fault_log_limit;
   options.vcd_path = s.vcd_path;
+  options.differential = s.chip_differential;
   current->engine = std::make_unique<ChipEngine>(current->model, current->inputs, current->mapped, *s.plan, options, s.labels);
   current->engine->set_deadline(s.deadline_ns);  // after the fault-free reference, which has none
   current->engine->set_stream(s.stream_interval_ns);
@@ -110,6 +111,11 @@ class ChipAdapter : public IEngine {
     m.router_hops_per_inference = inferences && chip.has_builtin_interconnect()
                                       ? static_cast<double>(chip.interconnect().hops()) / static_cast<double>(inferences)
                                       : 0.0;
+    const ChipSimulationCounts sim = engine_.simulation();
+    m.simulation = sim.differential ? "differential" : "full";
+    m.full_reason = sim.full_reason;
+    m.differential_inferences = sim.differential_inferences;
+    m.full_inferences = sim.full_inferences;
     if (engine_.stream_interval_ns()) {
       ChipRunMetrics::Stream st;
       st.interval_ns = *engine_.stream_interval_ns();

@@ -7,7 +7,8 @@ namespace {
 class RateNeuron : public INeuronModel {
  public:
   void fire(const Eigen::VectorXd& z, const models::Activation& activation, Eigen::VectorXd& y) const override {
-    y = activation.apply(z);
+    y.resize(z.size());
+    activation.apply_to(z.data(), y.data(), z.size());
   }
   std::string describe() const override { return "rate"; }
 };
