@@ -358,8 +358,9 @@ int cmd_run(const std::vector<std::string>& args) {
       ("seed", po::value<long long>(), "random seed >= 0 (overrides the file)")                      //
       ("out", po::value<std::string>(), "output directory (default: results/<campaign name>)")  //
       ("resume", po::value<std::string>(), "continue the interrupted run whose output directory is DIR")  //
-      ("threads", po::value<long long>(), "functional engine threads (default: every core; 1 per rank under mpirun); "
-                                          "the numbers do not depend on it")  //
+      ("threads", po::value<long long>(), "functional engine threads, or chip engine worker processes (each its own "
+                                          "SystemC kernel) (default: every core; 1 per rank under mpirun, where the ranks "
+                                          "are the chip's workers); the numbers do not depend on it")  //
       ("trial-outputs", po::value<long long>(), "also write the faulty outputs of the first N trials of each point to "
                                                 "DIR/trial_outputs_<point>.csv (to compare engines trial by trial)");
   po::positional_options_description pos;

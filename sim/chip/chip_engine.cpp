@@ -220,8 +220,13 @@ void ChipEngine::run_trial(std::uint64_t trial, const std::function<void(Eigen::
     // Times in ns from SystemC's integer ticks, so that exact rates come out exact.
     const auto ns = [](const sc_core::sc_time& t) { return t.to_double() / sc_core::sc_time(1, sc_core::SC_NS).to_double(); };
     const double span_ns = ns(chip_->stream_completion() - first_done);
-    if (span_ns > 0) stream_throughput_.add(static_cast<double>(N - 1) * 1e3 / span_ns);
-    stream_growth_.add((ns(chip_->last_latency()) - ns(first_latency)) / static_cast<double>(N - 1));
+    const double growth = (ns(chip_->last_latency()) - ns(first_latency)) / static_cast<double>(N - 1);
+    if (span_ns > 0) {
+      stream_throughput_.add(static_cast<double>(N - 1) * 1e3 / span_ns);
+      if (block_) block_->tallies().stats[chip_tally::stream_throughput].add(static_cast<double>(N - 1) * 1e3 / span_ns);
+    }
+    stream_growth_.add(growth);
+    if (block_) block_->tallies().stats[chip_tally::stream_growth].add(growth);
   }
   chip_->end_stream();
 }
@@ -280,11 +285,26 @@ void ChipEngine::execute(std::function<void()> job) {
 void ChipEngine::accumulate_block(std::uint64_t first, std::uint64_t last, ErrorStats& block) {
   const Eigen::Index N = inputs_.cols();
   Eigen::VectorXd delta;
+  // The block's tallies: what the engine's counters gained over it.
+  BlockTallies& tallies = block.tallies();
+  auto& latencies = tallies.histograms[chip_tally::latency_ps];
+  const std::uint64_t inferences0 = chip_->inferences(), messages0 = chip_->messages_sent();
+  const std::uint64_t differential0 = differential_inferences_, full0 = full_inferences_, misses0 = deadline_misses_;
+  const std::size_t log0 = controller_->log().size();
+  const std::uint64_t left_out0 = controller_->log_left_out();
+  const Interconnect::Traffic traffic0 = chip_->has_builtin_interconnect() ? chip_->interconnect().traffic() : Interconnect::Traffic{};
+  block_ = &block;
+  struct Reset {
+    ErrorStats*& block;
+    ~Reset() { block = nullptr; }
+  } reset{block_};
   for (std::uint64_t t = first; t < last; ++t) {
     std::size_t correct = 0;
     run_trial(t, [&](Eigen::Index n, const Eigen::VectorXd& out) {
       latency_ns_.add(chip_->last_latency().to_seconds() * 1e9);
-      ++latency_counts_ps_[static_cast<std::uint64_t>(std::llround(chip_->last_latency().to_seconds() * 1e12))];
+      const auto ps = static_cast<std::uint64_t>(std::llround(chip_->last_latency().to_seconds() * 1e12));
+      ++latency_counts_ps_[ps];
+      ++latencies[ps];
       if (chip_->deadline_missed()) ++deadline_misses_;
       delta = out - golden_.col(n);
       block.add(n, delta.data());
@@ -296,6 +316,36 @@ void ChipEngine::accumulate_block(std::uint64_t first, std::uint64_t last, Error
     });
     if (!chip_->protocol_error().empty()) return;
     if (!labels_.empty()) block.add_trial_accuracy(static_cast<double>(correct) / static_cast<double>(N));
+  }
+  auto& c = tallies.counts;
+  c[chip_tally::inferences] = chip_->inferences() - inferences0;
+  c[chip_tally::messages] = chip_->messages_sent() - messages0;
+  c[chip_tally::differential] = differential_inferences_ - differential0;
+  c[chip_tally::full] = full_inferences_ - full0;
+  if (deadline_ns_) c[chip_tally::deadline_misses] = deadline_misses_ - misses0;
+  if (chip_->has_builtin_interconnect()) {
+    const Interconnect& noc = chip_->interconnect();
+    const Interconnect::Traffic d = Interconnect::difference(noc.traffic(), traffic0);
+    const auto ps = [](const sc_core::sc_time& t) { return static_cast<std::uint64_t>(std::llround(t.to_seconds() * 1e12)); };
+    c[chip_tally::hops] = d.hops;
+    c[chip_tally::dropped] = d.dropped;
+    c[chip_tally::rerouted] = d.rerouted;
+    c[chip_tally::detour_hops] = d.detour_hops;
+    c[chip_tally::wait_ps] = ps(d.wait);
+    const std::vector<std::string> names = noc.link_names();
+    for (std::size_t i = 0; i < d.link_busy.size(); ++i) {
+      if (d.link_busy[i] != sc_core::SC_ZERO_TIME) c[chip_tally::link_busy_ps + names[i]] = ps(d.link_busy[i]);
+    }
+  }
+  // The faults applied in the block, in order (the controller kept at most its limit over the
+  // point; a block that starts past it keeps none, as the merged log, in block order, would).
+  if (const auto limit = controller_->log_limit()) {
+    tallies.log_limit = *limit;
+    const auto& log = controller_->log();
+    for (std::size_t i = log0; i < log.size(); ++i) {
+      tallies.log.push_back({log[i].time_ns, log[i].trial, log[i].input, log[i].spec, log[i].unit});
+    }
+    tallies.log_left_out = controller_->log_left_out() - left_out0;
   }
 }
 

@@ -32,6 +32,25 @@ struct ChipEngineOptions {
   bool differential = true;
 };
 
+// The names of the chip engine's block tallies (ErrorStats::tallies(); sim/engine/impl/chip.cpp
+// turns the merged ones into the report's chip metrics).
+namespace chip_tally {
+inline constexpr const char* inferences = "chip.inferences";
+inline constexpr const char* messages = "chip.messages";
+inline constexpr const char* hops = "chip.hops";
+inline constexpr const char* dropped = "chip.dropped";
+inline constexpr const char* rerouted = "chip.rerouted";
+inline constexpr const char* detour_hops = "chip.detour_hops";
+inline constexpr const char* wait_ps = "chip.wait_ps";
+inline constexpr const char* link_busy_ps = "chip.link_busy_ps:";  // + the link's name
+inline constexpr const char* deadline_misses = "chip.deadline_misses";
+inline constexpr const char* differential = "chip.differential_inferences";
+inline constexpr const char* full = "chip.full_inferences";
+inline constexpr const char* latency_ps = "chip.latency_ps";  // histogram
+inline constexpr const char* stream_throughput = "chip.stream_throughput_per_us";
+inline constexpr const char* stream_growth = "chip.stream_growth_ns";
+}  // namespace chip_tally
+
 // How the chip engine simulated a point's inferences.
 struct ChipSimulationCounts {
   bool differential = false;          // asked for and possible on this chip and point
@@ -121,6 +140,8 @@ class ChipEngine {
   std::optional<double> deadline_ns_;
   std::optional<double> stream_interval_ns_;
   core::RunningStats stream_throughput_, stream_growth_;
+  // The block being accumulated (its tallies take the stream statistics), or null.
+  ErrorStats* block_ = nullptr;
   // One trial's inferences: as a stream when set_stream() asked for one, recording its statistics.
   void run_trial(std::uint64_t trial, const std::function<void(Eigen::Index, const Eigen::VectorXd&)>& each);
   std::uint64_t deadline_misses_ = 0;

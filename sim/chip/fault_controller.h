@@ -68,6 +68,7 @@ class FaultController : public sc_core::sc_module {
 
   // Keep at most this many log entries in memory (none: do not log); later ones are counted.
   void set_log_limit(std::optional<std::size_t> entries) { log_limit_ = entries; }
+  std::optional<std::size_t> log_limit() const { return log_limit_; }
   const std::vector<FaultLogEntry>& log() const { return log_; }
   // Fault events beyond the limit (counted, not kept).
   std::uint64_t log_left_out() const { return log_left_out_; }

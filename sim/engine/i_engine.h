@@ -35,6 +35,9 @@ struct EngineCapabilities {
   bool single_session = false;
   std::uint64_t max_fault_units = 0;  // most failing units it accepts (0: no limit)
   bool replicas = false;  // `replicas:` (R copies of the network, per-output median at the host)
+  // Blocks may run in worker processes forked from this one (each with its own copy of the
+  // engine, merged in block order): the chip engine, whose SystemC kernel is one per process.
+  bool process_workers = false;
 };
 
 // Simulated time and traffic of a chip run, for the report.
@@ -110,8 +113,14 @@ class IEngine {
   virtual Eigen::MatrixXd clean_outputs() = 0;
   // The faults of this point's trials as JSON lines (docs/report.md, "faults.jsonl"): at most
   // context.max_lines fault lines, then one summary line with the count left out (FaultLogWriter).
-  virtual void write_fault_log(std::ostream& out, const FaultLogContext& context) = 0;
-  virtual std::optional<ChipRunMetrics> chip_metrics() const { return std::nullopt; }
+  // `merged`: the point's statistics as merged in block order (with the engine's tallies, which
+  // hold what an engine that records its faults logged, whichever process ran each block).
+  virtual void write_fault_log(std::ostream& out, const FaultLogContext& context, const ErrorStats& merged) = 0;
+  // Simulated time and traffic, from the merged blocks' tallies (chip engine).
+  virtual std::optional<ChipRunMetrics> chip_metrics(const ErrorStats& merged) const {
+    (void)merged;
+    return std::nullopt;
+  }
   // After the last point: close traces (throws if that fails).
   virtual void finish() {}
 };

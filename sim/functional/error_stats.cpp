@@ -93,6 +93,25 @@ void ErrorStats::merge(const ErrorStats& later) {
     if (samples_.size() >= sample_cap_) break;
     samples_.push_back(v);
   }
+  tallies_.merge(later.tallies_);
+}
+
+void BlockTallies::merge(const BlockTallies& later) {
+  for (const auto& [name, s] : later.stats) stats[name].merge(s);
+  for (const auto& [name, n] : later.counts) counts[name] += n;
+  for (const auto& [name, h] : later.histograms) {
+    auto& mine = histograms[name];
+    for (const auto& [value, n] : h) mine[value] += n;
+  }
+  log_limit = std::max(log_limit, later.log_limit);
+  for (const LoggedFault& f : later.log) {
+    if (log.size() < log_limit) {
+      log.push_back(f);
+    } else {
+      ++log_left_out;
+    }
+  }
+  log_left_out += later.log_left_out;
 }
 
 }  // namespace nfsim::sim
@@ -126,6 +145,7 @@ class Cursor {
     return core::RunningStats::from_moments(n, v[0], v[1], v[2], v[3], v[4], v[5]);
   }
   bool done() const { return pos_ == size_; }
+  std::size_t left() const { return size_ - pos_; }
 
  private:
   const char* b_;
@@ -134,6 +154,7 @@ class Cursor {
 };
 
 constexpr std::uint64_t kMagic = 0x4E4653494D535431ull;  // "NFSIMST1"
+constexpr std::uint64_t kTalliesMagic = 0x4E4653494D544131ull;  // "NFSIMTA1": engine tallies follow
 
 }  // namespace
 
@@ -154,6 +175,43 @@ void ErrorStats::serialize_to(std::string& out) const {
   for (const auto& s : norms_) put_stats(out, s);
   put_stats(out, accuracy_);
   put(out, samples_.data(), samples_.size() * sizeof(double));
+  if (tallies_.empty() && tallies_.log_limit == 0) return;  // the tallies follow only when there are any
+  auto put_u64 = [&out](std::uint64_t v) { put(out, &v, sizeof v); };
+  auto put_name = [&](const std::string& name) {
+    put_u64(name.size());
+    put(out, name.data(), name.size());
+  };
+  const BlockTallies& t = tallies_;
+  put_u64(kTalliesMagic);
+  put_u64(t.stats.size());
+  for (const auto& [name, s] : t.stats) {
+    put_name(name);
+    put_stats(out, s);
+  }
+  put_u64(t.counts.size());
+  for (const auto& [name, n] : t.counts) {
+    put_name(name);
+    put_u64(n);
+  }
+  put_u64(t.histograms.size());
+  for (const auto& [name, h] : t.histograms) {
+    put_name(name);
+    put_u64(h.size());
+    for (const auto& [value, n] : h) {
+      put_u64(value);
+      put_u64(n);
+    }
+  }
+  put_u64(t.log_limit);
+  put_u64(t.log_left_out);
+  put_u64(t.log.size());
+  for (const auto& f : t.log) {
+    put(out, &f.time_ns, sizeof f.time_ns);
+    put_u64(f.trial);
+    put_u64(f.input);
+    put_u64(f.spec);
+    put_u64(f.unit);
+  }
 }
 
 ErrorStats ErrorStats::deserialize(const std::string& bytes) { return deserialize(bytes.data(), bytes.size()); }
@@ -173,6 +231,52 @@ ErrorStats ErrorStats::deserialize(const char* bytes, std::size_t size) {
   s.accuracy_ = c.stats();
   s.samples_.resize(static_cast<std::size_t>(head[4]));
   c.get(s.samples_.data(), s.samples_.size() * sizeof(double));
+  if (c.done()) return s;  // no tallies
+  // Every count is checked against the bytes left before anything is allocated for it.
+  auto u64 = [&c]() {
+    std::uint64_t v;
+    c.get(&v, sizeof v);
+    return v;
+  };
+  auto count = [&](std::size_t min_bytes_each) {
+    const std::uint64_t n = u64();
+    if (n > c.left() / min_bytes_each) throw core::InputError("statistics data is truncated or corrupt");
+    return static_cast<std::size_t>(n);
+  };
+  auto name = [&]() {
+    std::string text(count(1), '\0');
+    c.get(text.data(), text.size());
+    return text;
+  };
+  if (u64() != kTalliesMagic) throw core::InputError("statistics data has trailing bytes");
+  BlockTallies& t = s.tallies_;
+  for (std::size_t i = 0, n = count(8 + 56); i < n; ++i) {
+    std::string key = name();
+    t.stats[key] = c.stats();
+  }
+  for (std::size_t i = 0, n = count(16); i < n; ++i) {
+    std::string key = name();
+    t.counts[key] = u64();
+  }
+  for (std::size_t i = 0, n = count(16); i < n; ++i) {
+    auto& h = t.histograms[name()];
+    for (std::size_t j = 0, m = count(16); j < m; ++j) {
+      const std::uint64_t value = u64();
+      h[value] = u64();
+    }
+  }
+  t.log_limit = u64();
+  t.log_left_out = u64();
+  t.log.resize(count(40));
+  for (auto& f : t.log) {
+    c.get(&f.time_ns, sizeof f.time_ns);
+    f.trial = u64();
+    const std::uint64_t input = u64();
+    if (input > 0xffffffffu) throw core::InputError("statistics data is truncated or corrupt");
+    f.input = static_cast<std::uint32_t>(input);
+    f.spec = u64();
+    f.unit = u64();
+  }
   if (!c.done()) throw core::InputError("statistics data has trailing bytes");
   return s;
 }

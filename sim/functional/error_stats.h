@@ -2,12 +2,36 @@
 
 #include <Eigen/Dense>
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/running_stats.h"
 
 namespace nfsim::sim {
+
+// What an engine tallies per block besides Delta (the chip engine: latencies, traffic, deadline
+// misses, the fault log), carried and merged with the block's statistics in block order, so that
+// it too does not depend on threads, worker processes, MPI ranks or an interrupt-and-resume.
+struct BlockTallies {
+  std::map<std::string, core::RunningStats> stats;                              // merged in order
+  std::map<std::string, std::uint64_t> counts;                                  // summed
+  std::map<std::string, std::map<std::uint64_t, std::uint64_t>> histograms;    // value -> count, summed
+  // Logged events (the chip's applied faults), in trial order: at most `log_limit` kept over all
+  // merged blocks, the others counted in log_left_out.
+  struct LoggedFault {
+    double time_ns = 0;
+    std::uint64_t trial = 0;
+    std::uint32_t input = 0;
+    std::uint64_t spec = 0, unit = 0;
+  };
+  std::vector<LoggedFault> log;
+  std::uint64_t log_left_out = 0;
+  std::uint64_t log_limit = 0;
+  void merge(const BlockTallies& later);
+  bool empty() const { return stats.empty() && counts.empty() && histograms.empty() && log.empty() && log_left_out == 0; }
+};
 
 // Statistics of the error Delta = f_faulty(x) - f(x) over trials, per input and output: Delta
 // itself and |Delta| (mean, variance, higher moments, max), and per input the 1-, 2- and
@@ -43,6 +67,9 @@ class ErrorStats {
   // The first 2000 values of Delta for (input 0, output 0) in trial order, for histograms.
   const std::vector<double>& samples() const { return samples_; }
   std::uint64_t trials() const { return delta_.empty() ? 0 : delta_[0].count(); }
+  // The engine's own tallies of these trials (empty for engines that keep none).
+  BlockTallies& tallies() { return tallies_; }
+  const BlockTallies& tallies() const { return tallies_; }
 
   // Exact binary form (every double bit for bit) for checkpoints and MPI messages.
   std::string serialize() const;
@@ -60,6 +87,7 @@ class ErrorStats {
   core::RunningStats accuracy_;
   std::size_t sample_cap_ = 2000;
   std::vector<double> samples_;
+  BlockTallies tallies_;
 };
 
 }  // namespace nfsim::sim

@@ -28,12 +28,20 @@ Interconnect::Link& Interconnect::link(int from, int to) {
   return links_[it->second];
 }
 
+std::vector<std::string> Interconnect::link_names() const {
+  std::vector<std::string> out;
+  for (const Link& l : links_) {
+    out.push_back(l.from < 0 ? std::string("bus") : "router " + std::to_string(l.from) + " -> router " + std::to_string(l.to));
+  }
+  return out;
+}
+
 std::vector<Interconnect::LinkBusy> Interconnect::link_busy() const {
   std::vector<LinkBusy> out;
-  for (const Link& l : links_) {
-    if (l.busy == sc_core::SC_ZERO_TIME) continue;
-    out.push_back({l.from < 0 ? std::string("bus") : "router " + std::to_string(l.from) + " -> router " + std::to_string(l.to),
-                   l.busy.to_seconds() * 1e9});
+  const std::vector<std::string> names = link_names();
+  for (std::size_t i = 0; i < links_.size(); ++i) {
+    if (links_[i].busy == sc_core::SC_ZERO_TIME) continue;
+    out.push_back({names[i], links_[i].busy.to_seconds() * 1e9});
   }
   return out;
 }

@@ -68,6 +68,8 @@ class Interconnect : public sc_core::sc_module {
     std::vector<sc_core::sc_time> link_busy;  // per link, in the order links were first used
   };
   Traffic traffic() const;
+  // The name of each link of Traffic::link_busy, in the same order ("router 3 -> router 4", "bus").
+  std::vector<std::string> link_names() const;
   static Traffic difference(const Traffic& after, const Traffic& before);
   void add_traffic(const Traffic& t);
   // VCD tracing (nfsim run --vcd): one boolean per link ("link_3_4"; the bus: "bus") and per

@@ -183,7 +183,10 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
 
   const std::uint64_t total = config.trials;
   const auto t0 = std::chrono::steady_clock::now();
-  r.threads = p.engine->capabilities.parallel_blocks ? effective_threads(options.threads) : 1;
+  // Threads, or for the chip engine worker processes (one per rank under mpirun: the ranks are
+  // its workers there).
+  const bool process_workers = p.engine->capabilities.process_workers;
+  r.threads = p.engine->capabilities.parallel_blocks || (process_workers && mpi_size() == 1) ? effective_threads(options.threads) : 1;
   if (p.engine->capabilities.exact) {
     // An exact point has no blocks: interrupted, it is enumerated again from the start on resume
     // (the checkpoint keeps its signature and empty statistics).
@@ -226,7 +229,7 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
     };
     try {
       blocks_done = run_blocks(checked_block, start_block, nblocks, config.block_trials, total, config, acc, r.stop_reason,
-                               progress, r.threads, save);
+                               progress, r.threads, save, process_workers);
     } catch (const NonFiniteBlock& nf) {
       refuse_non_finite("trials of block " + std::to_string(nf.block) + " (" + r.data.source + ")", nf.detail,
                         name_culprit(r.faults, [&](std::size_t s) {
@@ -259,14 +262,14 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
     context.trials_done = r.trials_done;
     context.point = point_index;
     context.sweep = config.sweep_point;
-    engine->write_fault_log(log, context);
+    engine->write_fault_log(log, context, r.stats);
     const std::string text = log.str();
     core::write_file_atomically(options.fault_log_path, [&](std::ostream& o) { o << text; });
   }
   if (options.trial_outputs > 0 && mpi_rank() == 0 && !options.out_dir.empty()) {
     write_trial_outputs(*engine, options, point_index, r.network.output_size());
   }
-  if (const auto m = engine->chip_metrics(); m && r.chip && mpi_rank() == 0) {
+  if (const auto m = engine->chip_metrics(r.stats); m && r.chip && mpi_rank() == 0) {
     r.chip->timing = ChipReport::Timing{m->latency_mean_ns,
                                         m->latency_min_ns,
                                         m->latency_median_ns,

@@ -1,5 +1,7 @@
 #include "testbench/campaign/scheduler.h"
 
+#include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -202,7 +204,12 @@ std::string wait_on_peers(MPI_Request& request, int size, double timeout_s, bool
 
 // Blocks [begin, end) on `threads` threads (each takes the next block not yet taken); the
 // results come back in block order whatever thread computed them.
-std::vector<sim::ErrorStats> compute_blocks(const BlockFn& run_block, std::uint64_t begin, std::uint64_t end, unsigned threads) {
+std::vector<sim::ErrorStats> compute_blocks_in_processes(const BlockFn& run_block, std::uint64_t begin, std::uint64_t end,
+                                                        unsigned workers);
+
+std::vector<sim::ErrorStats> compute_blocks(const BlockFn& run_block, std::uint64_t begin, std::uint64_t end, unsigned threads,
+                                            bool processes) {
+  if (processes && threads > 1 && end > begin + 1) return compute_blocks_in_processes(run_block, begin, end, threads);
   std::vector<sim::ErrorStats> out(static_cast<std::size_t>(end > begin ? end - begin : 0));
   if (threads <= 1 || out.size() <= 1) {
     for (std::uint64_t b = begin; b < end; ++b) out[static_cast<std::size_t>(b - begin)] = run_block(b);
@@ -237,11 +244,156 @@ std::vector<sim::ErrorStats> compute_blocks(const BlockFn& run_block, std::uint6
   return out;
 }
 
+// Blocks [begin, end) in `workers` processes forked from this one (the chip engine: one SystemC
+// kernel per process, so threads cannot share it; each child has its own copy of the elaborated
+// chip). Child i computes blocks begin + i, begin + i + workers, ... in order and sends each
+// block's exact bytes (ErrorStats::serialize, tallies included) through a pipe; the parent
+// gathers them in block order. A child that fails stops at its first failing block, so every
+// block below the lowest failure was computed; the parent then computes that block itself, which
+// raises the same error with its type (an input error, a non-finite block, a simulation error),
+// or names the worker's failure if the block succeeds here.
+std::vector<sim::ErrorStats> compute_blocks_in_processes(const BlockFn& run_block, std::uint64_t begin, std::uint64_t end,
+                                                        unsigned workers) {
+  const std::size_t count = static_cast<std::size_t>(end - begin);
+  const unsigned n = static_cast<unsigned>(std::min<std::size_t>(workers, count));
+  std::fflush(nullptr);  // nothing buffered is written twice
+  struct Child {
+    pid_t pid = -1;
+    int fd = -1;
+    std::string bytes;
+  };
+  std::vector<Child> children(n);
+  auto write_all = [](int fd, const std::string& data) {
+    std::size_t done = 0;
+    while (done < data.size()) {
+      const ssize_t w = ::write(fd, data.data() + done, data.size() - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return false;
+      done += static_cast<std::size_t>(w);
+    }
+    return true;
+  };
+  for (unsigned i = 0; i < n; ++i) {
+    int fds[2];
+    if (::pipe(fds) != 0) throw core::Error(std::string("chip workers: cannot create a pipe: ") + std::strerror(errno));
+    const pid_t pid = ::fork();
+    if (pid < 0) throw core::Error(std::string("chip workers: cannot fork a worker process: ") + std::strerror(errno));
+    if (pid == 0) {
+      ::close(fds[0]);
+      for (unsigned j = 0; j < i; ++j) ::close(children[j].fd);
+      std::signal(SIGINT, SIG_IGN);  // the parent finishes the round and checkpoints
+      std::signal(SIGTERM, SIG_DFL);
+      std::string record;
+      auto u64 = [&record](std::uint64_t v) { record.append(reinterpret_cast<const char*>(&v), sizeof v); };
+      int status = 0;
+      for (std::uint64_t b = begin + i; b < end; b += n) {
+        record.clear();
+        std::string body;
+        char tag = 'B';
+        try {
+          run_block(b).serialize_to(body);
+        } catch (const std::exception& e) {
+          tag = 'E';
+          body = e.what();
+        } catch (...) {
+          tag = 'E';
+          body = "unknown error";
+        }
+        record.push_back(tag);
+        u64(b);
+        u64(body.size());
+        record += body;
+        if (!write_all(fds[1], record)) status = 1;
+        if (tag == 'E' || status) break;
+      }
+      ::close(fds[1]);
+      std::_Exit(status);  // no destructors, no atexit: the parent owns the engine and the files
+    }
+    ::close(fds[1]);
+    children[i].pid = pid;
+    children[i].fd = fds[0];
+  }
+  // Read every pipe as it fills (a child blocks when its pipe is full).
+  std::vector<pollfd> open_fds;
+  for (auto& c : children) open_fds.push_back({c.fd, POLLIN, 0});
+  std::size_t open_count = open_fds.size();
+  char buffer[1 << 16];
+  while (open_count > 0) {
+    if (::poll(open_fds.data(), open_fds.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      throw core::Error(std::string("chip workers: poll failed: ") + std::strerror(errno));
+    }
+    for (std::size_t i = 0; i < open_fds.size(); ++i) {
+      if (open_fds[i].fd < 0 || !(open_fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      const ssize_t r = ::read(open_fds[i].fd, buffer, sizeof buffer);
+      if (r > 0) {
+        children[i].bytes.append(buffer, static_cast<std::size_t>(r));
+      } else if (r == 0 || errno != EINTR) {
+        ::close(open_fds[i].fd);
+        open_fds[i].fd = -1;
+        --open_count;
+      }
+    }
+  }
+  std::vector<std::string> failures(n);
+  for (unsigned i = 0; i < n; ++i) {
+    int status = 0;
+    while (::waitpid(children[i].pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFSIGNALED(status)) failures[i] = "killed by signal " + std::to_string(WTERMSIG(status));
+    else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) failures[i] = "could not send its results";
+  }
+  std::vector<sim::ErrorStats> out(count);
+  std::vector<char> have(count, 0);
+  std::uint64_t lowest_failure = end;
+  std::string failure_text;
+  for (unsigned i = 0; i < n; ++i) {
+    const std::string& bytes = children[i].bytes;
+    std::size_t pos = 0;
+    auto u64 = [&](std::uint64_t& v) {
+      if (bytes.size() - pos < sizeof v) return false;
+      std::memcpy(&v, bytes.data() + pos, sizeof v);
+      pos += sizeof v;
+      return true;
+    };
+    while (pos < bytes.size()) {
+      const char tag = bytes[pos++];
+      std::uint64_t b = 0, size = 0;
+      if (!u64(b) || !u64(size) || bytes.size() - pos < size || b < begin || b >= end) break;
+      if (tag == 'B') {
+        out[static_cast<std::size_t>(b - begin)] = sim::ErrorStats::deserialize(bytes.data() + pos, static_cast<std::size_t>(size));
+        have[static_cast<std::size_t>(b - begin)] = 1;
+      } else if (b < lowest_failure) {
+        lowest_failure = b;
+        failure_text = bytes.substr(pos, static_cast<std::size_t>(size));
+      }
+      pos += static_cast<std::size_t>(size);
+    }
+  }
+  // A block no child delivered below any reported failure: its worker died (the lowest such).
+  for (std::size_t k = 0; k < count && begin + k < lowest_failure; ++k) {
+    if (have[k]) continue;
+    const unsigned worker = static_cast<unsigned>(k % n);
+    lowest_failure = begin + k;
+    failure_text = "worker process " + std::to_string(worker + 1) + " of " + std::to_string(n) + " " +
+                   (failures[worker].empty() ? "stopped without its results" : failures[worker]);
+    break;
+  }
+  if (lowest_failure < end) {
+    // The same block here: a deterministic error comes back with its type.
+    run_block(lowest_failure);
+    throw core::Error("chip workers: block " + std::to_string(lowest_failure) + " failed in a worker process (" + failure_text +
+                      ") but not when computed again in the main process");
+  }
+  return out;
+}
+
 }  // namespace
 
 std::uint64_t run_blocks(const BlockFn& run_block, std::uint64_t start, std::uint64_t nblocks, std::uint64_t block_trials,
                          std::uint64_t total_trials, const CampaignConfig& config, sim::ErrorStats& acc, std::string& reason,
-                         const std::function<void(std::uint64_t)>& progress, unsigned threads, const SaveFn& save) {
+                         const std::function<void(std::uint64_t)>& progress, unsigned threads, const SaveFn& save,
+                         bool processes) {
   const int rank = mpi_rank(), size = mpi_size();
   const double z = core::normal_quantile_two_sided(config.confidence);
   // One block per round when alone; otherwise enough blocks to keep every rank and thread busy
@@ -280,7 +432,7 @@ std::uint64_t run_blocks(const BlockFn& run_block, std::uint64_t start, std::uin
     my_begin = std::min(my_begin, round_end);
     const std::uint64_t my_end = std::min(round_end, my_begin + share[static_cast<std::size_t>(rank)]);
     const auto compute_start = std::chrono::steady_clock::now();
-    std::vector<sim::ErrorStats> mine = compute_blocks(run_block, my_begin, my_end, threads);
+    std::vector<sim::ErrorStats> mine = compute_blocks(run_block, my_begin, my_end, threads, processes);
     const double compute_seconds = seconds_since(compute_start);
     if (size > 1) {
       computed_here += mine.size();

@@ -65,10 +65,12 @@ using BlockFn = std::function<sim::ErrorStats(std::uint64_t block)>;
 // `reason` set to "trials", "target", "max_trials" or "interrupted". Which rank or thread
 // computes a block never changes its numbers. Returns the number of blocks merged in total.
 // MPI: rank 0 calls `save` after each merged round; a rank that stops answering ends the run
-// with PeerFailure (see there).
+// with PeerFailure (see there). `processes`: the `threads` workers are processes forked for each
+// round (engines with EngineCapabilities::process_workers: the chip engine), not threads.
 std::uint64_t run_blocks(const BlockFn& run_block, std::uint64_t start, std::uint64_t nblocks, std::uint64_t block_trials,
                          std::uint64_t total_trials, const CampaignConfig& config, sim::ErrorStats& acc, std::string& reason,
-                         const std::function<void(std::uint64_t)>& progress, unsigned threads, const SaveFn& save = {});
+                         const std::function<void(std::uint64_t)>& progress, unsigned threads, const SaveFn& save = {},
+                         bool processes = false);
 
 // The largest relative half-width of the std's interval over inputs and outputs (stopping rule).
 double worst_relative_half_width(const sim::ErrorStats& stats, double z);

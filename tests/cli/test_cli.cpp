@@ -710,6 +710,58 @@ TEST(CliCampaign, MpiRanksGiveBitIdenticalReports) {
   EXPECT_EQ(a.dump(), b.dump());
 }
 
+// The chip engine's worker processes (--threads) and MPI ranks split its blocks: the report (Delta
+// statistics, latencies, traffic, link utilisation, how inferences were simulated) and the fault
+// log are the same bits for 1, 2 and 3 workers and for 1, 2 and 3 ranks, with a fixed trial count
+// and with the stopping rule. The campaign has contended links, dead routers (inferences
+// simulated in full) and onsets.
+TEST(CliChip, WorkerProcessesAndMpiRanksGiveBitIdenticalReports) {
+  TempDir dir;
+  write_file(dir.file("c.yaml"), "model: " + kModel +
+                                     "\ninputs: {type: random, count: 3, scale: 0.3, shift: 0.3, seed: 2}\n"
+                                     "chip:\n  cores: {count: 16, layout: {type: mesh, width: 4, height: 4}}\n"
+                                     "  crossbar: {type: ideal, rows: 64, cols: 64, read_latency_ns: 20}\n"
+                                     "  neuron_array: {type: rate, size: 32, update_latency_ns: 5}\n"
+                                     "  interconnect: {type: mesh, hop_latency_ns: 3, flit_bytes: 16, link_bandwidth_bytes_per_ns: 8}\n"
+                                     "faults:\n  - {kind: neuron_crash, layers: [1, 2], probability: 0.03}\n"
+                                     "  - {kind: synapse_crash, layers: [2], probability: 0.02, onset_ns: 150}\n"
+                                     "  - {kind: router, probability: 0.02}\n"
+                                     "engine: chip\nseed: 4\nbounds: [b4]\nblock_trials: 8\n");
+  const bool mpi = std::system("command -v mpirun > /dev/null 2>&1") == 0;
+  for (const std::string trials : {"--trials 100", "--trials auto --set stopping.rel_half_width=0.2 --set stopping.min_trials=16"}) {
+    const std::string args = " run " + dir.file("c.yaml") + " " + trials + " --out ";
+    std::string first_report, first_log;
+    auto check = [&](const std::string& out, const std::string& what) {
+      nlohmann::json r = nlohmann::json::parse(read_file(out + "/report.json"));
+      r.erase("timing");
+      const std::string log = read_file(out + "/faults.jsonl");
+      if (first_report.empty()) {
+        first_report = r.dump();
+        first_log = log;
+        EXPECT_GT(r["points"][0]["chip"]["simulation"]["full_inferences"].get<int>(), 0) << "no dead router drawn";
+        EXPECT_FALSE(r["points"][0]["chip"]["link_utilisation"].empty());
+        return;
+      }
+      EXPECT_EQ(r.dump(), first_report) << what << ", " << trials;
+      EXPECT_EQ(log, first_log) << what << ", " << trials;
+    };
+    for (int workers : {1, 2, 3}) {
+      const std::string out = dir.file("w" + std::to_string(workers));
+      const CliRun r = nfsim(args.substr(1) + out + " --threads " + std::to_string(workers), dir);
+      ASSERT_EQ(r.code, 0) << r.err;
+      check(out, std::to_string(workers) + " workers");
+      EXPECT_EQ(nlohmann::json::parse(read_file(out + "/report.json"))["timing"]["points"][0]["threads"], workers);
+    }
+    if (!mpi) continue;
+    for (int np : {2, 3}) {
+      const std::string out = dir.file("mpi" + std::to_string(np));
+      const std::string cmd = kMpiEnv + "mpirun -np " + std::to_string(np) + " " + NFSIM_EXE + args + out + " > " + dir.file("mpi.log") + " 2>&1";
+      ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(dir.file("mpi.log"));
+      check(out, std::to_string(np) + " ranks");
+    }
+  }
+}
+
 // Threads split the blocks of the functional engine: the report is the same bits for any count,
 // with a fixed trial count and with the stopping rule.
 TEST(CliCampaign, ThreadCountGivesBitIdenticalReports) {

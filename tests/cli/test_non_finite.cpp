@@ -107,6 +107,17 @@ TEST_F(NonFinite, ChipEngineNamesTheCulpritToo) {
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_TRUE(has(r.err, "fault spec faults[1] (neuron_stuck_at")) << r.err;
   EXPECT_FALSE(std::filesystem::exists(d.file("o")));
+  // Blocks in worker processes (--threads): the failing block is computed again in the main
+  // process, which names it and its culprit the same way.
+  std::string first;
+  for (const char* workers : {"1", "2", "3"}) {
+    const CliRun w = nfsim("run " + d.file("c.yaml") + " --set block_trials=2 --threads " + workers + " --out " + d.file("o"), d);
+    EXPECT_EQ(w.code, 2) << w.err;
+    EXPECT_TRUE(has(w.err, "fault spec faults[1] (neuron_stuck_at")) << w.err;
+    if (first.empty()) first = w.err;
+    EXPECT_EQ(w.err, first) << workers << " workers";
+    EXPECT_FALSE(std::filesystem::exists(d.file("o")));
+  }
 }
 
 // Acceptance: an "inf weight introduced by a bit flip". Bit flips act on the weight stored in

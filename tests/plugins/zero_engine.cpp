@@ -19,7 +19,7 @@ class ZeroEngine : public nfsim::sim::IEngine {
   }
   Eigen::MatrixXd trial_outputs(std::uint64_t) override { return clean_outputs(); }
   Eigen::MatrixXd clean_outputs() override { return setup_.network->forward_batch(*setup_.inputs); }
-  void write_fault_log(std::ostream&, const nfsim::sim::FaultLogContext&) override {}
+  void write_fault_log(std::ostream&, const nfsim::sim::FaultLogContext&, const nfsim::sim::ErrorStats&) override {}
 
  private:
   nfsim::sim::EngineSetup setup_;

@@ -66,25 +66,35 @@ class ChipAdapter : public IEngine {
   ErrorStats run_block(std::uint64_t block, std::uint64_t total_trials) override { return engine_.run_block(block, total_trials); }
   Eigen::MatrixXd trial_outputs(std::uint64_t trial) override { return engine_.trial_outputs(trial); }
   Eigen::MatrixXd clean_outputs() override { return engine_.reference_outputs(); }
-  // The faults the controller applied, with their simulated times.
-  // The faults the controller applied, with their simulated times. The controller kept at most
-  // the limit the setup gave it; the writer's cap is the same number.
-  void write_fault_log(std::ostream& out, const FaultLogContext& context) override {
+  // The faults the controller applied, with their simulated times, as the merged blocks logged
+  // them (whichever process ran each block): at most the limit the setup gave, the rest counted.
+  void write_fault_log(std::ostream& out, const FaultLogContext& context, const ErrorStats& merged) override {
     const ChipSession& s = *session();
     FaultLogWriter writer(out, context, *plan_, s.model, &s.mapped);
-    engine_.controller().write_log(writer);
+    const BlockTallies& t = merged.tallies();
+    for (const auto& f : t.log) writer.add(f.trial, f.input, static_cast<std::size_t>(f.spec), f.unit, f.time_ns);
+    writer.add_left_out(t.log_left_out);
     writer.finish();
   }
-  std::optional<ChipRunMetrics> chip_metrics() const override {
+  // Latency, traffic and the rest from the merged blocks' tallies (chip_tally): the same numbers
+  // for any number of worker processes or MPI ranks, and after a resume.
+  std::optional<ChipRunMetrics> chip_metrics(const ErrorStats& merged) const override {
     ChipRunMetrics m;
-    const auto& lat = engine_.latency_ns();
+    const BlockTallies& t = merged.tallies();
+    auto count = [&t](const std::string& name) {
+      const auto it = t.counts.find(name);
+      return it == t.counts.end() ? std::uint64_t{0} : it->second;
+    };
     const Chip& chip = engine_.chip();
-    m.latency_mean_ns = lat.mean();
-    m.latency_min_ns = lat.min();
-    m.latency_max_ns = lat.max();
-    const auto& counts = engine_.latency_counts_ps();
+    static const std::map<std::uint64_t, std::uint64_t> none;
+    const auto hist = t.histograms.find(chip_tally::latency_ps);
+    const auto& counts = hist == t.histograms.end() ? none : hist->second;
     std::uint64_t total = 0;
-    for (const auto& [ps, n] : counts) total += n;
+    long double sum_ps = 0;
+    for (const auto& [ps, n] : counts) {
+      total += n;
+      sum_ps += static_cast<long double>(ps) * static_cast<long double>(n);
+    }
     // Nearest rank: the smallest latency with at least ceil(q total) inferences at or below it.
     auto nearest_rank = [&](double q) {
       const auto rank = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total))));
@@ -95,49 +105,55 @@ class ChipAdapter : public IEngine {
       }
       return 0.0;
     };
+    const double simulated_ns = static_cast<double>(sum_ps) * 1e-3;
+    m.latency_mean_ns = total ? simulated_ns / static_cast<double>(total) : 0.0;
     m.latency_median_ns = nearest_rank(0.5);
-    if (!counts.empty()) {  // the same exact values as the percentiles (ps), not their sum's rounding
+    m.latency_p99_ns = nearest_rank(0.99);
+    if (!counts.empty()) {
       m.latency_min_ns = static_cast<double>(counts.begin()->first) * 1e-3;
       m.latency_max_ns = static_cast<double>(counts.rbegin()->first) * 1e-3;
     }
     if (engine_.deadline_ns()) {
       m.deadline_ns = engine_.deadline_ns();
-      m.deadline_miss_rate = lat.count() ? static_cast<double>(engine_.deadline_misses()) / static_cast<double>(lat.count()) : 0.0;
+      m.deadline_miss_rate = total ? static_cast<double>(count(chip_tally::deadline_misses)) / static_cast<double>(total) : 0.0;
     }
-    m.latency_p99_ns = nearest_rank(0.99);
-    const std::uint64_t inferences = chip.inferences();
-    m.messages_per_inference = inferences ? chip.messages_sent() / inferences : 0;
+    const std::uint64_t inferences = count(chip_tally::inferences);
+    m.messages_per_inference = inferences ? count(chip_tally::messages) / inferences : 0;
     // A foreign interconnect module (tlm_interconnect:) has no routers nfsim knows of: 0 hops.
-    m.router_hops_per_inference = inferences && chip.has_builtin_interconnect()
-                                      ? static_cast<double>(chip.interconnect().hops()) / static_cast<double>(inferences)
-                                      : 0.0;
+    m.router_hops_per_inference =
+        inferences && chip.has_builtin_interconnect() ? static_cast<double>(count(chip_tally::hops)) / static_cast<double>(inferences) : 0.0;
     const ChipSimulationCounts sim = engine_.simulation();
     m.simulation = sim.differential ? "differential" : "full";
     m.full_reason = sim.full_reason;
-    m.differential_inferences = sim.differential_inferences;
-    m.full_inferences = sim.full_inferences;
+    m.differential_inferences = count(chip_tally::differential);
+    m.full_inferences = count(chip_tally::full);
     if (engine_.stream_interval_ns()) {
       ChipRunMetrics::Stream st;
       st.interval_ns = *engine_.stream_interval_ns();
-      st.throughput_per_us = engine_.stream_throughput_per_us().mean();
+      const auto mean_of = [&t](const char* name) {
+        const auto it = t.stats.find(name);
+        return it == t.stats.end() ? 0.0 : it->second.mean();
+      };
+      st.throughput_per_us = mean_of(chip_tally::stream_throughput);
       const double period_ns = chip.stream_period().to_double() / sc_core::sc_time(1, sc_core::SC_NS).to_double();
       st.bottleneck_per_us = period_ns > 0 ? 1e3 / period_ns : 0.0;
       st.expected_per_us = period_ns > 0 ? std::min(1e3 / st.interval_ns, st.bottleneck_per_us) : 1e3 / st.interval_ns;
-      st.backlog_growth_ns_per_input = engine_.stream_backlog_growth_ns().mean();
+      st.backlog_growth_ns_per_input = mean_of(chip_tally::stream_growth);
       st.sustained = st.backlog_growth_ns_per_input <= 1e-3 * st.interval_ns;
       m.stream = st;
     }
     if (session()->mapped.interconnect->reroutes() && inferences > 0) {
       const double n = static_cast<double>(inferences);
-      m.rerouting_per_inference = ChipRunMetrics::Rerouting{static_cast<double>(chip.interconnect().rerouted()) / n,
-                                                            static_cast<double>(chip.interconnect().detour_hops()) / n,
-                                                            static_cast<double>(chip.interconnect().dropped()) / n};
+      m.rerouting_per_inference = ChipRunMetrics::Rerouting{static_cast<double>(count(chip_tally::rerouted)) / n,
+                                                            static_cast<double>(count(chip_tally::detour_hops)) / n,
+                                                            static_cast<double>(count(chip_tally::dropped)) / n};
     }
     if (session()->mapped.interconnect->bandwidth_bytes_per_ns() > 0 && inferences > 0) {
-      m.link_wait_ns_per_inference = chip.interconnect().wait_ns() / static_cast<double>(inferences);
-      const double simulated_ns = lat.mean() * static_cast<double>(lat.count());
-      for (const auto& l : chip.interconnect().link_busy()) {
-        m.link_utilisation.emplace_back(l.name, simulated_ns > 0 ? l.busy_ns / simulated_ns : 0.0);
+      m.link_wait_ns_per_inference = static_cast<double>(count(chip_tally::wait_ps)) * 1e-3 / static_cast<double>(inferences);
+      const std::string prefix = chip_tally::link_busy_ps;
+      for (auto it = t.counts.lower_bound(prefix); it != t.counts.end() && it->first.rfind(prefix, 0) == 0; ++it) {
+        const double busy_ns = static_cast<double>(it->second) * 1e-3;
+        m.link_utilisation.emplace_back(it->first.substr(prefix.size()), simulated_ns > 0 ? busy_ns / simulated_ns : 0.0);
       }
       std::stable_sort(m.link_utilisation.begin(), m.link_utilisation.end(),
                        [](const auto& a, const auto& b) { return a.second > b.second; });
@@ -159,6 +175,7 @@ EngineCapabilities chip_capabilities() {
   c.physical_faults = true;
   c.needs_chip = true;
   c.single_session = true;
+  c.process_workers = true;
   return c;
 }
 

@@ -33,7 +33,7 @@ class ExactEngine : public IEngine {
                            "Monte-Carlo engine (functional or chip)");
   }
   Eigen::MatrixXd clean_outputs() override { return reference_; }
-  void write_fault_log(std::ostream& out, const FaultLogContext& context) override {
+  void write_fault_log(std::ostream& out, const FaultLogContext& context, const ErrorStats&) override {
     out << "{\"point\": " << context.point << ", ";
     if (!result_) {  // interrupted before the enumeration finished
       out << "\"exact\": true, \"interrupted\": true}\n";

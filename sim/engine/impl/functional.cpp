@@ -23,7 +23,7 @@ class FunctionalAdapter : public IEngine {
   // drawn again for the log, in the chip engine's order (per trial and input, specs in plan
   // order; a permanent spec's units once per trial, with its first input). Past the cap the
   // draws are only counted (a cost proportional to the faults drawn, not to the units).
-  void write_fault_log(std::ostream& log, const FaultLogContext& context) override {
+  void write_fault_log(std::ostream& log, const FaultLogContext& context, const ErrorStats&) override {
     const faults::FaultPlan& plan = *setup_.plan;
     const faults::FaultSampler sampler(plan, *setup_.network, setup_.seed);
     FaultLogWriter writer(log, context, plan, *setup_.network, setup_.chip);
