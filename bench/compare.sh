@@ -82,6 +82,16 @@ for r in $(seq 1 "$REPS"); do
   "$NFSIM" run "$ROOT/bench/campaigns/synapse.yaml" --threads 1 --trials 300 --set 'bounds=[]' --out "$OUT/synapse_none_$r" > "$OUT/synapse_none_$r.log"
 done
 
+log "11. The chip engine (differential) against the functional engine on the peer campaign with a chip, one thread each, $REPS times"
+for r in $(seq 1 "$REPS"); do
+  "$NFSIM" run "$ROOT/bench/campaigns/peer_chip.yaml" --threads 1 --out "$OUT/chip_diff_$r" > "$OUT/chip_diff_$r.log"
+  "$NFSIM" run "$ROOT/bench/campaigns/peer_chip.yaml" --threads 1 --engine functional --trials 20000 \
+    --out "$OUT/chip_func_$r" > "$OUT/chip_func_$r.log"
+done
+# For the record: the same chip simulated in full (every inference through SystemC), once.
+"$NFSIM" run "$ROOT/bench/campaigns/peer_chip.yaml" --threads 1 --trials 200 --set chip_simulation=full \
+  --out "$OUT/chip_full" > "$OUT/chip_full.log"
+
 log "5. MPI: 2 ranks against 1 process (one thread each), $REPS times"
 # 300,000 trials (about 15 s per process): MPI's start-up and the final merge are fixed costs.
 MPI_ARGS=(run "$ROOT/bench/campaigns/peer.yaml" --trials 300000 --threads 1)

@@ -199,6 +199,20 @@ def main():
     rows.append((10, "conv dense Monte-Carlo path / PyTorch CPU inference of the same CNN (batch of 100, one thread each), "
                   "inferences per second", f"{ratio10:.2f}", ">= 0.5", ratio10 >= 0.5))
 
+    # 11. The chip engine with differential simulation against the functional engine, one thread each.
+    def tps(path):
+        rep = load(path)
+        return rep["points"][0]["trials"] / rep["timing"]["points"][0]["monte_carlo_s"], rep
+    chip_runs = [tps(f"{R}/chip_diff_{r}/report.json") for r in range(1, a.reps + 1)]
+    func_runs = [tps(f"{R}/chip_func_{r}/report.json") for r in range(1, a.reps + 1)]
+    chip_tps = statistics.median(t for t, _ in chip_runs)
+    func_tps = statistics.median(t for t, _ in func_runs)
+    full_tps, full_rep = tps(f"{R}/chip_full/report.json")
+    chip_sim = chip_runs[0][1]["points"][0]["chip"]["simulation"]
+    ratio11 = chip_tps / func_tps
+    rows.append((11, "chip engine with differential simulation / functional engine, trials per second (peer campaign on the "
+                  "4x4 mesh chip, one thread each)", f"{ratio11:.3f}x", ">= 0.25x", ratio11 >= 0.25 and chip_sim["mode"] == "differential"))
+
     commit = sh(f"git -C {os.path.dirname(os.path.abspath(__file__))} rev-parse --short HEAD")
     blas = sh("update-alternatives --query libblas.so.3-x86_64-linux-gnu | sed -n 's/^Value: //p'") or "?"
     cpu = sh("lscpu | sed -n 's/^Model name: *//p'")
@@ -272,6 +286,12 @@ def main():
     w(f"   GEMM by OpenBLAS in double precision) {cdense:,.0f} inferences/s; `BM_ConvForward` (Network::forward_batch, no")
     w(f"   faults) {cforward:,.0f} inferences/s; PyTorch's own inference (`peer_torch.py --forward-only`, {tfw_runs[0]['threads']}"
       f" thread, {tfw_runs[0]['dtype']}, batch of 100) {tfw:,.0f} inferences/s (median of {a.reps}).")
+    w(f"11. **Chip engine, differential.** `bench/campaigns/peer_chip.yaml` (the peer campaign on `examples/chips/mesh4x4.yaml`),")
+    w(f"   `--threads 1`: the chip engine {chip_tps:,.0f} trials/s ({chip_runs[0][1]['points'][0]['trials']:,} trials, "
+      f"{chip_sim['differential_inferences']:,} inferences differential, {chip_sim['full_inferences']:,} in full), the functional engine")
+    w(f"   {func_tps:,.0f} trials/s ({func_runs[0][1]['points'][0]['trials']:,} trials); medians of {a.reps}. The same chip simulated in full")
+    w(f"   (`chip_simulation: full`, {full_rep['points'][0]['trials']} trials): {full_tps:,.1f} trials/s, "
+      f"{chip_tps / full_tps:,.0f}x slower than differential.")
     w("")
     w("## Hot parts (Google Benchmark medians)")
     w("")
@@ -297,6 +317,9 @@ def main():
     w("build/apps/nfsim run bench/campaigns/synapse.yaml --trials auto --threads 1 --set stopping.rel_half_width=0.01 \\")
     w("    --set stopping.min_trials=1000 --set stopping.max_trials=$NFSIM_BENCH_SYNAPSE_MAX_TRIALS --out ...   # default 1000")
     w("build/apps/nfsim run bench/campaigns/synapse.yaml --threads 1 --trials 300 --set 'bounds=[]' --out ...   # x reps")
+    w("build/apps/nfsim run bench/campaigns/peer_chip.yaml --threads 1 --out ...   # x reps, interleaved with:")
+    w("build/apps/nfsim run bench/campaigns/peer_chip.yaml --threads 1 --engine functional --trials 20000 --out ...")
+    w("build/apps/nfsim run bench/campaigns/peer_chip.yaml --threads 1 --trials 200 --set chip_simulation=full --out ...")
     w("build/apps/nfsim run bench/campaigns/peer_cnn.yaml --out ...        # x reps, interleaved with:")
     w(f"/usr/bin/python3 bench/peer_torch.py --model examples/models/fmnist_cnn.onnx --images ... --trials {cpt_runs[0]['trials']} --out ...")
     w("/usr/bin/python3 bench/peer_torch.py --model examples/models/fmnist_cnn.onnx --images ... --threads 1 --forward-only 200 --out ...")

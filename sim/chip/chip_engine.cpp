@@ -204,6 +204,7 @@ void ChipEngine::run_trial(std::uint64_t trial, const std::function<void(Eigen::
     }
   } abandon{*chip_, stream_interval_ns_.has_value()};
   sc_core::sc_time first_done, first_latency;
+  controller_->begin_trial();
   for (Eigen::Index n = 0; n < N; ++n) {
     controller_->begin_inference(trial, static_cast<std::uint32_t>(n));
     infer_one(n, out);

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
+#include <utility>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -29,8 +31,9 @@ class IFaultTarget {
 class FaultLogWriter;
 
 // One applied fault, for the fault log: a transient fault at every inference it acts on, a
-// permanent one at the first inference of each trial only (it is re-applied at every inference
-// of the trial, as the chip clears its faults between inferences, but it is one fault).
+// permanent one at the first inference of each trial it acts on only (it is re-applied at every
+// inference of the trial, as the chip clears its faults between inferences, but it is one fault;
+// with an onset after the end of the trial's first inference it first acts later, if ever).
 struct FaultLogEntry {
   double time_ns;  // simulated time since the start of that inference (onset_ns for delayed faults)
   std::uint64_t trial;
@@ -54,6 +57,8 @@ class FaultController : public sc_core::sc_module {
   // with an onset, at now + onset_ns (a method wakes then and applies them). Returns how many
   // units failed (including those still to come).
   std::size_t begin_inference(std::uint64_t trial, std::uint32_t input);
+  // A trial starts (its permanent faults are logged again, once each).
+  void begin_trial();
   // Whether this inference drew a unit that acts through time (FaultSpec::acts_through_time):
   // the chip engine then simulates it fully.
   bool drew_timing_fault() const { return drew_timing_; }
@@ -100,8 +105,10 @@ class FaultController : public sc_core::sc_module {
   std::optional<std::size_t> log_limit_;
   sc_core::sc_time inference_start_;        // when the current inference began
   bool drew_timing_ = false;
-  bool first_of_trial_ = true;              // the current inference is the first of its trial seen
-  std::uint64_t last_trial_ = ~std::uint64_t{0};
+  std::vector<char> acts_through_time_;  // per spec (FaultSpec::acts_through_time, cached)
+  void cache_kinds();
+  // The permanent faults of the current trial already logged (each once per trial).
+  std::set<std::pair<std::size_t, std::uint64_t>> logged_permanent_;
 };
 
 }  // namespace nfsim::sim

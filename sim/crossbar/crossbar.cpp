@@ -135,13 +135,8 @@ void Crossbar::read_changed(const Eigen::VectorXd& reference_input, const Eigen:
       if (dead_rows_[static_cast<std::size_t>(r)] && !changed_row_[static_cast<std::size_t>(r)]) row_delta(r, 0.0);
     }
   }
-  if (!touched_.empty()) {
-    touched_once_ = touched_;
-    std::sort(touched_once_.begin(), touched_once_.end());
-    touched_once_.erase(std::unique(touched_once_.begin(), touched_once_.end()), touched_once_.end());
-    for (const auto& [c, r] : touched_once_) {
-      if (!changed_row_[static_cast<std::size_t>(r)]) partial[c] += (stored_(c, r) - clean_(c, r)) * reference_input[r];
-    }
+  for (const auto& [c, r] : touched_) {  // each cell once (set_cell keeps them unique)
+    if (!changed_row_[static_cast<std::size_t>(r)]) partial[c] += (stored_(c, r) - clean_(c, r)) * reference_input[r];
   }
   if (any_dead_cols_) {
     for (int c = 0; c < cols(); ++c) {
@@ -152,7 +147,12 @@ void Crossbar::read_changed(const Eigen::VectorXd& reference_input, const Eigen:
 
 void Crossbar::set_cell(int row, int col, double value) {
   stored_(col, row) = value;
-  touched_.emplace_back(col, row);
+  if (touched_mask_.empty()) touched_mask_.assign(static_cast<std::size_t>(stored_.size()), 0);
+  char& seen = touched_mask_[static_cast<std::size_t>(row) * static_cast<std::size_t>(cols()) + static_cast<std::size_t>(col)];
+  if (!seen) {
+    seen = 1;
+    touched_.emplace_back(col, row);
+  }
 }
 
 void Crossbar::crash_row(int row) {
@@ -168,7 +168,10 @@ void Crossbar::crash_column(int col) {
 void Crossbar::crash_tile() { dead_ = true; }
 
 void Crossbar::clear_faults() {
-  for (const auto& [c, r] : touched_) stored_(c, r) = clean_(c, r);
+  for (const auto& [c, r] : touched_) {
+    stored_(c, r) = clean_(c, r);
+    touched_mask_[static_cast<std::size_t>(r) * static_cast<std::size_t>(cols()) + static_cast<std::size_t>(c)] = 0;
+  }
   touched_.clear();
   if (any_dead_rows_) std::fill(dead_rows_.begin(), dead_rows_.end(), 0);
   if (any_dead_cols_) std::fill(dead_cols_.begin(), dead_cols_.end(), 0);

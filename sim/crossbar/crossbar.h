@@ -93,7 +93,7 @@ class Crossbar : public sc_core::sc_module {
   Eigen::MatrixXd masked_patches_;
   Eigen::VectorXd changed_input_;                 // read_changed()'s scratch: the new input
   std::vector<char> changed_row_;                 // read_changed()'s scratch: rows already counted
-  std::vector<std::pair<int, int>> touched_once_;  // read_changed()'s scratch: touched_ without repeats
+  std::vector<char> touched_mask_;                 // per cell: in touched_ (each cell listed once)
   std::uint64_t reads_ = 0;
   bool read_noise_ = true;
   int tile_index_ = 0;

@@ -603,6 +603,10 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
   if (const YAML::Node sim = root["chip_simulation"]) {
     const std::string mode = r.text(sim, "chip_simulation");
     if (mode != "differential" && mode != "full") r.fail(sim, "chip_simulation", "unknown mode", "differential or full");
+    if (!engine.needs_chip) {
+      r.fail(sim, "chip_simulation", "applies to the chip engine only (engine '" + c.engine + "' simulates no chip)",
+             "no chip_simulation: with this engine, or engine: chip");
+    }
     c.chip_differential = mode == "differential";
   }
   const bool timing = c.deadline_ns || std::any_of(c.faults.begin(), c.faults.end(), [](const faults::FaultSpec& f) {

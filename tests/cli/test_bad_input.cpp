@@ -137,6 +137,7 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     put("stream_both.yaml", on_chip + crash + "stream: {interval_ns: 10, rate_per_us: 100}\n");
     put("stream_rate.yaml", on_chip + crash + "stream: {rate_per_us: 0}\n");
     put("chip_simulation.yaml", on_chip + crash + "chip_simulation: fast\n");
+    put("chip_simulation_functional.yaml", campaign_head + "chip: chip_ok.yaml\nengine: functional\nchip_simulation: full\n" + crash);
     put("stream_onset.yaml", on_chip + "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1, onset_ns: 5}\n"
                                         "stream: {interval_ns: 100}\n");
     put("stream_functional.yaml", campaign_head + "chip: chip_ok.yaml\nengine: functional\n" + crash + "stream: {interval_ns: 100}\n");
@@ -409,6 +410,8 @@ const std::vector<BadCase> kCases{
     {"stream_interval_and_rate", "run $D/stream_both.yaml --out $D/o", {"stream_both.yaml", "'stream'", "one of them"}},
     {"stream_rate_zero", "run $D/stream_rate.yaml --out $D/o", {"stream_rate.yaml", "stream.rate_per_us", "'0'"}},
     {"chip_simulation_unknown", "run $D/chip_simulation.yaml --out $D/o", {"chip_simulation.yaml", "chip_simulation", "'fast'", "differential or full"}},
+    {"chip_simulation_functional", "run $D/chip_simulation_functional.yaml --out $D/o",
+     {"chip_simulation_functional.yaml", "chip_simulation", "chip engine only", "engine: chip"}},
     {"stream_with_onsets", "run $D/stream_onset.yaml --out $D/o", {"stream_onset.yaml", "'stream'", "onset_ns", "no onset_ns with stream:"}},
     {"stream_on_the_functional_engine", "run $D/stream_functional.yaml --out $D/o",
      {"engine 'functional' cannot honour", "stream", "expected engine: chip"}},

@@ -408,6 +408,23 @@ TEST(CliChip, DifferentialAndFullSimulationGiveTheSameReport) {
     }
   }
   EXPECT_NE(read_file(dir.file("full/report.html")).find("full (chip_simulation: full)"), std::string::npos);
+  // What makes a point run in full is named: a deadline, a stream, a VCD trace.
+  write_file(dir.file("deadline.yaml"), campaign + "deadline_ns: 100000\n");
+  write_file(dir.file("stream.yaml"), kMeshCampaignHead + "faults:\n  - {kind: neuron_crash, layers: [1, 2], probability: 0.05}\n"
+                                                          "trials: 4\nseed: 3\nbounds: [b4]\nengine: chip\nstream: {interval_ns: 500}\n");
+  const std::vector<std::pair<std::string, std::string>> why = {
+      {"run " + dir.file("deadline.yaml") + " --set bounds=[] --out " + dir.file("deadline"), "deadline_ns"},
+      {"run " + dir.file("stream.yaml") + " --out " + dir.file("stream"), "stream"},
+      {"run " + dir.file("differential.yaml") + " --trials 2 --vcd " + dir.file("t.vcd") + " --out " + dir.file("vcd"), "--vcd"}};
+  for (const auto& [args, reason] : why) {
+    const CliRun r = nfsim(args, dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+    const std::string out = args.substr(args.rfind(' ') + 1);
+    const nlohmann::json sim = nlohmann::json::parse(read_file(out + "/report.json"))["points"][0]["chip"]["simulation"];
+    EXPECT_EQ(sim["mode"], "full") << reason;
+    EXPECT_EQ(sim["differential_inferences"], 0) << reason;
+    EXPECT_EQ(sim["full_reason"].get<std::string>().rfind(reason, 0), 0u) << sim;
+  }
 }
 
 // Streamed inferences through the CLI on the example mesh (tiles read in 100 ns, the bottleneck:
