@@ -199,6 +199,18 @@ void Chip::end_stream() {
   }
 }
 
+std::pair<Eigen::Index, Eigen::Index> Chip::message_span(const Transfer& t) const {
+  const models::Conv2dLayer* conv = conv_[t.layer];
+  if (!conv) return {t.begin, t.count};
+  // A conv tile's rows are taps; a message brings the whole feature maps of their channels.
+  const TileMap& tm = mapped_.mapping.tiles[t.tile];
+  const auto& p = conv->params();
+  const Eigen::Index per_tap = p.kh * p.kw, cig = p.in_c / p.groups, maps = p.in_h * p.in_w;
+  const Eigen::Index group = tm.col_begin / conv->group_out();
+  const Eigen::Index c0 = group * cig + t.begin / per_tap, c1 = group * cig + (t.begin + t.count - 1) / per_tap;
+  return {c0 * maps, (c1 - c0 + 1) * maps};
+}
+
 void Chip::host_stage(const Eigen::VectorXd& input) {
   if (const models::Pool2d* stage0 = net_.stage(0)) {
     if (input_overrides_.empty()) {
@@ -293,17 +305,10 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
       const Transfer& t = m.transfers[i];
       const TileMap& tm = m.tiles[t.tile];
       const bool from_host = t.kind == Transfer::Kind::input_to_tile;
-      // Index of the first value the message carries, in the layer's input u_{l-1}.
-      Eigen::Index first = t.begin, values = t.count, dst = t.begin - tm.row_begin;
-      if (conv) {
-        const auto& p = conv->params();
-        const Eigen::Index per_tap = p.kh * p.kw, cig = p.in_c / p.groups, maps = p.in_h * p.in_w;
-        const Eigen::Index group = tm.col_begin / conv->group_out();
-        const Eigen::Index c0 = group * cig + t.begin / per_tap, c1 = group * cig + (t.begin + t.count - 1) / per_tap;
-        first = c0 * maps;
-        values = (c1 - c0 + 1) * maps;
-        dst = first;
-      }
+      // The values of the layer's input u_{l-1} the message carries, and where they go in the
+      // tile's buffer (a dense tile's rows; a conv tile's copy of the whole input).
+      const auto [first, values] = message_span(t);
+      const Eigen::Index dst = conv ? first : t.begin - tm.row_begin;
       sc_core::sc_time when = input_ready(t);
       if (from_host) {
         send(host_out, "the host", t, t.tile, dst, host_u_.data() + first, values, 1, when);

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/chip/fault_controller.h"
@@ -152,6 +153,8 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   // each position into tile_partials_[k]; `when` gains the read latency.
   void read_tile(int k, const Eigen::VectorXd& buffer, const std::vector<char>& delivered, bool all_delivered,
                  sc_core::sc_time& when);
+  // The values of its layer's input u_{l-1} that input transfer t carries: (first, count).
+  std::pair<Eigen::Index, Eigen::Index> message_span(const Transfer& t) const;
   // The host's layer-1 input (host_u_): `input` with layer-0 neuron faults, through layer 0's stage.
   void host_stage(const Eigen::VectorXd& input);
   // Values per row (neuron or channel) of layer l's arrays in u_l: 1, or a (pooled) feature map.

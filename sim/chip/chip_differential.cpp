@@ -52,16 +52,7 @@ void Chip::build_differential_maps() {
     }
     if (t.kind != Transfer::Kind::input_to_tile && t.kind != Transfer::Kind::array_to_tile) continue;
     // The values of u_{l-1} the message brings, as Chip::infer sends them.
-    Eigen::Index first = t.begin, values = t.count;
-    if (const models::Conv2dLayer* conv = conv_[t.layer]) {
-      const TileMap& tm = m.tiles[t.tile];
-      const auto& p = conv->params();
-      const Eigen::Index per_tap = p.kh * p.kw, cig = p.in_c / p.groups, maps = p.in_h * p.in_w;
-      const Eigen::Index group = tm.col_begin / conv->group_out();
-      const Eigen::Index c0 = group * cig + t.begin / per_tap, c1 = group * cig + (t.begin + t.count - 1) / per_tap;
-      first = c0 * maps;
-      values = (c1 - c0 + 1) * maps;
-    }
+    const auto [first, values] = message_span(t);
     auto& receives = tile_receives_[static_cast<std::size_t>(t.tile)];
     std::fill(receives.begin() + first, receives.begin() + first + values, 1);
   }

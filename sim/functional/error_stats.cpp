@@ -223,6 +223,13 @@ ErrorStats ErrorStats::deserialize(const char* bytes, std::size_t size) {
   if (head[0] != kMagic || head[1] > (1u << 30) || head[2] > (1u << 20) || head[4] > head[3]) {
     throw core::InputError("statistics data has a wrong header (not written by this nfsim version?)");
   }
+  // What the header announces must be there before anything is allocated for it (a corrupt
+  // header would otherwise ask for terabytes).
+  const std::uint64_t stats_count = 2 * head[1] * head[2] + 3 * head[1] + 1;
+  constexpr std::uint64_t kStatsBytes = sizeof(std::uint64_t) + 6 * sizeof(double);
+  if (stats_count > c.left() / kStatsBytes || head[4] > (c.left() - stats_count * kStatsBytes) / sizeof(double)) {
+    throw core::InputError("statistics data is truncated or corrupt");
+  }
   ErrorStats s(static_cast<Eigen::Index>(head[1]), static_cast<Eigen::Index>(head[2]));
   s.sample_cap_ = static_cast<std::size_t>(head[3]);
   for (auto& x : s.delta_) x = c.stats();

@@ -183,10 +183,11 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
 
   const std::uint64_t total = config.trials;
   const auto t0 = std::chrono::steady_clock::now();
-  // Threads, or for the chip engine worker processes (one per rank under mpirun: the ranks are
-  // its workers there).
-  const bool process_workers = p.engine->capabilities.process_workers;
-  r.threads = p.engine->capabilities.parallel_blocks || (process_workers && mpi_size() == 1) ? effective_threads(options.threads) : 1;
+  // Threads, or for the chip engine worker processes: none under mpirun (the ranks are its workers
+  // there, and forking after MPI_Init is unsafe with some transports), none with --vcd (one
+  // process writes the trace).
+  const bool process_workers = p.engine->capabilities.process_workers && !mpi_initialized() && options.vcd_path.empty();
+  r.threads = p.engine->capabilities.parallel_blocks || process_workers ? effective_threads(options.threads) : 1;
   if (p.engine->capabilities.exact) {
     // An exact point has no blocks: interrupted, it is enumerated again from the start on resume
     // (the checkpoint keeps its signature and empty statistics).
@@ -207,6 +208,13 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   } else {
     const std::uint64_t nblocks = (total + config.block_trials - 1) / config.block_trials;
     const std::uint64_t start_block = resume ? resume->blocks_done : 0;
+    // The chip engine's latencies, traffic and fault log travel in the statistics' tallies; a
+    // checkpoint written before they did would resume into a report that leaves its blocks out.
+    if (resume && p.engine->capabilities.process_workers && resume->stats->trials() > 0 && resume->stats->tallies().empty()) {
+      throw core::InputError(options.out_dir + ": the checkpoint's chip-engine statistics carry no latency, traffic or fault "
+                             "log of their blocks (written by an earlier nfsim); expected a checkpoint of this version: run "
+                             "the campaign again without --resume");
+    }
     sim::ErrorStats acc = resume ? std::move(*resume->stats) : sim::ErrorStats(r.data.count(), r.network.output_size());
     auto progress = [&](std::uint64_t trials) {
       if (options.progress) options.progress(point_index, point_count, trials, total);

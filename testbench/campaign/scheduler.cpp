@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -248,10 +249,13 @@ std::vector<sim::ErrorStats> compute_blocks(const BlockFn& run_block, std::uint6
 // kernel per process, so threads cannot share it; each child has its own copy of the elaborated
 // chip). Child i computes blocks begin + i, begin + i + workers, ... in order and sends each
 // block's exact bytes (ErrorStats::serialize, tallies included) through a pipe; the parent
-// gathers them in block order. A child that fails stops at its first failing block, so every
-// block below the lowest failure was computed; the parent then computes that block itself, which
-// raises the same error with its type (an input error, a non-finite block, a simulation error),
-// or names the worker's failure if the block succeeds here.
+// gathers them in block order. Returns the blocks in order up to, not including, the first one a
+// worker failed on (a child stops at its first failing block, so every block below the lowest
+// failure was computed): run_blocks merges those, applies the stopping rule, and only then
+// computes that block itself, which raises the same error with its type (an input error, a
+// non-finite block, a simulation error) whatever the number of workers. A block a worker did not
+// deliver (it was killed, say by the out-of-memory killer) is computed here, with a warning.
+// Children ignore SIGINT and SIGTERM: the parent finishes the round and checkpoints.
 std::vector<sim::ErrorStats> compute_blocks_in_processes(const BlockFn& run_block, std::uint64_t begin, std::uint64_t end,
                                                         unsigned workers) {
   const std::size_t count = static_cast<std::size_t>(end - begin);
@@ -273,16 +277,32 @@ std::vector<sim::ErrorStats> compute_blocks_in_processes(const BlockFn& run_bloc
     }
     return true;
   };
+  // On an error before every child is reaped: stop and reap the ones started, close their pipes.
+  auto abandon = [&children](const std::string& why) {
+    for (auto& c : children) {
+      if (c.pid > 0) {
+        ::kill(c.pid, SIGKILL);
+        while (::waitpid(c.pid, nullptr, 0) < 0 && errno == EINTR) {
+        }
+      }
+      if (c.fd >= 0) ::close(c.fd);
+    }
+    throw core::Error("chip workers: " + why);
+  };
   for (unsigned i = 0; i < n; ++i) {
     int fds[2];
-    if (::pipe(fds) != 0) throw core::Error(std::string("chip workers: cannot create a pipe: ") + std::strerror(errno));
+    if (::pipe(fds) != 0) abandon(std::string("cannot create a pipe: ") + std::strerror(errno));
     const pid_t pid = ::fork();
-    if (pid < 0) throw core::Error(std::string("chip workers: cannot fork a worker process: ") + std::strerror(errno));
+    if (pid < 0) {
+      ::close(fds[0]);
+      ::close(fds[1]);
+      abandon(std::string("cannot fork a worker process: ") + std::strerror(errno));
+    }
     if (pid == 0) {
       ::close(fds[0]);
       for (unsigned j = 0; j < i; ++j) ::close(children[j].fd);
       std::signal(SIGINT, SIG_IGN);  // the parent finishes the round and checkpoints
-      std::signal(SIGTERM, SIG_DFL);
+      std::signal(SIGTERM, SIG_IGN);
       std::string record;
       auto u64 = [&record](std::uint64_t v) { record.append(reinterpret_cast<const char*>(&v), sizeof v); };
       int status = 0;
@@ -321,7 +341,7 @@ std::vector<sim::ErrorStats> compute_blocks_in_processes(const BlockFn& run_bloc
   while (open_count > 0) {
     if (::poll(open_fds.data(), open_fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
-      throw core::Error(std::string("chip workers: poll failed: ") + std::strerror(errno));
+      abandon(std::string("poll failed: ") + std::strerror(errno));
     }
     for (std::size_t i = 0; i < open_fds.size(); ++i) {
       if (open_fds[i].fd < 0 || !(open_fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
@@ -330,7 +350,7 @@ std::vector<sim::ErrorStats> compute_blocks_in_processes(const BlockFn& run_bloc
         children[i].bytes.append(buffer, static_cast<std::size_t>(r));
       } else if (r == 0 || errno != EINTR) {
         ::close(open_fds[i].fd);
-        open_fds[i].fd = -1;
+        open_fds[i].fd = children[i].fd = -1;
         --open_count;
       }
     }
@@ -342,6 +362,7 @@ std::vector<sim::ErrorStats> compute_blocks_in_processes(const BlockFn& run_bloc
     }
     if (WIFSIGNALED(status)) failures[i] = "killed by signal " + std::to_string(WTERMSIG(status));
     else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) failures[i] = "could not send its results";
+    children[i].pid = -1;
   }
   std::vector<sim::ErrorStats> out(count);
   std::vector<char> have(count, 0);
@@ -361,8 +382,11 @@ std::vector<sim::ErrorStats> compute_blocks_in_processes(const BlockFn& run_bloc
       std::uint64_t b = 0, size = 0;
       if (!u64(b) || !u64(size) || bytes.size() - pos < size || b < begin || b >= end) break;
       if (tag == 'B') {
-        out[static_cast<std::size_t>(b - begin)] = sim::ErrorStats::deserialize(bytes.data() + pos, static_cast<std::size_t>(size));
-        have[static_cast<std::size_t>(b - begin)] = 1;
+        try {
+          out[static_cast<std::size_t>(b - begin)] = sim::ErrorStats::deserialize(bytes.data() + pos, static_cast<std::size_t>(size));
+          have[static_cast<std::size_t>(b - begin)] = 1;
+        } catch (const core::Error&) {  // not what the worker wrote: computed again below
+        }
       } else if (b < lowest_failure) {
         lowest_failure = b;
         failure_text = bytes.substr(pos, static_cast<std::size_t>(size));
@@ -370,21 +394,19 @@ std::vector<sim::ErrorStats> compute_blocks_in_processes(const BlockFn& run_bloc
       pos += static_cast<std::size_t>(size);
     }
   }
-  // A block no child delivered below any reported failure: its worker died (the lowest such).
+  // Below the lowest reported failure, a block no child delivered: its worker died. Computed here
+  // (an error it raises is the lowest, and comes with its type).
   for (std::size_t k = 0; k < count && begin + k < lowest_failure; ++k) {
     if (have[k]) continue;
     const unsigned worker = static_cast<unsigned>(k % n);
-    lowest_failure = begin + k;
-    failure_text = "worker process " + std::to_string(worker + 1) + " of " + std::to_string(n) + " " +
-                   (failures[worker].empty() ? "stopped without its results" : failures[worker]);
-    break;
+    std::fprintf(stderr, "nfsim: warning: chip worker process %u of %u %s before sending block %llu; computing it in the main process\n",
+                 worker + 1, n, failures[worker].empty() ? "stopped" : failures[worker].c_str(),
+                 static_cast<unsigned long long>(begin + k));
+    out[k] = run_block(begin + k);
+    have[k] = 1;
   }
-  if (lowest_failure < end) {
-    // The same block here: a deterministic error comes back with its type.
-    run_block(lowest_failure);
-    throw core::Error("chip workers: block " + std::to_string(lowest_failure) + " failed in a worker process (" + failure_text +
-                      ") but not when computed again in the main process");
-  }
+  // The blocks before the lowest failure; run_blocks computes that block after merging them.
+  out.resize(static_cast<std::size_t>(std::min(lowest_failure, end) - begin));
   return out;
 }
 
@@ -494,15 +516,31 @@ std::uint64_t run_blocks(const BlockFn& run_block, std::uint64_t start, std::uin
 #endif
     int stop = 0;
     if (rank == 0) {
-      for (const auto& block : ordered) {
+      // Worker processes return the blocks before the first one that failed in a worker: once
+      // they are merged and the stopping rule has not stopped the run, that block is computed
+      // here (it throws its error, as it would with one process).
+      const bool short_round = processes && ordered.size() < my_end - my_begin;
+      auto merge = [&](const sim::ErrorStats& block) {
         acc.merge(block);
         ++done;
         if (config.stopping.automatic && trials_after(done) >= config.stopping.min_trials &&
             worst_relative_half_width(acc, z) <= config.stopping.rel_half_width) {
           reason = "target";
           stop = 1;
-          break;
         }
+        return stop != 0;
+      };
+      for (const auto& block : ordered) {
+        if (merge(block)) break;
+      }
+      if (!stop && short_round) {
+        const std::uint64_t failed = done;
+        sim::ErrorStats again = run_block(failed);  // throws the block's error, as one process would
+        std::fprintf(stderr,
+                     "nfsim: warning: block %llu failed in a chip worker process but not in the main process; "
+                     "continuing with the main process's result\n",
+                     static_cast<unsigned long long>(failed));
+        merge(again);  // the rest of the round is computed again in the next one
       }
       if (!stop && interrupt_requested.load()) {
         reason = "interrupted";
@@ -577,6 +615,15 @@ unsigned effective_threads(unsigned asked) {
 
 int mpi_rank() { return mpi_world().first; }
 int mpi_size() { return mpi_world().second; }
+bool mpi_initialized() {
+#ifdef NFSIM_HAVE_MPI
+  int init = 0;
+  MPI_Initialized(&init);
+  return init != 0;
+#else
+  return false;
+#endif
+}
 
 // The largest relative half-width of the std's interval over inputs and outputs (stopping rule).
 double worst_relative_half_width(const sim::ErrorStats& stats, double z) {

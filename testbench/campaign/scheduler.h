@@ -51,6 +51,8 @@ MpiEnvironment mpi_environment();
 // mpirun; apps/ initialises it under mpirun).
 int mpi_rank();
 int mpi_size();
+// Whether MPI is initialised (nfsim runs under mpirun), even with one rank.
+bool mpi_initialized();
 
 // Threads per process for engines that run blocks in parallel: as asked, or every core with one
 // process and one per rank under mpirun (the ranks already fill the cores).

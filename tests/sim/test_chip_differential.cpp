@@ -17,6 +17,7 @@
 #include "sim/topology/chip_topology.h"
 #include "sim/topology/mapping.h"
 #include "sim/topology/physical_units.h"
+#include "tests/common/test_networks.h"
 
 namespace nfsim::sim {
 namespace {
@@ -33,7 +34,7 @@ struct Topology {
 
 // A 20-17-12-5 MLP split into 8x8 blocks on a 5x4 mesh (multi-hop routes); the same MLP whole on
 // 64x64 crossbars behind a bus (tiles of 20, 17 and 12 rows: delta reads); a 48-40-24-6 MLP on
-// 32x32 crossbars with contended mesh links; the conv network of test_chip.cpp on a 4x4 mesh.
+// 32x32 crossbars with contended mesh links; the CNN of tests/common/test_networks.h on a 4x4 mesh.
 const Topology kTopologies[] = {
     {"split_mesh", R"(
 cores: {count: 20, layout: {type: mesh, width: 5, height: 4}}
@@ -66,20 +67,11 @@ interconnect: {type: mesh, hop_latency_ns: 2, flit_bytes: 16}
 };
 
 models::Network network_for(const Topology& t) {
-  if (t.conv) {
-    models::RandomNetworkSpec spec;
-    spec.input_shape = models::parse_input_shape("2x7x7");
-    spec.layers = models::parse_random_layers("conv:4:3:p=1,maxpool:2,conv:6:2:g=2,gap,dense:5");
-    spec.activation = {models::ActivationKind::tanh};
-    spec.sigma = 2.0;
-    spec.mu = 0.05;
-    spec.seed = 23;
-    return models::make_random_network(spec);
-  }
+  if (t.conv) return test::small_cnn();
   if (std::string(t.name) == "contended_mesh") {
     return models::make_random_network({{48, 40, 24, 6}, {models::ActivationKind::relu}, {}, 1.5, 0.05, 31});
   }
-  return models::make_random_network({{20, 17, 12, 5}, {models::ActivationKind::tanh}, {}, 2.0, 0.05, 21});
+  return test::small_mlp();
 }
 
 // Every kind, as one spec (probabilities high enough that most inferences draw faults).
