@@ -164,6 +164,7 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   // array, the transfers that bring its partial sums (mapping order).
   void build_differential_maps();
   std::vector<std::vector<char>> tile_receives_, ref_rows_delivered_;
+  std::vector<char> ref_all_delivered_;  // per tile: every row delivered (fault-free)
   std::vector<std::vector<std::size_t>> array_sources_;
   std::vector<char> tile_dirty_;
   std::vector<Eigen::Index> changed_, next_changed_;  // changed values of the layer's input / output

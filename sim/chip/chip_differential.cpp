@@ -57,7 +57,11 @@ void Chip::build_differential_maps() {
     std::fill(receives.begin() + first, receives.begin() + first + values, 1);
   }
   ref_rows_delivered_.assign(m.tiles.size(), {});
-  for (std::size_t k = 0; k < m.tiles.size(); ++k) ref_rows_delivered_[k] = tiles_[k]->rows_delivered();
+  ref_all_delivered_.assign(m.tiles.size(), 0);
+  for (std::size_t k = 0; k < m.tiles.size(); ++k) {
+    ref_rows_delivered_[k] = tiles_[k]->rows_delivered();
+    ref_all_delivered_[k] = tiles_[k]->all_rows_delivered();
+  }
   tile_dirty_.assign(m.tiles.size(), 0);
 }
 
@@ -140,9 +144,7 @@ void Chip::infer_differential(const Reference& ref, const Eigen::VectorXd& input
         for (Eigen::Index i : changed_) {
           if (receives[static_cast<std::size_t>(i)]) conv_buffer_[i] = (*u)[i];
         }
-        const auto& delivered = ref_rows_delivered_[k];
-        read_tile(k, conv_buffer_, delivered, std::all_of(delivered.begin(), delivered.end(), [](char c) { return c != 0; }),
-                  ignored);
+        read_tile(k, conv_buffer_, ref_rows_delivered_[k], ref_all_delivered_[k], ignored);
       } else {
         row_changes_.clear();
         for (Eigen::Index i : changed_) {

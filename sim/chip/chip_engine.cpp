@@ -223,8 +223,9 @@ void ChipEngine::run_trial(std::uint64_t trial, const std::function<void(Eigen::
     const double span_ns = ns(chip_->stream_completion() - first_done);
     const double growth = (ns(chip_->last_latency()) - ns(first_latency)) / static_cast<double>(N - 1);
     if (span_ns > 0) {
-      stream_throughput_.add(static_cast<double>(N - 1) * 1e3 / span_ns);
-      if (block_) block_->tallies().stats[chip_tally::stream_throughput].add(static_cast<double>(N - 1) * 1e3 / span_ns);
+      const double throughput = static_cast<double>(N - 1) * 1e3 / span_ns;
+      stream_throughput_.add(throughput);
+      if (block_) block_->tallies().stats[chip_tally::stream_throughput].add(throughput);
     }
     stream_growth_.add(growth);
     if (block_) block_->tallies().stats[chip_tally::stream_growth].add(growth);

@@ -813,6 +813,18 @@ TEST(CliCampaign, ThreadCountGivesBitIdenticalReports) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("bad")));
 }
 
+// Resumes DIR/cut and expects DIR/full's report (timing aside) and fault log.
+void expect_resume_gives_the_full_run(TempDir& dir) {
+  const CliRun r = nfsim("run --resume " + dir.file("cut"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json a = nlohmann::json::parse(read_file(dir.file("full/report.json")));
+  nlohmann::json b = nlohmann::json::parse(read_file(dir.file("cut/report.json")));
+  a.erase("timing");
+  b.erase("timing");
+  EXPECT_EQ(a.dump(), b.dump());
+  EXPECT_EQ(read_file(dir.file("full/faults.jsonl")), read_file(dir.file("cut/faults.jsonl")));
+}
+
 // SIGINT finishes the block, writes a resumable report (exit 4); --resume ends with the numbers
 // of an uninterrupted run, and with its fault log: the lines of the point finished before the
 // interruption are kept (a sweep whose first point is short, so the signal lands in the second).
@@ -832,14 +844,7 @@ TEST(CliCampaign, InterruptThenResumeEqualsAnUninterruptedRun) {
   EXPECT_EQ(cut["points"][1]["stopping"]["reached"], "interrupted");
   EXPECT_LT(cut["points"][1]["trials"].get<std::uint64_t>(), 20000000u);
   EXPECT_TRUE(file_exists(dir.file("cut/checkpoint.json")));
-  const CliRun r = nfsim("run --resume " + dir.file("cut"), dir);
-  ASSERT_EQ(r.code, 0) << r.err;
-  nlohmann::json a = nlohmann::json::parse(read_file(dir.file("full/report.json")));
-  nlohmann::json b = nlohmann::json::parse(read_file(dir.file("cut/report.json")));
-  a.erase("timing");
-  b.erase("timing");
-  EXPECT_EQ(a.dump(), b.dump());
-  EXPECT_EQ(read_file(dir.file("full/faults.jsonl")), read_file(dir.file("cut/faults.jsonl")));
+  expect_resume_gives_the_full_run(dir);
   EXPECT_FALSE(file_exists(dir.file("cut/checkpoint.json")));
   EXPECT_EQ(nfsim("run --resume " + dir.file("full"), dir).code, 2);
 }
@@ -863,14 +868,7 @@ TEST(CliChip, InterruptThenResumeEqualsAnUninterruptedRun) {
   nlohmann::json cut = nlohmann::json::parse(read_file(dir.file("cut/report.json")));
   ASSERT_EQ(cut["points"].size(), 2u) << "the interrupt should land in the second point";
   EXPECT_EQ(cut["points"][1]["stopping"]["reached"], "interrupted");
-  const CliRun r = nfsim("run --resume " + dir.file("cut"), dir);
-  ASSERT_EQ(r.code, 0) << r.err;
-  nlohmann::json a = nlohmann::json::parse(read_file(dir.file("full/report.json")));
-  nlohmann::json b = nlohmann::json::parse(read_file(dir.file("cut/report.json")));
-  a.erase("timing");
-  b.erase("timing");
-  EXPECT_EQ(a.dump(), b.dump());
-  EXPECT_EQ(read_file(dir.file("full/faults.jsonl")), read_file(dir.file("cut/faults.jsonl")));
+  expect_resume_gives_the_full_run(dir);
 }
 
 // A checkpoint resumes only the run it came from: edited files, or a campaign whose inputs
