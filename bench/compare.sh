@@ -69,6 +69,19 @@ for r in $(seq 1 "$REPS"); do
   "$NFSIM" "${AUTO_ARGS[@]}" --out "$OUT/auto_$r" > "$OUT/auto_$r.log"
 done
 
+log "12-13. Time to a 1% relative half-width on every std: the control variate against plain Monte Carlo (peer campaign, one thread), $REPS times"
+# p = 0.01: the plain runs are row 4's (auto_*). p = 0.001: plain Monte Carlo would need millions of
+# trials (about 5 minutes a run), so it runs 20,000 and its time to 1% is extrapolated (half-width
+# as 1/sqrt(trials)); the control variate runs to the target.
+CV_ARGS=(run "$ROOT/bench/campaigns/peer.yaml" --trials auto --threads 1 --set estimator=control_variate
+         --set stopping.rel_half_width=0.01 --set stopping.min_trials=1000 --set stopping.max_trials=10000000)
+for r in $(seq 1 "$REPS"); do
+  "$NFSIM" "${CV_ARGS[@]}" --out "$OUT/cv_p01_$r" > "$OUT/cv_p01_$r.log"
+  "$NFSIM" "${CV_ARGS[@]}" --set 'faults[0].probability=0.001' --out "$OUT/cv_p001_$r" > "$OUT/cv_p001_$r.log"
+  "$NFSIM" run "$ROOT/bench/campaigns/peer.yaml" --trials 20000 --threads 1 --set 'faults[0].probability=0.001' \
+    --out "$OUT/plain_p001_$r" > "$OUT/plain_p001_$r.log"
+done
+
 log "7. Synapse crashes on layer 1: Monte Carlo until every std has a 1% relative half-width, one thread, once"
 # The target needs about 50,000 trials here (about 4 hours on one thread), so the run is capped by
 # NFSIM_BENCH_SYNAPSE_MAX_TRIALS (default 1000, about 5 minutes); a run that stops at the cap is

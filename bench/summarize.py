@@ -213,6 +213,26 @@ def main():
     rows.append((11, "chip engine with differential simulation / functional engine, trials per second (peer campaign on the "
                   "4x4 mesh chip, one thread each)", f"{ratio11:.3f}x", ">= 0.25x", ratio11 >= 0.25 and chip_sim["mode"] == "differential"))
 
+    # 12-13. Time to a 1% relative half-width on every std: control variate against plain Monte Carlo.
+    def mc(path):
+        rep = load(path)
+        pt_ = rep["points"][0]
+        return rep["timing"]["points"][0]["monte_carlo_s"], pt_["trials"], pt_["stopping"]["reached"], pt_["estimator"]
+    cv01 = [mc(f"{R}/cv_p01_{r}/report.json") for r in range(1, a.reps + 1)]
+    cv001 = [mc(f"{R}/cv_p001_{r}/report.json") for r in range(1, a.reps + 1)]
+    plain001 = [mc(f"{R}/plain_p001_{r}/report.json") for r in range(1, a.reps + 1)]
+    cv01_s = statistics.median(t for t, *_ in cv01)
+    cv001_s = statistics.median(t for t, *_ in cv001)
+    # Plain at p = 0.001, extrapolated: time x (worst relative half-width / 0.01)^2.
+    plain001_s = statistics.median(t * max(1.0, (e["rel_half_width_std"] / 0.01) ** 2) for t, _, _, e in plain001)
+    ratio12 = plain001_s / cv001_s
+    ratio13 = auto_s / cv01_s
+    cv_ok = all(reached == "target" and e["name"] == "control_variate" for _, _, reached, e in cv01 + cv001)
+    rows.append((12, "time to a 1% relative half-width on every std, plain Monte Carlo / control variate, peer campaign at "
+                  "p = 0.001, one thread each (plain extrapolated from 20,000 trials)", f"{ratio12:,.0f}x", ">= 10x", ratio12 >= 10 and cv_ok))
+    rows.append((13, "the same at p = 0.01 (both measured to the target)", f"{ratio13:,.1f}x", ">= 3x",
+                 ratio13 >= 3 and cv_ok and auto_reached == "target"))
+
     commit = sh(f"git -C {os.path.dirname(os.path.abspath(__file__))} rev-parse --short HEAD")
     blas = sh("update-alternatives --query libblas.so.3-x86_64-linux-gnu | sed -n 's/^Value: //p'") or "?"
     cpu = sh("lscpu | sed -n 's/^Model name: *//p'")
@@ -292,6 +312,19 @@ def main():
     w(f"   {func_tps:,.0f} trials/s ({func_runs[0][1]['points'][0]['trials']:,} trials); medians of {a.reps}. The same chip simulated in full")
     w(f"   (`chip_simulation: full`, {full_rep['points'][0]['trials']} trials): {full_tps:,.1f} trials/s, "
       f"{chip_tps / full_tps:,.0f}x slower than differential.")
+    w(f"12. **Control variate, p = 0.001.** `bench/campaigns/peer.yaml` at p = 0.001 with `estimator: control_variate`,")
+    w(f"   `--trials auto`, `stopping.rel_half_width=0.01`, `--threads 1`: {cv001[0][1]:,} trials (stopped: {cv001[0][2]}) in "
+      f"{cv001_s:,.2f} s (median of {a.reps}; the time includes building the control variate).")
+    w(f"   Plain Monte Carlo, 20,000 trials: {plain001[0][0]:,.2f} s, worst relative half-width of a std "
+      f"{plain001[0][3]['rel_half_width_std']:.4f}; until 1%: {plain001_s:,.0f} s (extrapolated: time x (half-width / 0.01)^2,")
+    w(f"   median of {a.reps}). On the control variate's own trials the plain interval was {cv001[0][3]['plain_rel_half_width_std']:.4f} "
+      f"against its {cv001[0][3]['rel_half_width_std']:.4f}:")
+    w(f"   {cv001[0][3]['plain_trials_for_same_width']:,.0f} plain trials for the same width (the report's `estimator.trials_saved`: "
+      f"{cv001[0][3]['trials_saved']:,.0f}).")
+    w(f"13. **Control variate, p = 0.01.** The same at p = 0.01: {cv01[0][1]:,} trials (stopped: {cv01[0][2]}) in {cv01_s:,.2f} s, "
+      f"against row 4's plain run, {auto_trials:,} trials in {auto_s:,.2f} s")
+    w(f"   (medians of {a.reps}). Plain interval on the control variate's trials: {cv01[0][3]['plain_rel_half_width_std']:.4f} against "
+      f"{cv01[0][3]['rel_half_width_std']:.4f}.")
     w("")
     w("## Hot parts (Google Benchmark medians)")
     w("")
@@ -311,6 +344,10 @@ def main():
     w(f"/usr/bin/python3 bench/peer_torch.py --model examples/models/fmnist_mlp.onnx --images ... --trials {pt['trials']} --out ...")
     w("build/apps/nfsim run bench/campaigns/peer.yaml --trials auto --threads 1 --set stopping.rel_half_width=0.01 \\")
     w("    --set stopping.min_trials=1000 --set stopping.max_trials=10000000 --out ...")
+    w("build/apps/nfsim run bench/campaigns/peer.yaml --trials auto --threads 1 --set estimator=control_variate \\")
+    w("    --set stopping.rel_half_width=0.01 --set stopping.min_trials=1000 --set stopping.max_trials=10000000 \\")
+    w("    [--set 'faults[0].probability=0.001'] --out ...   # x reps, interleaved with:")
+    w("build/apps/nfsim run bench/campaigns/peer.yaml --trials 20000 --threads 1 --set 'faults[0].probability=0.001' --out ...")
     w("build/apps/nfsim run bench/campaigns/peer.yaml --trials 300000 --threads 1 --out ...")
     w("mpirun -np 2 build/apps/nfsim run bench/campaigns/peer.yaml --trials 300000 --threads 1 --out ...")
     w("build/apps/nfsim run bench/campaigns/memory.yaml --trials 100000 | 10000000 --out ...")

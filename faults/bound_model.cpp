@@ -70,4 +70,26 @@ models::bounds::FaultModel to_bound_model(const FaultPlan& plan) {
   return model;
 }
 
+std::vector<EffectSlot> effect_slots(const FaultPlan& plan, const models::Network& net) {
+  std::vector<EffectSlot> neurons, synapses, groups;
+  for (std::size_t s = 0; s < plan.size(); ++s) {
+    const FaultSpec& spec = plan.specs()[s];
+    if (spec.kind == FaultKind::group_crash) {
+      for (std::uint64_t g = 0; g < spec.groups.size(); ++g) groups.push_back({s, g});
+      continue;
+    }
+    std::uint64_t offset = 0;
+    for (int l : spec.layers) {
+      const std::uint64_t n =
+          spec.acts_on_neurons() ? static_cast<std::uint64_t>(net.width(l)) : net.layer(l).synapse_count();
+      auto& out = spec.acts_on_neurons() ? neurons : synapses;
+      for (std::uint64_t u = 0; u < n; ++u) out.push_back({s, offset + u});
+      offset += n;
+    }
+  }
+  neurons.insert(neurons.end(), synapses.begin(), synapses.end());
+  neurons.insert(neurons.end(), groups.begin(), groups.end());
+  return neurons;
+}
+
 }  // namespace nfsim::faults

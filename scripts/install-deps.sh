@@ -17,7 +17,7 @@ core_packages=(
   libsystemc-dev
   libeigen3-dev
   libopenblas-dev
-  libboost-program-options-dev
+  libboost-program-options-dev libboost-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   libyaml-cpp-dev
   nlohmann-json3-dev

@@ -355,6 +355,7 @@ ErrorStats ChipEngine::run_block(std::uint64_t block_index, std::uint64_t total_
   ErrorStats block(inputs_.cols(), net_.output_size());
   const std::uint64_t first = block_index * options_.block_trials;
   const std::uint64_t last = std::min(total_trials, first + options_.block_trials);
+  if (control_variate_) block.follow(*control_variate_, first);
   execute([&] {
     accumulate_block(first, last, block);
     chip_->clear_faults();

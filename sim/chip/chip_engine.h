@@ -106,6 +106,9 @@ class ChipEngine {
   // Differential simulation on (where it applies) or off (every later inference simulated in
   // full), on an engine that recorded its references: the tests compare the two on one chip.
   void set_differential(bool on) { force_full_ = !on; }
+  // The point's control variate (estimator: control_variate), or null: each block's statistics
+  // follow it (ErrorStats::follow). Must outlive the blocks run with it.
+  void set_control_variate(const ControlVariate* cv) { control_variate_ = cv; }
   // Each input's recorded fault-free inference (empty when differential simulation is off).
   const std::vector<Chip::Reference>& references() const { return references_; }
   // Which inferences of the point were simulated differentially, and why none were when none
@@ -151,6 +154,7 @@ class ChipEngine {
   std::string no_references_;
   std::uint64_t differential_inferences_ = 0, full_inferences_ = 0;
   bool force_full_ = false;
+  const ControlVariate* control_variate_ = nullptr;
   // Why this point's inferences cannot be differential (no references, a deadline, a stream, a
   // trace), or empty.
   std::string differential_off_reason() const;

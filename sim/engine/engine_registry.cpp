@@ -114,6 +114,10 @@ void check_engine_can(const EngineRegistry::Entry& engine, const EngineNeeds& ne
     refuse("replicas (" + std::to_string(needs.replicas) + " copies of the network with a median at the host: the seed paper's "
            "Algorithm 1)", [](const EngineCapabilities& c) { return c.replicas; });
   }
+  if (needs.control_variate && !caps.control_variate) {
+    refuse("estimator: control_variate (the first-order expansion as a control variate, split off every Monte-Carlo trial)",
+           [](const EngineCapabilities& c) { return c.control_variate; });
+  }
   if (caps.max_fault_units > 0 && needs.fault_units > caps.max_fault_units) {
     throw core::InputError("engine '" + engine.name + "' enumerates every subset of the failing units and accepts at most " +
                            std::to_string(caps.max_fault_units) + " units; the fault plan has " +
@@ -133,6 +137,7 @@ std::string describe_capabilities(const EngineCapabilities& caps) {
   if (caps.needs_chip) words.push_back("needs a chip");
   if (caps.parallel_blocks) words.push_back("threads");
   if (caps.replicas) words.push_back("replicas");
+  if (caps.control_variate) words.push_back("control variate");
   return core::join(words, ", ");
 }
 

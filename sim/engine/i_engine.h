@@ -35,6 +35,10 @@ struct EngineCapabilities {
   bool single_session = false;
   std::uint64_t max_fault_units = 0;  // most failing units it accepts (0: no limit)
   bool replicas = false;  // `replicas:` (R copies of the network, per-output median at the host)
+  // Honours EngineSetup::control_variate (estimator: control_variate): every block's statistics
+  // follow it (ErrorStats::follow), so that each trial is split into its first-order part and
+  // remainder.
+  bool control_variate = false;
   // Blocks may run in worker processes forked from this one (each with its own copy of the
   // engine, merged in block order): the chip engine, whose SystemC kernel is one per process.
   bool process_workers = false;
@@ -93,6 +97,8 @@ struct EngineSetup {
   std::optional<double> stream_interval_ns;  // chip engine: each trial's inputs streamed one per interval
   bool chip_differential = true;  // chip engine: differential simulation where it applies (chip_simulation:)
   std::uint32_t replicas = 1;         // `replicas.count`: per-output median of R faulty copies
+  // The point's control variate (estimator: control_variate), or null; outlives the engine.
+  const ControlVariate* control_variate = nullptr;
   const std::atomic<bool>* interrupt = nullptr;  // set by SIGINT: engines that run long without blocks poll it
 };
 
@@ -173,6 +179,7 @@ struct EngineNeeds {
   bool has_chip = false;
   std::uint64_t fault_units = 0;
   std::uint32_t replicas = 1;  // `replicas.count` (set by the caller: not in the plan)
+  bool control_variate = false;  // estimator: control_variate (set by the caller)
 };
 // From the fault plan (null: not built yet) and the mapped chip (null: none).
 EngineNeeds engine_needs(const faults::FaultPlan* plan, const MappedChip* chip);

@@ -15,7 +15,27 @@ ErrorStats::ErrorStats(Eigen::Index inputs, Eigen::Index outputs)
       abs_(static_cast<std::size_t>(inputs * outputs)),
       norms_(static_cast<std::size_t>(inputs * 3)) {}
 
+void ErrorStats::follow(const ControlVariate& cv, std::uint64_t first_trial) {
+  cv_ = &cv;
+  cv_stats_ = cv.empty_stats();
+  if (cv_stats_.inputs != inputs_ || cv_stats_.outputs != outputs_) throw core::InternalError("ErrorStats::follow: shapes differ");
+  next_trial_.assign(static_cast<std::size_t>(inputs_), first_trial);
+}
+
+ControlVariateStats::Estimate ErrorStats::estimate(Eigen::Index input, Eigen::Index output, double z) const {
+  const core::RunningStats& d = delta(input, output);
+  if (cv_stats_.empty()) return {d.mean(), d.std(), d.mean_half_width(z), d.std_half_width(z)};
+  ControlVariateStats::Estimate e = cv_stats_.estimate(input, output, z);
+  // Too few trials showed interactions for the control variate's intervals alone (kMinMultiFaultTrials).
+  if (cv_stats_.multi_fault[static_cast<std::size_t>(input)] < kMinMultiFaultTrials) {
+    e.mean_half_width = std::max(e.mean_half_width, d.mean_half_width(z));
+    e.std_half_width = std::max(e.std_half_width, d.std_half_width(z));
+  }
+  return e;
+}
+
 void ErrorStats::add(Eigen::Index input, const double* d) {
+  if (cv_) cv_->observe(cv_stats_, input, next_trial_[static_cast<std::size_t>(input)]++, d);
   if (input == 0 && samples_.size() < sample_cap_) samples_.push_back(d[0]);
   double n1 = 0, n2 = 0, ninf = 0;
   // Every statistic of one input has seen the same number of trials: one division for all.
@@ -36,6 +56,10 @@ void ErrorStats::add(Eigen::Index input, const double* d) {
 void ErrorStats::add_block(Eigen::Index input, const double* deltas, std::size_t trials) {
   if (trials == 0) return;
   const std::size_t K = static_cast<std::size_t>(outputs_);
+  if (cv_) {
+    std::uint64_t& next = next_trial_[static_cast<std::size_t>(input)];
+    for (std::size_t t = 0; t < trials; ++t) cv_->observe(cv_stats_, input, next++, deltas + t * K);
+  }
   if (input == 0) {
     for (std::size_t t = 0; t < trials && samples_.size() < sample_cap_; ++t) samples_.push_back(deltas[t * K]);
   }
@@ -67,6 +91,11 @@ void ErrorStats::add_block(Eigen::Index input, const double* deltas, std::size_t
 
 void ErrorStats::add_zeros(Eigen::Index input, std::uint64_t count) {
   if (count == 0) return;
+  if (cv_) {
+    std::uint64_t& next = next_trial_[static_cast<std::size_t>(input)];
+    cv_->observe_zeros(cv_stats_, input, next, count);
+    next += count;
+  }
   if (input == 0) {
     const std::size_t room = sample_cap_ > samples_.size() ? sample_cap_ - samples_.size() : 0;
     samples_.insert(samples_.end(), std::min<std::size_t>(room, count), 0.0);
@@ -83,6 +112,10 @@ void ErrorStats::merge(const ErrorStats& later) {
   if (later.inputs_ != inputs_ || later.outputs_ != outputs_) {
     throw core::InternalError("ErrorStats::merge: shapes differ");
   }
+  // A point's blocks all have the control variate or none do.
+  if (cv_stats_.empty() != later.cv_stats_.empty() && trials() > 0 && later.trials() > 0) {
+    throw core::InternalError("ErrorStats::merge: statistics with and without the control variate");
+  }
   for (std::size_t i = 0; i < delta_.size(); ++i) {
     delta_[i].merge(later.delta_[i]);
     abs_[i].merge(later.abs_[i]);
@@ -94,6 +127,7 @@ void ErrorStats::merge(const ErrorStats& later) {
     samples_.push_back(v);
   }
   tallies_.merge(later.tallies_);
+  cv_stats_.merge(later.cv_stats_);
 }
 
 void BlockTallies::merge(const BlockTallies& later) {
@@ -155,6 +189,7 @@ class Cursor {
 
 constexpr std::uint64_t kMagic = 0x4E4653494D535431ull;  // "NFSIMST1"
 constexpr std::uint64_t kTalliesMagic = 0x4E4653494D544131ull;  // "NFSIMTA1": engine tallies follow
+constexpr std::uint64_t kControlVariateMagic = 0x4E4653494D435631ull;  // "NFSIMCV1": the control variate's statistics follow
 
 }  // namespace
 
@@ -175,8 +210,20 @@ void ErrorStats::serialize_to(std::string& out) const {
   for (const auto& s : norms_) put_stats(out, s);
   put_stats(out, accuracy_);
   put(out, samples_.data(), samples_.size() * sizeof(double));
-  if (tallies_.empty() && tallies_.log_limit == 0) return;  // the tallies follow only when there are any
   auto put_u64 = [&out](std::uint64_t v) { put(out, &v, sizeof v); };
+  if (!cv_stats_.empty()) {  // the control variate's statistics follow only when there are any
+    const ControlVariateStats& cv = cv_stats_;
+    put_u64(kControlVariateMagic);
+    put(out, cv.mean_l.data(), cv.mean_l.size() * sizeof(double));
+    put(out, cv.var_l.data(), cv.var_l.size() * sizeof(double));
+    for (const PairMoments& m : cv.pairs) {
+      put_stats(out, m.r);
+      put_stats(out, m.g);
+      put(out, &m.c_rg, sizeof m.c_rg);
+    }
+    put(out, cv.multi_fault.data(), cv.multi_fault.size() * sizeof(std::uint64_t));
+  }
+  if (tallies_.empty() && tallies_.log_limit == 0) return;  // the tallies follow only when there are any
   auto put_name = [&](const std::string& name) {
     put_u64(name.size());
     put(out, name.data(), name.size());
@@ -238,7 +285,6 @@ ErrorStats ErrorStats::deserialize(const char* bytes, std::size_t size) {
   s.accuracy_ = c.stats();
   s.samples_.resize(static_cast<std::size_t>(head[4]));
   c.get(s.samples_.data(), s.samples_.size() * sizeof(double));
-  if (c.done()) return s;  // no tallies
   // Every count is checked against the bytes left before anything is allocated for it.
   auto u64 = [&c]() {
     std::uint64_t v;
@@ -255,7 +301,33 @@ ErrorStats ErrorStats::deserialize(const char* bytes, std::size_t size) {
     c.get(text.data(), text.size());
     return text;
   };
-  if (u64() != kTalliesMagic) throw core::InputError("statistics data has trailing bytes");
+  if (c.done()) return s;  // no control variate, no tallies
+  std::uint64_t magic = u64();
+  if (magic == kControlVariateMagic) {
+    const std::size_t cells = static_cast<std::size_t>(head[1] * head[2]);
+    constexpr std::size_t kCellBytes = 2 * sizeof(double) + 2 * (sizeof(std::uint64_t) + 6 * sizeof(double)) + sizeof(double);
+    if (cells > c.left() / kCellBytes || head[1] > (c.left() - cells * kCellBytes) / sizeof(std::uint64_t)) {
+      throw core::InputError("statistics data is truncated or corrupt");
+    }
+    ControlVariateStats& cv = s.cv_stats_;
+    cv.inputs = s.inputs_;
+    cv.outputs = s.outputs_;
+    cv.mean_l.resize(cells);
+    cv.var_l.resize(cells);
+    cv.pairs.resize(cells);
+    cv.multi_fault.resize(static_cast<std::size_t>(head[1]));
+    c.get(cv.mean_l.data(), cells * sizeof(double));
+    c.get(cv.var_l.data(), cells * sizeof(double));
+    for (PairMoments& m : cv.pairs) {
+      m.r = c.stats();
+      m.g = c.stats();
+      c.get(&m.c_rg, sizeof m.c_rg);
+    }
+    c.get(cv.multi_fault.data(), cv.multi_fault.size() * sizeof(std::uint64_t));
+    if (c.done()) return s;
+    magic = u64();
+  }
+  if (magic != kTalliesMagic) throw core::InputError("statistics data has trailing bytes");
   BlockTallies& t = s.tallies_;
   for (std::size_t i = 0, n = count(8 + 56); i < n; ++i) {
     std::string key = name();

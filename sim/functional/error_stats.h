@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/running_stats.h"
+#include "sim/functional/control_variate.h"
 
 namespace nfsim::sim {
 
@@ -71,6 +72,19 @@ class ErrorStats {
   BlockTallies& tallies() { return tallies_; }
   const BlockTallies& tallies() const { return tallies_; }
 
+  // The control variate (docs/report.md, "Estimators"): from here on every trial added is also
+  // split into its first-order part and remainder by `cv`, the trials of each input numbered from
+  // `first_trial` in the order they are added (every engine adds an input's trials in trial
+  // order). `cv` must outlive the adds; it is not copied, merged or serialized (its statistics are).
+  void follow(const ControlVariate& cv, std::uint64_t first_trial);
+  // Empty without a control variate.
+  const ControlVariateStats& control_variate() const { return cv_stats_; }
+  // The mean and std of Delta for (input, output) and their half-widths at normal quantile z:
+  // the control variate's estimates when the statistics have one, the plain ones otherwise. The
+  // control variate's half-widths are at least the plain ones while the input has had fewer than
+  // kMinMultiFaultTrials trials with two or more failed units.
+  ControlVariateStats::Estimate estimate(Eigen::Index input, Eigen::Index output, double z) const;
+
   // Exact binary form (every double bit for bit) for checkpoints and MPI messages.
   std::string serialize() const;
   // Appends the same bytes to `out` (reuse one buffer for many blocks: no large allocation each).
@@ -88,6 +102,9 @@ class ErrorStats {
   std::size_t sample_cap_ = 2000;
   std::vector<double> samples_;
   BlockTallies tallies_;
+  ControlVariateStats cv_stats_;
+  const ControlVariate* cv_ = nullptr;
+  std::vector<std::uint64_t> next_trial_;  // per input, with cv_
 };
 
 }  // namespace nfsim::sim

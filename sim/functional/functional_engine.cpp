@@ -293,6 +293,7 @@ ErrorStats FunctionalEngine::run_block(std::uint64_t block, std::uint64_t total_
   ErrorStats stats(N, K);
   const std::uint64_t first = block * options_.block_trials;
   const std::uint64_t last = std::min(first + options_.block_trials, total_trials);
+  if (options_.control_variate) stats.follow(*options_.control_variate, first);
   // Runs of fault-free inferences of each input are added as one run of zeros when the input's
   // next faulty inference (or the end of the block) comes: the same order, fewer calls.
   std::vector<std::uint64_t> pending_zeros(static_cast<std::size_t>(N), 0);

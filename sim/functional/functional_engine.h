@@ -7,6 +7,7 @@
 #include "faults/fault_plan.h"
 #include "faults/fault_sampler.h"
 #include "models/network.h"
+#include "sim/functional/control_variate.h"
 #include "sim/functional/error_stats.h"
 
 namespace nfsim::sim {
@@ -27,6 +28,9 @@ struct FunctionalOptions {
   // median of the copies' outputs (even counts: the mean of the two middle values). 1: none.
   // Replicas always take the fast path.
   std::uint32_t replicas = 1;
+  // The control variate (estimator: control_variate; not with replicas): each block's statistics
+  // follow it (ErrorStats::follow). Must outlive the engine.
+  const ControlVariate* control_variate = nullptr;
 };
 
 // The functional engine: a batched Eigen model of the faulty network, with the fault semantics

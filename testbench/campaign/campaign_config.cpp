@@ -408,7 +408,7 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
   const Reader r(source, base_dir, reader_overrides(overrides));
   r.check_keys(root, "", {"model", "inputs", "faults", "chip", "engine", "trials", "seed", "bounds", "block_trials",
                           "batch_trials", "confidence", "stopping", "require", "sweep", "plugins", "fault_log", "criticality",
-                          "protection", "replicas", "mission", "deadline_ns", "stream", "chip_simulation"});
+                          "protection", "replicas", "mission", "deadline_ns", "stream", "chip_simulation", "estimator"});
   CampaignConfig c;
   c.file = source;
   // Plug-ins first: the chip's component types may come from them.
@@ -608,6 +608,29 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
              "no chip_simulation: with this engine, or engine: chip");
     }
     c.chip_differential = mode == "differential";
+  }
+  if (const YAML::Node est = root["estimator"]) {
+    c.estimator = r.text(est, "estimator");
+    if (c.estimator != "plain" && c.estimator != "control_variate") r.fail(est, "estimator", "unknown estimator", "plain or control_variate");
+    if (c.control_variate()) {
+      // What the first-order expansion cannot take: its moments are exact only for units that
+      // fail independently with a known probability and act on values (ControlVariate::unsupported).
+      auto refuse = [&](const std::string& what, const std::string& expected) {
+        r.fail(est, "estimator", "control_variate needs " + what, expected + ", or estimator: plain");
+      };
+      for (std::size_t i = 0; i < c.faults.size(); ++i) {
+        const faults::FaultSpec& f = c.faults[i];
+        const std::string at = "faults[" + std::to_string(i) + "] (" + f.kind_name() + ")";
+        if (f.is_timing()) refuse("single-fault value effects, which " + at + " has not (a timing fault changes when values arrive)", "no timing faults");
+        if (f.acts_through_time()) refuse("single-fault value effects, which " + at + " has not (dead routers drop or detour traffic together)", "no router faults");
+        if (f.onset_ns > 0) refuse("every drawn fault to act, which " + at + " does not (onset_ns " + core::format_double(f.onset_ns) + ")", "no onset_ns");
+      }
+      if (c.mission) refuse("units failing with fixed probabilities, which mission: (failure times over a lifetime) replaces", "no mission:");
+      if (c.protection.spare_columns > 0 || c.protection.spare_rows > 0) refuse("independent failures, which spares (protection.spares) repair away in pools", "no spares");
+      if (c.replicas.count > 1) refuse("one network per inference, which replicas: (" + std::to_string(c.replicas.count) + " copies, a median at the host) is not", "no replicas:");
+      if (c.deadline_ns) refuse("outputs that depend on values only, which a deadline (deadline_ns) does not give", "no deadline_ns");
+      if (c.stream_interval_ns) refuse("one inference at a time, which stream: does not give", "no stream:");
+    }
   }
   const bool timing = c.deadline_ns || std::any_of(c.faults.begin(), c.faults.end(), [](const faults::FaultSpec& f) {
                         return f.is_timing();

@@ -103,6 +103,10 @@ struct CampaignConfig {
   // computed from recorded fault-free ones) or full (every inference simulated); chip engine only
   // (docs/chip.md, "Differential simulation").
   bool chip_differential = true;
+  // `estimator`: plain (default: the sample mean and std of Delta) or control_variate (the
+  // first-order expansion as a control variate: docs/report.md, "Estimators").
+  std::string estimator = "plain";
+  bool control_variate() const { return estimator == "control_variate"; }
   // The sweep values of this point (empty without a sweep): key -> value as written.
   std::vector<std::pair<std::string, std::string>> sweep_point;
 };

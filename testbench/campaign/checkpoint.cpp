@@ -188,6 +188,12 @@ void check_resumed(const Checkpoint& cp, const CampaignResult& r, const Campaign
                            std::to_string(stats.outputs()) + " outputs; expected " + std::to_string(r.data.count()) + " x " +
                            std::to_string(r.network.output_size()) + " for this campaign");
   }
+  if (stats.trials() > 0 && stats.control_variate().empty() == config.control_variate()) {
+    const auto name = [](bool cv) { return std::string(cv ? "control_variate" : "plain"); };
+    throw core::InputError(dir + "/" + cp.stats_file + ": statistics taken with estimator: " + name(!config.control_variate()) +
+                           "; the campaign asks for estimator: " + config.estimator +
+                           "; expected the estimator as it was (or start a new run)");
+  }
   const std::uint64_t blocks = (config.trials + config.block_trials - 1) / config.block_trials;
   const std::uint64_t claimed = start_block >= blocks ? config.trials : start_block * config.block_trials;
   if (start_block > blocks || stats.trials() != claimed) {

@@ -16,36 +16,8 @@
 namespace nfsim::tb {
 namespace {
 
-// One unit of the plan: its spec and index within the spec.
-struct Slot {
-  std::size_t spec;
-  std::uint64_t unit;
-};
-
-// The units in the order BoundCalculator::unit_effects() gives their columns: to_bound_model()
-// makes one term per (neuron spec, layer), then per (synapse spec, layer), then one per group,
-// each in plan order, and a spec numbers its units layer by layer in its `layers` order.
-std::vector<Slot> effect_slots(const faults::FaultPlan& plan, const models::Network& net) {
-  std::vector<Slot> neurons, synapses, groups;
-  for (std::size_t s = 0; s < plan.size(); ++s) {
-    const faults::FaultSpec& spec = plan.specs()[s];
-    if (spec.kind == faults::FaultKind::group_crash) {
-      for (std::uint64_t g = 0; g < spec.groups.size(); ++g) groups.push_back({s, g});
-      continue;
-    }
-    std::uint64_t offset = 0;
-    for (int l : spec.layers) {
-      const std::uint64_t n =
-          spec.acts_on_neurons() ? static_cast<std::uint64_t>(net.width(l)) : net.layer(l).synapse_count();
-      auto& out = spec.acts_on_neurons() ? neurons : synapses;
-      for (std::uint64_t u = 0; u < n; ++u) out.push_back({s, offset + u});
-      offset += n;
-    }
-  }
-  neurons.insert(neurons.end(), synapses.begin(), synapses.end());
-  neurons.insert(neurons.end(), groups.begin(), groups.end());
-  return neurons;
-}
+using faults::EffectSlot;
+using faults::effect_slots;
 
 std::vector<double> ranks(const std::vector<double>& v) {
   std::vector<std::size_t> order(v.size());
@@ -122,7 +94,7 @@ CriticalityReport analyse_criticality(const CriticalityInputs& in, const Critica
   const faults::FaultPlan& plan = *in.plan;
   const Eigen::MatrixXd& inputs = *in.inputs;
   const Eigen::Index N = inputs.cols();
-  const std::vector<Slot> slots = effect_slots(plan, net);
+  const std::vector<EffectSlot> slots = effect_slots(plan, net);
   std::vector<double> sq(slots.size(), 0.0), flipped(slots.size(), 0.0);
   const bool labelled = !in.labels.empty();
   const models::bounds::BoundCalculator calc(net, faults::to_bound_model(plan));

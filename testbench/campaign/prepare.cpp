@@ -98,6 +98,7 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
   p.plan = std::make_unique<faults::FaultPlan>(specs, p.network);
   sim::EngineNeeds needs = sim::engine_needs(p.plan.get(), p.mapped ? &*p.mapped : nullptr);
   needs.replicas = config.replicas.count;
+  needs.control_variate = config.control_variate();
   needs.timing = needs.timing || config.deadline_ns.has_value() || config.stream_interval_ns.has_value();
   if (config.stream_interval_ns && p.mapped && p.mapped->topology.tlm_interconnect) {
     throw core::InputError(config.file + ": stream: streamed inferences through a foreign TLM-2.0 interconnect module are "

@@ -625,16 +625,17 @@ bool mpi_initialized() {
 #endif
 }
 
-// The largest relative half-width of the std's interval over inputs and outputs (stopping rule).
-double worst_relative_half_width(const sim::ErrorStats& stats, double z) {
+double worst_relative_half_width(const sim::ErrorStats& stats, double z, bool plain) {
   double worst = 0;
   bool any = false;
   for (Eigen::Index n = 0; n < stats.inputs(); ++n) {
     for (Eigen::Index k = 0; k < stats.outputs(); ++k) {
       const auto& d = stats.delta(n, k);
-      if (d.std() <= 0) continue;
+      const sim::ControlVariateStats::Estimate e =
+          plain ? sim::ControlVariateStats::Estimate{d.mean(), d.std(), d.mean_half_width(z), d.std_half_width(z)} : stats.estimate(n, k, z);
+      if (e.std <= 0) continue;
       any = true;
-      worst = std::max(worst, d.std_half_width(z) / d.std());
+      worst = std::max(worst, e.std_half_width / e.std);
     }
   }
   return any ? worst : std::numeric_limits<double>::infinity();

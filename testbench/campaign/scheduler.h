@@ -74,7 +74,9 @@ std::uint64_t run_blocks(const BlockFn& run_block, std::uint64_t start, std::uin
                          const std::function<void(std::uint64_t)>& progress, unsigned threads, const SaveFn& save = {},
                          bool processes = false);
 
-// The largest relative half-width of the std's interval over inputs and outputs (stopping rule).
-double worst_relative_half_width(const sim::ErrorStats& stats, double z);
+// The largest relative half-width of the std's interval over inputs and outputs with a nonzero
+// std (the stopping rule): of the point's estimator (ErrorStats::estimate), or with `plain` of the
+// plain estimator on the same trials.
+double worst_relative_half_width(const sim::ErrorStats& stats, double z, bool plain = false);
 
 }  // namespace nfsim::tb

@@ -1,7 +1,10 @@
 #include "testbench/report/point_report.h"
 
 #include "core/running_stats.h"
+#include <cmath>
+
 #include "testbench/campaign/requirements.h"
+#include "testbench/campaign/scheduler.h"
 #include "testbench/scoreboard/scoreboard.h"
 
 namespace nfsim::tb {
@@ -34,6 +37,31 @@ std::vector<FaultReport> fault_reports(const std::vector<faults::FaultSpec>& spe
     out.push_back(f);
   }
   return out;
+}
+
+EstimatorReport estimator_report(const CampaignResult& r, double z) {
+  EstimatorReport e;
+  if (r.exact) {
+    e.name = "exact";
+    return e;
+  }
+  const auto finite = [](double v) { return std::isfinite(v) ? std::optional<double>(v) : std::nullopt; };
+  e.name = r.stats.control_variate().empty() ? "plain" : "control_variate";
+  e.rel_half_width_std = finite(worst_relative_half_width(r.stats, z));
+  if (e.name == "plain") return e;
+  e.plain_rel_half_width_std = finite(worst_relative_half_width(r.stats, z, true));
+  const double n = static_cast<double>(r.stats.trials());
+  if (e.rel_half_width_std && e.plain_rel_half_width_std && *e.rel_half_width_std > 0) {
+    const double ratio = *e.plain_rel_half_width_std / *e.rel_half_width_std;
+    e.plain_trials_for_same_width = std::round(n * ratio * ratio);
+    e.trials_saved = *e.plain_trials_for_same_width - n;
+  }
+  const auto& multi = r.stats.control_variate().multi_fault;
+  double sum = 0;
+  for (std::uint64_t m : multi) sum += static_cast<double>(m);
+  if (n > 0 && !multi.empty()) e.multi_fault_share = sum / (n * static_cast<double>(multi.size()));
+  if (!multi.empty()) e.multi_fault_trials_min = static_cast<double>(r.stats.control_variate().min_multi_fault());
+  return e;
 }
 
 nlohmann::json faults_to_json(const std::vector<faults::FaultSpec>& specs) {
@@ -78,6 +106,7 @@ PointReport make_point_report(const CampaignResult& r) {
     if (r.config.stopping.automatic) point.stopping.target_rel_half_width = r.config.stopping.rel_half_width;
     point.stopping.max_trials = r.config.trials;
   }
+  point.estimator = estimator_report(r, z95);
   point.summary = summarize(r.measured, r.bounds);
   point.variance_by_term = r.variance_by_term;
   point.histogram_delta = r.stats.samples();

@@ -17,6 +17,10 @@ inline constexpr const char* kNfsimVersion = NFSIM_VERSION_STRING;
 // requirements (judged here), accuracy, chip, timing.
 PointReport make_point_report(const CampaignResult& result);
 
+// Which estimator gave the point's mean and std, and what the control variate saved (z: the
+// normal quantile of the intervals compared; the ratio does not depend on it).
+EstimatorReport estimator_report(const CampaignResult& result, double z);
+
 // The fault specs as the report gives them (physical specs by kind and unit count).
 std::vector<FaultReport> fault_reports(const std::vector<faults::FaultSpec>& faults);
 nlohmann::json faults_to_json(const std::vector<faults::FaultSpec>& faults);

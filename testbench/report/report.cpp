@@ -325,6 +325,18 @@ json point_json(const PointReport& p, bool with_timing) {
                 {"target_rel_half_width", p.stopping.target_rel_half_width ? json(*p.stopping.target_rel_half_width) : json(nullptr)},
                 {"max_trials", p.stopping.max_trials}};
   }
+  const auto opt = [](const std::optional<double>& v) { return v ? num(*v) : json(nullptr); };
+  json estimator{{"name", p.estimator.name}};
+  if (p.estimator.name != "exact") {
+    estimator["rel_half_width_std"] = opt(p.estimator.rel_half_width_std);
+  }
+  if (p.estimator.name == "control_variate") {
+    estimator["plain_rel_half_width_std"] = opt(p.estimator.plain_rel_half_width_std);
+    estimator["plain_trials_for_same_width"] = opt(p.estimator.plain_trials_for_same_width);
+    estimator["trials_saved"] = opt(p.estimator.trials_saved);
+    estimator["multi_fault_share"] = opt(p.estimator.multi_fault_share);
+    estimator["multi_fault_trials_min"] = opt(p.estimator.multi_fault_trials_min);
+  }
   json summary = json::object();
   for (const auto& [name, s] : p.summary) {
     json v{{"mean", agreement_to_json(s.mean)}};
@@ -338,6 +350,7 @@ json point_json(const PointReport& p, bool with_timing) {
              {"faults", faults},
              {"trials", p.trials},
              {"stopping", stopping},
+             {"estimator", estimator},
              {"inputs", inputs},
              {"summary", summary},
              {"variance_by_term", terms},
@@ -395,6 +408,19 @@ PointReport point_from_json(const nlohmann::json& j) {
     } else {
       if (s["target_rel_half_width"].is_number()) p.stopping.target_rel_half_width = num_of(s["target_rel_half_width"]);
       p.stopping.max_trials = s["max_trials"].get<std::uint64_t>();
+    }
+    if (j.contains("estimator")) {
+      const json& e = j["estimator"];
+      p.estimator.name = e["name"].get<std::string>();
+      const auto opt_of = [&e](const char* key) {
+        return e.contains(key) && e[key].is_number() ? std::optional<double>(num_of(e[key])) : std::nullopt;
+      };
+      p.estimator.rel_half_width_std = opt_of("rel_half_width_std");
+      p.estimator.plain_rel_half_width_std = opt_of("plain_rel_half_width_std");
+      p.estimator.plain_trials_for_same_width = opt_of("plain_trials_for_same_width");
+      p.estimator.trials_saved = opt_of("trials_saved");
+      p.estimator.multi_fault_share = opt_of("multi_fault_share");
+      p.estimator.multi_fault_trials_min = opt_of("multi_fault_trials_min");
     }
     for (const auto& in : j["inputs"]) {
       InputReport r;

@@ -106,6 +106,21 @@ struct StoppingReport {
   std::uint64_t units_enumerated = 0, subsets = 0;  // exact
 };
 
+// Which estimator gave the point's mean and std (docs/report.md, "Estimators"), and, for the
+// control variate, what it saved: the largest relative half-width of the std's interval over
+// inputs and outputs (the stopping rule's quantity), the plain estimator's on the same trials, and
+// the trials the plain estimator would need for the control variate's width, n (plain / cv)^2
+// (the asymptotic 1/sqrt(n) scaling of both intervals): an extrapolation, stated as one.
+struct EstimatorReport {
+  std::string name = "plain";  // plain, control_variate or exact
+  std::optional<double> rel_half_width_std, plain_rel_half_width_std;  // Monte Carlo (null: undefined)
+  std::optional<double> plain_trials_for_same_width, trials_saved;     // control_variate
+  std::optional<double> multi_fault_share;  // control_variate: inferences in which 2 or more units failed
+  // control_variate: the fewest such trials of an input; below sim::kMinMultiFaultTrials that
+  // input's intervals are widened to the plain estimator's.
+  std::optional<double> multi_fault_trials_min;
+};
+
 struct AccuracyReport {
   double fault_free = 0, faulty_mean = 0, faulty_ci95_lo = 0, faulty_ci95_hi = 0, drop = 0;
 };
@@ -170,6 +185,7 @@ struct PointReport {
   std::optional<std::uint32_t> replicas;  // `replicas:` (Algorithm 1): Delta is the median of this many copies
   std::uint64_t trials = 0;
   StoppingReport stopping;
+  EstimatorReport estimator;
   std::vector<InputReport> inputs;
   std::map<std::string, BoundSummary> summary;
   std::vector<std::pair<std::string, double>> variance_by_term;  // predicted variance (b4) per term

@@ -144,6 +144,22 @@ void print_summary(std::FILE* to, const Report& report, const std::string& out_d
     programming_header = true;
     std::fprintf(to, "point %zu %s\n", p, describe_programming(*points[p].chip->programming).c_str());
   }
+  // Control-variate points: the std interval's width, and the plain estimator's on the same trials.
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    const EstimatorReport& e = points[p].estimator;
+    if (e.name != "control_variate") continue;
+    const auto pct = [](const std::optional<double>& v) {
+      char b[32];
+      std::snprintf(b, sizeof b, "%.3g%%", v ? 100.0 * *v : 0.0);
+      return v ? std::string(b) : std::string("undefined");
+    };
+    std::fprintf(to, "point %zu estimator control_variate: std interval +-%s (plain estimator on the same trials: +-%s)", p,
+                 pct(e.rel_half_width_std).c_str(), pct(e.plain_rel_half_width_std).c_str());
+    if (e.plain_trials_for_same_width && e.trials_saved) {
+      std::fprintf(to, "; plain needs about %.3g trials for this width (%.3g saved)", *e.plain_trials_for_same_width, *e.trials_saved);
+    }
+    std::fprintf(to, "\n");
+  }
   // Streamed points: throughput against what the bottleneck allows, and whether the chip keeps up.
   for (std::size_t p = 0; p < points.size(); ++p) {
     if (!points[p].chip || !points[p].chip->timing || !points[p].chip->timing->stream) continue;

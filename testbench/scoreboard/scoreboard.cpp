@@ -24,14 +24,15 @@ Measured measure(const sim::ErrorStats& stats, Eigen::Index input, double z) {
   m.std_hw.resize(K);
   m.mean_abs_hw.resize(K);
   for (Eigen::Index k = 0; k < K; ++k) {
-    const auto& d = stats.delta(input, k);
+    // Mean and std: the point's estimator (plain, or the control variate); |Delta| plain.
+    const sim::ControlVariateStats::Estimate e = stats.estimate(input, k, z);
     const auto& a = stats.abs_delta(input, k);
-    m.mean[k] = d.mean();
-    m.std[k] = d.std();
+    m.mean[k] = e.mean;
+    m.std[k] = e.std;
     m.mean_abs[k] = a.mean();
     m.max_abs[k] = a.count() ? a.max() : 0.0;
-    m.mean_hw[k] = d.mean_half_width(z);
-    m.std_hw[k] = d.std_half_width(z);
+    m.mean_hw[k] = e.mean_half_width;
+    m.std_hw[k] = e.std_half_width;
     m.mean_abs_hw[k] = a.mean_half_width(z);
   }
   for (int o = 0; o < 3; ++o) {

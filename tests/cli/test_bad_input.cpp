@@ -137,6 +137,12 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     put("stream_both.yaml", on_chip + crash + "stream: {interval_ns: 10, rate_per_us: 100}\n");
     put("stream_rate.yaml", on_chip + crash + "stream: {rate_per_us: 0}\n");
     put("chip_simulation.yaml", on_chip + crash + "chip_simulation: fast\n");
+    put("estimator_unknown.yaml", campaign_head + crash + "estimator: importance\n");
+    put("estimator_exact.yaml", campaign_head + crash + "engine: exact\nestimator: control_variate\n");
+    put("estimator_onset.yaml", on_chip + "estimator: control_variate\n"
+                                          "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1, onset_ns: 5}\n");
+    put("estimator_slow.yaml", on_chip + "estimator: control_variate\nfaults:\n  - {kind: slow_tile, probability: 0.1, factor: 2}\n");
+    put("estimator_replicas.yaml", campaign_head + crash + "estimator: control_variate\nreplicas: {count: 3}\n");
     put("chip_simulation_functional.yaml", campaign_head + "chip: chip_ok.yaml\nengine: functional\nchip_simulation: full\n" + crash);
     put("stream_onset.yaml", on_chip + "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1, onset_ns: 5}\n"
                                         "stream: {interval_ns: 100}\n");
@@ -412,6 +418,15 @@ const std::vector<BadCase> kCases{
     {"chip_simulation_unknown", "run $D/chip_simulation.yaml --out $D/o", {"chip_simulation.yaml", "chip_simulation", "'fast'", "differential or full"}},
     {"chip_simulation_functional", "run $D/chip_simulation_functional.yaml --out $D/o",
      {"chip_simulation_functional.yaml", "chip_simulation", "chip engine only", "engine: chip"}},
+    {"estimator_unknown", "run $D/estimator_unknown.yaml --out $D/o", {"estimator_unknown.yaml", "'estimator'", "'importance'", "plain or control_variate"}},
+    {"estimator_on_the_exact_engine", "run $D/estimator_exact.yaml --out $D/o",
+     {"engine 'exact' cannot honour", "control_variate", "expected engine: functional or chip"}},
+    {"estimator_with_an_onset", "run $D/estimator_onset.yaml --out $D/o",
+     {"estimator_onset.yaml", "'estimator'", "faults[0] (neuron_crash)", "onset_ns 5", "no onset_ns, or estimator: plain"}},
+    {"estimator_with_a_timing_fault", "run $D/estimator_slow.yaml --out $D/o",
+     {"estimator_slow.yaml", "'estimator'", "faults[0] (slow_tile)", "timing fault", "estimator: plain"}},
+    {"estimator_with_replicas", "run $D/estimator_replicas.yaml --out $D/o",
+     {"estimator_replicas.yaml", "'estimator'", "replicas", "no replicas:, or estimator: plain"}},
     {"stream_with_onsets", "run $D/stream_onset.yaml --out $D/o", {"stream_onset.yaml", "'stream'", "onset_ns", "no onset_ns with stream:"}},
     {"stream_on_the_functional_engine", "run $D/stream_functional.yaml --out $D/o",
      {"engine 'functional' cannot honour", "stream", "expected engine: chip"}},

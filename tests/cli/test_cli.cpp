@@ -1203,3 +1203,100 @@ TEST(CliExamples, MissionCurveFollowsB4OverTheCheckpoints) {
 
 }  // namespace
 }  // namespace nfsim::test
+
+namespace nfsim::test {
+namespace {
+
+// The control variate (estimator: control_variate) on the chip engine: the same report bit for bit
+// for 1, 2 and 3 worker processes and under mpirun (its statistics travel with the blocks), the
+// same numbers as the functional engine on the same chip (ideal crossbars: the same trials), and
+// the report says which estimator ran and what it saved.
+TEST(CliChip, ControlVariateIsTheSameForAnyWorkerCountAndOnBothEngines) {
+  TempDir dir;
+  write_file(dir.file("c.yaml"), "model: " + kModel + "\nchip: " + kMesh +
+                                     "\ninputs: {type: random, count: 3, scale: 0.3, shift: 0.3, seed: 2}\nfaults:\n"
+                                     "  - {kind: neuron_crash, layers: [1, 2], probability: 0.01}\n"
+                                     "  - {kind: synapse_crash, layers: [2], probability: 0.002}\n"
+                                     "  - {kind: crossbar_column, probability: 0.005, persistence: permanent}\n"
+                                     "  - {kind: neuron_array, probability: 0.01, persistence: permanent}\n"
+                                     "estimator: control_variate\nengine: chip\ntrials: 600\nblock_trials: 50\nseed: 4\nbounds: [b4]\n");
+  const std::string args = "run " + dir.file("c.yaml") + " --out ";
+  std::string first;
+  auto same = [&](const std::string& out, const std::string& what) {
+    nlohmann::json r = nlohmann::json::parse(read_file(out + "/report.json"));
+    r.erase("timing");
+    if (first.empty()) {
+      first = r.dump();
+      const auto& e = r["points"][0]["estimator"];
+      EXPECT_EQ(e["name"], "control_variate");
+      EXPECT_GT(e["trials_saved"].get<double>(), 0.0) << e.dump();
+      EXPECT_GT(e["multi_fault_share"].get<double>(), 0.0) << e.dump();
+      EXPECT_LT(e["rel_half_width_std"].get<double>(), e["plain_rel_half_width_std"].get<double>()) << e.dump();
+      return;
+    }
+    EXPECT_EQ(r.dump(), first) << what;
+  };
+  for (int workers : {1, 2, 3}) {
+    const std::string out = dir.file("w" + std::to_string(workers));
+    const CliRun r = nfsim(args + out + " --threads " + std::to_string(workers), dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("estimator control_variate: std interval"), std::string::npos) << r.out;
+    same(out, std::to_string(workers) + " workers");
+  }
+  if (std::system("command -v mpirun > /dev/null 2>&1") == 0) {
+    const std::string out = dir.file("mpi2");
+    const std::string cmd = kMpiEnv + "mpirun -np 2 " + NFSIM_EXE + " " + args + out + " > " + dir.file("mpi.log") + " 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(dir.file("mpi.log"));
+    same(out, "2 ranks");
+  }
+  const CliRun r = nfsim(args + dir.file("fun") + " --engine functional", dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json a = nlohmann::json::parse(first);
+  const nlohmann::json b = nlohmann::json::parse(read_file(dir.file("fun/report.json")));
+  EXPECT_EQ(b["points"][0]["estimator"]["name"], "control_variate");
+  for (int n = 0; n < 3; ++n) {
+    const auto& ma = a["points"][0]["inputs"][n]["measured"];
+    const auto& mb = b["points"][0]["inputs"][n]["measured"];
+    for (int k = 0; k < 10; ++k) {
+      EXPECT_NEAR(ma["mean"][k].get<double>(), mb["mean"][k].get<double>(), 1e-9);
+      EXPECT_NEAR(ma["std"][k].get<double>(), mb["std"][k].get<double>(), 1e-9);
+      EXPECT_NEAR(ma["ci95"]["std"]["hi"][k].get<double>(), mb["ci95"]["std"]["hi"][k].get<double>(), 1e-9);
+    }
+  }
+}
+
+// Interrupted and resumed, a control-variate run ends with the numbers of an uninterrupted one
+// (its statistics are in the checkpoint), and the stopping rule runs on its intervals.
+TEST(CliCampaign, ControlVariateResumesAndStopsOnItsOwnIntervals) {
+  TempDir dir;
+  // The second point takes about 4 s with one thread (2 M trials/s in 2026, Release, with the
+  // control variate), so the signal at 1 s lands inside it.
+  const std::string args = "run " + kPaperCampaign + " --threads 1 --set inputs.count=2 --set estimator=control_variate "
+                           "--set 'sweep={key: trials, values: [640, 8000000]}' --out ";
+  ASSERT_EQ(nfsim(args + dir.file("full"), dir).code, 0);
+  write_file(dir.file("cut.sh"), std::string(NFSIM_EXE) + " " + args + dir.file("cut") + " > " + dir.file("cut.log") +
+                                     " 2>&1 & pid=$!; sleep 1; kill -INT $pid; wait $pid; echo $? > " + dir.file("rc") + "\n");
+  ASSERT_EQ(std::system(("bash " + dir.file("cut.sh")).c_str()), 0);
+  ASSERT_EQ(read_file(dir.file("rc")), "4\n") << read_file(dir.file("cut.log"));
+  const nlohmann::json cut = nlohmann::json::parse(read_file(dir.file("cut/report.json")));
+  ASSERT_EQ(cut["points"].size(), 2u) << "the interrupt should land in the second point";
+  EXPECT_EQ(cut["points"][1]["stopping"]["reached"], "interrupted");
+  expect_resume_gives_the_full_run(dir);
+  // The stopping rule: the control variate reaches a 1% target long before the plain estimator
+  // would (here it needs the minimum of trials), and stops there.
+  const std::string stop = " --threads 1 --set inputs.count=2 --trials auto --set stopping.rel_half_width=0.01 "
+                           "--set stopping.min_trials=1000 --set stopping.max_trials=200000 --out ";
+  CliRun r = nfsim("run " + kPaperCampaign + " --set estimator=control_variate" + stop + dir.file("cv"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = nfsim("run " + kPaperCampaign + stop + dir.file("plain"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json cv = nlohmann::json::parse(read_file(dir.file("cv/report.json")));
+  const nlohmann::json plain = nlohmann::json::parse(read_file(dir.file("plain/report.json")));
+  EXPECT_EQ(cv["points"][0]["stopping"]["reached"], "target");
+  EXPECT_LE(cv["points"][0]["estimator"]["rel_half_width_std"].get<double>(), 0.01);
+  EXPECT_EQ(plain["points"][0]["estimator"]["name"], "plain");
+  EXPECT_LT(cv["points"][0]["trials"].get<std::uint64_t>() * 10, plain["points"][0]["trials"].get<std::uint64_t>());
+}
+
+}  // namespace
+}  // namespace nfsim::test

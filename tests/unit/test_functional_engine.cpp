@@ -11,6 +11,7 @@
 #include "models/random_network.h"
 #include "sim/functional/exact_oracle.h"
 #include "sim/functional/functional_engine.h"
+#include "tests/common/fault_cases.h"
 
 namespace nfsim::sim {
 namespace {
@@ -21,35 +22,8 @@ using faults::FaultSpec;
 using faults::Persistence;
 using models::ActivationKind;
 
-models::Network tiny(ActivationKind kind, double scale, std::uint64_t seed) {
-  return models::make_random_network({{3, 4, 3, 2}, {kind, scale, 0.2}, {}, 3.0, 0.1, seed});
-}
-
-// Every fault kind on a tiny network, each with few enough sites to enumerate.
-std::vector<FaultSpec> kind_cases(double p) {
-  std::vector<FaultSpec> cases;
-  cases.push_back({FaultKind::neuron_crash, {1, 2}, p});
-  cases.push_back({FaultKind::neuron_crash, {0, 3}, p, Persistence::permanent});
-  cases.push_back({FaultKind::synapse_crash, {2}, p});
-  FaultSpec stuck_n{FaultKind::neuron_stuck_at, {1, 3}, p};
-  stuck_n.value = 0.8;
-  cases.push_back(stuck_n);
-  FaultSpec stuck_w{FaultKind::synapse_stuck_at, {3}, p, Persistence::permanent};
-  stuck_w.value = -0.5;
-  cases.push_back(stuck_w);
-  FaultSpec flip{FaultKind::weight_bit_flip, {2}, p};
-  flip.bit = 6;
-  flip.format = {8, 5};
-  cases.push_back(flip);
-  FaultSpec group{FaultKind::group_crash, {}, p};
-  group.groups.push_back({"row0", {}, {{2, 0, 0}, {2, 0, 1}, {2, 0, 2}, {2, 0, 3}}});
-  group.groups.push_back({"array", {{1, 0}, {1, 1}}, {}});
-  group.groups.push_back({"mixed", {{2, 2}}, {{3, 1, 1}}});
-  // Overlapping groups and a member listed twice: each failed unit counts once.
-  group.groups.push_back({"overlap", {{1, 0}, {1, 0}}, {{2, 0, 0}, {2, 0, 0}, {3, 1, 1}}});
-  cases.push_back(group);
-  return cases;
-}
+using test::kind_cases;
+using test::tiny;
 
 // Monte Carlo converges to the exact oracle: the exact mean lies inside the measured 99%
 // interval for (almost) every input and output; all lie within 4.5 half-widths (z = 4.5 / 2.58).

@@ -40,6 +40,7 @@ ChipEngine& engine_for(const EngineSetup& s) {
     current->engine->controller().set_log_limit(s.fault_log_limit);  // each point its own cap (fault_log.max_lines)
     current->engine->set_deadline(s.deadline_ns);
     current->engine->set_stream(s.stream_interval_ns);
+    current->engine->set_control_variate(s.control_variate);
     return *current->engine;
   }
   current = std::make_unique<ChipSession>();
@@ -56,6 +57,7 @@ ChipEngine& engine_for(const EngineSetup& s) {
   current->engine = std::make_unique<ChipEngine>(current->model, current->inputs, current->mapped, *s.plan, options, s.labels);
   current->engine->set_deadline(s.deadline_ns);  // after the fault-free reference, which has none
   current->engine->set_stream(s.stream_interval_ns);
+  current->engine->set_control_variate(s.control_variate);
   return *current->engine;
 }
 
@@ -176,6 +178,7 @@ EngineCapabilities chip_capabilities() {
   c.needs_chip = true;
   c.single_session = true;
   c.process_workers = true;
+  c.control_variate = true;
   return c;
 }
 

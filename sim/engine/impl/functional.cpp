@@ -58,6 +58,7 @@ class FunctionalAdapter : public IEngine {
     o.block_trials = s.block_trials;
     o.batch_trials = s.batch_trials;
     o.replicas = s.replicas;
+    o.control_variate = s.control_variate;
     return o;
   }
   EngineSetup setup_;
@@ -68,6 +69,7 @@ EngineCapabilities functional_capabilities() {
   EngineCapabilities c;
   c.physical_faults = true;  // as the groups of units the mapping puts on each physical unit
   c.parallel_blocks = true;
+  c.control_variate = true;
   c.replicas = true;  // the per-output median of R faulty copies (Algorithm 1 of the seed paper)
   return c;
 }

@@ -1,0 +1,229 @@
+#include "sim/functional/control_variate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <boost/math/distributions/students_t.hpp>
+
+#include "core/error.h"
+#include "core/strings.h"
+#include "faults/bound_model.h"
+#include "models/bounds/bounds.h"
+
+namespace nfsim::sim {
+
+void PairMoments::add(double rv, double gv) {
+  // The co-moment first, from the means before this trial (Welford's bivariate update).
+  const double n1 = static_cast<double>(r.count()) + 1.0;
+  c_rg += (rv - r.mean()) * (gv - g.mean()) * (n1 - 1.0) / n1;
+  r.add(rv);
+  g.add(gv);
+}
+
+void PairMoments::add_zeros(std::uint64_t count) {
+  if (count == 0) return;
+  PairMoments zeros;
+  zeros.r = zeros.g = core::RunningStats::from_moments(count, 0, 0, 0, 0, 0, 0);
+  merge(zeros);
+}
+
+void PairMoments::merge(const PairMoments& b) {
+  if (b.count() == 0) return;
+  if (count() == 0) {
+    *this = b;
+    return;
+  }
+  const double na = static_cast<double>(count()), nb = static_cast<double>(b.count());
+  c_rg += b.c_rg + (b.r.mean() - r.mean()) * (b.g.mean() - g.mean()) * na * nb / (na + nb);
+  r.merge(b.r);
+  g.merge(b.g);
+}
+
+void ControlVariateStats::merge(const ControlVariateStats& later) {
+  if (later.empty()) return;
+  if (empty()) {
+    *this = later;
+    return;
+  }
+  if (later.pairs.size() != pairs.size()) throw core::InternalError("ControlVariateStats::merge: shapes differ");
+  for (std::size_t i = 0; i < pairs.size(); ++i) pairs[i].merge(later.pairs[i]);
+  for (std::size_t i = 0; i < multi_fault.size(); ++i) multi_fault[i] += later.multi_fault[i];
+}
+
+namespace {
+
+// Effective degrees of freedom of a sample variance: 2 n / (kurtosis - 1), at least 1.
+double effective_dof(const core::RunningStats& s) {
+  const double n = static_cast<double>(s.count());
+  if (s.m2() <= 0.0) return n;
+  const double kurtosis = n * s.m4() / (s.m2() * s.m2());
+  return kurtosis > 1.0 ? std::max(1.0, std::min(n, 2.0 * n / (kurtosis - 1.0))) : n;
+}
+
+// Student's t quantile at the level of the normal quantile z.
+double t_quantile(double z, double dof) {
+  const double level = 0.5 * std::erfc(-z / std::sqrt(2.0));
+  return boost::math::quantile(boost::math::students_t(dof), level);
+}
+
+}  // namespace
+
+ControlVariateStats::Estimate ControlVariateStats::estimate(Eigen::Index input, Eigen::Index output, double z) const {
+  const std::size_t i = static_cast<std::size_t>(input * outputs + output);
+  const PairMoments& p = pairs[i];
+  const std::uint64_t count = p.count();
+  const double n = static_cast<double>(count);
+  Estimate e;
+  e.mean = mean_l[i] + p.r.mean();
+  const double s2_r = p.r.sample_variance();
+  const double var = count > 0 ? var_l[i] + p.g.mean() - p.r.mean() * p.r.mean() + s2_r / n : var_l[i];
+  e.std = std::sqrt(std::max(var, 0.0));
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  e.mean_half_width = count < 2 ? inf : s2_r > 0 ? t_quantile(z, effective_dof(p.r)) * std::sqrt(s2_r / n) : 0.0;
+  if (count < 4) {
+    e.std_half_width = inf;
+  } else if (e.std <= 0.0) {
+    e.std_half_width = 0.0;
+  } else {
+    // h = g - 2 mean(R) R: the influence of one trial on the variance estimate.
+    const double s2_g = p.g.sample_variance(), c = p.c_rg / (n - 1), m = p.r.mean();
+    const double s2_h = std::max(0.0, s2_g - 4.0 * m * c + 4.0 * m * m * s2_r);
+    const double dof = std::min(effective_dof(p.r), effective_dof(p.g));
+    e.std_half_width = s2_h > 0 ? t_quantile(z, dof) * std::sqrt(s2_h / n) / (2.0 * e.std) : 0.0;
+  }
+  return e;
+}
+
+std::uint64_t ControlVariateStats::min_multi_fault() const {
+  return multi_fault.empty() ? 0 : *std::min_element(multi_fault.begin(), multi_fault.end());
+}
+
+std::string ControlVariate::unsupported(const faults::FaultPlan& plan) {
+  for (std::size_t s = 0; s < plan.size(); ++s) {
+    const faults::FaultSpec& spec = plan.specs()[s];
+    const std::string name = "fault spec " + std::to_string(s + 1) + " (" + spec.kind_name() + ")";
+    if (spec.is_timing()) return name + " is a timing fault: it changes when values arrive, and has no single-fault value effect";
+    if (spec.acts_through_time()) return name + " changes how messages travel (dead routers detour or drop traffic together), which has no single-fault effect";
+    if (spec.onset_ns > 0) return name + " has an onset (onset_ns " + core::format_double(spec.onset_ns) + "): a drawn unit may not act in its inference";
+    if (spec.spares > 0) return name + " has spares: repaired failures are no longer independent";
+    if (spec.lifetime_end_hours > 0) return name + " is part of a mission: its failures are drawn as failure times";
+  }
+  return "";
+}
+
+double ControlVariate::effect_bytes(const faults::FaultPlan& plan, const models::Network& network, Eigen::Index inputs) {
+  double units = 0;
+  for (std::size_t s = 0; s < plan.size(); ++s) units += static_cast<double>(plan.unit_count(s));
+  return 8.0 * static_cast<double>(network.output_size()) * units * static_cast<double>(inputs);
+}
+
+ControlVariate::ControlVariate(const models::Network& network, const Eigen::MatrixXd& inputs, const faults::FaultPlan& plan,
+                               std::uint64_t seed)
+    : plan_(plan), sampler_(plan, network, seed), outputs_(network.output_size()) {
+  if (const std::string why = unsupported(plan); !why.empty()) {
+    throw core::InputError("estimator: control_variate: " + why + "; expected estimator: plain for this campaign");
+  }
+  // Spec s's units are consecutive columns of the concatenated unit_effects (effect_slots).
+  const std::vector<faults::EffectSlot> slots = faults::effect_slots(plan, network);
+  first_column_.assign(plan.size(), 0);
+  std::vector<std::uint64_t> seen(plan.size(), 0);
+  for (std::size_t c = 0; c < slots.size(); ++c) {
+    const faults::EffectSlot& slot = slots[c];
+    if (slot.unit != seen[slot.spec]) throw core::InternalError("control variate: the units of a spec are not consecutive effect columns");
+    if (slot.unit == 0) first_column_[slot.spec] = c;
+    ++seen[slot.spec];
+  }
+  for (std::size_t s = 0; s < plan.size(); ++s) {
+    if (seen[s] != plan.unit_count(s)) {
+      throw core::InternalError("control variate: spec " + std::to_string(s) + " has " + std::to_string(plan.unit_count(s)) +
+                                " units and " + std::to_string(seen[s]) + " effect columns");
+    }
+  }
+  std::vector<double> p(slots.size()), q(slots.size());
+  for (std::size_t c = 0; c < slots.size(); ++c) {
+    p[c] = plan.unit_probability(slots[c].spec, slots[c].unit);
+    q[c] = p[c] * (1.0 - p[c]);
+  }
+  const Eigen::Map<const Eigen::VectorXd> pv(p.data(), static_cast<Eigen::Index>(p.size()));
+  const Eigen::Map<const Eigen::VectorXd> qv(q.data(), static_cast<Eigen::Index>(q.size()));
+  const models::bounds::BoundCalculator calc(network, faults::to_bound_model(plan));
+  const Eigen::Index N = inputs.cols();
+  effects_.resize(static_cast<std::size_t>(N));
+  mean_l_.setZero(outputs_, N);
+  var_l_.setZero(outputs_, N);
+  for (Eigen::Index n = 0; n < N; ++n) {
+    Eigen::MatrixXd& e = effects_[static_cast<std::size_t>(n)];
+    e.resize(outputs_, static_cast<Eigen::Index>(slots.size()));
+    Eigen::Index c = 0;
+    for (const models::bounds::TermEffects& term : calc.unit_effects(inputs.col(n))) {
+      if (c + term.effects.cols() > e.cols()) throw core::InternalError("control variate: more effect columns than units");
+      e.middleCols(c, term.effects.cols()) = term.effects;
+      c += term.effects.cols();
+    }
+    if (c != e.cols()) throw core::InternalError("control variate: fewer effect columns than units");
+    mean_l_.col(n) = e * pv;
+    var_l_.col(n) = e.cwiseAbs2() * qv;
+  }
+}
+
+ControlVariateStats ControlVariate::empty_stats() const {
+  ControlVariateStats s;
+  s.inputs = mean_l_.cols();
+  s.outputs = outputs_;
+  s.mean_l.assign(mean_l_.data(), mean_l_.data() + mean_l_.size());  // column n = input n: input-major
+  s.var_l.assign(var_l_.data(), var_l_.data() + var_l_.size());
+  s.pairs.assign(static_cast<std::size_t>(mean_l_.size()), PairMoments{});
+  s.multi_fault.assign(static_cast<std::size_t>(s.inputs), 0);
+  return s;
+}
+
+std::size_t ControlVariate::linear_part(Eigen::Index input, std::uint64_t trial, Eigen::VectorXd& l) const {
+  thread_local std::vector<std::uint64_t> scratch;
+  l.setZero(outputs_);
+  std::size_t failed = 0;
+  const Eigen::MatrixXd& e = effects_[static_cast<std::size_t>(input)];
+  sampler_.for_each_failed(trial, static_cast<std::uint32_t>(input), scratch, [&](std::size_t s, std::uint64_t u) {
+    l += e.col(static_cast<Eigen::Index>(first_column_[s] + u));
+    ++failed;
+  });
+  return failed;
+}
+
+void ControlVariate::observe(ControlVariateStats& stats, Eigen::Index input, std::uint64_t trial, const double* delta) const {
+  thread_local Eigen::VectorXd l;
+  if (linear_part(input, trial, l) >= 2) ++stats.multi_fault[static_cast<std::size_t>(input)];
+  const std::size_t base = static_cast<std::size_t>(input * outputs_);
+  for (Eigen::Index k = 0; k < outputs_; ++k) {
+    const double r = delta[k] - l[k];
+    const double g = 2.0 * (l[k] - stats.mean_l[base + static_cast<std::size_t>(k)]) * r + r * r;
+    stats.pairs[base + static_cast<std::size_t>(k)].add(r, g);
+  }
+}
+
+void ControlVariate::observe_zeros(ControlVariateStats& stats, Eigen::Index input, std::uint64_t first_trial,
+                                   std::uint64_t count) const {
+  thread_local Eigen::VectorXd zeros;
+  zeros.setZero(outputs_);
+  // Runs of trials in which no unit failed (R = g = 0) are added at once.
+  std::uint64_t run = 0;
+  auto flush = [&] {
+    if (run == 0) return;
+    const std::size_t base = static_cast<std::size_t>(input * outputs_);
+    for (Eigen::Index k = 0; k < outputs_; ++k) stats.pairs[base + static_cast<std::size_t>(k)].add_zeros(run);
+    run = 0;
+  };
+  thread_local Eigen::VectorXd l;
+  for (std::uint64_t t = first_trial; t < first_trial + count; ++t) {
+    const std::size_t failed = linear_part(input, t, l);
+    if (failed == 0) {
+      ++run;
+      continue;
+    }
+    flush();
+    observe(stats, input, t, zeros.data());
+  }
+  flush();
+}
+
+}  // namespace nfsim::sim
