@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <utility>
 
 #include <boost/math/distributions/students_t.hpp>
 
@@ -13,12 +15,11 @@
 
 namespace nfsim::sim {
 
-void PairMoments::add(double rv, double gv) {
+void PairMoments::add(double rv, double gv, double inv) {
   // The co-moment first, from the means before this trial (Welford's bivariate update).
-  const double n1 = static_cast<double>(r.count()) + 1.0;
-  c_rg += (rv - r.mean()) * (gv - g.mean()) * (n1 - 1.0) / n1;
-  r.add(rv);
-  g.add(gv);
+  c_rg += (rv - r.mean()) * (gv - g.mean()) * (static_cast<double>(r.count()) * inv);
+  r.add(rv, inv);
+  g.add(gv, inv);
 }
 
 void PairMoments::add_zeros(std::uint64_t count) {
@@ -61,10 +62,19 @@ double effective_dof(const core::RunningStats& s) {
   return kurtosis > 1.0 ? std::max(1.0, std::min(n, 2.0 * n / (kurtosis - 1.0))) : n;
 }
 
-// Student's t quantile at the level of the normal quantile z.
+// Student's t quantile at the level of the normal quantile z, for the whole degrees of freedom
+// below `dof` (rounding down widens the interval), remembered per thread: the stopping rule asks
+// for it for every input and output after every block, and Boost's inverse is iterative.
 double t_quantile(double z, double dof) {
+  const double whole = std::floor(std::min(std::max(dof, 1.0), 1e7));
+  thread_local std::map<std::pair<double, double>, double> known;
+  const auto key = std::make_pair(z, whole);
+  if (const auto it = known.find(key); it != known.end()) return it->second;
   const double level = 0.5 * std::erfc(-z / std::sqrt(2.0));
-  return boost::math::quantile(boost::math::students_t(dof), level);
+  const double t = boost::math::quantile(boost::math::students_t(whole), level);
+  if (known.size() > 100000) known.clear();
+  known.emplace(key, t);
+  return t;
 }
 
 }  // namespace
@@ -190,38 +200,39 @@ std::size_t ControlVariate::linear_part(Eigen::Index input, std::uint64_t trial,
   return failed;
 }
 
-void ControlVariate::observe(ControlVariateStats& stats, Eigen::Index input, std::uint64_t trial, const double* delta) const {
+void ControlVariate::observe(ControlVariateStats& stats, Eigen::Index input, std::uint64_t first_trial, const double* deltas,
+                             std::uint64_t count) const {
   thread_local Eigen::VectorXd l;
-  if (linear_part(input, trial, l) >= 2) ++stats.multi_fault[static_cast<std::size_t>(input)];
   const std::size_t base = static_cast<std::size_t>(input * outputs_);
-  for (Eigen::Index k = 0; k < outputs_; ++k) {
-    const double r = delta[k] - l[k];
-    const double g = 2.0 * (l[k] - stats.mean_l[base + static_cast<std::size_t>(k)]) * r + r * r;
-    stats.pairs[base + static_cast<std::size_t>(k)].add(r, g);
-  }
-}
-
-void ControlVariate::observe_zeros(ControlVariateStats& stats, Eigen::Index input, std::uint64_t first_trial,
-                                   std::uint64_t count) const {
-  thread_local Eigen::VectorXd zeros;
-  zeros.setZero(outputs_);
-  // Runs of trials in which no unit failed (R = g = 0) are added at once.
-  std::uint64_t run = 0;
+  PairMoments* pairs = stats.pairs.data() + base;
+  const double* mean_l = stats.mean_l.data() + base;
+  // Trials with R = g = 0 (no unit failed, no error), added at once after the others (the moments
+  // do not depend on the order; a few are added one by one, cheaper than a merge).
+  std::uint64_t zeros = 0;
   auto flush = [&] {
-    if (run == 0) return;
-    const std::size_t base = static_cast<std::size_t>(input * outputs_);
-    for (Eigen::Index k = 0; k < outputs_; ++k) stats.pairs[base + static_cast<std::size_t>(k)].add_zeros(run);
-    run = 0;
+    if (zeros <= 4) {
+      for (; zeros > 0; --zeros) {
+        const double inv = 1.0 / static_cast<double>(pairs[0].count() + 1);
+        for (Eigen::Index k = 0; k < outputs_; ++k) pairs[k].add(0.0, 0.0, inv);
+      }
+      return;
+    }
+    for (Eigen::Index k = 0; k < outputs_; ++k) pairs[k].add_zeros(zeros);
+    zeros = 0;
   };
-  thread_local Eigen::VectorXd l;
-  for (std::uint64_t t = first_trial; t < first_trial + count; ++t) {
-    const std::size_t failed = linear_part(input, t, l);
-    if (failed == 0) {
-      ++run;
+  for (std::uint64_t t = 0; t < count; ++t) {
+    const double* delta = deltas ? deltas + t * static_cast<std::uint64_t>(outputs_) : nullptr;
+    const std::size_t failed = linear_part(input, first_trial + t, l);
+    if (failed == 0 && (!delta || std::all_of(delta, delta + outputs_, [](double d) { return d == 0.0; }))) {
+      ++zeros;
       continue;
     }
-    flush();
-    observe(stats, input, t, zeros.data());
+    if (failed >= 2) ++stats.multi_fault[static_cast<std::size_t>(input)];
+    const double inv = 1.0 / static_cast<double>(pairs[0].count() + 1);
+    for (Eigen::Index k = 0; k < outputs_; ++k) {
+      const double r = (delta ? delta[k] : 0.0) - l[k];
+      pairs[k].add(r, 2.0 * (l[k] - mean_l[k]) * r + r * r, inv);
+    }
   }
   flush();
 }

@@ -29,7 +29,9 @@ struct PairMoments {
   core::RunningStats r, g;
   double c_rg = 0;  // sum of (R - mean R)(g - mean g)
   std::uint64_t count() const { return r.count(); }
-  void add(double rv, double gv);
+  void add(double rv, double gv) { add(rv, gv, 1.0 / static_cast<double>(count() + 1)); }
+  // The same with 1 / (count() + 1) computed by the caller (one division for all outputs).
+  void add(double rv, double gv, double inv_new_count);
   void add_zeros(std::uint64_t count);  // `count` trials with R = g = 0
   void merge(const PairMoments& later);
 };
@@ -92,10 +94,11 @@ class ControlVariate {
 
   // Statistics with the exact moments filled in and no trial.
   ControlVariateStats empty_stats() const;
-  // One trial's error `delta` (outputs values) on `input`.
-  void observe(ControlVariateStats& stats, Eigen::Index input, std::uint64_t trial, const double* delta) const;
-  // `count` trials (from `first_trial` on) whose error on `input` was 0.
-  void observe_zeros(ControlVariateStats& stats, Eigen::Index input, std::uint64_t first_trial, std::uint64_t count) const;
+  // `count` consecutive trials of `input` from `first_trial` on: their errors in `deltas`
+  // (outputs x count, column-major), or all 0 when `deltas` is null. Runs of trials in which no
+  // unit failed and the error is 0 (R = g = 0) are added at once.
+  void observe(ControlVariateStats& stats, Eigen::Index input, std::uint64_t first_trial, const double* deltas,
+               std::uint64_t count) const;
 
   // The single-fault effects of `input` (outputs x units, the units of spec s from column
   // first_column(s) on) and E[L], Var[L] (outputs x inputs), for tests.

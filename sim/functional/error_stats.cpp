@@ -35,7 +35,7 @@ ControlVariateStats::Estimate ErrorStats::estimate(Eigen::Index input, Eigen::In
 }
 
 void ErrorStats::add(Eigen::Index input, const double* d) {
-  if (cv_) cv_->observe(cv_stats_, input, next_trial_[static_cast<std::size_t>(input)]++, d);
+  if (cv_) cv_->observe(cv_stats_, input, next_trial_[static_cast<std::size_t>(input)]++, d, 1);
   if (input == 0 && samples_.size() < sample_cap_) samples_.push_back(d[0]);
   double n1 = 0, n2 = 0, ninf = 0;
   // Every statistic of one input has seen the same number of trials: one division for all.
@@ -58,7 +58,8 @@ void ErrorStats::add_block(Eigen::Index input, const double* deltas, std::size_t
   const std::size_t K = static_cast<std::size_t>(outputs_);
   if (cv_) {
     std::uint64_t& next = next_trial_[static_cast<std::size_t>(input)];
-    for (std::size_t t = 0; t < trials; ++t) cv_->observe(cv_stats_, input, next++, deltas + t * K);
+    cv_->observe(cv_stats_, input, next, deltas, trials);
+    next += trials;
   }
   if (input == 0) {
     for (std::size_t t = 0; t < trials && samples_.size() < sample_cap_; ++t) samples_.push_back(deltas[t * K]);
@@ -93,7 +94,7 @@ void ErrorStats::add_zeros(Eigen::Index input, std::uint64_t count) {
   if (count == 0) return;
   if (cv_) {
     std::uint64_t& next = next_trial_[static_cast<std::size_t>(input)];
-    cv_->observe_zeros(cv_stats_, input, next, count);
+    cv_->observe(cv_stats_, input, next, nullptr, count);
     next += count;
   }
   if (input == 0) {
