@@ -1130,7 +1130,7 @@ namespace {
 TEST(CliExamples, DefaultAndComparisonCampaignsRun) {
   TempDir dir;
   const std::string campaigns = std::string(NFSIM_SOURCE_DIR) + "/examples/campaigns/";
-  CliRun r = nfsim("run " + campaigns + "default.yaml --set inputs.count=30 --set stopping.max_trials=64 --out " + dir.file("d"), dir);
+  CliRun r = nfsim("run " + campaigns + "default.yaml --set inputs.count=30 --set stopping.min_trials=64 --set stopping.max_trials=64 --out " + dir.file("d"), dir);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("b4 medrel"), std::string::npos);
   const nlohmann::json d = nlohmann::json::parse(read_file(dir.file("d/report.json")));
