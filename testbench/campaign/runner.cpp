@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -162,7 +163,7 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
     const double bytes = sim::ControlVariate::effect_bytes(*p.plan, r.network, r.data.count());
     if (bytes > sim::ControlVariate::kMaxEffectBytes) {
       throw core::InputError(config.file + ": estimator: control_variate keeps every fault unit's effect on every output of every "
-                             "input: " + core::format_double(bytes / 1048576.0) + " MiB here (" + std::to_string(r.data.count()) +
+                             "input: " + std::to_string(std::llround(bytes / 1048576.0)) + " MiB here (" + std::to_string(r.data.count()) +
                              " inputs); expected at most 1024 MiB (fewer inputs or fault units, or estimator: plain)");
     }
     control_variate = std::make_unique<sim::ControlVariate>(r.network, r.data.inputs, *p.plan, config.seed);

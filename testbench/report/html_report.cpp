@@ -115,6 +115,13 @@ std::string esc(const std::string& s) {
 
 std::string fmt(double v) { return html_number(v); }
 
+// The control variate's line in a point's "stopped" cell: its std interval against the plain one.
+std::string estimator_note(const EstimatorReport& e) {
+  if (e.name != "control_variate") return "";
+  const auto pct = [](const std::optional<double>& v) { return v ? fmt(100.0 * *v) + "%" : std::string("-"); };
+  return "<br>control variate: std +-" + pct(e.rel_half_width_std) + " (plain on the same trials +-" + pct(e.plain_rel_half_width_std) + ")";
+}
+
 // SVG coordinates: one decimal is plenty and keeps the file small.
 std::string c1(double v) {
   char b[32];
@@ -819,7 +826,7 @@ std::string render_html_report(const Report& report) {
     const bool met = pt.requirements_met();
     const auto b4 = pt.summary.find("b4");
     html << "<tr><td>" << i << "</td><td class='name'>" << esc(sweep.empty() ? "-" : sweep) << "</td><td>" << pt.trials << "</td><td>"
-         << esc(pt.stopping.reached) << "</td><td>" << fmt(mstd[i]) << "</td><td>"
+         << esc(pt.stopping.reached) << estimator_note(pt.estimator) << "</td><td>" << fmt(mstd[i]) << "</td><td>"
          << (bound_std.count("b4") && bound_std["b4"].size() == points.size() ? fmt(bound_std["b4"][i]) : "-") << "</td><td>"
          << (b4 != pt.summary.end() && b4->second.std ? fmt(b4->second.std->pearson) : "-") << "</td>";
     if (xa.title != "fault probability") html << "<td>" << (pt.faults.empty() ? "-" : fmt(pt.faults[0].probability)) << "</td>";

@@ -143,6 +143,10 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
                                           "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1, onset_ns: 5}\n");
     put("estimator_slow.yaml", on_chip + "estimator: control_variate\nfaults:\n  - {kind: slow_tile, probability: 0.1, factor: 2}\n");
     put("estimator_replicas.yaml", campaign_head + crash + "estimator: control_variate\nreplicas: {count: 3}\n");
+    // 16 M synapses x 10 outputs x 3 inputs x 8 bytes = 3.8 GB of single-fault effects.
+    put("estimator_memory.yaml", "model: {generate: {widths: [4000, 4000, 10], activation: relu, seed: 1}}\n"
+                                 "inputs: {type: random, count: 3}\nbounds: []\nestimator: control_variate\n"
+                                 "faults:\n  - {kind: synapse_crash, layers: [1], probability: 0.001}\n");
     put("chip_simulation_functional.yaml", campaign_head + "chip: chip_ok.yaml\nengine: functional\nchip_simulation: full\n" + crash);
     put("stream_onset.yaml", on_chip + "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1, onset_ns: 5}\n"
                                         "stream: {interval_ns: 100}\n");
@@ -427,6 +431,8 @@ const std::vector<BadCase> kCases{
      {"estimator_slow.yaml", "'estimator'", "faults[0] (slow_tile)", "timing fault", "estimator: plain"}},
     {"estimator_with_replicas", "run $D/estimator_replicas.yaml --out $D/o",
      {"estimator_replicas.yaml", "'estimator'", "replicas", "no replicas:, or estimator: plain"}},
+    {"estimator_effects_over_1_gib", "run $D/estimator_memory.yaml --out $D/o",
+     {"estimator_memory.yaml", "control_variate", "3 inputs", "expected at most 1024 MiB", "estimator: plain"}},
     {"stream_with_onsets", "run $D/stream_onset.yaml --out $D/o", {"stream_onset.yaml", "'stream'", "onset_ns", "no onset_ns with stream:"}},
     {"stream_on_the_functional_engine", "run $D/stream_functional.yaml --out $D/o",
      {"engine 'functional' cannot honour", "stream", "expected engine: chip"}},

@@ -1241,6 +1241,7 @@ TEST(CliChip, ControlVariateIsTheSameForAnyWorkerCountAndOnBothEngines) {
     const CliRun r = nfsim(args + out + " --threads " + std::to_string(workers), dir);
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_NE(r.out.find("estimator control_variate: std interval"), std::string::npos) << r.out;
+    EXPECT_NE(read_file(out + "/report.html").find("control variate: std +-"), std::string::npos);
     same(out, std::to_string(workers) + " workers");
   }
   if (std::system("command -v mpirun > /dev/null 2>&1") == 0) {
