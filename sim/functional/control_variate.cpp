@@ -59,6 +59,7 @@ double effective_dof(const core::RunningStats& s) {
   const double n = static_cast<double>(s.count());
   if (s.m2() <= 0.0) return n;
   const double kurtosis = n * s.m4() / (s.m2() * s.m2());
+  if (!std::isfinite(kurtosis)) return 1.0;  // the fourth moment overflowed: assume the worst
   return kurtosis > 1.0 ? std::max(1.0, std::min(n, 2.0 * n / (kurtosis - 1.0))) : n;
 }
 
@@ -79,7 +80,8 @@ double t_quantile(double z, double dof) {
 
 }  // namespace
 
-ControlVariateStats::Estimate ControlVariateStats::estimate(Eigen::Index input, Eigen::Index output, double z) const {
+ControlVariateStats::Estimate ControlVariateStats::estimate(Eigen::Index input, Eigen::Index output, double z,
+                                                           const core::RunningStats* plain) const {
   const std::size_t i = static_cast<std::size_t>(input * outputs + output);
   const PairMoments& p = pairs[i];
   const std::uint64_t count = p.count();
@@ -93,14 +95,32 @@ ControlVariateStats::Estimate ControlVariateStats::estimate(Eigen::Index input, 
   e.mean_half_width = count < 2 ? inf : s2_r > 0 ? t_quantile(z, effective_dof(p.r)) * std::sqrt(s2_r / n) : 0.0;
   if (count < 4) {
     e.std_half_width = inf;
-  } else if (e.std <= 0.0) {
-    e.std_half_width = 0.0;
   } else {
     // h = g - 2 mean(R) R: the influence of one trial on the variance estimate.
     const double s2_g = p.g.sample_variance(), c = p.c_rg / (n - 1), m = p.r.mean();
     const double s2_h = std::max(0.0, s2_g - 4.0 * m * c + 4.0 * m * m * s2_r);
-    const double dof = std::min(effective_dof(p.r), effective_dof(p.g));
-    e.std_half_width = s2_h > 0 ? t_quantile(z, dof) * std::sqrt(s2_h / n) / (2.0 * e.std) : 0.0;
+    const double w = s2_h > 0 ? t_quantile(z, std::min(effective_dof(p.r), effective_dof(p.g))) * std::sqrt(s2_h / n) : 0.0;
+    const double upper = std::sqrt(std::max(var + w, 0.0)) - e.std;
+    e.std_half_width = e.std > 0 ? std::max(w / (2.0 * e.std), upper) : upper;
+  }
+  if (!plain) return e;
+  // Per quantity, the plain estimator where its interval is the narrower one (where interactions
+  // dominate the control variate is the worse of the two), or where the variance estimate is not
+  // positive while the plain std is (the control variate cannot tell a std there).
+  const double plain_mean_hw = plain->mean_half_width(z), plain_std_hw = plain->std_half_width(z);
+  const bool under_guard = multi_fault[static_cast<std::size_t>(input)] < kMinMultiFaultTrials;
+  if (plain_mean_hw < e.mean_half_width) {
+    e.mean = plain->mean();
+    e.mean_half_width = plain_mean_hw;
+  } else if (under_guard) {
+    e.mean_half_width = plain_mean_hw;  // too few trials showed interactions for its interval alone
+  }
+  if (plain_std_hw < e.std_half_width || (var <= 0.0 && plain->std() > 0.0)) {
+    e.std = plain->std();
+    e.std_half_width = plain_std_hw;
+    e.plain_std = true;
+  } else if (under_guard) {
+    e.std_half_width = plain_std_hw;
   }
   return e;
 }

@@ -54,20 +54,29 @@ struct ControlVariateStats {
   bool empty() const { return pairs.empty(); }
   void merge(const ControlVariateStats& later);
 
-  // The estimates for (input, output) and their 95%-style half-widths at normal quantile z:
+  // The estimates for (input, output) and their half-widths at normal quantile z:
   //   mean = E[L] + mean(R)                                   (unbiased)
   //   var  = Var[L] + mean(g) - mean(R)^2 + s_R^2 / n         (unbiased; std = sqrt(max(var, 0)))
   //   mean half-width = t s_R / sqrt(n)
-  //   std half-width  = t sqrt(s_h^2 / n) / (2 std), h = g - 2 mean(R) R (the delta method)
+  //   variance half-width w = t sqrt(s_h^2 / n), h = g - 2 mean(R) R (the delta method), carried
+  //   to the std as the larger of w / (2 std) and sqrt(var + w) - std (the interval on the
+  //   variance's upper end, which stays honest where std is near 0)
   // t is Student's quantile at the level of z (Phi(z)) with the effective degrees of freedom of
   // the variance estimate, 2 n / (kurtosis - 1) (Satterthwaite: n for normal data, far fewer
   // when a handful of trials with interactions carry the remainder's variance, where the normal
-  // quantile would give intervals that cover too rarely); for the std, the smaller of R's and
-  // g's. Half-widths are infinite below 2 (mean) or 4 (std) trials, as the plain estimator's.
+  // quantile would give intervals that cover too rarely), rounded down; for the std, the smaller
+  // of R's and g's; 1 where g's fourth moment overflows (errors beyond about 1e38). Half-widths
+  // are infinite below 2 (mean) or 4 (std) trials, as the plain estimator's.
+  // With `plain` (the same trials' plain statistics of Delta), what ErrorStats::estimate reports:
+  // per quantity (mean, std) the plain estimate and interval where its interval is the narrower
+  // (interactions dominate) or, for the std, where the variance estimate is not positive while the
+  // plain std is; otherwise the control variate's, its interval widened to the plain one's while
+  // the input has had fewer than kMinMultiFaultTrials trials with two or more failed units.
   struct Estimate {
     double mean = 0, std = 0, mean_half_width = 0, std_half_width = 0;
+    bool plain_std = false;  // the std is the plain estimator's (with `plain`)
   };
-  Estimate estimate(Eigen::Index input, Eigen::Index output, double z) const;
+  Estimate estimate(Eigen::Index input, Eigen::Index output, double z, const core::RunningStats* plain = nullptr) const;
   // The smallest number over inputs of trials with two or more failed units.
   std::uint64_t min_multi_fault() const;
 };

@@ -25,13 +25,7 @@ void ErrorStats::follow(const ControlVariate& cv, std::uint64_t first_trial) {
 ControlVariateStats::Estimate ErrorStats::estimate(Eigen::Index input, Eigen::Index output, double z) const {
   const core::RunningStats& d = delta(input, output);
   if (cv_stats_.empty()) return {d.mean(), d.std(), d.mean_half_width(z), d.std_half_width(z)};
-  ControlVariateStats::Estimate e = cv_stats_.estimate(input, output, z);
-  // Too few trials showed interactions for the control variate's intervals alone (kMinMultiFaultTrials).
-  if (cv_stats_.multi_fault[static_cast<std::size_t>(input)] < kMinMultiFaultTrials) {
-    e.mean_half_width = std::max(e.mean_half_width, d.mean_half_width(z));
-    e.std_half_width = std::max(e.std_half_width, d.std_half_width(z));
-  }
-  return e;
+  return cv_stats_.estimate(input, output, z, &d);
 }
 
 void ErrorStats::add(Eigen::Index input, const double* d) {

@@ -80,9 +80,8 @@ class ErrorStats {
   // Empty without a control variate.
   const ControlVariateStats& control_variate() const { return cv_stats_; }
   // The mean and std of Delta for (input, output) and their half-widths at normal quantile z:
-  // the control variate's estimates when the statistics have one, the plain ones otherwise. The
-  // control variate's half-widths are at least the plain ones while the input has had fewer than
-  // kMinMultiFaultTrials trials with two or more failed units.
+  // the control variate's estimates when the statistics have one (with its safeguards against
+  // the plain statistics: ControlVariateStats::estimate), the plain ones otherwise.
   ControlVariateStats::Estimate estimate(Eigen::Index input, Eigen::Index output, double z) const;
 
   // Exact binary form (every double bit for bit) for checkpoints and MPI messages.

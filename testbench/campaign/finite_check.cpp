@@ -114,6 +114,22 @@ std::optional<std::string> first_non_finite(const sim::ErrorStats& stats) {
   return std::nullopt;
 }
 
+std::optional<std::string> first_non_finite_control_variate(const sim::ErrorStats& stats) {
+  const sim::ControlVariateStats& cv = stats.control_variate();
+  for (std::size_t i = 0; i < cv.pairs.size(); ++i) {
+    const sim::PairMoments& p = cv.pairs[i];
+    const double values[] = {cv.mean_l[i], cv.var_l[i], p.r.mean(), p.r.m2(), p.g.mean(), p.g.m2(), p.c_rg};
+    static const char* const kNames[] = {"E[L]", "Var[L]", "mean of R", "M2 of R", "mean of g", "M2 of g", "co-moment of R and g"};
+    for (int j = 0; j < 7; ++j) {
+      if (std::isfinite(values[j])) continue;
+      const auto outputs = static_cast<std::size_t>(cv.outputs);
+      return "input " + std::to_string(i / outputs) + " output " + std::to_string(i % outputs) + ": the control variate's " + kNames[j] +
+             " = " + describe_value(values[j]);
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> first_non_finite(const sim::ExactResult& e) {
   if (auto bad = first_bad_matrix(e.mean, "mean of Delta", true)) return bad;
   if (auto bad = first_bad_matrix(e.mean_abs, "mean of |Delta|", true)) return bad;

@@ -37,6 +37,10 @@ void check_fault_free_outputs(const models::Network& network, const Eigen::Matri
 // The first value outside the limit, described ("input 1 output 0: Delta max = inf"), or none.
 std::optional<std::string> first_non_finite(const sim::ErrorStats& stats);
 std::optional<std::string> first_non_finite(const sim::ExactResult& exact);
+// The control variate's statistics of a block (empty: none) where they are not finite: its terms
+// are squares and products of errors (g = 2 (L - E[L]) R + R^2), which overflow before the
+// errors themselves reach the plain statistics' limit.
+std::optional<std::string> first_non_finite_control_variate(const sim::ErrorStats& stats);
 std::optional<std::string> first_non_finite(const models::bounds::BoundSet& bounds);
 // A matrix of outputs, one column per input: "input 2 out1 = inf".
 std::optional<std::string> first_non_finite_output(const Eigen::MatrixXd& outputs);

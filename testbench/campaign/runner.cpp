@@ -250,6 +250,10 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
     auto checked_block = [&e, total](std::uint64_t b) {
       sim::ErrorStats block = e.run_block(b, total);
       if (auto bad = first_non_finite(block)) throw NonFiniteBlock{b, *bad};
+      if (auto bad = first_non_finite_control_variate(block)) {
+        throw core::InputError("estimator: control_variate: " + *bad + " (block " + std::to_string(b) +
+                               "): the errors are too large for its squared terms; expected estimator: plain for this campaign");
+      }
       return block;
     };
     try {

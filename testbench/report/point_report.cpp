@@ -61,6 +61,11 @@ EstimatorReport estimator_report(const CampaignResult& r, double z) {
   for (std::uint64_t m : multi) sum += static_cast<double>(m);
   if (n > 0 && !multi.empty()) e.multi_fault_share = sum / (n * static_cast<double>(multi.size()));
   if (!multi.empty()) e.multi_fault_trials_min = static_cast<double>(r.stats.control_variate().min_multi_fault());
+  double plain_cells = 0;
+  for (Eigen::Index i = 0; i < r.stats.inputs(); ++i) {
+    for (Eigen::Index k = 0; k < r.stats.outputs(); ++k) plain_cells += r.stats.estimate(i, k, z).plain_std ? 1 : 0;
+  }
+  e.plain_std_cells = plain_cells;
   return e;
 }
 

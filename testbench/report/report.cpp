@@ -336,6 +336,7 @@ json point_json(const PointReport& p, bool with_timing) {
     estimator["trials_saved"] = opt(p.estimator.trials_saved);
     estimator["multi_fault_share"] = opt(p.estimator.multi_fault_share);
     estimator["multi_fault_trials_min"] = opt(p.estimator.multi_fault_trials_min);
+    estimator["plain_std_cells"] = opt(p.estimator.plain_std_cells);
   }
   json summary = json::object();
   for (const auto& [name, s] : p.summary) {
@@ -421,6 +422,7 @@ PointReport point_from_json(const nlohmann::json& j) {
       p.estimator.trials_saved = opt_of("trials_saved");
       p.estimator.multi_fault_share = opt_of("multi_fault_share");
       p.estimator.multi_fault_trials_min = opt_of("multi_fault_trials_min");
+      p.estimator.plain_std_cells = opt_of("plain_std_cells");
     }
     for (const auto& in : j["inputs"]) {
       InputReport r;

@@ -119,6 +119,9 @@ struct EstimatorReport {
   // control_variate: the fewest such trials of an input; below sim::kMinMultiFaultTrials that
   // input's intervals are widened to the plain estimator's.
   std::optional<double> multi_fault_trials_min;
+  // control_variate: inputs x outputs whose std (and interval) is the plain estimator's, where its
+  // interval was the narrower one or the control variate's variance estimate was not positive.
+  std::optional<double> plain_std_cells;
 };
 
 struct AccuracyReport {

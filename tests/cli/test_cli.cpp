@@ -1266,6 +1266,43 @@ TEST(CliChip, ControlVariateIsTheSameForAnyWorkerCountAndOnBothEngines) {
   }
 }
 
+// On a chip whose crossbar reads add noise, the chip's outputs differ from the programmed
+// network's that L's single-fault effects come from: R carries the difference in every trial, and
+// the estimates stay unbiased (L's moments are exact whatever L is). The control variate's means
+// and stds agree with plain Monte Carlo on the same trials within their intervals.
+TEST(CliChip, ControlVariateStaysUnbiasedOnANoisyChip) {
+  TempDir dir;
+  write_file(dir.file("noisy.yaml"), "chip:\n  cores: {count: 16}\n  crossbar: {type: noisy, read_noise_std: 0.02}\n");
+  write_file(dir.file("c.yaml"), "model: " + kModel + "\nchip: " + dir.file("noisy.yaml") +
+                                     "\ninputs: {type: random, count: 3, scale: 0.3, shift: 0.3, seed: 2}\nfaults:\n"
+                                     "  - {kind: neuron_crash, layers: [1, 2], probability: 0.01}\n"
+                                     "  - {kind: synapse_crash, layers: [2], probability: 0.005}\n"
+                                     "engine: chip\ntrials: 3000\nseed: 6\nbounds: []\n");
+  CliRun r = nfsim("run " + dir.file("c.yaml") + " --set estimator=control_variate --out " + dir.file("cv"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = nfsim("run " + dir.file("c.yaml") + " --out " + dir.file("plain"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json a = nlohmann::json::parse(read_file(dir.file("cv/report.json")));
+  const nlohmann::json b = nlohmann::json::parse(read_file(dir.file("plain/report.json")));
+  EXPECT_EQ(a["points"][0]["estimator"]["name"], "control_variate");
+  int checks = 0, outside = 0;
+  for (int n = 0; n < 3; ++n) {
+    const auto& ma = a["points"][0]["inputs"][n]["measured"];
+    const auto& mb = b["points"][0]["inputs"][n]["measured"];
+    for (int k = 0; k < 10; ++k) {
+      for (const char* what : {"mean", "std"}) {
+        const double hw_a = (ma["ci95"][what]["hi"][k].get<double>() - ma["ci95"][what]["lo"][k].get<double>()) / 2;
+        const double hw_b = (mb["ci95"][what]["hi"][k].get<double>() - mb["ci95"][what]["lo"][k].get<double>()) / 2;
+        const double gap = std::abs(ma[what][k].get<double>() - mb[what][k].get<double>());
+        ++checks;
+        outside += gap > std::hypot(hw_a, hw_b);
+        EXPECT_LE(gap, 2.5 * std::hypot(hw_a, hw_b) + 1e-12) << what << " input " << n << " output " << k;
+      }
+    }
+  }
+  EXPECT_LE(outside, checks / 10) << outside << " of " << checks;
+}
+
 // Interrupted and resumed, a control-variate run ends with the numbers of an uninterrupted one
 // (its statistics are in the checkpoint), and the stopping rule runs on its intervals.
 TEST(CliCampaign, ControlVariateResumesAndStopsOnItsOwnIntervals) {
