@@ -37,6 +37,20 @@ ErrorStats run_with(const models::Network& net, const Eigen::MatrixXd& x, const 
   return FunctionalEngine(net, x, plan, opt).run(trials);
 }
 
+// The same control-variate statistics (to rounding): counts exactly, estimates to 1e-12 / 1e-9.
+void expect_same_control_variate(const ErrorStats& a, const ErrorStats& b) {
+  ASSERT_FALSE(a.control_variate().empty());
+  for (Eigen::Index n = 0; n < a.inputs(); ++n) {
+    EXPECT_EQ(a.control_variate().multi_fault[static_cast<std::size_t>(n)], b.control_variate().multi_fault[static_cast<std::size_t>(n)]);
+    for (Eigen::Index k = 0; k < a.outputs(); ++k) {
+      const auto ea = a.estimate(n, k, 1.96), eb = b.estimate(n, k, 1.96);
+      EXPECT_NEAR(ea.mean, eb.mean, 1e-12);
+      EXPECT_NEAR(ea.std, eb.std, 1e-10);
+      EXPECT_NEAR(ea.std_half_width, eb.std_half_width, 1e-9);
+    }
+  }
+}
+
 // A trial in which one unit failed has Delta = D_u exactly (to rounding): the sampler's (spec,
 // unit) finds its own single-fault effect column, for every kind in one plan (neuron, synapse and
 // group specs interleaved, so the columns of later specs are offset by the earlier ones), and L
@@ -126,15 +140,7 @@ TEST(ControlVariate, DensePathEqualsFastPath) {
   const ErrorStats fast = FunctionalEngine(net, x, plan, opt).run(3000);
   opt.fast_path = false;
   const ErrorStats dense = FunctionalEngine(net, x, plan, opt).run(3000);
-  for (Eigen::Index n = 0; n < x.cols(); ++n) {
-    EXPECT_EQ(fast.control_variate().multi_fault[static_cast<std::size_t>(n)], dense.control_variate().multi_fault[static_cast<std::size_t>(n)]);
-    for (Eigen::Index k = 0; k < net.output_size(); ++k) {
-      const auto a = fast.estimate(n, k, 1.96), b = dense.estimate(n, k, 1.96);
-      EXPECT_NEAR(a.mean, b.mean, 1e-12);
-      EXPECT_NEAR(a.std, b.std, 1e-10);
-      EXPECT_NEAR(a.std_half_width, b.std_half_width, 1e-9);
-    }
-  }
+  expect_same_control_variate(fast, dense);
 }
 
 // Where the outputs saturate, R cancels L and the variance estimate can come out at or below 0
@@ -301,16 +307,7 @@ TEST(ControlVariate, StatisticsMergeAcrossBlocksAndSerializeExactly) {
   const ControlVariate cv(net, x, plan, 8);
   const ErrorStats a = run_with(net, x, plan, &cv, 8, 3000, 64);
   const ErrorStats b = run_with(net, x, plan, &cv, 8, 3000, 1000);
-  ASSERT_FALSE(a.control_variate().empty());
-  for (Eigen::Index n = 0; n < x.cols(); ++n) {
-    EXPECT_EQ(a.control_variate().multi_fault[static_cast<std::size_t>(n)], b.control_variate().multi_fault[static_cast<std::size_t>(n)]);
-    for (Eigen::Index k = 0; k < net.output_size(); ++k) {
-      const auto ea = a.estimate(n, k, 1.96), eb = b.estimate(n, k, 1.96);
-      EXPECT_NEAR(ea.mean, eb.mean, 1e-12);
-      EXPECT_NEAR(ea.std, eb.std, 1e-10);
-      EXPECT_NEAR(ea.std_half_width, eb.std_half_width, 1e-9);
-    }
-  }
+  expect_same_control_variate(a, b);
   const std::string bytes = a.serialize();
   const ErrorStats back = ErrorStats::deserialize(bytes);
   EXPECT_EQ(back.serialize(), bytes);
