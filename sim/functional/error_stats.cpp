@@ -22,14 +22,24 @@ void ErrorStats::follow(const ControlVariate& cv, std::uint64_t first_trial) {
   next_trial_.assign(static_cast<std::size_t>(inputs_), first_trial);
 }
 
-ControlVariateStats::Estimate ErrorStats::estimate(Eigen::Index input, Eigen::Index output, double z) const {
+ControlVariateStats::Estimate ErrorStats::plain_estimate(Eigen::Index input, Eigen::Index output, double z) const {
   const core::RunningStats& d = delta(input, output);
-  if (cv_stats_.empty()) return {d.mean(), d.std(), d.mean_half_width(z), d.std_half_width(z)};
-  return cv_stats_.estimate(input, output, z, &d);
+  return {d.mean(), d.std(), d.mean_half_width(z), d.std_half_width(z)};
+}
+
+ControlVariateStats::Estimate ErrorStats::estimate(Eigen::Index input, Eigen::Index output, double z) const {
+  if (cv_stats_.empty()) return plain_estimate(input, output, z);
+  return cv_stats_.estimate(input, output, z, &delta(input, output));
+}
+
+void ErrorStats::observe(Eigen::Index input, const double* deltas, std::uint64_t count) {
+  std::uint64_t& next = next_trial_[static_cast<std::size_t>(input)];
+  cv_->observe(cv_stats_, input, next, deltas, count);
+  next += count;
 }
 
 void ErrorStats::add(Eigen::Index input, const double* d) {
-  if (cv_) cv_->observe(cv_stats_, input, next_trial_[static_cast<std::size_t>(input)]++, d, 1);
+  if (cv_) observe(input, d, 1);
   if (input == 0 && samples_.size() < sample_cap_) samples_.push_back(d[0]);
   double n1 = 0, n2 = 0, ninf = 0;
   // Every statistic of one input has seen the same number of trials: one division for all.
@@ -50,11 +60,7 @@ void ErrorStats::add(Eigen::Index input, const double* d) {
 void ErrorStats::add_block(Eigen::Index input, const double* deltas, std::size_t trials) {
   if (trials == 0) return;
   const std::size_t K = static_cast<std::size_t>(outputs_);
-  if (cv_) {
-    std::uint64_t& next = next_trial_[static_cast<std::size_t>(input)];
-    cv_->observe(cv_stats_, input, next, deltas, trials);
-    next += trials;
-  }
+  if (cv_) observe(input, deltas, trials);
   if (input == 0) {
     for (std::size_t t = 0; t < trials && samples_.size() < sample_cap_; ++t) samples_.push_back(deltas[t * K]);
   }
@@ -86,11 +92,7 @@ void ErrorStats::add_block(Eigen::Index input, const double* deltas, std::size_t
 
 void ErrorStats::add_zeros(Eigen::Index input, std::uint64_t count) {
   if (count == 0) return;
-  if (cv_) {
-    std::uint64_t& next = next_trial_[static_cast<std::size_t>(input)];
-    cv_->observe(cv_stats_, input, next, nullptr, count);
-    next += count;
-  }
+  if (cv_) observe(input, nullptr, count);
   if (input == 0) {
     const std::size_t room = sample_cap_ > samples_.size() ? sample_cap_ - samples_.size() : 0;
     samples_.insert(samples_.end(), std::min<std::size_t>(room, count), 0.0);
@@ -300,7 +302,7 @@ ErrorStats ErrorStats::deserialize(const char* bytes, std::size_t size) {
   std::uint64_t magic = u64();
   if (magic == kControlVariateMagic) {
     const std::size_t cells = static_cast<std::size_t>(head[1] * head[2]);
-    constexpr std::size_t kCellBytes = 2 * sizeof(double) + 2 * (sizeof(std::uint64_t) + 6 * sizeof(double)) + sizeof(double);
+    constexpr std::size_t kCellBytes = 2 * sizeof(double) + 2 * kStatsBytes + sizeof(double);  // E[L], Var[L], R, g, c_rg
     if (cells > c.left() / kCellBytes || head[1] > (c.left() - cells * kCellBytes) / sizeof(std::uint64_t)) {
       throw core::InputError("statistics data is truncated or corrupt");
     }

@@ -83,6 +83,8 @@ class ErrorStats {
   // the control variate's estimates when the statistics have one (with its safeguards against
   // the plain statistics: ControlVariateStats::estimate), the plain ones otherwise.
   ControlVariateStats::Estimate estimate(Eigen::Index input, Eigen::Index output, double z) const;
+  // The plain estimator's, whatever the statistics have (to compare the two on the same trials).
+  ControlVariateStats::Estimate plain_estimate(Eigen::Index input, Eigen::Index output, double z) const;
 
   // Exact binary form (every double bit for bit) for checkpoints and MPI messages.
   std::string serialize() const;
@@ -104,6 +106,8 @@ class ErrorStats {
   ControlVariateStats cv_stats_;
   const ControlVariate* cv_ = nullptr;
   std::vector<std::uint64_t> next_trial_;  // per input, with cv_
+  // Hands the control variate `count` trials of `input` (deltas outputs x count, or null: zeros).
+  void observe(Eigen::Index input, const double* deltas, std::uint64_t count);
 };
 
 }  // namespace nfsim::sim

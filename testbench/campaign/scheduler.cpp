@@ -630,9 +630,7 @@ double worst_relative_half_width(const sim::ErrorStats& stats, double z, bool pl
   bool any = false;
   for (Eigen::Index n = 0; n < stats.inputs(); ++n) {
     for (Eigen::Index k = 0; k < stats.outputs(); ++k) {
-      const auto& d = stats.delta(n, k);
-      const sim::ControlVariateStats::Estimate e =
-          plain ? sim::ControlVariateStats::Estimate{d.mean(), d.std(), d.mean_half_width(z), d.std_half_width(z)} : stats.estimate(n, k, z);
+      const sim::ControlVariateStats::Estimate e = plain ? stats.plain_estimate(n, k, z) : stats.estimate(n, k, z);
       if (e.std <= 0) continue;
       any = true;
       worst = std::max(worst, e.std_half_width / e.std);
