@@ -61,6 +61,10 @@ int cmd_criticality(const std::vector<std::string>& args) {
                            " point(s); expected an index in [0, " + std::to_string(points.size() - 1) + "]");
   }
   tb::CampaignConfig config = points[static_cast<std::size_t>(point)];
+  if (config.spiking) {
+    throw core::InputError(config.file + ": spiking: nfsim criticality ranks units by the rate model's single-fault effects and "
+                           "verifies them on the rate engine, which does not run spiking networks; expected a campaign without spiking:");
+  }
   tb::CriticalityOptions o = config.criticality.value_or(tb::CriticalityOptions{});
   if (vm.count("top")) {
     const long long n = vm["top"].as<long long>();

@@ -26,6 +26,8 @@
 #include "models/layer/dense_layer.h"
 #include "models/onnx_io.h"
 #include "models/random_network.h"
+#include "models/spiking.h"
+#include "sim/functional/spiking_engine.h"
 #include "core/running_stats.h"
 #include "faults/bound_model.h"
 #include "faults/fault_plan.h"
@@ -151,6 +153,96 @@ int cmd_info(const std::vector<std::string>& args) {
   return 0;
 }
 
+namespace {
+
+// `nfsim eval --spiking T`: the converted network's spiking outputs (docs/spiking.md).
+int eval_spiking(const po::variables_map& vm) {
+  models::SpikingConfig c;
+  c.time_steps = vm["spiking"].as<int>();
+  if (c.time_steps < 1 || c.time_steps > 100000) {
+    throw core::InputError("--spiking " + std::to_string(c.time_steps) + ": expected a time-step count in [1, 100000]");
+  }
+  auto choose = [&](const char* flag, const std::vector<std::string>& names) -> std::size_t {
+    const std::string v = vm[flag].as<std::string>();
+    const auto it = std::find(names.begin(), names.end(), v);
+    if (it == names.end()) throw core::InputError(std::string("--") + flag + " '" + v + "': expected " + core::join(names, " or "));
+    return static_cast<std::size_t>(it - names.begin());
+  };
+  c.neuron = choose("neuron", {"if", "lif"}) == 0 ? models::SpikingNeuron::if_neuron : models::SpikingNeuron::lif;
+  c.reset = choose("reset", {"subtract", "zero"}) == 0 ? models::SpikeReset::subtract : models::SpikeReset::zero;
+  c.coding = choose("input-coding", {"regular", "bernoulli"}) == 0 ? models::SpikeCoding::regular : models::SpikeCoding::bernoulli;
+  c.readout = choose("readout", {"membrane", "rate"}) == 0 ? models::SpikeReadout::membrane : models::SpikeReadout::rate;
+  if (vm.count("leak")) {
+    c.leak = vm["leak"].as<double>();
+    if (c.neuron != models::SpikingNeuron::lif) throw core::InputError("--leak: applies to --neuron lif only (an if neuron has no leak)");
+    if (!(c.leak > 0 && c.leak <= 1)) throw core::InputError("--leak " + core::format_double(c.leak) + ": expected a factor in (0, 1]");
+  }
+  c.refractory_steps = vm["refractory-steps"].as<int>();
+  if (c.refractory_steps < 0) throw core::InputError("--refractory-steps " + std::to_string(c.refractory_steps) + ": expected >= 0");
+  c.percentile = vm["percentile"].as<double>();
+  const int precision = vm["precision"].as<int>();
+  if (precision < 1 || precision > 17) throw core::InputError("--precision " + std::to_string(precision) + ": expected 1..17");
+  const long long seed = vm["seed"].as<long long>();
+  if (seed < 0) throw core::InputError("--seed " + std::to_string(seed) + ": expected an integer >= 0");
+  if (vm.count("out")) core::check_output_file(vm["out"].as<std::string>());
+  const std::string model_path = vm["model"].as<std::string>();
+  const models::Network net = models::load_onnx(model_path);
+  models::check_spiking_network(net, model_path);
+  const models::Dataset data = load_dataset(vm, net);
+  models::Dataset calibration;
+  if (vm.count("calibration")) {
+    models::InputSpec spec = models::parse_input_spec(vm["calibration"].as<std::string>());
+    if (vm.count("calibration-count")) {
+      const long long n = vm["calibration-count"].as<long long>();
+      if (n < 1) throw core::InputError("--calibration-count " + std::to_string(n) + ": expected an integer >= 1");
+      spec.count = n;
+    }
+    if (vm.count("scale")) spec.scale = vm["scale"].as<double>();
+    if (vm.count("shift")) spec.shift = vm["shift"].as<double>();
+    calibration = models::load_inputs(spec, net.input_size(), net.output_size(), net.input_shape());
+  } else if (vm.count("calibration-count")) {
+    throw core::InputError("--calibration-count: needs --calibration");
+  }
+  const models::Dataset& calib = vm.count("calibration") ? calibration : data;
+  const models::Conversion conversion = models::convert_to_spiking(net, calib.inputs, c.percentile);
+  const sim::SpikingModel model(conversion.network, c, static_cast<std::uint64_t>(seed));
+  const Eigen::Index N = data.inputs.cols();
+  Eigen::MatrixXd out(net.output_size(), N);
+  std::vector<double> spikes(static_cast<std::size_t>(net.num_layers()), 0.0);
+  sim::SpikeTrace trace;
+  for (Eigen::Index n = 0; n < N; ++n) {
+    model.run_clean(data.inputs.col(n).data(), 0, static_cast<std::uint32_t>(n), trace);
+    out.col(n) = trace.output;
+    for (std::size_t l = 0; l < spikes.size(); ++l) spikes[l] += trace.spikes[l].cast<double>().sum() / static_cast<double>(N);
+  }
+  tb::check_fault_free_outputs(conversion.network, data.inputs, out, data.source);
+  const auto names = tb::numbered_names("out", out.rows());
+  if (vm.count("out")) {
+    core::write_file_atomically(vm["out"].as<std::string>(),
+                                [&](std::ostream& os) { tb::write_columns_csv(os, out, names, precision); });
+  } else {
+    std::ostringstream os;
+    tb::write_columns_csv(os, out, names, precision);
+    std::cout << os.str() << std::flush;
+  }
+  std::fprintf(stderr, "spiking: %s; calibrated on %s (percentile %s)\n", c.describe().c_str(), calib.source.c_str(),
+               core::format_double(c.percentile).c_str());
+  std::vector<std::string> per_layer;
+  for (double v : spikes) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", v);
+    per_layer.push_back(buf);
+  }
+  std::fprintf(stderr, "spikes per inference, layers 0..%d: %s\n", net.num_layers() - 1, core::join(per_layer, ", ").c_str());
+  if (!data.labels.empty()) {
+    std::fprintf(stderr, "rate equivalent accuracy: %.6f\n", tb::accuracy_of(conversion.network.forward_batch(data.inputs), data.labels));
+    std::fprintf(stderr, "accuracy: %.6f\n", tb::accuracy_of(out, data.labels));
+  }
+  return 0;
+}
+
+}  // namespace
+
 int cmd_eval(const std::vector<std::string>& args) {
   po::options_description options("Options");
   options.add_options()                                                                    //
@@ -164,16 +256,36 @@ int cmd_eval(const std::vector<std::string>& args) {
       ("logits", po::bool_switch(), "print the pre-softmax outputs even if the model ends in a softmax")  //
       ("precision", po::value<int>()->default_value(9), "significant digits in the CSV")  //
       ("out", po::value<std::string>(), "write the CSV to this file (atomically) instead of stdout");
+  po::options_description spiking("Spiking (docs/spiking.md)");
+  spiking.add_options()  //
+      ("spiking", po::value<int>(), "run the network converted to integrate-and-fire arrays for T time steps per input")  //
+      ("calibration", po::value<std::string>(),
+       "input SPEC the conversion normalises each layer on (default: --inputs); --scale and --shift apply to it too")  //
+      ("calibration-count", po::value<long long>(), "use at most N calibration inputs")  //
+      ("percentile", po::value<double>()->default_value(99.9), "normalise each hidden layer by this percentile of its activations")  //
+      ("neuron", po::value<std::string>()->default_value("if"), "if (no leak) or lif")  //
+      ("leak", po::value<double>(), "lif: the share of the membrane kept each step, in (0, 1]")  //
+      ("reset", po::value<std::string>()->default_value("subtract"), "after a spike: subtract (the threshold) or zero")  //
+      ("refractory-steps", po::value<int>()->default_value(0), "steps after a spike without integrating or firing")  //
+      ("input-coding", po::value<std::string>()->default_value("regular"), "regular or bernoulli spike trains from the inputs")  //
+      ("readout", po::value<std::string>()->default_value("membrane"), "membrane (integrated output current / T) or rate (spike count / T)")  //
+      ("seed", po::value<long long>()->default_value(1), "seed of the Bernoulli input spikes");
+  options.add(spiking);
   po::positional_options_description pos;
   pos.add("model", 1);
   po::variables_map vm;
-  if (!parse("Usage: nfsim eval MODEL --inputs SPEC [--labels PATH] [--count N] [--scale S]\n\n"
+  if (!parse("Usage: nfsim eval MODEL --inputs SPEC [--labels PATH] [--count N] [--scale S]\n"
+             "       nfsim eval MODEL --inputs SPEC --labels PATH --spiking T [--calibration SPEC]\n\n"
              "Runs the fault-free network on the inputs and prints its outputs as CSV: a header row\n"
              "(index,out0,out1,...) then one row per input. With --labels, prints 'accuracy: <fraction>'\n"
-             "(argmax of the outputs against the labels) on stderr.",
+             "(argmax of the outputs against the labels) on stderr. With --spiking T, the network is\n"
+             "converted to integrate-and-fire arrays (data-based normalisation on the calibration inputs)\n"
+             "and each input runs T time steps; the outputs are the output layer's readout, and stderr\n"
+             "also gives the rate equivalent's accuracy and the spikes per inference.",
              args, options, pos, vm)) {
     return 0;
   }
+  if (vm.count("spiking")) return eval_spiking(vm);
   const int precision = vm["precision"].as<int>();
   if (precision < 1 || precision > 17) {
     throw core::InputError("--precision " + std::to_string(precision) + ": expected 1..17");

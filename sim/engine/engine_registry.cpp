@@ -114,6 +114,9 @@ void check_engine_can(const EngineRegistry::Entry& engine, const EngineNeeds& ne
     refuse("replicas (" + std::to_string(needs.replicas) + " copies of the network with a median at the host: the seed paper's "
            "Algorithm 1)", [](const EngineCapabilities& c) { return c.replicas; });
   }
+  if (needs.spiking && !caps.spiking) {
+    refuse("spiking: (integrate-and-fire arrays, time-stepped)", [](const EngineCapabilities& c) { return c.spiking; });
+  }
   if (needs.control_variate && !caps.control_variate) {
     refuse("estimator: control_variate (the first-order expansion as a control variate, split off every Monte-Carlo trial)",
            [](const EngineCapabilities& c) { return c.control_variate; });
@@ -138,6 +141,7 @@ std::string describe_capabilities(const EngineCapabilities& caps) {
   if (caps.parallel_blocks) words.push_back("threads");
   if (caps.replicas) words.push_back("replicas");
   if (caps.control_variate) words.push_back("control variate");
+  if (caps.spiking) words.push_back("spiking");
   return core::join(words, ", ");
 }
 

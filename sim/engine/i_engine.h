@@ -12,6 +12,7 @@
 
 #include "faults/fault_plan.h"
 #include "models/network.h"
+#include "models/spiking.h"
 #include "sim/functional/error_stats.h"
 #include "sim/functional/exact_oracle.h"
 
@@ -42,6 +43,8 @@ struct EngineCapabilities {
   // Blocks may run in worker processes forked from this one (each with its own copy of the
   // engine, merged in block order): the chip engine, whose SystemC kernel is one per process.
   bool process_workers = false;
+  // Runs spiking networks (`spiking:`, EngineSetup::spiking): integrate-and-fire arrays, time-stepped.
+  bool spiking = false;
 };
 
 // Simulated time and traffic of a chip run, for the report.
@@ -99,6 +102,10 @@ struct EngineSetup {
   std::uint32_t replicas = 1;         // `replicas.count`: per-output median of R faulty copies
   // The point's control variate (estimator: control_variate), or null; outlives the engine.
   const ControlVariate* control_variate = nullptr;
+  // `spiking:` the network's hidden layers run as integrate-and-fire arrays with this
+  // configuration (`network` is then the converted network: its relu pass is the rate
+  // equivalent); null: rate units. Outlives the engine.
+  const models::SpikingConfig* spiking = nullptr;
   const std::atomic<bool>* interrupt = nullptr;  // set by SIGINT: engines that run long without blocks poll it
 };
 
@@ -180,6 +187,7 @@ struct EngineNeeds {
   std::uint64_t fault_units = 0;
   std::uint32_t replicas = 1;  // `replicas.count` (set by the caller: not in the plan)
   bool control_variate = false;  // estimator: control_variate (set by the caller)
+  bool spiking = false;          // spiking: (set by the caller)
 };
 // From the fault plan (null: not built yet) and the mapped chip (null: none).
 EngineNeeds engine_needs(const faults::FaultPlan* plan, const MappedChip* chip);

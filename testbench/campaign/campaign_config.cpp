@@ -98,38 +98,76 @@ models::RandomNetworkSpec read_generate(const Reader& r, const YAML::Node& g) {
   return spec;
 }
 
-models::InputSpec read_inputs(const Reader& r, const YAML::Node& n) {
-  r.check_keys(n, "inputs", {"type", "path", "count", "scale", "shift", "seed", "labels"});
+models::InputSpec read_inputs(const Reader& r, const YAML::Node& n, const std::string& key = "inputs") {
+  r.check_keys(n, key, {"type", "path", "count", "scale", "shift", "seed", "labels"});
   models::InputSpec spec;
   std::string type;
-  if (n["type"]) type = r.text(n["type"], "inputs.type");
+  if (n["type"]) type = r.text(n["type"], key + ".type");
   if (n["path"]) {
-    spec.path = r.path(n["path"], "inputs.path");
+    spec.path = r.path(n["path"], key + ".path");
     if (type.empty()) {
-      spec.kind = r.wrap(n["path"], "inputs.path", [&] { return models::parse_input_spec(spec.path).kind; });
+      spec.kind = r.wrap(n["path"], key + ".path", [&] { return models::parse_input_spec(spec.path).kind; });
     }
   }
   if (!type.empty()) {
     static const std::vector<std::string> kinds{"idx", "csv", "npy", "random"};
     const auto it = std::find(kinds.begin(), kinds.end(), type);
-    if (it == kinds.end()) r.fail(n["type"], "inputs.type", "unknown input type", "one of idx, csv, npy, random");
+    if (it == kinds.end()) r.fail(n["type"], key + ".type", "unknown input type", "one of idx, csv, npy, random");
     spec.kind = static_cast<models::InputSpec::Kind>(it - kinds.begin());
   } else if (!n["path"]) {
-    r.missing(n, "inputs", "neither type nor path given", "type: random (with count) or a path");
+    r.missing(n, key, "neither type nor path given", "type: random (with count) or a path");
   }
-  if (spec.kind != models::InputSpec::Kind::random && spec.path.empty()) r.missing(n, "inputs.path", "missing", "a data file path");
-  if (n["count"]) spec.count = r.integer(n["count"], "inputs.count", 1, std::int64_t{1} << 28);
-  if (spec.kind == models::InputSpec::Kind::random && !spec.count) r.missing(n, "inputs.count", "missing for random inputs", "a count >= 1");
-  if (n["scale"]) spec.scale = r.number(n["scale"], "inputs.scale");
-  if (n["shift"]) spec.shift = r.number(n["shift"], "inputs.shift");
-  if (n["seed"]) spec.seed = static_cast<std::uint64_t>(r.integer(n["seed"], "inputs.seed", 0, std::numeric_limits<long long>::max()));
+  if (spec.kind != models::InputSpec::Kind::random && spec.path.empty()) r.missing(n, key + ".path", "missing", "a data file path");
+  if (n["count"]) spec.count = r.integer(n["count"], key + ".count", 1, std::int64_t{1} << 28);
+  if (spec.kind == models::InputSpec::Kind::random && !spec.count) r.missing(n, key + ".count", "missing for random inputs", "a count >= 1");
+  if (n["scale"]) spec.scale = r.number(n["scale"], key + ".scale");
+  if (n["shift"]) spec.shift = r.number(n["shift"], key + ".shift");
+  if (n["seed"]) spec.seed = static_cast<std::uint64_t>(r.integer(n["seed"], key + ".seed", 0, std::numeric_limits<long long>::max()));
   // Keys that would change nothing are refused rather than ignored (a --set on them too).
-  if (type == "random" && n["path"]) r.fail(n["path"], "inputs.path", "does not apply to type: random", "no path, or the file's type");
+  if (type == "random" && n["path"]) r.fail(n["path"], key + ".path", "does not apply to type: random", "no path, or the file's type");
   if (spec.kind != models::InputSpec::Kind::random && n["seed"]) {
-    r.fail(n["seed"], "inputs.seed", "does not apply to inputs read from a file", "seed only with type: random");
+    r.fail(n["seed"], key + ".seed", "does not apply to inputs read from a file", "seed only with type: random");
   }
-  if (n["labels"]) spec.labels_path = r.path(n["labels"], "inputs.labels");
+  if (n["labels"]) spec.labels_path = r.path(n["labels"], key + ".labels");
   return spec;
+}
+
+// `spiking:` (docs/spiking.md): the hidden layers run as integrate-and-fire arrays.
+models::SpikingConfig read_spiking(const Reader& r, const YAML::Node& n, std::optional<models::InputSpec>& calibration) {
+  r.check_keys(n, "spiking", {"neuron", "time_steps", "threshold", "leak", "reset", "refractory_steps", "input_coding",
+                              "readout", "percentile", "calibration"});
+  models::SpikingConfig c;
+  auto choose = [&](const char* key, const std::vector<std::string>& names) -> std::size_t {
+    const std::string text = r.text(n[key], std::string("spiking.") + key);
+    const auto it = std::find(names.begin(), names.end(), text);
+    if (it == names.end()) r.fail(n[key], std::string("spiking.") + key, "unknown value", core::join(names, " or "));
+    return static_cast<std::size_t>(it - names.begin());
+  };
+  if (n["neuron"]) c.neuron = choose("neuron", {"if", "lif"}) == 0 ? models::SpikingNeuron::if_neuron : models::SpikingNeuron::lif;
+  if (n["reset"]) c.reset = choose("reset", {"subtract", "zero"}) == 0 ? models::SpikeReset::subtract : models::SpikeReset::zero;
+  if (n["input_coding"]) {
+    c.coding = choose("input_coding", {"regular", "bernoulli"}) == 0 ? models::SpikeCoding::regular : models::SpikeCoding::bernoulli;
+  }
+  if (n["readout"]) c.readout = choose("readout", {"membrane", "rate"}) == 0 ? models::SpikeReadout::membrane : models::SpikeReadout::rate;
+  if (n["time_steps"]) c.time_steps = static_cast<int>(r.integer(n["time_steps"], "spiking.time_steps", 1, 100000));
+  if (n["threshold"]) {
+    c.threshold = r.number(n["threshold"], "spiking.threshold");
+    if (!(c.threshold > 0)) r.fail(n["threshold"], "spiking.threshold", "not positive", "a threshold > 0");
+  }
+  if (n["leak"]) {
+    c.leak = r.number(n["leak"], "spiking.leak");
+    if (!(c.leak > 0 && c.leak <= 1)) r.fail(n["leak"], "spiking.leak", "out of range", "a factor in (0, 1] kept of the membrane each step");
+    if (c.neuron != models::SpikingNeuron::lif) {
+      r.fail(n["leak"], "spiking.leak", "applies to neuron: lif only (an if neuron has no leak)", "neuron: lif with leak:");
+    }
+  }
+  if (n["refractory_steps"]) c.refractory_steps = static_cast<int>(r.integer(n["refractory_steps"], "spiking.refractory_steps", 0, 100000));
+  if (n["percentile"]) {
+    c.percentile = r.number(n["percentile"], "spiking.percentile");
+    if (!(c.percentile > 0 && c.percentile <= 100)) r.fail(n["percentile"], "spiking.percentile", "out of range", "a percentile in (0, 100]");
+  }
+  if (n["calibration"]) calibration = read_inputs(r, n["calibration"], "spiking.calibration");
+  return c;
 }
 
 faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::string& key, const std::optional<Mission>& mission) {
@@ -409,7 +447,8 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
   const Reader r(source, base_dir, reader_overrides(overrides));
   r.check_keys(root, "", {"model", "inputs", "faults", "chip", "engine", "trials", "seed", "bounds", "block_trials",
                           "batch_trials", "confidence", "stopping", "require", "sweep", "plugins", "fault_log", "criticality",
-                          "protection", "replicas", "mission", "deadline_ns", "stream", "chip_simulation", "estimator"});
+                          "protection", "replicas", "mission", "deadline_ns", "stream", "chip_simulation", "estimator",
+                          "spiking"});
   CampaignConfig c;
   c.file = source;
   // Plug-ins first: the chip's component types may come from them.
@@ -507,6 +546,15 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
            "no spares (they are assigned by unit index, not by failure time)");
   }
   if (const YAML::Node rep = root["replicas"]) c.replicas = read_replicas(r, rep);
+  if (const YAML::Node sp = root["spiking"]) {
+    c.spiking = read_spiking(r, sp, c.spiking_calibration);
+    // What the spiking model does not run (docs/spiking.md, "Limits").
+    auto refuse = [&](const std::string& what, const std::string& expected) { r.fail(sp, "spiking", what, expected); };
+    if (root["chip"]) refuse("spiking arrays on a chip are not modelled yet (the chip's neuron arrays are rate units)", "no chip: with spiking:");
+    if (c.replicas.count > 1) refuse("replicas: are not run on spiking networks", "no replicas: with spiking:");
+    if (c.mission) refuse("mission: is not run on spiking networks", "no mission: with spiking:");
+    if (root["criticality"]) refuse("criticality: ranks units on the rate engine, which does not run spiking networks", "no criticality: with spiking:");
+  }
   if (root["trials"]) {
     if (root["trials"].IsScalar() && root["trials"].Scalar() == "auto") {
       c.stopping.automatic = true;
@@ -631,6 +679,7 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
       if (c.replicas.count > 1) refuse("one network per inference, which replicas: (" + std::to_string(c.replicas.count) + " copies, a median at the host) is not", "no replicas:");
       if (c.deadline_ns) refuse("outputs that depend on values only, which a deadline (deadline_ns) does not give", "no deadline_ns");
       if (c.stream_interval_ns) refuse("one inference at a time, which stream: does not give", "no stream:");
+      if (c.spiking) refuse("the single-fault effects of the network it runs, which are the rate equivalent's, not the spiking network's", "no spiking:");
     }
   }
   const bool timing = c.deadline_ns || std::any_of(c.faults.begin(), c.faults.end(), [](const faults::FaultSpec& f) {
@@ -854,6 +903,10 @@ CampaignConfig load_single_point(const std::string& path, const std::vector<std:
   if (points.size() != 1) {
     throw core::InputError(path + ": sweep: " + std::to_string(points.size()) + " points; expected one point for " + command +
                            " (keep one value with --set 'sweep.values=[V]', or drop the sweep with --set sweep=null)");
+  }
+  if (points.front().spiking) {
+    throw core::InputError(path + ": spiking: nfsim " + command + " does not run spiking networks yet (its searches run the "
+                           "rate engines); expected a campaign without spiking:, or nfsim run with a sweep of the probability");
   }
   // The single-point commands (tolerate, harden, criticality) run their own Monte Carlo of |Delta|
   // and accuracy, which the control variate does not estimate: said once, not silently ignored.

@@ -8,6 +8,7 @@
 #include "faults/fault_plan.h"
 #include "models/dataset.h"
 #include "models/random_network.h"
+#include "models/spiking.h"
 #include "sim/topology/chip_topology.h"
 #include "testbench/campaign/protection.h"
 
@@ -107,6 +108,12 @@ struct CampaignConfig {
   // first-order expansion as a control variate: docs/report.md, "Estimators").
   std::string estimator = "plain";
   bool control_variate() const { return estimator == "control_variate"; }
+  // `spiking:` the hidden layers run as integrate-and-fire arrays for `time_steps` steps per
+  // inference, converted from the (relu) model by data-based normalisation (docs/spiking.md);
+  // none: rate units. `spiking.calibration`: the inputs the conversion is normalised on (none:
+  // the campaign's inputs).
+  std::optional<models::SpikingConfig> spiking;
+  std::optional<models::InputSpec> spiking_calibration;
   // The sweep values of this point (empty without a sweep): key -> value as written.
   std::vector<std::pair<std::string, std::string>> sweep_point;
 };

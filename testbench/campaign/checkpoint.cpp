@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/input_file.h"
 #include "core/plugin.h"
+#include "core/strings.h"
 #include "testbench/campaign/scheduler.h"
 #include "testbench/report/point_report.h"
 
@@ -27,6 +28,11 @@ std::string point_signature(const CampaignResult& r) {
   const Eigen::Index shape[2] = {clean.rows(), clean.cols()};
   add(shape, sizeof shape);
   add(clean.data(), static_cast<std::size_t>(clean.size()) * sizeof(double));
+  // A spiking point's dynamics (nothing added without one: rate checkpoints keep their signatures).
+  if (config.spiking) {
+    const std::string d = config.spiking->describe() + "|" + core::format_double(config.spiking->percentile);
+    add(d.data(), d.size());
+  }
   for (const auto& f : faults) {
     const std::string d = f.describe();
     add(d.data(), d.size());

@@ -5,6 +5,7 @@
 #include "core/strings.h"
 #include "models/onnx_io.h"
 #include "models/random_network.h"
+#include "models/spiking.h"
 #include "testbench/campaign/requirements.h"
 #include "sim/topology/components.h"
 #include "sim/topology/physical_units.h"
@@ -69,6 +70,22 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
     }
   }
   p.data = models::load_inputs(config.inputs, p.model.input_size(), p.model.output_size(), p.model.input_shape());
+  if (config.spiking) {
+    // The spiking network is the model converted by data-based normalisation; its relu forward
+    // pass is the rate equivalent the bounds and the fault plan are built on (docs/spiking.md).
+    models::check_spiking_network(p.model, config.file + ": spiking");
+    models::Dataset calibration;
+    if (config.spiking_calibration) {
+      calibration = models::load_inputs(*config.spiking_calibration, p.model.input_size(), p.model.output_size(), p.model.input_shape());
+    }
+    const models::Dataset& calib = config.spiking_calibration ? calibration : p.data;
+    models::Conversion conversion = models::convert_to_spiking(p.model, calib.inputs, config.spiking->percentile);
+    p.spiking = *config.spiking;
+    p.spiking->calibration = (config.spiking_calibration ? "" : "the campaign's inputs: ") + calib.source;
+    p.spiking_lambdas = conversion.lambdas;
+    p.rate_model = std::move(p.model);
+    p.model = std::move(conversion.network);
+  }
   check_budgets_fit(config, p.model.output_size());
   std::vector<faults::FaultSpec> specs = config.faults;
   if (config.chip) {
@@ -99,6 +116,7 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
   sim::EngineNeeds needs = sim::engine_needs(p.plan.get(), p.mapped ? &*p.mapped : nullptr);
   needs.replicas = config.replicas.count;
   needs.control_variate = config.control_variate();
+  needs.spiking = config.spiking.has_value();
   needs.timing = needs.timing || config.deadline_ns.has_value() || config.stream_interval_ns.has_value();
   if (config.stream_interval_ns && p.mapped && p.mapped->topology.tlm_interconnect) {
     throw core::InputError(config.file + ": stream: streamed inferences through a foreign TLM-2.0 interconnect module are "

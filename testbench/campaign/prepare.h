@@ -30,6 +30,11 @@ struct PreparedPoint {
   // With a chip: a hash of the model's weights, the chip's components, parameters, shapes and
   // latencies, and the input values: what the chip engine's session must keep across points.
   std::string chip_key;
+  // `spiking:` the configuration the engine runs (with the calibration named), the conversion's
+  // lambda_0..lambda_L, and the model as imported (model and network are then the converted one).
+  std::optional<models::SpikingConfig> spiking;
+  std::vector<double> spiking_lambdas;
+  models::Network rate_model;
 };
 // Throws InputError for anything the engine cannot honour (before any trial).
 PreparedPoint prepare_point(const CampaignConfig& config);

@@ -155,6 +155,7 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   setup.deadline_ns = config.deadline_ns;
   setup.stream_interval_ns = config.stream_interval_ns;
   setup.chip_differential = config.chip_differential;
+  setup.spiking = p.spiking ? &*p.spiking : nullptr;
   // The control variate: every unit's single-fault effect on every input, kept for the point.
   std::unique_ptr<sim::ControlVariate> control_variate;
   double control_variate_s = 0;  // building it is part of the Monte Carlo's time

@@ -1,23 +1,39 @@
 // The functional engine behind the engine interface: values without time, batched in Eigen.
 #include <algorithm>
+#include <memory>
 #include <ostream>
 
 #include "faults/fault_sampler.h"
 #include "sim/engine/fault_log.h"
 #include "sim/engine/i_engine.h"
 #include "sim/functional/functional_engine.h"
+#include "sim/functional/spiking_engine.h"
 
 namespace nfsim::sim {
 namespace {
 
 class FunctionalAdapter : public IEngine {
  public:
-  explicit FunctionalAdapter(const EngineSetup& s)
-      : setup_(s), engine_(*s.network, *s.inputs, *s.plan, options(s), s.labels) {}
+  // A spiking network (EngineSetup::spiking) runs on the time-stepped SpikingEngine, with the
+  // same fault draws; a rate network on FunctionalEngine.
+  explicit FunctionalAdapter(const EngineSetup& s) : setup_(s) {
+    if (s.spiking) {
+      SpikingOptions o;
+      o.seed = s.seed;
+      o.block_trials = s.block_trials;
+      spiking_ = std::make_unique<SpikingEngine>(*s.network, *s.spiking, *s.inputs, *s.plan, o, s.labels);
+    } else {
+      engine_ = std::make_unique<FunctionalEngine>(*s.network, *s.inputs, *s.plan, options(s), s.labels);
+    }
+  }
 
-  ErrorStats run_block(std::uint64_t block, std::uint64_t total_trials) override { return engine_.run_block(block, total_trials); }
-  Eigen::MatrixXd trial_outputs(std::uint64_t trial) override { return engine_.trial_outputs(trial); }
-  Eigen::MatrixXd clean_outputs() override { return engine_.clean().y.back(); }
+  ErrorStats run_block(std::uint64_t block, std::uint64_t total_trials) override {
+    return spiking_ ? spiking_->run_block(block, total_trials) : engine_->run_block(block, total_trials);
+  }
+  Eigen::MatrixXd trial_outputs(std::uint64_t trial) override {
+    return spiking_ ? spiking_->trial_outputs(trial) : engine_->trial_outputs(trial);
+  }
+  Eigen::MatrixXd clean_outputs() override { return spiking_ ? spiking_->clean_outputs() : engine_->clean().y.back(); }
 
   // Faults are a pure function of (seed, trial, input, spec, unit): those of every trial run are
   // drawn again for the log, in the chip engine's order (per trial and input, specs in plan
@@ -62,7 +78,8 @@ class FunctionalAdapter : public IEngine {
     return o;
   }
   EngineSetup setup_;
-  FunctionalEngine engine_;
+  std::unique_ptr<FunctionalEngine> engine_;
+  std::unique_ptr<SpikingEngine> spiking_;
 };
 
 EngineCapabilities functional_capabilities() {
@@ -70,6 +87,7 @@ EngineCapabilities functional_capabilities() {
   c.physical_faults = true;  // as the groups of units the mapping puts on each physical unit
   c.parallel_blocks = true;
   c.control_variate = true;
+  c.spiking = true;   // SpikingEngine: integrate-and-fire arrays, time-stepped, event-driven
   c.replicas = true;  // the per-output median of R faulty copies (Algorithm 1 of the seed paper)
   return c;
 }

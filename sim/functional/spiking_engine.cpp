@@ -1,0 +1,279 @@
+#include "sim/functional/spiking_engine.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "core/error.h"
+
+namespace nfsim::sim {
+
+namespace {
+
+using SpikeColumn = Eigen::Matrix<std::uint8_t, Eigen::Dynamic, 1>;
+
+// The nonzero entries of v as (index, value) lists, for ILayer::add_input_changes.
+void gather_nonzero(const Eigen::VectorXd& v, std::vector<Eigen::Index>& idx, std::vector<double>& val) {
+  idx.clear();
+  val.clear();
+  for (Eigen::Index i = 0; i < v.size(); ++i) {
+    if (v[i] != 0.0) {
+      idx.push_back(i);
+      val.push_back(v[i]);
+    }
+  }
+}
+
+}  // namespace
+
+SpikingModel::SpikingModel(const models::Network& net, const models::SpikingConfig& config, std::uint64_t seed)
+    : net_(net), config_(config), seed_(seed) {
+  models::check_spiking_network(net, "spiking model");
+  if (config_.time_steps < 1) throw core::InputError("spiking model: time_steps " + std::to_string(config_.time_steps) + ": expected >= 1");
+}
+
+void SpikingModel::step_neurons(const double* current, Eigen::Index n, double* v, int* refractory, std::uint8_t* spikes) const {
+  const double leak = config_.neuron == models::SpikingNeuron::lif ? config_.leak : 1.0;
+  const double theta = config_.threshold;
+  const bool subtract = config_.reset == models::SpikeReset::subtract;
+  const int R = config_.refractory_steps;
+  for (Eigen::Index j = 0; j < n; ++j) {
+    if (refractory[j] > 0) {  // neither integrates nor fires
+      --refractory[j];
+      spikes[j] = 0;
+      continue;
+    }
+    v[j] = leak * v[j] + current[j];
+    if (v[j] >= theta) {
+      spikes[j] = 1;
+      v[j] = subtract ? v[j] - theta : 0.0;
+      refractory[j] = R;
+    } else {
+      spikes[j] = 0;
+    }
+  }
+}
+
+void SpikingModel::staged_input(int l, const std::uint8_t* spikes, Eigen::VectorXd& dense, Eigen::VectorXd& staged) const {
+  const Eigen::Index n = net_.width(l);
+  dense.resize(n);
+  for (Eigen::Index i = 0; i < n; ++i) dense[i] = spikes[i];
+  if (net_.stage(l)) {
+    staged = net_.staged(l, dense);
+  } else {
+    staged = dense;
+  }
+}
+
+void SpikingModel::run_clean(const double* x, std::uint64_t trial, std::uint32_t input, SpikeTrace& out) const {
+  const int L = net_.num_layers();
+  const int T = config_.time_steps;
+  out.spikes.resize(static_cast<std::size_t>(L));
+  out.currents.resize(static_cast<std::size_t>(L + 1));
+  for (int l = 0; l < L; ++l) out.spikes[static_cast<std::size_t>(l)].setZero(net_.width(l), T);
+  for (int l = 1; l <= L; ++l) out.currents[static_cast<std::size_t>(l)].resize(net_.width(l), T);
+  const Eigen::Index n0 = net_.width(0);
+  auto& in = out.spikes[0];
+  for (int t = 0; t < T; ++t) {
+    for (Eigen::Index i = 0; i < n0; ++i) {
+      in(i, t) = config_.coding == models::SpikeCoding::regular ? models::regular_spike(x[i], t)
+                                                                : models::bernoulli_spike(x[i], seed_, trial, input, t, i);
+    }
+  }
+  std::vector<Eigen::VectorXd> v(static_cast<std::size_t>(L + 1));
+  std::vector<std::vector<int>> refractory(static_cast<std::size_t>(L + 1));
+  for (int l = 1; l <= L; ++l) {
+    v[static_cast<std::size_t>(l)].setZero(net_.width(l));
+    refractory[static_cast<std::size_t>(l)].assign(static_cast<std::size_t>(net_.width(l)), 0);
+  }
+  const Eigen::Index nL = net_.width(L);
+  Eigen::VectorXd acc = Eigen::VectorXd::Zero(nL), dense, staged;
+  SpikeColumn out_spikes(nL);
+  std::vector<Eigen::Index> idx;
+  std::vector<double> val;
+  for (int t = 0; t < T; ++t) {
+    for (int l = 1; l <= L; ++l) {
+      const auto ul = static_cast<std::size_t>(l);
+      staged_input(l - 1, out.spikes[ul - 1].col(t).data(), dense, staged);
+      gather_nonzero(staged, idx, val);
+      auto current = out.currents[ul].col(t);
+      current = net_.layer(l).bias();
+      net_.layer(l).add_input_changes(idx.data(), val.data(), idx.size(), current.data());
+      if (l < L) {
+        step_neurons(current.data(), current.size(), v[ul].data(), refractory[ul].data(), out.spikes[ul].col(t).data());
+      } else if (config_.readout == models::SpikeReadout::membrane) {
+        acc += current;
+      } else {
+        step_neurons(current.data(), nL, v[ul].data(), refractory[ul].data(), out_spikes.data());
+        acc += out_spikes.cast<double>();
+      }
+    }
+  }
+  out.output = acc / static_cast<double>(T);
+}
+
+void SpikingModel::run_faulty(const SpikeTrace& clean, const faults::FaultInstance& f, double* out) const {
+  const int L = net_.num_layers();
+  const int T = config_.time_steps;
+  const int k = f.first_layer();
+  Eigen::Map<Eigen::VectorXd> y(out, net_.width(L));
+  if (k > L) {
+    y = clean.output;
+    return;
+  }
+  const bool membrane = config_.readout == models::SpikeReadout::membrane;
+  // The faulty spikes of layers max(k, 0)..L-1 at the current step, and the state of layers
+  // max(k, 1)..L.
+  std::vector<SpikeColumn> cur(static_cast<std::size_t>(L + 1));
+  std::vector<Eigen::VectorXd> v(static_cast<std::size_t>(L + 1));
+  std::vector<std::vector<int>> refractory(static_cast<std::size_t>(L + 1));
+  for (int l = std::max(k, 0); l <= L; ++l) {
+    cur[static_cast<std::size_t>(l)].setZero(net_.width(l));
+    v[static_cast<std::size_t>(l)].setZero(net_.width(l));
+    refractory[static_cast<std::size_t>(l)].assign(static_cast<std::size_t>(net_.width(l)), 0);
+  }
+  Eigen::VectorXd acc = Eigen::VectorXd::Zero(net_.width(L)), current, dense, staged, dense_clean, staged_clean;
+  std::vector<Eigen::Index> idx;
+  std::vector<double> val;
+  for (int t = 0; t < T; ++t) {
+    if (k == 0) {
+      cur[0] = clean.spikes[0].col(t);
+      for (const faults::NeuronOverride& o : f.neurons[0]) cur[0][o.index] = models::regular_spike(o.value, t);
+    }
+    for (int l = std::max(k, 1); l <= L; ++l) {
+      const auto ul = static_cast<std::size_t>(l);
+      const models::ILayer& layer = net_.layer(l);
+      current = clean.currents[ul].col(t);
+      const bool prev_differs = l - 1 >= k;
+      if (prev_differs) {
+        const std::uint8_t* now = cur[ul - 1].data();
+        const std::uint8_t* was = clean.spikes[ul - 1].col(t).data();
+        if (!net_.stage(l - 1)) {
+          idx.clear();
+          val.clear();
+          for (Eigen::Index i = 0; i < net_.width(l - 1); ++i) {
+            if (now[i] != was[i]) {
+              idx.push_back(i);
+              val.push_back(static_cast<double>(now[i]) - static_cast<double>(was[i]));
+            }
+          }
+        } else {
+          staged_input(l - 1, now, dense, staged);
+          staged_input(l - 1, was, dense_clean, staged_clean);
+          gather_nonzero(staged - staged_clean, idx, val);
+        }
+        if (!idx.empty()) layer.add_input_changes(idx.data(), val.data(), idx.size(), current.data());
+      }
+      const auto& weights = f.weights[ul];
+      if (!weights.empty()) {
+        staged_input(l - 1, prev_differs ? cur[ul - 1].data() : clean.spikes[ul - 1].col(t).data(), dense, staged);
+        for (const faults::WeightOverride& w : weights) {
+          if (w.pos_count != 0) throw std::logic_error("spiking model: ranged synapse overrides (replicas) are not supported");
+          layer.add_synapse_change(w.synapse, w.value, staged.data(), current.data());
+        }
+      }
+      if (l < L || !membrane) {
+        step_neurons(current.data(), current.size(), v[ul].data(), refractory[ul].data(), cur[ul].data());
+        for (const faults::NeuronOverride& o : f.neurons[ul]) cur[ul][o.index] = models::regular_spike(o.value, t);
+        if (l == L) acc += cur[ul].cast<double>();
+      } else {
+        acc += current;
+      }
+    }
+  }
+  y = acc / static_cast<double>(T);
+  // A failed output neuron under the membrane readout reads its override's value (0 for a crash).
+  if (membrane) {
+    for (const faults::NeuronOverride& o : f.neurons[static_cast<std::size_t>(L)]) y[o.index] = o.value;
+  }
+}
+
+SpikingEngine::SpikingEngine(const models::Network& network, const models::SpikingConfig& config, const Eigen::MatrixXd& inputs,
+                             const faults::FaultPlan& plan, const SpikingOptions& options, std::vector<int> labels)
+    : model_(network, config, options.seed),
+      inputs_(inputs),
+      options_(options),
+      sampler_(plan, network, options.seed),
+      labels_(std::move(labels)) {
+  const Eigen::Index N = inputs.cols();
+  const int L = network.num_layers();
+  clean_out_.resize(network.width(L), N);
+  spikes_per_inference_.assign(static_cast<std::size_t>(L), 0.0);
+  if (config.coding == models::SpikeCoding::regular) traces_.resize(static_cast<std::size_t>(N));
+  SpikeTrace scratch;
+  for (Eigen::Index n = 0; n < N; ++n) {
+    SpikeTrace& t = config.coding == models::SpikeCoding::regular ? traces_[static_cast<std::size_t>(n)] : scratch;
+    model_.run_clean(inputs.col(n).data(), 0, static_cast<std::uint32_t>(n), t);
+    clean_out_.col(n) = t.output;
+    for (int l = 0; l < L; ++l) {
+      spikes_per_inference_[static_cast<std::size_t>(l)] +=
+          t.spikes[static_cast<std::size_t>(l)].cast<double>().sum() / static_cast<double>(N);
+    }
+  }
+}
+
+const SpikeTrace& SpikingEngine::clean_trace(std::uint64_t trial, Eigen::Index n, SpikeTrace& scratch) const {
+  if (!traces_.empty()) return traces_[static_cast<std::size_t>(n)];
+  model_.run_clean(inputs_.col(n).data(), trial, static_cast<std::uint32_t>(n), scratch);
+  return scratch;
+}
+
+ErrorStats SpikingEngine::run_block(std::uint64_t block, std::uint64_t total_trials) const {
+  const Eigen::Index N = inputs_.cols(), K = clean_out_.rows();
+  ErrorStats stats(N, K);
+  const std::uint64_t first = block * options_.block_trials;
+  const std::uint64_t last = std::min(first + options_.block_trials, total_trials);
+  if (first >= last) return stats;
+  const std::size_t trials = static_cast<std::size_t>(last - first);
+  Eigen::MatrixXd deltas(K, static_cast<Eigen::Index>(trials));
+  Eigen::VectorXd faulty(K);
+  std::vector<std::uint32_t> correct_by_trial(trials, 0);
+  faults::FaultInstance f;
+  SpikeTrace scratch;
+  const bool bernoulli = traces_.empty();
+  auto correct = [&](Eigen::Index n, const Eigen::VectorXd& out) {
+    Eigen::Index best = 0;
+    out.maxCoeff(&best);
+    return best == labels_[static_cast<std::size_t>(n)];
+  };
+  for (Eigen::Index n = 0; n < N; ++n) {
+    for (std::size_t i = 0; i < trials; ++i) {
+      const std::uint64_t trial = first + i;
+      sampler_.realize(trial, static_cast<std::uint32_t>(n), f);
+      auto delta = deltas.col(static_cast<Eigen::Index>(i));
+      if (f.empty()) {
+        delta.setZero();
+        if (!labels_.empty()) {
+          // With Bernoulli coding the fault-free output depends on the trial's input spikes.
+          correct_by_trial[i] += correct(n, bernoulli ? clean_trace(trial, n, scratch).output : clean_out_.col(n)) ? 1 : 0;
+        }
+        continue;
+      }
+      const SpikeTrace& clean = clean_trace(trial, n, scratch);
+      model_.run_faulty(clean, f, faulty.data());
+      delta = faulty - clean.output;
+      if (!labels_.empty()) correct_by_trial[i] += correct(n, faulty) ? 1 : 0;
+    }
+    stats.add_block(n, deltas.data(), trials);
+  }
+  if (!labels_.empty()) {
+    for (std::size_t i = 0; i < trials; ++i) stats.add_trial_accuracy(static_cast<double>(correct_by_trial[i]) / static_cast<double>(N));
+  }
+  return stats;
+}
+
+Eigen::MatrixXd SpikingEngine::trial_outputs(std::uint64_t trial) const {
+  const Eigen::Index N = inputs_.cols();
+  Eigen::MatrixXd outputs(clean_out_.rows(), N);
+  faults::FaultInstance f;
+  SpikeTrace scratch;
+  for (Eigen::Index n = 0; n < N; ++n) {
+    sampler_.realize(trial, static_cast<std::uint32_t>(n), f);
+    const SpikeTrace& clean = clean_trace(trial, n, scratch);
+    Eigen::VectorXd y(clean_out_.rows());
+    model_.run_faulty(clean, f, y.data());
+    outputs.col(n) = y;
+  }
+  return outputs;
+}
+
+}  // namespace nfsim::sim
