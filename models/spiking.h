@@ -34,6 +34,10 @@ struct SpikingConfig {
   double percentile = 99.9;
   // The calibration inputs' description for the report ("the campaign's 100 inputs").
   std::string calibration;
+  // Per-neuron dynamics of layers 1..L (entry l - 1, n_l values each), as a NIR file gives them:
+  // empty, or an empty entry, means `threshold` and `leak` for every neuron of the layer. A leak
+  // here applies whatever `neuron` says (a NIR IF layer has leak 1).
+  std::vector<Eigen::VectorXd> layer_thresholds, layer_leaks;
 
   // "if, reset subtract, T = 64, regular input, membrane readout".
   std::string describe() const;

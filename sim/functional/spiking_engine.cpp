@@ -29,11 +29,29 @@ SpikingModel::SpikingModel(const models::Network& net, const models::SpikingConf
     : net_(net), config_(config), seed_(seed) {
   models::check_spiking_network(net, "spiking model");
   if (config_.time_steps < 1) throw core::InputError("spiking model: time_steps " + std::to_string(config_.time_steps) + ": expected >= 1");
+  auto check = [&](const std::vector<Eigen::VectorXd>& per_layer, const char* what) {
+    if (per_layer.size() > static_cast<std::size_t>(net.num_layers())) {
+      throw core::InputError(std::string("spiking model: ") + what + " for " + std::to_string(per_layer.size()) + " layers; the network has " +
+                             std::to_string(net.num_layers()));
+    }
+    for (std::size_t i = 0; i < per_layer.size(); ++i) {
+      if (per_layer[i].size() != 0 && per_layer[i].size() != net.width(static_cast<int>(i) + 1)) {
+        throw core::InputError(std::string("spiking model: layer ") + std::to_string(i + 1) + ": " + std::to_string(per_layer[i].size()) +
+                               " " + what + " for " + std::to_string(net.width(static_cast<int>(i) + 1)) + " neurons");
+      }
+    }
+  };
+  check(config_.layer_thresholds, "thresholds");
+  check(config_.layer_leaks, "leaks");
 }
 
-void SpikingModel::step_neurons(const double* current, Eigen::Index n, double* v, int* refractory, std::uint8_t* spikes) const {
+void SpikingModel::step_neurons(int l, const double* current, Eigen::Index n, double* v, int* refractory,
+                                std::uint8_t* spikes) const {
+  const auto ul = static_cast<std::size_t>(l - 1);
+  const double* leaks = ul < config_.layer_leaks.size() && config_.layer_leaks[ul].size() ? config_.layer_leaks[ul].data() : nullptr;
+  const double* thresholds =
+      ul < config_.layer_thresholds.size() && config_.layer_thresholds[ul].size() ? config_.layer_thresholds[ul].data() : nullptr;
   const double leak = config_.neuron == models::SpikingNeuron::lif ? config_.leak : 1.0;
-  const double theta = config_.threshold;
   const bool subtract = config_.reset == models::SpikeReset::subtract;
   const int R = config_.refractory_steps;
   for (Eigen::Index j = 0; j < n; ++j) {
@@ -42,7 +60,8 @@ void SpikingModel::step_neurons(const double* current, Eigen::Index n, double* v
       spikes[j] = 0;
       continue;
     }
-    v[j] = leak * v[j] + current[j];
+    const double theta = thresholds ? thresholds[j] : config_.threshold;
+    v[j] = (leaks ? leaks[j] : leak) * v[j] + current[j];
     if (v[j] >= theta) {
       spikes[j] = 1;
       v[j] = subtract ? v[j] - theta : 0.0;
@@ -99,11 +118,11 @@ void SpikingModel::run_clean(const double* x, std::uint64_t trial, std::uint32_t
       current = net_.layer(l).bias();
       net_.layer(l).add_input_changes(idx.data(), val.data(), idx.size(), current.data());
       if (l < L) {
-        step_neurons(current.data(), current.size(), v[ul].data(), refractory[ul].data(), out.spikes[ul].col(t).data());
+        step_neurons(l, current.data(), current.size(), v[ul].data(), refractory[ul].data(), out.spikes[ul].col(t).data());
       } else if (config_.readout == models::SpikeReadout::membrane) {
         acc += current;
       } else {
-        step_neurons(current.data(), nL, v[ul].data(), refractory[ul].data(), out_spikes.data());
+        step_neurons(l, current.data(), nL, v[ul].data(), refractory[ul].data(), out_spikes.data());
         acc += out_spikes.cast<double>();
       }
     }
@@ -172,7 +191,7 @@ void SpikingModel::run_faulty(const SpikeTrace& clean, const faults::FaultInstan
         }
       }
       if (l < L || !membrane) {
-        step_neurons(current.data(), current.size(), v[ul].data(), refractory[ul].data(), cur[ul].data());
+        step_neurons(l, current.data(), current.size(), v[ul].data(), refractory[ul].data(), cur[ul].data());
         for (const faults::NeuronOverride& o : f.neurons[ul]) cur[ul][o.index] = models::regular_spike(o.value, t);
         if (l == L) acc += cur[ul].cast<double>();
       } else {

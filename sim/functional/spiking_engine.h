@@ -45,7 +45,7 @@ class SpikingModel {
  private:
   // Advances one array of neurons by one step: V <- leak V + I, a spike where V >= threshold,
   // then the reset and the refractory count.
-  void step_neurons(const double* current, Eigen::Index n, double* v, int* refractory, std::uint8_t* spikes) const;
+  void step_neurons(int l, const double* current, Eigen::Index n, double* v, int* refractory, std::uint8_t* spikes) const;
   // u_l(t) (dense) from layer l's spikes at step t: the staged (average-pooled) values or the spikes.
   void staged_input(int l, const std::uint8_t* spikes, Eigen::VectorXd& dense, Eigen::VectorXd& staged) const;
 

@@ -3,6 +3,8 @@
 // checkpoints (checkpoint.cpp), compute bounds, and write the report (testbench/report/).
 #include "testbench/campaign/runner.h"
 
+#include "sim/functional/spiking_engine.h"
+
 #include "sim/engine/fault_log.h"
 
 #include <sys/resource.h>
@@ -105,6 +107,40 @@ void write_trial_outputs(sim::IEngine& engine, const RunOptions& options, std::s
                               [&](std::ostream& o) { o << text; });
 }
 
+// The spiking section of a point: its configuration and conversion, the fault-free spikes per
+// inference (a fault-free pass of the spiking model: trial 0's input spikes with Bernoulli
+// coding, as the engine's fault-free outputs), and the fault-free outputs against the rate
+// equivalent's.
+SpikingReport spiking_report(const PreparedPoint& p, const Eigen::MatrixXd& fault_free) {
+  const models::SpikingConfig& c = *p.spiking;
+  SpikingReport k;
+  k.neuron = models::to_string(c.neuron);
+  k.reset = models::to_string(c.reset);
+  k.input_coding = models::to_string(c.coding);
+  k.readout = models::to_string(c.readout);
+  k.time_steps = c.time_steps;
+  k.threshold = c.threshold;
+  k.leak = c.neuron == models::SpikingNeuron::lif ? c.leak : 1.0;
+  k.refractory_steps = c.refractory_steps;
+  k.percentile = c.percentile;
+  k.calibration = c.calibration;
+  k.lambdas = p.spiking_lambdas;
+  const sim::SpikingModel model(p.network, c, 0);
+  const Eigen::Index N = p.data.inputs.cols();
+  k.spikes_per_inference.assign(static_cast<std::size_t>(p.network.num_layers()), 0.0);
+  sim::SpikeTrace trace;
+  for (Eigen::Index n = 0; n < N; ++n) {
+    model.run_clean(p.data.inputs.col(n).data(), 0, static_cast<std::uint32_t>(n), trace);
+    for (std::size_t l = 0; l < k.spikes_per_inference.size(); ++l) {
+      k.spikes_per_inference[l] += trace.spikes[l].cast<double>().sum() / static_cast<double>(N);
+    }
+  }
+  const Eigen::MatrixXd rate = p.network.forward_batch(p.data.inputs);
+  k.max_abs_output_vs_rate_equivalent = rate.size() ? (fault_free - rate).cwiseAbs().maxCoeff() : 0.0;
+  if (!p.data.labels.empty()) k.rate_equivalent_accuracy = accuracy_of(rate, p.data.labels);
+  return k;
+}
+
 // Runs one point on its engine. `resume`: the checkpoint of an interrupted run of this point (its
 // statistics are moved from), or null. The engine is handed back so that the caller can finish
 // it after the last point (the chip engine's trace spans every point).
@@ -192,6 +228,7 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
     return std::make_pair(plan, entry->make(one));
   };
   if (!r.data.labels.empty()) r.fault_free_accuracy = accuracy_of(fault_free, r.data.labels);
+  if (p.spiking) r.spiking = spiking_report(p, fault_free);
   if (r.chip) {
     // What the chip's components change before any fault (programming, neuron models): reported
     // beside the programming error; Delta is measured from these fault-free outputs.

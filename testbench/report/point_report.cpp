@@ -122,6 +122,7 @@ PointReport make_point_report(const CampaignResult& r) {
     point.accuracy = AccuracyReport{r.fault_free_accuracy, mean, mean - hw, mean + hw, r.fault_free_accuracy - mean};
   }
   point.chip = r.chip;
+  point.spiking = r.spiking;
   point.requirements = check_requirements(r.config.require, point, budget_evidence(r));
   point.timing = {r.seconds_monte_carlo, r.seconds_bounds, r.threads};
   return point;

@@ -366,6 +366,24 @@ json point_json(const PointReport& p, bool with_timing) {
                          {"drop", a.drop}};
   }
   if (p.chip) point["chip"] = chip_to_json(*p.chip);
+  if (p.spiking) {
+    const SpikingReport& k = *p.spiking;
+    json lambdas = json::array(), spikes = json::array();
+    for (double v : k.lambdas) lambdas.push_back(num(v));
+    for (double v : k.spikes_per_inference) spikes.push_back(num(v));
+    point["spiking"] = {{"neuron", k.neuron},
+                        {"reset", k.reset},
+                        {"input_coding", k.input_coding},
+                        {"readout", k.readout},
+                        {"time_steps", k.time_steps},
+                        {"threshold", num(k.threshold)},
+                        {"leak", num(k.leak)},
+                        {"refractory_steps", k.refractory_steps},
+                        {"conversion", {{"percentile", num(k.percentile)}, {"calibration", k.calibration}, {"lambdas", lambdas}}},
+                        {"spikes_per_inference", spikes},
+                        {"max_abs_output_vs_rate_equivalent", num(k.max_abs_output_vs_rate_equivalent)},
+                        {"rate_equivalent_accuracy", k.rate_equivalent_accuracy ? num(*k.rate_equivalent_accuracy) : json(nullptr)}};
+  }
   if (p.criticality) point["criticality"] = criticality_to_json(*p.criticality);
   json requirements = json::array();
   for (const auto& q : p.requirements) {
@@ -453,6 +471,25 @@ PointReport point_from_json(const nlohmann::json& j) {
                                   num_of(a["faulty_ci95"]["hi"]), num_of(a["drop"])};
     }
     if (j.contains("chip")) p.chip = chip_of(j["chip"]);
+    if (j.contains("spiking")) {
+      const json& k = j["spiking"];
+      SpikingReport r;
+      r.neuron = k["neuron"].get<std::string>();
+      r.reset = k["reset"].get<std::string>();
+      r.input_coding = k["input_coding"].get<std::string>();
+      r.readout = k["readout"].get<std::string>();
+      r.time_steps = k["time_steps"].get<std::int64_t>();
+      r.threshold = num_of(k["threshold"]);
+      r.leak = num_of(k["leak"]);
+      r.refractory_steps = k["refractory_steps"].get<std::int64_t>();
+      r.percentile = num_of(k["conversion"]["percentile"]);
+      r.calibration = k["conversion"]["calibration"].get<std::string>();
+      r.lambdas = doubles_of(k["conversion"]["lambdas"]);
+      r.spikes_per_inference = doubles_of(k["spikes_per_inference"]);
+      r.max_abs_output_vs_rate_equivalent = num_of(k["max_abs_output_vs_rate_equivalent"]);
+      if (k["rate_equivalent_accuracy"].is_number()) r.rate_equivalent_accuracy = num_of(k["rate_equivalent_accuracy"]);
+      p.spiking = r;
+    }
     if (j.contains("criticality")) p.criticality = criticality_from_json(j["criticality"]);
     for (const auto& q : j["requirements"]) {
       RequirementResult r;

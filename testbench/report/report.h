@@ -177,6 +177,23 @@ struct ChipReport {
   nlohmann::json components;
 };
 
+// A spiking point (`spiking:`; docs/spiking.md): the dynamics the engine ran, the conversion,
+// and the fault-free spiking network against its rate equivalent (the converted network's relu
+// forward pass, on which the bounds are computed).
+struct SpikingReport {
+  std::string neuron, reset, input_coding, readout;
+  std::int64_t time_steps = 0, refractory_steps = 0;
+  double threshold = 1, leak = 1, percentile = 100;
+  std::string calibration;      // the inputs the conversion normalised each layer on
+  std::vector<double> lambdas;  // lambda_0..lambda_L
+  // Fault-free spikes per inference of layers 0..L-1 (mean over the inputs; layer 0: the input trains).
+  std::vector<double> spikes_per_inference;
+  // Fault-free: the largest |spiking output - rate equivalent output| over inputs and outputs,
+  // and with labels the rate equivalent's accuracy (the spiking one is accuracy.fault_free).
+  double max_abs_output_vs_rate_equivalent = 0;
+  std::optional<double> rate_equivalent_accuracy;
+};
+
 struct PointTiming {
   double monte_carlo_s = 0, bounds_s = 0;
   unsigned threads = 1;
@@ -195,6 +212,7 @@ struct PointReport {
   std::vector<double> histogram_delta;                           // Delta of input 0, output 0
   std::optional<AccuracyReport> accuracy;
   std::optional<ChipReport> chip;
+  std::optional<SpikingReport> spiking;
   std::optional<CriticalityReport> criticality;  // when asked for (criticality: or nfsim criticality)
   std::vector<RequirementResult> requirements;
   PointTiming timing;

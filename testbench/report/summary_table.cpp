@@ -160,6 +160,24 @@ void print_summary(std::FILE* to, const Report& report, const std::string& out_d
     }
     std::fprintf(to, "\n");
   }
+  // Spiking points: the dynamics, the fault-free spikes and the spiking network against its rate equivalent.
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    if (!points[p].spiking) continue;
+    const SpikingReport& k = *points[p].spiking;
+    std::string spikes;
+    for (double v : k.spikes_per_inference) {
+      char b[32];
+      std::snprintf(b, sizeof b, "%s%.1f", spikes.empty() ? "" : ", ", v);
+      spikes += b;
+    }
+    std::fprintf(to, "point %zu spiking: %s, T = %lld; fault-free spikes per inference (layers 0..%zu): %s; max |spiking - rate "
+                     "equivalent| %s", p, k.neuron.c_str(), static_cast<long long>(k.time_steps), k.spikes_per_inference.size() - 1,
+                 spikes.c_str(), core::format_double(k.max_abs_output_vs_rate_equivalent).c_str());
+    if (k.rate_equivalent_accuracy && points[p].accuracy) {
+      std::fprintf(to, "; accuracy %.4f (rate equivalent %.4f)", points[p].accuracy->fault_free, *k.rate_equivalent_accuracy);
+    }
+    std::fprintf(to, "\n");
+  }
   // Streamed points: throughput against what the bottleneck allows, and whether the chip keeps up.
   for (std::size_t p = 0; p < points.size(); ++p) {
     if (!points[p].chip || !points[p].chip->timing || !points[p].chip->timing->stream) continue;

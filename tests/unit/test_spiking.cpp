@@ -1,0 +1,367 @@
+// The spiking arrays (docs/spiking.md): the neuron dynamics against hand-computed spike trains,
+// the conversion against the rate network, the event-driven faulty run against a direct
+// time-stepped simulation of the faulty network for every fault kind, and the engine's
+// invariants. The independent numpy reference is checked through the CLI (tests/cli/test_spiking_cli.cpp).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+#include <vector>
+
+#include "core/error.h"
+#include "faults/fault_plan.h"
+#include "faults/fault_sampler.h"
+#include "models/layer/dense_layer.h"
+#include "models/random_network.h"
+#include "models/spiking.h"
+#include "sim/functional/spiking_engine.h"
+#include "tests/common/fault_cases.h"
+
+namespace nfsim {
+namespace {
+
+using models::SpikingConfig;
+
+// A chain of 1-wide dense layers with the given weights (biases 0): relu hidden, identity output.
+models::Network chain(const std::vector<double>& weights) {
+  std::vector<std::unique_ptr<models::ILayer>> layers;
+  for (std::size_t l = 0; l < weights.size(); ++l) {
+    models::DenseParams p;
+    p.weights = Eigen::MatrixXd::Constant(1, 1, weights[l]);
+    p.bias = Eigen::VectorXd::Zero(1);
+    p.activation.kind = l + 1 < weights.size() ? models::ActivationKind::relu : models::ActivationKind::identity;
+    layers.push_back(std::make_unique<models::DenseLayer>(p));
+  }
+  return models::Network(std::move(layers));
+}
+
+// The steps at which layer l spiked.
+std::vector<int> spike_steps(const sim::SpikeTrace& t, int l) {
+  std::vector<int> steps;
+  for (Eigen::Index s = 0; s < t.spikes[static_cast<std::size_t>(l)].cols(); ++s) {
+    if (t.spikes[static_cast<std::size_t>(l)](0, s)) steps.push_back(static_cast<int>(s));
+  }
+  return steps;
+}
+
+TEST(Spiking, RegularTrainsHaveTheirRate) {
+  for (double r : {0.0, 0.1, 0.25, 1.0 / 3.0, 0.5, 0.9, 1.0, 1.7, -0.2}) {
+    for (int T : {1, 7, 64}) {
+      int count = 0;
+      for (int t = 0; t < T; ++t) count += models::regular_spike(r, t);
+      const double clamped = std::min(std::max(r, 0.0), 1.0);
+      EXPECT_EQ(count, static_cast<int>(std::floor(T * clamped + 1e-12))) << "rate " << r << " T " << T;
+    }
+  }
+  // Rate 0.25: every fourth step, from step 3.
+  std::vector<int> steps;
+  for (int t = 0; t < 12; ++t) {
+    if (models::regular_spike(0.25, t)) steps.push_back(t);
+  }
+  EXPECT_EQ(steps, (std::vector<int>{3, 7, 11}));
+}
+
+TEST(Spiking, HandComputedSpikeTrains) {
+  const double x = 1.0;  // the input spikes at every step
+  sim::SpikeTrace trace;
+  {
+    // if, reset by subtraction, w = 3/8 (exact in binary, as every value below): V = 0.375,
+    // 0.75, 1.125 -> spike (V = 0.125), 0.5, 0.875, 1.25 -> spike (0.25), 0.625, 1.0 -> spike at
+    // the threshold exactly (0), 0.375, 0.75: steps 2, 5, 7; the output (w = 1, membrane) is the
+    // hidden spike count over T.
+    const models::Network net = chain({0.375, 1.0});
+    SpikingConfig c;
+    c.time_steps = 10;
+    sim::SpikingModel(net, c, 1).run_clean(&x, 0, 0, trace);
+    EXPECT_EQ(spike_steps(trace, 1), (std::vector<int>{2, 5, 7}));
+    EXPECT_EQ(trace.output[0], 3.0 / 10.0);
+  }
+  {
+    // lif, leak 0.5, reset to zero, w = 0.6: V = 0.6, 0.9, 1.05 -> spike (0), and again: steps 2, 5, 8.
+    const models::Network net = chain({0.6, 1.0});
+    SpikingConfig c;
+    c.time_steps = 10;
+    c.neuron = models::SpikingNeuron::lif;
+    c.leak = 0.5;
+    c.reset = models::SpikeReset::zero;
+    sim::SpikingModel(net, c, 1).run_clean(&x, 0, 0, trace);
+    EXPECT_EQ(spike_steps(trace, 1), (std::vector<int>{2, 5, 8}));
+    // The same with reset by subtraction: 0.6, 0.9, 1.05 -> 0.05, 0.625, 0.9125, 1.05625 -> 0.05625, ...
+    c.reset = models::SpikeReset::subtract;
+    sim::SpikingModel(net, c, 1).run_clean(&x, 0, 0, trace);
+    EXPECT_EQ(spike_steps(trace, 1), (std::vector<int>{2, 5, 8}));
+    // The leak alone never reaches the threshold with w = 0.45 (V tends to 0.9).
+    const models::Network weak = chain({0.45, 1.0});
+    sim::SpikingModel(weak, c, 1).run_clean(&x, 0, 0, trace);
+    EXPECT_TRUE(spike_steps(trace, 1).empty());
+    EXPECT_EQ(trace.output[0], 0.0);
+  }
+  {
+    // if, reset to zero, refractory 2, w = 0.5: V = 0.5, 1.0 -> spike at the threshold exactly,
+    // steps 2 and 3 held, 0.5, 1.0 -> spike: steps 1, 5, 9.
+    const models::Network net = chain({0.5, 1.0});
+    SpikingConfig c;
+    c.time_steps = 10;
+    c.reset = models::SpikeReset::zero;
+    c.refractory_steps = 2;
+    sim::SpikingModel(net, c, 1).run_clean(&x, 0, 0, trace);
+    EXPECT_EQ(spike_steps(trace, 1), (std::vector<int>{1, 5, 9}));
+  }
+  {
+    // The rate readout: the output layer spikes too, here on every hidden spike (w = 1).
+    const models::Network net = chain({0.5, 1.0});
+    SpikingConfig c;
+    c.time_steps = 8;
+    c.readout = models::SpikeReadout::rate;
+    sim::SpikingModel(net, c, 1).run_clean(&x, 0, 0, trace);
+    EXPECT_EQ(spike_steps(trace, 1), (std::vector<int>{1, 3, 5, 7}));
+    EXPECT_EQ(trace.output[0], 0.5);
+  }
+  {
+    // A threshold of 2 halves the rate.
+    const models::Network net = chain({0.5, 1.0});
+    SpikingConfig c;
+    c.time_steps = 8;
+    c.threshold = 2.0;
+    sim::SpikingModel(net, c, 1).run_clean(&x, 0, 0, trace);
+    EXPECT_EQ(spike_steps(trace, 1), (std::vector<int>{3, 7}));
+  }
+}
+
+TEST(Spiking, ConversionKeepsTheRateEquivalentAndNormalisesEachLayer) {
+  const models::Network net = models::make_random_network({{6, 8, 5, 3}, {models::ActivationKind::relu}, {}, 3.0, 0.2, 4});
+  Eigen::MatrixXd x = (Eigen::MatrixXd::Random(6, 50).array() + 1.0) / 2.0;
+  const models::Conversion c = models::convert_to_spiking(net, x, 100.0);
+  // relu is positively homogeneous: the normalised network computes the same outputs.
+  EXPECT_LT((c.network.forward_batch(x) - net.forward_batch(x)).cwiseAbs().maxCoeff(), 1e-12);
+  const models::BatchTrace before = net.trace_batch(x), after = c.network.trace_batch(x);
+  ASSERT_EQ(c.lambdas.size(), 4u);
+  EXPECT_EQ(c.lambdas[0], 1.0);
+  EXPECT_EQ(c.lambdas[3], 1.0);
+  for (int l = 1; l <= 2; ++l) {
+    EXPECT_EQ(c.lambdas[static_cast<std::size_t>(l)], before.y[static_cast<std::size_t>(l)].maxCoeff());
+    // At the 100th percentile every calibration activation is a rate in [0, 1], the largest 1.
+    EXPECT_NEAR(after.y[static_cast<std::size_t>(l)].maxCoeff(), 1.0, 1e-12);
+  }
+  // A lower percentile: lambda is the nearest-rank percentile of the positive activations.
+  const models::Conversion half = models::convert_to_spiking(net, x, 50.0);
+  std::vector<double> positive;
+  for (Eigen::Index i = 0; i < before.y[1].size(); ++i) {
+    if (before.y[1].data()[i] > 0) positive.push_back(before.y[1].data()[i]);
+  }
+  std::sort(positive.begin(), positive.end());
+  EXPECT_EQ(half.lambdas[1], positive[static_cast<std::size_t>(std::ceil(0.5 * static_cast<double>(positive.size()))) - 1]);
+  EXPECT_THROW(models::convert_to_spiking(net, x, 0.0), core::InputError);
+  EXPECT_THROW(models::convert_to_spiking(net, x, 101.0), core::InputError);
+}
+
+TEST(Spiking, RefusesNetworksItCannotRun) {
+  EXPECT_THROW(models::check_spiking_network(models::make_random_network({{3, 4, 2}, {models::ActivationKind::tanh}, {}, 1, 0, 1}), "net"),
+               core::InputError);
+  EXPECT_THROW(models::check_spiking_network(models::make_random_network({{3, 4, 2}, {models::ActivationKind::relu},
+                                                                          {models::ActivationKind::sigmoid}, 1, 0, 1}),
+                                             "net"),
+               core::InputError);
+  models::RandomNetworkSpec pooled;
+  pooled.input_shape = {1, 4, 4};
+  pooled.layers = models::parse_random_layers("conv:2:2,maxpool:2,dense:2");
+  EXPECT_THROW(models::check_spiking_network(models::make_random_network(pooled), "net"), core::InputError);
+  pooled.layers = models::parse_random_layers("conv:2:2,avgpool:2,dense:2");
+  EXPECT_NO_THROW(models::check_spiking_network(models::make_random_network(pooled), "net"));
+  try {
+    models::check_spiking_network(models::make_random_network({{3, 4, 2}, {models::ActivationKind::tanh}, {}, 1, 0, 1}), "net.onnx");
+  } catch (const core::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("net.onnx: layer 1 has activation tanh"), std::string::npos) << e.what();
+  }
+}
+
+// A direct time-stepped simulation of the faulty network, written from the definition: every
+// step computes each layer's whole current A u + b from the (faulty) spikes below through
+// ILayer::linear on a copy of the network with the faulty synapse values, and forces the failed
+// neurons' trains. No recorded fault-free run, no event-driven updates.
+Eigen::VectorXd direct_faulty(const models::Network& net, const SpikingConfig& c, const Eigen::VectorXd& x,
+                              const faults::FaultInstance& f, std::uint64_t seed, std::uint64_t trial, std::uint32_t input) {
+  models::Network faulty = net;
+  const int L = net.num_layers();
+  for (int l = 1; l <= L; ++l) {
+    for (const faults::WeightOverride& w : f.weights[static_cast<std::size_t>(l)]) faulty.mutable_layer(l).set_synapse(w.synapse, w.value);
+  }
+  auto forced = [&](int l, Eigen::VectorXd& s, int t) {
+    for (const faults::NeuronOverride& o : f.neurons[static_cast<std::size_t>(l)]) s[o.index] = models::regular_spike(o.value, t);
+  };
+  std::vector<Eigen::VectorXd> v(static_cast<std::size_t>(L + 1));
+  std::vector<std::vector<int>> refr(static_cast<std::size_t>(L + 1));
+  for (int l = 1; l <= L; ++l) {
+    v[static_cast<std::size_t>(l)] = Eigen::VectorXd::Zero(net.width(l));
+    refr[static_cast<std::size_t>(l)].assign(static_cast<std::size_t>(net.width(l)), 0);
+  }
+  const double leak = c.neuron == models::SpikingNeuron::lif ? c.leak : 1.0;
+  Eigen::VectorXd acc = Eigen::VectorXd::Zero(net.width(L));
+  for (int t = 0; t < c.time_steps; ++t) {
+    Eigen::VectorXd s(x.size());
+    for (Eigen::Index i = 0; i < x.size(); ++i) {
+      s[i] = c.coding == models::SpikeCoding::regular ? models::regular_spike(x[i], t)
+                                                      : models::bernoulli_spike(x[i], seed, trial, input, t, i);
+    }
+    forced(0, s, t);
+    for (int l = 1; l <= L; ++l) {
+      const Eigen::VectorXd current = faulty.layer(l).linear(faulty.staged(l - 1, s));
+      if (l == L && c.readout == models::SpikeReadout::membrane) {
+        acc += current;
+        break;
+      }
+      Eigen::VectorXd out = Eigen::VectorXd::Zero(current.size());
+      auto& V = v[static_cast<std::size_t>(l)];
+      auto& R = refr[static_cast<std::size_t>(l)];
+      for (Eigen::Index j = 0; j < current.size(); ++j) {
+        if (R[static_cast<std::size_t>(j)] > 0) {
+          --R[static_cast<std::size_t>(j)];
+          continue;
+        }
+        V[j] = leak * V[j] + current[j];
+        if (V[j] >= c.threshold) {
+          out[j] = 1;
+          V[j] = c.reset == models::SpikeReset::subtract ? V[j] - c.threshold : 0.0;
+          R[static_cast<std::size_t>(j)] = c.refractory_steps;
+        }
+      }
+      forced(l, out, t);
+      if (l == L) acc += out;
+      s = out;
+    }
+  }
+  Eigen::VectorXd y = acc / c.time_steps;
+  if (c.readout == models::SpikeReadout::membrane) {
+    for (const faults::NeuronOverride& o : f.neurons[static_cast<std::size_t>(L)]) y[o.index] = o.value;
+  }
+  return y;
+}
+
+std::vector<SpikingConfig> configs() {
+  std::vector<SpikingConfig> out;
+  SpikingConfig a;
+  a.time_steps = 24;
+  out.push_back(a);
+  SpikingConfig b;
+  b.time_steps = 17;
+  b.neuron = models::SpikingNeuron::lif;
+  b.leak = 0.8;
+  b.reset = models::SpikeReset::zero;
+  b.refractory_steps = 1;
+  b.readout = models::SpikeReadout::rate;
+  out.push_back(b);
+  SpikingConfig c;
+  c.time_steps = 20;
+  c.coding = models::SpikeCoding::bernoulli;
+  out.push_back(c);
+  return out;
+}
+
+// Every fault kind of tests/common/fault_cases.h (transient and permanent, neurons at the input,
+// hidden and output layers, synapses, stuck-at, bit flips, groups), on three spiking configurations:
+// the engine's event-driven faulty outputs equal the direct simulation's, trial by trial.
+TEST(Spiking, FaultyRunsEqualTheDirectSimulationForEveryFaultKind) {
+  const models::Network raw = test::tiny(models::ActivationKind::relu, 1.0, 7);
+  const Eigen::MatrixXd x = (Eigen::MatrixXd::Random(raw.input_size(), 4).array() + 1.0) / 1.5;  // some above 1
+  const models::Network net = models::convert_to_spiking(raw, x, 99.0).network;
+  std::size_t faulty_inferences = 0;
+  for (const SpikingConfig& c : configs()) {
+    for (const faults::FaultSpec& spec : test::kind_cases(0.3)) {
+      const faults::FaultPlan plan({spec}, net);
+      sim::SpikingOptions o;
+      o.seed = 11;
+      const sim::SpikingEngine engine(net, c, x, plan, o);
+      const faults::FaultSampler sampler(plan, net, o.seed);
+      for (std::uint64_t trial = 0; trial < 6; ++trial) {
+        const Eigen::MatrixXd got = engine.trial_outputs(trial);
+        for (Eigen::Index n = 0; n < x.cols(); ++n) {
+          faults::FaultInstance f;
+          sampler.realize(trial, static_cast<std::uint32_t>(n), f);
+          faulty_inferences += f.empty() ? 0 : 1;
+          const Eigen::VectorXd want = direct_faulty(net, c, x.col(n), f, o.seed, trial, static_cast<std::uint32_t>(n));
+          EXPECT_LT((got.col(n) - want).cwiseAbs().maxCoeff(), 1e-12)
+              << spec.describe() << ", " << c.describe() << ", trial " << trial << ", input " << n;
+        }
+      }
+    }
+  }
+  EXPECT_GT(faulty_inferences, 200u);  // the comparison saw faults
+}
+
+// The same on a small convolutional network with average pooling (a staged layer).
+TEST(Spiking, FaultyRunsEqualTheDirectSimulationOnAConvNetwork) {
+  models::RandomNetworkSpec spec;
+  spec.input_shape = {1, 5, 5};
+  spec.layers = models::parse_random_layers("conv:2:2,avgpool:2,dense:3");
+  spec.sigma = 3.0;
+  spec.mu = 0.2;
+  spec.seed = 3;
+  const models::Network raw = models::make_random_network(spec);
+  const Eigen::MatrixXd x = (Eigen::MatrixXd::Random(raw.input_size(), 3).array() + 1.0) / 2.0;
+  const models::Network net = models::convert_to_spiking(raw, x, 100.0).network;
+  std::vector<faults::FaultSpec> specs{{faults::FaultKind::neuron_crash, {0, 1, 2}, 0.2},
+                                       {faults::FaultKind::synapse_crash, {1, 2}, 0.2, faults::Persistence::permanent}};
+  const faults::FaultPlan plan(specs, net);
+  SpikingConfig c;
+  c.time_steps = 16;
+  const sim::SpikingEngine engine(net, c, x, plan, {5, 8});
+  const faults::FaultSampler sampler(plan, net, 5);
+  for (std::uint64_t trial = 0; trial < 8; ++trial) {
+    const Eigen::MatrixXd got = engine.trial_outputs(trial);
+    for (Eigen::Index n = 0; n < x.cols(); ++n) {
+      faults::FaultInstance f;
+      sampler.realize(trial, static_cast<std::uint32_t>(n), f);
+      EXPECT_LT((got.col(n) - direct_faulty(net, c, x.col(n), f, 5, trial, static_cast<std::uint32_t>(n))).cwiseAbs().maxCoeff(), 1e-12);
+    }
+  }
+}
+
+// A run's statistics are those of its trials' outputs: the block's mean Delta equals the mean
+// of trial_outputs - clean_outputs over the same trials, and blocks merge to the same numbers.
+TEST(Spiking, BlockStatisticsAreThoseOfTheTrials) {
+  const models::Network raw = test::tiny(models::ActivationKind::relu, 1.0, 2);
+  const Eigen::MatrixXd x = (Eigen::MatrixXd::Random(raw.input_size(), 3).array() + 1.0) / 2.0;
+  const models::Network net = models::convert_to_spiking(raw, x, 100.0).network;
+  const faults::FaultPlan plan({{faults::FaultKind::neuron_crash, {1, 2}, 0.2}}, net);
+  for (const SpikingConfig& c : configs()) {
+    const sim::SpikingEngine engine(net, c, x, plan, {3, 5});
+    sim::ErrorStats merged(x.cols(), net.output_size());
+    for (std::uint64_t b = 0; b < 3; ++b) merged.merge(engine.run_block(b, 13));
+    ASSERT_EQ(merged.trials(), 13u);
+    Eigen::MatrixXd sum = Eigen::MatrixXd::Zero(net.output_size(), x.cols());
+    for (std::uint64_t t = 0; t < 13; ++t) {
+      Eigen::MatrixXd clean(net.output_size(), x.cols());
+      for (Eigen::Index n = 0; n < x.cols(); ++n) {
+        // Bernoulli: the fault-free output of the trial's own input spikes.
+        sim::SpikeTrace trace;
+        engine.model().run_clean(x.col(n).data(), t, static_cast<std::uint32_t>(n), trace);
+        clean.col(n) = trace.output;
+      }
+      sum += engine.trial_outputs(t) - clean;
+    }
+    for (Eigen::Index n = 0; n < x.cols(); ++n) {
+      for (Eigen::Index k = 0; k < net.output_size(); ++k) EXPECT_NEAR(merged.delta(n, k).mean(), sum(k, n) / 13.0, 1e-12) << c.describe();
+    }
+  }
+}
+
+TEST(Spiking, ZeroProbabilityGivesExactlyZeroDelta) {
+  const models::Network raw = test::tiny(models::ActivationKind::relu, 1.0, 5);
+  const Eigen::MatrixXd x = (Eigen::MatrixXd::Random(raw.input_size(), 3).array() + 1.0) / 2.0;
+  const models::Network net = models::convert_to_spiking(raw, x, 100.0).network;
+  for (const SpikingConfig& c : configs()) {
+    for (const faults::FaultSpec& spec : test::kind_cases(0.0)) {
+      const faults::FaultPlan plan({spec}, net);
+      const sim::SpikingEngine engine(net, c, x, plan, {1, 16});
+      const sim::ErrorStats s = engine.run_block(0, 16);
+      for (Eigen::Index n = 0; n < x.cols(); ++n) {
+        for (Eigen::Index k = 0; k < net.output_size(); ++k) {
+          EXPECT_EQ(s.abs_delta(n, k).max(), 0.0) << spec.describe() << ", " << c.describe();
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nfsim
