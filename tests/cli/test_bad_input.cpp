@@ -147,6 +147,15 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     put("estimator_memory.yaml", "model: {generate: {widths: [4000, 4000, 10], activation: relu, seed: 1}}\n"
                                  "inputs: {type: random, count: 3}\nbounds: []\nestimator: control_variate\n"
                                  "faults:\n  - {kind: synapse_crash, layers: [1], probability: 0.001}\n");
+    put("spiking_neuron.yaml", campaign_head + crash + "spiking: {neuron: izhikevich}\n");
+    put("spiking_leak_if.yaml", campaign_head + crash + "spiking: {neuron: if, leak: 0.9}\n");
+    put("spiking_chip.yaml", campaign_head + crash + "chip: chip_ok.yaml\nspiking: {time_steps: 8}\n");
+    put("spiking_exact.yaml", campaign_head + crash + "engine: exact\nspiking: {time_steps: 8}\n");
+    put("spiking_cv.yaml", campaign_head + crash + "spiking: {time_steps: 8}\nestimator: control_variate\n");
+    put("spiking_tanh.yaml", "model: {generate: {widths: [4, 3, 2], activation: tanh, seed: 1}}\ninputs: {type: random, count: 2}\n" +
+                                 crash + "spiking: {time_steps: 8}\n");
+    put("spiking_ok.yaml", campaign_head + crash + "spiking: {time_steps: 8}\n");
+    put("spiking_criticality.yaml", campaign_head + crash + "spiking: {time_steps: 8}\ncriticality: {top: 3}\n");
     put("chip_simulation_functional.yaml", campaign_head + "chip: chip_ok.yaml\nengine: functional\nchip_simulation: full\n" + crash);
     put("stream_onset.yaml", on_chip + "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1, onset_ns: 5}\n"
                                         "stream: {interval_ns: 100}\n");
@@ -422,6 +431,18 @@ const std::vector<BadCase> kCases{
     {"chip_simulation_unknown", "run $D/chip_simulation.yaml --out $D/o", {"chip_simulation.yaml", "chip_simulation", "'fast'", "differential or full"}},
     {"chip_simulation_functional", "run $D/chip_simulation_functional.yaml --out $D/o",
      {"chip_simulation_functional.yaml", "chip_simulation", "chip engine only", "engine: chip"}},
+    {"spiking_unknown_neuron", "run $D/spiking_neuron.yaml --out $D/o", {"spiking_neuron.yaml", "spiking.neuron", "'izhikevich'", "if or lif"}},
+    {"spiking_leak_on_an_if_neuron", "run $D/spiking_leak_if.yaml --out $D/o", {"spiking_leak_if.yaml", "spiking.leak", "neuron: lif"}},
+    {"spiking_on_a_chip", "run $D/spiking_chip.yaml --out $D/o", {"spiking_chip.yaml", "'spiking'", "not modelled yet", "no chip: with spiking:"}},
+    {"spiking_on_the_exact_engine", "run $D/spiking_exact.yaml --out $D/o", {"engine 'exact' cannot honour", "spiking", "engine: functional"}},
+    {"spiking_with_the_control_variate", "run $D/spiking_cv.yaml --out $D/o",
+     {"spiking_cv.yaml", "'estimator'", "rate equivalent", "no spiking:, or estimator: plain"}},
+    {"spiking_tanh_model", "run $D/spiking_tanh.yaml --out $D/o", {"spiking_tanh.yaml", "layer 1 has activation tanh", "relu hidden layers"}},
+    {"spiking_tolerate", "tolerate $D/spiking_ok.yaml --epsilon 0.1", {"spiking_ok.yaml", "nfsim tolerate does not run spiking networks"}},
+    {"spiking_criticality_command", "criticality $D/spiking_ok.yaml", {"spiking_ok.yaml", "nfsim criticality ranks units", "without spiking:"}},
+    {"spiking_with_criticality", "run $D/spiking_criticality.yaml --out $D/o", {"spiking_criticality.yaml", "'spiking'", "no criticality: with spiking:"}},
+    {"eval_spiking_zero_steps", "eval $M --inputs random:2 --spiking 0", {"--spiking 0", "[1, 100000]"}},
+    {"eval_spiking_leak_on_an_if_neuron", "eval $M --inputs random:2 --spiking 8 --leak 0.5", {"--leak", "--neuron lif only"}},
     {"estimator_unknown", "run $D/estimator_unknown.yaml --out $D/o", {"estimator_unknown.yaml", "'estimator'", "'importance'", "plain or control_variate"}},
     {"estimator_on_the_exact_engine", "run $D/estimator_exact.yaml --out $D/o",
      {"engine 'exact' cannot honour", "control_variate", "expected engine: functional or chip"}},

@@ -1,0 +1,152 @@
+// Spiking networks through the command line (docs/spiking.md): `nfsim eval --spiking` against the
+// independent numpy reference (scripts/make_spiking_reference.py) and on the whole Fashion-MNIST
+// test set, and a spiking campaign's report: its spiking section, the zero-fault invariant and
+// the rate bounds beside the spiking Monte Carlo.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "models/dataset.h"
+#include "tests/common/cli_run.h"
+#include "tests/common/temp_dir.h"
+
+namespace nfsim::test {
+namespace {
+
+const std::string kSource = NFSIM_SOURCE_DIR;
+const std::string kData = "/usr/share/datasets/fashion-mnist";
+
+// The outputs in an `nfsim eval` CSV (index column dropped): one row per input.
+Eigen::MatrixXd read_eval_csv(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);  // header
+  std::vector<std::vector<double>> rows;
+  while (std::getline(in, line)) {
+    std::stringstream ss(line);
+    std::string cell;
+    std::vector<double> row;
+    std::getline(ss, cell, ',');  // index
+    while (std::getline(ss, cell, ',')) row.push_back(std::stod(cell));
+    rows.push_back(row);
+  }
+  Eigen::MatrixXd m(static_cast<Eigen::Index>(rows.size()), rows.empty() ? 0 : static_cast<Eigen::Index>(rows[0].size()));
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    for (std::size_t j = 0; j < rows[i].size(); ++j) m(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = rows[i][j];
+  }
+  return m;
+}
+
+// Every case of tests/fixtures/spiking_ref/cases.txt: nfsim eval with the case's flags gives the
+// numpy reference's outputs (its own conversion and a dense step-by-step simulation).
+TEST(SpikingCli, EvalMatchesTheIndependentReference) {
+  TempDir dir;
+  std::ifstream cases(kSource + "/tests/fixtures/spiking_ref/cases.txt");
+  std::string line;
+  int checked = 0;
+  while (std::getline(cases, line)) {
+    if (line.empty()) continue;
+    const std::string name = line.substr(0, line.find(' ')), flags = line.substr(line.find(' ') + 1);
+    const CliRun r = nfsim("eval " + kSource + "/examples/models/fmnist_mlp.onnx --inputs " + kData +
+                               "/t10k-images-idx3-ubyte.gz --count 40 --scale 0.00392156862745098 --precision 17 " + flags +
+                               " --out " + dir.file(name + ".csv"),
+                           dir);
+    ASSERT_EQ(r.code, 0) << name << ": " << r.err;
+    const Eigen::MatrixXd got = read_eval_csv(dir.file(name + ".csv"));
+    // The reference is stored as 40 x 10 (one row per input); read_npy_matrix gives columns.
+    const Eigen::MatrixXd want = models::read_npy_matrix(kSource + "/tests/fixtures/spiking_ref/" + name + ".npy", 1000).transpose();
+    ASSERT_EQ(got.rows(), want.rows()) << name;
+    ASSERT_EQ(got.cols(), want.cols()) << name;
+    EXPECT_LT((got - want).cwiseAbs().maxCoeff(), 1e-12) << name;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3);
+}
+
+// The converted MLP on the whole test set at T = 16: at least 85% (docs/spiking.md gives the
+// measured accuracy per T), next to the rate equivalent's, which equals the model's.
+TEST(SpikingCli, ConvertedMlpReachesItsAccuracyOnTheTestSet) {
+  TempDir dir;
+  const CliRun r = nfsim("eval " + kSource + "/examples/models/fmnist_mlp.onnx --inputs " + kData + "/t10k-images-idx3-ubyte.gz --labels " +
+                             kData + "/t10k-labels-idx1-ubyte.gz --scale 0.00392156862745098 --spiking 16 --calibration " + kData +
+                             "/train-images-idx3-ubyte.gz --calibration-count 2000 --out " + dir.file("o.csv"),
+                         dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto value_after = [&](const std::string& key) {
+    const auto at = r.err.find("\n" + key);
+    EXPECT_NE(at, std::string::npos) << r.err;
+    return std::stod(r.err.substr(at + key.size() + 1));
+  };
+  const double accuracy = value_after("accuracy: "), rate = value_after("rate equivalent accuracy: ");
+  EXPECT_GE(accuracy, 0.85) << r.err;
+  EXPECT_NEAR(rate, 0.8748, 1e-4) << r.err;  // examples/models/accuracy.json
+  EXPECT_NE(r.err.find("spikes per inference, layers 0..2: "), std::string::npos) << r.err;
+}
+
+const std::string kCampaign =
+    "model: {generate: {widths: [12, 10, 8, 3], activation: relu, sigma: 3.0, mu: 0.2, seed: 4}}\n"
+    "inputs: {type: random, count: 4, scale: 0.5, shift: 0.5, seed: 2}\n"
+    "faults:\n"
+    "  - {kind: neuron_crash, layers: [1, 2], probability: 0.1}\n"
+    "  - {kind: synapse_crash, layers: [2], probability: 0.05, persistence: permanent}\n"
+    "spiking: {time_steps: 32, percentile: 100}\n"
+    "trials: 400\n"
+    "seed: 3\n"
+    "bounds: [b3, b4]\n";
+
+TEST(SpikingCli, CampaignReportsTheSpikingSectionBesideTheRateBounds) {
+  TempDir dir;
+  write_file(dir.file("c.yaml"), kCampaign);
+  const CliRun r = nfsim("run " + dir.file("c.yaml") + " --out " + dir.file("o"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("point 0 spiking: if, T = 32"), std::string::npos) << r.out;
+  const nlohmann::json p = nlohmann::json::parse(read_file(dir.file("o/report.json")))["points"][0];
+  const nlohmann::json& s = p["spiking"];
+  EXPECT_EQ(s["neuron"], "if");
+  EXPECT_EQ(s["time_steps"], 32);
+  EXPECT_EQ(s["conversion"]["lambdas"].size(), 4u);
+  EXPECT_EQ(s["spikes_per_inference"].size(), 3u);
+  EXPECT_GT(s["spikes_per_inference"][1].get<double>(), 0.0);
+  // The rate bounds are computed (on the rate equivalent) and compared with the spiking error.
+  EXPECT_TRUE(p["summary"].contains("b4"));
+  EXPECT_TRUE(p["summary"]["b4"]["std"]["pearson"].is_number());
+  double largest = 0;
+  for (const auto& in : p["inputs"]) {
+    for (const auto& v : in["measured"]["std"]) largest = std::max(largest, v.get<double>());
+  }
+  EXPECT_GT(largest, 0.0);
+}
+
+// With every probability at 0, Delta is exactly 0 for every coding and readout.
+TEST(SpikingCli, ZeroProbabilityGivesZeroDelta) {
+  TempDir dir;
+  write_file(dir.file("c.yaml"), kCampaign);
+  for (const std::string extra : {"", " --set spiking.input_coding=bernoulli --set spiking.readout=rate",
+                                  " --set spiking.neuron=lif --set spiking.leak=0.8 --set spiking.reset=zero --set spiking.refractory_steps=1"}) {
+    const CliRun r = nfsim("run " + dir.file("c.yaml") + " --set faults[0].probability=0 --set faults[1].probability=0 --trials 20" +
+                               extra + " --out " + dir.file("z"),
+                           dir);
+    ASSERT_EQ(r.code, 0) << extra << ": " << r.err;
+    const nlohmann::json p = nlohmann::json::parse(read_file(dir.file("z/report.json")))["points"][0];
+    for (const auto& in : p["inputs"]) {
+      for (const auto& v : in["measured"]["mean"]) EXPECT_EQ(v.get<double>(), 0.0) << extra;
+      for (const auto& v : in["measured"]["max_abs"]) EXPECT_EQ(v.get<double>(), 0.0) << extra;
+    }
+  }
+}
+
+// The same campaign gives the same numbers with any thread count and block split.
+TEST(SpikingCli, NumbersDoNotDependOnThreads) {
+  TempDir dir;
+  write_file(dir.file("c.yaml"), kCampaign + "block_trials: 16\n");
+  ASSERT_EQ(nfsim("run " + dir.file("c.yaml") + " --threads 1 --out " + dir.file("a"), dir).code, 0);
+  ASSERT_EQ(nfsim("run " + dir.file("c.yaml") + " --threads 2 --out " + dir.file("b"), dir).code, 0);
+  nlohmann::json a = nlohmann::json::parse(read_file(dir.file("a/report.json"))), b = nlohmann::json::parse(read_file(dir.file("b/report.json")));
+  EXPECT_EQ(a["points"][0]["inputs"], b["points"][0]["inputs"]);
+}
+
+}  // namespace
+}  // namespace nfsim::test
