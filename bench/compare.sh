@@ -6,7 +6,8 @@
 #
 # Environment: NFSIM_BENCH_REPS (default 3) repetitions of each whole-program measurement (the
 # medians are reported); NFSIM_BENCH_PEER_TRIALS (default 10000) and NFSIM_BENCH_CNN_PEER_TRIALS
-# (default 1000) trials of the PyTorch peer on the MLP and on the CNN.
+# (default 1000) trials of the PyTorch peer on the MLP and on the CNN; NFSIM_BENCH_SNN_PEER_TRIALS
+# (default 200) trials of the spiking peer.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -17,6 +18,7 @@ OUT="$BUILD/bench-results"
 REPS="${NFSIM_BENCH_REPS:-3}"
 PEER_TRIALS="${NFSIM_BENCH_PEER_TRIALS:-10000}"
 CNN_PEER_TRIALS="${NFSIM_BENCH_CNN_PEER_TRIALS:-1000}"
+SNN_PEER_TRIALS="${NFSIM_BENCH_SNN_PEER_TRIALS:-200}"
 IMAGES=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 PYTHON=/usr/bin/python3
 
@@ -53,6 +55,14 @@ for r in $(seq 1 "$REPS"); do
   "$NFSIM" run "$ROOT/bench/campaigns/peer_cnn.yaml" --out "$OUT/peer_cnn_nfsim_$r" > "$OUT/peer_cnn_nfsim_$r.log"
   "$PYTHON" "$ROOT/bench/peer_torch.py" --model "$ROOT/examples/models/fmnist_cnn.onnx" --images "$IMAGES" \
     --count 100 --p 0.01 --trials "$CNN_PEER_TRIALS" --seed "$r" --out "$OUT/peer_cnn_torch_$r.json"
+  log "   round $r done"
+done
+
+log "14. The spiking Monte Carlo: PyTorch time-stepped peer against nfsim's spiking engine, interleaved, $REPS times"
+for r in $(seq 1 "$REPS"); do
+  "$NFSIM" run "$ROOT/bench/campaigns/peer_snn.yaml" --out "$OUT/peer_snn_nfsim_$r" > "$OUT/peer_snn_nfsim_$r.log"
+  "$PYTHON" "$ROOT/bench/peer_snn_torch.py" --model "$ROOT/examples/models/fmnist_mlp.onnx" --images "$IMAGES" \
+    --count 100 --time-steps 32 --p 0.01 --trials "$SNN_PEER_TRIALS" --seed "$r" --out "$OUT/peer_snn_torch_$r.json"
   log "   round $r done"
 done
 
