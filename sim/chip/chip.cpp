@@ -119,6 +119,14 @@ bool Chip::send(tlm::tlm_initiator_socket<>& from, const char* sender, const Tra
   message_->count = t.count;
   message_->positions = per_channel;
   message_->delivered = true;
+  // Spikes travel as address events: a header word and one word per spike (the payload stays the
+  // dense 0/1 values, for the receiver; the interconnect times and counts the wire bytes).
+  message_->wire_bytes = 0;
+  if (carries_spikes(t)) {
+    std::size_t spikes = 0;
+    for (Eigen::Index i = 0; i < values; ++i) spikes += data[i] != 0.0;
+    message_->wire_bytes = 4 * (1 + spikes);
+  }
   // The chip keeps times as offsets from the inference's start; TLM's delay is relative to the
   // sender's current time, which the thread has not passed (it syncs only to phase starts).
   const sc_core::sc_time elapsed = sc_core::sc_time_stamp() - inference_start_;
@@ -212,6 +220,17 @@ std::pair<Eigen::Index, Eigen::Index> Chip::message_span(const Transfer& t) cons
 }
 
 void Chip::host_stage(const Eigen::VectorXd& input) {
+  if (spiking_ && !input_overrides_.empty()) {
+    // A failed input neuron with value v sends the regular train of rate clamp(v, 0, 1).
+    input_with_faults_ = input;
+    for (const auto& [i, v] : input_overrides_) input_with_faults_[i] = models::regular_spike(v, step_) ? 1.0 : 0.0;
+    if (const models::Pool2d* stage0 = net_.stage(0)) {
+      stage0->forward(input_with_faults_.data(), host_u_.data());
+    } else {
+      host_u_ = input_with_faults_;
+    }
+    return;
+  }
   if (const models::Pool2d* stage0 = net_.stage(0)) {
     if (input_overrides_.empty()) {
       stage0->forward(input.data(), host_u_.data());
@@ -249,7 +268,83 @@ void Chip::read_tile(int k, const Eigen::VectorXd& buffer, const std::vector<cha
   tiles_[k]->read_positions(tile_patches_, tile_partials_[k], when);
 }
 
+void Chip::set_spiking(const models::SpikingConfig* config) {
+  if (!config) {
+    spiking_.reset();
+    for (auto& a : arrays_) a->clear_spiking();
+    spikes_sent_.clear();
+    return;
+  }
+  if (config->coding != models::SpikeCoding::regular) {
+    throw core::InputError("chip: spiking arrays take regular input trains (input_coding: regular); Bernoulli trains run on "
+                           "the functional engine");
+  }
+  spiking_ = *config;
+  const int L = net_.num_layers();
+  for (std::size_t k = 0; k < arrays_.size(); ++k) {
+    const ArrayMap& am = mapped_.mapping.arrays[k];
+    if (am.layer == L && config->readout == models::SpikeReadout::membrane) {
+      arrays_[k]->clear_spiking();  // the output layer passes its current on (identity), summed at the host
+      continue;
+    }
+    NeuronArray::SpikingDynamics d;
+    const auto per_layer = [&](const std::vector<Eigen::VectorXd>& v, double fallback) {
+      const auto ul = static_cast<std::size_t>(am.layer - 1);
+      if (ul < v.size() && v[ul].size()) return Eigen::VectorXd(v[ul].segment(am.neuron_begin(), am.neuron_count()));
+      return Eigen::VectorXd(Eigen::VectorXd::Constant(am.neuron_count(), fallback));
+    };
+    d.threshold = per_layer(config->layer_thresholds, config->threshold);
+    d.leak = per_layer(config->layer_leaks, config->neuron == models::SpikingNeuron::lif ? config->leak : 1.0);
+    d.subtract = config->reset == models::SpikeReset::subtract;
+    d.refractory = config->refractory_steps;
+    arrays_[k]->set_spiking(std::move(d));
+  }
+  spikes_sent_.assign(static_cast<std::size_t>(L), 0);
+}
+
+bool Chip::carries_spikes(const Transfer& t) const {
+  if (!spiking_) return false;
+  if (t.kind == Transfer::Kind::input_to_tile) return net_.stage(0) == nullptr;
+  if (t.kind == Transfer::Kind::array_to_tile) return net_.stage(t.layer - 1) == nullptr;
+  return false;
+}
+
 void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
+  if (!spiking_) {
+    infer_pass(input, output);
+    return;
+  }
+  // T passes, one per time step; the arrays keep their membranes from step to step.
+  const int T = spiking_->time_steps;
+  const std::uint64_t inferences_before = inferences_;
+  for (auto& a : arrays_) {
+    if (a->spiking()) a->begin_spiking_inference();
+  }
+  output.setZero(net_.output_size());
+  sc_core::sc_time latency = sc_core::SC_ZERO_TIME;
+  spike_input_.resize(input.size());
+  for (int t = 0; t < T; ++t) {
+    step_ = t;
+    for (auto& a : arrays_) a->set_step(t);
+    for (Eigen::Index i = 0; i < input.size(); ++i) spike_input_[i] = models::regular_spike(input[i], t) ? 1.0 : 0.0;
+    infer_pass(spike_input_, step_output_);
+    output += step_output_;
+    latency += last_latency_;
+    // Fault-free spike counts for the report: what the host and the hidden arrays emitted.
+    spikes_sent_[0] += static_cast<std::uint64_t>(host_u_.sum() + 0.5);
+    for (std::size_t k = 0; k < arrays_.size(); ++k) {
+      const int l = mapped_.mapping.arrays[k].layer;
+      if (l < net_.num_layers() && arrays_[k]->spiking()) {
+        spikes_sent_[static_cast<std::size_t>(l)] += static_cast<std::uint64_t>(arrays_[k]->output().sum() + 0.5);
+      }
+    }
+  }
+  output /= static_cast<double>(T);
+  last_latency_ = latency;
+  inferences_ = inferences_before + 1;
+}
+
+void Chip::infer_pass(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
   const Mapping& m = mapped_.mapping;
   const int L = net_.num_layers();
   // Single inferences start now; a stream's from the stream's start, input n at n * interval.
@@ -492,6 +587,7 @@ void Chip::set_read_noise(bool on) {
 void Chip::reset_counters() {
   inferences_ = 0;
   messages_sent_ = 0;
+  std::fill(spikes_sent_.begin(), spikes_sent_.end(), 0);
   if (interconnect_) interconnect_->reset_counters();
 }
 

@@ -9,6 +9,7 @@
 #include <Eigen/Dense>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "faults/fault_plan.h"
 #include "models/layer/conv2d_layer.h"
 #include "models/network.h"
+#include "models/spiking.h"
 #include "sim/crossbar/crossbar.h"
 #include "sim/interconnect/interconnect.h"
 #include "sim/interconnect/tlm_interconnect.h"
@@ -50,7 +52,20 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   Chip(sc_core::sc_module_name name, const models::Network& network, const MappedChip& mapped);
 
   // Runs one inference; must be called from an SC_THREAD. Returns the output (pre-softmax y_L).
+  // With spiking arrays (set_spiking) an inference is T time steps, each one pass of the whole
+  // dataflow: the host sends the step's input spikes, the tiles read them, the arrays integrate
+  // and spike, their spikes go on as address events (docs/spiking.md, "On the chip"); the output
+  // is the output layer's readout summed over the steps / T, and last_latency() the T passes'.
   void infer(const Eigen::VectorXd& input, Eigen::VectorXd& output);
+
+  // Spiking arrays with `config`'s dynamics (regular input coding; layers 1..L-1 spike, and layer
+  // L too with the rate readout; with the membrane readout the output arrays pass their current
+  // on each step), or rate arrays again (null). The network must be the spiking one (converted).
+  void set_spiking(const models::SpikingConfig* config);
+  bool spiking() const { return spiking_.has_value(); }
+  // Fault-free spikes the arrays and the host sent per inference: the input trains and each
+  // hidden layer's (layers 0..L-1), summed over the inferences since reset_counters().
+  const std::vector<std::uint64_t>& spikes_sent() const { return spikes_sent_; }
 
   // The fault plan whose units apply_fault() receives (expanded: physical specs carry groups).
   void set_fault_plan(const faults::FaultPlan& plan);
@@ -144,6 +159,11 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   bool send(tlm::tlm_initiator_socket<>& from, const char* sender, const Transfer& t, int target, Eigen::Index offset,
             const double* data, Eigen::Index values, int per_channel, sc_core::sc_time& when);
   void host_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  // One pass of the dataflow (a rate inference, or one time step of a spiking one).
+  void infer_pass(const Eigen::VectorXd& input, Eigen::VectorXd& output);
+  // Whether transfer t carries spikes (a spiking chip's input or hidden spikes, unpooled): sent
+  // as address events, 4 bytes a spike plus a 4-byte header on the wire.
+  bool carries_spikes(const Transfer& t) const;
   // Whether the transaction just sent (first sent to `address`) through the foreign interconnect
   // follows the protocol; if not, records the first such problem in protocol_error_ (naming the
   // module). `waited`: simulated time moved during b_transport.
@@ -198,6 +218,10 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   Eigen::MatrixXd tile_im2col_, tile_patches_;
   Eigen::VectorXd host_u_, host_output_;
   Eigen::VectorXd input_with_faults_;  // the input with layer-0 neuron faults, before layer 0's stage
+  std::optional<models::SpikingConfig> spiking_;
+  int step_ = 0;  // the spiking inference's current step
+  Eigen::VectorXd spike_input_, step_output_;
+  std::vector<std::uint64_t> spikes_sent_;
   std::vector<sc_core::sc_time> tile_ready_, array_ready_, array_in_, tile_arrival_;
   std::vector<std::size_t> phase_order_;  // the transfers of one phase, in send order
   tlm::tlm_generic_payload payload_;

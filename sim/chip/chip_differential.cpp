@@ -30,6 +30,7 @@ Eigen::Index Chip::values_per_row(int l) const {
 }
 
 std::string Chip::differential_obstacle() const {
+  if (spiking_) return "spiking arrays (their membranes carry state from one time step to the next)";
   if (!interconnect_) return "a foreign TLM-2.0 interconnect module (tlm_interconnect:), whose timing nfsim cannot replay";
   for (const auto& tile : tiles_) {
     if (tile->noisy_reads()) return "a crossbar model with read noise (every read differs, so no tile keeps its reference)";

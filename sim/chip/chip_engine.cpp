@@ -104,6 +104,11 @@ ChipEngine::ChipEngine(const models::Network& network, const Eigen::MatrixXd& in
     tracer_ = std::make_unique<Tracer>(options.vcd_path, network.output_size(), plan);
     chip_->trace_interconnect(tracer_->file);  // links and routers busy
   }
+  if (options.spiking) {
+    chip_->set_spiking(options.spiking);
+    spiking_key_ = options.spiking->describe();
+  }
+  options_.spiking = nullptr;  // the chip keeps its own copy; the pointer lives for one point only
   // Delta is the faults' effect only: it is measured against this chip's own fault-free outputs
   // (its crossbar and neuron models included, read noise off), not against the Eigen network.
   golden_ = fault_free_outputs();
@@ -182,6 +187,19 @@ void ChipEngine::set_plan(const faults::FaultPlan& plan, std::uint64_t seed, std
   stream_throughput_ = core::RunningStats();
   stream_growth_ = core::RunningStats();
   differential_inferences_ = full_inferences_ = 0;
+  chip_->reset_counters();
+}
+
+void ChipEngine::set_spiking(const models::SpikingConfig* config) {
+  // The dynamics as a key (a NIR model's per-neuron parameters are the network's, which the
+  // session keeps): an unchanged configuration keeps the fault-free outputs.
+  const std::string key = config ? config->describe() : std::string();
+  if (key == spiking_key_) return;
+  spiking_key_ = key;
+  chip_->set_spiking(config);
+  references_.clear();
+  no_references_ = chip_->differential_obstacle();
+  golden_ = fault_free_outputs();
   chip_->reset_counters();
 }
 

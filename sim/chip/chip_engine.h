@@ -14,6 +14,7 @@
 #include "faults/fault_plan.h"
 #include "models/network.h"
 #include "sim/chip/chip.h"
+#include "models/spiking.h"
 #include "sim/functional/error_stats.h"
 #include "sim/topology/mapping.h"
 
@@ -30,6 +31,8 @@ struct ChipEngineOptions {
   // change values only are computed from each input's recorded fault-free inference. False: every
   // inference simulated in full (the reference the tests hold it to).
   bool differential = true;
+  // Spiking arrays (docs/spiking.md, "On the chip"): the dynamics, or null for rate arrays.
+  const models::SpikingConfig* spiking = nullptr;
 };
 
 // The names of the chip engine's block tallies (ErrorStats::tallies(); sim/engine/impl/chip.cpp
@@ -98,6 +101,8 @@ class ChipEngine {
   // Streamed inferences (none: one at a time): each trial's inputs enter the chip one every
   // interval (docs/chip.md, "Streamed inferences").
   void set_stream(std::optional<double> interval_ns);
+  // The point's spiking dynamics (null: rate arrays); a change recomputes the fault-free outputs.
+  void set_spiking(const models::SpikingConfig* config);
   std::optional<double> stream_interval_ns() const { return stream_interval_ns_; }
   // Per streamed trial: throughput (inputs per us, (N - 1) over the time from the first output
   // to the last) and the growth of the latency from the first input to the last, per input (ns).
@@ -136,6 +141,7 @@ class ChipEngine {
   std::unique_ptr<Tracer> tracer_;
   std::uint64_t inference_count_ = 0;
   Eigen::MatrixXd golden_;
+  std::string spiking_key_;  // the spiking dynamics the fault-free outputs were computed with ("": rate)
   std::vector<int> labels_;
   void accumulate_block(std::uint64_t first, std::uint64_t last, ErrorStats& block);
   core::RunningStats latency_ns_;

@@ -181,7 +181,7 @@ void Interconnect::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc
     const sc_core::sc_time sent = sc_core::sc_time_stamp() + delay;
     sc_core::sc_time start = sent;
     for (const auto& [a, b] : hops) start = std::max(start, link(a, b).free_at);
-    const sc_core::sc_time hold(static_cast<double>(trans.get_data_length()) / bandwidth_, sc_core::SC_NS);
+    const sc_core::sc_time hold(static_cast<double>(tlmx::wire_bytes(trans)) / bandwidth_, sc_core::SC_NS);
     for (const auto& [a, b] : hops) {
       Link& l = link(a, b);
       l.free_at = start + hold;
@@ -191,9 +191,9 @@ void Interconnect::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc
     waited = start - sent;
     delay += start - sent;
     // It arrives after the model's latency, and not before its last byte has crossed.
-    delay += std::max(sc_core::sc_time(model_.latency_ns(route, trans.get_data_length()), sc_core::SC_NS), hold);
+    delay += std::max(sc_core::sc_time(model_.latency_ns(route, tlmx::wire_bytes(trans)), sc_core::SC_NS), hold);
   } else {
-    delay += sc_core::sc_time(model_.latency_ns(route, trans.get_data_length()), sc_core::SC_NS);
+    delay += sc_core::sc_time(model_.latency_ns(route, tlmx::wire_bytes(trans)), sc_core::SC_NS);
   }
   if (!slow_links_.empty()) {
     double extra = 0;

@@ -1,5 +1,6 @@
 #include "sim/neuron/neuron_array.h"
 
+#include "models/spiking.h"
 #include "sim/tlm/protocol.h"
 
 namespace nfsim::sim {
@@ -50,9 +51,47 @@ void NeuronArray::accumulate_positions(int channel, int pos_begin, const Eigen::
   }
 }
 
+void NeuronArray::set_spiking(SpikingDynamics dynamics) {
+  spiking_ = std::make_unique<SpikingDynamics>(std::move(dynamics));
+  begin_spiking_inference();
+}
+
+void NeuronArray::begin_spiking_inference() {
+  membrane_.setZero(size());
+  refractory_.assign(static_cast<std::size_t>(size()), 0);
+  step_ = 0;
+}
+
 void NeuronArray::fire(sc_core::sc_time& delay) {
   delay += update_latency_ * slowdown_;
-  if (dead_) {
+  if (spiking_) {
+    // One time step (the same arithmetic as sim::SpikingModel's step).
+    const SpikingDynamics& d = *spiking_;
+    y_.resize(size());
+    for (Eigen::Index j = 0; j < size(); ++j) {
+      int& r = refractory_[static_cast<std::size_t>(j)];
+      if (r > 0) {
+        --r;
+        y_[j] = 0.0;
+        continue;
+      }
+      membrane_[j] = d.leak[j] * membrane_[j] + z_[j];
+      if (membrane_[j] >= d.threshold[j]) {
+        y_[j] = 1.0;
+        membrane_[j] = d.subtract ? membrane_[j] - d.threshold[j] : 0.0;
+        r = d.refractory;
+      } else {
+        y_[j] = 0.0;
+      }
+    }
+    y_model_.resize(0);
+    if (dead_) {
+      y_.setZero();
+    } else {
+      // A failed neuron with value v fires the regular train of rate clamp(v, 0, 1).
+      for (const auto& [i, v] : overrides_) y_[i] = models::regular_spike(v, step_) ? 1.0 : 0.0;
+    }
+  } else if (dead_) {
     y_.setZero(size());
     y_model_.resize(0);
   } else {

@@ -55,6 +55,23 @@ class NeuronArray : public sc_core::sc_module {
   // What the array sends on: y, or the stage's pooled channels.
   const Eigen::VectorXd& output() const { return stage_ ? u_ : y_; }
 
+  // Spiking arrays (docs/spiking.md): each fire() is one time step. The neurons integrate their
+  // current z (partial sums + bias) into a membrane V <- leak V + z, spike (output 1) where V >=
+  // threshold, reset by subtraction or to zero, and hold for `refractory` steps; a failed neuron
+  // with value v fires the regular train of rate clamp(v, 0, 1) instead. The membranes persist
+  // across the fire() calls of one inference: begin_spiking_inference() zeroes them, set_step()
+  // names the step. Without set_spiking() (or after clear_spiking()) the array is a rate array.
+  struct SpikingDynamics {
+    Eigen::VectorXd threshold, leak;  // per neuron of the array
+    bool subtract = true;
+    int refractory = 0;
+  };
+  void set_spiking(SpikingDynamics dynamics);
+  void clear_spiking() { spiking_.reset(); }
+  bool spiking() const { return spiking_ != nullptr; }
+  void begin_spiking_inference();
+  void set_step(int step) { step_ = step; }
+
   void set_neuron(int index, double value);
   void crash_array();
   // Whether a fault changes what the array outputs (a neuron or the whole array).
@@ -76,6 +93,10 @@ class NeuronArray : public sc_core::sc_module {
   double slowdown_ = 1.0;
   std::vector<std::pair<int, double>> overrides_;
   bool dead_ = false;
+  std::unique_ptr<SpikingDynamics> spiking_;
+  Eigen::VectorXd membrane_;
+  std::vector<int> refractory_;
+  int step_ = 0;
 };
 
 }  // namespace nfsim::sim

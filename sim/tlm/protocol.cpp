@@ -31,4 +31,9 @@ void check_response(const tlm::tlm_generic_payload& trans, const std::string& se
                         "; expected TLM_OK_RESPONSE (docs/chip.md, \"TLM-2.0 protocol\")");
 }
 
+std::size_t wire_bytes(const tlm::tlm_generic_payload& trans) {
+  const auto* ext = trans.get_extension<MessageExtension>();
+  return ext && ext->wire_bytes ? ext->wire_bytes : trans.get_data_length();
+}
+
 }  // namespace nfsim::sim::tlmx

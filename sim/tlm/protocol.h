@@ -43,6 +43,11 @@ struct MessageExtension : tlm::tlm_extension<MessageExtension> {
   // A conv partial-sum message holds `positions` values per channel (consecutive positions from
   // the one its address names), channel after channel; every other message 1.
   int positions = 1;
+  // The bytes on the wire when they differ from the payload's (0: the data length): spikes go as
+  // address events, 4 bytes each plus a 4-byte header, while the payload holds them as dense 0/1
+  // values for the receiver (docs/chip.md, "TLM-2.0 protocol"). The built-in interconnect times
+  // and counts these; a foreign module may read them or the data length.
+  std::size_t wire_bytes = 0;
   bool delivered = true;  // false: an interconnect dropped it
   // Set by the target that accepted the write (tlmx::accept), so that the sender can tell a
   // message that reached a target from one an interconnect neither delivered nor dropped.
@@ -58,6 +63,9 @@ struct MessageExtension : tlm::tlm_extension<MessageExtension> {
 // data fits `capacity_values` doubles from its offset. Sets the response status and returns false
 // when it does not; otherwise marks the extension received.
 bool accept(tlm::tlm_generic_payload& trans, std::size_t capacity_values);
+
+// The bytes a message occupies on the wire: its extension's wire_bytes, or the data length.
+std::size_t wire_bytes(const tlm::tlm_generic_payload& trans);
 
 // The chip's check on a completed transaction: throws core::SimulationError naming the module
 // and the status when the response is not TLM_OK_RESPONSE.

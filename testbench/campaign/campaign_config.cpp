@@ -550,7 +550,12 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
     c.spiking = read_spiking(r, sp, c.spiking_calibration);
     // What the spiking model does not run (docs/spiking.md, "Limits").
     auto refuse = [&](const std::string& what, const std::string& expected) { r.fail(sp, "spiking", what, expected); };
-    if (root["chip"]) refuse("spiking arrays on a chip are not modelled yet (the chip's neuron arrays are rate units)", "no chip: with spiking:");
+    if (root["chip"] && c.spiking->coding == models::SpikeCoding::bernoulli) {
+      refuse("the chip's spiking arrays take regular input trains (Bernoulli trains run on the functional engine)",
+             "input_coding: regular with chip:");
+    }
+    if (root["deadline_ns"]) refuse("deadline_ns is not modelled on spiking arrays", "no deadline_ns with spiking:");
+    if (root["stream"]) refuse("stream: is not modelled on spiking arrays", "no stream: with spiking:");
     if (c.replicas.count > 1) refuse("replicas: are not run on spiking networks", "no replicas: with spiking:");
     if (c.mission) refuse("mission: is not run on spiking networks", "no mission: with spiking:");
     if (root["criticality"]) refuse("criticality: ranks units on the rate engine, which does not run spiking networks", "no criticality: with spiking:");

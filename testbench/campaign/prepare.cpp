@@ -90,6 +90,13 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
   std::vector<faults::FaultSpec> specs = config.faults;
   if (config.chip) {
     p.mapped = sim::map_network(p.model, *config.chip);
+    if (config.spiking && p.mapped->topology.neuron_array.type != "rate") {
+      // In spiking mode the arrays run the integrate-and-fire dynamics of spiking:; a neuron model
+      // of another type would be bypassed on the hidden layers and applied to the output's current.
+      throw core::InputError(config.file + ": spiking: the chip's neuron arrays are of type '" + p.mapped->topology.neuron_array.type +
+                             "' (" + p.mapped->topology.file + "); spiking arrays run spiking:'s dynamics on arrays of "
+                             "type rate; expected neuron_array: {type: rate} with spiking:");
+    }
     // The components first: a model the engine cannot honour is named before the faults on it.
     sim::check_engine_can(engine, sim::engine_needs(nullptr, &*p.mapped));
     sim::ProgrammingStats stats;

@@ -41,6 +41,7 @@ ChipEngine& engine_for(const EngineSetup& s) {
     current->engine->set_deadline(s.deadline_ns);
     current->engine->set_stream(s.stream_interval_ns);
     current->engine->set_control_variate(s.control_variate);
+    current->engine->set_spiking(s.spiking);
     return *current->engine;
   }
   current = std::make_unique<ChipSession>();
@@ -54,6 +55,7 @@ ChipEngine& engine_for(const EngineSetup& s) {
   options.fault_log_limit = s.fault_log_limit;
   options.vcd_path = s.vcd_path;
   options.differential = s.chip_differential;
+  options.spiking = s.spiking;
   current->engine = std::make_unique<ChipEngine>(current->model, current->inputs, current->mapped, *s.plan, options, s.labels);
   current->engine->set_deadline(s.deadline_ns);  // after the fault-free reference, which has none
   current->engine->set_stream(s.stream_interval_ns);
@@ -179,6 +181,7 @@ EngineCapabilities chip_capabilities() {
   c.single_session = true;
   c.process_workers = true;
   c.control_variate = true;
+  c.spiking = true;  // spiking arrays: T passes of the dataflow per inference, spikes as address events
   return c;
 }
 
