@@ -28,6 +28,7 @@
 #include "models/random_network.h"
 #include "models/spiking.h"
 #include "sim/functional/spiking_engine.h"
+#include "sim/chip/chip_engine.h"
 #include "core/running_stats.h"
 #include "faults/bound_model.h"
 #include "faults/fault_plan.h"
@@ -209,10 +210,29 @@ int eval_spiking(const po::variables_map& vm) {
   const Eigen::Index N = data.inputs.cols();
   Eigen::MatrixXd out(net.output_size(), N);
   std::vector<double> spikes(static_cast<std::size_t>(net.num_layers()), 0.0);
+  std::string engine = "functional";
+  if (vm.count("chip")) {
+    // The converted network mapped onto the chip and run on its spiking arrays, fault-free.
+    if (c.coding != models::SpikeCoding::regular) {
+      throw core::InputError("--chip: the chip's spiking arrays take regular input trains; expected --input-coding regular");
+    }
+    const sim::ChipTopology topology = sim::load_topology(vm["chip"].as<std::string>());
+    if (topology.neuron_array.type != "rate") {
+      throw core::InputError(vm["chip"].as<std::string>() + ": neuron_array type '" + topology.neuron_array.type +
+                             "'; spiking arrays run on arrays of type rate");
+    }
+    const sim::MappedChip chip = sim::map_network(conversion.network, topology);
+    const faults::FaultPlan none({}, conversion.network);
+    sim::ChipEngineOptions options;
+    options.spiking = &c;
+    sim::ChipEngine chip_engine(conversion.network, data.inputs, chip, none, options);
+    out = chip_engine.reference_outputs();
+    engine = "chip (" + topology.name + ", " + vm["chip"].as<std::string>() + ")";
+  }
   sim::SpikeTrace trace;
   for (Eigen::Index n = 0; n < N; ++n) {
     model.run_clean(data.inputs.col(n).data(), 0, static_cast<std::uint32_t>(n), trace);
-    out.col(n) = trace.output;
+    if (!vm.count("chip")) out.col(n) = trace.output;
     for (std::size_t l = 0; l < spikes.size(); ++l) spikes[l] += trace.spikes[l].cast<double>().sum() / static_cast<double>(N);
   }
   tb::check_fault_free_outputs(conversion.network, data.inputs, out, data.source);
@@ -225,8 +245,8 @@ int eval_spiking(const po::variables_map& vm) {
     tb::write_columns_csv(os, out, names, precision);
     std::cout << os.str() << std::flush;
   }
-  std::fprintf(stderr, "spiking: %s; calibrated on %s (percentile %s)\n", c.describe().c_str(), calib.source.c_str(),
-               core::format_double(c.percentile).c_str());
+  std::fprintf(stderr, "spiking: %s; calibrated on %s (percentile %s); engine %s\n", c.describe().c_str(), calib.source.c_str(),
+               core::format_double(c.percentile).c_str(), engine.c_str());
   std::vector<std::string> per_layer;
   for (double v : spikes) {
     char buf[32];
@@ -269,7 +289,10 @@ int cmd_eval(const std::vector<std::string>& args) {
       ("refractory-steps", po::value<int>()->default_value(0), "steps after a spike without integrating or firing")  //
       ("input-coding", po::value<std::string>()->default_value("regular"), "regular or bernoulli spike trains from the inputs")  //
       ("readout", po::value<std::string>()->default_value("membrane"), "membrane (integrated output current / T) or rate (spike count / T)")  //
-      ("seed", po::value<long long>()->default_value(1), "seed of the Bernoulli input spikes");
+      ("seed", po::value<long long>()->default_value(1), "seed of the Bernoulli input spikes")  //
+      ("chip", po::value<std::string>(),
+       "run on the SystemC chip engine with this topology file (spiking arrays; regular input trains) instead of the "
+       "functional engine");
   options.add(spiking);
   po::positional_options_description pos;
   pos.add("model", 1);
@@ -281,7 +304,8 @@ int cmd_eval(const std::vector<std::string>& args) {
              "(argmax of the outputs against the labels) on stderr. With --spiking T, the network is\n"
              "converted to integrate-and-fire arrays (data-based normalisation on the calibration inputs)\n"
              "and each input runs T time steps; the outputs are the output layer's readout, and stderr\n"
-             "also gives the rate equivalent's accuracy and the spikes per inference.",
+             "also gives the rate equivalent's accuracy and the spikes per inference. With --chip, the\n"
+             "spiking arrays of that SystemC chip run it (the spikes per inference are the functional model's).",
              args, options, pos, vm)) {
     return 0;
   }

@@ -149,7 +149,8 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
                                  "faults:\n  - {kind: synapse_crash, layers: [1], probability: 0.001}\n");
     put("spiking_neuron.yaml", campaign_head + crash + "spiking: {neuron: izhikevich}\n");
     put("spiking_leak_if.yaml", campaign_head + crash + "spiking: {neuron: if, leak: 0.9}\n");
-    put("spiking_chip.yaml", campaign_head + crash + "chip: chip_ok.yaml\nspiking: {time_steps: 8}\n");
+    put("spiking_chip.yaml", campaign_head + crash + "chip: chip_ok.yaml\nengine: chip\nspiking: {time_steps: 8, input_coding: bernoulli}\n");
+    put("spiking_chip_deadline.yaml", campaign_head + crash + "chip: chip_ok.yaml\nengine: chip\nspiking: {time_steps: 8}\ndeadline_ns: 100\n");
     put("spiking_exact.yaml", campaign_head + crash + "engine: exact\nspiking: {time_steps: 8}\n");
     put("spiking_cv.yaml", campaign_head + crash + "spiking: {time_steps: 8}\nestimator: control_variate\n");
     put("spiking_tanh.yaml", "model: {generate: {widths: [4, 3, 2], activation: tanh, seed: 1}}\ninputs: {type: random, count: 2}\n" +
@@ -433,7 +434,9 @@ const std::vector<BadCase> kCases{
      {"chip_simulation_functional.yaml", "chip_simulation", "chip engine only", "engine: chip"}},
     {"spiking_unknown_neuron", "run $D/spiking_neuron.yaml --out $D/o", {"spiking_neuron.yaml", "spiking.neuron", "'izhikevich'", "if or lif"}},
     {"spiking_leak_on_an_if_neuron", "run $D/spiking_leak_if.yaml --out $D/o", {"spiking_leak_if.yaml", "spiking.leak", "neuron: lif"}},
-    {"spiking_on_a_chip", "run $D/spiking_chip.yaml --out $D/o", {"spiking_chip.yaml", "'spiking'", "not modelled yet", "no chip: with spiking:"}},
+    {"spiking_bernoulli_on_a_chip", "run $D/spiking_chip.yaml --out $D/o",
+     {"spiking_chip.yaml", "'spiking'", "regular input trains", "input_coding: regular with chip:"}},
+    {"spiking_with_a_deadline", "run $D/spiking_chip_deadline.yaml --out $D/o", {"spiking_chip_deadline.yaml", "'spiking'", "no deadline_ns with spiking:"}},
     {"spiking_on_the_exact_engine", "run $D/spiking_exact.yaml --out $D/o", {"engine 'exact' cannot honour", "spiking", "engine: functional"}},
     {"spiking_with_the_control_variate", "run $D/spiking_cv.yaml --out $D/o",
      {"spiking_cv.yaml", "'estimator'", "rate equivalent", "no spiking:, or estimator: plain"}},

@@ -86,6 +86,23 @@ TEST(SpikingCli, ConvertedMlpReachesItsAccuracyOnTheTestSet) {
   EXPECT_NE(r.err.find("spikes per inference, layers 0..2: "), std::string::npos) << r.err;
 }
 
+// `nfsim eval --spiking --chip`: the SystemC chip's spiking arrays give the functional engine's
+// readouts (the bundled MLP on the 4x4 mesh, 30 test images, T = 8).
+TEST(SpikingCli, EvalOnTheChipEqualsTheFunctionalEngine) {
+  TempDir dir;
+  const std::string common = "eval " + kSource + "/examples/models/fmnist_mlp.onnx --inputs " + kData +
+                             "/t10k-images-idx3-ubyte.gz --labels " + kData + "/t10k-labels-idx1-ubyte.gz --count 30 "
+                             "--scale 0.00392156862745098 --spiking 8 --precision 17 ";
+  const CliRun chip = nfsim(common + "--chip " + kSource + "/examples/chips/mesh4x4.yaml --out " + dir.file("chip.csv"), dir);
+  ASSERT_EQ(chip.code, 0) << chip.err;
+  EXPECT_NE(chip.err.find("engine chip (mesh4x4"), std::string::npos) << chip.err;
+  const CliRun functional = nfsim(common + "--out " + dir.file("functional.csv"), dir);
+  ASSERT_EQ(functional.code, 0) << functional.err;
+  const Eigen::MatrixXd a = read_eval_csv(dir.file("chip.csv")), b = read_eval_csv(dir.file("functional.csv"));
+  ASSERT_EQ(a.rows(), 30);
+  EXPECT_LT((a - b).cwiseAbs().maxCoeff(), 1e-9);
+}
+
 const std::string kCampaign =
     "model: {generate: {widths: [12, 10, 8, 3], activation: relu, sigma: 3.0, mu: 0.2, seed: 4}}\n"
     "inputs: {type: random, count: 4, scale: 0.5, shift: 0.5, seed: 2}\n"
@@ -120,7 +137,38 @@ TEST(SpikingCli, CampaignReportsTheSpikingSectionBesideTheRateBounds) {
   EXPECT_GT(largest, 0.0);
 }
 
-// With every probability at 0, Delta is exactly 0 for every coding and readout.
+// The same campaign on the chip engine (a small chip: split layers, a 3x3 mesh): the same faults
+// and the same outputs per trial as the functional engine, every inference simulated in full
+// (the report says why), and the spike messages' traffic in the chip section.
+TEST(SpikingCli, ChipEngineGivesTheFunctionalEnginesTrials) {
+  TempDir dir;
+  const std::string chip =
+      "chip:\n  cores: {count: 9, layout: {type: mesh, width: 3, height: 3}}\n  crossbar: {type: ideal, rows: 8, cols: 8}\n"
+      "  neuron_array: {type: rate, size: 8}\n  interconnect: {type: mesh, hop_latency_ns: 5, flit_bytes: 8}\n";
+  write_file(dir.file("c.yaml"), kCampaign + chip);
+  const CliRun a = nfsim("run " + dir.file("c.yaml") + " --engine chip --trials 30 --trial-outputs 30 --out " + dir.file("chip"), dir);
+  ASSERT_EQ(a.code, 0) << a.err;
+  const CliRun b = nfsim("run " + dir.file("c.yaml") + " --engine functional --trials 30 --trial-outputs 30 --out " + dir.file("f"), dir);
+  ASSERT_EQ(b.code, 0) << b.err;
+  std::ifstream ca(dir.file("chip/trial_outputs_0.csv")), cb(dir.file("f/trial_outputs_0.csv"));
+  std::string la, lb;
+  std::getline(ca, la);
+  std::getline(cb, lb);
+  int rows = 0;
+  while (std::getline(ca, la) && std::getline(cb, lb)) {
+    std::stringstream sa(la), sb(lb);
+    std::string xa, xb;
+    while (std::getline(sa, xa, ',') && std::getline(sb, xb, ',')) EXPECT_NEAR(std::stod(xa), std::stod(xb), 1e-9) << la;
+    ++rows;
+  }
+  EXPECT_EQ(rows, 30 * 4);
+  const nlohmann::json c = nlohmann::json::parse(read_file(dir.file("chip/report.json")))["points"][0]["chip"];
+  EXPECT_EQ(c["simulation"]["mode"], "full");
+  EXPECT_NE(c["simulation"]["full_reason"].get<std::string>().find("spiking arrays"), std::string::npos);
+  EXPECT_GT(c["inference_latency_ns"]["mean"].get<double>(), 0.0);
+}
+
+// With every probability at 0, Delta is exactly 0 for every coding and readout, on both engines.
 TEST(SpikingCli, ZeroProbabilityGivesZeroDelta) {
   TempDir dir;
   write_file(dir.file("c.yaml"), kCampaign);
@@ -135,6 +183,19 @@ TEST(SpikingCli, ZeroProbabilityGivesZeroDelta) {
       for (const auto& v : in["measured"]["mean"]) EXPECT_EQ(v.get<double>(), 0.0) << extra;
       for (const auto& v : in["measured"]["max_abs"]) EXPECT_EQ(v.get<double>(), 0.0) << extra;
     }
+  }
+  // And on the chip engine's spiking arrays.
+  write_file(dir.file("chip.yaml"), kCampaign +
+                                        "chip:\n  cores: {count: 9, layout: {type: mesh, width: 3, height: 3}}\n"
+                                        "  crossbar: {type: ideal, rows: 8, cols: 8}\n  neuron_array: {type: rate, size: 8}\n"
+                                        "  interconnect: {type: mesh, hop_latency_ns: 5, flit_bytes: 8}\nengine: chip\n");
+  const CliRun r = nfsim("run " + dir.file("chip.yaml") + " --set faults[0].probability=0 --set faults[1].probability=0 --trials 10 --out " +
+                             dir.file("zc"),
+                         dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json p = nlohmann::json::parse(read_file(dir.file("zc/report.json")))["points"][0];
+  for (const auto& in : p["inputs"]) {
+    for (const auto& v : in["measured"]["max_abs"]) EXPECT_EQ(v.get<double>(), 0.0) << "chip";
   }
 }
 
