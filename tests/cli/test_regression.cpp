@@ -24,7 +24,7 @@ namespace {
 const std::string kSourceDir = NFSIM_SOURCE_DIR;
 const std::string kCampaignDir = kSourceDir + "/tests/regression/campaigns";
 const std::string kGoldenDir = kSourceDir + "/tests/regression/golden";
-const std::vector<std::string> kCampaigns{"paper_random", "chip_mesh3x3", "sweep_requirements", "control_variate_chip"};
+const std::vector<std::string> kCampaigns{"paper_random", "chip_mesh3x3", "sweep_requirements", "control_variate_chip", "spiking_chip"};
 
 // Replaces every occurrence of `from` in `s` by `to`.
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
@@ -189,6 +189,7 @@ TEST(GoldenReport, PaperRandomExperiment) { check_golden("paper_random"); }
 TEST(GoldenReport, ChipWithPhysicalFaultsAndOnsets) { check_golden("chip_mesh3x3"); }
 TEST(GoldenReport, SweepWithRequirements) { check_golden("sweep_requirements"); }
 TEST(GoldenReport, ControlVariateOnTheChipWithTheStoppingRule) { check_golden("control_variate_chip"); }
+TEST(GoldenReport, SpikingArraysOnTheChip) { check_golden("spiking_chip"); }
 
 // Every stored campaign has its test and its golden file, and no golden file is left over.
 TEST(GoldenReport, EveryCampaignIsChecked) {
