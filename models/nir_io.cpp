@@ -409,7 +409,7 @@ class NirBuilder {
 
   void output(const std::string& node, hid_t g) {
     output_node_ = node;
-    if (stages_.size() > layers_.size() && stages_[layers_.size()]) {
+    if (!pending_ && stages_.size() > layers_.size() && stages_[layers_.size()]) {
       fail(node, "Output follows a pooling; expected Output after the last linear or neuron node");
     }
     if (pending_) {
