@@ -53,7 +53,7 @@ def write_graph(path, nodes, edges):
             for k, v in params.items():
                 if isinstance(v, str):
                     n.create_dataset(k, data=v, dtype=h5py.string_dtype())
-                elif isinstance(v, np.ndarray):
+                elif isinstance(v, np.ndarray) and v.ndim > 0:  # as nir.write (0-d: no chunks, no filter)
                     n.create_dataset(k, data=v, dtype=v.dtype, compression="gzip")
                 else:
                     n.create_dataset(k, data=v)
