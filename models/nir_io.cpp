@@ -144,9 +144,9 @@ class Reader {
     const H5I_type_t kind = object_kind(loc, name);
     if (kind == H5I_BADID) fail(where + ": dataset '" + name + "' is missing; expected " + expected);
     if (kind != H5I_DATASET) fail(where + ": '" + name + "' is a group; expected a dataset holding " + expected);
-    Hid ds(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
-    if (!ds.ok()) fail(where + ": dataset '" + name + "' cannot be opened; expected " + expected);
-    return Hid(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
+    const hid_t ds = H5Dopen2(loc, name.c_str(), H5P_DEFAULT);
+    if (ds < 0) fail(where + ": dataset '" + name + "' cannot be opened; expected " + expected);
+    return Hid(ds, H5Dclose);
   }
 
   // Numbers (integer or float, any width), widened to double; all finite.
@@ -750,8 +750,10 @@ NirModel load_nir(const std::string& path, double dt) {
     } else if (t == "Scale") {
       b.scale(n, g.get());
     } else if (t == "CubaLIF" || t == "CubaLI" || t == "LI" || t == "I") {
+      const bool cuba = t == "CubaLIF" || t == "CubaLI";
       r.fail("node '" + n + "' is a " + t +
-             " (a neuron with a synaptic or non-spiking state), which nfsim does not support; expected one of " + kSupported);
+             (cuba ? " (a synaptic current state per neuron besides the membrane)" : " (a non-spiking integrator)") +
+             ", which nfsim does not support; expected one of " + kSupported);
     } else if (t == "NIRGraph") {
       r.fail("node '" + n + "' is a nested NIRGraph; expected a flat graph of " + std::string(kSupported));
     } else {

@@ -27,7 +27,8 @@ Outputs (small, committed) in tests/fixtures/nir/:
   <case>.nir, <case>_inputs.npy (inputs as rows), <case>_expected.npy (outputs as rows),
   cases.txt (one line per case: name, dt, T),
   bad_*.nir: a missing dataset, a wrong weight shape, an unsupported node type, a graph that is
-  not a chain (tests/unit/test_nir.cpp checks the messages).
+  not a chain, a nonzero v_reset, a per-neuron parameter of the wrong size, two linear nodes
+  without a neuron node between them (tests/unit/test_nir.cpp checks the messages).
 """
 import os
 
@@ -243,6 +244,11 @@ def main():
         "v_leak": np.zeros(5), "v_threshold": np.ones(5), "v_reset": np.zeros(5), "w_in": np.ones(5)}))
     # lif1 feeds both fc2 and a second path to the output: not a chain.
     variant("bad_not_chain.nir", lambda b: None, chain_edges(order) + [("lif1", "output")])
+    # Beyond the four kinds above: what nfsim's neurons cannot represent, and a broken mapping.
+    variant("bad_v_reset.nir", lambda b: b["lif1"].update(v_reset=np.array([0, 0, 0.25] + [0] * 9, dtype=np.float32)))
+    variant("bad_param_size.nir", lambda b: b["lif2"].update(tau=np.full(3, 0.01, dtype=np.float32)))
+    no_lif1 = [n for n in order if n != "lif1"]
+    variant("bad_no_neuron.nir", lambda b: b.pop("lif1"), chain_edges(no_lif1))
 
 
 if __name__ == "__main__":

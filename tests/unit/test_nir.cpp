@@ -143,9 +143,14 @@ TEST(NirImport, RefusesBadFilesNamingFileAndNode) {
       {"bad_missing_dataset.nir", {"bad_missing_dataset.nir: node 'lif1': dataset 'v_threshold' is missing; expected"}},
       {"bad_weight_shape.nir",
        {"bad_weight_shape.nir: node 'fc2': dataset 'weight' has shape [5, 11]; expected [outputs, 12] (12 inputs from 'lif1')"}},
-      {"bad_unsupported_node.nir", {"bad_unsupported_node.nir: node 'lif2' is a CubaLIF", "nfsim does not support"}},
+      {"bad_unsupported_node.nir", {"bad_unsupported_node.nir: node 'lif2' is a CubaLIF (a synaptic current state per neuron", "nfsim does not support"}},
       {"bad_not_chain.nir",
        {"bad_not_chain.nir: node 'lif1' has 2 outgoing edges (to 'fc2', 'output'); expected a chain Input -> ... -> Output"}},
+      {"bad_v_reset.nir", {"bad_v_reset.nir: node 'lif1': dataset 'v_reset' is 0.25 at neuron 2; expected 0"}},
+      {"bad_param_size.nir",
+       {"bad_param_size.nir: node 'lif2': dataset 'tau' has shape [3] (3 values); expected a scalar or 5 values, one per neuron"}},
+      {"bad_no_neuron.nir",
+       {"bad_no_neuron.nir: node 'fc2': Affine follows linear node 'fc1' directly; expected a neuron node (LIF, IF, Threshold)"}},
   };
   for (const Bad& b : bad) {
     const std::string msg = load_error(b.file);
