@@ -26,6 +26,7 @@ struct NirModel {
 // preceding linear node's rows and the constant into its bias; IF dv/dt = r I becomes
 // v <- v + dt r I; Threshold is memoryless (leak 0). Throws InputError naming the file, the node
 // (or dataset), the bad value and what was expected, for anything it cannot represent exactly.
+// Not to be called from two threads at once: Debian's serial HDF5 library is not thread-safe.
 NirModel load_nir(const std::string& path, double dt);
 
 }  // namespace nfsim::models
