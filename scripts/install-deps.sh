@@ -22,6 +22,7 @@ core_packages=(
   libyaml-cpp-dev
   nlohmann-json3-dev
   zlib1g-dev
+  libhdf5-dev
   libopenmpi-dev openmpi-bin
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist
@@ -30,7 +31,7 @@ core_packages=(
 )
 # libopenblas0-pthread: Debian's PyTorch calls the system BLAS, and the reference BLAS it falls
 # back to without it is ~30x slower; the benchmark's peer should run as a user would have it.
-python_packages=(python3-torch python3-numpy python3-onnx libopenblas0-pthread)
+python_packages=(python3-torch python3-numpy python3-onnx python3-h5py libopenblas0-pthread)
 # make fuzz: clang with libFuzzer and the sanitizer runtimes.
 fuzz_packages=(clang libclang-rt-14-dev)
 
