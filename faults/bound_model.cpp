@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/error.h"
+
 namespace nfsim::faults {
 
 models::bounds::FaultModel to_bound_model(const FaultPlan& plan) {
@@ -51,6 +53,11 @@ models::bounds::FaultModel to_bound_model(const FaultPlan& plan) {
         }
         add_tmr(model.synapses.end() - static_cast<std::ptrdiff_t>(spec.layers.size()));
         break;
+      case FaultKind::threshold_deviation:
+      case FaultKind::leak_deviation:
+        // No rate-model term: the campaign leaves the bounds out with these kinds (docs/spiking.md).
+        throw core::InputError(spec.describe() + ": the bounds do not model a spiking neuron's threshold or leak; expected "
+                               "bounds: [] with threshold_deviation or leak_deviation");
       case FaultKind::group_crash: {
         // Each group with its own probability: q under TMR, dead-and-not-repaired with spares.
         const std::vector<double> pg = plan.effective_probabilities(s);

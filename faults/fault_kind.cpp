@@ -9,7 +9,8 @@ namespace nfsim::faults {
 
 const std::vector<std::string>& fault_kind_names() {
   static const std::vector<std::string> names{"neuron_crash",     "synapse_crash",   "neuron_stuck_at",
-                                              "synapse_stuck_at", "weight_bit_flip", "group_crash"};
+                                              "synapse_stuck_at", "weight_bit_flip", "group_crash",
+                                              "threshold_deviation", "leak_deviation"};
   return names;
 }
 

@@ -13,6 +13,10 @@ enum class FaultKind {
   synapse_stuck_at,  // W_l,ji -> a fixed value
   weight_bit_flip,   // one bit of a weight stored in fixed point flips
   group_crash,       // a named set of neurons/synapses crash together
+  // Spiking arrays only (docs/spiking.md, "Faults on spiking arrays"): a neuron's firing
+  // threshold, or its leak (the share of the membrane kept each step), multiplied by `factor`.
+  threshold_deviation,
+  leak_deviation,
 };
 
 // Transient: drawn afresh for every inference (the paper's model). Permanent: drawn once per

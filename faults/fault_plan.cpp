@@ -88,19 +88,20 @@ FaultPlan::FaultPlan(std::vector<FaultSpec> specs, const models::Network& net) :
       offsets.push_back(spec.groups.size());
     } else {
       if (spec.layers.empty()) throw core::InputError(where + ".layers: empty; expected at least one layer");
-      const int min_layer = spec.acts_on_neurons() ? 0 : 1;
+      const bool neuronal = spec.acts_on_neurons() || spec.acts_on_neuron_parameters();
+      const int min_layer = neuronal ? 0 : 1;
       for (int l : spec.layers) {
         if (l < min_layer || l > L) {
           throw core::InputError(where + ".layers: layer " + std::to_string(l) + " out of range; expected " +
                                  std::to_string(min_layer) + ".." + std::to_string(L) +
-                                 (spec.acts_on_neurons() ? " (0 = input, " : " (weights W_1..W_L; ") +
+                                 (neuronal ? " (0 = input, " : " (weights W_1..W_L; ") +
                                  std::to_string(L) + " = output)");
         }
         if (std::count(spec.layers.begin(), spec.layers.end(), l) > 1) {
           throw core::InputError(where + ".layers: layer " + std::to_string(l) + " listed twice");
         }
         const std::uint64_t units =
-            spec.acts_on_neurons() ? static_cast<std::uint64_t>(net.width(l)) : net.layer(l).synapse_count();
+            neuronal ? static_cast<std::uint64_t>(net.width(l)) : net.layer(l).synapse_count();
         offsets.push_back(offsets.back() + units);
       }
     }
@@ -135,6 +136,10 @@ void FaultPlan::locate(std::size_t s, std::uint64_t unit, int& layer, std::uint6
 
 FaultPlan::UnitFault FaultPlan::unit_fault(std::size_t s, std::uint64_t unit, const models::Network& net) const {
   const FaultSpec& spec = specs_[s];
+  if (spec.acts_on_neuron_parameters()) {
+    // No value is replaced: a caller that reads one would apply a factor as an output value.
+    throw core::InternalError("fault plan: " + spec.kind_name() + " changes a spiking neuron's parameter, not a value");
+  }
   UnitFault f;
   std::uint64_t pos = 0;
   locate(s, unit, f.layer, pos);
@@ -149,6 +154,15 @@ FaultPlan::UnitFault FaultPlan::unit_fault(std::size_t s, std::uint64_t unit, co
   if (spec.kind == FaultKind::weight_bit_flip)
     f.value = flip_weight_bit(net.layer(f.layer).synapse(pos), spec.bit, spec.format);
   return f;
+}
+
+void FaultPlan::refuse_spiking_only(const std::string& runner) const {
+  for (std::size_t s = 0; s < specs_.size(); ++s) {
+    if (specs_[s].acts_on_neuron_parameters()) {
+      throw core::InputError("faults[" + std::to_string(s) + "] (" + specs_[s].kind_name() + ") acts on spiking neurons' " +
+                             "thresholds and leaks, and " + runner + " runs rate units; expected spiking:");
+    }
+  }
 }
 
 bool FaultPlan::is_tmr(std::size_t s, std::uint64_t unit) const {

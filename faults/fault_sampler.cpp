@@ -15,8 +15,10 @@ void FaultInstance::reset(int num_layers) {
   const std::size_t size = static_cast<std::size_t>(num_layers) + 1;
   if (neurons.size() != size) neurons.resize(size);
   if (weights.size() != size) weights.resize(size);
+  if (parameters.size() != size) parameters.resize(size);
   for (auto& v : neurons) v.clear();
   for (auto& v : weights) v.clear();
+  for (auto& v : parameters) v.clear();
   fault_count = 0;
 }
 
@@ -79,6 +81,22 @@ void FaultInstance::resolve_duplicates() {
     }
     list.swap(kept);
   }
+  for (auto& list : parameters) {
+    if (list.size() < 2) continue;
+    // Per neuron and parameter, the latest spec's factor.
+    std::stable_sort(list.begin(), list.end(), [](const ParameterOverride& a, const ParameterOverride& b) {
+      return a.index != b.index ? a.index < b.index : a.which < b.which;
+    });
+    std::vector<ParameterOverride> kept;
+    for (const ParameterOverride& o : list) {
+      if (!kept.empty() && kept.back().index == o.index && kept.back().which == o.which) {
+        kept.back() = o;
+      } else {
+        kept.push_back(o);
+      }
+    }
+    list.swap(kept);
+  }
 }
 
 bool FaultInstance::empty() const {
@@ -89,13 +107,18 @@ bool FaultInstance::empty() const {
   for (const auto& l : weights) {
     if (!l.empty()) return false;
   }
+  for (const auto& l : parameters) {
+    if (!l.empty()) return false;
+  }
   return true;
 }
 
 int FaultInstance::first_layer() const {
   const int L = static_cast<int>(neurons.size()) - 1;
   for (int l = 0; l <= L; ++l) {
-    if (!neurons[l].empty() || (l >= 1 && !weights[l].empty())) return l;
+    if (!neurons[l].empty() || (l >= 1 && !weights[l].empty()) || (l < static_cast<int>(parameters.size()) && !parameters[l].empty())) {
+      return l;
+    }
   }
   return L + 1;
 }
@@ -215,6 +238,14 @@ void FaultSampler::apply_unit(std::size_t s, std::uint64_t unit, FaultInstance& 
     for (const SynapseRef& w : g.synapses) {
       set_weight(w.layer, models::ILayer::cell_synapse(w.row, w.col, stored_cols_[w.layer]), 0.0, w.pos_begin, w.pos_count);
     }
+    return;
+  }
+  if (spec.acts_on_neuron_parameters()) {
+    int layer = 0;
+    std::uint64_t pos = 0;
+    plan_.locate(s, unit, layer, pos);
+    const auto which = spec.kind == FaultKind::threshold_deviation ? ParameterOverride::Which::threshold : ParameterOverride::Which::leak;
+    out.parameters[static_cast<std::size_t>(layer)].push_back({static_cast<int>(pos), which, spec.factor});
     return;
   }
   const FaultPlan::UnitFault f = plan_.unit_fault(s, unit, net_);

@@ -30,12 +30,23 @@ struct WeightOverride {
   double base = 0.0;
 };
 
+struct ParameterOverride {
+  enum class Which { threshold, leak };
+  int index;
+  Which which;
+  double factor;
+};
+
 // The faults acting on one inference: per layer, the neuron outputs and weights that differ from
 // the fault-free network. Later specs of the plan override earlier ones on the same unit, except
 // that a physical fault's crash (a dominant override) wins over any logical fault.
 struct FaultInstance {
   std::vector<std::vector<NeuronOverride>> neurons;  // index 0..L
   std::vector<std::vector<WeightOverride>> weights;  // index 1..L (0 unused)
+  // A spiking neuron's threshold or leak multiplied by `factor` (threshold_deviation,
+  // leak_deviation), index 0..L (0 unused): only the spiking engines read these, and only
+  // spiking campaigns have them (the rate engines refuse plans with such specs).
+  std::vector<std::vector<ParameterOverride>> parameters;
   std::size_t fault_count = 0;                       // units drawn as failed (groups count once)
 
   void reset(int num_layers);

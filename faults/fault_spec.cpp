@@ -25,6 +25,9 @@ bool FaultSpec::acts_through_time() const {
 bool FaultSpec::acts_on_neurons() const {
   return kind == FaultKind::neuron_crash || kind == FaultKind::neuron_stuck_at;
 }
+bool FaultSpec::acts_on_neuron_parameters() const {
+  return kind == FaultKind::threshold_deviation || kind == FaultKind::leak_deviation;
+}
 bool FaultSpec::acts_on_synapses() const {
   return kind == FaultKind::synapse_crash || kind == FaultKind::synapse_stuck_at || kind == FaultKind::weight_bit_flip;
 }
@@ -66,9 +69,18 @@ void validate_fault_spec(const FaultSpec& spec, const std::set<std::string>& giv
   };
   refuse("value", stuck, "neuron_stuck_at and synapse_stuck_at");
   const bool slow = spec.is_timing();
-  refuse("factor", slow, "slow_tile, slow_array and slow_link");
+  const bool deviation = spec.acts_on_neuron_parameters();
+  refuse("factor", slow || deviation, "slow_tile, slow_array, slow_link, threshold_deviation and leak_deviation");
   if (slow && !given.count("factor")) fail("factor", "missing", "the factor the unit's latency is multiplied by, in [1, 1e6]");
   if (slow && !(spec.factor >= 1.0 && spec.factor <= 1e6)) fail("factor", "out of range", "a factor in [1, 1e6]");
+  if (deviation && !given.count("factor")) {
+    fail("factor", "missing", std::string("the factor the neuron's ") + (spec.kind == FaultKind::threshold_deviation ? "threshold" : "leak") +
+                                  " is multiplied by, in (0, 1e6]");
+  }
+  if (deviation && !(spec.factor > 0.0 && spec.factor <= 1e6)) fail("factor", "out of range", "a factor in (0, 1e6]");
+  if (deviation && std::find(spec.layers.begin(), spec.layers.end(), 0) != spec.layers.end()) {
+    fail("layers", "layer 0 is the input, whose spike trains have no threshold or leak", "spiking layers 1..L");
+  }
   refuse("bit", flip, "weight_bit_flip");
   refuse("format", flip, "weight_bit_flip");
   refuse("groups", group && spec.physical_kind.empty(), "group_crash (physical kinds take their units from the chip)");

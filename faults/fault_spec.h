@@ -94,7 +94,12 @@ struct FaultSpec {
   // (traffic dropped or detoured). The chip engine simulates such an inference fully (docs/chip.md,
   // "Differential simulation").
   bool acts_through_time() const;
+  // Whether a failed unit replaces a neuron's output value (crash, stuck-at).
   bool acts_on_neurons() const;
+  // Whether a failed unit changes a spiking neuron's parameter instead (threshold_deviation,
+  // leak_deviation): units are neurons, but no output value is replaced (FaultPlan::unit_fault
+  // refuses them; FaultSampler puts them in FaultInstance::thresholds / leaks).
+  bool acts_on_neuron_parameters() const;
   bool acts_on_synapses() const;
   // The kind as written: the physical kind for physical specs, else the logical kind's name.
   std::string kind_name() const { return physical_kind.empty() ? to_string(kind) : physical_kind; }

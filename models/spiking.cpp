@@ -111,6 +111,19 @@ Conversion convert_to_spiking(const Network& net, const Eigen::MatrixXd& calibra
   return c;
 }
 
+void check_spike_rates(const Eigen::MatrixXd& inputs, const std::string& where) {
+  for (Eigen::Index n = 0; n < inputs.cols(); ++n) {
+    for (Eigen::Index i = 0; i < inputs.rows(); ++i) {
+      const double x = inputs(i, n);
+      if (!(x >= 0.0 && x <= 1.0)) {
+        throw core::InputError(where + ": input " + std::to_string(n) + ", value " + std::to_string(i) + " is " + core::format_double(x) +
+                               "; a spiking network reads its inputs as spike rates, expected every value in [0, 1] (scale "
+                               "and shift the inputs, e.g. scale: 0.00392156862745098 for 0..255 pixels)");
+      }
+    }
+  }
+}
+
 bool bernoulli_spike(double x, std::uint64_t seed, std::uint64_t trial, std::uint32_t input, int t, Eigen::Index i) {
   if (!(x > 0.0)) return false;
   if (x >= 1.0) return true;

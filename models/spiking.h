@@ -65,6 +65,10 @@ struct Conversion {
 };
 Conversion convert_to_spiking(const Network& net, const Eigen::MatrixXd& calibration, double percentile);
 
+// Throws InputError naming `where` unless every value of `inputs` (one column per input) is a
+// spike rate in [0, 1]: rate coding would clamp the others silently.
+void check_spike_rates(const Eigen::MatrixXd& inputs, const std::string& where);
+
 // Whether a regular spike train of rate r (clamped to [0, 1]) spikes at step t (0-based):
 // floor((t + 1) r) > floor(t r). Rate 1 spikes at every step, rate 0 never.
 inline bool regular_spike(double r, int t) {

@@ -26,6 +26,7 @@
 #include "models/layer/dense_layer.h"
 #include "models/onnx_io.h"
 #include "models/random_network.h"
+#include "models/nir_io.h"
 #include "models/spiking.h"
 #include "sim/functional/spiking_engine.h"
 #include "sim/chip/chip_engine.h"
@@ -187,7 +188,24 @@ int eval_spiking(const po::variables_map& vm) {
   if (seed < 0) throw core::InputError("--seed " + std::to_string(seed) + ": expected an integer >= 0");
   if (vm.count("out")) core::check_output_file(vm["out"].as<std::string>());
   const std::string model_path = vm["model"].as<std::string>();
-  const models::Network net = models::load_onnx(model_path);
+  const bool nir = model_path.size() >= 4 && model_path.compare(model_path.size() - 4, 4, ".nir") == 0;
+  std::optional<models::NirModel> nir_model;
+  if (nir) {
+    // A spiking network as it is: no conversion (docs/nir.md).
+    if (!vm.count("dt")) throw core::InputError("--dt: missing for the NIR model " + model_path + "; expected its time step in seconds, e.g. --dt 0.001");
+    const double dt = vm["dt"].as<double>();
+    if (!(dt > 0 && dt <= 1e3)) throw core::InputError("--dt " + core::format_double(dt) + ": expected a time step in (0, 1000] seconds");
+    for (const char* flag : {"calibration", "calibration-count", "leak"}) {
+      if (vm.count(flag)) throw core::InputError(std::string("--") + flag + ": does not apply to a NIR model (the file gives its weights and neurons)");
+    }
+    for (const char* flag : {"neuron", "reset", "readout", "percentile", "refractory-steps"}) {
+      if (!vm[flag].defaulted()) throw core::InputError(std::string("--") + flag + ": does not apply to a NIR model (the file gives its neurons and readout)");
+    }
+    nir_model = models::load_nir(model_path, dt);
+  } else if (vm.count("dt")) {
+    throw core::InputError("--dt: applies to NIR models only (" + model_path + " is converted, with no time constants)");
+  }
+  const models::Network net = nir ? nir_model->network : models::load_onnx(model_path);
   models::check_spiking_network(net, model_path);
   const models::Dataset data = load_dataset(vm, net);
   models::Dataset calibration;
@@ -205,7 +223,23 @@ int eval_spiking(const po::variables_map& vm) {
     throw core::InputError("--calibration-count: needs --calibration");
   }
   const models::Dataset& calib = vm.count("calibration") ? calibration : data;
-  const models::Conversion conversion = models::convert_to_spiking(net, calib.inputs, c.percentile);
+  models::check_spike_rates(data.inputs, "--inputs " + data.source);
+  if (vm.count("calibration")) models::check_spike_rates(calibration.inputs, "--calibration " + calibration.source);
+  models::Conversion conversion;
+  if (nir) {
+    const models::SpikingConfig file = nir_model->spiking;
+    c.layer_thresholds = file.layer_thresholds;
+    c.layer_leaks = file.layer_leaks;
+    c.reset = file.reset;
+    c.readout = file.readout;
+    c.threshold = file.threshold;
+    c.leak = file.leak;
+    c.neuron = file.neuron;
+    conversion.network = net;
+    conversion.lambdas.assign(static_cast<std::size_t>(net.num_layers() + 1), 1.0);
+  } else {
+    conversion = models::convert_to_spiking(net, calib.inputs, c.percentile);
+  }
   const sim::SpikingModel model(conversion.network, c, static_cast<std::uint64_t>(seed));
   const Eigen::Index N = data.inputs.cols();
   Eigen::MatrixXd out(net.output_size(), N);
@@ -245,8 +279,13 @@ int eval_spiking(const po::variables_map& vm) {
     tb::write_columns_csv(os, out, names, precision);
     std::cout << os.str() << std::flush;
   }
-  std::fprintf(stderr, "spiking: %s; calibrated on %s (percentile %s); engine %s\n", c.describe().c_str(), calib.source.c_str(),
-               core::format_double(c.percentile).c_str(), engine.c_str());
+  if (nir) {
+    std::fprintf(stderr, "spiking: %s, T = %d, %s input; engine %s\n", nir_model->describe.c_str(), c.time_steps,
+                 models::to_string(c.coding), engine.c_str());
+  } else {
+    std::fprintf(stderr, "spiking: %s; calibrated on %s (percentile %s); engine %s\n", c.describe().c_str(), calib.source.c_str(),
+                 core::format_double(c.percentile).c_str(), engine.c_str());
+  }
   std::vector<std::string> per_layer;
   for (double v : spikes) {
     char buf[32];
@@ -290,6 +329,7 @@ int cmd_eval(const std::vector<std::string>& args) {
       ("input-coding", po::value<std::string>()->default_value("regular"), "regular or bernoulli spike trains from the inputs")  //
       ("readout", po::value<std::string>()->default_value("membrane"), "membrane (integrated output current / T) or rate (spike count / T)")  //
       ("seed", po::value<long long>()->default_value(1), "seed of the Bernoulli input spikes")  //
+      ("dt", po::value<double>(), "a NIR model's time step in seconds (its neurons discretised with it; docs/nir.md)")  //
       ("chip", po::value<std::string>(),
        "run on the SystemC chip engine with this topology file (spiking arrays; regular input trains) instead of the "
        "functional engine");
@@ -298,7 +338,8 @@ int cmd_eval(const std::vector<std::string>& args) {
   pos.add("model", 1);
   po::variables_map vm;
   if (!parse("Usage: nfsim eval MODEL --inputs SPEC [--labels PATH] [--count N] [--scale S]\n"
-             "       nfsim eval MODEL --inputs SPEC --labels PATH --spiking T [--calibration SPEC]\n\n"
+             "       nfsim eval MODEL --inputs SPEC --labels PATH --spiking T [--calibration SPEC]\n"
+             "       nfsim eval MODEL.nir --inputs SPEC --spiking T --dt SECONDS\n\n"
              "Runs the fault-free network on the inputs and prints its outputs as CSV: a header row\n"
              "(index,out0,out1,...) then one row per input. With --labels, prints 'accuracy: <fraction>'\n"
              "(argmax of the outputs against the labels) on stderr. With --spiking T, the network is\n"
@@ -310,6 +351,10 @@ int cmd_eval(const std::vector<std::string>& args) {
     return 0;
   }
   if (vm.count("spiking")) return eval_spiking(vm);
+  const std::string path = vm["model"].as<std::string>();
+  if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".nir") == 0) {
+    throw core::InputError(path + ": a NIR model is a spiking network; expected --spiking T --dt SECONDS");
+  }
   const int precision = vm["precision"].as<int>();
   if (precision < 1 || precision > 17) {
     throw core::InputError("--precision " + std::to_string(precision) + ": expected 1..17");

@@ -565,6 +565,20 @@ void Chip::apply_fault(std::size_t s, std::uint64_t unit) {
     return;
   }
   using faults::FaultKind;
+  if (spec.acts_on_neuron_parameters()) {
+    if (!spiking_) throw core::InternalError("chip: a " + spec.kind_name() + " fault on rate arrays");
+    int layer = 0;
+    std::uint64_t pos = 0;
+    plan_->locate(s, unit, layer, pos);
+    for (int a : arrays_of_[layer]) {
+      const ArrayMap& am = mapped_.mapping.arrays[a];
+      if (am.holds_neuron(static_cast<int>(pos))) {
+        arrays_[a]->scale_parameter(static_cast<int>(pos) - am.neuron_begin(), spec.kind == FaultKind::threshold_deviation, spec.factor);
+        return;
+      }
+    }
+    throw core::InternalError("chip: neuron (" + std::to_string(layer) + ", " + std::to_string(pos) + ") is not mapped");
+  }
   if (spec.kind == FaultKind::group_crash) {
     for (const auto& n : spec.groups[unit].neurons) set_neuron(n.layer, n.index, 0.0);
     for (const auto& w : spec.groups[unit].synapses) set_synapse(w.layer, w.row, w.col, 0.0);

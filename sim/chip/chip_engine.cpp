@@ -109,6 +109,7 @@ ChipEngine::ChipEngine(const models::Network& network, const Eigen::MatrixXd& in
     spiking_key_ = options.spiking->describe();
   }
   options_.spiking = nullptr;  // the chip keeps its own copy; the pointer lives for one point only
+  if (!chip_->spiking()) plan.refuse_spiking_only("the chip engine's rate arrays");
   // Delta is the faults' effect only: it is measured against this chip's own fault-free outputs
   // (its crossbar and neuron models included, read noise off), not against the Eigen network.
   golden_ = fault_free_outputs();
@@ -176,6 +177,7 @@ void ChipEngine::infer_one(Eigen::Index n, Eigen::VectorXd& out) {
 
 void ChipEngine::set_plan(const faults::FaultPlan& plan, std::uint64_t seed, std::uint32_t block_trials) {
   if (block_trials == 0) throw core::InputError("block_trials must be >= 1");
+  if (!chip_->spiking()) plan.refuse_spiking_only("the chip engine's rate arrays");
   plan_ = &plan;
   options_.seed = seed;
   options_.block_trials = block_trials;
@@ -198,7 +200,9 @@ void ChipEngine::set_spiking(const models::SpikingConfig* config) {
   spiking_key_ = key;
   chip_->set_spiking(config);
   references_.clear();
-  no_references_ = chip_->differential_obstacle();
+  // The references are recorded once, at construction: a chip that changes its dynamics keeps
+  // simulating in full (never indexes references it does not have).
+  no_references_ = config ? chip_->differential_obstacle() : "the chip's dynamics changed after its references were recorded";
   golden_ = fault_free_outputs();
   chip_->reset_counters();
 }

@@ -125,6 +125,7 @@ ExactMoments exact_moments(const models::Network& net, const Eigen::MatrixXd& in
 ExactResult exact_distribution(const models::Network& net, const Eigen::MatrixXd& inputs, const faults::FaultPlan& plan,
                                const Eigen::MatrixXd& reference, const std::vector<int>& labels, std::uint64_t max_units,
                                const std::atomic<bool>* stop) {
+  plan.refuse_spiking_only("the exact engine");
   const std::vector<Site> sites = sites_of(plan);
   std::vector<std::size_t> uncertain;  // indices into sites
   for (std::size_t k = 0; k < sites.size(); ++k) {

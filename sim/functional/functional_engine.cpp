@@ -20,6 +20,7 @@ FunctionalEngine::FunctionalEngine(const models::Network& network, const Eigen::
     : net_(network), inputs_(inputs), options_(options), sampler_(plan, network, options.seed), labels_(std::move(labels)) {
   if (options_.block_trials == 0) throw core::InputError("block_trials must be >= 1");
   if (options_.batch_trials == 0) throw core::InputError("batch_trials must be >= 1");
+  plan.refuse_spiking_only("the functional engine's rate model");
   if (options_.replicas == 0) throw core::InputError("replicas.count must be >= 1");
   if (inputs_.cols() >= static_cast<Eigen::Index>(faults::FaultSampler::kPermanentSlot)) {
     throw core::InputError("too many inputs for one campaign (at most 2^32 - 2)");

@@ -43,15 +43,23 @@ SpikingModel::SpikingModel(const models::Network& net, const models::SpikingConf
   };
   check(config_.layer_thresholds, "thresholds");
   check(config_.layer_leaks, "leaks");
+  const int L = net.num_layers();
+  threshold_.resize(static_cast<std::size_t>(L + 1));
+  leak_.resize(static_cast<std::size_t>(L + 1));
+  for (int l = 1; l <= L; ++l) {
+    const auto ul = static_cast<std::size_t>(l - 1);
+    const Eigen::Index n = net.width(l);
+    threshold_[static_cast<std::size_t>(l)] = ul < config_.layer_thresholds.size() && config_.layer_thresholds[ul].size()
+                                                  ? config_.layer_thresholds[ul]
+                                                  : Eigen::VectorXd::Constant(n, config_.threshold);
+    leak_[static_cast<std::size_t>(l)] = ul < config_.layer_leaks.size() && config_.layer_leaks[ul].size()
+                                             ? config_.layer_leaks[ul]
+                                             : Eigen::VectorXd::Constant(n, config_.neuron == models::SpikingNeuron::lif ? config_.leak : 1.0);
+  }
 }
 
-void SpikingModel::step_neurons(int l, const double* current, Eigen::Index n, double* v, int* refractory,
-                                std::uint8_t* spikes) const {
-  const auto ul = static_cast<std::size_t>(l - 1);
-  const double* leaks = ul < config_.layer_leaks.size() && config_.layer_leaks[ul].size() ? config_.layer_leaks[ul].data() : nullptr;
-  const double* thresholds =
-      ul < config_.layer_thresholds.size() && config_.layer_thresholds[ul].size() ? config_.layer_thresholds[ul].data() : nullptr;
-  const double leak = config_.neuron == models::SpikingNeuron::lif ? config_.leak : 1.0;
+void SpikingModel::step_neurons(const double* current, Eigen::Index n, const double* threshold, const double* leak, double* v,
+                                int* refractory, std::uint8_t* spikes) const {
   const bool subtract = config_.reset == models::SpikeReset::subtract;
   const int R = config_.refractory_steps;
   for (Eigen::Index j = 0; j < n; ++j) {
@@ -60,11 +68,10 @@ void SpikingModel::step_neurons(int l, const double* current, Eigen::Index n, do
       spikes[j] = 0;
       continue;
     }
-    const double theta = thresholds ? thresholds[j] : config_.threshold;
-    v[j] = (leaks ? leaks[j] : leak) * v[j] + current[j];
-    if (v[j] >= theta) {
+    v[j] = leak[j] * v[j] + current[j];
+    if (v[j] >= threshold[j]) {
       spikes[j] = 1;
-      v[j] = subtract ? v[j] - theta : 0.0;
+      v[j] = subtract ? v[j] - threshold[j] : 0.0;
       refractory[j] = R;
     } else {
       spikes[j] = 0;
@@ -118,11 +125,12 @@ void SpikingModel::run_clean(const double* x, std::uint64_t trial, std::uint32_t
       current = net_.layer(l).bias();
       net_.layer(l).add_input_changes(idx.data(), val.data(), idx.size(), current.data());
       if (l < L) {
-        step_neurons(l, current.data(), current.size(), v[ul].data(), refractory[ul].data(), out.spikes[ul].col(t).data());
+        step_neurons(current.data(), current.size(), threshold_[ul].data(), leak_[ul].data(), v[ul].data(), refractory[ul].data(),
+                     out.spikes[ul].col(t).data());
       } else if (config_.readout == models::SpikeReadout::membrane) {
         acc += current;
       } else {
-        step_neurons(l, current.data(), nL, v[ul].data(), refractory[ul].data(), out_spikes.data());
+        step_neurons(current.data(), nL, threshold_[ul].data(), leak_[ul].data(), v[ul].data(), refractory[ul].data(), out_spikes.data());
         acc += out_spikes.cast<double>();
       }
     }
@@ -149,6 +157,27 @@ void SpikingModel::run_faulty(const SpikeTrace& clean, const faults::FaultInstan
     cur[static_cast<std::size_t>(l)].setZero(net_.width(l));
     v[static_cast<std::size_t>(l)].setZero(net_.width(l));
     refractory[static_cast<std::size_t>(l)].assign(static_cast<std::size_t>(net_.width(l)), 0);
+  }
+  // Threshold and leak deviations: the layer's own parameters with the failed neurons' scaled
+  // (a leak kept in [0, 1]); the others read the shared ones.
+  std::vector<Eigen::VectorXd> threshold(static_cast<std::size_t>(L + 1)), leak(static_cast<std::size_t>(L + 1));
+  std::vector<const double*> threshold_of(static_cast<std::size_t>(L + 1), nullptr), leak_of(static_cast<std::size_t>(L + 1), nullptr);
+  for (int l = std::max(k, 1); l <= L; ++l) {
+    const auto ul = static_cast<std::size_t>(l);
+    threshold_of[ul] = threshold_[ul].data();
+    leak_of[ul] = leak_[ul].data();
+    if (ul >= f.parameters.size() || f.parameters[ul].empty()) continue;
+    threshold[ul] = threshold_[ul];
+    leak[ul] = leak_[ul];
+    for (const faults::ParameterOverride& o : f.parameters[ul]) {
+      if (o.which == faults::ParameterOverride::Which::threshold) {
+        threshold[ul][o.index] *= o.factor;
+      } else {
+        leak[ul][o.index] = std::min(1.0, std::max(0.0, leak[ul][o.index] * o.factor));
+      }
+    }
+    threshold_of[ul] = threshold[ul].data();
+    leak_of[ul] = leak[ul].data();
   }
   Eigen::VectorXd acc = Eigen::VectorXd::Zero(net_.width(L)), current, dense, staged, dense_clean, staged_clean;
   std::vector<Eigen::Index> idx;
@@ -191,7 +220,7 @@ void SpikingModel::run_faulty(const SpikeTrace& clean, const faults::FaultInstan
         }
       }
       if (l < L || !membrane) {
-        step_neurons(l, current.data(), current.size(), v[ul].data(), refractory[ul].data(), cur[ul].data());
+        step_neurons(current.data(), current.size(), threshold_of[ul], leak_of[ul], v[ul].data(), refractory[ul].data(), cur[ul].data());
         for (const faults::NeuronOverride& o : f.neurons[ul]) cur[ul][o.index] = models::regular_spike(o.value, t);
         if (l == L) acc += cur[ul].cast<double>();
       } else {
@@ -217,6 +246,18 @@ SpikingEngine::SpikingEngine(const models::Network& network, const models::Spiki
   const int L = network.num_layers();
   clean_out_.resize(network.width(L), N);
   spikes_per_inference_.assign(static_cast<std::size_t>(L), 0.0);
+  if (config.coding == models::SpikeCoding::regular) {
+    // Per input: each layer's current (8 bytes a neuron and step) and spikes (1 byte).
+    double per_step = 0;
+    for (int l = 1; l <= L; ++l) per_step += 8.0 * static_cast<double>(network.width(l));
+    for (int l = 0; l < L; ++l) per_step += static_cast<double>(network.width(l));
+    const double bytes = per_step * config.time_steps * static_cast<double>(N);
+    if (bytes > kMaxSpikeTraceBytes) {
+      throw core::InputError("spiking: the fault-free records of " + std::to_string(N) + " inputs at T = " + std::to_string(config.time_steps) +
+                             " would take " + std::to_string(static_cast<long long>(bytes / 1048576.0)) +
+                             " MiB; expected at most 1024 MiB (fewer inputs or time steps)");
+    }
+  }
   if (config.coding == models::SpikeCoding::regular) traces_.resize(static_cast<std::size_t>(N));
   SpikeTrace scratch;
   for (Eigen::Index n = 0; n < N; ++n) {
@@ -245,7 +286,7 @@ ErrorStats SpikingEngine::run_block(std::uint64_t block, std::uint64_t total_tri
   const std::size_t trials = static_cast<std::size_t>(last - first);
   Eigen::MatrixXd deltas(K, static_cast<Eigen::Index>(trials));
   Eigen::VectorXd faulty(K);
-  std::vector<std::uint32_t> correct_by_trial(trials, 0);
+  std::vector<std::uint32_t> correct_by_trial(trials, 0), clean_correct_by_trial(trials, 0);
   faults::FaultInstance f;
   SpikeTrace scratch;
   const bool bernoulli = traces_.empty();
@@ -263,19 +304,27 @@ ErrorStats SpikingEngine::run_block(std::uint64_t block, std::uint64_t total_tri
         delta.setZero();
         if (!labels_.empty()) {
           // With Bernoulli coding the fault-free output depends on the trial's input spikes.
-          correct_by_trial[i] += correct(n, bernoulli ? clean_trace(trial, n, scratch).output : clean_out_.col(n)) ? 1 : 0;
+          const bool ok = correct(n, bernoulli ? clean_trace(trial, n, scratch).output : clean_out_.col(n));
+          correct_by_trial[i] += ok ? 1 : 0;
+          clean_correct_by_trial[i] += ok ? 1 : 0;
         }
         continue;
       }
       const SpikeTrace& clean = clean_trace(trial, n, scratch);
       model_.run_faulty(clean, f, faulty.data());
       delta = faulty - clean.output;
-      if (!labels_.empty()) correct_by_trial[i] += correct(n, faulty) ? 1 : 0;
+      if (!labels_.empty()) {
+        correct_by_trial[i] += correct(n, faulty) ? 1 : 0;
+        clean_correct_by_trial[i] += correct(n, clean.output) ? 1 : 0;
+      }
     }
     stats.add_block(n, deltas.data(), trials);
   }
   if (!labels_.empty()) {
-    for (std::size_t i = 0; i < trials; ++i) stats.add_trial_accuracy(static_cast<double>(correct_by_trial[i]) / static_cast<double>(N));
+    for (std::size_t i = 0; i < trials; ++i) {
+      stats.add_trial_accuracy(static_cast<double>(correct_by_trial[i]) / static_cast<double>(N));
+      if (bernoulli) stats.tallies().stats[kFaultFreeAccuracyTally].add(static_cast<double>(clean_correct_by_trial[i]) / static_cast<double>(N));
+    }
   }
   return stats;
 }

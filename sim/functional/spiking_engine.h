@@ -45,14 +45,24 @@ class SpikingModel {
  private:
   // Advances one array of neurons by one step: V <- leak V + I, a spike where V >= threshold,
   // then the reset and the refractory count.
-  void step_neurons(int l, const double* current, Eigen::Index n, double* v, int* refractory, std::uint8_t* spikes) const;
+  void step_neurons(const double* current, Eigen::Index n, const double* threshold, const double* leak, double* v,
+                    int* refractory, std::uint8_t* spikes) const;
   // u_l(t) (dense) from layer l's spikes at step t: the staged (average-pooled) values or the spikes.
   void staged_input(int l, const std::uint8_t* spikes, Eigen::VectorXd& dense, Eigen::VectorXd& staged) const;
 
   const models::Network& net_;
   models::SpikingConfig config_;
   std::uint64_t seed_;
+  // Per layer 1..L, each neuron's threshold and leak (the configuration's, or the layer's own).
+  std::vector<Eigen::VectorXd> threshold_, leak_;
 };
+
+// With Bernoulli coding the fault-free output depends on the trial's input spikes: each block's
+// tallies hold the fault-free accuracy of each of its trials under this name (merged in block
+// order), which the report's accuracy.fault_free is then the mean of, over the same trials.
+inline constexpr const char* kFaultFreeAccuracyTally = "spiking.fault_free_accuracy";
+// The most memory the fault-free records of a point's inputs may take (regular coding).
+inline constexpr double kMaxSpikeTraceBytes = 1024.0 * 1024.0 * 1024.0;
 
 struct SpikingOptions {
   std::uint64_t seed = 1;

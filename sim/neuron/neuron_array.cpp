@@ -67,6 +67,21 @@ void NeuronArray::fire(sc_core::sc_time& delay) {
   if (spiking_) {
     // One time step (the same arithmetic as sim::SpikingModel's step).
     const SpikingDynamics& d = *spiking_;
+    const double* threshold = d.threshold.data();
+    const double* leak = d.leak.data();
+    if (!parameter_faults_.empty()) {
+      threshold_now_ = d.threshold;
+      leak_now_ = d.leak;
+      for (const ParameterFault& p : parameter_faults_) {
+        if (p.threshold) {
+          threshold_now_[p.index] *= p.factor;
+        } else {
+          leak_now_[p.index] = std::min(1.0, std::max(0.0, leak_now_[p.index] * p.factor));
+        }
+      }
+      threshold = threshold_now_.data();
+      leak = leak_now_.data();
+    }
     y_.resize(size());
     for (Eigen::Index j = 0; j < size(); ++j) {
       int& r = refractory_[static_cast<std::size_t>(j)];
@@ -75,10 +90,10 @@ void NeuronArray::fire(sc_core::sc_time& delay) {
         y_[j] = 0.0;
         continue;
       }
-      membrane_[j] = d.leak[j] * membrane_[j] + z_[j];
-      if (membrane_[j] >= d.threshold[j]) {
+      membrane_[j] = leak[j] * membrane_[j] + z_[j];
+      if (membrane_[j] >= threshold[j]) {
         y_[j] = 1.0;
-        membrane_[j] = d.subtract ? membrane_[j] - d.threshold[j] : 0.0;
+        membrane_[j] = d.subtract ? membrane_[j] - threshold[j] : 0.0;
         r = d.refractory;
       } else {
         y_[j] = 0.0;
@@ -123,9 +138,21 @@ void NeuronArray::fire_from(const Eigen::VectorXd& y) {
 }
 
 void NeuronArray::set_neuron(int index, double value) { overrides_.emplace_back(index, value); }
+void NeuronArray::scale_parameter(int index, bool threshold, double factor) {
+  // A later fault on the same neuron and parameter replaces an earlier one (the plan's order),
+  // as the functional engine's FaultInstance::resolve_duplicates keeps the latest.
+  for (ParameterFault& p : parameter_faults_) {
+    if (p.index == index && p.threshold == threshold) {
+      p.factor = factor;
+      return;
+    }
+  }
+  parameter_faults_.push_back({index, threshold, factor});
+}
 void NeuronArray::crash_array() { dead_ = true; }
 void NeuronArray::clear_faults() {
   overrides_.clear();
+  parameter_faults_.clear();
   dead_ = false;
   slowdown_ = 1.0;
 }

@@ -73,6 +73,9 @@ class NeuronArray : public sc_core::sc_module {
   void set_step(int step) { step_ = step; }
 
   void set_neuron(int index, double value);
+  // A spiking neuron's threshold or leak multiplied by `factor` (threshold_deviation,
+  // leak_deviation; the leak kept in [0, 1]); spiking arrays only.
+  void scale_parameter(int index, bool threshold, double factor);
   void crash_array();
   // Whether a fault changes what the array outputs (a neuron or the whole array).
   bool faulted() const { return dead_ || !overrides_.empty(); }
@@ -92,6 +95,13 @@ class NeuronArray : public sc_core::sc_module {
   sc_core::sc_time update_latency_;
   double slowdown_ = 1.0;
   std::vector<std::pair<int, double>> overrides_;
+  struct ParameterFault {
+    int index;
+    bool threshold;
+    double factor;
+  };
+  std::vector<ParameterFault> parameter_faults_;
+  Eigen::VectorXd threshold_now_, leak_now_;  // the dynamics with the parameter faults applied
   bool dead_ = false;
   std::unique_ptr<SpikingDynamics> spiking_;
   Eigen::VectorXd membrane_;

@@ -90,7 +90,7 @@ UnitLocation UnitLocator::locate(std::size_t s, std::uint64_t unit) const {
   plan_.locate(s, unit, layer, pos);
   loc.layer = layer;
   const std::string where = "layer " + std::to_string(layer) + ", ";
-  if (spec.acts_on_neurons()) {
+  if (spec.acts_on_neurons() || spec.acts_on_neuron_parameters()) {
     loc.kind = "neuron";
     const int j = static_cast<int>(pos);
     loc.name = where + "neuron " + std::to_string(j);

@@ -133,9 +133,27 @@ models::InputSpec read_inputs(const Reader& r, const YAML::Node& n, const std::s
 }
 
 // `spiking:` (docs/spiking.md): the hidden layers run as integrate-and-fire arrays.
-models::SpikingConfig read_spiking(const Reader& r, const YAML::Node& n, std::optional<models::InputSpec>& calibration) {
+models::SpikingConfig read_spiking(const Reader& r, const YAML::Node& n, std::optional<models::InputSpec>& calibration,
+                                   std::optional<double>& dt, bool nir) {
   r.check_keys(n, "spiking", {"neuron", "time_steps", "threshold", "leak", "reset", "refractory_steps", "input_coding",
-                              "readout", "percentile", "calibration"});
+                              "readout", "percentile", "calibration", "dt"});
+  if (nir) {
+    // A NIR file gives the network's dynamics and weights as they are: nothing to convert.
+    for (const char* key : {"neuron", "threshold", "leak", "reset", "refractory_steps", "readout", "percentile", "calibration"}) {
+      if (n[key]) {
+        r.fail(n[key], std::string("spiking.") + key, "does not apply to a NIR model (the file gives its neurons, weights and readout)",
+               "only time_steps, dt and input_coding with a .nir model");
+      }
+    }
+    if (!n["dt"]) r.missing(n, "spiking.dt", "missing for a NIR model", "the time step in seconds its neurons are discretised with, e.g. dt: 0.001");
+  } else if (n["dt"]) {
+    r.fail(n["dt"], "spiking.dt", "applies to NIR models only (an ONNX model is converted, with no time constants)",
+           "no dt:, or model: FILE.nir");
+  }
+  if (n["dt"]) {
+    dt = r.number(n["dt"], "spiking.dt");
+    if (!(*dt > 0 && *dt <= 1e3)) r.fail(n["dt"], "spiking.dt", "out of range", "a time step in (0, 1000] seconds");
+  }
   models::SpikingConfig c;
   auto choose = [&](const char* key, const std::vector<std::string>& names) -> std::size_t {
     const std::string text = r.text(n[key], std::string("spiking.") + key);
@@ -419,6 +437,10 @@ std::string Requirement::describe() const {
   return text;
 }
 
+bool ModelSource::nir() const {
+  return !generate && path.size() >= 4 && path.compare(path.size() - 4, 4, ".nir") == 0;
+}
+
 std::string ModelSource::describe() const {
   if (!generate) return path;
   std::vector<std::string> w;
@@ -546,19 +568,34 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
            "no spares (they are assigned by unit index, not by failure time)");
   }
   if (const YAML::Node rep = root["replicas"]) c.replicas = read_replicas(r, rep);
+  if (c.model.nir() && !root["spiking"]) {
+    r.missing(root, "spiking", "missing for a NIR model (" + c.model.path + ")",
+              "spiking: {dt: SECONDS, time_steps: T} (docs/nir.md)");
+  }
   if (const YAML::Node sp = root["spiking"]) {
-    c.spiking = read_spiking(r, sp, c.spiking_calibration);
+    c.spiking = read_spiking(r, sp, c.spiking_calibration, c.spiking_dt, c.model.nir());
     // What the spiking model does not run (docs/spiking.md, "Limits").
     auto refuse = [&](const std::string& what, const std::string& expected) { r.fail(sp, "spiking", what, expected); };
-    if (root["chip"] && c.spiking->coding == models::SpikeCoding::bernoulli) {
+    if (c.engine == "chip" && c.spiking->coding == models::SpikeCoding::bernoulli) {
       refuse("the chip's spiking arrays take regular input trains (Bernoulli trains run on the functional engine)",
-             "input_coding: regular with chip:");
+             "input_coding: regular with engine: chip");
     }
     if (root["deadline_ns"]) refuse("deadline_ns is not modelled on spiking arrays", "no deadline_ns with spiking:");
     if (root["stream"]) refuse("stream: is not modelled on spiking arrays", "no stream: with spiking:");
     if (c.replicas.count > 1) refuse("replicas: are not run on spiking networks", "no replicas: with spiking:");
     if (c.mission) refuse("mission: is not run on spiking networks", "no mission: with spiking:");
     if (root["criticality"]) refuse("criticality: ranks units on the rate engine, which does not run spiking networks", "no criticality: with spiking:");
+    // The bounds are the rate equivalent's: a prediction of the spiking error, not a guarantee.
+    if (const YAML::Node req = root["require"]; req && req.IsMap()) {
+      for (const auto& kv : req) {
+        const bool holds = (kv.second.IsScalar() && kv.second.Scalar() == "holds") || (kv.second.IsMap() && kv.second["holds"]);
+        if (holds) {
+          r.fail(kv.second, "require." + kv.first.Scalar(), "a bound's 'holds' on a spiking network: the bounds are its rate "
+                 "equivalent's, a prediction of the spiking error, not a bound of it (docs/spiking.md)",
+                 "max_median_rel_err, min_pearson or min_inside_ci, or no spiking:");
+        }
+      }
+    }
   }
   if (root["trials"]) {
     if (root["trials"].IsScalar() && root["trials"].Scalar() == "auto") {
@@ -686,6 +723,19 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
       if (c.stream_interval_ns) refuse("one inference at a time, which stream: does not give", "no stream:");
       if (c.spiking) refuse("the single-fault effects of the network it runs, which are the rate equivalent's, not the spiking network's", "no spiking:");
     }
+  }
+  // Threshold and leak deviations act on spiking neurons, and the rate bounds have no term for them.
+  for (std::size_t i = 0; i < c.faults.size(); ++i) {
+    if (!c.faults[i].acts_on_neuron_parameters()) continue;
+    const YAML::Node at = root["faults"][i];
+    const std::string key = "faults[" + std::to_string(i) + "]";
+    if (!c.spiking) r.fail(at, key, c.faults[i].kind_name() + " acts on spiking neurons' thresholds and leaks", "spiking: with it");
+    if (c.bounds_listed && !c.bounds.empty()) {
+      r.fail(root["bounds"], "bounds", "the bounds do not model a spiking neuron's threshold or leak (" + key + ", " +
+                                           c.faults[i].kind_name() + ")",
+             "bounds: [] with threshold_deviation or leak_deviation");
+    }
+    c.bounds.clear();
   }
   const bool timing = c.deadline_ns || std::any_of(c.faults.begin(), c.faults.end(), [](const faults::FaultSpec& f) {
                         return f.is_timing();

@@ -19,6 +19,9 @@ struct ModelSource {
   std::string path;  // resolved against the campaign file's directory
   std::optional<models::RandomNetworkSpec> generate;
   std::string describe() const;
+  // A NIR file (`.nir`, docs/nir.md): a spiking network as it is, read with the campaign's
+  // spiking.dt; otherwise an ONNX file or a generated network.
+  bool nir() const;
 };
 
 // A requirement a campaign states on a bound's verdicts, e.g. `require: {b4: {max_median_rel_err:
@@ -114,6 +117,9 @@ struct CampaignConfig {
   // the campaign's inputs).
   std::optional<models::SpikingConfig> spiking;
   std::optional<models::InputSpec> spiking_calibration;
+  // `spiking.dt`: a NIR model's time step in seconds (its continuous-time neurons discretised with
+  // it); only for NIR models, and required for them.
+  std::optional<double> spiking_dt;
   // The sweep values of this point (empty without a sweep): key -> value as written.
   std::vector<std::pair<std::string, std::string>> sweep_point;
 };

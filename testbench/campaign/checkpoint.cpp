@@ -32,6 +32,8 @@ std::string point_signature(const CampaignResult& r) {
   if (config.spiking) {
     const std::string d = config.spiking->describe() + "|" + core::format_double(config.spiking->percentile);
     add(d.data(), d.size());
+    // The conversion's normalisation (a calibration change), as well as the outputs it gives.
+    if (r.spiking) add(r.spiking->lambdas.data(), r.spiking->lambdas.size() * sizeof(double));
   }
   for (const auto& f : faults) {
     const std::string d = f.describe();

@@ -1,10 +1,13 @@
 #include "testbench/campaign/prepare.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "core/plugin.h"
 #include "core/strings.h"
 #include "models/onnx_io.h"
 #include "models/random_network.h"
+#include "models/nir_io.h"
 #include "models/spiking.h"
 #include "testbench/campaign/requirements.h"
 #include "sim/topology/components.h"
@@ -51,7 +54,14 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
       }
     }
   }
-  p.model = load_campaign_model(config.model);
+  std::optional<models::NirModel> nir;
+  if (config.model.nir()) {
+    // A spiking network as it is (docs/nir.md): its neurons discretised with spiking.dt.
+    nir = models::load_nir(config.model.path, *config.spiking_dt);
+    p.model = nir->network;
+  } else {
+    p.model = load_campaign_model(config.model);
+  }
   if (!models::bounds::BoundCalculator::has_paper_bounds(p.model)) {
     // b1, b2 and worst_case are stated for dense networks without pooling (docs/bounds.md,
     // "Convolutional networks"); by default they are left out, asked for they are an error.
@@ -71,6 +81,22 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
   }
   p.data = models::load_inputs(config.inputs, p.model.input_size(), p.model.output_size(), p.model.input_shape());
   if (config.spiking) {
+    // What the engine and the model cannot do is said before anything about the inputs.
+    sim::EngineNeeds spiking_needs;
+    spiking_needs.spiking = true;
+    spiking_needs.has_chip = config.chip.has_value();
+    sim::check_engine_can(engine, spiking_needs);
+    models::check_spiking_network(p.model, config.file + ": spiking");
+    models::check_spike_rates(p.data.inputs, config.file + ": inputs (" + p.data.source + ")");
+  }
+  if (nir) {
+    // The file's dynamics, with the campaign's step count and input coding.
+    p.spiking = nir->spiking;
+    p.spiking->time_steps = config.spiking->time_steps;
+    p.spiking->coding = config.spiking->coding;
+    p.spiking->calibration = "none: " + nir->describe;
+    p.rate_model = p.model;
+  } else if (config.spiking) {
     // The spiking network is the model converted by data-based normalisation; its relu forward
     // pass is the rate equivalent the bounds and the fault plan are built on (docs/spiking.md).
     models::check_spiking_network(p.model, config.file + ": spiking");
@@ -79,6 +105,7 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
       calibration = models::load_inputs(*config.spiking_calibration, p.model.input_size(), p.model.output_size(), p.model.input_shape());
     }
     const models::Dataset& calib = config.spiking_calibration ? calibration : p.data;
+    models::check_spike_rates(calib.inputs, config.file + ": spiking.calibration (" + calib.source + ")");
     models::Conversion conversion = models::convert_to_spiking(p.model, calib.inputs, config.spiking->percentile);
     p.spiking = *config.spiking;
     p.spiking->calibration = (config.spiking_calibration ? "" : "the campaign's inputs: ") + calib.source;
@@ -118,6 +145,18 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
   } else {
     p.network = p.model;
   }
+  if (p.spiking && p.spiking->readout == models::SpikeReadout::membrane) {
+    // The output layer does not spike under the membrane readout: no threshold or leak to scale.
+    for (std::size_t i = 0; i < config.faults.size(); ++i) {
+      const faults::FaultSpec& f = config.faults[i];
+      if (f.acts_on_neuron_parameters() && std::find(f.layers.begin(), f.layers.end(), p.model.num_layers()) != f.layers.end()) {
+        throw core::InputError(config.file + ": faults[" + std::to_string(i) + "] (" + f.kind_name() + "): layer " +
+                               std::to_string(p.model.num_layers()) + " is the output layer, which does not spike under "
+                               "the membrane readout; expected hidden layers 1.." + std::to_string(p.model.num_layers() - 1) +
+                               ", or spiking.readout: rate");
+      }
+    }
+  }
   apply_protection(config.protection, specs, p.network, p.mapped ? &*p.mapped : nullptr);
   p.plan = std::make_unique<faults::FaultPlan>(specs, p.network);
   sim::EngineNeeds needs = sim::engine_needs(p.plan.get(), p.mapped ? &*p.mapped : nullptr);
@@ -148,6 +187,10 @@ PreparedCampaign prepare_campaign(const CampaignConfig& config) {
 
 models::Network load_campaign_model(const ModelSource& source) {
   if (source.generate) return models::make_random_network(*source.generate);
+  if (source.nir()) {
+    throw core::InputError(source.path + ": a NIR model is read by nfsim run and nfsim eval with its spiking dynamics "
+                           "(spiking: {dt, time_steps}); this command runs rate networks (expected an ONNX model)");
+  }
   return models::load_onnx(source.path);
 }
 

@@ -109,7 +109,8 @@ void apply_protection(const Protection& pr, std::vector<faults::FaultSpec>& spec
     std::uint64_t n = 0;
     for (int l : spec.layers) {
       if (l < 0 || l > net.num_layers()) return 0;  // FaultPlan names it
-      n += spec.acts_on_neurons() ? static_cast<std::uint64_t>(net.width(l)) : (l >= 1 ? net.layer(l).synapse_count() : 0);
+      n += spec.acts_on_neurons() || spec.acts_on_neuron_parameters() ? static_cast<std::uint64_t>(net.width(l))
+                                                                       : (l >= 1 ? net.layer(l).synapse_count() : 0);
     }
     return n;
   };

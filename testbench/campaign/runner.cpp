@@ -111,10 +111,11 @@ void write_trial_outputs(sim::IEngine& engine, const RunOptions& options, std::s
 // inference (a fault-free pass of the spiking model: trial 0's input spikes with Bernoulli
 // coding, as the engine's fault-free outputs), and the fault-free outputs against the rate
 // equivalent's.
-SpikingReport spiking_report(const PreparedPoint& p, const Eigen::MatrixXd& fault_free) {
+SpikingReport spiking_report(const PreparedPoint& p, const Eigen::MatrixXd& fault_free, std::uint64_t seed) {
   const models::SpikingConfig& c = *p.spiking;
   SpikingReport k;
-  k.neuron = models::to_string(c.neuron);
+  // A NIR model's neurons have their own thresholds and leaks (the file's): "nir".
+  k.neuron = c.layer_thresholds.empty() && c.layer_leaks.empty() ? models::to_string(c.neuron) : "nir";
   k.reset = models::to_string(c.reset);
   k.input_coding = models::to_string(c.coding);
   k.readout = models::to_string(c.readout);
@@ -125,7 +126,7 @@ SpikingReport spiking_report(const PreparedPoint& p, const Eigen::MatrixXd& faul
   k.percentile = c.percentile;
   k.calibration = c.calibration;
   k.lambdas = p.spiking_lambdas;
-  const sim::SpikingModel model(p.network, c, 0);
+  const sim::SpikingModel model(p.network, c, seed);  // the engine's seed: the same Bernoulli trains
   const Eigen::Index N = p.data.inputs.cols();
   k.spikes_per_inference.assign(static_cast<std::size_t>(p.network.num_layers()), 0.0);
   sim::SpikeTrace trace;
@@ -156,6 +157,12 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
   r.data = p.data;
   r.faults = p.plan->specs();
   r.chip = p.chip;
+  if (p.spiking) {
+    // The conversion's lambdas now: the checkpoint signature reads them (the rest of the
+    // section comes with the fault-free outputs, below).
+    r.spiking = SpikingReport{};
+    r.spiking->lambdas = p.spiking_lambdas;
+  }
   // --trial-outputs keeps N x inputs x outputs values in memory and in one CSV: bounded here,
   // before the trials run, rather than after minutes of work.
   constexpr double kMaxTrialOutputValues = 5e7;  // about 400 MB of doubles
@@ -228,7 +235,7 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
     return std::make_pair(plan, entry->make(one));
   };
   if (!r.data.labels.empty()) r.fault_free_accuracy = accuracy_of(fault_free, r.data.labels);
-  if (p.spiking) r.spiking = spiking_report(p, fault_free);
+  if (p.spiking) r.spiking = spiking_report(p, fault_free, config.seed);
   if (r.chip) {
     // What the chip's components change before any fault (programming, neuron models): reported
     // beside the programming error; Delta is measured from these fault-free outputs.
@@ -315,6 +322,12 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
     if (const auto bad = first_non_finite(acc)) refuse_non_finite("merged trials (" + r.data.source + ")", *bad, "the point's fault specs");
     r.stats = std::move(acc);
     r.trials_done = r.stats.trials();
+    // Bernoulli input trains: the fault-free accuracy of the same trials' input spikes (paired
+    // with the faulty one), not that of one draw of them.
+    const auto& tally = r.stats.tallies().stats;
+    if (const auto it = tally.find(sim::kFaultFreeAccuracyTally); it != tally.end() && it->second.count() > 0) {
+      r.fault_free_accuracy = it->second.mean();
+    }
   }
   r.seconds_monte_carlo = seconds_since(t0) + control_variate_s;  // the trials (and the control variate), not the logs below
   if (mpi_rank() == 0 && !options.fault_log_path.empty()) {

@@ -245,6 +245,23 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     // issue 13: strict ONNX reading. The corpus of scripts/make_bad_onnx.py, copied so that the
     // messages name D/onnx_bad/<file> wherever the source tree is.
     std::filesystem::copy(std::string(NFSIM_SOURCE_DIR) + "/tests/fixtures/onnx_bad", d.file("onnx_bad"));
+    // issue 18: NIR files (scripts/make_nir_fixtures.py), copied likewise; spiking fault kinds.
+    std::filesystem::copy(std::string(NFSIM_SOURCE_DIR) + "/tests/fixtures/nir", d.file("nir"));
+    const std::string nir_head = "model: nir/mlp_lif.nir\ninputs: {type: random, count: 2, scale: 0.5, shift: 0.5}\n" + crash;
+    put("nir_no_spiking.yaml", nir_head);
+    put("nir_no_dt.yaml", nir_head + "spiking: {time_steps: 8}\n");
+    put("nir_percentile.yaml", nir_head + "spiking: {time_steps: 8, dt: 0.001, percentile: 99}\n");
+    put("dt_onnx.yaml", campaign_head + crash + "spiking: {time_steps: 8, dt: 0.001}\n");
+    const std::string spiking8 = "spiking: {time_steps: 8}\n";
+    put("deviation_no_spiking.yaml", campaign_head + "faults:\n  - {kind: threshold_deviation, layers: [1], probability: 0.1, factor: 0.5}\n");
+    put("deviation_no_factor.yaml", campaign_head + spiking8 + "faults:\n  - {kind: leak_deviation, layers: [1], probability: 0.1}\n");
+    put("deviation_input.yaml", campaign_head + spiking8 + "faults:\n  - {kind: threshold_deviation, layers: [0], probability: 0.1, factor: 2}\n");
+    put("deviation_bounds.yaml", campaign_head + spiking8 + "bounds: [b4]\nfaults:\n  - {kind: threshold_deviation, layers: [1], probability: 0.1, factor: 2}\n");
+    put("rates.csv", "0.1,0.5,0.9,1\n0,0.25,0.75,0.5\n");
+    put("deviation_output.yaml", "model: m.onnx\ninputs: {path: rates.csv}\n" + spiking8 +
+                                     "faults:\n  - {kind: threshold_deviation, layers: [1, 2], probability: 0.1, factor: 2}\n");
+    put("spiking_rates.yaml", campaign_head + crash + spiking8);
+    put("spiking_holds.yaml", "model: m.onnx\ninputs: {path: rates.csv}\n" + crash + spiking8 + "bounds: [b4, worst_case]\nrequire: {worst_case: holds}\n");
 
     // issue 13: non-finite numbers. big.onnx: weights of about 1e15 / fan-in turn a stuck-at
     // value of 1e50 into outputs beyond 1e60 (an innocent spec before the culprit); bigw.onnx:
@@ -435,7 +452,7 @@ const std::vector<BadCase> kCases{
     {"spiking_unknown_neuron", "run $D/spiking_neuron.yaml --out $D/o", {"spiking_neuron.yaml", "spiking.neuron", "'izhikevich'", "if or lif"}},
     {"spiking_leak_on_an_if_neuron", "run $D/spiking_leak_if.yaml --out $D/o", {"spiking_leak_if.yaml", "spiking.leak", "neuron: lif"}},
     {"spiking_bernoulli_on_a_chip", "run $D/spiking_chip.yaml --out $D/o",
-     {"spiking_chip.yaml", "'spiking'", "regular input trains", "input_coding: regular with chip:"}},
+     {"spiking_chip.yaml", "'spiking'", "regular input trains", "input_coding: regular with engine: chip"}},
     {"spiking_with_a_deadline", "run $D/spiking_chip_deadline.yaml --out $D/o", {"spiking_chip_deadline.yaml", "'spiking'", "no deadline_ns with spiking:"}},
     {"spiking_on_the_exact_engine", "run $D/spiking_exact.yaml --out $D/o", {"engine 'exact' cannot honour", "spiking", "engine: functional"}},
     {"spiking_with_the_control_variate", "run $D/spiking_cv.yaml --out $D/o",
@@ -444,6 +461,31 @@ const std::vector<BadCase> kCases{
     {"spiking_tolerate", "tolerate $D/spiking_ok.yaml --epsilon 0.1", {"spiking_ok.yaml", "nfsim tolerate does not run spiking networks"}},
     {"spiking_criticality_command", "criticality $D/spiking_ok.yaml", {"spiking_ok.yaml", "nfsim criticality ranks units", "without spiking:"}},
     {"spiking_with_criticality", "run $D/spiking_criticality.yaml --out $D/o", {"spiking_criticality.yaml", "'spiking'", "no criticality: with spiking:"}},
+    {"nir_without_spiking", "run $D/nir_no_spiking.yaml --out $D/o", {"nir_no_spiking.yaml", "'spiking'", "missing for a NIR model", "dt: SECONDS"}},
+    {"nir_without_dt", "run $D/nir_no_dt.yaml --out $D/o", {"nir_no_dt.yaml", "spiking.dt", "missing for a NIR model", "time step in seconds"}},
+    {"nir_with_a_conversion_key", "run $D/nir_percentile.yaml --out $D/o",
+     {"nir_percentile.yaml", "spiking.percentile", "does not apply to a NIR model", "only time_steps, dt and input_coding"}},
+    {"spiking_dt_on_an_onnx_model", "run $D/dt_onnx.yaml --out $D/o", {"dt_onnx.yaml", "spiking.dt", "applies to NIR models only"}},
+    {"nir_missing_dataset", "eval $D/nir/bad_missing_dataset.nir --inputs random:2 --spiking 8 --dt 0.001",
+     {"bad_missing_dataset.nir", "missing"}},
+    {"nir_unsupported_node", "eval $D/nir/bad_unsupported_node.nir --inputs random:2 --spiking 8 --dt 0.001",
+     {"bad_unsupported_node.nir", "CubaLIF"}},
+    {"nir_not_a_chain", "eval $D/nir/bad_not_chain.nir --inputs random:2 --spiking 8 --dt 0.001", {"bad_not_chain.nir", "chain"}},
+    {"nir_wrong_weight_shape", "eval $D/nir/bad_weight_shape.nir --inputs random:2 --spiking 8 --dt 0.001", {"bad_weight_shape.nir", "weight"}},
+    {"eval_nir_without_dt", "eval $D/nir/mlp_lif.nir --inputs random:2 --spiking 8", {"--dt: missing", "mlp_lif.nir", "time step in seconds"}},
+    {"eval_nir_without_spiking", "eval $D/nir/mlp_lif.nir --inputs random:2", {"mlp_lif.nir", "--spiking T --dt SECONDS"}},
+    {"deviation_without_spiking", "run $D/deviation_no_spiking.yaml --out $D/o",
+     {"deviation_no_spiking.yaml", "faults[0]", "threshold_deviation acts on spiking neurons", "spiking: with it"}},
+    {"deviation_without_a_factor", "run $D/deviation_no_factor.yaml --out $D/o", {"deviation_no_factor.yaml", "factor", "missing", "leak is multiplied by"}},
+    {"deviation_on_the_input_layer", "run $D/deviation_input.yaml --out $D/o", {"deviation_input.yaml", "layer 0 is the input", "spiking layers 1..L"}},
+    {"deviation_with_bounds", "run $D/deviation_bounds.yaml --out $D/o",
+     {"deviation_bounds.yaml", "'bounds'", "do not model a spiking neuron's threshold or leak", "bounds: []"}},
+    {"deviation_on_a_membrane_readout", "run $D/deviation_output.yaml --out $D/o",
+     {"deviation_output.yaml", "faults[0] (threshold_deviation)", "output layer", "spiking.readout: rate"}},
+    {"spiking_holds_requirement", "run $D/spiking_holds.yaml --out $D/o",
+     {"spiking_holds.yaml", "require.worst_case", "rate equivalent", "not a bound of it"}},
+    {"spiking_inputs_outside_0_1", "run $D/spiking_rates.yaml --out $D/o", {"spiking_rates.yaml", "inputs", "spike rates", "[0, 1]"}},
+    {"eval_spiking_inputs_outside_0_1", "eval $M --inputs random:2 --spiking 8", {"--inputs", "spike rates", "[0, 1]"}},
     {"eval_spiking_zero_steps", "eval $M --inputs random:2 --spiking 0", {"--spiking 0", "[1, 100000]"}},
     {"eval_spiking_leak_on_an_if_neuron", "eval $M --inputs random:2 --spiking 8 --leak 0.5", {"--leak", "--neuron lif only"}},
     {"estimator_unknown", "run $D/estimator_unknown.yaml --out $D/o", {"estimator_unknown.yaml", "'estimator'", "'importance'", "plain or control_variate"}},

@@ -103,9 +103,67 @@ TEST(SpikingCli, EvalOnTheChipEqualsTheFunctionalEngine) {
   EXPECT_LT((a - b).cwiseAbs().maxCoeff(), 1e-9);
 }
 
+// A NIR model (docs/nir.md) through the command line: `nfsim eval --spiking T --dt` reproduces
+// the fixture script's independent simulation, and a campaign runs it under faults on both
+// engines with the same outputs per trial.
+TEST(SpikingCli, NirModelThroughEvalAndACampaignOnBothEngines) {
+  TempDir dir;
+  const std::string nir = kSource + "/tests/fixtures/nir/";
+  const CliRun e = nfsim("eval " + nir + "mlp_lif.nir --inputs " + nir + "mlp_lif_inputs.npy --spiking 40 --dt 0.001 --precision 17 --out " +
+                             dir.file("e.csv"),
+                         dir);
+  ASSERT_EQ(e.code, 0) << e.err;
+  const Eigen::MatrixXd got = read_eval_csv(dir.file("e.csv"));
+  const Eigen::MatrixXd want = models::read_npy_matrix(nir + "mlp_lif_expected.npy", 1000).transpose();
+  ASSERT_EQ(got.rows(), want.rows());
+  EXPECT_LT((got - want).cwiseAbs().maxCoeff(), 1e-12);
+  write_file(dir.file("c.yaml"), "model: " + nir + "mlp_lif.nir\ninputs: {path: " + nir + "mlp_lif_inputs.npy}\n"
+                                 "spiking: {time_steps: 40, dt: 0.001}\n"
+                                 "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1}\n"
+                                 "  - {kind: threshold_deviation, layers: [1, 2], probability: 0.1, factor: 0.8}\n"
+                                 "trials: 20\nseed: 2\n"
+                                 "chip:\n  cores: {count: 9, layout: {type: mesh, width: 3, height: 3}}\n"
+                                 "  crossbar: {type: ideal, rows: 8, cols: 8}\n  neuron_array: {type: rate, size: 8}\n"
+                                 "  interconnect: {type: mesh, hop_latency_ns: 5, flit_bytes: 8}\n");
+  const CliRun a = nfsim("run " + dir.file("c.yaml") + " --engine functional --trial-outputs 20 --out " + dir.file("f"), dir);
+  ASSERT_EQ(a.code, 0) << a.err;
+  const CliRun b = nfsim("run " + dir.file("c.yaml") + " --engine chip --trial-outputs 20 --out " + dir.file("c"), dir);
+  ASSERT_EQ(b.code, 0) << b.err;
+  EXPECT_EQ(read_file(dir.file("f/trial_outputs_0.csv")).size() > 100, true);
+  std::ifstream fa(dir.file("f/trial_outputs_0.csv")), fb(dir.file("c/trial_outputs_0.csv"));
+  std::string la, lb;
+  int rows = 0, changed = 0;
+  std::getline(fa, la);
+  std::getline(fb, lb);
+  while (std::getline(fa, la) && std::getline(fb, lb)) {
+    std::stringstream sa(la), sb(lb);
+    std::string xa, xb;
+    while (std::getline(sa, xa, ',') && std::getline(sb, xb, ',')) EXPECT_NEAR(std::stod(xa), std::stod(xb), 1e-9) << la;
+    ++rows;
+  }
+  EXPECT_EQ(rows, 20 * 6);
+  const nlohmann::json p = nlohmann::json::parse(read_file(dir.file("f/report.json")))["points"][0];
+  EXPECT_EQ(p["spiking"]["neuron"], "nir");
+  EXPECT_FALSE(p["summary"].contains("b4"));  // threshold deviations: the bounds are left out
+  for (const auto& in : p["inputs"]) {
+    for (const auto& v : in["measured"]["max_abs"]) changed += v.get<double>() > 0;
+  }
+  EXPECT_GT(changed, 0);
+}
+
+// Four inputs of 12 spike rates in [0, 1] (the campaigns' inputs), next to the campaign file.
+void write_rates(const TempDir& dir) {
+  std::string csv;
+  for (int n = 0; n < 4; ++n) {
+    for (int i = 0; i < 12; ++i) csv += (i ? "," : "") + std::to_string(((i * 7 + n * 3) % 11) / 10.0);
+    csv += "\n";
+  }
+  write_file(dir.file("rates.csv"), csv);
+}
+
 const std::string kCampaign =
     "model: {generate: {widths: [12, 10, 8, 3], activation: relu, sigma: 3.0, mu: 0.2, seed: 4}}\n"
-    "inputs: {type: random, count: 4, scale: 0.5, shift: 0.5, seed: 2}\n"
+    "inputs: {path: rates.csv}\n"
     "faults:\n"
     "  - {kind: neuron_crash, layers: [1, 2], probability: 0.1}\n"
     "  - {kind: synapse_crash, layers: [2], probability: 0.05, persistence: permanent}\n"
@@ -116,6 +174,7 @@ const std::string kCampaign =
 
 TEST(SpikingCli, CampaignReportsTheSpikingSectionBesideTheRateBounds) {
   TempDir dir;
+  write_rates(dir);
   write_file(dir.file("c.yaml"), kCampaign);
   const CliRun r = nfsim("run " + dir.file("c.yaml") + " --out " + dir.file("o"), dir);
   ASSERT_EQ(r.code, 0) << r.err;
@@ -127,6 +186,15 @@ TEST(SpikingCli, CampaignReportsTheSpikingSectionBesideTheRateBounds) {
   EXPECT_EQ(s["conversion"]["lambdas"].size(), 4u);
   EXPECT_EQ(s["spikes_per_inference"].size(), 3u);
   EXPECT_GT(s["spikes_per_inference"][1].get<double>(), 0.0);
+  // With Bernoulli trains the counts are those of the engine's own (seeded) fault-free run: the
+  // input layer's count is what `nfsim eval --seed` counts for the same seed.
+  const CliRun b3 = nfsim("run " + dir.file("c.yaml") + " --set spiking.input_coding=bernoulli --seed 3 --trials 5 --out " + dir.file("b3"), dir);
+  ASSERT_EQ(b3.code, 0) << b3.err;
+  const CliRun b4 = nfsim("run " + dir.file("c.yaml") + " --set spiking.input_coding=bernoulli --seed 4 --trials 5 --out " + dir.file("b4"), dir);
+  ASSERT_EQ(b4.code, 0) << b4.err;
+  const double s3 = nlohmann::json::parse(read_file(dir.file("b3/report.json")))["points"][0]["spiking"]["spikes_per_inference"][0];
+  const double s4 = nlohmann::json::parse(read_file(dir.file("b4/report.json")))["points"][0]["spiking"]["spikes_per_inference"][0];
+  EXPECT_NE(s3, s4);
   // The rate bounds are computed (on the rate equivalent) and compared with the spiking error.
   EXPECT_TRUE(p["summary"].contains("b4"));
   EXPECT_TRUE(p["summary"]["b4"]["std"]["pearson"].is_number());
@@ -145,6 +213,7 @@ TEST(SpikingCli, ChipEngineGivesTheFunctionalEnginesTrials) {
   const std::string chip =
       "chip:\n  cores: {count: 9, layout: {type: mesh, width: 3, height: 3}}\n  crossbar: {type: ideal, rows: 8, cols: 8}\n"
       "  neuron_array: {type: rate, size: 8}\n  interconnect: {type: mesh, hop_latency_ns: 5, flit_bytes: 8}\n";
+  write_rates(dir);
   write_file(dir.file("c.yaml"), kCampaign + chip);
   const CliRun a = nfsim("run " + dir.file("c.yaml") + " --engine chip --trials 30 --trial-outputs 30 --out " + dir.file("chip"), dir);
   ASSERT_EQ(a.code, 0) << a.err;
@@ -171,11 +240,13 @@ TEST(SpikingCli, ChipEngineGivesTheFunctionalEnginesTrials) {
 // With every probability at 0, Delta is exactly 0 for every coding and readout, on both engines.
 TEST(SpikingCli, ZeroProbabilityGivesZeroDelta) {
   TempDir dir;
+  write_rates(dir);
   write_file(dir.file("c.yaml"), kCampaign);
+  write_file(dir.file("labels.csv"), "0\n1\n2\n0\n");
   for (const std::string extra : {"", " --set spiking.input_coding=bernoulli --set spiking.readout=rate",
                                   " --set spiking.neuron=lif --set spiking.leak=0.8 --set spiking.reset=zero --set spiking.refractory_steps=1"}) {
     const CliRun r = nfsim("run " + dir.file("c.yaml") + " --set faults[0].probability=0 --set faults[1].probability=0 --trials 20" +
-                               extra + " --out " + dir.file("z"),
+                               " --set inputs.labels=labels.csv" + extra + " --out " + dir.file("z"),
                            dir);
     ASSERT_EQ(r.code, 0) << extra << ": " << r.err;
     const nlohmann::json p = nlohmann::json::parse(read_file(dir.file("z/report.json")))["points"][0];
@@ -183,6 +254,9 @@ TEST(SpikingCli, ZeroProbabilityGivesZeroDelta) {
       for (const auto& v : in["measured"]["mean"]) EXPECT_EQ(v.get<double>(), 0.0) << extra;
       for (const auto& v : in["measured"]["max_abs"]) EXPECT_EQ(v.get<double>(), 0.0) << extra;
     }
+    // No fault, no accuracy drop: with Bernoulli trains too, where each trial draws its own
+    // input spikes and the fault-free accuracy is that of the same trials.
+    EXPECT_EQ(p["accuracy"]["drop"].get<double>(), 0.0) << extra;
   }
   // And on the chip engine's spiking arrays.
   write_file(dir.file("chip.yaml"), kCampaign +
@@ -199,14 +273,31 @@ TEST(SpikingCli, ZeroProbabilityGivesZeroDelta) {
   }
 }
 
-// The same campaign gives the same numbers with any thread count and block split.
+// The same campaign gives the same numbers with any thread count and block split, for regular and
+// Bernoulli trains.
 TEST(SpikingCli, NumbersDoNotDependOnThreads) {
   TempDir dir;
+  write_rates(dir);
   write_file(dir.file("c.yaml"), kCampaign + "block_trials: 16\n");
-  ASSERT_EQ(nfsim("run " + dir.file("c.yaml") + " --threads 1 --out " + dir.file("a"), dir).code, 0);
-  ASSERT_EQ(nfsim("run " + dir.file("c.yaml") + " --threads 2 --out " + dir.file("b"), dir).code, 0);
-  nlohmann::json a = nlohmann::json::parse(read_file(dir.file("a/report.json"))), b = nlohmann::json::parse(read_file(dir.file("b/report.json")));
-  EXPECT_EQ(a["points"][0]["inputs"], b["points"][0]["inputs"]);
+  for (const std::string coding : {"regular", "bernoulli"}) {
+    const std::string set = " --set spiking.input_coding=" + coding;
+    ASSERT_EQ(nfsim("run " + dir.file("c.yaml") + set + " --threads 1 --out " + dir.file("a"), dir).code, 0);
+    ASSERT_EQ(nfsim("run " + dir.file("c.yaml") + set + " --threads 2 --out " + dir.file("b"), dir).code, 0);
+    ASSERT_EQ(nfsim("run " + dir.file("c.yaml") + set + " --threads 2 --set block_trials=7 --out " + dir.file("c"), dir).code, 0);
+    const nlohmann::json a = nlohmann::json::parse(read_file(dir.file("a/report.json"))),
+                         b = nlohmann::json::parse(read_file(dir.file("b/report.json"))),
+                         c = nlohmann::json::parse(read_file(dir.file("c/report.json")));
+    EXPECT_EQ(a["points"][0]["inputs"], b["points"][0]["inputs"]) << coding;
+    // Another block split: the same trials, merged differently (equal up to rounding).
+    const auto& ia = a["points"][0]["inputs"];
+    const auto& ic = c["points"][0]["inputs"];
+    for (std::size_t n = 0; n < ia.size(); ++n) {
+      for (std::size_t k = 0; k < ia[n]["measured"]["mean"].size(); ++k) {
+        EXPECT_NEAR(ia[n]["measured"]["mean"][k].get<double>(), ic[n]["measured"]["mean"][k].get<double>(), 1e-12) << coding;
+        EXPECT_NEAR(ia[n]["measured"]["std"][k].get<double>(), ic[n]["measured"]["std"][k].get<double>(), 1e-12) << coding;
+      }
+    }
+  }
 }
 
 }  // namespace

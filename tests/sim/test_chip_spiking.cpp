@@ -56,6 +56,15 @@ models::Network spiking_cnn(const Eigen::MatrixXd& x) {
   return models::convert_to_spiking(models::make_random_network(spec), x, 99.0).network;
 }
 
+// kSplitMesh with 1 byte/ns links: a message holds its links for its wire bytes.
+const char* kSplitMeshNarrow = R"(
+name: split
+cores: {count: 20, layout: {type: mesh, width: 5, height: 4}}
+crossbar: {type: ideal, rows: 8, cols: 8, read_latency_ns: 50}
+neuron_array: {type: rate, size: 8, update_latency_ns: 5}
+interconnect: {type: mesh, hop_latency_ns: 2, flit_bytes: 16, link_bandwidth_bytes_per_ns: 1}
+)";
+
 MappedChip mapped(const models::Network& net, const char* yaml) { return map_network(net, parse_topology(YAML::Load(yaml), "test.yaml")); }
 
 models::SpikingConfig dynamics(bool lif) {
@@ -115,6 +124,12 @@ std::vector<SpikingCase> cases() {
         group.groups.push_back({"a", {{1, 3}, {2, 0}}, {{2, 1, 2}}});
         group.groups.push_back({"b", {{0, 5}}, {{1, 0, 0}, {1, 2, 3}}});
         add("group_crash", group);
+        FaultSpec threshold{FaultKind::threshold_deviation, {1, 2}, 0.2};
+        threshold.factor = 0.7;
+        add("threshold_deviation", threshold);
+        FaultSpec leak{FaultKind::leak_deviation, {1, 2}, 0.2};
+        leak.factor = lif ? 0.5 : 0.9;  // an if neuron's leak of 1 becomes 0.9: it starts to forget
+        add("leak_deviation", leak);
         for (const char* physical : {"crossbar_row", "crossbar_column", "crossbar_tile", "neuron_array", "router"}) {
           FaultSpec p{FaultKind::group_crash, {}, std::string(physical) == "crossbar_row" || std::string(physical) == "crossbar_column" ? 0.05 : 0.15};
           p.physical_kind = physical;
@@ -164,12 +179,13 @@ TEST_P(SpikingEnginesAgree, PerTrialOutputs) {
 INSTANTIATE_TEST_SUITE_P(AllKinds, SpikingEnginesAgree, ::testing::ValuesIn(cases()),
                          [](const ::testing::TestParamInfo<SpikingCase>& info) { return info.param.name; });
 
-// Spikes travel as address events: the traffic follows the activity. The same chip with inputs
-// twice as bright sends more bytes per inference, and a silent input sends only the headers.
+// Spikes travel as address events: the traffic follows the activity. On narrow links a silent
+// input's inference (headers only on its spike messages) takes less simulated time than a bright
+// one's (20 input spikes a step); with the payload's dense size on the wire they would be equal.
 TEST(ChipSpiking, TrafficFollowsTheSpikes) {
   const Eigen::MatrixXd x = models::random_inputs(20, 2, 0.5, 0.5, 5);
   const models::Network net = spiking_mlp(x);
-  const MappedChip chip = mapped(net, kSplitMesh);
+  const MappedChip chip = mapped(net, kSplitMeshNarrow);
   const faults::FaultPlan plan({FaultSpec{FaultKind::neuron_crash, {1}, 0.0}}, net);
   models::SpikingConfig config = dynamics(false);
   Eigen::MatrixXd inputs(20, 2);
@@ -189,6 +205,11 @@ TEST(ChipSpiking, TrafficFollowsTheSpikes) {
   const auto& spikes = engine.chip().spikes_sent();
   ASSERT_EQ(spikes.size(), 3u);
   EXPECT_EQ(spikes[0], 12u * 20u);
+  (void)engine.run_block(0, 1);  // one trial: both inputs, their latencies recorded
+  const auto& latencies = engine.latency_counts_ps();
+  ASSERT_EQ(latencies.size(), 2u) << "the silent and the bright input took the same time";
+  // The bright input's 20 x 12 extra input spikes cross at least one 1 byte/ns link each (4 bytes).
+  EXPECT_GE(latencies.rbegin()->first - latencies.begin()->first, 4u * 20u * 1000u);
 }
 
 }  // namespace

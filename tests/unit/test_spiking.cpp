@@ -195,7 +195,19 @@ Eigen::VectorXd direct_faulty(const models::Network& net, const SpikingConfig& c
     v[static_cast<std::size_t>(l)] = Eigen::VectorXd::Zero(net.width(l));
     refr[static_cast<std::size_t>(l)].assign(static_cast<std::size_t>(net.width(l)), 0);
   }
-  const double leak = c.neuron == models::SpikingNeuron::lif ? c.leak : 1.0;
+  // Each neuron's threshold and leak, with the instance's deviations.
+  std::vector<Eigen::VectorXd> theta(static_cast<std::size_t>(L + 1)), leak(static_cast<std::size_t>(L + 1));
+  for (int l = 1; l <= L; ++l) {
+    theta[static_cast<std::size_t>(l)] = Eigen::VectorXd::Constant(net.width(l), c.threshold);
+    leak[static_cast<std::size_t>(l)] = Eigen::VectorXd::Constant(net.width(l), c.neuron == models::SpikingNeuron::lif ? c.leak : 1.0);
+    for (const faults::ParameterOverride& o : f.parameters[static_cast<std::size_t>(l)]) {
+      if (o.which == faults::ParameterOverride::Which::threshold) {
+        theta[static_cast<std::size_t>(l)][o.index] *= o.factor;
+      } else {
+        leak[static_cast<std::size_t>(l)][o.index] = std::min(1.0, leak[static_cast<std::size_t>(l)][o.index] * o.factor);
+      }
+    }
+  }
   Eigen::VectorXd acc = Eigen::VectorXd::Zero(net.width(L));
   for (int t = 0; t < c.time_steps; ++t) {
     Eigen::VectorXd s(x.size());
@@ -218,10 +230,11 @@ Eigen::VectorXd direct_faulty(const models::Network& net, const SpikingConfig& c
           --R[static_cast<std::size_t>(j)];
           continue;
         }
-        V[j] = leak * V[j] + current[j];
-        if (V[j] >= c.threshold) {
+        const double th = theta[static_cast<std::size_t>(l)][j];
+        V[j] = leak[static_cast<std::size_t>(l)][j] * V[j] + current[j];
+        if (V[j] >= th) {
           out[j] = 1;
-          V[j] = c.reset == models::SpikeReset::subtract ? V[j] - c.threshold : 0.0;
+          V[j] = c.reset == models::SpikeReset::subtract ? V[j] - th : 0.0;
           R[static_cast<std::size_t>(j)] = c.refractory_steps;
         }
       }
@@ -257,17 +270,37 @@ std::vector<SpikingConfig> configs() {
   return out;
 }
 
+// The spiking-only kinds: thresholds and leaks scaled (a leak above 1 is kept at 1), on hidden
+// layers and (for the rate readout) the output layer, and both on the same neurons.
+std::vector<faults::FaultSpec> deviation_cases(double p) {
+  faults::FaultSpec low{faults::FaultKind::threshold_deviation, {1, 2}, p};
+  low.factor = 0.6;
+  faults::FaultSpec high{faults::FaultKind::threshold_deviation, {2, 3}, p, faults::Persistence::permanent};
+  high.factor = 1.7;
+  faults::FaultSpec leak{faults::FaultKind::leak_deviation, {1, 2, 3}, p};
+  leak.factor = 0.5;
+  faults::FaultSpec leak_up{faults::FaultKind::leak_deviation, {2}, p, faults::Persistence::permanent};
+  leak_up.factor = 1.5;
+  return {low, high, leak, leak_up};
+}
+
 // Every fault kind of tests/common/fault_cases.h (transient and permanent, neurons at the input,
-// hidden and output layers, synapses, stuck-at, bit flips, groups), on three spiking configurations:
-// the engine's event-driven faulty outputs equal the direct simulation's, trial by trial.
+// hidden and output layers, synapses, stuck-at, bit flips, groups) and the threshold and leak
+// deviations, on three spiking configurations: the engine's event-driven faulty outputs equal
+// the direct simulation's, trial by trial.
 TEST(Spiking, FaultyRunsEqualTheDirectSimulationForEveryFaultKind) {
   const models::Network raw = test::tiny(models::ActivationKind::relu, 1.0, 7);
   const Eigen::MatrixXd x = (Eigen::MatrixXd::Random(raw.input_size(), 4).array() + 1.0) / 1.5;  // some above 1
   const models::Network net = models::convert_to_spiking(raw, x, 99.0).network;
   std::size_t faulty_inferences = 0;
+  std::vector<std::vector<faults::FaultSpec>> plans;
+  for (const faults::FaultSpec& spec : test::kind_cases(0.3)) plans.push_back({spec});
+  for (const faults::FaultSpec& spec : deviation_cases(0.3)) plans.push_back({spec});
+  plans.push_back(deviation_cases(0.3));  // several deviations on one neuron: the later spec wins per parameter
   for (const SpikingConfig& c : configs()) {
-    for (const faults::FaultSpec& spec : test::kind_cases(0.3)) {
-      const faults::FaultPlan plan({spec}, net);
+    for (const std::vector<faults::FaultSpec>& specs : plans) {
+      const faults::FaultSpec& spec = specs.front();
+      const faults::FaultPlan plan(specs, net);
       sim::SpikingOptions o;
       o.seed = 11;
       const sim::SpikingEngine engine(net, c, x, plan, o);
