@@ -18,6 +18,13 @@ struct NirModel {
   SpikingConfig spiking;
   // "NIR graph (8 nodes, dt = 0.001): input[16] -> fc1+lif1 -> fc2+lif2 -> output"
   std::string describe;
+  // The file's dynamics run for `time_steps` steps per inference with `coding` input trains.
+  SpikingConfig run_with(int time_steps, SpikeCoding coding) const {
+    SpikingConfig c = spiking;
+    c.time_steps = time_steps;
+    c.coding = coding;
+    return c;
+  }
 };
 
 // Reads the NIR file at `path` and discretises its continuous-time neurons with time step `dt`

@@ -71,16 +71,19 @@ bool parse(const std::string& usage, const std::vector<std::string>& args, po::o
   return true;
 }
 
-models::Dataset load_dataset(const po::variables_map& vm, const models::Network& net) {
-  models::InputSpec spec = models::parse_input_spec(vm["inputs"].as<std::string>());
-  if (vm.count("count")) {
-    const long long n = vm["count"].as<long long>();
-    if (n < 1) throw core::InputError("--count " + std::to_string(n) + ": expected an integer >= 1");
+// The inputs of --inputs (or another SPEC option, with its own count option: --calibration,
+// --calibration-count), scaled and shifted by --scale and --shift; --labels for --inputs only.
+models::Dataset load_dataset(const po::variables_map& vm, const models::Network& net, const char* option = "inputs",
+                             const char* count_option = "count") {
+  models::InputSpec spec = models::parse_input_spec(vm[option].as<std::string>());
+  if (vm.count(count_option)) {
+    const long long n = vm[count_option].as<long long>();
+    if (n < 1) throw core::InputError(std::string("--") + count_option + " " + std::to_string(n) + ": expected an integer >= 1");
     spec.count = n;
   }
   if (vm.count("scale")) spec.scale = vm["scale"].as<double>();
   if (vm.count("shift")) spec.shift = vm["shift"].as<double>();
-  if (vm.count("labels")) {
+  if (std::string(option) == "inputs" && vm.count("labels")) {
     spec.labels_path = vm["labels"].as<std::string>();
     if (spec.labels_path.empty()) {
       throw core::InputError("--labels '': empty path; expected a labels file (*-idx1-ubyte[.gz], .npy or .csv)");
@@ -210,15 +213,7 @@ int eval_spiking(const po::variables_map& vm) {
   const models::Dataset data = load_dataset(vm, net);
   models::Dataset calibration;
   if (vm.count("calibration")) {
-    models::InputSpec spec = models::parse_input_spec(vm["calibration"].as<std::string>());
-    if (vm.count("calibration-count")) {
-      const long long n = vm["calibration-count"].as<long long>();
-      if (n < 1) throw core::InputError("--calibration-count " + std::to_string(n) + ": expected an integer >= 1");
-      spec.count = n;
-    }
-    if (vm.count("scale")) spec.scale = vm["scale"].as<double>();
-    if (vm.count("shift")) spec.shift = vm["shift"].as<double>();
-    calibration = models::load_inputs(spec, net.input_size(), net.output_size(), net.input_shape());
+    calibration = load_dataset(vm, net, "calibration", "calibration-count");
   } else if (vm.count("calibration-count")) {
     throw core::InputError("--calibration-count: needs --calibration");
   }
@@ -227,14 +222,7 @@ int eval_spiking(const po::variables_map& vm) {
   if (vm.count("calibration")) models::check_spike_rates(calibration.inputs, "--calibration " + calibration.source);
   models::Conversion conversion;
   if (nir) {
-    const models::SpikingConfig file = nir_model->spiking;
-    c.layer_thresholds = file.layer_thresholds;
-    c.layer_leaks = file.layer_leaks;
-    c.reset = file.reset;
-    c.readout = file.readout;
-    c.threshold = file.threshold;
-    c.leak = file.leak;
-    c.neuron = file.neuron;
+    c = nir_model->run_with(c.time_steps, c.coding);
     conversion.network = net;
     conversion.lambdas.assign(static_cast<std::size_t>(net.num_layers() + 1), 1.0);
   } else {

@@ -91,9 +91,7 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
   }
   if (nir) {
     // The file's dynamics, with the campaign's step count and input coding.
-    p.spiking = nir->spiking;
-    p.spiking->time_steps = config.spiking->time_steps;
-    p.spiking->coding = config.spiking->coding;
+    p.spiking = nir->run_with(config.spiking->time_steps, config.spiking->coding);
     p.spiking->calibration = "none: " + nir->describe;
     p.rate_model = p.model;
   } else if (config.spiking) {
