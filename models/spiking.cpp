@@ -26,6 +26,24 @@ std::string SpikingConfig::describe() const {
   return s;
 }
 
+std::string SpikingConfig::signature() const {
+  std::uint64_t h = 1469598103934665603ull;
+  auto add = [&h](const void* bytes, std::size_t n) {
+    const auto* b = static_cast<const unsigned char*>(bytes);
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+  };
+  for (const auto* per_layer : {&layer_thresholds, &layer_leaks}) {
+    const std::size_t layers = per_layer->size();
+    add(&layers, sizeof layers);
+    for (const Eigen::VectorXd& v : *per_layer) {
+      const Eigen::Index n = v.size();
+      add(&n, sizeof n);
+      add(v.data(), static_cast<std::size_t>(n) * sizeof(double));
+    }
+  }
+  return describe() + " |" + std::to_string(h);
+}
+
 void check_spiking_network(const Network& net, const std::string& where) {
   const int L = net.num_layers();
   if (L < 1) throw core::InputError(where + ": the network has no layers; expected at least one");

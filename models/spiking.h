@@ -41,6 +41,9 @@ struct SpikingConfig {
 
   // "if, reset subtract, T = 64, regular input, membrane readout".
   std::string describe() const;
+  // describe() and a hash of the per-neuron thresholds and leaks: equal for equal dynamics (what a
+  // kept chip session and a checkpoint compare; a NIR file's neurons differ in those vectors only).
+  std::string signature() const;
 };
 
 const char* to_string(SpikingNeuron n);

@@ -106,7 +106,7 @@ ChipEngine::ChipEngine(const models::Network& network, const Eigen::MatrixXd& in
   }
   if (options.spiking) {
     chip_->set_spiking(options.spiking);
-    spiking_key_ = options.spiking->describe();
+    spiking_key_ = options.spiking->signature();
   }
   options_.spiking = nullptr;  // the chip keeps its own copy; the pointer lives for one point only
   if (!chip_->spiking()) plan.refuse_spiking_only("the chip engine's rate arrays");
@@ -193,9 +193,9 @@ void ChipEngine::set_plan(const faults::FaultPlan& plan, std::uint64_t seed, std
 }
 
 void ChipEngine::set_spiking(const models::SpikingConfig* config) {
-  // The dynamics as a key (a NIR model's per-neuron parameters are the network's, which the
-  // session keeps): an unchanged configuration keeps the fault-free outputs.
-  const std::string key = config ? config->describe() : std::string();
+  // The dynamics as a key (with a NIR model's per-neuron thresholds and leaks): an unchanged
+  // configuration keeps the fault-free outputs.
+  const std::string key = config ? config->signature() : std::string();
   if (key == spiking_key_) return;
   spiking_key_ = key;
   chip_->set_spiking(config);

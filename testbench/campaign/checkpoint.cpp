@@ -30,7 +30,8 @@ std::string point_signature(const CampaignResult& r) {
   add(clean.data(), static_cast<std::size_t>(clean.size()) * sizeof(double));
   // A spiking point's dynamics (nothing added without one: rate checkpoints keep their signatures).
   if (config.spiking) {
-    const std::string d = config.spiking->describe() + "|" + core::format_double(config.spiking->percentile);
+    // The dynamics the engine ran (a NIR file's per-neuron thresholds and leaks included).
+    const std::string d = r.spiking_signature + "|" + core::format_double(config.spiking->percentile);
     add(d.data(), d.size());
     // The conversion's normalisation (a calibration change), as well as the outputs it gives.
     if (r.spiking) add(r.spiking->lambdas.data(), r.spiking->lambdas.size() * sizeof(double));

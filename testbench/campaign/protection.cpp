@@ -116,7 +116,9 @@ void apply_protection(const Protection& pr, std::vector<faults::FaultSpec>& spec
   };
   // The unit of a neuron or synapse in a logical spec, or -1 when the spec does not act on it.
   auto neuron_unit = [&](const faults::FaultSpec& spec, const faults::NeuronRef& nr) -> long long {
-    if (spec.kind == faults::FaultKind::group_crash || !spec.acts_on_neurons()) return -1;
+    // A voter masks one replica's wrong output whatever made it wrong: a crash, a stuck value or
+    // a deviated threshold or leak.
+    if (spec.kind == faults::FaultKind::group_crash || !(spec.acts_on_neurons() || spec.acts_on_neuron_parameters())) return -1;
     long long base = 0;
     for (int l : spec.layers) {
       if (l == nr.layer) return base + nr.index;
@@ -158,7 +160,7 @@ void apply_protection(const Protection& pr, std::vector<faults::FaultSpec>& spec
       }
       if (!hit) {
         core::throw_input_error(e.where, "neuron [" + std::to_string(nr.layer) + ", " + std::to_string(nr.index) + "] is hit by no neuron fault spec",
-                                "", "a neuron of a layer that a neuron_crash or neuron_stuck_at spec lists");
+                                "", "a neuron of a layer that a neuron_crash, neuron_stuck_at, threshold_deviation or leak_deviation spec lists");
       }
     }
     for (const faults::SynapseRef& sr : e.synapses) {

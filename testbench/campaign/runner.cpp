@@ -162,6 +162,7 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
     // section comes with the fault-free outputs, below).
     r.spiking = SpikingReport{};
     r.spiking->lambdas = p.spiking_lambdas;
+    r.spiking_signature = p.spiking->signature();
   }
   // --trial-outputs keeps N x inputs x outputs values in memory and in one CSV: bounded here,
   // before the trials run, rather than after minutes of work.

@@ -34,6 +34,7 @@ struct CampaignResult {
   std::optional<models::bounds::NetworkProfile> profile;  // when a bound is asked for
   std::vector<std::pair<std::string, double>> variance_by_term;  // predicted variance (b4) per fault term
   std::optional<SpikingReport> spiking;  // `spiking:` (docs/spiking.md)
+  std::string spiking_signature;  // the dynamics the engine ran (SpikingConfig::signature), for the checkpoint
   std::optional<ChipReport> chip;  // topology, mapping and (chip engine) simulated latency and traffic
   double fault_free_accuracy = -1;                  // with labels
   std::uint64_t trials_done = 0;

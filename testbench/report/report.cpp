@@ -376,10 +376,13 @@ json point_json(const PointReport& p, bool with_timing) {
                         {"input_coding", k.input_coding},
                         {"readout", k.readout},
                         {"time_steps", k.time_steps},
-                        {"threshold", num(k.threshold)},
-                        {"leak", num(k.leak)},
+                        // A NIR model's neurons have their own thresholds and leaks (the file's): null here.
+                        {"threshold", k.neuron == "nir" ? json(nullptr) : num(k.threshold)},
+                        {"leak", k.neuron == "nir" ? json(nullptr) : num(k.leak)},
                         {"refractory_steps", k.refractory_steps},
-                        {"conversion", {{"percentile", num(k.percentile)}, {"calibration", k.calibration}, {"lambdas", lambdas}}},
+                        {"conversion", {{"percentile", k.neuron == "nir" ? json(nullptr) : num(k.percentile)},
+                                        {"calibration", k.calibration},
+                                        {"lambdas", lambdas}}},
                         {"spikes_per_inference", spikes},
                         {"max_abs_output_vs_rate_equivalent", num(k.max_abs_output_vs_rate_equivalent)},
                         {"rate_equivalent_accuracy", k.rate_equivalent_accuracy ? num(*k.rate_equivalent_accuracy) : json(nullptr)}};
@@ -479,10 +482,10 @@ PointReport point_from_json(const nlohmann::json& j) {
       r.input_coding = k["input_coding"].get<std::string>();
       r.readout = k["readout"].get<std::string>();
       r.time_steps = k["time_steps"].get<std::int64_t>();
-      r.threshold = num_of(k["threshold"]);
-      r.leak = num_of(k["leak"]);
+      if (k["threshold"].is_number()) r.threshold = num_of(k["threshold"]);
+      if (k["leak"].is_number()) r.leak = num_of(k["leak"]);
       r.refractory_steps = k["refractory_steps"].get<std::int64_t>();
-      r.percentile = num_of(k["conversion"]["percentile"]);
+      if (k["conversion"]["percentile"].is_number()) r.percentile = num_of(k["conversion"]["percentile"]);
       r.calibration = k["conversion"]["calibration"].get<std::string>();
       r.lambdas = doubles_of(k["conversion"]["lambdas"]);
       r.spikes_per_inference = doubles_of(k["spikes_per_inference"]);

@@ -237,6 +237,23 @@ TEST(SpikingCli, ChipEngineGivesTheFunctionalEnginesTrials) {
   EXPECT_GT(c["inference_latency_ns"]["mean"].get<double>(), 0.0);
 }
 
+// TMR on spiking neurons protects them against every neuron kind, the threshold and leak
+// deviations included: the protected neurons are drawn with 3p^2 - 2p^3 for each spec.
+TEST(SpikingCli, TmrProtectsNeuronsAgainstDeviations) {
+  TempDir dir;
+  write_rates(dir);
+  write_file(dir.file("c.yaml"), "model: {generate: {widths: [12, 10, 8, 3], activation: relu, sigma: 3.0, mu: 0.2, seed: 4}}\n"
+                                 "inputs: {path: rates.csv}\nspiking: {time_steps: 16}\ntrials: 20\nbounds: []\n"
+                                 "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1}\n"
+                                 "  - {kind: threshold_deviation, layers: [1, 2], probability: 0.1, factor: 0.5}\n"
+                                 "protection: {tmr: [{neurons: [[1, 0], [1, 3], [2, 2]]}]}\n");
+  const CliRun r = nfsim("run " + dir.file("c.yaml") + " --out " + dir.file("o"), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json f = nlohmann::json::parse(read_file(dir.file("o/report.json")))["points"][0]["faults"];
+  EXPECT_EQ(f[0]["tmr_units"], 2);  // the crash spec lists layer 1 only
+  EXPECT_EQ(f[1]["tmr_units"], 3);  // the deviation spec lists layers 1 and 2
+}
+
 // With every probability at 0, Delta is exactly 0 for every coding and readout, on both engines.
 TEST(SpikingCli, ZeroProbabilityGivesZeroDelta) {
   TempDir dir;

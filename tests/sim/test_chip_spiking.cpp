@@ -212,5 +212,30 @@ TEST(ChipSpiking, TrafficFollowsTheSpikes) {
   EXPECT_GE(latencies.rbegin()->first - latencies.begin()->first, 4u * 20u * 1000u);
 }
 
+// A kept chip session given other per-neuron thresholds (another NIR file of the same weights)
+// recomputes its fault-free outputs with them: the key it compares includes the per-neuron vectors.
+TEST(ChipSpiking, OtherPerNeuronThresholdsRecomputeTheFaultFreeOutputs) {
+  const Eigen::MatrixXd x = models::random_inputs(20, 3, 0.5, 0.5, 5);
+  const models::Network net = spiking_mlp(x);
+  const MappedChip chip = mapped(net, kSplitMesh);
+  const faults::FaultPlan plan({FaultSpec{FaultKind::neuron_crash, {1}, 0.0}}, net);
+  models::SpikingConfig a = dynamics(false);
+  a.layer_thresholds = {Eigen::VectorXd::Constant(17, 1.0), Eigen::VectorXd::Constant(12, 1.0)};
+  models::SpikingConfig b = a;
+  b.layer_thresholds[0][4] = 0.5;
+  b.layer_thresholds[1][2] = 1.7;
+  ASSERT_EQ(a.describe(), b.describe());
+  ASSERT_NE(a.signature(), b.signature());
+  ChipEngineOptions copt;
+  copt.spiking = &a;
+  ChipEngine engine(net, x, chip, plan, copt);
+  const Eigen::MatrixXd before = engine.reference_outputs();
+  engine.set_spiking(&b);
+  SpikingOptions fopt;
+  const SpikingEngine want(engine.chip().programmed_network(), b, x, plan, fopt);
+  EXPECT_GT((before - want.clean_outputs()).cwiseAbs().maxCoeff(), 1e-6);  // the thresholds matter here
+  EXPECT_LT((engine.reference_outputs() - want.clean_outputs()).cwiseAbs().maxCoeff(), 1e-9);
+}
+
 }  // namespace
 }  // namespace nfsim::sim
