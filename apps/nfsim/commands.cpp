@@ -160,6 +160,26 @@ int cmd_info(const std::vector<std::string>& args) {
 
 namespace {
 
+// nfsim eval's --precision: 1..17 significant digits.
+int eval_precision(const po::variables_map& vm) {
+  const int precision = vm["precision"].as<int>();
+  if (precision < 1 || precision > 17) throw core::InputError("--precision " + std::to_string(precision) + ": expected 1..17");
+  return precision;
+}
+
+// nfsim eval's CSV (index, out0, out1, ...; one row per input) to --out, atomically, or to stdout.
+void write_eval_csv(const po::variables_map& vm, const Eigen::MatrixXd& out, int precision) {
+  const auto names = tb::numbered_names("out", out.rows());
+  if (vm.count("out")) {
+    core::write_file_atomically(vm["out"].as<std::string>(),
+                                [&](std::ostream& os) { tb::write_columns_csv(os, out, names, precision); });
+  } else {
+    std::ostringstream os;
+    tb::write_columns_csv(os, out, names, precision);
+    std::cout << os.str() << std::flush;
+  }
+}
+
 // `nfsim eval --spiking T`: the converted network's spiking outputs (docs/spiking.md).
 int eval_spiking(const po::variables_map& vm) {
   models::SpikingConfig c;
@@ -185,8 +205,7 @@ int eval_spiking(const po::variables_map& vm) {
   c.refractory_steps = vm["refractory-steps"].as<int>();
   if (c.refractory_steps < 0) throw core::InputError("--refractory-steps " + std::to_string(c.refractory_steps) + ": expected >= 0");
   c.percentile = vm["percentile"].as<double>();
-  const int precision = vm["precision"].as<int>();
-  if (precision < 1 || precision > 17) throw core::InputError("--precision " + std::to_string(precision) + ": expected 1..17");
+  const int precision = eval_precision(vm);
   const long long seed = vm["seed"].as<long long>();
   if (seed < 0) throw core::InputError("--seed " + std::to_string(seed) + ": expected an integer >= 0");
   if (vm.count("out")) core::check_output_file(vm["out"].as<std::string>());
@@ -258,15 +277,7 @@ int eval_spiking(const po::variables_map& vm) {
     for (std::size_t l = 0; l < spikes.size(); ++l) spikes[l] += trace.spikes[l].cast<double>().sum() / static_cast<double>(N);
   }
   tb::check_fault_free_outputs(conversion.network, data.inputs, out, data.source);
-  const auto names = tb::numbered_names("out", out.rows());
-  if (vm.count("out")) {
-    core::write_file_atomically(vm["out"].as<std::string>(),
-                                [&](std::ostream& os) { tb::write_columns_csv(os, out, names, precision); });
-  } else {
-    std::ostringstream os;
-    tb::write_columns_csv(os, out, names, precision);
-    std::cout << os.str() << std::flush;
-  }
+  write_eval_csv(vm, out, precision);
   if (nir) {
     std::fprintf(stderr, "spiking: %s, T = %d, %s input; engine %s\n", nir_model->describe.c_str(), c.time_steps,
                  models::to_string(c.coding), engine.c_str());
@@ -343,24 +354,13 @@ int cmd_eval(const std::vector<std::string>& args) {
   if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".nir") == 0) {
     throw core::InputError(path + ": a NIR model is a spiking network; expected --spiking T --dt SECONDS");
   }
-  const int precision = vm["precision"].as<int>();
-  if (precision < 1 || precision > 17) {
-    throw core::InputError("--precision " + std::to_string(precision) + ": expected 1..17");
-  }
+  const int precision = eval_precision(vm);
   if (vm.count("out")) core::check_output_file(vm["out"].as<std::string>());
   const models::Network net = models::load_onnx(vm["model"].as<std::string>());
   const models::Dataset data = load_dataset(vm, net);
   const Eigen::MatrixXd out = vm["logits"].as<bool>() ? net.forward_batch(data.inputs) : net.output_batch(data.inputs);
   tb::check_fault_free_outputs(net, data.inputs, out, data.source);  // no inf or NaN in the CSV
-  const auto names = tb::numbered_names("out", out.rows());
-  if (vm.count("out")) {
-    core::write_file_atomically(vm["out"].as<std::string>(),
-                                [&](std::ostream& os) { tb::write_columns_csv(os, out, names, precision); });
-  } else {
-    std::ostringstream os;
-    tb::write_columns_csv(os, out, names, precision);
-    std::cout << os.str() << std::flush;
-  }
+  write_eval_csv(vm, out, precision);
   if (!data.labels.empty()) std::fprintf(stderr, "accuracy: %.6f\n", tb::accuracy_of(out, data.labels));
   return 0;
 }
