@@ -59,6 +59,11 @@ models::bounds::FaultModel to_bound_model(const FaultPlan& plan) {
         throw core::InputError(spec.describe() + ": the bounds do not model a spiking neuron's threshold or leak; expected "
                                "bounds: [] with threshold_deviation or leak_deviation");
       case FaultKind::group_crash: {
+        if (spec.drops_spikes()) {
+          // No rate-model term: the campaign leaves the bounds out with these kinds (docs/spiking.md).
+          throw core::InputError(spec.describe() + ": the bounds do not model dropped spikes; expected bounds: [] with " +
+                                 spec.kind_name());
+        }
         // Each group with its own probability: q under TMR, dead-and-not-repaired with spares.
         const std::vector<double> pg = plan.effective_probabilities(s);
         for (std::size_t k = 0; k < spec.groups.size(); ++k) {
@@ -81,6 +86,7 @@ std::vector<EffectSlot> effect_slots(const FaultPlan& plan, const models::Networ
   std::vector<EffectSlot> neurons, synapses, groups;
   for (std::size_t s = 0; s < plan.size(); ++s) {
     const FaultSpec& spec = plan.specs()[s];
+    if (spec.spiking_only()) continue;  // no single-unit effect in the rate model (to_bound_model refuses them)
     if (spec.kind == FaultKind::group_crash) {
       for (std::uint64_t g = 0; g < spec.groups.size(); ++g) groups.push_back({s, g});
       continue;

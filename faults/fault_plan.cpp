@@ -84,6 +84,18 @@ FaultPlan::FaultPlan(std::vector<FaultSpec> specs, const models::Network& net) :
                                    ": outside the layer's " + std::to_string(positions) + " output positions");
           }
         }
+        for (const SpikePath& sp : g.spike_paths) {
+          // Filled in from a chip's mapping (sim::expand_physical_faults): a dense layer's block.
+          const bool fits = sp.layer >= 1 && sp.layer <= L && net.layer(sp.layer).kind() == "dense" && sp.src_begin >= 0 &&
+                            sp.src_count >= 0 && sp.src_begin + sp.src_count <= net.width(sp.layer - 1) && sp.out_begin >= 0 &&
+                            sp.out_count >= 0 && sp.out_begin + sp.out_count <= net.width(sp.layer) && sp.transfer >= 0;
+          if (!fits) {
+            throw core::InputError(where + ": unit '" + g.name + "' carries spikes of layer " + std::to_string(sp.layer - 1) + " " +
+                                   std::to_string(sp.src_begin) + " + " + std::to_string(sp.src_count) + " to outputs " +
+                                   std::to_string(sp.out_begin) + " + " + std::to_string(sp.out_count) +
+                                   " of layer " + std::to_string(sp.layer) + ", which the network does not have (a dense layer)");
+          }
+        }
       }
       offsets.push_back(spec.groups.size());
     } else {
@@ -158,9 +170,10 @@ FaultPlan::UnitFault FaultPlan::unit_fault(std::size_t s, std::uint64_t unit, co
 
 void FaultPlan::refuse_spiking_only(const std::string& runner) const {
   for (std::size_t s = 0; s < specs_.size(); ++s) {
-    if (specs_[s].acts_on_neuron_parameters()) {
-      throw core::InputError("faults[" + std::to_string(s) + "] (" + specs_[s].kind_name() + ") acts on spiking neurons' " +
-                             "thresholds and leaks, and " + runner + " runs rate units; expected spiking:");
+    if (specs_[s].spiking_only()) {
+      const std::string acts = specs_[s].drops_spikes() ? "drops spikes" : "acts on spiking neurons' thresholds and leaks";
+      throw core::InputError("faults[" + std::to_string(s) + "] (" + specs_[s].kind_name() + ") " + acts + ", and " + runner +
+                             " runs rate units; expected spiking:");
     }
   }
 }

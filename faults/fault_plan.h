@@ -45,8 +45,9 @@ class FaultPlan {
     double value = 0.0;
   };
   UnitFault unit_fault(std::size_t s, std::uint64_t unit, const models::Network& network) const;
-  // Throws InputError when a spec acts on spiking neurons' parameters (threshold_deviation,
-  // leak_deviation): `runner` ("the functional engine's rate model") runs rate units.
+  // Throws InputError when a spec acts on spiking networks only (threshold_deviation,
+  // leak_deviation, lossy_router, lossy_link): `runner` ("the functional engine's rate model")
+  // runs rate units.
   void refuse_spiking_only(const std::string& runner) const;
   // The probability with which unit `unit` of spec s fails in one draw before any repair: the
   // spec's p, or q = 3p^2 - 2p^3 for a unit under TMR (docs/faults.md, "Protection").

@@ -1,8 +1,6 @@
 #include "faults/fault_sampler.h"
 
 #include <algorithm>
-
-#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -11,11 +9,32 @@
 
 namespace nfsim::faults {
 
+double spike_drop_uniform(std::uint64_t seed, std::size_t spec, std::uint64_t unit, std::uint64_t trial, std::uint32_t input,
+                          int step, int transfer, int source) {
+  // The key: (seed, spec, unit, trial) mixed into 64 bits in the drops' own key space (seed ^
+  // "DROPS"); the counter: (input, step, transfer, source), each below 2^32.
+  auto mix = [](std::uint64_t x) {  // splitmix64's finaliser
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+  };
+  std::uint64_t k = mix(seed ^ 0x44524f5053ull);
+  k = mix(k ^ static_cast<std::uint64_t>(spec));
+  k = mix(k ^ unit);
+  k = mix(k ^ trial);
+  const core::PhiloxCounter c{input, static_cast<std::uint32_t>(step), static_cast<std::uint32_t>(transfer), static_cast<std::uint32_t>(source)};
+  const core::PhiloxCounter r = core::philox4x32_10(c, {static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(k >> 32)});
+  return core::to_open_unit((static_cast<std::uint64_t>(r[0]) << 32) | r[1]);
+}
+
 void FaultInstance::reset(int num_layers) {
   const std::size_t size = static_cast<std::size_t>(num_layers) + 1;
   if (neurons.size() != size) neurons.resize(size);
   if (weights.size() != size) weights.resize(size);
   if (parameters.size() != size) parameters.resize(size);
+  if (drops.size() != size) drops.resize(size);
+  for (auto& v : drops) v.clear();
   for (auto& v : neurons) v.clear();
   for (auto& v : weights) v.clear();
   for (auto& v : parameters) v.clear();
@@ -110,13 +129,17 @@ bool FaultInstance::empty() const {
   for (const auto& l : parameters) {
     if (!l.empty()) return false;
   }
+  for (const auto& l : drops) {
+    if (!l.empty()) return false;
+  }
   return true;
 }
 
 int FaultInstance::first_layer() const {
   const int L = static_cast<int>(neurons.size()) - 1;
   for (int l = 0; l <= L; ++l) {
-    if (!neurons[l].empty() || (l >= 1 && !weights[l].empty()) || (l < static_cast<int>(parameters.size()) && !parameters[l].empty())) {
+    if (!neurons[l].empty() || (l >= 1 && !weights[l].empty()) || (l < static_cast<int>(parameters.size()) && !parameters[l].empty()) ||
+        (l < static_cast<int>(drops.size()) && !drops[l].empty())) {
       return l;
     }
   }
@@ -234,6 +257,10 @@ void FaultSampler::apply_unit(std::size_t s, std::uint64_t unit, FaultInstance& 
   };
   if (spec.kind == FaultKind::group_crash) {
     const FaultGroup& g = spec.groups[unit];
+    for (const SpikePath& sp : g.spike_paths) {
+      out.drops[static_cast<std::size_t>(sp.layer)].push_back(
+          {s, unit, sp.transfer, sp.src_begin, sp.src_count, sp.out_begin, sp.out_count, spec.drop_probability});
+    }
     for (const NeuronRef& n : g.neurons) set_neuron(n.layer, n.index, 0.0);
     for (const SynapseRef& w : g.synapses) {
       set_weight(w.layer, models::ILayer::cell_synapse(w.row, w.col, stored_cols_[w.layer]), 0.0, w.pos_begin, w.pos_count);

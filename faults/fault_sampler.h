@@ -37,6 +37,25 @@ struct ParameterOverride {
   double factor;
 };
 
+// A failed lossy router or link on one spike message (a SpikePath): each spike of the message
+// is dropped with probability q, drawn by spike_drop_uniform with (spec, unit) and the message's
+// transfer index.
+struct SpikeDrop {
+  std::size_t spec;
+  std::uint64_t unit;
+  int transfer;
+  int src_begin, src_count;
+  int out_begin, out_count;
+  double q;
+};
+
+// The uniform (0, 1) draw that decides whether unit `unit` of spec `spec` drops the spike of
+// source neuron `source` (an index into the sending layer) on message `transfer` at time step
+// `step` of inference (trial, input): dropped when it is < the spec's drop_probability. A pure
+// function of its arguments (Philox4x32-10, its own key space), shared by both engines.
+double spike_drop_uniform(std::uint64_t seed, std::size_t spec, std::uint64_t unit, std::uint64_t trial, std::uint32_t input,
+                          int step, int transfer, int source);
+
 // The faults acting on one inference: per layer, the neuron outputs and weights that differ from
 // the fault-free network. Later specs of the plan override earlier ones on the same unit, except
 // that a physical fault's crash (a dominant override) wins over any logical fault.
@@ -47,6 +66,9 @@ struct FaultInstance {
   // leak_deviation), index 0..L (0 unused): only the spiking engines read these, and only
   // spiking campaigns have them (the rate engines refuse plans with such specs).
   std::vector<std::vector<ParameterOverride>> parameters;
+  // Failed lossy routers and links, per receiving layer 1..L (0 unused): only the spiking
+  // engines read these (the rate engines refuse plans with such specs).
+  std::vector<std::vector<SpikeDrop>> drops;
   std::size_t fault_count = 0;                       // units drawn as failed (groups count once)
 
   void reset(int num_layers);
@@ -59,7 +81,8 @@ struct FaultInstance {
   // message crosses).
   bool empty() const;
   // The lowest layer whose computation differs: a neuron override at layer l or a weight
-  // override at layer l (which first changes z_l). L + 1 when empty.
+  // override, a parameter override or a spike drop at layer l (which first changes z_l). L + 1
+  // when empty.
   int first_layer() const;
 };
 

@@ -28,6 +28,9 @@ bool FaultSpec::acts_on_neurons() const {
 bool FaultSpec::acts_on_neuron_parameters() const {
   return kind == FaultKind::threshold_deviation || kind == FaultKind::leak_deviation;
 }
+bool FaultSpec::drops_spikes() const {
+  return is_physical_kind(physical_kind) && is_spike_loss_kind(parse_physical_kind(physical_kind));
+}
 bool FaultSpec::acts_on_synapses() const {
   return kind == FaultKind::synapse_crash || kind == FaultKind::synapse_stuck_at || kind == FaultKind::weight_bit_flip;
 }
@@ -49,6 +52,7 @@ std::string FaultSpec::describe() const {
   if (kind == FaultKind::weight_bit_flip) s += " bit=" + std::to_string(bit) + " format=" + format.describe();
   if (onset_ns > 0) s += " onset=" + core::format_double(onset_ns) + "ns";
   if (factor > 0) s += " factor=" + core::format_double(factor);
+  if (drop_probability > 0) s += " drop_probability=" + core::format_double(drop_probability);
   return s;
 }
 
@@ -81,10 +85,19 @@ void validate_fault_spec(const FaultSpec& spec, const std::set<std::string>& giv
   if (deviation && std::find(spec.layers.begin(), spec.layers.end(), 0) != spec.layers.end()) {
     fail("layers", "layer 0 is the input, whose spike trains have no threshold or leak", "spiking layers 1..L");
   }
+  const bool lossy = spec.drops_spikes();
+  refuse("drop_probability", lossy, "lossy_router and lossy_link");
+  if (lossy && !given.count("drop_probability")) {
+    fail("drop_probability", "missing", "the probability that a failed unit drops each spike crossing it, in (0, 1]");
+  }
+  if (lossy && !(spec.drop_probability > 0.0 && spec.drop_probability <= 1.0)) {
+    fail("drop_probability", "out of range", "a probability in (0, 1]");
+  }
   refuse("bit", flip, "weight_bit_flip");
   refuse("format", flip, "weight_bit_flip");
   refuse("groups", group && spec.physical_kind.empty(), "group_crash (physical kinds take their units from the chip)");
-  if (spec.physical_kind == "router" || spec.physical_kind == "slow_link") {
+  if (is_physical_kind(spec.physical_kind) &&
+      (is_link_kind(parse_physical_kind(spec.physical_kind)) || is_router_kind(parse_physical_kind(spec.physical_kind)))) {
     refuse("layers", false, "logical kinds and the per-layer physical kinds (routers and links are not per layer)");
   } else {
     refuse("layers", !group || !spec.physical_kind.empty(),
@@ -126,6 +139,7 @@ std::set<std::string> fields_set(const FaultSpec& spec) {
   const FixedPointFormat default_format;
   if (spec.value != 0.0) given.insert("value");
   if (spec.factor != 0.0) given.insert("factor");
+  if (spec.drop_probability != 0.0) given.insert("drop_probability");
   if (spec.bit != 0) given.insert("bit");
   if (spec.format.total_bits != default_format.total_bits || spec.format.frac_bits != default_format.frac_bits)
     given.insert("format");

@@ -35,11 +35,25 @@ struct SynapseRef {
   int pos_count = 0;
 };
 
-// A named set of neurons and synapses that crash together (a physical unit).
+// The spikes one message of the chip's dataflow carries (a mapping's Transfer into a dense
+// layer): the spikes of layer `layer - 1`'s neurons [src_begin, src_begin + src_count) to the
+// crossbar tile that computes layer `layer`'s outputs [out_begin, out_begin + out_count).
+// `transfer` is the message's index in the mapping, which keys its spike drops.
+struct SpikePath {
+  int layer = 1;
+  int transfer = 0;
+  int src_begin = 0, src_count = 0;
+  int out_begin = 0, out_count = 0;
+};
+
+// A named set of neurons and synapses that crash together (a physical unit). A lossy router or
+// link (lossy_router, lossy_link) instead lists the spike messages crossing it: when it fails,
+// each spike on them is dropped with the spec's drop_probability.
 struct FaultGroup {
   std::string name;
   std::vector<NeuronRef> neurons;
   std::vector<SynapseRef> synapses;
+  std::vector<SpikePath> spike_paths;
 };
 
 // One line of a fault plan: a kind, where it acts, how likely each unit fails, how long.
@@ -61,6 +75,9 @@ struct FaultSpec {
   double onset_ns = 0.0;
   // slow_tile / slow_array: the factor its read or update latency is multiplied by (>= 1).
   double factor = 0.0;
+  // lossy_router / lossy_link: the probability that a failed unit drops each spike crossing it,
+  // in (0, 1] (each spike, message and step independently: faults::spike_drop_uniform).
+  double drop_probability = 0.0;
   // Given as `fit` + `mission_hours`: the mission in hours (0 otherwise). The probability is then
   // 1 - exp(-FIT 1e-9 mission_hours), and a probability p stands for FIT -ln(1 - p) / (1e-9 hours).
   double mission_hours = 0.0;
@@ -101,6 +118,11 @@ struct FaultSpec {
   // refuses them; FaultSampler puts them in FaultInstance::thresholds / leaks).
   bool acts_on_neuron_parameters() const;
   bool acts_on_synapses() const;
+  // Whether a failed unit drops spikes (lossy_router, lossy_link).
+  bool drops_spikes() const;
+  // Whether the spec acts on spiking networks only (parameter deviations, dropped spikes): rate
+  // engines and the bounds refuse it.
+  bool spiking_only() const { return acts_on_neuron_parameters() || drops_spikes(); }
   // The kind as written: the physical kind for physical specs, else the logical kind's name.
   std::string kind_name() const { return physical_kind.empty() ? to_string(kind) : physical_kind; }
   // "neuron_crash layers=[1] p=0.01 transient"

@@ -122,7 +122,9 @@ bool Chip::send(tlm::tlm_initiator_socket<>& from, const char* sender, const Tra
   // Spikes travel as address events: a header word and one word per spike (the payload stays the
   // dense 0/1 values, for the receiver; the interconnect times and counts the wire bytes).
   message_->wire_bytes = 0;
-  if (carries_spikes(t)) {
+  message_->spikes = carries_spikes(t);
+  message_->transfer = message_->spikes && t.neuron_values ? static_cast<int>(&t - mapped_.mapping.transfers.data()) : -1;
+  if (message_->spikes) {
     std::size_t spikes = 0;
     for (Eigen::Index i = 0; i < values; ++i) spikes += data[i] != 0.0;
     message_->wire_bytes = 4 * (1 + spikes);
@@ -326,6 +328,7 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
   for (int t = 0; t < T; ++t) {
     step_ = t;
     for (auto& a : arrays_) a->set_step(t);
+    if (interconnect_) interconnect_->set_step(t);
     for (Eigen::Index i = 0; i < input.size(); ++i) spike_input_[i] = models::regular_spike(input[i], t) ? 1.0 : 0.0;
     infer_pass(spike_input_, step_output_);
     output += step_output_;
@@ -560,6 +563,12 @@ void Chip::apply_fault(std::size_t s, std::uint64_t unit) {
       case faults::PhysicalKind::slow_link:
         if (!interconnect_) throw core::InternalError("chip: a link fault on a foreign interconnect");
         interconnect_->slow_link(u.router, u.index, spec.factor);
+        break;
+      case faults::PhysicalKind::lossy_router:
+      case faults::PhysicalKind::lossy_link:
+        if (!interconnect_) throw core::InternalError("chip: a lossy router or link on a foreign interconnect");
+        if (!spiking_) throw core::InternalError("chip: a " + spec.kind_name() + " fault on rate arrays");
+        interconnect_->lose_spikes(u.router, u.kind == faults::PhysicalKind::lossy_link ? u.index : -1, s, unit, spec.drop_probability);
         break;
     }
     return;

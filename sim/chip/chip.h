@@ -71,6 +71,9 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   void set_fault_plan(const faults::FaultPlan& plan);
   void clear_faults() override;
   void apply_fault(std::size_t spec, std::uint64_t unit) override;
+  void begin_draws(std::uint64_t seed, std::uint64_t trial, std::uint32_t input) override {
+    if (interconnect_) interconnect_->set_spike_draws(seed, trial, input);
+  }
 
   // The network as the chip stores it: weights after programming the crossbars.
   const models::Network& programmed_network() const { return programmed_; }

@@ -360,6 +360,12 @@ void ChipEngine::accumulate_block(std::uint64_t first, std::uint64_t last, Error
     for (std::size_t i = 0; i < d.link_busy.size(); ++i) {
       if (d.link_busy[i] != sc_core::SC_ZERO_TIME) c[chip_tally::link_busy_ps + names[i]] = ps(d.link_busy[i]);
     }
+    if (chip_->spiking()) {
+      c[chip_tally::spikes_dropped] = d.spikes_dropped;
+      for (std::size_t i = 0; i < d.link_spikes.size(); ++i) {
+        if (d.link_spikes[i] != 0) c[chip_tally::link_spikes + names[i]] = d.link_spikes[i];
+      }
+    }
   }
   // The faults applied in the block, in order (the controller kept at most its limit over the
   // point; a block that starts past it keeps none, as the merged log, in block order, would).

@@ -15,6 +15,7 @@ FaultController::FaultController(sc_core::sc_module_name name, const FaultPlan& 
     : sc_core::sc_module(name),
       plan_(&plan),
       sampler_(std::make_unique<FaultSampler>(plan, network, seed)),
+      seed_(seed),
       active_(plan.size(), 0),
       target_(target) {
   cache_kinds();
@@ -27,6 +28,7 @@ FaultController::FaultController(sc_core::sc_module_name name, const FaultPlan& 
 void FaultController::set_plan(const FaultPlan& plan, const models::Network& network, std::uint64_t seed) {
   plan_ = &plan;
   sampler_ = std::make_unique<FaultSampler>(plan, network, seed);
+  seed_ = seed;
   active_.assign(plan.size(), 0);
   cache_kinds();
   pending_.clear();
@@ -62,6 +64,7 @@ void FaultController::apply(std::size_t spec, std::uint64_t unit, std::uint64_t 
 
 std::size_t FaultController::begin_inference(std::uint64_t trial, std::uint32_t input) {
   target_.clear_faults();
+  target_.begin_draws(seed_, trial, input);
   std::fill(active_.begin(), active_.end(), 0);
   pending_.clear();
   next_pending_ = 0;

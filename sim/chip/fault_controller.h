@@ -26,6 +26,9 @@ class IFaultTarget {
   // Unit `unit` of spec `spec` of the plan fails now (specs are applied in plan order, so a later
   // spec overrides an earlier one on the same unit).
   virtual void apply_fault(std::size_t spec, std::uint64_t unit) = 0;
+  // The inference (trial, input) of the campaign seeded `seed` starts: what draws made during it
+  // (dropped spikes: faults::spike_drop_uniform) are keyed by. Called before its faults apply.
+  virtual void begin_draws(std::uint64_t /*seed*/, std::uint64_t /*trial*/, std::uint32_t /*input*/) {}
 };
 
 class FaultLogWriter;
@@ -94,6 +97,7 @@ class FaultController : public sc_core::sc_module {
 
   const faults::FaultPlan* plan_;
   std::unique_ptr<faults::FaultSampler> sampler_;
+  std::uint64_t seed_ = 0;
   std::vector<Pending> pending_;  // sorted by time
   std::size_t next_pending_ = 0;
   sc_core::sc_event onset_event_;

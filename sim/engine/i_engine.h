@@ -57,6 +57,11 @@ struct ChipRunMetrics {
   // and per link its busy time over the simulated inference time, busiest first.
   std::optional<double> link_wait_ns_per_inference;
   std::vector<std::pair<std::string, double>> link_utilisation;
+  // Spiking chips, over the campaign's inferences (faults included): spikes per inference on each
+  // link that carried any (busiest first; a message's spikes count on each link of its route up to
+  // the lossy unit that drops them), and spikes dropped by lossy routers and links per inference.
+  std::vector<std::pair<std::string, double>> spikes_per_link_per_inference;
+  std::optional<double> spikes_dropped_per_inference;
   // With a deadline: the share of inferences that lost an output to it.
   std::optional<double> deadline_ns, deadline_miss_rate;
   // With fault-tolerant routing: per inference, messages that detoured around dead routers, the

@@ -138,7 +138,55 @@ void SpikingModel::run_clean(const double* x, std::uint64_t trial, std::uint32_t
   out.output = acc / static_cast<double>(T);
 }
 
-void SpikingModel::run_faulty(const SpikeTrace& clean, const faults::FaultInstance& f, double* out) const {
+void SpikingModel::drop_spikes(int l, const faults::FaultInstance& f, const std::uint8_t* spikes, int t, std::uint64_t trial,
+                               std::uint32_t input, Eigen::VectorXd& current) const {
+  const auto ul = static_cast<std::size_t>(l);
+  const models::ILayer& layer = net_.layer(l);
+  const Eigen::MatrixXd& w = layer.crossbar_matrix();  // dense: W_l (checked by the engine)
+  const auto cols = static_cast<Eigen::Index>(w.cols());
+  // A dropped spike takes away what its synapses add now: their faulty values where a fault
+  // changed them (a dead row's 0, a stuck-at value), else the stored weights.
+  const auto& overrides = f.weights[ul];
+  auto weight = [&](Eigen::Index j, Eigen::Index i) {
+    if (!overrides.empty()) {
+      const std::uint64_t s = models::ILayer::cell_synapse(j, i, cols);
+      for (const faults::WeightOverride& o : overrides) {
+        if (o.synapse == s) return o.value;
+      }
+    }
+    return w(j, i);
+  };
+  // A spike is lost when any failed unit on its message's route drops it (the chip asks the units
+  // in route order, and a dropped spike reaches no later one): the drops of one message are taken
+  // together, each spike once.
+  const auto& drops = f.drops[ul];
+  thread_local std::vector<std::size_t> order;
+  thread_local std::vector<char> lost;
+  order.resize(drops.size());
+  for (std::size_t k = 0; k < drops.size(); ++k) order[k] = k;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return drops[a].transfer < drops[b].transfer; });
+  for (std::size_t a = 0; a < order.size();) {
+    std::size_t b = a;
+    const faults::SpikeDrop& first = drops[order[a]];
+    lost.assign(static_cast<std::size_t>(first.src_count), 0);
+    for (; b < order.size() && drops[order[b]].transfer == first.transfer; ++b) {
+      const faults::SpikeDrop& d = drops[order[b]];
+      for (int i = d.src_begin; i < d.src_begin + d.src_count; ++i) {
+        char& gone = lost[static_cast<std::size_t>(i - first.src_begin)];
+        if (spikes[i] == 0 || gone) continue;
+        gone = faults::spike_drop_uniform(seed_, d.spec, d.unit, trial, input, t, d.transfer, i) < d.q;
+      }
+    }
+    for (int i = first.src_begin; i < first.src_begin + first.src_count; ++i) {
+      if (!lost[static_cast<std::size_t>(i - first.src_begin)]) continue;
+      for (int j = first.out_begin; j < first.out_begin + first.out_count; ++j) current[j] -= weight(j, i);
+    }
+    a = b;
+  }
+}
+
+void SpikingModel::run_faulty(const SpikeTrace& clean, const faults::FaultInstance& f, double* out, std::uint64_t trial,
+                              std::uint32_t input) const {
   const int L = net_.num_layers();
   const int T = config_.time_steps;
   const int k = f.first_layer();
@@ -219,6 +267,7 @@ void SpikingModel::run_faulty(const SpikeTrace& clean, const faults::FaultInstan
           layer.add_synapse_change(w.synapse, w.value, staged.data(), current.data());
         }
       }
+      if (!f.drops[ul].empty()) drop_spikes(l, f, prev_differs ? cur[ul - 1].data() : clean.spikes[ul - 1].col(t).data(), t, trial, input, current);
       if (l < L || !membrane) {
         step_neurons(current.data(), current.size(), threshold_of[ul], leak_of[ul], v[ul].data(), refractory[ul].data(), cur[ul].data());
         for (const faults::NeuronOverride& o : f.neurons[ul]) cur[ul][o.index] = models::regular_spike(o.value, t);
@@ -311,7 +360,7 @@ ErrorStats SpikingEngine::run_block(std::uint64_t block, std::uint64_t total_tri
         continue;
       }
       const SpikeTrace& clean = clean_trace(trial, n, scratch);
-      model_.run_faulty(clean, f, faulty.data());
+      model_.run_faulty(clean, f, faulty.data(), trial, static_cast<std::uint32_t>(n));
       delta = faulty - clean.output;
       if (!labels_.empty()) {
         correct_by_trial[i] += correct(n, faulty) ? 1 : 0;
@@ -338,7 +387,7 @@ Eigen::MatrixXd SpikingEngine::trial_outputs(std::uint64_t trial) const {
     sampler_.realize(trial, static_cast<std::uint32_t>(n), f);
     const SpikeTrace& clean = clean_trace(trial, n, scratch);
     Eigen::VectorXd y(clean_out_.rows());
-    model_.run_faulty(clean, f, y.data());
+    model_.run_faulty(clean, f, y.data(), trial, static_cast<std::uint32_t>(n));
     outputs.col(n) = y;
   }
   return outputs;

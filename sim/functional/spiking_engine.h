@@ -36,8 +36,11 @@ class SpikingModel {
   void run_clean(const double* x, std::uint64_t trial, std::uint32_t input, SpikeTrace& out) const;
   // The faulty output y_L (n_L values into `out`) of the inference whose fault-free record is
   // `clean`, under faults `f` (neuron overrides: a neuron given value v fires a regular train of
-  // rate clamp(v, 0, 1), an output neuron reads v; weight overrides: the synapse's value).
-  void run_faulty(const SpikeTrace& clean, const faults::FaultInstance& f, double* out) const;
+  // rate clamp(v, 0, 1), an output neuron reads v; weight overrides: the synapse's value; spike
+  // drops: each spike on a failed lossy unit's message dropped as faults::spike_drop_uniform
+  // decides for inference (trial, input) of the model's seed).
+  void run_faulty(const SpikeTrace& clean, const faults::FaultInstance& f, double* out, std::uint64_t trial = 0,
+                  std::uint32_t input = 0) const;
 
   const models::Network& network() const { return net_; }
   const models::SpikingConfig& config() const { return config_; }
@@ -47,6 +50,10 @@ class SpikingModel {
   // then the reset and the refractory count.
   void step_neurons(const double* current, Eigen::Index n, const double* threshold, const double* leak, double* v,
                     int* refractory, std::uint8_t* spikes) const;
+  // Takes from layer l's current at step t the synapses of the spikes (of layer l - 1, `spikes`)
+  // that f's failed lossy units drop (FaultInstance::drops).
+  void drop_spikes(int l, const faults::FaultInstance& f, const std::uint8_t* spikes, int t, std::uint64_t trial, std::uint32_t input,
+                   Eigen::VectorXd& current) const;
   // u_l(t) (dense) from layer l's spikes at step t: the staged (average-pooled) values or the spikes.
   void staged_input(int l, const std::uint8_t* spikes, Eigen::VectorXd& dense, Eigen::VectorXd& staged) const;
 

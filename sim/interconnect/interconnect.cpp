@@ -5,8 +5,9 @@
 
 #include <algorithm>
 
-#include "sim/tlm/protocol.h"
 #include "core/error.h"
+#include "faults/fault_sampler.h"
+#include "sim/tlm/protocol.h"
 
 namespace nfsim::sim {
 
@@ -24,7 +25,7 @@ Interconnect::Interconnect(sc_core::sc_module_name name, const IInterconnectMode
 Interconnect::Link& Interconnect::link(int from, int to) {
   const std::uint64_t key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(from)) << 32) | static_cast<std::uint32_t>(to);
   const auto [it, added] = link_index_.emplace(key, links_.size());
-  if (added) links_.push_back(Link{from, to, sc_core::SC_ZERO_TIME, sc_core::SC_ZERO_TIME});
+  if (added) links_.push_back(Link{from, to, sc_core::SC_ZERO_TIME, sc_core::SC_ZERO_TIME, 0});
   return links_[it->second];
 }
 
@@ -94,23 +95,33 @@ void Interconnect::begin_inference() {
 }
 
 void Interconnect::reset_counters() {
-  hops_ = messages_ = dropped_ = rerouted_ = detour_hops_ = 0;
+  hops_ = messages_ = dropped_ = rerouted_ = detour_hops_ = spikes_dropped_ = 0;
   wait_ = sc_core::SC_ZERO_TIME;
-  for (Link& l : links_) l.busy = sc_core::SC_ZERO_TIME;
+  for (Link& l : links_) {
+    l.busy = sc_core::SC_ZERO_TIME;
+    l.spikes = 0;
+  }
 }
 
 Interconnect::Traffic Interconnect::traffic() const {
-  Traffic t{hops_, messages_, dropped_, rerouted_, detour_hops_, wait_, {}};
+  Traffic t{hops_, messages_, dropped_, rerouted_, detour_hops_, wait_, {}, {}, spikes_dropped_};
   t.link_busy.reserve(links_.size());
-  for (const Link& l : links_) t.link_busy.push_back(l.busy);
+  t.link_spikes.reserve(links_.size());
+  for (const Link& l : links_) {
+    t.link_busy.push_back(l.busy);
+    t.link_spikes.push_back(l.spikes);
+  }
   return t;
 }
 
 Interconnect::Traffic Interconnect::difference(const Traffic& after, const Traffic& before) {
   Traffic d{after.hops - before.hops, after.messages - before.messages, after.dropped - before.dropped,
-            after.rerouted - before.rerouted, after.detour_hops - before.detour_hops, after.wait - before.wait, {}};
+            after.rerouted - before.rerouted, after.detour_hops - before.detour_hops, after.wait - before.wait, {}, {},
+            after.spikes_dropped - before.spikes_dropped};
   d.link_busy = after.link_busy;
   for (std::size_t i = 0; i < before.link_busy.size(); ++i) d.link_busy[i] -= before.link_busy[i];
+  d.link_spikes = after.link_spikes;
+  for (std::size_t i = 0; i < before.link_spikes.size(); ++i) d.link_spikes[i] -= before.link_spikes[i];
   return d;
 }
 
@@ -121,8 +132,12 @@ void Interconnect::add_traffic(const Traffic& t) {
   rerouted_ += t.rerouted;
   detour_hops_ += t.detour_hops;
   wait_ += t.wait;
-  if (t.link_busy.size() > links_.size()) throw core::InternalError("interconnect: traffic of links it does not have");
+  spikes_dropped_ += t.spikes_dropped;
+  if (t.link_busy.size() > links_.size() || t.link_spikes.size() > links_.size()) {
+    throw core::InternalError("interconnect: traffic of links it does not have");
+  }
   for (std::size_t i = 0; i < t.link_busy.size(); ++i) links_[i].busy += t.link_busy[i];
+  for (std::size_t i = 0; i < t.link_spikes.size(); ++i) links_[i].spikes += t.link_spikes[i];
 }
 
 void Interconnect::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
@@ -229,9 +244,65 @@ void Interconnect::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc
       }
     }
   }
+  unsigned char* const data = trans.get_data_ptr();
+  if (ext->spikes) carry_spikes(trans, route);
   trans.set_address(tlmx::offset_of(address));
   out[target]->b_transport(trans, delay);
   trans.set_address(address);
+  trans.set_data_ptr(data);
+}
+
+void Interconnect::carry_spikes(tlm::tlm_generic_payload& trans, const std::vector<int>& route) {
+  const auto* ext = trans.get_extension<tlmx::MessageExtension>();
+  const auto n = static_cast<std::size_t>(trans.get_data_length() / sizeof(double));
+  const double* values = reinterpret_cast<const double*>(trans.get_data_ptr());
+  std::uint64_t spikes = 0;
+  for (std::size_t i = 0; i < n; ++i) spikes += values[i] != 0.0;
+  // The links of the route in order (the bus for a routeless interconnect), each counting the
+  // spikes that are left after the units before it and itself dropped theirs.
+  auto count_link = [&](int a, int b) { link(a, b).spikes += spikes; };
+  if (route.empty()) count_link(-1, -1);
+  if (lossy_.empty()) {
+    for (std::size_t i = 1; i < route.size(); ++i) count_link(route[i - 1], route[i]);
+    return;
+  }
+  double* copy = nullptr;
+  // A failed unit drops each spike that reaches it with its q: routers at their place on the
+  // route, links between their routers.
+  auto lose_at = [&](const Lossy& u) {
+    if (ext->transfer < 0) return;
+    const double* now = copy ? copy : values;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (now[i] == 0.0) continue;
+      if (faults::spike_drop_uniform(draw_seed_, u.spec, u.unit, draw_trial_, draw_input_, step_, ext->transfer,
+                                     ext->first + static_cast<int>(i)) >= u.q) {
+        continue;
+      }
+      if (!copy) {
+        spike_copy_.assign(values, values + n);
+        copy = spike_copy_.data();
+      }
+      copy[i] = 0.0;
+      --spikes;
+      ++spikes_dropped_;
+    }
+  };
+  for (std::size_t i = 0; i < route.size(); ++i) {
+    if (i > 0) {
+      for (const Lossy& u : lossy_) {
+        if (u.to >= 0 && u.from == route[i - 1] && u.to == route[i]) lose_at(u);
+      }
+      count_link(route[i - 1], route[i]);
+    }
+    for (const Lossy& u : lossy_) {
+      if (u.to < 0 && u.from == route[i]) lose_at(u);
+    }
+  }
+  if (copy) trans.set_data_ptr(reinterpret_cast<unsigned char*>(copy));
+}
+
+void Interconnect::lose_spikes(int from, int to, std::size_t spec, std::uint64_t unit, double q) {
+  lossy_.push_back({from, to, spec, unit, q});
 }
 
 void Interconnect::fail_router(int router) {
@@ -246,6 +317,7 @@ void Interconnect::slow_link(int from, int to, double factor) {
 
 void Interconnect::clear_faults() {
   slow_links_.clear();
+  lossy_.clear();
   if (any_dead_) std::fill(dead_.begin(), dead_.end(), 0);
   any_dead_ = false;
   detours_.clear();

@@ -41,6 +41,18 @@ class Interconnect : public sc_core::sc_module {
   // Fault kind slow_link: the hop from router `from` to its neighbour `to` takes `factor` times
   // the model's hop latency (the message arrives (factor - 1) x hop_latency_ns later per crossing).
   void slow_link(int from, int to, double factor);
+  // Fault kinds lossy_router and lossy_link (docs/spiking.md, "Dropped spikes"): router `from`
+  // (to = -1), or the link from router `from` to its neighbour `to`, drops each spike of a spike
+  // message crossing it (MessageExtension::spikes) with probability q, decided by
+  // faults::spike_drop_uniform with unit `unit` of spec `spec` and the keys set by
+  // set_spike_draws() and set_step(). The receiver gets the message without the dropped spikes.
+  void lose_spikes(int from, int to, std::size_t spec, std::uint64_t unit, double q);
+  void set_spike_draws(std::uint64_t seed, std::uint64_t trial, std::uint32_t input) {
+    draw_seed_ = seed;
+    draw_trial_ = trial;
+    draw_input_ = input;
+  }
+  void set_step(int step) { step_ = step; }
   void clear_faults();
   std::uint64_t hops() const { return hops_; }
   std::uint64_t messages() const { return messages_; }
@@ -66,6 +78,10 @@ class Interconnect : public sc_core::sc_module {
     std::uint64_t hops = 0, messages = 0, dropped = 0, rerouted = 0, detour_hops = 0;
     sc_core::sc_time wait;
     std::vector<sc_core::sc_time> link_busy;  // per link, in the order links were first used
+    // Spikes: sent on each link (per link, same order; the spikes of a message count on every link
+    // up to the lossy unit that drops them), and dropped by lossy units.
+    std::vector<std::uint64_t> link_spikes;
+    std::uint64_t spikes_dropped = 0;
   };
   Traffic traffic() const;
   // The name of each link of Traffic::link_busy, in the same order ("router 3 -> router 4", "bus").
@@ -87,7 +103,24 @@ class Interconnect : public sc_core::sc_module {
   struct Link {
     int from = 0, to = 0;  // routers; -1, -1: the bus
     sc_core::sc_time free_at, busy;
+    std::uint64_t spikes = 0;
   };
+  // Drops spikes of a spike message on `route` at the failed lossy units it crosses, in route
+  // order (a copy of the payload's values when any is dropped: the sender's buffer stays), and
+  // counts the spikes each link carried.
+  void carry_spikes(tlm::tlm_generic_payload& trans, const std::vector<int>& route);
+  struct Lossy {
+    int from, to;  // to = -1: a router
+    std::size_t spec;
+    std::uint64_t unit;
+    double q;
+  };
+  std::vector<Lossy> lossy_;
+  std::vector<double> spike_copy_;
+  std::uint64_t draw_seed_ = 0, draw_trial_ = 0;
+  std::uint32_t draw_input_ = 0;
+  int step_ = 0;
+  std::uint64_t spikes_dropped_ = 0;
   Link& link(int from, int to);
 
   const IInterconnectModel& model_;

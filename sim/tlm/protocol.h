@@ -48,6 +48,12 @@ struct MessageExtension : tlm::tlm_extension<MessageExtension> {
   // values for the receiver (docs/chip.md, "TLM-2.0 protocol"). The built-in interconnect times
   // and counts these; a foreign module may read them or the data length.
   std::size_t wire_bytes = 0;
+  // The values are spikes (0 or 1; spiking networks), which the built-in interconnect counts per
+  // link and its lossy routers and links may drop (docs/spiking.md, "Dropped spikes"); `transfer`
+  // is the message's index among the mapping's transfers when they are the sending neurons'
+  // spikes one for one (first + i: the neuron), -1 otherwise (no spike of it is dropped).
+  bool spikes = false;
+  int transfer = -1;
   bool delivered = true;  // false: an interconnect dropped it
   // Set by the target that accepted the write (tlmx::accept), so that the sender can tell a
   // message that reached a target from one an interconnect neither delivered nor dropped.

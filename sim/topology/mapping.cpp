@@ -204,6 +204,7 @@ void add_transfers(Mapping& m, const models::Network& net) {
   constexpr std::size_t kValue = sizeof(double);
   for (int l = 1; l <= L; ++l) {
     const LayerInput in = layer_input(net, l);
+    const bool neuron_values = !in.conv && net.stage(l - 1) == nullptr;
     for (int k : m.tiles_of(l)) {
       const TileMap& t = m.tiles[k];
       // The values a message for rows [b, b + n) carries: the dense inputs of those rows, or the
@@ -216,7 +217,7 @@ void add_transfers(Mapping& m, const models::Network& net) {
       if (l == 1) {
         // The host holds u_0 (after layer 0's stage) and sends each tile the inputs of its rows.
         m.transfers.push_back({Transfer::Kind::input_to_tile, l, k, -1, t.row_begin, t.row_count, m.host_core, t.core,
-                               bytes_for(t.row_begin, t.row_count)});
+                               bytes_for(t.row_begin, t.row_count), neuron_values});
         continue;
       }
       for (int a : m.arrays_of(l - 1)) {
@@ -234,7 +235,7 @@ void add_transfers(Mapping& m, const models::Network& net) {
         }
         int b, n;
         if (overlap(t.row_begin, t.row_count, provided_begin, provided_count, b, n)) {
-          m.transfers.push_back({Transfer::Kind::array_to_tile, l, k, a, b, n, arr.core, t.core, bytes_for(b, n)});
+          m.transfers.push_back({Transfer::Kind::array_to_tile, l, k, a, b, n, arr.core, t.core, bytes_for(b, n), neuron_values});
         }
       }
     }

@@ -61,6 +61,10 @@ struct Transfer {
   int begin = 0, count = 0;
   int src_core = 0, dst_core = 0;
   std::size_t bytes = 0;
+  // Into a dense layer, the sending layer's neuron outputs one for one (no pooling stage between):
+  // in a spiking network its values are spikes, which lossy routers and links can drop
+  // (begin + i is then the index of the sending neuron).
+  bool neuron_values = false;
 };
 
 // Where every layer of a network sits on a chip, and the messages of one inference.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/error.h"
@@ -66,15 +67,43 @@ std::vector<PhysicalUnit> physical_units(faults::PhysicalKind kind, const std::v
     }
     return units;
   }
-  if (kind == faults::PhysicalKind::slow_link) {
+  // The spike messages whose fixed route crosses a lossy unit (`hit`), as its spike paths.
+  auto add_spike_paths = [&](PhysicalUnit& u, const auto& hit) {
+    for (std::size_t k = 0; k < m.transfers.size(); ++k) {
+      const Transfer& tr = m.transfers[k];
+      if (!tr.neuron_values) continue;  // partial sums, pooled values, feature maps, outputs: no spikes dropped
+      if (!hit(ic.route(tr.src_core, tr.dst_core))) continue;
+      const TileMap& t = m.tiles[tr.tile];
+      u.group.spike_paths.push_back({tr.layer, static_cast<int>(k), tr.begin, tr.count, t.col_begin, t.col_count});
+    }
+  };
+  if (kind == faults::PhysicalKind::slow_link || kind == faults::PhysicalKind::lossy_link) {
     // Directed links between neighbouring routers, by router then neighbour in the model's order;
-    // a timing fault: nothing taken down.
+    // a slow link is a timing fault (nothing taken down), a lossy one drops the spikes crossing it.
     const auto links = ic.router_links();
     for (std::size_t r = 0; r < links.size(); ++r) {
       for (int q : links[r]) {
-        units.push_back(PhysicalUnit{kind, -1, -1, static_cast<int>(r), q,
-                                     {"link[" + std::to_string(r) + "->" + std::to_string(q) + "]", {}, {}}});
+        PhysicalUnit u{kind, -1, -1, static_cast<int>(r), q, {"link[" + std::to_string(r) + "->" + std::to_string(q) + "]", {}, {}, {}}};
+        if (kind == faults::PhysicalKind::lossy_link) {
+          add_spike_paths(u, [&](const std::vector<int>& route) {
+            for (std::size_t i = 1; i < route.size(); ++i) {
+              if (route[i - 1] == static_cast<int>(r) && route[i] == q) return true;
+            }
+            return false;
+          });
+        }
+        units.push_back(std::move(u));
       }
+    }
+    return units;
+  }
+  if (kind == faults::PhysicalKind::lossy_router) {
+    // A lossy router drops, with drop_probability each, the spikes of the messages that cross it
+    // (their fixed routes: lossy units are refused with dead routers that reroute).
+    for (int r = 0; r < ic.router_count(); ++r) {
+      PhysicalUnit u{kind, -1, -1, r, 0, {"router[" + std::to_string(r) + "]", {}, {}, {}}};
+      add_spike_paths(u, [&](const std::vector<int>& route) { return std::find(route.begin(), route.end(), r) != route.end(); });
+      units.push_back(std::move(u));
     }
     return units;
   }
@@ -180,6 +209,22 @@ std::function<void(const std::vector<std::uint64_t>&, std::vector<const faults::
 }  // namespace
 
 std::vector<faults::FaultSpec> expand_physical_faults(const std::vector<faults::FaultSpec>& specs, const MappedChip& chip) {
+  // Lossy units drop the spikes of the messages their fixed routes cross; detours around dead
+  // routers would take messages over other units, which the functional engine does not follow.
+  if (chip.interconnect->reroutes()) {
+    std::optional<std::size_t> lossy, dead;
+    for (std::size_t s = 0; s < specs.size(); ++s) {
+      if (specs[s].drops_spikes() && !lossy) lossy = s;
+      if (specs[s].physical_kind == "router" && !dead) dead = s;
+    }
+    if (lossy && dead) {
+      throw core::InputError("faults[" + std::to_string(*lossy) + "] (" + specs[*lossy].kind_name() + ") with faults[" +
+                             std::to_string(*dead) + "] (router) on an interconnect that routes around dead routers (" +
+                             chip.interconnect->describe() +
+                             "): detours would take spikes over other lossy units; expected lossy units with dead routers only on "
+                             "an interconnect with fixed routes");
+    }
+  }
   std::vector<faults::FaultSpec> out = specs;
   for (auto& spec : out) {
     if (spec.physical_kind.empty()) continue;

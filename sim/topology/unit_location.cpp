@@ -41,14 +41,16 @@ UnitLocation UnitLocator::locate(std::size_t s, std::uint64_t unit) const {
     const PhysicalUnit& pu = it->second[unit];
     const Mapping& m = chip_->mapping;
     switch (pu.kind) {
-      case PhysicalKind::slow_link: {
+      case PhysicalKind::slow_link:
+      case PhysicalKind::lossy_link: {
         loc.router = pu.router;
         loc.core = pu.router;
         place_core(loc);
         loc.name = "link router " + std::to_string(pu.router) + " -> router " + std::to_string(pu.index);
         return loc;
       }
-      case PhysicalKind::router: {
+      case PhysicalKind::router:
+      case PhysicalKind::lossy_router: {
         loc.router = pu.router;
         loc.core = pu.router;  // one router per core position
         place_core(loc);

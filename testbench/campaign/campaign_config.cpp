@@ -190,7 +190,7 @@ models::SpikingConfig read_spiking(const Reader& r, const YAML::Node& n, std::op
 
 faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::string& key, const std::optional<Mission>& mission) {
   r.check_keys(n, key, {"kind", "layers", "probability", "fit", "mission_hours", "persistence", "value", "bit", "format",
-                        "groups", "onset_ns", "factor"});
+                        "groups", "onset_ns", "factor", "drop_probability"});
   faults::FaultSpec spec;
   spec.origin = r.context(n, key).with_key({}).prefix();
   std::vector<std::string> all_kinds = faults::fault_kind_names();
@@ -296,6 +296,7 @@ faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::st
   }
   if (n["value"]) spec.value = r.number(n["value"], key + ".value");
   if (n["factor"]) spec.factor = r.number(n["factor"], key + ".factor");
+  if (n["drop_probability"]) spec.drop_probability = r.number(n["drop_probability"], key + ".drop_probability");
   if (n["bit"]) spec.bit = static_cast<int>(r.integer(n["bit"], key + ".bit", 0, 1000000));
   if (const YAML::Node f = n["format"]) {
     if (f.IsMap()) {
@@ -724,16 +725,22 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
       if (c.spiking) refuse("the single-fault effects of the network it runs, which are the rate equivalent's, not the spiking network's", "no spiking:");
     }
   }
-  // Threshold and leak deviations act on spiking neurons, and the rate bounds have no term for them.
+  // Threshold and leak deviations act on spiking neurons, lossy routers and links drop spikes, and
+  // the rate bounds have no term for them.
   for (std::size_t i = 0; i < c.faults.size(); ++i) {
-    if (!c.faults[i].acts_on_neuron_parameters()) continue;
+    if (!c.faults[i].spiking_only()) continue;
     const YAML::Node at = root["faults"][i];
     const std::string key = "faults[" + std::to_string(i) + "]";
-    if (!c.spiking) r.fail(at, key, c.faults[i].kind_name() + " acts on spiking neurons' thresholds and leaks", "spiking: with it");
+    const bool drops = c.faults[i].drops_spikes();
+    if (!c.spiking) {
+      r.fail(at, key, c.faults[i].kind_name() + (drops ? " drops spikes" : " acts on spiking neurons' thresholds and leaks"),
+             "spiking: with it");
+    }
     if (c.bounds_listed && !c.bounds.empty()) {
-      r.fail(root["bounds"], "bounds", "the bounds do not model a spiking neuron's threshold or leak (" + key + ", " +
-                                           c.faults[i].kind_name() + ")",
-             "bounds: [] with threshold_deviation or leak_deviation");
+      r.fail(root["bounds"], "bounds",
+             (drops ? "the bounds do not model dropped spikes (" : "the bounds do not model a spiking neuron's threshold or leak (") + key +
+                 ", " + c.faults[i].kind_name() + ")",
+             drops ? "bounds: [] with lossy_router or lossy_link" : "bounds: [] with threshold_deviation or leak_deviation");
     }
     c.bounds.clear();
   }

@@ -126,7 +126,23 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
     sim::check_engine_can(engine, sim::engine_needs(nullptr, &*p.mapped));
     sim::ProgrammingStats stats;
     p.network = sim::programmed_network(p.model, *p.mapped, &stats);
-    specs = sim::expand_physical_faults(config.faults, *p.mapped);
+    try {
+      specs = sim::expand_physical_faults(config.faults, *p.mapped);
+    } catch (const core::InputError& e) {
+      throw core::InputError(config.file + ": " + e.what());
+    }
+    // Lossy routers and links drop the spikes of messages into dense layers; the spikes a
+    // convolution's tiles receive are feature maps, whose drops neither engine models.
+    for (std::size_t i = 0; i < config.faults.size(); ++i) {
+      if (!config.faults[i].drops_spikes()) continue;
+      for (int l = 1; l <= p.model.num_layers(); ++l) {
+        if (p.model.layer(l).kind() == "dense") continue;
+        throw core::InputError(config.file + ": faults[" + std::to_string(i) + "] (" + config.faults[i].kind_name() + "): layer " +
+                               std::to_string(l) + " is a " + p.model.layer(l).kind() +
+                               " layer; dropped spikes are modelled on the messages into dense layers only; expected a network of "
+                               "dense layers with " + config.faults[i].kind_name());
+      }
+    }
     ChipReport chip;
     chip.name = p.mapped->topology.name;
     chip.file = p.mapped->topology.file;

@@ -369,7 +369,9 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
                                         {},
                                         {},
                                         0,
-                                        0};
+                                        0,
+                                        {},
+                                        std::nullopt};
     if (m->stream) {
       r.chip->timing->stream = ChipReport::Timing::Stream{m->stream->interval_ns,       m->stream->throughput_per_us,
                                                           m->stream->bottleneck_per_us, m->stream->expected_per_us,
@@ -379,6 +381,8 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
     r.chip->timing->full_reason = m->full_reason;
     r.chip->timing->differential_inferences = m->differential_inferences;
     r.chip->timing->full_inferences = m->full_inferences;
+    r.chip->timing->spikes_per_link_per_inference = m->spikes_per_link_per_inference;
+    r.chip->timing->spikes_dropped_per_inference = m->spikes_dropped_per_inference;
     if (m->rerouting_per_inference) {
       r.chip->timing->rerouted_messages_per_inference = m->rerouting_per_inference->rerouted_messages;
       r.chip->timing->detour_hops_per_inference = m->rerouting_per_inference->detour_hops;

@@ -445,6 +445,14 @@ std::string chip_section(const Report& report) {
       }
       html << row("traffic per inference", std::to_string(t.messages_per_inference) + " messages, " +
                                                fmt(t.router_hops_per_inference) + " router hops");
+      if (t.spikes_dropped_per_inference) {
+        std::string busiest;
+        for (std::size_t i = 0; i < t.spikes_per_link_per_inference.size() && i < 5; ++i) {
+          busiest += (i ? "; " : "") + esc(t.spikes_per_link_per_inference[i].first) + " " + fmt(t.spikes_per_link_per_inference[i].second);
+        }
+        html << row("spikes per inference", "busiest links: " + (busiest.empty() ? std::string("none") : busiest) + "; " +
+                                                fmt(*t.spikes_dropped_per_inference) + " dropped by lossy routers and links");
+      }
     }
     html << "</table>";
     if (chip->programming) html << "<p class='small'>" << esc(describe_programming(*chip->programming)) << ".</p>";

@@ -194,6 +194,12 @@ json chip_to_json(const ChipReport& c) {
       for (const auto& [name, u] : c.timing->link_utilisation) links.push_back({{"link", name}, {"utilisation", u}});
       j["link_utilisation"] = links;
     }
+    if (c.timing->spikes_dropped_per_inference) {
+      nlohmann::json links = nlohmann::json::array();
+      for (const auto& [name, n] : c.timing->spikes_per_link_per_inference) links.push_back({{"link", name}, {"spikes", n}});
+      j["spikes_per_link_per_inference"] = links;
+      j["spikes_dropped_per_inference"] = *c.timing->spikes_dropped_per_inference;
+    }
     if (c.timing->stream) {
       const auto& st = *c.timing->stream;
       j["stream"] = {{"interval_ns", st.interval_ns},
@@ -278,6 +284,12 @@ ChipReport chip_of(const json& j) {
     if (j.contains("link_wait_ns_per_inference")) {
       t.link_wait_ns_per_inference = num_of(j["link_wait_ns_per_inference"]);
       for (const auto& l : j["link_utilisation"]) t.link_utilisation.emplace_back(l["link"].get<std::string>(), num_of(l["utilisation"]));
+    }
+    if (j.contains("spikes_dropped_per_inference")) {
+      t.spikes_dropped_per_inference = num_of(j["spikes_dropped_per_inference"]);
+      for (const auto& l : j["spikes_per_link_per_inference"]) {
+        t.spikes_per_link_per_inference.emplace_back(l["link"].get<std::string>(), num_of(l["spikes"]));
+      }
     }
     if (j.contains("simulation")) {
       const json& q = j["simulation"];

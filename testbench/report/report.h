@@ -171,6 +171,10 @@ struct ChipReport {
     std::string simulation;
     std::string full_reason;
     std::uint64_t differential_inferences = 0, full_inferences = 0;
+    // Spiking chips: spikes per inference on each link (busiest first) and dropped by lossy
+    // routers and links, over the campaign's inferences (ChipRunMetrics).
+    std::vector<std::pair<std::string, double>> spikes_per_link_per_inference;
+    std::optional<double> spikes_dropped_per_inference;
   };
   std::optional<Timing> timing;
   // Provenance of the components (types, parameter values, describe()), as written.

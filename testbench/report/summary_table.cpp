@@ -130,11 +130,18 @@ void print_summary(std::FILE* to, const Report& report, const std::string& out_d
     const std::string req = pt.requirements.empty() ? "-" : pt.requirements_met() ? "met" : "NOT met";
     char acc[32] = "-";
     if (pt.accuracy) std::snprintf(acc, sizeof acc, "%.4f", pt.accuracy->faulty_mean);
-    std::fprintf(to, "%-5zu %-*s %9llu %-10s %11.4e %11.4e %9.4f %9.4f %9s %8s\n", p, width, sweep.c_str(),
+    // A bound the point did not compute (bounds: [], spiking-only faults) prints "-", not nan.
+    auto shown = [](bool has, double v, const char* format) {
+      if (!has || !std::isfinite(v)) return std::string("-");
+      char text[32];
+      std::snprintf(text, sizeof text, format, v);
+      return std::string(text);
+    };
+    std::fprintf(to, "%-5zu %-*s %9llu %-10s %11.4e %11s %9s %9s %9s %8s\n", p, width, sweep.c_str(),
                  static_cast<unsigned long long>(pt.trials), pt.stopping.reached.c_str(), count ? mstd / static_cast<double>(count) : 0.0,
-                 has_b4 && count ? bstd / static_cast<double>(count) : kNaN,
-                 has_b4 && b4->second.std ? b4->second.std->pearson : kNaN, has_b4 ? b4->second.mean.median_rel_err : kNaN, acc,
-                 req.c_str());
+                 shown(has_b4 && count, count ? bstd / static_cast<double>(count) : 0.0, "%.4e").c_str(),
+                 shown(has_b4 && b4->second.std, has_b4 && b4->second.std ? b4->second.std->pearson : 0.0, "%.4f").c_str(),
+                 shown(has_b4, has_b4 ? b4->second.mean.median_rel_err : 0.0, "%.4f").c_str(), acc, req.c_str());
   }
   // What programming did to each chip point's network, before any fault.
   bool programming_header = false;

@@ -261,6 +261,18 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     put("deviation_output.yaml", "model: m.onnx\ninputs: {path: rates.csv}\n" + spiking8 +
                                      "faults:\n  - {kind: threshold_deviation, layers: [1, 2], probability: 0.1, factor: 2}\n");
     put("spiking_rates.yaml", campaign_head + crash + spiking8);
+    const std::string lossy_head = "model: m.onnx\ninputs: {path: rates.csv}\nchip: chip_ok.yaml\n";
+    put("lossy_no_drop.yaml", lossy_head + spiking8 + "bounds: []\nfaults:\n  - {kind: lossy_router, probability: 0.1}\n");
+    put("lossy_drop_range.yaml", lossy_head + spiking8 + "bounds: []\nfaults:\n  - {kind: lossy_link, probability: 0.1, drop_probability: 1.5}\n");
+    put("drop_on_router.yaml", lossy_head + spiking8 + "faults:\n  - {kind: router, probability: 0.1, drop_probability: 0.5}\n");
+    put("lossy_no_spiking.yaml", lossy_head + "faults:\n  - {kind: lossy_router, probability: 0.1, drop_probability: 0.5}\n");
+    put("lossy_bounds.yaml", lossy_head + spiking8 + "bounds: [b4]\nfaults:\n  - {kind: lossy_router, probability: 0.1, drop_probability: 0.5}\n");
+    put("chip_reroutes.yaml", "chip:\n  cores: {count: 4, layout: {type: mesh, width: 2, height: 2}}\n"
+                              "  crossbar: {type: ideal, rows: 4, cols: 4}\n  neuron_array: {size: 4}\n"
+                              "  interconnect: {type: mesh, routing: fault_tolerant}\n");
+    put("lossy_reroute.yaml", "model: m.onnx\ninputs: {path: rates.csv}\nchip: chip_reroutes.yaml\n" + spiking8 +
+                                  "bounds: []\nfaults:\n  - {kind: router, probability: 0.1}\n"
+                                  "  - {kind: lossy_link, probability: 0.1, drop_probability: 0.5}\n");
     put("spiking_holds.yaml", "model: m.onnx\ninputs: {path: rates.csv}\n" + crash + spiking8 + "bounds: [b4, worst_case]\nrequire: {worst_case: holds}\n");
 
     // issue 13: non-finite numbers. big.onnx: weights of about 1e15 / fan-in turn a stuck-at
@@ -482,6 +494,16 @@ const std::vector<BadCase> kCases{
      {"deviation_bounds.yaml", "'bounds'", "do not model a spiking neuron's threshold or leak", "bounds: []"}},
     {"deviation_on_a_membrane_readout", "run $D/deviation_output.yaml --out $D/o",
      {"deviation_output.yaml", "faults[0] (threshold_deviation)", "output layer", "spiking.readout: rate"}},
+    {"lossy_without_a_drop_probability", "run $D/lossy_no_drop.yaml --out $D/o",
+     {"lossy_no_drop.yaml", "faults[0].drop_probability", "missing", "(0, 1]"}},
+    {"lossy_drop_probability_out_of_range", "run $D/lossy_drop_range.yaml --out $D/o",
+     {"lossy_drop_range.yaml", "faults[0].drop_probability", "1.5", "(0, 1]"}},
+    {"drop_probability_on_a_dead_router", "run $D/drop_on_router.yaml --out $D/o",
+     {"drop_on_router.yaml", "drop_probability", "does not apply to router", "lossy_router and lossy_link"}},
+    {"lossy_without_spiking", "run $D/lossy_no_spiking.yaml --out $D/o", {"lossy_no_spiking.yaml", "faults[0]", "drops spikes", "spiking:"}},
+    {"lossy_with_bounds", "run $D/lossy_bounds.yaml --out $D/o", {"lossy_bounds.yaml", "'bounds'", "dropped spikes", "bounds: []"}},
+    {"lossy_with_rerouting_dead_routers", "run $D/lossy_reroute.yaml --out $D/o",
+     {"lossy_reroute.yaml", "faults[1] (lossy_link)", "faults[0] (router)", "fixed routes"}},
     {"spiking_holds_requirement", "run $D/spiking_holds.yaml --out $D/o",
      {"spiking_holds.yaml", "require.worst_case", "rate equivalent", "not a bound of it"}},
     {"spiking_inputs_outside_0_1", "run $D/spiking_rates.yaml --out $D/o", {"spiking_rates.yaml", "inputs", "spike rates", "[0, 1]"}},

@@ -18,6 +18,8 @@ namespace {
 
 const std::string kSource = NFSIM_SOURCE_DIR;
 const std::string kData = "/usr/share/datasets/fashion-mnist";
+// The neuron-array type of the spiking chips below.
+constexpr const char* kSpikingArray = "rate";
 
 // The outputs in an `nfsim eval` CSV (index column dropped): one row per input.
 Eigen::MatrixXd read_eval_csv(const std::string& path) {
@@ -314,6 +316,61 @@ TEST(SpikingCli, NumbersDoNotDependOnThreads) {
         EXPECT_NEAR(ia[n]["measured"]["std"][k].get<double>(), ic[n]["measured"]["std"][k].get<double>(), 1e-12) << coding;
       }
     }
+  }
+}
+
+// Lossy routers and links (docs/spiking.md, "Dropped spikes") through the CLI: the chip engine
+// drops the same spikes as the functional engine, trial by trial; the chip section counts the
+// spikes per link and those dropped; with the probabilities at 0 nothing is dropped and Delta is 0.
+TEST(SpikingCli, LossyRoutersAndLinksDropTheSameSpikesOnBothEngines) {
+  TempDir dir;
+  write_rates(dir);
+  const std::string campaign =
+      "model: {generate: {widths: [12, 10, 8, 3], activation: relu, sigma: 3.0, mu: 0.2, seed: 4}}\n"
+      "inputs: {path: rates.csv}\n"
+      "faults:\n"
+      "  - {kind: lossy_router, probability: 0.3, drop_probability: 0.5}\n"
+      "  - {kind: lossy_link, probability: 0.2, drop_probability: 1, persistence: permanent}\n"
+      "  - {kind: neuron_crash, layers: [1], probability: 0.05}\n"
+      "spiking: {time_steps: 16, percentile: 100}\n"
+      "seed: 8\nbounds: []\n"
+      "chip:\n  cores: {count: 9, layout: {type: mesh, width: 3, height: 3}}\n  crossbar: {type: ideal, rows: 8, cols: 8}\n"
+      "  neuron_array: {type: " + std::string(kSpikingArray) + ", size: 8}\n  interconnect: {type: mesh, hop_latency_ns: 5, flit_bytes: 8}\n";
+  write_file(dir.file("c.yaml"), campaign);
+  const CliRun a = nfsim("run " + dir.file("c.yaml") + " --engine chip --trials 20 --trial-outputs 20 --out " + dir.file("chip"), dir);
+  ASSERT_EQ(a.code, 0) << a.err;
+  const CliRun b = nfsim("run " + dir.file("c.yaml") + " --engine functional --trials 20 --trial-outputs 20 --out " + dir.file("f"), dir);
+  ASSERT_EQ(b.code, 0) << b.err;
+  std::ifstream ca(dir.file("chip/trial_outputs_0.csv")), cb(dir.file("f/trial_outputs_0.csv"));
+  std::string la, lb;
+  std::getline(ca, la);
+  std::getline(cb, lb);
+  int rows = 0;
+  while (std::getline(ca, la) && std::getline(cb, lb)) {
+    std::stringstream sa(la), sb(lb);
+    std::string xa, xb;
+    while (std::getline(sa, xa, ',') && std::getline(sb, xb, ',')) EXPECT_NEAR(std::stod(xa), std::stod(xb), 1e-9) << la;
+    ++rows;
+  }
+  EXPECT_EQ(rows, 20 * 4);
+  const nlohmann::json p = nlohmann::json::parse(read_file(dir.file("chip/report.json")))["points"][0];
+  EXPECT_GT(p["chip"]["spikes_dropped_per_inference"].get<double>(), 0.0);
+  ASSERT_GT(p["chip"]["spikes_per_link_per_inference"].size(), 0u);
+  EXPECT_GT(p["chip"]["spikes_per_link_per_inference"][0]["spikes"].get<double>(), 0.0);
+  EXPECT_FALSE(p["summary"].contains("b4"));  // no rate bound models dropped spikes
+  double largest = 0;
+  for (const auto& in : p["inputs"]) {
+    for (const auto& v : in["measured"]["std"]) largest = std::max(largest, v.get<double>());
+  }
+  EXPECT_GT(largest, 0.0);
+  // Every probability at 0: nothing dropped, Delta exactly 0.
+  const CliRun z = nfsim("run " + dir.file("c.yaml") + " --engine chip --trials 5 --set faults[0].probability=0 --set "
+                         "faults[1].probability=0 --set faults[2].probability=0 --out " + dir.file("z"), dir);
+  ASSERT_EQ(z.code, 0) << z.err;
+  const nlohmann::json pz = nlohmann::json::parse(read_file(dir.file("z/report.json")))["points"][0];
+  EXPECT_EQ(pz["chip"]["spikes_dropped_per_inference"].get<double>(), 0.0);
+  for (const auto& in : pz["inputs"]) {
+    for (const auto& v : in["measured"]["max_abs"]) EXPECT_EQ(v.get<double>(), 0.0);
   }
 }
 

@@ -85,6 +85,7 @@ struct SpikingCase {
   FaultSpec spec;
   bool conv = false;
   bool lif = false;
+  std::vector<FaultSpec> more;  // further specs of the plan, after `spec`
 };
 
 void PrintTo(const SpikingCase& c, std::ostream* os) { *os << c.name; }
@@ -130,6 +131,32 @@ std::vector<SpikingCase> cases() {
         FaultSpec leak{FaultKind::leak_deviation, {1, 2}, 0.2};
         leak.factor = lif ? 0.5 : 0.9;  // an if neuron's leak of 1 becomes 0.9: it starts to forget
         add("leak_deviation", leak);
+        if (!conv) {
+          // Dropped spikes (dense layers only): lossy routers and links, each spike dropped with
+          // drop_probability; with faults changing the synapses a dropped spike would have fed
+          // (a dead crossbar row, stuck-at synapses) and the neurons sending it.
+          for (const char* lossy : {"lossy_router", "lossy_link"}) {
+            FaultSpec p{FaultKind::group_crash, {}, std::string(lossy) == "lossy_router" ? 0.3 : 0.2};
+            p.physical_kind = lossy;
+            p.drop_probability = 0.5;
+            add(lossy, p);
+            FaultSpec all = p;
+            all.drop_probability = 1.0;
+            add(std::string(lossy) + "_drops_all", all);
+          }
+          FaultSpec lossy{FaultKind::group_crash, {}, 0.3};
+          lossy.physical_kind = "lossy_router";
+          lossy.drop_probability = 0.6;
+          FaultSpec row{FaultKind::group_crash, {}, 0.05};
+          row.physical_kind = "crossbar_row";
+          FaultSpec wstuck2{FaultKind::synapse_stuck_at, {1, 2, L}, 0.05};
+          wstuck2.value = 0.7;
+          FaultSpec crash{FaultKind::neuron_crash, {0, 1, 2}, 0.05};
+          SpikingCase mixed{"mlp_lossy_router_with_others" + suffix, lossy, false, lif, {row, wstuck2, crash}};
+          mixed.spec.persistence = persistence;
+          for (FaultSpec& m : mixed.more) m.persistence = persistence;
+          out.push_back(mixed);
+        }
         for (const char* physical : {"crossbar_row", "crossbar_column", "crossbar_tile", "neuron_array", "router"}) {
           FaultSpec p{FaultKind::group_crash, {}, std::string(physical) == "crossbar_row" || std::string(physical) == "crossbar_column" ? 0.05 : 0.15};
           p.physical_kind = physical;
@@ -151,7 +178,9 @@ TEST_P(SpikingEnginesAgree, PerTrialOutputs) {
   const Eigen::MatrixXd x = models::random_inputs(inputs, 3, 0.5, 0.5, 5);  // intensities in [0, 1]
   const models::Network net = c.conv ? spiking_cnn(x) : spiking_mlp(x);
   const MappedChip chip = mapped(net, c.conv ? kConvMesh : kSplitMesh);
-  const faults::FaultPlan plan(expand_physical_faults({c.spec}, chip), net);
+  std::vector<FaultSpec> specs{c.spec};
+  specs.insert(specs.end(), c.more.begin(), c.more.end());
+  const faults::FaultPlan plan(expand_physical_faults(specs, chip), net);
   const models::SpikingConfig config = dynamics(c.lif);
   ChipEngineOptions copt;
   copt.seed = 99;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -217,7 +218,18 @@ Eigen::VectorXd direct_faulty(const models::Network& net, const SpikingConfig& c
     }
     forced(0, s, t);
     for (int l = 1; l <= L; ++l) {
-      const Eigen::VectorXd current = faulty.layer(l).linear(faulty.staged(l - 1, s));
+      Eigen::VectorXd current = faulty.layer(l).linear(faulty.staged(l - 1, s));
+      // Dropped spikes: a spike of message `transfer` is lost when any failed lossy unit on it
+      // drops it; its synapses (their faulty values) then add nothing.
+      std::map<std::pair<int, int>, const faults::SpikeDrop*> lost;  // (transfer, source) -> a drop on it
+      for (const faults::SpikeDrop& d : f.drops[static_cast<std::size_t>(l)]) {
+        for (int i = d.src_begin; i < d.src_begin + d.src_count; ++i) {
+          if (s[i] != 0.0 && faults::spike_drop_uniform(seed, d.spec, d.unit, trial, input, t, d.transfer, i) < d.q) lost[{d.transfer, i}] = &d;
+        }
+      }
+      for (const auto& [key, d] : lost) {
+        for (int j = d->out_begin; j < d->out_begin + d->out_count; ++j) current[j] -= faulty.layer(l).crossbar_matrix()(j, key.second);
+      }
       if (l == L && c.readout == models::SpikeReadout::membrane) {
         acc += current;
         break;
@@ -378,12 +390,120 @@ TEST(Spiking, BlockStatisticsAreThoseOfTheTrials) {
   }
 }
 
+// Lossy units as sim::expand_physical_faults makes them, on the tiny 3-4-3-2 network: three
+// units whose messages overlap (two units on one message: a spike is lost once, when either
+// drops it), with drop probability q.
+faults::FaultSpec lossy_units(double p, double q, faults::Persistence persistence = faults::Persistence::transient) {
+  faults::FaultSpec spec{faults::FaultKind::group_crash, {}, p, persistence};
+  spec.physical_kind = "lossy_router";
+  spec.drop_probability = q;
+  // {layer, transfer, src_begin, src_count, out_begin, out_count}
+  spec.groups.push_back({"router[0]", {}, {}, {{1, 0, 0, 3, 0, 2}, {2, 2, 0, 4, 0, 3}}});
+  spec.groups.push_back({"router[1]", {}, {}, {{1, 0, 0, 3, 0, 2}, {1, 1, 1, 2, 2, 2}}});
+  spec.groups.push_back({"router[2]", {}, {}, {{3, 3, 0, 3, 0, 2}}});
+  return spec;
+}
+
+// Dropped spikes, alone and with faults on the synapses and neurons they touch, on every
+// configuration: the engine's differential outputs equal the direct simulation's.
+TEST(Spiking, DroppedSpikesEqualTheDirectSimulation) {
+  const models::Network raw = test::tiny(models::ActivationKind::relu, 1.0, 7);
+  const Eigen::MatrixXd x = (Eigen::MatrixXd::Random(raw.input_size(), 4).array() + 1.0) / 2.0;
+  const models::Network net = models::convert_to_spiking(raw, x, 99.0).network;
+  faults::FaultSpec stuck{faults::FaultKind::synapse_stuck_at, {1, 2, 3}, 0.3};
+  stuck.value = 0.8;
+  const std::vector<std::vector<faults::FaultSpec>> plans{
+      {lossy_units(0.6, 0.5)},
+      {lossy_units(0.6, 1.0, faults::Persistence::permanent)},
+      {lossy_units(0.7, 0.4), stuck, {faults::FaultKind::synapse_crash, {1, 2}, 0.3}, {faults::FaultKind::neuron_crash, {0, 1, 2}, 0.2}}};
+  std::size_t dropped_runs = 0;
+  for (const SpikingConfig& c : configs()) {
+    for (const auto& specs : plans) {
+      const faults::FaultPlan plan(specs, net);
+      sim::SpikingOptions o;
+      o.seed = 5;
+      const sim::SpikingEngine engine(net, c, x, plan, o);
+      const faults::FaultSampler sampler(plan, net, o.seed);
+      for (std::uint64_t trial = 0; trial < 8; ++trial) {
+        const Eigen::MatrixXd got = engine.trial_outputs(trial);
+        for (Eigen::Index n = 0; n < x.cols(); ++n) {
+          faults::FaultInstance f;
+          sampler.realize(trial, static_cast<std::uint32_t>(n), f);
+          for (const auto& d : f.drops) dropped_runs += d.empty() ? 0 : 1;
+          const Eigen::VectorXd want = direct_faulty(net, c, x.col(n), f, o.seed, trial, static_cast<std::uint32_t>(n));
+          EXPECT_LT((got.col(n) - want).cwiseAbs().maxCoeff(), 1e-12) << specs.front().describe() << ", " << c.describe() << ", trial " << trial;
+        }
+      }
+    }
+  }
+  EXPECT_GT(dropped_runs, 100u);
+}
+
+// A unit that drops every spike (q = 1) takes away exactly what crashing the synapses its
+// messages feed does (the same units fail: same spec index, unit count and seed).
+TEST(Spiking, DroppingEverySpikeIsCrashingTheSynapsesItFeeds) {
+  const models::Network raw = test::tiny(models::ActivationKind::relu, 1.0, 3);
+  const Eigen::MatrixXd x = (Eigen::MatrixXd::Random(raw.input_size(), 5).array() + 1.0) / 2.0;
+  const models::Network net = models::convert_to_spiking(raw, x, 99.0).network;
+  const faults::FaultSpec lossy = lossy_units(0.5, 1.0);
+  faults::FaultSpec crash{faults::FaultKind::group_crash, {}, 0.5};
+  for (const faults::FaultGroup& g : lossy.groups) {
+    faults::FaultGroup cells{g.name, {}, {}, {}};
+    for (const faults::SpikePath& sp : g.spike_paths) {
+      for (int j = sp.out_begin; j < sp.out_begin + sp.out_count; ++j) {
+        for (int i = sp.src_begin; i < sp.src_begin + sp.src_count; ++i) cells.synapses.push_back({sp.layer, j, i});
+      }
+    }
+    crash.groups.push_back(cells);
+  }
+  for (const SpikingConfig& c : configs()) {
+    const faults::FaultPlan a({lossy}, net), b({crash}, net);
+    const sim::SpikingEngine ea(net, c, x, a, {9, 16}), eb(net, c, x, b, {9, 16});
+    double changed = 0;
+    for (std::uint64_t trial = 0; trial < 10; ++trial) {
+      const Eigen::MatrixXd ya = ea.trial_outputs(trial), yb = eb.trial_outputs(trial);
+      EXPECT_LT((ya - yb).cwiseAbs().maxCoeff(), 1e-12) << c.describe() << ", trial " << trial;
+      changed += (ya - ea.clean_outputs()).cwiseAbs().sum();
+    }
+    EXPECT_GT(changed, 0.0) << c.describe();
+  }
+}
+
+// The drop draws: a pure function of their arguments, each of which changes them, uniform on
+// (0, 1) (mean 1/2, P(u < 0.3) = 0.3, within 5 standard errors over 200,000 draws).
+TEST(Spiking, SpikeDropDrawsArePureAndUniform) {
+  const double u = faults::spike_drop_uniform(1, 2, 3, 4, 5, 6, 7, 8);
+  EXPECT_EQ(u, faults::spike_drop_uniform(1, 2, 3, 4, 5, 6, 7, 8));
+  EXPECT_NE(u, faults::spike_drop_uniform(2, 2, 3, 4, 5, 6, 7, 8));
+  EXPECT_NE(u, faults::spike_drop_uniform(1, 3, 3, 4, 5, 6, 7, 8));
+  EXPECT_NE(u, faults::spike_drop_uniform(1, 2, 4, 4, 5, 6, 7, 8));
+  EXPECT_NE(u, faults::spike_drop_uniform(1, 2, 3, 5, 5, 6, 7, 8));
+  EXPECT_NE(u, faults::spike_drop_uniform(1, 2, 3, 4, 6, 6, 7, 8));
+  EXPECT_NE(u, faults::spike_drop_uniform(1, 2, 3, 4, 5, 7, 7, 8));
+  EXPECT_NE(u, faults::spike_drop_uniform(1, 2, 3, 4, 5, 6, 8, 8));
+  EXPECT_NE(u, faults::spike_drop_uniform(1, 2, 3, 4, 5, 6, 7, 9));
+  const int n = 200000;
+  double sum = 0, below = 0;
+  for (int k = 0; k < n; ++k) {
+    const double v = faults::spike_drop_uniform(42, k % 3, k % 7, k / 1000, k % 11, k % 13, k % 5, k);
+    ASSERT_GT(v, 0.0);
+    ASSERT_LT(v, 1.0);
+    sum += v;
+    below += v < 0.3 ? 1 : 0;
+  }
+  EXPECT_NEAR(sum / n, 0.5, 5 * std::sqrt(1.0 / 12 / n));
+  EXPECT_NEAR(below / n, 0.3, 5 * std::sqrt(0.21 / n));
+}
+
 TEST(Spiking, ZeroProbabilityGivesExactlyZeroDelta) {
   const models::Network raw = test::tiny(models::ActivationKind::relu, 1.0, 5);
   const Eigen::MatrixXd x = (Eigen::MatrixXd::Random(raw.input_size(), 3).array() + 1.0) / 2.0;
   const models::Network net = models::convert_to_spiking(raw, x, 100.0).network;
+  std::vector<faults::FaultSpec> specs = test::kind_cases(0.0);
+  for (const faults::FaultSpec& d : deviation_cases(0.0)) specs.push_back(d);
+  specs.push_back(lossy_units(0.0, 1.0));
   for (const SpikingConfig& c : configs()) {
-    for (const faults::FaultSpec& spec : test::kind_cases(0.0)) {
+    for (const faults::FaultSpec& spec : specs) {
       const faults::FaultPlan plan({spec}, net);
       const sim::SpikingEngine engine(net, c, x, plan, {1, 16});
       const sim::ErrorStats s = engine.run_block(0, 16);

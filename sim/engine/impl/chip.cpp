@@ -152,6 +152,16 @@ class ChipAdapter : public IEngine {
                                                             static_cast<double>(count(chip_tally::detour_hops)) / n,
                                                             static_cast<double>(count(chip_tally::dropped)) / n};
     }
+    if (t.counts.count(chip_tally::spikes_dropped) && inferences > 0) {
+      const double n = static_cast<double>(inferences);
+      m.spikes_dropped_per_inference = static_cast<double>(count(chip_tally::spikes_dropped)) / n;
+      const std::string prefix = chip_tally::link_spikes;
+      for (auto it = t.counts.lower_bound(prefix); it != t.counts.end() && it->first.rfind(prefix, 0) == 0; ++it) {
+        m.spikes_per_link_per_inference.emplace_back(it->first.substr(prefix.size()), static_cast<double>(it->second) / n);
+      }
+      std::stable_sort(m.spikes_per_link_per_inference.begin(), m.spikes_per_link_per_inference.end(),
+                       [](const auto& a, const auto& b) { return a.second > b.second; });
+    }
     if (session()->mapped.interconnect->bandwidth_bytes_per_ns() > 0 && inferences > 0) {
       m.link_wait_ns_per_inference = static_cast<double>(count(chip_tally::wait_ps)) * 1e-3 / static_cast<double>(inferences);
       const std::string prefix = chip_tally::link_busy_ps;
