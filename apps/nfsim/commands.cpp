@@ -47,6 +47,7 @@
 #include "testbench/campaign/checkpoint.h"
 #include "testbench/campaign/finite_check.h"
 #include "testbench/campaign/output_dir.h"
+#include "testbench/campaign/prepare.h"
 #include "testbench/campaign/runner.h"
 #include "testbench/campaign/tolerate.h"
 #include "testbench/campaign/harden.h"
@@ -258,9 +259,17 @@ int eval_spiking(const po::variables_map& vm) {
       throw core::InputError("--chip: the chip's spiking arrays take regular input trains; expected --input-coding regular");
     }
     const sim::ChipTopology topology = sim::load_topology(vm["chip"].as<std::string>());
-    if (topology.neuron_array.type != "rate") {
-      throw core::InputError(vm["chip"].as<std::string>() + ": neuron_array type '" + topology.neuron_array.type +
-                             "'; spiking arrays run on arrays of type rate");
+    const std::unique_ptr<sim::INeuronModel> neurons = sim::make_neuron_model(topology);
+    if (!neurons->spiking()) {
+      throw core::InputError(vm["chip"].as<std::string>() + ": neuron_array: type '" + topology.neuron_array.type +
+                             "' does not spike; --spiking runs on spiking arrays: expected neuron_array: {type: lif} (or if)");
+    }
+    if (!neurons->leaky()) {
+      const std::string leak = tb::first_leak_other_than_one(c, net.num_layers(), "--leak", model_path);
+      if (!leak.empty()) {
+        throw core::InputError(vm["chip"].as<std::string>() + ": neuron_array: type '" + topology.neuron_array.type +
+                               "' has no leak, and " + leak + "; expected neuron_array: {type: lif} for leaky dynamics");
+      }
     }
     const sim::MappedChip chip = sim::map_network(conversion.network, topology);
     const faults::FaultPlan none({}, conversion.network);

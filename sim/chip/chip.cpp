@@ -281,6 +281,14 @@ void Chip::set_spiking(const models::SpikingConfig* config) {
     throw core::InputError("chip: spiking arrays take regular input trains (input_coding: regular); Bernoulli trains run on "
                            "the functional engine");
   }
+  const ChipTopology& topology = mapped_.topology;
+  if (!arrays_.empty() && !arrays_.front()->spiking_model()) {
+    // Every array has the topology's one type. Campaigns and nfsim eval refuse this first, naming
+    // their own files; this is the chip's own guard.
+    throw core::InputError(topology.file + ": neuron_array: type '" + topology.neuron_array.type +
+                           "' does not spike, and spiking: runs the network on spiking arrays; expected "
+                           "neuron_array: {type: lif} (or if)");
+  }
   spiking_ = *config;
   const int L = net_.num_layers();
   for (std::size_t k = 0; k < arrays_.size(); ++k) {

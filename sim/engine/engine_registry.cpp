@@ -102,8 +102,12 @@ void check_engine_can(const EngineRegistry::Entry& engine, const EngineNeeds& ne
   if (needs.read_noise && !caps.read_noise) {
     refuse("crossbar type '" + needs.crossbar_type + "': it adds read noise", [](const EngineCapabilities& c) { return c.read_noise; });
   }
-  if (!needs.neuron_type.empty() && needs.neuron_type != "rate" && !caps.custom_neurons) {
-    refuse("neuron-array type '" + needs.neuron_type + "' (a neuron model other than rate)",
+  // The functional model has rate units and, under spiking:, SpikingModel's integrate-and-fire
+  // dynamics, which are the built-in lif and if arrays' (a rate campaign on those is refused by
+  // the campaign's checks). Any other type, a plug-in's spiking one included, is the chip's.
+  const bool builtin_neurons = needs.neuron_type == "rate" || needs.neuron_type == "lif" || needs.neuron_type == "if";
+  if (!needs.neuron_type.empty() && !builtin_neurons && !caps.custom_neurons) {
+    refuse("neuron-array type '" + needs.neuron_type + "' (a neuron model other than the built-in rate, lif and if)",
            [](const EngineCapabilities& c) { return c.custom_neurons; });
   }
   if (needs.physical_faults && !caps.physical_faults) {
@@ -135,7 +139,7 @@ std::string describe_capabilities(const EngineCapabilities& caps) {
   if (!caps.exact) words.push_back("Monte Carlo");
   if (caps.onset_times) words.push_back("onset times");
   if (caps.read_noise) words.push_back("read noise");
-  words.push_back(caps.custom_neurons ? "any neuron model" : "rate neurons only");
+  words.push_back(caps.custom_neurons ? "any neuron model" : "built-in neurons only (rate, lif, if)");
   if (caps.physical_faults) words.push_back("physical faults");
   if (caps.needs_chip) words.push_back("needs a chip");
   if (caps.parallel_blocks) words.push_back("threads");

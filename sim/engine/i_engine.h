@@ -26,7 +26,9 @@ struct FaultLogContext;
 struct EngineCapabilities {
   bool onset_times = false;      // fault specs with onset_ns > 0 (needs simulated time)
   bool read_noise = false;       // crossbar models whose reads add noise
-  bool custom_neurons = false;   // neuron-array types other than `rate` (the functional model is rate units)
+  // Neuron-array types other than the built-in `rate`, `lif` and `if` (the functional model has
+  // rate units and the built-in integrate-and-fire dynamics; a plug-in's type runs on the chip).
+  bool custom_neurons = false;
   bool physical_faults = false;  // crossbar_row/column/tile, neuron_array, router
   bool needs_chip = false;       // the campaign must name a chip topology
   bool exact = false;            // enumerates every fault subset instead of sampling trials

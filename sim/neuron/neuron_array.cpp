@@ -1,5 +1,6 @@
 #include "sim/neuron/neuron_array.h"
 
+#include "core/error.h"
 #include "models/spiking.h"
 #include "sim/tlm/protocol.h"
 
@@ -52,20 +53,25 @@ void NeuronArray::accumulate_positions(int channel, int pos_begin, const Eigen::
 }
 
 void NeuronArray::set_spiking(SpikingDynamics dynamics) {
+  if (!model_->spiking()) {
+    throw core::InternalError(std::string(name()) + ": neuron model '" + model_->describe() +
+                              "' does not spike; set_spiking needs a spiking model");
+  }
   spiking_ = std::make_unique<SpikingDynamics>(std::move(dynamics));
   begin_spiking_inference();
 }
 
 void NeuronArray::begin_spiking_inference() {
-  membrane_.setZero(size());
-  refractory_.assign(static_cast<std::size_t>(size()), 0);
+  state_.membrane.setZero(size());
+  state_.refractory.assign(static_cast<std::size_t>(size()), 0);
   step_ = 0;
 }
 
 void NeuronArray::fire(sc_core::sc_time& delay) {
   delay += update_latency_ * slowdown_;
   if (spiking_) {
-    // One time step (the same arithmetic as sim::SpikingModel's step).
+    // One time step of the model's dynamics, under the parameter faults. A dead array's neurons
+    // still step; what it sends is zero.
     const SpikingDynamics& d = *spiking_;
     const double* threshold = d.threshold.data();
     const double* leak = d.leak.data();
@@ -82,23 +88,7 @@ void NeuronArray::fire(sc_core::sc_time& delay) {
       threshold = threshold_now_.data();
       leak = leak_now_.data();
     }
-    y_.resize(size());
-    for (Eigen::Index j = 0; j < size(); ++j) {
-      int& r = refractory_[static_cast<std::size_t>(j)];
-      if (r > 0) {
-        --r;
-        y_[j] = 0.0;
-        continue;
-      }
-      membrane_[j] = leak[j] * membrane_[j] + z_[j];
-      if (membrane_[j] >= threshold[j]) {
-        y_[j] = 1.0;
-        membrane_[j] = d.subtract ? membrane_[j] - threshold[j] : 0.0;
-        r = d.refractory;
-      } else {
-        y_[j] = 0.0;
-      }
-    }
+    model_->step(z_, SpikingParameters{threshold, leak, d.subtract, d.refractory}, state_, y_);
     y_model_.resize(0);
     if (dead_) {
       y_.setZero();

@@ -55,20 +55,26 @@ class NeuronArray : public sc_core::sc_module {
   // What the array sends on: y, or the stage's pooled channels.
   const Eigen::VectorXd& output() const { return stage_ ? u_ : y_; }
 
-  // Spiking arrays (docs/spiking.md): each fire() is one time step. The neurons integrate their
-  // current z (partial sums + bias) into a membrane V <- leak V + z, spike (output 1) where V >=
-  // threshold, reset by subtraction or to zero, and hold for `refractory` steps; a failed neuron
-  // with value v fires the regular train of rate clamp(v, 0, 1) instead. The membranes persist
-  // across the fire() calls of one inference: begin_spiking_inference() zeroes them, set_step()
-  // names the step. Without set_spiking() (or after clear_spiking()) the array is a rate array.
+  // Spiking arrays (docs/spiking.md): each fire() is one time step of the array's spiking neuron
+  // model (INeuronModel::step: the built-in lif and if integrate their current z, partial sums +
+  // bias, into a membrane V <- leak V + z, spike (output 1) where V >= threshold, reset by
+  // subtraction or to zero, and hold for `refractory` steps); a failed neuron with value v fires
+  // the regular train of rate clamp(v, 0, 1) instead. The state persists across the fire() calls
+  // of one inference: begin_spiking_inference() zeroes it, set_step() names the step. Without
+  // set_spiking() (or after clear_spiking()) the array applies the model's fire() as a rate array
+  // does (a spiking type's output layer under the membrane readout passes its current on).
   struct SpikingDynamics {
     Eigen::VectorXd threshold, leak;  // per neuron of the array
     bool subtract = true;
     int refractory = 0;
   };
+  // Throws InternalError when the array's model is not a spiking one (the campaign's checks
+  // refuse such a chip first, naming the files).
   void set_spiking(SpikingDynamics dynamics);
   void clear_spiking() { spiking_.reset(); }
   bool spiking() const { return spiking_ != nullptr; }
+  // Whether the array's neuron model spikes (INeuronModel::spiking), in or out of spiking mode.
+  bool spiking_model() const { return model_->spiking(); }
   void begin_spiking_inference();
   void set_step(int step) { step_ = step; }
 
@@ -104,8 +110,7 @@ class NeuronArray : public sc_core::sc_module {
   Eigen::VectorXd threshold_now_, leak_now_;  // the dynamics with the parameter faults applied
   bool dead_ = false;
   std::unique_ptr<SpikingDynamics> spiking_;
-  Eigen::VectorXd membrane_;
-  std::vector<int> refractory_;
+  SpikingState state_;  // membranes and refractory counts, owned here, updated by the model's step()
   int step_ = 0;
 };
 

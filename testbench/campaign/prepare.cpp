@@ -39,6 +39,32 @@ std::string chip_key_of(const PreparedPoint& p) {
   return core::fnv1a64_hex(bytes);
 }
 
+// The chip's neuron-array type against the campaign (docs/spiking.md, "On the chip"): spiking:
+// needs spiking arrays (lif, if or a plug-in's spiking type), a rate campaign needs rate arrays,
+// and if arrays take no leak. Checked before the engine's capabilities, which say which engine
+// models which type.
+void check_neuron_arrays(const CampaignConfig& config, const PreparedPoint& p, const sim::INeuronModel& model) {
+  const sim::ChipTopology& t = p.mapped->topology;
+  const std::string type = "'" + t.neuron_array.type + "' (" + t.file + ")";
+  if (config.spiking && !model.spiking()) {
+    throw core::InputError(config.file + ": spiking: the chip's neuron arrays are of type " + type +
+                           ", which do not spike; expected neuron_array: {type: lif} (or if) in the chip for spiking:");
+  }
+  if (!config.spiking && model.spiking()) {
+    throw core::InputError(config.file + ": chip: the chip's neuron arrays are of type " + type +
+                           ", which spike, and the campaign has no spiking: section; expected spiking: (docs/spiking.md) "
+                           "for these arrays, or neuron_array: {type: rate} for a rate network");
+  }
+  if (p.spiking && model.spiking() && !model.leaky()) {
+    const std::string leak = first_leak_other_than_one(*p.spiking, p.model.num_layers(), config.file + ": spiking.leak",
+                                                       config.model.nir() ? config.model.path : "");
+    if (!leak.empty()) {
+      throw core::InputError(t.file + ": neuron_array: type '" + t.neuron_array.type + "' has no leak, and " + leak +
+                             "; expected neuron_array: {type: lif} for leaky dynamics, or dynamics with leak 1");
+    }
+  }
+}
+
 }  // namespace
 
 PreparedPoint prepare_point(const CampaignConfig& config) {
@@ -115,13 +141,7 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
   std::vector<faults::FaultSpec> specs = config.faults;
   if (config.chip) {
     p.mapped = sim::map_network(p.model, *config.chip);
-    if (config.spiking && p.mapped->topology.neuron_array.type != "rate") {
-      // In spiking mode the arrays run the integrate-and-fire dynamics of spiking:; a neuron model
-      // of another type would be bypassed on the hidden layers and applied to the output's current.
-      throw core::InputError(config.file + ": spiking: the chip's neuron arrays are of type '" + p.mapped->topology.neuron_array.type +
-                             "' (" + p.mapped->topology.file + "); spiking arrays run spiking:'s dynamics on arrays of "
-                             "type rate; expected neuron_array: {type: rate} with spiking:");
-    }
+    check_neuron_arrays(config, p, *sim::make_neuron_model(p.mapped->topology));
     // The components first: a model the engine cannot honour is named before the faults on it.
     sim::check_engine_can(engine, sim::engine_needs(nullptr, &*p.mapped));
     sim::ProgrammingStats stats;
@@ -192,6 +212,25 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
   // The chip engine records its references (or not) when it elaborates: the mode is the session's.
   if (p.mapped) p.chip_key = chip_key_of(p) + (config.chip_differential ? "" : "-full");
   return p;
+}
+
+std::string first_leak_other_than_one(const models::SpikingConfig& s, int layers, const std::string& leak_key,
+                                      const std::string& nir_path) {
+  const int last = s.readout == models::SpikeReadout::rate ? layers : layers - 1;
+  for (int l = 1; l <= last; ++l) {
+    const auto ul = static_cast<std::size_t>(l - 1);
+    if (ul < s.layer_leaks.size() && s.layer_leaks[ul].size()) {
+      for (Eigen::Index j = 0; j < s.layer_leaks[ul].size(); ++j) {
+        if (s.layer_leaks[ul][j] != 1.0) {
+          return "the NIR model " + nir_path + " gives neuron " + std::to_string(j) + " of layer " + std::to_string(l) +
+                 " the leak " + core::format_double(s.layer_leaks[ul][j]);
+        }
+      }
+    } else if (s.neuron == models::SpikingNeuron::lif && s.leak != 1.0) {
+      return leak_key + " is " + core::format_double(s.leak) + " (neuron lif)";
+    }
+  }
+  return "";
 }
 
 PreparedCampaign prepare_campaign(const CampaignConfig& config) {

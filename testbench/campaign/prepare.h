@@ -39,6 +39,14 @@ struct PreparedPoint {
 // Throws InputError for anything the engine cannot honour (before any trial).
 PreparedPoint prepare_point(const CampaignConfig& config);
 
+// A leak other than 1 in the dynamics spiking arrays would run (layers 1..layers-1, and the
+// output layer with the rate readout), said for a message ("c.yaml: spiking.leak is 0.9 (neuron
+// lif)", or the NIR file's neuron and value), or empty when every leak is 1: what arrays of type
+// `if` refuse. `leak_key` names the leak setting, `nir_path` the NIR file its per-neuron leaks
+// come from.
+std::string first_leak_other_than_one(const models::SpikingConfig& s, int layers, const std::string& leak_key,
+                                      const std::string& nir_path);
+
 // The same without the engine's state, for `nfsim tolerate` and tools.
 struct PreparedCampaign {
   models::Network network;

@@ -261,19 +261,30 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     put("deviation_output.yaml", "model: m.onnx\ninputs: {path: rates.csv}\n" + spiking8 +
                                      "faults:\n  - {kind: threshold_deviation, layers: [1, 2], probability: 0.1, factor: 2}\n");
     put("spiking_rates.yaml", campaign_head + crash + spiking8);
-    const std::string lossy_head = "model: m.onnx\ninputs: {path: rates.csv}\nchip: chip_ok.yaml\n";
+    const std::string lossy_head = "model: m.onnx\ninputs: {path: rates.csv}\nchip: chip_lif.yaml\n";
     put("lossy_no_drop.yaml", lossy_head + spiking8 + "bounds: []\nfaults:\n  - {kind: lossy_router, probability: 0.1}\n");
     put("lossy_drop_range.yaml", lossy_head + spiking8 + "bounds: []\nfaults:\n  - {kind: lossy_link, probability: 0.1, drop_probability: 1.5}\n");
     put("drop_on_router.yaml", lossy_head + spiking8 + "faults:\n  - {kind: router, probability: 0.1, drop_probability: 0.5}\n");
     put("lossy_no_spiking.yaml", lossy_head + "faults:\n  - {kind: lossy_router, probability: 0.1, drop_probability: 0.5}\n");
     put("lossy_bounds.yaml", lossy_head + spiking8 + "bounds: [b4]\nfaults:\n  - {kind: lossy_router, probability: 0.1, drop_probability: 0.5}\n");
     put("chip_reroutes.yaml", "chip:\n  cores: {count: 4, layout: {type: mesh, width: 2, height: 2}}\n"
-                              "  crossbar: {type: ideal, rows: 4, cols: 4}\n  neuron_array: {size: 4}\n"
+                              "  crossbar: {type: ideal, rows: 4, cols: 4}\n  neuron_array: {type: lif, size: 4}\n"
                               "  interconnect: {type: mesh, routing: fault_tolerant}\n");
     put("lossy_reroute.yaml", "model: m.onnx\ninputs: {path: rates.csv}\nchip: chip_reroutes.yaml\n" + spiking8 +
                                   "bounds: []\nfaults:\n  - {kind: router, probability: 0.1}\n"
                                   "  - {kind: lossy_link, probability: 0.1, drop_probability: 0.5}\n");
     put("spiking_holds.yaml", "model: m.onnx\ninputs: {path: rates.csv}\n" + crash + spiking8 + "bounds: [b4, worst_case]\nrequire: {worst_case: holds}\n");
+    // issue 18: the chip's spiking neuron-array types (lif, if) against the campaign.
+    const std::string chip_line = "chip:\n  cores: {count: 2, layout: {type: line}}\n  crossbar: {type: ideal, rows: 4, cols: 4}\n";
+    put("chip_lif.yaml", chip_line + "  neuron_array: {type: lif, size: 4}\n");
+    put("chip_if.yaml", chip_line + "  neuron_array: {type: if, size: 4}\n");
+    put("spiking_rate_chip.yaml", "model: m.onnx\ninputs: {path: rates.csv}\n" + crash + spiking8 + "chip: chip_ok.yaml\n");
+    put("rate_lif_chip.yaml", campaign_head + crash + "chip: chip_lif.yaml\n");
+    put("leak_if_chip.yaml", "model: m.onnx\ninputs: {path: rates.csv}\n" + crash + "spiking: {time_steps: 8, neuron: lif, leak: 0.9}\nchip: chip_if.yaml\n");
+    put("chip_if_mesh.yaml", "chip:\n  cores: {count: 9, layout: {type: mesh, width: 3, height: 3}}\n"
+                             "  crossbar: {type: ideal, rows: 8, cols: 8}\n  neuron_array: {type: if, size: 8}\n");
+    put("nir_leak_if_chip.yaml", "model: nir/mlp_lif.nir\ninputs: {path: nir/mlp_lif_inputs.npy}\n" + crash +
+                                     "spiking: {time_steps: 8, dt: 0.001}\nchip: chip_if_mesh.yaml\n");
 
     // issue 13: non-finite numbers. big.onnx: weights of about 1e15 / fan-in turn a stuck-at
     // value of 1e50 into outputs beyond 1e60 (an innocent spec before the culprit); bigw.onnx:
@@ -510,6 +521,18 @@ const std::vector<BadCase> kCases{
     {"eval_spiking_inputs_outside_0_1", "eval $M --inputs random:2 --spiking 8", {"--inputs", "spike rates", "[0, 1]"}},
     {"eval_spiking_zero_steps", "eval $M --inputs random:2 --spiking 0", {"--spiking 0", "[1, 100000]"}},
     {"eval_spiking_leak_on_an_if_neuron", "eval $M --inputs random:2 --spiking 8 --leak 0.5", {"--leak", "--neuron lif only"}},
+    {"spiking_on_rate_arrays", "run $D/spiking_rate_chip.yaml --out $D/o",
+     {"spiking_rate_chip.yaml", "spiking", "'rate'", "chip_ok.yaml", "do not spike", "neuron_array: {type: lif}"}},
+    {"rate_campaign_on_spiking_arrays", "run $D/rate_lif_chip.yaml --out $D/o",
+     {"rate_lif_chip.yaml", "'lif'", "chip_lif.yaml", "no spiking:", "neuron_array: {type: rate}"}},
+    {"leak_on_if_arrays", "run $D/leak_if_chip.yaml --out $D/o",
+     {"chip_if.yaml", "neuron_array", "'if' has no leak", "leak_if_chip.yaml: spiking.leak is 0.9", "{type: lif}"}},
+    {"nir_leak_on_if_arrays", "run $D/nir_leak_if_chip.yaml --out $D/o",
+     {"chip_if_mesh.yaml", "'if' has no leak", "mlp_lif.nir gives neuron 0 of layer 1 the leak", "{type: lif}"}},
+    {"eval_spiking_on_rate_arrays", "eval $M --inputs $D/rates.csv --spiking 8 --chip $D/chip_ok.yaml",
+     {"chip_ok.yaml", "'rate'", "does not spike", "neuron_array: {type: lif}"}},
+    {"eval_spiking_leak_on_if_arrays", "eval $M --inputs $D/rates.csv --spiking 8 --neuron lif --leak 0.5 --chip $D/chip_if.yaml",
+     {"chip_if.yaml", "'if' has no leak", "--leak is 0.5", "{type: lif}"}},
     {"estimator_unknown", "run $D/estimator_unknown.yaml --out $D/o", {"estimator_unknown.yaml", "'estimator'", "'importance'", "plain or control_variate"}},
     {"estimator_on_the_exact_engine", "run $D/estimator_exact.yaml --out $D/o",
      {"engine 'exact' cannot honour", "control_variate", "expected engine: functional or chip"}},

@@ -312,6 +312,11 @@ TEST(CliChip, ListShowsEveryRegisteredTypeWithItsParameters) {
                         "weight_bit_flip"}) {
     EXPECT_NE(r.out.find(s), std::string::npos) << s;
   }
+  // The spiking neuron-array types, each on its own line with its description.
+  EXPECT_NE(r.out.find("  lif "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  if "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("leaky integrate-and-fire"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("integrate-and-fire without leak"), std::string::npos) << r.out;
 }
 
 TEST(CliChip, MapPrintsPlacementAndRefusesWhatDoesNotFit) {

@@ -19,7 +19,7 @@ namespace {
 const std::string kSource = NFSIM_SOURCE_DIR;
 const std::string kData = "/usr/share/datasets/fashion-mnist";
 // The neuron-array type of the spiking chips below.
-constexpr const char* kSpikingArray = "rate";
+constexpr const char* kSpikingArray = "lif";
 
 // The outputs in an `nfsim eval` CSV (index column dropped): one row per input.
 Eigen::MatrixXd read_eval_csv(const std::string& path) {
@@ -95,7 +95,7 @@ TEST(SpikingCli, EvalOnTheChipEqualsTheFunctionalEngine) {
   const std::string common = "eval " + kSource + "/examples/models/fmnist_mlp.onnx --inputs " + kData +
                              "/t10k-images-idx3-ubyte.gz --labels " + kData + "/t10k-labels-idx1-ubyte.gz --count 30 "
                              "--scale 0.00392156862745098 --spiking 8 --precision 17 ";
-  const CliRun chip = nfsim(common + "--chip " + kSource + "/examples/chips/mesh4x4.yaml --out " + dir.file("chip.csv"), dir);
+  const CliRun chip = nfsim(common + "--chip " + kSource + "/examples/chips/mesh4x4_lif.yaml --out " + dir.file("chip.csv"), dir);
   ASSERT_EQ(chip.code, 0) << chip.err;
   EXPECT_NE(chip.err.find("engine chip (mesh4x4"), std::string::npos) << chip.err;
   const CliRun functional = nfsim(common + "--out " + dir.file("functional.csv"), dir);
@@ -125,7 +125,7 @@ TEST(SpikingCli, NirModelThroughEvalAndACampaignOnBothEngines) {
                                  "  - {kind: threshold_deviation, layers: [1, 2], probability: 0.1, factor: 0.8}\n"
                                  "trials: 20\nseed: 2\n"
                                  "chip:\n  cores: {count: 9, layout: {type: mesh, width: 3, height: 3}}\n"
-                                 "  crossbar: {type: ideal, rows: 8, cols: 8}\n  neuron_array: {type: rate, size: 8}\n"
+                                 "  crossbar: {type: ideal, rows: 8, cols: 8}\n  neuron_array: {type: lif, size: 8}\n"
                                  "  interconnect: {type: mesh, hop_latency_ns: 5, flit_bytes: 8}\n");
   const CliRun a = nfsim("run " + dir.file("c.yaml") + " --engine functional --trial-outputs 20 --out " + dir.file("f"), dir);
   ASSERT_EQ(a.code, 0) << a.err;
@@ -214,7 +214,7 @@ TEST(SpikingCli, ChipEngineGivesTheFunctionalEnginesTrials) {
   TempDir dir;
   const std::string chip =
       "chip:\n  cores: {count: 9, layout: {type: mesh, width: 3, height: 3}}\n  crossbar: {type: ideal, rows: 8, cols: 8}\n"
-      "  neuron_array: {type: rate, size: 8}\n  interconnect: {type: mesh, hop_latency_ns: 5, flit_bytes: 8}\n";
+      "  neuron_array: {type: lif, size: 8}\n  interconnect: {type: mesh, hop_latency_ns: 5, flit_bytes: 8}\n";
   write_rates(dir);
   write_file(dir.file("c.yaml"), kCampaign + chip);
   const CliRun a = nfsim("run " + dir.file("c.yaml") + " --engine chip --trials 30 --trial-outputs 30 --out " + dir.file("chip"), dir);
@@ -237,6 +237,38 @@ TEST(SpikingCli, ChipEngineGivesTheFunctionalEnginesTrials) {
   EXPECT_EQ(c["simulation"]["mode"], "full");
   EXPECT_NE(c["simulation"]["full_reason"].get<std::string>().find("spiking arrays"), std::string::npos);
   EXPECT_GT(c["inference_latency_ns"]["mean"].get<double>(), 0.0);
+}
+
+// The chip's neuron-array type decides which engines run a spiking campaign: the functional
+// engine models the built-in lif and if dynamics (it runs the lif chip above), a plug-in's
+// spiking type runs on the chip engine only, where its own step() gives its own spikes.
+TEST(SpikingCli, APluginSpikingTypeRunsOnTheChipEngineOnly) {
+  TempDir dir;
+  const std::string chip = std::string("chip:\n  cores: {count: 9, layout: {type: mesh, width: 3, height: 3}}\n") +
+                           "  crossbar: {type: ideal, rows: 8, cols: 8}\n  neuron_array: {type: TYPE, size: 8}\n";
+  const auto with = [&](const std::string& type) {
+    std::string c = chip;
+    c.replace(c.find("TYPE"), 4, type);
+    return kCampaign + c;
+  };
+  write_rates(dir);
+  write_file(dir.file("plugin.yaml"), with("test_threshold"));
+  write_file(dir.file("lif.yaml"), with("lif"));
+  const std::string plugin = std::string(" --plugin ") + NFSIM_THRESHOLD_NEURON_PLUGIN;
+  const CliRun f = nfsim("run " + dir.file("plugin.yaml") + plugin + " --engine functional --trials 10 --out " + dir.file("f"), dir);
+  EXPECT_EQ(f.code, 2) << f.err;
+  EXPECT_NE(f.err.find("engine 'functional' cannot honour neuron-array type 'test_threshold'"), std::string::npos) << f.err;
+  EXPECT_NE(f.err.find("expected engine: chip"), std::string::npos) << f.err;
+  const CliRun c = nfsim("run " + dir.file("plugin.yaml") + plugin + " --engine chip --trials 10 --out " + dir.file("c"), dir);
+  ASSERT_EQ(c.code, 0) << c.err;
+  const CliRun l = nfsim("run " + dir.file("lif.yaml") + " --engine chip --trials 10 --out " + dir.file("l"), dir);
+  ASSERT_EQ(l.code, 0) << l.err;
+  const nlohmann::json pc = nlohmann::json::parse(read_file(dir.file("c/report.json")))["points"][0];
+  const nlohmann::json pl = nlohmann::json::parse(read_file(dir.file("l/report.json")))["points"][0];
+  EXPECT_EQ(pc["chip"]["components"]["neuron_array"]["type"], "test_threshold");
+  EXPECT_EQ(pl["chip"]["components"]["neuron_array"]["type"], "lif");
+  // Memoryless neurons keep no charge between steps: other fault-free readouts than lif's.
+  EXPECT_NE(pc["chip"]["fault_free_max_abs_output_error"].get<double>(), pl["chip"]["fault_free_max_abs_output_error"].get<double>());
 }
 
 // TMR on spiking neurons protects them against every neuron kind, the threshold and leak
@@ -280,7 +312,7 @@ TEST(SpikingCli, ZeroProbabilityGivesZeroDelta) {
   // And on the chip engine's spiking arrays.
   write_file(dir.file("chip.yaml"), kCampaign +
                                         "chip:\n  cores: {count: 9, layout: {type: mesh, width: 3, height: 3}}\n"
-                                        "  crossbar: {type: ideal, rows: 8, cols: 8}\n  neuron_array: {type: rate, size: 8}\n"
+                                        "  crossbar: {type: ideal, rows: 8, cols: 8}\n  neuron_array: {type: lif, size: 8}\n"
                                         "  interconnect: {type: mesh, hop_latency_ns: 5, flit_bytes: 8}\nengine: chip\n");
   const CliRun r = nfsim("run " + dir.file("chip.yaml") + " --set faults[0].probability=0 --set faults[1].probability=0 --trials 10 --out " +
                              dir.file("zc"),

@@ -6,6 +6,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/error.h"
 #include "faults/fault_plan.h"
 #include "models/dataset.h"
 #include "models/random_network.h"
@@ -23,21 +24,21 @@ using faults::FaultKind;
 using faults::FaultSpec;
 using faults::Persistence;
 
-// A 20-17-12-5 relu network on 8x8 crossbars and 8-neuron arrays (every layer split into row and
+// A 20-17-12-5 relu network on 8x8 crossbars and 8-neuron lif arrays (every layer split into row and
 // column blocks) on a 5x4 mesh, and a conv network (conv 3 channels 3x3, average pooling 2x2,
 // dense 4) on 3-column crossbars.
 const char* kSplitMesh = R"(
 name: split
 cores: {count: 20, layout: {type: mesh, width: 5, height: 4}}
 crossbar: {type: ideal, rows: 8, cols: 8, read_latency_ns: 50}
-neuron_array: {type: rate, size: 8, update_latency_ns: 5}
+neuron_array: {type: lif, size: 8, update_latency_ns: 5}
 interconnect: {type: mesh, hop_latency_ns: 2, flit_bytes: 16}
 )";
 const char* kConvMesh = R"(
 name: conv
 cores: {count: 16, layout: {type: mesh, width: 4, height: 4}}
 crossbar: {type: ideal, rows: 8, cols: 3, read_latency_ns: 10}
-neuron_array: {type: rate, size: 3, update_latency_ns: 5}
+neuron_array: {type: lif, size: 3, update_latency_ns: 5}
 interconnect: {type: mesh, hop_latency_ns: 2, flit_bytes: 16}
 )";
 
@@ -61,7 +62,7 @@ const char* kSplitMeshNarrow = R"(
 name: split
 cores: {count: 20, layout: {type: mesh, width: 5, height: 4}}
 crossbar: {type: ideal, rows: 8, cols: 8, read_latency_ns: 50}
-neuron_array: {type: rate, size: 8, update_latency_ns: 5}
+neuron_array: {type: lif, size: 8, update_latency_ns: 5}
 interconnect: {type: mesh, hop_latency_ns: 2, flit_bytes: 16, link_bandwidth_bytes_per_ns: 1}
 )";
 
@@ -239,6 +240,48 @@ TEST(ChipSpiking, TrafficFollowsTheSpikes) {
   ASSERT_EQ(latencies.size(), 2u) << "the silent and the bright input took the same time";
   // The bright input's 20 x 12 extra input spikes cross at least one 1 byte/ns link each (4 bytes).
   EXPECT_GE(latencies.rbegin()->first - latencies.begin()->first, 4u * 20u * 1000u);
+}
+
+// The neuron-array type decides whether the arrays spike: the registered if type runs the same
+// dynamics as the functional engine (leak 1), and rate arrays refuse spiking dynamics, naming the
+// topology file and the key (campaigns refuse them earlier, naming their own file too).
+TEST(ChipSpiking, IfArraysGiveTheFunctionalEnginesOutputs) {
+  const Eigen::MatrixXd x = models::random_inputs(20, 3, 0.5, 0.5, 5);
+  const models::Network net = spiking_mlp(x);
+  std::string yaml = kSplitMesh;
+  yaml.replace(yaml.find("type: lif"), 9, "type: if");
+  const MappedChip chip = mapped(net, yaml.c_str());
+  const faults::FaultPlan plan({FaultSpec{FaultKind::neuron_crash, {1, 2}, 0.1}}, net);
+  const models::SpikingConfig config = dynamics(false);
+  ChipEngineOptions copt;
+  copt.seed = 4;
+  copt.spiking = &config;
+  ChipEngine engine(net, x, chip, plan, copt);
+  SpikingOptions fopt;
+  fopt.seed = 4;
+  const SpikingEngine functional(engine.chip().programmed_network(), config, x, plan, fopt);
+  EXPECT_LT((engine.reference_outputs() - functional.clean_outputs()).cwiseAbs().maxCoeff(), 1e-9);
+  for (std::uint64_t t = 0; t < 5; ++t) EXPECT_LT((engine.trial_outputs(t) - functional.trial_outputs(t)).cwiseAbs().maxCoeff(), 1e-9);
+}
+
+TEST(ChipSpiking, RateArraysRefuseSpikingDynamics) {
+  const Eigen::MatrixXd x = models::random_inputs(20, 2, 0.5, 0.5, 5);
+  const models::Network net = spiking_mlp(x);
+  std::string yaml = kSplitMesh;
+  yaml.replace(yaml.find("type: lif"), 9, "type: rate");
+  const MappedChip chip = mapped(net, yaml.c_str());
+  const faults::FaultPlan plan({FaultSpec{FaultKind::neuron_crash, {1}, 0.0}}, net);
+  const models::SpikingConfig config = dynamics(false);
+  ChipEngineOptions copt;
+  copt.spiking = &config;
+  try {
+    ChipEngine engine(net, x, chip, plan, copt);
+    FAIL() << "rate arrays ran spiking dynamics";
+  } catch (const core::InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("test.yaml: neuron_array: type 'rate' does not spike"), std::string::npos) << m;
+    EXPECT_NE(m.find("{type: lif}"), std::string::npos) << m;
+  }
 }
 
 // A kept chip session given other per-neuron thresholds (another NIR file of the same weights)
