@@ -149,6 +149,11 @@ int FaultInstance::first_layer() const {
 FaultSampler::FaultSampler(const FaultPlan& plan, const models::Network& network, std::uint64_t seed)
     : plan_(plan), net_(network), stored_cols_(static_cast<std::size_t>(network.num_layers()) + 1, 0), seed_(seed) {
   for (int l = 1; l <= network.num_layers(); ++l) stored_cols_[l] = network.layer(l).crossbar_matrix().cols();
+  for (const FaultSpec& spec : plan.specs()) {
+    if (spec.onset_step > 0) onset_steps_.push_back(spec.onset_step);
+  }
+  std::sort(onset_steps_.begin(), onset_steps_.end());
+  onset_steps_.erase(std::unique(onset_steps_.begin(), onset_steps_.end()), onset_steps_.end());
   for (std::size_t s = 0; s < plan.size(); ++s) {
     // A per-spec key derived from the campaign seed, so specs draw independently.
     spec_keys_.push_back(stream_key(s, 0, 0));
@@ -310,13 +315,15 @@ void FaultSampler::apply_joint(std::vector<std::uint64_t>& joint, FaultInstance&
   }
 }
 
-void FaultSampler::realize(std::uint64_t trial, std::uint32_t input, FaultInstance& out, std::uint32_t replica) const {
+void FaultSampler::realize(std::uint64_t trial, std::uint32_t input, FaultInstance& out, std::uint32_t replica,
+                           std::optional<int> at_step) const {
   // One scratch list per thread: realize() is called concurrently by the engine's threads, and
   // keeps no allocation per call once the list has grown.
   thread_local std::vector<std::uint64_t> units, joint;
   out.reset(net_.num_layers());
   joint.clear();
   for (std::size_t s = 0; s < plan_.size(); ++s) {
+    if (at_step && plan_.specs()[s].onset_step > *at_step) continue;  // not acting yet
     const bool permanent = plan_.specs()[s].persistence == Persistence::permanent;
     draw_units(s, trial, permanent ? kPermanentSlot : input, units, replica);
     apply_units(s, units, out, joint);

@@ -121,8 +121,13 @@ class FaultSampler {
   // `trial` given that it fails by the mission's end, which draw_units compares with the point's
   // time (replica 0). Truncated exponential: P(T <= t) = (1 - e^{-lambda t}) / (1 - e^{-lambda H}).
   double failure_hours(std::size_t spec, std::uint64_t trial, std::uint64_t unit) const;
-  // All faults acting on inference `input` of trial `trial`.
-  void realize(std::uint64_t trial, std::uint32_t input, FaultInstance& out, std::uint32_t replica = 0) const;
+  // All faults acting on inference `input` of trial `trial`; with `at_step`, those of specs
+  // whose onset_step is at most it (what acts at that time step of a spiking inference).
+  void realize(std::uint64_t trial, std::uint32_t input, FaultInstance& out, std::uint32_t replica = 0,
+               std::optional<int> at_step = std::nullopt) const;
+  // The distinct nonzero onset_step values of the plan, ascending (empty: every fault acts on
+  // every step).
+  const std::vector<int>& onset_steps() const { return onset_steps_; }
   // Adds the effect of unit `unit` of spec `spec` to `out` (also used by the exact oracle);
   // call out.resolve_duplicates() once all units are in when specs may overlap.
   void apply_unit(std::size_t spec, std::uint64_t unit, FaultInstance& out) const;
@@ -149,6 +154,7 @@ class FaultSampler {
   static double lifetime_uniform(std::uint64_t key, std::uint64_t trial, std::uint64_t unit);
   std::uint64_t seed_ = 0;
   std::vector<std::uint64_t> spec_keys_;
+  std::vector<int> onset_steps_;
   bool may_overlap_ = false;
   std::optional<std::size_t> joint_spec_;  // the first spec with a joint effect
 };

@@ -51,6 +51,7 @@ std::string FaultSpec::describe() const {
     s += " value=" + core::format_double(value);
   if (kind == FaultKind::weight_bit_flip) s += " bit=" + std::to_string(bit) + " format=" + format.describe();
   if (onset_ns > 0) s += " onset=" + core::format_double(onset_ns) + "ns";
+  if (onset_step > 0) s += " onset_step=" + std::to_string(onset_step);
   if (factor > 0) s += " factor=" + core::format_double(factor);
   if (drop_probability > 0) s += " drop_probability=" + core::format_double(drop_probability);
   return s;
@@ -109,6 +110,10 @@ void validate_fault_spec(const FaultSpec& spec, const std::set<std::string>& giv
   if (!std::isfinite(spec.onset_ns) || spec.onset_ns < 0 || spec.onset_ns > kMaxOnsetNs) {
     fail("onset_ns", "out of range", "a time in [0, 1e15] ns (inside SystemC's time range)");
   }
+  if (spec.onset_step < 0 || spec.onset_step > kMaxOnsetStep) fail("onset_step", "out of range", "a time step in [0, 100000]");
+  if (spec.onset_step > 0 && spec.onset_ns > 0) {
+    fail("onset_step", "given with onset_ns", "one onset: onset_step (time steps of a spiking inference) or onset_ns");
+  }
   if (!std::isfinite(spec.value)) fail("value", "not a finite number", "a finite number");
   // A stuck-at value beyond the statistics' safe magnitude would make every moment of a trial
   // that draws it overflow (core/running_stats.h, kMaxStatisticMagnitude).
@@ -140,6 +145,7 @@ std::set<std::string> fields_set(const FaultSpec& spec) {
   if (spec.value != 0.0) given.insert("value");
   if (spec.factor != 0.0) given.insert("factor");
   if (spec.drop_probability != 0.0) given.insert("drop_probability");
+  if (spec.onset_step != 0) given.insert("onset_step");
   if (spec.bit != 0) given.insert("bit");
   if (spec.format.total_bits != default_format.total_bits || spec.format.frac_bits != default_format.frac_bits)
     given.insert("format");

@@ -73,6 +73,10 @@ struct FaultSpec {
   // Time after the start of each inference from which the fault acts (chip engine only; 0 =
   // the whole inference). See docs/chip.md for which computations it reaches.
   double onset_ns = 0.0;
+  // Spiking networks: the time step of each inference from which the fault acts (0 = every step;
+  // steps 0..onset_step-1 run fault-free). Both spiking engines honour it (docs/spiking.md,
+  // "Onsets in time steps").
+  int onset_step = 0;
   // slow_tile / slow_array: the factor its read or update latency is multiplied by (>= 1).
   double factor = 0.0;
   // lossy_router / lossy_link: the probability that a failed unit drops each spike crossing it,
@@ -131,6 +135,8 @@ struct FaultSpec {
 
 // The largest onset nfsim accepts: inside SystemC's time range (2^64 ps, about 1.8e16 ns).
 constexpr double kMaxOnsetNs = 1e15;
+// The largest onset in time steps (spiking.time_steps is at most 100000).
+constexpr int kMaxOnsetStep = 100000;
 
 // Throws an InputError for `field` of a spec (a field name of FaultSpec: "probability", "bit",
 // "format", "layers", "groups", "value", "onset_ns", "persistence") saying `what` is wrong and

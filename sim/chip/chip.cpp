@@ -335,6 +335,7 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
   spike_input_.resize(input.size());
   for (int t = 0; t < T; ++t) {
     step_ = t;
+    if (step_hook_) step_hook_(t);
     for (auto& a : arrays_) a->set_step(t);
     if (interconnect_) interconnect_->set_step(t);
     for (Eigen::Index i = 0; i < input.size(); ++i) spike_input_[i] = models::regular_spike(input[i], t) ? 1.0 : 0.0;

@@ -71,6 +71,9 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   void set_fault_plan(const faults::FaultPlan& plan);
   void clear_faults() override;
   void apply_fault(std::size_t spec, std::uint64_t unit) override;
+  // Called before each time step of a spiking inference with the step (the chip engine hands
+  // it to the FaultController: faults with an onset_step start there).
+  void set_step_hook(std::function<void(int)> hook) { step_hook_ = std::move(hook); }
   void begin_draws(std::uint64_t seed, std::uint64_t trial, std::uint32_t input) override {
     if (interconnect_) interconnect_->set_spike_draws(seed, trial, input);
   }
@@ -223,6 +226,7 @@ class Chip : public sc_core::sc_module, public IFaultTarget {
   Eigen::VectorXd input_with_faults_;  // the input with layer-0 neuron faults, before layer 0's stage
   std::optional<models::SpikingConfig> spiking_;
   int step_ = 0;  // the spiking inference's current step
+  std::function<void(int)> step_hook_;
   Eigen::VectorXd spike_input_, step_output_;
   std::vector<std::uint64_t> spikes_sent_;
   std::vector<sc_core::sc_time> tile_ready_, array_ready_, array_in_, tile_arrival_;

@@ -98,6 +98,7 @@ ChipEngine::ChipEngine(const models::Network& network, const Eigen::MatrixXd& in
   chip_ = std::make_unique<Chip>("chip", network, mapped);
   chip_->set_fault_plan(plan);
   controller_ = std::make_unique<FaultController>("faults", plan, chip_->programmed_network(), options.seed, *chip_);
+  chip_->set_step_hook([this](int step) { controller_->begin_step(step); });
   controller_->set_log_limit(options.fault_log_limit);
   driver_ = std::make_unique<Driver>("driver");
   if (!options.vcd_path.empty()) {

@@ -73,10 +73,17 @@ std::size_t FaultController::begin_inference(std::uint64_t trial, std::uint32_t 
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   inference_start_ = now;
   drew_timing_ = false;
+  drawn_.clear();
+  stepped_ = false;
+  trial_ = trial;
+  input_ = input;
   sampler_->for_each_failed(trial, input, units_, [&](std::size_t s, std::uint64_t u) {
     const FaultSpec& spec = plan_->specs()[s];
     drew_timing_ = drew_timing_ || acts_through_time_[s];
-    if (spec.onset_ns > 0) {
+    drawn_.emplace_back(s, u);
+    if (spec.onset_step > 0) {
+      stepped_ = true;  // applied by begin_step
+    } else if (spec.onset_ns > 0) {
       pending_.push_back({now + sc_core::sc_time(spec.onset_ns, sc_core::SC_NS), s, u, trial, input});
     } else {
       apply(s, u, trial, input, now);
@@ -109,6 +116,23 @@ void FaultController::apply_until(const sc_core::sc_time& offset) {
   while (next_pending_ < pending_.size() && pending_[next_pending_].at <= until) {
     const Pending& p = pending_[next_pending_++];
     apply(p.spec, p.unit, p.trial, p.input, p.at);
+  }
+}
+
+void FaultController::begin_step(int step) {
+  if (!stepped_ || step == 0) return;
+  bool starts = false;
+  for (const auto& [s, u] : drawn_) starts = starts || plan_->specs()[s].onset_step == step;
+  if (!starts) return;
+  target_.clear_faults();
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  for (const auto& [s, u] : drawn_) {
+    const int onset = plan_->specs()[s].onset_step;
+    if (onset < step) {
+      target_.apply_fault(s, u);  // acting already: applied again, logged when it started
+    } else if (onset == step) {
+      apply(s, u, trial_, input_, now);
+    }
   }
 }
 

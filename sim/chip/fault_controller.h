@@ -69,6 +69,11 @@ class FaultController : public sc_core::sc_module {
   // start, logged at their onsets (the differential chip calls it before each phase, as the full
   // simulation's method would have applied them by then: docs/chip.md, "Differential simulation").
   void apply_until(const sc_core::sc_time& offset);
+  // A spiking inference's time step `step` starts (Chip::infer, before each pass): when faults
+  // with that onset_step were drawn, the target's faults are cleared and every drawn fault acting
+  // from this step on is applied again in plan order (so a later spec still wins on a unit), the
+  // new ones logged at the current time.
+  void begin_step(int step);
   // The inference is over: faults still to come never act on it and are dropped, not logged.
   void end_inference();
   // Faults currently applied, per spec (for traces).
@@ -99,6 +104,11 @@ class FaultController : public sc_core::sc_module {
   std::unique_ptr<faults::FaultSampler> sampler_;
   std::uint64_t seed_ = 0;
   std::vector<Pending> pending_;  // sorted by time
+  // The inference's drawn units in plan order (spec, unit), and whether any has an onset_step.
+  std::vector<std::pair<std::size_t, std::uint64_t>> drawn_;
+  bool stepped_ = false;
+  std::uint64_t trial_ = 0;
+  std::uint32_t input_ = 0;
   std::size_t next_pending_ = 0;
   sc_core::sc_event onset_event_;
   std::vector<std::size_t> active_;

@@ -142,54 +142,72 @@ void SpikingModel::drop_spikes(int l, const faults::FaultInstance& f, const std:
                                std::uint32_t input, Eigen::VectorXd& current) const {
   const auto ul = static_cast<std::size_t>(l);
   const models::ILayer& layer = net_.layer(l);
-  const Eigen::MatrixXd& w = layer.crossbar_matrix();  // dense: W_l (checked by the engine)
+  const Eigen::MatrixXd& w = layer.crossbar_matrix();  // dense: W_l (FaultPlan checks the spike paths' layers)
   const auto cols = static_cast<Eigen::Index>(w.cols());
-  // A dropped spike takes away what its synapses add now: their faulty values where a fault
-  // changed them (a dead row's 0, a stuck-at value), else the stored weights.
-  const auto& overrides = f.weights[ul];
-  auto weight = [&](Eigen::Index j, Eigen::Index i) {
-    if (!overrides.empty()) {
-      const std::uint64_t s = models::ILayer::cell_synapse(j, i, cols);
-      for (const faults::WeightOverride& o : overrides) {
-        if (o.synapse == s) return o.value;
-      }
-    }
-    return w(j, i);
-  };
   // A spike is lost when any failed unit on its message's route drops it (the chip asks the units
   // in route order, and a dropped spike reaches no later one): the drops of one message are taken
   // together, each spike once.
   const auto& drops = f.drops[ul];
+  struct Lost {
+    int source, out_begin, out_count;
+  };
   thread_local std::vector<std::size_t> order;
-  thread_local std::vector<char> lost;
+  thread_local std::vector<char> gone;
+  thread_local std::vector<Lost> lost;
+  lost.clear();
   order.resize(drops.size());
   for (std::size_t k = 0; k < drops.size(); ++k) order[k] = k;
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return drops[a].transfer < drops[b].transfer; });
   for (std::size_t a = 0; a < order.size();) {
     std::size_t b = a;
     const faults::SpikeDrop& first = drops[order[a]];
-    lost.assign(static_cast<std::size_t>(first.src_count), 0);
+    gone.assign(static_cast<std::size_t>(first.src_count), 0);
     for (; b < order.size() && drops[order[b]].transfer == first.transfer; ++b) {
       const faults::SpikeDrop& d = drops[order[b]];
       for (int i = d.src_begin; i < d.src_begin + d.src_count; ++i) {
-        char& gone = lost[static_cast<std::size_t>(i - first.src_begin)];
-        if (spikes[i] == 0 || gone) continue;
-        gone = faults::spike_drop_uniform(seed_, d.spec, d.unit, trial, input, t, d.transfer, i) < d.q;
+        char& g = gone[static_cast<std::size_t>(i - first.src_begin)];
+        if (spikes[i] == 0 || g) continue;
+        g = faults::spike_drop_uniform(seed_, d.spec, d.unit, trial, input, t, d.transfer, i) < d.q;
       }
     }
     for (int i = first.src_begin; i < first.src_begin + first.src_count; ++i) {
-      if (!lost[static_cast<std::size_t>(i - first.src_begin)]) continue;
-      for (int j = first.out_begin; j < first.out_begin + first.out_count; ++j) current[j] -= weight(j, i);
+      if (gone[static_cast<std::size_t>(i - first.src_begin)]) lost.push_back({i, first.out_begin, first.out_count});
     }
     a = b;
+  }
+  if (lost.empty()) return;
+  // A lost spike takes away what its synapses add now: the stored weights, and where a fault
+  // changed a synapse (a dead row's 0, a stuck-at value) its faulty value instead. Each cell
+  // (j, i) is on one message (a tile's block), so the corrections visit the faulty synapses once.
+  for (const Lost& x : lost) {
+    for (int j = x.out_begin; j < x.out_begin + x.out_count; ++j) current[j] -= w(j, x.source);
+  }
+  const auto& overrides = f.weights[ul];
+  if (overrides.empty()) return;
+  std::sort(lost.begin(), lost.end(), [](const Lost& a, const Lost& b) { return a.source < b.source; });
+  for (const faults::WeightOverride& o : overrides) {
+    const auto j = static_cast<int>(o.synapse / static_cast<std::uint64_t>(cols));
+    const auto i = static_cast<int>(o.synapse % static_cast<std::uint64_t>(cols));
+    auto it = std::lower_bound(lost.begin(), lost.end(), i, [](const Lost& a, int v) { return a.source < v; });
+    for (; it != lost.end() && it->source == i; ++it) {
+      if (j >= it->out_begin && j < it->out_begin + it->out_count) current[j] += w(j, i) - o.value;
+    }
   }
 }
 
 void SpikingModel::run_faulty(const SpikeTrace& clean, const faults::FaultInstance& f, double* out, std::uint64_t trial,
                               std::uint32_t input) const {
+  const faults::FaultInstance* phases[1] = {&f};
+  const int from[1] = {0};
+  run_faulty(clean, phases, from, 1, out, trial, input);
+}
+
+void SpikingModel::run_faulty(const SpikeTrace& clean, const faults::FaultInstance* const* phases, const int* from,
+                              std::size_t phase_count, double* out, std::uint64_t trial, std::uint32_t input) const {
   const int L = net_.num_layers();
   const int T = config_.time_steps;
-  const int k = f.first_layer();
+  int k = L + 1;
+  for (std::size_t p = 0; p < phase_count; ++p) k = std::min(k, phases[p]->first_layer());
   Eigen::Map<Eigen::VectorXd> y(out, net_.width(L));
   if (k > L) {
     y = clean.output;
@@ -197,7 +215,8 @@ void SpikingModel::run_faulty(const SpikeTrace& clean, const faults::FaultInstan
   }
   const bool membrane = config_.readout == models::SpikeReadout::membrane;
   // The faulty spikes of layers max(k, 0)..L-1 at the current step, and the state of layers
-  // max(k, 1)..L.
+  // max(k, 1)..L. Layers a phase leaves fault-free compute the recorded values (the differences
+  // are zero), so the state is right when a later phase's faults start.
   std::vector<SpikeColumn> cur(static_cast<std::size_t>(L + 1));
   std::vector<Eigen::VectorXd> v(static_cast<std::size_t>(L + 1));
   std::vector<std::vector<int>> refractory(static_cast<std::size_t>(L + 1));
@@ -206,31 +225,52 @@ void SpikingModel::run_faulty(const SpikeTrace& clean, const faults::FaultInstan
     v[static_cast<std::size_t>(l)].setZero(net_.width(l));
     refractory[static_cast<std::size_t>(l)].assign(static_cast<std::size_t>(net_.width(l)), 0);
   }
-  // Threshold and leak deviations: the layer's own parameters with the failed neurons' scaled
-  // (a leak kept in [0, 1]); the others read the shared ones.
+  // Threshold and leak deviations of the current phase: the layer's own parameters with the
+  // failed neurons' scaled (a leak kept in [0, 1]); the others read the shared ones.
   std::vector<Eigen::VectorXd> threshold(static_cast<std::size_t>(L + 1)), leak(static_cast<std::size_t>(L + 1));
   std::vector<const double*> threshold_of(static_cast<std::size_t>(L + 1), nullptr), leak_of(static_cast<std::size_t>(L + 1), nullptr);
-  for (int l = std::max(k, 1); l <= L; ++l) {
-    const auto ul = static_cast<std::size_t>(l);
-    threshold_of[ul] = threshold_[ul].data();
-    leak_of[ul] = leak_[ul].data();
-    if (ul >= f.parameters.size() || f.parameters[ul].empty()) continue;
-    threshold[ul] = threshold_[ul];
-    leak[ul] = leak_[ul];
-    for (const faults::ParameterOverride& o : f.parameters[ul]) {
-      if (o.which == faults::ParameterOverride::Which::threshold) {
-        threshold[ul][o.index] *= o.factor;
-      } else {
-        leak[ul][o.index] = std::min(1.0, std::max(0.0, leak[ul][o.index] * o.factor));
+  auto set_parameters = [&](const faults::FaultInstance& f) {
+    for (int l = std::max(k, 1); l <= L; ++l) {
+      const auto ul = static_cast<std::size_t>(l);
+      threshold_of[ul] = threshold_[ul].data();
+      leak_of[ul] = leak_[ul].data();
+      if (ul >= f.parameters.size() || f.parameters[ul].empty()) continue;
+      threshold[ul] = threshold_[ul];
+      leak[ul] = leak_[ul];
+      for (const faults::ParameterOverride& o : f.parameters[ul]) {
+        if (o.which == faults::ParameterOverride::Which::threshold) {
+          threshold[ul][o.index] *= o.factor;
+        } else {
+          leak[ul][o.index] = std::min(1.0, std::max(0.0, leak[ul][o.index] * o.factor));
+        }
       }
+      threshold_of[ul] = threshold[ul].data();
+      leak_of[ul] = leak[ul].data();
     }
-    threshold_of[ul] = threshold[ul].data();
-    leak_of[ul] = leak[ul].data();
+  };
+  // Membrane readout: a failed output neuron reads its override's value at the steps its fault
+  // acts (the whole inference: exactly the value).
+  const Eigen::Index nL = net_.width(L);
+  std::vector<int> forced_steps;
+  std::vector<char> forced_varies;
+  Eigen::VectorXd forced_sum, forced_value;
+  if (membrane) {
+    forced_steps.assign(static_cast<std::size_t>(nL), 0);
+    forced_varies.assign(static_cast<std::size_t>(nL), 0);
+    forced_sum.setZero(nL);
+    forced_value.setZero(nL);
   }
-  Eigen::VectorXd acc = Eigen::VectorXd::Zero(net_.width(L)), current, dense, staged, dense_clean, staged_clean;
+  Eigen::VectorXd acc = Eigen::VectorXd::Zero(nL), current, dense, staged, dense_clean, staged_clean;
   std::vector<Eigen::Index> idx;
   std::vector<double> val;
+  std::size_t phase = 0;
+  set_parameters(*phases[0]);
   for (int t = 0; t < T; ++t) {
+    if (phase + 1 < phase_count && t >= from[phase + 1]) {
+      while (phase + 1 < phase_count && t >= from[phase + 1]) ++phase;
+      set_parameters(*phases[phase]);
+    }
+    const faults::FaultInstance& f = *phases[phase];
     if (k == 0) {
       cur[0] = clean.spikes[0].col(t);
       for (const faults::NeuronOverride& o : f.neurons[0]) cur[0][o.index] = models::regular_spike(o.value, t);
@@ -273,14 +313,27 @@ void SpikingModel::run_faulty(const SpikeTrace& clean, const faults::FaultInstan
         for (const faults::NeuronOverride& o : f.neurons[ul]) cur[ul][o.index] = models::regular_spike(o.value, t);
         if (l == L) acc += cur[ul].cast<double>();
       } else {
+        for (const faults::NeuronOverride& o : f.neurons[ul]) {
+          const auto ui = static_cast<std::size_t>(o.index);
+          current[o.index] = 0.0;
+          if (forced_steps[ui] > 0 && forced_value[o.index] != o.value) forced_varies[ui] = 1;
+          ++forced_steps[ui];
+          forced_sum[o.index] += o.value;
+          forced_value[o.index] = o.value;
+        }
         acc += current;
       }
     }
   }
   y = acc / static_cast<double>(T);
-  // A failed output neuron under the membrane readout reads its override's value (0 for a crash).
   if (membrane) {
-    for (const faults::NeuronOverride& o : f.neurons[static_cast<std::size_t>(L)]) y[o.index] = o.value;
+    for (Eigen::Index i = 0; i < nL; ++i) {
+      const auto ui = static_cast<std::size_t>(i);
+      if (forced_steps[ui] == 0) continue;
+      // Forced at every step by one value: exactly that value (a crash reads 0); else the
+      // forced steps' values with the others' currents.
+      y[i] = forced_steps[ui] == T && !forced_varies[ui] ? forced_value[i] : (acc[i] + forced_sum[i]) / static_cast<double>(T);
+    }
   }
 }
 
@@ -320,6 +373,29 @@ SpikingEngine::SpikingEngine(const models::Network& network, const models::Spiki
   }
 }
 
+void SpikingEngine::realize(std::uint64_t trial, std::uint32_t input, PhasedFaults& out) const {
+  const std::vector<int>& onsets = sampler_.onset_steps();
+  out.at.resize(onsets.size() + 1);
+  out.from.resize(onsets.size() + 1);
+  out.pointers.resize(onsets.size() + 1);
+  if (onsets.empty()) {
+    sampler_.realize(trial, input, out.at[0]);
+  } else {
+    // What acts from step 0, then from each onset on (each phase a superset of the one before).
+    for (std::size_t p = 0; p <= onsets.size(); ++p) {
+      out.from[p] = p == 0 ? 0 : onsets[p - 1];
+      sampler_.realize(trial, input, out.at[p], 0, out.from[p]);
+    }
+  }
+  out.from[0] = 0;
+  for (std::size_t p = 0; p < out.at.size(); ++p) out.pointers[p] = &out.at[p];
+}
+
+void SpikingEngine::run_faulty(const SpikeTrace& clean, const PhasedFaults& f, double* out, std::uint64_t trial,
+                               std::uint32_t input) const {
+  model_.run_faulty(clean, f.pointers.data(), f.from.data(), f.pointers.size(), out, trial, input);
+}
+
 const SpikeTrace& SpikingEngine::clean_trace(std::uint64_t trial, Eigen::Index n, SpikeTrace& scratch) const {
   if (!traces_.empty()) return traces_[static_cast<std::size_t>(n)];
   model_.run_clean(inputs_.col(n).data(), trial, static_cast<std::uint32_t>(n), scratch);
@@ -336,7 +412,7 @@ ErrorStats SpikingEngine::run_block(std::uint64_t block, std::uint64_t total_tri
   Eigen::MatrixXd deltas(K, static_cast<Eigen::Index>(trials));
   Eigen::VectorXd faulty(K);
   std::vector<std::uint32_t> correct_by_trial(trials, 0), clean_correct_by_trial(trials, 0);
-  faults::FaultInstance f;
+  PhasedFaults phased;
   SpikeTrace scratch;
   const bool bernoulli = traces_.empty();
   auto correct = [&](Eigen::Index n, const Eigen::VectorXd& out) {
@@ -347,9 +423,9 @@ ErrorStats SpikingEngine::run_block(std::uint64_t block, std::uint64_t total_tri
   for (Eigen::Index n = 0; n < N; ++n) {
     for (std::size_t i = 0; i < trials; ++i) {
       const std::uint64_t trial = first + i;
-      sampler_.realize(trial, static_cast<std::uint32_t>(n), f);
+      realize(trial, static_cast<std::uint32_t>(n), phased);
       auto delta = deltas.col(static_cast<Eigen::Index>(i));
-      if (f.empty()) {
+      if (phased.all().empty()) {
         delta.setZero();
         if (!labels_.empty()) {
           // With Bernoulli coding the fault-free output depends on the trial's input spikes.
@@ -360,7 +436,7 @@ ErrorStats SpikingEngine::run_block(std::uint64_t block, std::uint64_t total_tri
         continue;
       }
       const SpikeTrace& clean = clean_trace(trial, n, scratch);
-      model_.run_faulty(clean, f, faulty.data(), trial, static_cast<std::uint32_t>(n));
+      run_faulty(clean, phased, faulty.data(), trial, static_cast<std::uint32_t>(n));
       delta = faulty - clean.output;
       if (!labels_.empty()) {
         correct_by_trial[i] += correct(n, faulty) ? 1 : 0;
@@ -381,13 +457,13 @@ ErrorStats SpikingEngine::run_block(std::uint64_t block, std::uint64_t total_tri
 Eigen::MatrixXd SpikingEngine::trial_outputs(std::uint64_t trial) const {
   const Eigen::Index N = inputs_.cols();
   Eigen::MatrixXd outputs(clean_out_.rows(), N);
-  faults::FaultInstance f;
+  PhasedFaults phased;
   SpikeTrace scratch;
   for (Eigen::Index n = 0; n < N; ++n) {
-    sampler_.realize(trial, static_cast<std::uint32_t>(n), f);
+    realize(trial, static_cast<std::uint32_t>(n), phased);
     const SpikeTrace& clean = clean_trace(trial, n, scratch);
     Eigen::VectorXd y(clean_out_.rows());
-    model_.run_faulty(clean, f, y.data(), trial, static_cast<std::uint32_t>(n));
+    run_faulty(clean, phased, y.data(), trial, static_cast<std::uint32_t>(n));
     outputs.col(n) = y;
   }
   return outputs;

@@ -41,6 +41,10 @@ class SpikingModel {
   // decides for inference (trial, input) of the model's seed).
   void run_faulty(const SpikeTrace& clean, const faults::FaultInstance& f, double* out, std::uint64_t trial = 0,
                   std::uint32_t input = 0) const;
+  // The same with faults that start at different time steps (onset_step): phases[p] holds every
+  // fault acting from step from[p] on (from[0] = 0, ascending), until the next phase's step.
+  void run_faulty(const SpikeTrace& clean, const faults::FaultInstance* const* phases, const int* from, std::size_t phase_count,
+                  double* out, std::uint64_t trial, std::uint32_t input) const;
 
   const models::Network& network() const { return net_; }
   const models::SpikingConfig& config() const { return config_; }
@@ -96,6 +100,16 @@ class SpikingEngine {
   const SpikingModel& model() const { return model_; }
 
  private:
+  // The faults of one inference by onset step: at[p] acts from step from[p] (from[0] = 0); the
+  // last holds them all. One phase when no spec has an onset_step.
+  struct PhasedFaults {
+    std::vector<faults::FaultInstance> at;
+    std::vector<int> from;
+    std::vector<const faults::FaultInstance*> pointers;
+    const faults::FaultInstance& all() const { return at.back(); }
+  };
+  void realize(std::uint64_t trial, std::uint32_t input, PhasedFaults& out) const;
+  void run_faulty(const SpikeTrace& clean, const PhasedFaults& f, double* out, std::uint64_t trial, std::uint32_t input) const;
   // The fault-free record of (trial, n): the stored one with regular coding, else made in `scratch`.
   const SpikeTrace& clean_trace(std::uint64_t trial, Eigen::Index n, SpikeTrace& scratch) const;
 

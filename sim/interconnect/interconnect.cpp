@@ -173,6 +173,7 @@ void Interconnect::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc
     if (!it->second.routable) {
       ++messages_;
       ++dropped_;
+      if (ext->spikes) spikes_dropped_ += spike_count(trans);  // lost with the message
       ext->delivered = false;
       trans.set_response_status(tlm::TLM_OK_RESPONSE);
       return;
@@ -234,36 +235,50 @@ void Interconnect::b_transport(int, tlm::tlm_generic_payload& trans, sc_core::sc
   }
   hops_ += route.size();
   ++messages_;
+  unsigned char* const data = trans.get_data_ptr();
   if (any_dead_ && !reroutes_) {
-    for (int r : route) {
-      if (dead_[static_cast<std::size_t>(r)]) {
+    for (std::size_t d = 0; d < route.size(); ++d) {
+      if (dead_[static_cast<std::size_t>(route[d])]) {
         ++dropped_;
+        // Its spikes cross the links up to the dead router (lossy units before it drop theirs),
+        // and the rest are lost there.
+        if (ext->spikes) carry_spikes(trans, route, d);
+        trans.set_data_ptr(data);
         ext->delivered = false;
         trans.set_response_status(tlm::TLM_OK_RESPONSE);
         return;
       }
     }
   }
-  unsigned char* const data = trans.get_data_ptr();
-  if (ext->spikes) carry_spikes(trans, route);
+  if (ext->spikes) carry_spikes(trans, route, route.size());
   trans.set_address(tlmx::offset_of(address));
   out[target]->b_transport(trans, delay);
   trans.set_address(address);
   trans.set_data_ptr(data);
 }
 
-void Interconnect::carry_spikes(tlm::tlm_generic_payload& trans, const std::vector<int>& route) {
-  const auto* ext = trans.get_extension<tlmx::MessageExtension>();
+std::uint64_t Interconnect::spike_count(const tlm::tlm_generic_payload& trans) {
   const auto n = static_cast<std::size_t>(trans.get_data_length() / sizeof(double));
   const double* values = reinterpret_cast<const double*>(trans.get_data_ptr());
   std::uint64_t spikes = 0;
   for (std::size_t i = 0; i < n; ++i) spikes += values[i] != 0.0;
+  return spikes;
+}
+
+void Interconnect::carry_spikes(tlm::tlm_generic_payload& trans, const std::vector<int>& route, std::size_t dead_at) {
+  const auto* ext = trans.get_extension<tlmx::MessageExtension>();
+  const auto n = static_cast<std::size_t>(trans.get_data_length() / sizeof(double));
+  const double* values = reinterpret_cast<const double*>(trans.get_data_ptr());
+  std::uint64_t spikes = spike_count(trans);
   // The links of the route in order (the bus for a routeless interconnect), each counting the
   // spikes that are left after the units before it and itself dropped theirs.
   auto count_link = [&](int a, int b) { link(a, b).spikes += spikes; };
   if (route.empty()) count_link(-1, -1);
+  // Up to the dead router at route[dead_at] (route.size(): none), which loses what reaches it.
+  const std::size_t end = std::min(dead_at + 1, route.size());
   if (lossy_.empty()) {
-    for (std::size_t i = 1; i < route.size(); ++i) count_link(route[i - 1], route[i]);
+    for (std::size_t i = 1; i < end; ++i) count_link(route[i - 1], route[i]);
+    if (dead_at < route.size()) spikes_dropped_ += spikes;
     return;
   }
   double* copy = nullptr;
@@ -287,17 +302,19 @@ void Interconnect::carry_spikes(tlm::tlm_generic_payload& trans, const std::vect
       ++spikes_dropped_;
     }
   };
-  for (std::size_t i = 0; i < route.size(); ++i) {
+  for (std::size_t i = 0; i < end; ++i) {
     if (i > 0) {
       for (const Lossy& u : lossy_) {
         if (u.to >= 0 && u.from == route[i - 1] && u.to == route[i]) lose_at(u);
       }
       count_link(route[i - 1], route[i]);
     }
+    if (i == dead_at) break;  // the dead router: no draws, every spike left is lost
     for (const Lossy& u : lossy_) {
       if (u.to < 0 && u.from == route[i]) lose_at(u);
     }
   }
+  if (dead_at < route.size()) spikes_dropped_ += spikes;
   if (copy) trans.set_data_ptr(reinterpret_cast<unsigned char*>(copy));
 }
 

@@ -78,8 +78,9 @@ class Interconnect : public sc_core::sc_module {
     std::uint64_t hops = 0, messages = 0, dropped = 0, rerouted = 0, detour_hops = 0;
     sc_core::sc_time wait;
     std::vector<sc_core::sc_time> link_busy;  // per link, in the order links were first used
-    // Spikes: sent on each link (per link, same order; the spikes of a message count on every link
-    // up to the lossy unit that drops them), and dropped by lossy units.
+    // Spikes: carried on each link (per link, same order; the spikes of a message count on every
+    // link up to the unit that drops them), and lost (dropped by lossy units, or with a message a
+    // dead router took down).
     std::vector<std::uint64_t> link_spikes;
     std::uint64_t spikes_dropped = 0;
   };
@@ -108,7 +109,10 @@ class Interconnect : public sc_core::sc_module {
   // Drops spikes of a spike message on `route` at the failed lossy units it crosses, in route
   // order (a copy of the payload's values when any is dropped: the sender's buffer stays), and
   // counts the spikes each link carried.
-  void carry_spikes(tlm::tlm_generic_payload& trans, const std::vector<int>& route);
+  // `dead_at`: the index on the route of a dead router that takes the message down (the spikes
+  // that reach it are lost), route.size() for none.
+  void carry_spikes(tlm::tlm_generic_payload& trans, const std::vector<int>& route, std::size_t dead_at);
+  static std::uint64_t spike_count(const tlm::tlm_generic_payload& trans);
   struct Lossy {
     int from, to;  // to = -1: a router
     std::size_t spec;

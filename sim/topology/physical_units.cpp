@@ -57,7 +57,7 @@ std::vector<PhysicalUnit> physical_units(faults::PhysicalKind kind, const std::v
     for (std::size_t a = 0; a < m.arrays.size(); ++a) {
       const ArrayMap& arr = m.arrays[a];
       if (!layer_ok(arr.layer)) continue;
-      PhysicalUnit u{kind, -1, static_cast<int>(a), -1, 0, {kind_name + "[" + std::to_string(a) + "]", {}, {}}};
+      PhysicalUnit u{kind, -1, static_cast<int>(a), -1, 0, {kind_name + "[" + std::to_string(a) + "]", {}, {}, {}}};
       if (kind == faults::PhysicalKind::slow_array) {  // a timing fault: nothing taken down
         units.push_back(std::move(u));
         continue;
@@ -113,7 +113,7 @@ std::vector<PhysicalUnit> physical_units(faults::PhysicalKind kind, const std::v
     // takes down together with other dead routers is FaultSpec::joint_effect).
     const bool reroutes = ic.reroutes();
     for (int r = 0; r < ic.router_count(); ++r) {
-      PhysicalUnit u{kind, -1, -1, r, 0, {"router[" + std::to_string(r) + "]", {}, {}}};
+      PhysicalUnit u{kind, -1, -1, r, 0, {"router[" + std::to_string(r) + "]", {}, {}, {}}};
       for (const Transfer& tr : m.transfers) {
         const auto route = ic.route(tr.src_core, tr.dst_core);
         if (route.empty()) continue;  // no routers on the way
@@ -129,19 +129,19 @@ std::vector<PhysicalUnit> physical_units(faults::PhysicalKind kind, const std::v
     const TileMap& t = m.tiles[k];
     if (!layer_ok(t.layer)) continue;
     if (kind == faults::PhysicalKind::crossbar_tile || kind == faults::PhysicalKind::slow_tile) {
-      PhysicalUnit u{kind, static_cast<int>(k), -1, -1, 0, {"tile[" + std::to_string(k) + "]", {}, {}}};
+      PhysicalUnit u{kind, static_cast<int>(k), -1, -1, 0, {"tile[" + std::to_string(k) + "]", {}, {}, {}}};
       // A slow tile is a timing fault: nothing taken down.
       if (kind == faults::PhysicalKind::crossbar_tile) tile_synapses(t, t.row_begin, t.row_count, t.col_begin, t.col_count, u.group);
       units.push_back(std::move(u));
     } else if (kind == faults::PhysicalKind::crossbar_row) {
       for (int r = 0; r < t.row_count; ++r) {
-        PhysicalUnit u{kind, static_cast<int>(k), -1, -1, r, {"tile[" + std::to_string(k) + "].row[" + std::to_string(r) + "]", {}, {}}};
+        PhysicalUnit u{kind, static_cast<int>(k), -1, -1, r, {"tile[" + std::to_string(k) + "].row[" + std::to_string(r) + "]", {}, {}, {}}};
         tile_synapses(t, t.row_begin + r, 1, t.col_begin, t.col_count, u.group);
         units.push_back(std::move(u));
       }
     } else {
       for (int c = 0; c < t.col_count; ++c) {
-        PhysicalUnit u{kind, static_cast<int>(k), -1, -1, c, {"tile[" + std::to_string(k) + "].col[" + std::to_string(c) + "]", {}, {}}};
+        PhysicalUnit u{kind, static_cast<int>(k), -1, -1, c, {"tile[" + std::to_string(k) + "].col[" + std::to_string(c) + "]", {}, {}, {}}};
         tile_synapses(t, t.row_begin, t.row_count, t.col_begin + c, 1, u.group);
         units.push_back(std::move(u));
       }

@@ -190,7 +190,7 @@ models::SpikingConfig read_spiking(const Reader& r, const YAML::Node& n, std::op
 
 faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::string& key, const std::optional<Mission>& mission) {
   r.check_keys(n, key, {"kind", "layers", "probability", "fit", "mission_hours", "persistence", "value", "bit", "format",
-                        "groups", "onset_ns", "factor", "drop_probability"});
+                        "groups", "onset_ns", "onset_step", "factor", "drop_probability"});
   faults::FaultSpec spec;
   spec.origin = r.context(n, key).with_key({}).prefix();
   std::vector<std::string> all_kinds = faults::fault_kind_names();
@@ -237,6 +237,7 @@ faults::FaultSpec read_fault(const Reader& r, const YAML::Node& n, const std::st
     spec.probability = r.number(n["probability"], key + ".probability");
   }
   if (n["onset_ns"]) spec.onset_ns = r.number(n["onset_ns"], key + ".onset_ns");
+  if (n["onset_step"]) spec.onset_step = static_cast<int>(r.integer(n["onset_step"], key + ".onset_step", 0, faults::kMaxOnsetStep));
   if (n["persistence"]) {
     spec.persistence = r.wrap(n["persistence"], key + ".persistence",
                               [&] { return faults::parse_persistence(r.text(n["persistence"], key + ".persistence")); });
@@ -724,6 +725,27 @@ CampaignConfig parse_campaign(const std::string& yaml_text, const std::string& s
       if (c.stream_interval_ns) refuse("one inference at a time, which stream: does not give", "no stream:");
       if (c.spiking) refuse("the single-fault effects of the network it runs, which are the rate equivalent's, not the spiking network's", "no spiking:");
     }
+  }
+  // Onsets in time steps (docs/spiking.md, "Onsets in time steps"): spiking campaigns only, not
+  // with onset_ns elsewhere in the plan (the chip re-applies a step's faults in plan order, which
+  // a fault due at a simulated time inside the step would not follow), and no rate bound models a
+  // fault that acts on part of an inference.
+  for (std::size_t i = 0; i < c.faults.size(); ++i) {
+    if (c.faults[i].onset_step == 0) continue;
+    const YAML::Node at = root["faults"][i]["onset_step"];
+    const std::string key = "faults[" + std::to_string(i) + "].onset_step";
+    if (!c.spiking) r.fail(at, key, "an onset in time steps needs a spiking network", "spiking: with it, or onset_ns on the chip engine");
+    for (std::size_t j = 0; j < c.faults.size(); ++j) {
+      if (c.faults[j].onset_ns > 0) {
+        r.fail(at, key, "given with faults[" + std::to_string(j) + "].onset_ns", "onsets in time steps only (onset_step) in a spiking plan that has any");
+      }
+    }
+    if (c.bounds_listed && !c.bounds.empty()) {
+      r.fail(root["bounds"], "bounds", "the bounds model faults that act on the whole inference (" + key + " " +
+                                           std::to_string(c.faults[i].onset_step) + ")",
+             "bounds: [] with onset_step");
+    }
+    c.bounds.clear();
   }
   // Threshold and leak deviations act on spiking neurons, lossy routers and links drop spikes, and
   // the rate bounds have no term for them.

@@ -179,6 +179,16 @@ PreparedPoint prepare_point(const CampaignConfig& config) {
   } else {
     p.network = p.model;
   }
+  if (p.spiking) {
+    // A fault whose onset is at or after the last step never acts: a mistyped onset, not a plan.
+    for (std::size_t i = 0; i < config.faults.size(); ++i) {
+      if (config.faults[i].onset_step < p.spiking->time_steps) continue;
+      throw core::InputError(config.file + ": faults[" + std::to_string(i) + "].onset_step " + std::to_string(config.faults[i].onset_step) +
+                             ": the inference has time steps 0.." + std::to_string(p.spiking->time_steps - 1) +
+                             " (spiking.time_steps " + std::to_string(p.spiking->time_steps) + "); expected an onset below " +
+                             std::to_string(p.spiking->time_steps));
+    }
+  }
   if (p.spiking && p.spiking->readout == models::SpikeReadout::membrane) {
     // The output layer does not spike under the membrane readout: no threshold or leak to scale.
     for (std::size_t i = 0; i < config.faults.size(); ++i) {

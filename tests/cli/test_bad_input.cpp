@@ -261,12 +261,23 @@ class BadInput : public ::testing::TestWithParam<BadCase> {
     put("deviation_output.yaml", "model: m.onnx\ninputs: {path: rates.csv}\n" + spiking8 +
                                      "faults:\n  - {kind: threshold_deviation, layers: [1, 2], probability: 0.1, factor: 2}\n");
     put("spiking_rates.yaml", campaign_head + crash + spiking8);
+    const std::string rated = "model: m.onnx\ninputs: {path: rates.csv}\n";
+    put("onset_step_no_spiking.yaml", campaign_head + "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1, onset_step: 3}\n");
+    put("onset_step_and_ns.yaml", rated + spiking8 + "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1, onset_step: 2, onset_ns: 5}\n");
+    put("onset_step_late.yaml", rated + spiking8 + "bounds: []\nfaults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1, onset_step: 8}\n");
+    put("onset_step_bounds.yaml", rated + spiking8 + "bounds: [b4]\nfaults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1, onset_step: 2}\n");
+    put("onset_step_negative.yaml", rated + spiking8 + "faults:\n  - {kind: neuron_crash, layers: [1], probability: 0.1, onset_step: -1}\n");
     const std::string lossy_head = "model: m.onnx\ninputs: {path: rates.csv}\nchip: chip_lif.yaml\n";
     put("lossy_no_drop.yaml", lossy_head + spiking8 + "bounds: []\nfaults:\n  - {kind: lossy_router, probability: 0.1}\n");
     put("lossy_drop_range.yaml", lossy_head + spiking8 + "bounds: []\nfaults:\n  - {kind: lossy_link, probability: 0.1, drop_probability: 1.5}\n");
     put("drop_on_router.yaml", lossy_head + spiking8 + "faults:\n  - {kind: router, probability: 0.1, drop_probability: 0.5}\n");
     put("lossy_no_spiking.yaml", lossy_head + "faults:\n  - {kind: lossy_router, probability: 0.1, drop_probability: 0.5}\n");
     put("lossy_bounds.yaml", lossy_head + spiking8 + "bounds: [b4]\nfaults:\n  - {kind: lossy_router, probability: 0.1, drop_probability: 0.5}\n");
+    put("lossy_conv.yaml", "model: nir/conv_if.nir\ninputs: {type: random, count: 2, seed: 1, scale: 0.1, shift: 0.5}\n"
+                           "chip:\n  cores: {count: 16, layout: {type: mesh, width: 4, height: 4}}\n"
+                           "  crossbar: {type: ideal, rows: 16, cols: 16}\n  neuron_array: {type: lif, size: 16}\n"
+                           "  interconnect: {type: mesh}\nspiking: {time_steps: 8, dt: 0.001}\nbounds: []\n"
+                           "faults:\n  - {kind: lossy_router, probability: 0.1, drop_probability: 0.5}\n");
     put("chip_reroutes.yaml", "chip:\n  cores: {count: 4, layout: {type: mesh, width: 2, height: 2}}\n"
                               "  crossbar: {type: ideal, rows: 4, cols: 4}\n  neuron_array: {type: lif, size: 4}\n"
                               "  interconnect: {type: mesh, routing: fault_tolerant}\n");
@@ -505,6 +516,14 @@ const std::vector<BadCase> kCases{
      {"deviation_bounds.yaml", "'bounds'", "do not model a spiking neuron's threshold or leak", "bounds: []"}},
     {"deviation_on_a_membrane_readout", "run $D/deviation_output.yaml --out $D/o",
      {"deviation_output.yaml", "faults[0] (threshold_deviation)", "output layer", "spiking.readout: rate"}},
+    {"onset_step_without_spiking", "run $D/onset_step_no_spiking.yaml --out $D/o",
+     {"onset_step_no_spiking.yaml", "faults[0].onset_step", "needs a spiking network", "spiking:"}},
+    {"onset_step_with_onset_ns", "run $D/onset_step_and_ns.yaml --out $D/o",
+     {"onset_step_and_ns.yaml", "faults[0].onset_step", "given with onset_ns", "one onset"}},
+    {"onset_step_at_or_after_the_last_step", "run $D/onset_step_late.yaml --out $D/o",
+     {"onset_step_late.yaml", "faults[0].onset_step 8", "0..7", "below 8"}},
+    {"onset_step_with_bounds", "run $D/onset_step_bounds.yaml --out $D/o", {"onset_step_bounds.yaml", "'bounds'", "whole inference", "bounds: []"}},
+    {"onset_step_negative", "run $D/onset_step_negative.yaml --out $D/o", {"onset_step_negative.yaml", "faults[0].onset_step", "-1"}},
     {"lossy_without_a_drop_probability", "run $D/lossy_no_drop.yaml --out $D/o",
      {"lossy_no_drop.yaml", "faults[0].drop_probability", "missing", "(0, 1]"}},
     {"lossy_drop_probability_out_of_range", "run $D/lossy_drop_range.yaml --out $D/o",
@@ -513,6 +532,8 @@ const std::vector<BadCase> kCases{
      {"drop_on_router.yaml", "drop_probability", "does not apply to router", "lossy_router and lossy_link"}},
     {"lossy_without_spiking", "run $D/lossy_no_spiking.yaml --out $D/o", {"lossy_no_spiking.yaml", "faults[0]", "drops spikes", "spiking:"}},
     {"lossy_with_bounds", "run $D/lossy_bounds.yaml --out $D/o", {"lossy_bounds.yaml", "'bounds'", "dropped spikes", "bounds: []"}},
+    {"lossy_on_a_conv_network", "run $D/lossy_conv.yaml --out $D/o",
+     {"lossy_conv.yaml", "faults[0] (lossy_router)", "conv2d", "dense layers"}},
     {"lossy_with_rerouting_dead_routers", "run $D/lossy_reroute.yaml --out $D/o",
      {"lossy_reroute.yaml", "faults[1] (lossy_link)", "faults[0] (router)", "fixed routes"}},
     {"spiking_holds_requirement", "run $D/spiking_holds.yaml --out $D/o",

@@ -351,8 +351,9 @@ TEST(SpikingCli, NumbersDoNotDependOnThreads) {
   }
 }
 
-// Lossy routers and links (docs/spiking.md, "Dropped spikes") through the CLI: the chip engine
-// drops the same spikes as the functional engine, trial by trial; the chip section counts the
+// Lossy routers and links (docs/spiking.md, "Dropped spikes") and a fault with an onset in time
+// steps through the CLI: the chip engine drops the same spikes and starts the same fault at the
+// same step as the functional engine, trial by trial; the chip section counts the
 // spikes per link and those dropped; with the probabilities at 0 nothing is dropped and Delta is 0.
 TEST(SpikingCli, LossyRoutersAndLinksDropTheSameSpikesOnBothEngines) {
   TempDir dir;
@@ -364,6 +365,7 @@ TEST(SpikingCli, LossyRoutersAndLinksDropTheSameSpikesOnBothEngines) {
       "  - {kind: lossy_router, probability: 0.3, drop_probability: 0.5}\n"
       "  - {kind: lossy_link, probability: 0.2, drop_probability: 1, persistence: permanent}\n"
       "  - {kind: neuron_crash, layers: [1], probability: 0.05}\n"
+      "  - {kind: neuron_stuck_at, layers: [2], value: 1, probability: 0.1, onset_step: 6}\n"
       "spiking: {time_steps: 16, percentile: 100}\n"
       "seed: 8\nbounds: []\n"
       "chip:\n  cores: {count: 9, layout: {type: mesh, width: 3, height: 3}}\n  crossbar: {type: ideal, rows: 8, cols: 8}\n"
@@ -397,7 +399,7 @@ TEST(SpikingCli, LossyRoutersAndLinksDropTheSameSpikesOnBothEngines) {
   EXPECT_GT(largest, 0.0);
   // Every probability at 0: nothing dropped, Delta exactly 0.
   const CliRun z = nfsim("run " + dir.file("c.yaml") + " --engine chip --trials 5 --set faults[0].probability=0 --set "
-                         "faults[1].probability=0 --set faults[2].probability=0 --out " + dir.file("z"), dir);
+                         "faults[1].probability=0 --set faults[2].probability=0 --set faults[3].probability=0 --out " + dir.file("z"), dir);
   ASSERT_EQ(z.code, 0) << z.err;
   const nlohmann::json pz = nlohmann::json::parse(read_file(dir.file("z/report.json")))["points"][0];
   EXPECT_EQ(pz["chip"]["spikes_dropped_per_inference"].get<double>(), 0.0);

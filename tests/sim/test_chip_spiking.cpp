@@ -157,6 +157,52 @@ std::vector<SpikingCase> cases() {
           mixed.spec.persistence = persistence;
           for (FaultSpec& m : mixed.more) m.persistence = persistence;
           out.push_back(mixed);
+          // With dead routers (a message crossing one is lost whole, before any draw) and dead
+          // neuron arrays on the same routes.
+          FaultSpec link{FaultKind::group_crash, {}, 0.3};
+          link.physical_kind = "lossy_link";
+          link.drop_probability = 0.7;
+          FaultSpec dead_router{FaultKind::group_crash, {}, 0.1};
+          dead_router.physical_kind = "router";
+          FaultSpec dead_array{FaultKind::group_crash, {}, 0.1};
+          dead_array.physical_kind = "neuron_array";
+          SpikingCase hardware{"mlp_lossy_link_with_dead_routers_and_arrays" + suffix, link, false, lif, {dead_router, dead_array}};
+          hardware.spec.persistence = persistence;
+          for (FaultSpec& m : hardware.more) m.persistence = persistence;
+          out.push_back(hardware);
+        }
+        // Onsets in time steps (T = 12): faults that start at step 5 of each inference, and an
+        // early and a late spec on the same neurons (the later spec wins once both act).
+        {
+          FaultSpec crash5{FaultKind::neuron_crash, all_neurons, 0.15};
+          crash5.onset_step = 5;
+          add("neuron_crash_from_step_5", crash5);
+          FaultSpec stuck5 = stuck;
+          stuck5.onset_step = 5;
+          add("neuron_stuck_at_from_step_5", stuck5);
+          FaultSpec wstuck5 = wstuck;
+          wstuck5.onset_step = 5;
+          add("synapse_stuck_at_from_step_5", wstuck5);
+          FaultSpec threshold5 = threshold;
+          threshold5.onset_step = 5;
+          add("threshold_deviation_from_step_5", threshold5);
+          FaultSpec row5{FaultKind::group_crash, {}, 0.1};
+          row5.physical_kind = "crossbar_row";
+          row5.onset_step = 5;
+          add("crossbar_row_from_step_5", row5);
+          FaultSpec router5{FaultKind::group_crash, {}, 0.15};
+          router5.physical_kind = conv ? "router" : "lossy_router";
+          router5.drop_probability = conv ? 0.0 : 0.5;
+          router5.onset_step = 5;
+          add(std::string(router5.physical_kind) + "_from_step_5", router5);
+          FaultSpec late{FaultKind::neuron_crash, {1, 2}, 0.3};
+          late.onset_step = 8;
+          FaultSpec early = saturated;
+          early.probability = 0.3;
+          SpikingCase order{(conv ? "conv_" : "mlp_") + std::string("late_crash_over_early_saturation") + suffix, late, conv, lif, {early}};
+          order.spec.persistence = persistence;
+          for (FaultSpec& m : order.more) m.persistence = persistence;
+          out.push_back(order);
         }
         for (const char* physical : {"crossbar_row", "crossbar_column", "crossbar_tile", "neuron_array", "router"}) {
           FaultSpec p{FaultKind::group_crash, {}, std::string(physical) == "crossbar_row" || std::string(physical) == "crossbar_column" ? 0.05 : 0.15};

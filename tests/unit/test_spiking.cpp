@@ -180,15 +180,22 @@ TEST(Spiking, RefusesNetworksItCannotRun) {
 // step computes each layer's whole current A u + b from the (faulty) spikes below through
 // ILayer::linear on a copy of the network with the faulty synapse values, and forces the failed
 // neurons' trains. No recorded fault-free run, no event-driven updates.
+// With phases (onset_step): phases[p].second acts from step phases[p].first on (the first from 0).
 Eigen::VectorXd direct_faulty(const models::Network& net, const SpikingConfig& c, const Eigen::VectorXd& x,
-                              const faults::FaultInstance& f, std::uint64_t seed, std::uint64_t trial, std::uint32_t input) {
-  models::Network faulty = net;
+                              const std::vector<std::pair<int, faults::FaultInstance>>& phases, std::uint64_t seed, std::uint64_t trial,
+                              std::uint32_t input) {
   const int L = net.num_layers();
-  for (int l = 1; l <= L; ++l) {
-    for (const faults::WeightOverride& w : f.weights[static_cast<std::size_t>(l)]) faulty.mutable_layer(l).set_synapse(w.synapse, w.value);
+  // Per phase: the network with its faulty synapse values.
+  std::vector<models::Network> networks;
+  for (const auto& [from, f] : phases) {
+    networks.push_back(net);
+    for (int l = 1; l <= L; ++l) {
+      for (const faults::WeightOverride& w : f.weights[static_cast<std::size_t>(l)]) networks.back().mutable_layer(l).set_synapse(w.synapse, w.value);
+    }
   }
+  std::size_t phase = 0;
   auto forced = [&](int l, Eigen::VectorXd& s, int t) {
-    for (const faults::NeuronOverride& o : f.neurons[static_cast<std::size_t>(l)]) s[o.index] = models::regular_spike(o.value, t);
+    for (const faults::NeuronOverride& o : phases[phase].second.neurons[static_cast<std::size_t>(l)]) s[o.index] = models::regular_spike(o.value, t);
   };
   std::vector<Eigen::VectorXd> v(static_cast<std::size_t>(L + 1));
   std::vector<std::vector<int>> refr(static_cast<std::size_t>(L + 1));
@@ -196,8 +203,9 @@ Eigen::VectorXd direct_faulty(const models::Network& net, const SpikingConfig& c
     v[static_cast<std::size_t>(l)] = Eigen::VectorXd::Zero(net.width(l));
     refr[static_cast<std::size_t>(l)].assign(static_cast<std::size_t>(net.width(l)), 0);
   }
-  // Each neuron's threshold and leak, with the instance's deviations.
+  // Each neuron's threshold and leak, with the phase's deviations.
   std::vector<Eigen::VectorXd> theta(static_cast<std::size_t>(L + 1)), leak(static_cast<std::size_t>(L + 1));
+  auto set_parameters = [&](const faults::FaultInstance& f) {
   for (int l = 1; l <= L; ++l) {
     theta[static_cast<std::size_t>(l)] = Eigen::VectorXd::Constant(net.width(l), c.threshold);
     leak[static_cast<std::size_t>(l)] = Eigen::VectorXd::Constant(net.width(l), c.neuron == models::SpikingNeuron::lif ? c.leak : 1.0);
@@ -209,8 +217,16 @@ Eigen::VectorXd direct_faulty(const models::Network& net, const SpikingConfig& c
       }
     }
   }
+  };
+  set_parameters(phases[0].second);
   Eigen::VectorXd acc = Eigen::VectorXd::Zero(net.width(L));
   for (int t = 0; t < c.time_steps; ++t) {
+    if (phase + 1 < phases.size() && t >= phases[phase + 1].first) {
+      ++phase;
+      set_parameters(phases[phase].second);
+    }
+    const faults::FaultInstance& f = phases[phase].second;
+    const models::Network& faulty = networks[phase];
     Eigen::VectorXd s(x.size());
     for (Eigen::Index i = 0; i < x.size(); ++i) {
       s[i] = c.coding == models::SpikeCoding::regular ? models::regular_spike(x[i], t)
@@ -231,6 +247,8 @@ Eigen::VectorXd direct_faulty(const models::Network& net, const SpikingConfig& c
         for (int j = d->out_begin; j < d->out_begin + d->out_count; ++j) current[j] -= faulty.layer(l).crossbar_matrix()(j, key.second);
       }
       if (l == L && c.readout == models::SpikeReadout::membrane) {
+        // A failed output neuron reads its override's value at the steps its fault acts.
+        for (const faults::NeuronOverride& o : f.neurons[static_cast<std::size_t>(L)]) current[o.index] = o.value;
         acc += current;
         break;
       }
@@ -255,11 +273,12 @@ Eigen::VectorXd direct_faulty(const models::Network& net, const SpikingConfig& c
       s = out;
     }
   }
-  Eigen::VectorXd y = acc / c.time_steps;
-  if (c.readout == models::SpikeReadout::membrane) {
-    for (const faults::NeuronOverride& o : f.neurons[static_cast<std::size_t>(L)]) y[o.index] = o.value;
-  }
-  return y;
+  return acc / c.time_steps;
+}
+
+Eigen::VectorXd direct_faulty(const models::Network& net, const SpikingConfig& c, const Eigen::VectorXd& x,
+                              const faults::FaultInstance& f, std::uint64_t seed, std::uint64_t trial, std::uint32_t input) {
+  return direct_faulty(net, c, x, {{0, f}}, seed, trial, input);
 }
 
 std::vector<SpikingConfig> configs() {
@@ -467,6 +486,58 @@ TEST(Spiking, DroppingEverySpikeIsCrashingTheSynapsesItFeeds) {
     }
     EXPECT_GT(changed, 0.0) << c.describe();
   }
+}
+
+// Onsets in time steps: faults of several specs starting at steps 0, 3 and 7 (the same neurons
+// hit by an early and a late spec: the later spec in the plan wins once both act), on every
+// kind the plans above use; the engine's phased run equals the direct simulation that switches
+// the faults at those steps.
+TEST(Spiking, OnsetStepsEqualTheDirectSimulation) {
+  const models::Network raw = test::tiny(models::ActivationKind::relu, 1.0, 7);
+  const Eigen::MatrixXd x = (Eigen::MatrixXd::Random(raw.input_size(), 4).array() + 1.0) / 2.0;
+  const models::Network net = models::convert_to_spiking(raw, x, 99.0).network;
+  std::vector<std::vector<faults::FaultSpec>> plans;
+  for (faults::FaultSpec spec : test::kind_cases(0.4)) {
+    faults::FaultSpec late = spec;
+    late.onset_step = 7;
+    spec.onset_step = 3;
+    plans.push_back({spec});
+    plans.push_back({late, faults::FaultSpec{faults::FaultKind::neuron_crash, {0, 1, 2, 3}, 0.3}});
+  }
+  std::vector<faults::FaultSpec> mixed = deviation_cases(0.4);
+  mixed[0].onset_step = 5;
+  mixed[2].onset_step = 2;
+  mixed.push_back(lossy_units(0.6, 0.5));
+  mixed.back().onset_step = 4;
+  faults::FaultSpec stuck{faults::FaultKind::neuron_stuck_at, {1, 2, 3}, 0.4};
+  stuck.value = 1.0;
+  stuck.onset_step = 6;
+  mixed.push_back(stuck);
+  plans.push_back(mixed);
+  std::size_t phased = 0;
+  for (const SpikingConfig& c : configs()) {
+    for (const auto& specs : plans) {
+      const faults::FaultPlan plan(specs, net);
+      sim::SpikingOptions o;
+      o.seed = 21;
+      const sim::SpikingEngine engine(net, c, x, plan, o);
+      const faults::FaultSampler sampler(plan, net, o.seed);
+      for (std::uint64_t trial = 0; trial < 6; ++trial) {
+        const Eigen::MatrixXd got = engine.trial_outputs(trial);
+        for (Eigen::Index n = 0; n < x.cols(); ++n) {
+          std::vector<std::pair<int, faults::FaultInstance>> phases;
+          for (int from : std::vector<int>{0, 2, 3, 4, 5, 6, 7}) {
+            phases.emplace_back(from, faults::FaultInstance{});
+            sampler.realize(trial, static_cast<std::uint32_t>(n), phases.back().second, 0, from);
+          }
+          phased += phases.front().second.fault_count != phases.back().second.fault_count ? 1 : 0;
+          const Eigen::VectorXd want = direct_faulty(net, c, x.col(n), phases, o.seed, trial, static_cast<std::uint32_t>(n));
+          EXPECT_LT((got.col(n) - want).cwiseAbs().maxCoeff(), 1e-12) << specs.front().describe() << ", " << c.describe() << ", trial " << trial;
+        }
+      }
+    }
+  }
+  EXPECT_GT(phased, 100u);  // faults did start after step 0
 }
 
 // The drop draws: a pure function of their arguments, each of which changes them, uniform on
