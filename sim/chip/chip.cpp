@@ -342,12 +342,13 @@ void Chip::infer(const Eigen::VectorXd& input, Eigen::VectorXd& output) {
     infer_pass(spike_input_, step_output_);
     output += step_output_;
     latency += last_latency_;
-    // Fault-free spike counts for the report: what the host and the hidden arrays emitted.
-    spikes_sent_[0] += static_cast<std::uint64_t>(host_u_.sum() + 0.5);
+    // Spike counts for the report: the input trains and the hidden arrays' spikes, before any
+    // pooling stage (what the functional engine counts).
+    spikes_sent_[0] += static_cast<std::uint64_t>(spike_input_.sum() + 0.5);
     for (std::size_t k = 0; k < arrays_.size(); ++k) {
       const int l = mapped_.mapping.arrays[k].layer;
       if (l < net_.num_layers() && arrays_[k]->spiking()) {
-        spikes_sent_[static_cast<std::size_t>(l)] += static_cast<std::uint64_t>(arrays_[k]->output().sum() + 0.5);
+        spikes_sent_[static_cast<std::size_t>(l)] += static_cast<std::uint64_t>(arrays_[k]->neuron_outputs().sum() + 0.5);
       }
     }
   }

@@ -113,7 +113,7 @@ ChipEngine::ChipEngine(const models::Network& network, const Eigen::MatrixXd& in
   if (!chip_->spiking()) plan.refuse_spiking_only("the chip engine's rate arrays");
   // Delta is the faults' effect only: it is measured against this chip's own fault-free outputs
   // (its crossbar and neuron models included, read noise off), not against the Eigen network.
-  golden_ = fault_free_outputs();
+  record_reference();
   if (!options_.differential) {
     no_references_ = "chip_simulation: full";
   } else if (std::string obstacle = chip_->differential_obstacle(); !obstacle.empty()) {
@@ -204,7 +204,7 @@ void ChipEngine::set_spiking(const models::SpikingConfig* config) {
   // The references are recorded once, at construction: a chip that changes its dynamics keeps
   // simulating in full (never indexes references it does not have).
   no_references_ = config ? chip_->differential_obstacle() : "the chip's dynamics changed after its references were recorded";
-  golden_ = fault_free_outputs();
+  record_reference();
   chip_->reset_counters();
 }
 
@@ -406,6 +406,16 @@ Eigen::MatrixXd ChipEngine::trial_outputs(std::uint64_t trial) {
     chip_->clear_faults();
   });
   return outputs;
+}
+
+void ChipEngine::record_reference() {
+  chip_->reset_counters();
+  golden_ = fault_free_outputs();
+  reference_spikes_.clear();
+  if (!chip_->spiking()) return;
+  // The spikes of the fault-free inferences, as this chip's neuron model emitted them.
+  const double n = static_cast<double>(std::max<Eigen::Index>(1, inputs_.cols()));
+  for (std::uint64_t c : chip_->spikes_sent()) reference_spikes_.push_back(static_cast<double>(c) / n);
 }
 
 Eigen::MatrixXd ChipEngine::fault_free_outputs() {

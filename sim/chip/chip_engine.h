@@ -95,6 +95,9 @@ class ChipEngine {
   const Chip& chip() const { return *chip_; }
   // The fault-free outputs Delta is measured against (n_L x inputs).
   const Eigen::MatrixXd& reference_outputs() const { return golden_; }
+  // Spiking chips: the fault-free spikes per inference of layers 0..L-1 (mean over the inputs) as
+  // the chip's neuron model emitted them, before any pooling stage; empty for rate chips.
+  const std::vector<double>& reference_spikes_per_inference() const { return reference_spikes_; }
   FaultController& controller() { return *controller_; }
   const core::RunningStats& latency_ns() const { return latency_ns_; }
   // The point's deadline (none: no deadline); the fault-free reference is computed without one.
@@ -128,6 +131,9 @@ class ChipEngine {
   const std::map<std::uint64_t, std::uint64_t>& latency_counts_ps() const { return latency_counts_ps_; }
 
  private:
+  // golden_ and reference_spikes_ from a fault-free pass over the inputs (counters reset first).
+  void record_reference();
+  std::vector<double> reference_spikes_;
   struct Driver;
   struct Tracer;
   void execute(std::function<void()> job);

@@ -141,6 +141,9 @@ class IEngine {
     (void)merged;
     return std::nullopt;
   }
+  // A spiking engine: the fault-free spikes per inference of layers 0..L-1 (mean over the inputs)
+  // as it simulated them (its own neuron model); none for rate engines.
+  virtual std::optional<std::vector<double>> spikes_per_inference() const { return std::nullopt; }
   // After the last point: close traces (throws if that fails).
   virtual void finish() {}
 };

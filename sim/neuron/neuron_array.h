@@ -54,6 +54,8 @@ class NeuronArray : public sc_core::sc_module {
   void fire_from(const Eigen::VectorXd& y);
   // What the array sends on: y, or the stage's pooled channels.
   const Eigen::VectorXd& output() const { return stage_ ? u_ : y_; }
+  // The neurons' outputs before the stage (a spiking array's spikes of the step).
+  const Eigen::VectorXd& neuron_outputs() const { return y_; }
 
   // Spiking arrays (docs/spiking.md): each fire() is one time step of the array's spiking neuron
   // model (INeuronModel::step: the built-in lif and if integrate their current z, partial sums +

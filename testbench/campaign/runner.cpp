@@ -111,7 +111,7 @@ void write_trial_outputs(sim::IEngine& engine, const RunOptions& options, std::s
 // inference (a fault-free pass of the spiking model: trial 0's input spikes with Bernoulli
 // coding, as the engine's fault-free outputs), and the fault-free outputs against the rate
 // equivalent's.
-SpikingReport spiking_report(const PreparedPoint& p, const Eigen::MatrixXd& fault_free, std::uint64_t seed) {
+SpikingReport spiking_report(const PreparedPoint& p, const Eigen::MatrixXd& fault_free, std::uint64_t seed, const sim::IEngine& engine) {
   const models::SpikingConfig& c = *p.spiking;
   SpikingReport k;
   // A NIR model's neurons have their own thresholds and leaks (the file's): "nir".
@@ -126,14 +126,18 @@ SpikingReport spiking_report(const PreparedPoint& p, const Eigen::MatrixXd& faul
   k.percentile = c.percentile;
   k.calibration = c.calibration;
   k.lambdas = p.spiking_lambdas;
-  const sim::SpikingModel model(p.network, c, seed);  // the engine's seed: the same Bernoulli trains
-  const Eigen::Index N = p.data.inputs.cols();
-  k.spikes_per_inference.assign(static_cast<std::size_t>(p.network.num_layers()), 0.0);
-  sim::SpikeTrace trace;
-  for (Eigen::Index n = 0; n < N; ++n) {
-    model.run_clean(p.data.inputs.col(n).data(), 0, static_cast<std::uint32_t>(n), trace);
-    for (std::size_t l = 0; l < k.spikes_per_inference.size(); ++l) {
-      k.spikes_per_inference[l] += trace.spikes[l].cast<double>().sum() / static_cast<double>(N);
+  if (auto counted = engine.spikes_per_inference()) {
+    k.spikes_per_inference = std::move(*counted);  // as the engine's own neuron model spiked
+  } else {
+    const sim::SpikingModel model(p.network, c, seed);  // the engine's seed: the same Bernoulli trains
+    const Eigen::Index N = p.data.inputs.cols();
+    k.spikes_per_inference.assign(static_cast<std::size_t>(p.network.num_layers()), 0.0);
+    sim::SpikeTrace trace;
+    for (Eigen::Index n = 0; n < N; ++n) {
+      model.run_clean(p.data.inputs.col(n).data(), 0, static_cast<std::uint32_t>(n), trace);
+      for (std::size_t l = 0; l < k.spikes_per_inference.size(); ++l) {
+        k.spikes_per_inference[l] += trace.spikes[l].cast<double>().sum() / static_cast<double>(N);
+      }
     }
   }
   const Eigen::MatrixXd rate = p.network.forward_batch(p.data.inputs);
@@ -236,7 +240,7 @@ CampaignResult run_point(const CampaignConfig& config, const RunOptions& options
     return std::make_pair(plan, entry->make(one));
   };
   if (!r.data.labels.empty()) r.fault_free_accuracy = accuracy_of(fault_free, r.data.labels);
-  if (p.spiking) r.spiking = spiking_report(p, fault_free, config.seed);
+  if (p.spiking) r.spiking = spiking_report(p, fault_free, config.seed, *engine);
   if (r.chip) {
     // What the chip's components change before any fault (programming, neuron models): reported
     // beside the programming error; Delta is measured from these fault-free outputs.

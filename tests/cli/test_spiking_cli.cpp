@@ -237,6 +237,13 @@ TEST(SpikingCli, ChipEngineGivesTheFunctionalEnginesTrials) {
   EXPECT_EQ(c["simulation"]["mode"], "full");
   EXPECT_NE(c["simulation"]["full_reason"].get<std::string>().find("spiking arrays"), std::string::npos);
   EXPECT_GT(c["inference_latency_ns"]["mean"].get<double>(), 0.0);
+  // The spike counts are each engine's own (the chip's counted by its arrays): equal here.
+  const nlohmann::json sa = nlohmann::json::parse(read_file(dir.file("chip/report.json")))["points"][0]["spiking"]["spikes_per_inference"];
+  const nlohmann::json sb = nlohmann::json::parse(read_file(dir.file("f/report.json")))["points"][0]["spiking"]["spikes_per_inference"];
+  ASSERT_EQ(sa.size(), 3u);
+  ASSERT_EQ(sb.size(), 3u);
+  for (std::size_t l = 0; l < 3; ++l) EXPECT_NEAR(sa[l].get<double>(), sb[l].get<double>(), 1e-9) << "layer " << l;
+  EXPECT_GT(sa[1].get<double>(), 0.0);
 }
 
 // The chip's neuron-array type decides which engines run a spiking campaign: the functional
@@ -269,6 +276,12 @@ TEST(SpikingCli, APluginSpikingTypeRunsOnTheChipEngineOnly) {
   EXPECT_EQ(pl["chip"]["components"]["neuron_array"]["type"], "lif");
   // Memoryless neurons keep no charge between steps: other fault-free readouts than lif's.
   EXPECT_NE(pc["chip"]["fault_free_max_abs_output_error"].get<double>(), pl["chip"]["fault_free_max_abs_output_error"].get<double>());
+  // The report's spike counts are the plug-in's own (counted by the chip's arrays), not what the
+  // built-in lif dynamics would have spiked: the hidden layers' counts differ, the inputs' do not.
+  const nlohmann::json& kc = pc["spiking"]["spikes_per_inference"];
+  const nlohmann::json& kl = pl["spiking"]["spikes_per_inference"];
+  EXPECT_EQ(kc[0].get<double>(), kl[0].get<double>());
+  EXPECT_NE(kc[1].get<double>(), kl[1].get<double>());
 }
 
 // TMR on spiking neurons protects them against every neuron kind, the threshold and leak

@@ -70,6 +70,10 @@ class ChipAdapter : public IEngine {
   ErrorStats run_block(std::uint64_t block, std::uint64_t total_trials) override { return engine_.run_block(block, total_trials); }
   Eigen::MatrixXd trial_outputs(std::uint64_t trial) override { return engine_.trial_outputs(trial); }
   Eigen::MatrixXd clean_outputs() override { return engine_.reference_outputs(); }
+  std::optional<std::vector<double>> spikes_per_inference() const override {
+    if (engine_.reference_spikes_per_inference().empty()) return std::nullopt;
+    return engine_.reference_spikes_per_inference();
+  }
   // The faults the controller applied, with their simulated times, as the merged blocks logged
   // them (whichever process ran each block): at most the limit the setup gave, the rest counted.
   void write_fault_log(std::ostream& out, const FaultLogContext& context, const ErrorStats& merged) override {

@@ -34,6 +34,10 @@ class FunctionalAdapter : public IEngine {
     return spiking_ ? spiking_->trial_outputs(trial) : engine_->trial_outputs(trial);
   }
   Eigen::MatrixXd clean_outputs() override { return spiking_ ? spiking_->clean_outputs() : engine_->clean().y.back(); }
+  std::optional<std::vector<double>> spikes_per_inference() const override {
+    if (!spiking_) return std::nullopt;
+    return spiking_->spikes_per_inference();
+  }
 
   // Faults are a pure function of (seed, trial, input, spec, unit): those of every trial run are
   // drawn again for the log, in the chip engine's order (per trial and input, specs in plan
