@@ -163,6 +163,29 @@ void write_rates(const TempDir& dir) {
   write_file(dir.file("rates.csv"), csv);
 }
 
+// Runs dir/c.yaml for `trials` trials on the chip engine (into dir/chip) and the functional engine
+// (into dir/f) with their trial outputs, and expects them equal (1e-9) for every trial and input
+// (the campaigns' four inputs).
+void run_on_both_engines(const TempDir& dir, int trials) {
+  const std::string n = std::to_string(trials);
+  const CliRun a = nfsim("run " + dir.file("c.yaml") + " --engine chip --trials " + n + " --trial-outputs " + n + " --out " + dir.file("chip"), dir);
+  ASSERT_EQ(a.code, 0) << a.err;
+  const CliRun b = nfsim("run " + dir.file("c.yaml") + " --engine functional --trials " + n + " --trial-outputs " + n + " --out " + dir.file("f"), dir);
+  ASSERT_EQ(b.code, 0) << b.err;
+  std::ifstream ca(dir.file("chip/trial_outputs_0.csv")), cb(dir.file("f/trial_outputs_0.csv"));
+  std::string la, lb;
+  std::getline(ca, la);
+  std::getline(cb, lb);
+  int rows = 0;
+  while (std::getline(ca, la) && std::getline(cb, lb)) {
+    std::stringstream sa(la), sb(lb);
+    std::string xa, xb;
+    while (std::getline(sa, xa, ',') && std::getline(sb, xb, ',')) EXPECT_NEAR(std::stod(xa), std::stod(xb), 1e-9) << la;
+    ++rows;
+  }
+  EXPECT_EQ(rows, trials * 4);
+}
+
 const std::string kCampaign =
     "model: {generate: {widths: [12, 10, 8, 3], activation: relu, sigma: 3.0, mu: 0.2, seed: 4}}\n"
     "inputs: {path: rates.csv}\n"
@@ -217,22 +240,8 @@ TEST(SpikingCli, ChipEngineGivesTheFunctionalEnginesTrials) {
       "  neuron_array: {type: lif, size: 8}\n  interconnect: {type: mesh, hop_latency_ns: 5, flit_bytes: 8}\n";
   write_rates(dir);
   write_file(dir.file("c.yaml"), kCampaign + chip);
-  const CliRun a = nfsim("run " + dir.file("c.yaml") + " --engine chip --trials 30 --trial-outputs 30 --out " + dir.file("chip"), dir);
-  ASSERT_EQ(a.code, 0) << a.err;
-  const CliRun b = nfsim("run " + dir.file("c.yaml") + " --engine functional --trials 30 --trial-outputs 30 --out " + dir.file("f"), dir);
-  ASSERT_EQ(b.code, 0) << b.err;
-  std::ifstream ca(dir.file("chip/trial_outputs_0.csv")), cb(dir.file("f/trial_outputs_0.csv"));
-  std::string la, lb;
-  std::getline(ca, la);
-  std::getline(cb, lb);
-  int rows = 0;
-  while (std::getline(ca, la) && std::getline(cb, lb)) {
-    std::stringstream sa(la), sb(lb);
-    std::string xa, xb;
-    while (std::getline(sa, xa, ',') && std::getline(sb, xb, ',')) EXPECT_NEAR(std::stod(xa), std::stod(xb), 1e-9) << la;
-    ++rows;
-  }
-  EXPECT_EQ(rows, 30 * 4);
+  run_on_both_engines(dir, 30);
+  if (::testing::Test::HasFatalFailure()) return;
   const nlohmann::json c = nlohmann::json::parse(read_file(dir.file("chip/report.json")))["points"][0]["chip"];
   EXPECT_EQ(c["simulation"]["mode"], "full");
   EXPECT_NE(c["simulation"]["full_reason"].get<std::string>().find("spiking arrays"), std::string::npos);
@@ -384,22 +393,8 @@ TEST(SpikingCli, LossyRoutersAndLinksDropTheSameSpikesOnBothEngines) {
       "chip:\n  cores: {count: 9, layout: {type: mesh, width: 3, height: 3}}\n  crossbar: {type: ideal, rows: 8, cols: 8}\n"
       "  neuron_array: {type: " + std::string(kSpikingArray) + ", size: 8}\n  interconnect: {type: mesh, hop_latency_ns: 5, flit_bytes: 8}\n";
   write_file(dir.file("c.yaml"), campaign);
-  const CliRun a = nfsim("run " + dir.file("c.yaml") + " --engine chip --trials 20 --trial-outputs 20 --out " + dir.file("chip"), dir);
-  ASSERT_EQ(a.code, 0) << a.err;
-  const CliRun b = nfsim("run " + dir.file("c.yaml") + " --engine functional --trials 20 --trial-outputs 20 --out " + dir.file("f"), dir);
-  ASSERT_EQ(b.code, 0) << b.err;
-  std::ifstream ca(dir.file("chip/trial_outputs_0.csv")), cb(dir.file("f/trial_outputs_0.csv"));
-  std::string la, lb;
-  std::getline(ca, la);
-  std::getline(cb, lb);
-  int rows = 0;
-  while (std::getline(ca, la) && std::getline(cb, lb)) {
-    std::stringstream sa(la), sb(lb);
-    std::string xa, xb;
-    while (std::getline(sa, xa, ',') && std::getline(sb, xb, ',')) EXPECT_NEAR(std::stod(xa), std::stod(xb), 1e-9) << la;
-    ++rows;
-  }
-  EXPECT_EQ(rows, 20 * 4);
+  run_on_both_engines(dir, 20);
+  if (::testing::Test::HasFatalFailure()) return;
   const nlohmann::json p = nlohmann::json::parse(read_file(dir.file("chip/report.json")))["points"][0];
   EXPECT_GT(p["chip"]["spikes_dropped_per_inference"].get<double>(), 0.0);
   ASSERT_GT(p["chip"]["spikes_per_link_per_inference"].size(), 0u);
