@@ -276,11 +276,6 @@ void Interconnect::carry_spikes(tlm::tlm_generic_payload& trans, const std::vect
   if (route.empty()) count_link(-1, -1);
   // Up to the dead router at route[dead_at] (route.size(): none), which loses what reaches it.
   const std::size_t end = std::min(dead_at + 1, route.size());
-  if (lossy_.empty()) {
-    for (std::size_t i = 1; i < end; ++i) count_link(route[i - 1], route[i]);
-    if (dead_at < route.size()) spikes_dropped_ += spikes;
-    return;
-  }
   double* copy = nullptr;
   // A failed unit drops each spike that reaches it with its q: routers at their place on the
   // route, links between their routers.

@@ -97,9 +97,11 @@ std::vector<SpikingCase> cases() {
     for (Persistence persistence : {Persistence::transient, Persistence::permanent}) {
       const std::string suffix = std::string(lif ? "_lif" : "_if") + (persistence == Persistence::transient ? "_transient" : "_permanent");
       for (bool conv : {false, true}) {
-        auto add = [&](const std::string& name, FaultSpec s) {
+        // A case: `s` and the further specs `more`, all with this persistence.
+        auto add = [&](const std::string& name, FaultSpec s, std::vector<FaultSpec> more = {}) {
           s.persistence = persistence;
-          out.push_back({(conv ? "conv_" : "mlp_") + name + suffix, s, conv, lif});
+          for (FaultSpec& m : more) m.persistence = persistence;
+          out.push_back({(conv ? "conv_" : "mlp_") + name + suffix, s, conv, lif, std::move(more)});
         };
         const int L = 3;
         std::vector<int> all_neurons{0, 1, 2, L}, synapse_layers{1, 2, L};
@@ -153,10 +155,7 @@ std::vector<SpikingCase> cases() {
           FaultSpec wstuck2{FaultKind::synapse_stuck_at, {1, 2, L}, 0.05};
           wstuck2.value = 0.7;
           FaultSpec crash{FaultKind::neuron_crash, {0, 1, 2}, 0.05};
-          SpikingCase mixed{"mlp_lossy_router_with_others" + suffix, lossy, false, lif, {row, wstuck2, crash}};
-          mixed.spec.persistence = persistence;
-          for (FaultSpec& m : mixed.more) m.persistence = persistence;
-          out.push_back(mixed);
+          add("lossy_router_with_others", lossy, {row, wstuck2, crash});
           // With dead routers (a message crossing one is lost whole, before any draw) and dead
           // neuron arrays on the same routes.
           FaultSpec link{FaultKind::group_crash, {}, 0.3};
@@ -166,10 +165,7 @@ std::vector<SpikingCase> cases() {
           dead_router.physical_kind = "router";
           FaultSpec dead_array{FaultKind::group_crash, {}, 0.1};
           dead_array.physical_kind = "neuron_array";
-          SpikingCase hardware{"mlp_lossy_link_with_dead_routers_and_arrays" + suffix, link, false, lif, {dead_router, dead_array}};
-          hardware.spec.persistence = persistence;
-          for (FaultSpec& m : hardware.more) m.persistence = persistence;
-          out.push_back(hardware);
+          add("lossy_link_with_dead_routers_and_arrays", link, {dead_router, dead_array});
         }
         // Onsets in time steps (T = 12): faults that start at step 5 of each inference, and an
         // early and a late spec on the same neurons (the later spec wins once both act).
@@ -199,10 +195,7 @@ std::vector<SpikingCase> cases() {
           late.onset_step = 8;
           FaultSpec early = saturated;
           early.probability = 0.3;
-          SpikingCase order{(conv ? "conv_" : "mlp_") + std::string("late_crash_over_early_saturation") + suffix, late, conv, lif, {early}};
-          order.spec.persistence = persistence;
-          for (FaultSpec& m : order.more) m.persistence = persistence;
-          out.push_back(order);
+          add("late_crash_over_early_saturation", late, {early});
         }
         for (const char* physical : {"crossbar_row", "crossbar_column", "crossbar_tile", "neuron_array", "router"}) {
           FaultSpec p{FaultKind::group_crash, {}, std::string(physical) == "crossbar_row" || std::string(physical) == "crossbar_column" ? 0.05 : 0.15};

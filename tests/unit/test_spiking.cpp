@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -315,6 +316,39 @@ std::vector<faults::FaultSpec> deviation_cases(double p) {
   return {low, high, leak, leak_up};
 }
 
+// For every configuration and plan: the engine's outputs of trials 0..trials-1 equal the direct
+// simulation's (1e-12), with the faults of each inference realized per onset phase (`steps`: the
+// phases' first steps, from 0; {0} when the plans have no onsets). `seen` gets each inference's
+// phases, for the tests' counts of what the comparison saw.
+void expect_engine_equals_direct(const models::Network& net, const Eigen::MatrixXd& x,
+                                 const std::vector<std::vector<faults::FaultSpec>>& plans, std::uint64_t seed, std::uint64_t trials,
+                                 const std::vector<int>& steps,
+                                 const std::function<void(const std::vector<std::pair<int, faults::FaultInstance>>&)>& seen) {
+  for (const SpikingConfig& c : configs()) {
+    for (const auto& specs : plans) {
+      const faults::FaultPlan plan(specs, net);
+      sim::SpikingOptions o;
+      o.seed = seed;
+      const sim::SpikingEngine engine(net, c, x, plan, o);
+      const faults::FaultSampler sampler(plan, net, o.seed);
+      for (std::uint64_t trial = 0; trial < trials; ++trial) {
+        const Eigen::MatrixXd got = engine.trial_outputs(trial);
+        for (Eigen::Index n = 0; n < x.cols(); ++n) {
+          std::vector<std::pair<int, faults::FaultInstance>> phases;
+          for (int from : steps) {
+            phases.emplace_back(from, faults::FaultInstance{});
+            sampler.realize(trial, static_cast<std::uint32_t>(n), phases.back().second, 0, from);
+          }
+          seen(phases);
+          const Eigen::VectorXd want = direct_faulty(net, c, x.col(n), phases, o.seed, trial, static_cast<std::uint32_t>(n));
+          EXPECT_LT((got.col(n) - want).cwiseAbs().maxCoeff(), 1e-12)
+              << specs.front().describe() << ", " << c.describe() << ", trial " << trial << ", input " << n;
+        }
+      }
+    }
+  }
+}
+
 // Every fault kind of tests/common/fault_cases.h (transient and permanent, neurons at the input,
 // hidden and output layers, synapses, stuck-at, bit flips, groups) and the threshold and leak
 // deviations, on three spiking configurations: the engine's event-driven faulty outputs equal
@@ -328,27 +362,7 @@ TEST(Spiking, FaultyRunsEqualTheDirectSimulationForEveryFaultKind) {
   for (const faults::FaultSpec& spec : test::kind_cases(0.3)) plans.push_back({spec});
   for (const faults::FaultSpec& spec : deviation_cases(0.3)) plans.push_back({spec});
   plans.push_back(deviation_cases(0.3));  // several deviations on one neuron: the later spec wins per parameter
-  for (const SpikingConfig& c : configs()) {
-    for (const std::vector<faults::FaultSpec>& specs : plans) {
-      const faults::FaultSpec& spec = specs.front();
-      const faults::FaultPlan plan(specs, net);
-      sim::SpikingOptions o;
-      o.seed = 11;
-      const sim::SpikingEngine engine(net, c, x, plan, o);
-      const faults::FaultSampler sampler(plan, net, o.seed);
-      for (std::uint64_t trial = 0; trial < 6; ++trial) {
-        const Eigen::MatrixXd got = engine.trial_outputs(trial);
-        for (Eigen::Index n = 0; n < x.cols(); ++n) {
-          faults::FaultInstance f;
-          sampler.realize(trial, static_cast<std::uint32_t>(n), f);
-          faulty_inferences += f.empty() ? 0 : 1;
-          const Eigen::VectorXd want = direct_faulty(net, c, x.col(n), f, o.seed, trial, static_cast<std::uint32_t>(n));
-          EXPECT_LT((got.col(n) - want).cwiseAbs().maxCoeff(), 1e-12)
-              << spec.describe() << ", " << c.describe() << ", trial " << trial << ", input " << n;
-        }
-      }
-    }
-  }
+  expect_engine_equals_direct(net, x, plans, 11, 6, {0}, [&](const auto& phases) { faulty_inferences += phases.back().second.empty() ? 0 : 1; });
   EXPECT_GT(faulty_inferences, 200u);  // the comparison saw faults
 }
 
@@ -436,25 +450,9 @@ TEST(Spiking, DroppedSpikesEqualTheDirectSimulation) {
       {lossy_units(0.6, 1.0, faults::Persistence::permanent)},
       {lossy_units(0.7, 0.4), stuck, {faults::FaultKind::synapse_crash, {1, 2}, 0.3}, {faults::FaultKind::neuron_crash, {0, 1, 2}, 0.2}}};
   std::size_t dropped_runs = 0;
-  for (const SpikingConfig& c : configs()) {
-    for (const auto& specs : plans) {
-      const faults::FaultPlan plan(specs, net);
-      sim::SpikingOptions o;
-      o.seed = 5;
-      const sim::SpikingEngine engine(net, c, x, plan, o);
-      const faults::FaultSampler sampler(plan, net, o.seed);
-      for (std::uint64_t trial = 0; trial < 8; ++trial) {
-        const Eigen::MatrixXd got = engine.trial_outputs(trial);
-        for (Eigen::Index n = 0; n < x.cols(); ++n) {
-          faults::FaultInstance f;
-          sampler.realize(trial, static_cast<std::uint32_t>(n), f);
-          for (const auto& d : f.drops) dropped_runs += d.empty() ? 0 : 1;
-          const Eigen::VectorXd want = direct_faulty(net, c, x.col(n), f, o.seed, trial, static_cast<std::uint32_t>(n));
-          EXPECT_LT((got.col(n) - want).cwiseAbs().maxCoeff(), 1e-12) << specs.front().describe() << ", " << c.describe() << ", trial " << trial;
-        }
-      }
-    }
-  }
+  expect_engine_equals_direct(net, x, plans, 5, 8, {0}, [&](const auto& phases) {
+    for (const auto& d : phases.back().second.drops) dropped_runs += d.empty() ? 0 : 1;
+  });
   EXPECT_GT(dropped_runs, 100u);
 }
 
@@ -515,28 +513,9 @@ TEST(Spiking, OnsetStepsEqualTheDirectSimulation) {
   mixed.push_back(stuck);
   plans.push_back(mixed);
   std::size_t phased = 0;
-  for (const SpikingConfig& c : configs()) {
-    for (const auto& specs : plans) {
-      const faults::FaultPlan plan(specs, net);
-      sim::SpikingOptions o;
-      o.seed = 21;
-      const sim::SpikingEngine engine(net, c, x, plan, o);
-      const faults::FaultSampler sampler(plan, net, o.seed);
-      for (std::uint64_t trial = 0; trial < 6; ++trial) {
-        const Eigen::MatrixXd got = engine.trial_outputs(trial);
-        for (Eigen::Index n = 0; n < x.cols(); ++n) {
-          std::vector<std::pair<int, faults::FaultInstance>> phases;
-          for (int from : std::vector<int>{0, 2, 3, 4, 5, 6, 7}) {
-            phases.emplace_back(from, faults::FaultInstance{});
-            sampler.realize(trial, static_cast<std::uint32_t>(n), phases.back().second, 0, from);
-          }
-          phased += phases.front().second.fault_count != phases.back().second.fault_count ? 1 : 0;
-          const Eigen::VectorXd want = direct_faulty(net, c, x.col(n), phases, o.seed, trial, static_cast<std::uint32_t>(n));
-          EXPECT_LT((got.col(n) - want).cwiseAbs().maxCoeff(), 1e-12) << specs.front().describe() << ", " << c.describe() << ", trial " << trial;
-        }
-      }
-    }
-  }
+  expect_engine_equals_direct(net, x, plans, 21, 6, {0, 2, 3, 4, 5, 6, 7}, [&](const auto& phases) {
+    phased += phases.front().second.fault_count != phases.back().second.fault_count ? 1 : 0;
+  });
   EXPECT_GT(phased, 100u);  // faults did start after step 0
 }
 
